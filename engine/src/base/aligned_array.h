@@ -1,0 +1,97 @@
+// AlignedArray<T>: a growable array of trivially copyable T whose storage starts on a 64-byte boundary (one cache
+// line, one AVX-512 register). Vectors and graph links live in these. Growing copies the contents; pointers into
+// the array are invalidated by any call that grows it.
+//
+// Thread safety: like std::vector.
+#ifndef QUIVER_BASE_ALIGNED_ARRAY_H_
+#define QUIVER_BASE_ALIGNED_ARRAY_H_
+
+#include <algorithm>
+#include <cstddef>
+#include <cstring>
+#include <new>
+#include <type_traits>
+#include <utility>
+
+namespace quiver {
+
+inline constexpr size_t kCacheLine = 64;
+
+template <typename T>
+class AlignedArray {
+  static_assert(std::is_trivially_copyable_v<T>);
+
+ public:
+  AlignedArray() = default;
+  explicit AlignedArray(size_t n) { Resize(n); }
+  AlignedArray(const AlignedArray& other) { *this = other; }
+  AlignedArray& operator=(const AlignedArray& other) {
+    if (this != &other) {
+      Clear();
+      Reserve(other.size_);
+      if (other.size_) std::memcpy(data_, other.data_, other.size_ * sizeof(T));
+      size_ = other.size_;
+    }
+    return *this;
+  }
+  AlignedArray(AlignedArray&& other) noexcept { Swap(other); }
+  AlignedArray& operator=(AlignedArray&& other) noexcept {
+    if (this != &other) {
+      Clear();
+      Swap(other);
+    }
+    return *this;
+  }
+  ~AlignedArray() { Clear(); }
+
+  void Swap(AlignedArray& other) noexcept {
+    std::swap(data_, other.data_);
+    std::swap(size_, other.size_);
+    std::swap(capacity_, other.capacity_);
+  }
+
+  T* data() { return data_; }
+  const T* data() const { return data_; }
+  size_t size() const { return size_; }
+  size_t capacity() const { return capacity_; }
+  bool empty() const { return size_ == 0; }
+  T& operator[](size_t i) { return data_[i]; }
+  const T& operator[](size_t i) const { return data_[i]; }
+  size_t bytes() const { return capacity_ * sizeof(T); }
+
+  // Ensures room for n elements without further allocation.
+  void Reserve(size_t n) {
+    if (n <= capacity_) return;
+    T* fresh = static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t(kCacheLine)));
+    if (size_) std::memcpy(fresh, data_, size_ * sizeof(T));
+    Free();
+    data_ = fresh;
+    capacity_ = n;
+  }
+
+  // Resizes to n elements; new elements are zero bytes. Grows capacity geometrically.
+  void Resize(size_t n) {
+    if (n > capacity_) Reserve(std::max(n, capacity_ + capacity_ / 2));
+    if (n > size_) std::memset(static_cast<void*>(data_ + size_), 0, (n - size_) * sizeof(T));
+    size_ = n;
+  }
+
+  void Clear() {
+    Free();
+    data_ = nullptr;
+    size_ = capacity_ = 0;
+  }
+
+ private:
+  void Free() {
+    if (data_) ::operator delete(data_, std::align_val_t(kCacheLine));
+  }
+
+  T* data_ = nullptr;
+  size_t size_ = 0;
+  size_t capacity_ = 0;
+};
+
+}  // namespace quiver
+
+#endif  // QUIVER_BASE_ALIGNED_ARRAY_H_

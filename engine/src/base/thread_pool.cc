@@ -1,0 +1,73 @@
+#include "base/thread_pool.h"
+
+#include <algorithm>
+
+namespace quiver {
+
+ThreadPool::ThreadPool(size_t threads) {
+  if (threads == 0) threads = std::max<size_t>(1, std::thread::hardware_concurrency());
+  for (size_t i = 1; i < threads; ++i) workers_.emplace_back([this] { WorkerLoop(); });
+}
+
+ThreadPool::~ThreadPool() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  work_cv_.notify_all();
+  for (auto& t : workers_) t.join();
+}
+
+void ThreadPool::Drain(Job* job) {
+  for (;;) {
+    size_t i = job->next.fetch_add(1, std::memory_order_relaxed);
+    if (i >= job->n) return;
+    (*job->task)(i);
+    job->done.fetch_add(1, std::memory_order_acq_rel);
+  }
+}
+
+void ThreadPool::WorkerLoop() {
+  uint64_t seen = 0;
+  for (;;) {
+    Job* job;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      work_cv_.wait(lock, [&] { return stop_ || (job_ != nullptr && generation_ != seen); });
+      if (stop_) return;
+      seen = generation_;
+      job = job_;
+      ++active_;
+    }
+    Drain(job);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      --active_;
+    }
+    done_cv_.notify_all();
+  }
+}
+
+void ThreadPool::ParallelFor(size_t n, FunctionRef<void(size_t)> task) {
+  if (n == 0) return;
+  if (workers_.empty() || n == 1) {
+    for (size_t i = 0; i < n; ++i) task(i);
+    return;
+  }
+  Job job;
+  job.task = &task;
+  job.n = n;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    job_ = &job;
+    ++generation_;
+  }
+  work_cv_.notify_all();
+  Drain(&job);
+  std::unique_lock<std::mutex> lock(mu_);
+  // Wait until every task finished and no worker still holds a pointer to this stack frame's job.
+  done_cv_.wait(lock, [&] { return job.done.load(std::memory_order_acquire) == n && active_ == 0; });
+  job_ = nullptr;
+}
+
+}  // namespace quiver

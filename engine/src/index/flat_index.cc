@@ -1,0 +1,82 @@
+#include "index/flat_index.h"
+
+#include <vector>
+
+#include "index/index_image.h"
+#include "index/top_k.h"
+
+namespace quiver::index {
+
+void ExactSearch(const VectorStore& store, const DeletedSet& deleted, const float* prepared_query, size_t k,
+                 const RowPredicate* allow, std::vector<Neighbor>* out) {
+  TopK top;
+  top.Reset(k);
+  const size_t rows = store.size();
+  const bool any_deleted = !deleted.empty();
+  for (size_t r = 0; r < rows; ++r) {
+    const uint32_t row = static_cast<uint32_t>(r);
+    if ((any_deleted && deleted.Contains(row)) || (allow && !(*allow)(row))) continue;
+    top.Push(row, store.Distance(prepared_query, store.Row(row)));
+  }
+  top.Extract(out);
+}
+
+Result<std::unique_ptr<FlatIndex>> FlatIndex::Create(uint32_t dim, Metric metric) {
+  if (dim < 1 || dim > kMaxDimension) {
+    return Status::InvalidArgument("vector size " + std::to_string(dim) + " is out of range 1.." +
+                                   std::to_string(kMaxDimension));
+  }
+  return std::unique_ptr<FlatIndex>(new FlatIndex(dim, metric));
+}
+
+Result<uint32_t> FlatIndex::Add(const float* vector) { return store_.Append(vector); }
+
+Status FlatIndex::AddBatch(const float* vectors, size_t n, Executor*) {
+  for (size_t i = 0; i < n; ++i) {
+    Status s = CheckFinite(vectors + i * dim(), dim());
+    if (!s.ok()) return s.WithContext("batch item " + std::to_string(i));
+  }
+  store_.Reserve(store_.size() + n);
+  for (size_t i = 0; i < n; ++i) QUIVER_RETURN_IF_ERROR(store_.Append(vectors + i * dim()).status());
+  return Status::OK();
+}
+
+Status FlatIndex::Remove(uint32_t row) {
+  if (row >= store_.size()) return Status::NotFound("row " + std::to_string(row) + " does not exist");
+  deleted_.Insert(row);
+  return Status::OK();
+}
+
+Status FlatIndex::Search(const float* query, const SearchParams& params, const RowPredicate* allow,
+                         std::vector<Neighbor>* out) const {
+  out->clear();
+  if (params.k == 0) return Status::InvalidArgument("k must be at least 1");
+  std::vector<float> q(stride());
+  QUIVER_RETURN_IF_ERROR(store_.Prepare(query, q.data()).WithContext("query"));
+  ExactSearch(store_, deleted_, q.data(), params.k, allow, out);
+  return Status::OK();
+}
+
+std::string FlatIndex::Serialize() const {
+  IndexMeta meta;
+  meta.kind = IndexKind::kFlat;
+  meta.metric = metric();
+  meta.dim = dim();
+  meta.stride = stride();
+  meta.rows = size();
+  meta.deleted = deleted_.count();
+  SectionFileWriter w(FileKind::kFlatIndex);
+  w.Add(kTagMeta, EncodeIndexMeta(meta));
+  WriteVectorsAndDeleted(store_, deleted_, &w);
+  return w.Finish();
+}
+
+Result<std::unique_ptr<FlatIndex>> FlatIndex::Deserialize(std::span<const uint8_t> bytes) {
+  QUIVER_ASSIGN_OR_RETURN(auto reader, SectionFileReader::Open(bytes, FileKind::kFlatIndex, "flat index image"));
+  QUIVER_ASSIGN_OR_RETURN(IndexMeta meta, DecodeIndexMeta(reader, IndexKind::kFlat));
+  std::unique_ptr<FlatIndex> index(new FlatIndex(meta.dim, meta.metric));
+  QUIVER_RETURN_IF_ERROR(ReadVectorsAndDeleted(reader, meta, &index->store_, &index->deleted_));
+  return index;
+}
+
+}  // namespace quiver::index

@@ -1,0 +1,53 @@
+// FlatIndex: exact search by scanning every row. The right index for small segments and the oracle HNSW is
+// measured against. Also provides ExactSearch, the scan the HNSW index uses when asked for exact results.
+//
+// Thread safety: see vector_index.h.
+#ifndef QUIVER_INDEX_FLAT_INDEX_H_
+#define QUIVER_INDEX_FLAT_INDEX_H_
+
+#include <memory>
+
+#include "index/deleted_set.h"
+#include "index/vector_index.h"
+#include "index/vector_store.h"
+
+namespace quiver::index {
+
+// Scans rows [0, store.size()) that are not deleted and allowed, and writes the k closest to `prepared_query`
+// (stored form, see VectorStore::Prepare) into *out, closest first. A null `allow` admits every row.
+void ExactSearch(const VectorStore& store, const DeletedSet& deleted, const float* prepared_query, size_t k,
+                 const RowPredicate* allow, std::vector<Neighbor>* out);
+
+class FlatIndex final : public VectorIndex {
+ public:
+  // InvalidArgument unless 1 <= dim <= kMaxDimension.
+  static Result<std::unique_ptr<FlatIndex>> Create(uint32_t dim, Metric metric);
+  static Result<std::unique_ptr<FlatIndex>> Deserialize(std::span<const uint8_t> bytes);
+
+  IndexKind kind() const override { return IndexKind::kFlat; }
+  uint32_t dim() const override { return store_.dim(); }
+  uint32_t stride() const override { return store_.stride(); }
+  Metric metric() const override { return store_.metric(); }
+  size_t size() const override { return store_.size(); }
+  size_t live_size() const override { return store_.size() - deleted_.count(); }
+  bool IsDeleted(uint32_t row) const override { return deleted_.Contains(row); }
+  const float* Vector(uint32_t row) const override { return store_.Row(row); }
+
+  Result<uint32_t> Add(const float* vector) override;
+  Status AddBatch(const float* vectors, size_t n, Executor* executor) override;
+  Status Remove(uint32_t row) override;
+  Status Search(const float* query, const SearchParams& params, const RowPredicate* allow,
+                std::vector<Neighbor>* out) const override;
+  std::string Serialize() const override;
+  size_t MemoryUsage() const override { return store_.MemoryUsage() + deleted_.MemoryUsage(); }
+
+ private:
+  FlatIndex(uint32_t dim, Metric metric) : store_(dim, metric) {}
+
+  VectorStore store_;
+  DeletedSet deleted_;
+};
+
+}  // namespace quiver::index
+
+#endif  // QUIVER_INDEX_FLAT_INDEX_H_

@@ -1,0 +1,452 @@
+#include "index/hnsw_index.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "base/random.h"
+#include "index/flat_index.h"
+#include "index/top_k.h"
+
+namespace quiver::index {
+namespace {
+
+constexpr uint32_t kNoUpper = UINT32_MAX;
+constexpr uint32_t kMaxLinks = 2 * kMaxHnswM;
+// How many vectors ahead of the one being measured the search loop prefetches, and how many cache lines of each.
+constexpr uint32_t kPrefetchAhead = 2;
+constexpr uint32_t kPrefetchLines = 8;
+
+inline void PrefetchRow(const float* row, uint32_t lines) {
+#if defined(__GNUC__)
+  const char* p = reinterpret_cast<const char*>(row);
+  for (uint32_t i = 0; i < lines; ++i) __builtin_prefetch(p + i * kCacheLine, 0, 3);
+#else
+  (void)row;
+  (void)lines;
+#endif
+}
+
+}  // namespace
+
+// Per-search scratch state, pooled so steady-state searches do not allocate.
+struct HnswIndex::SearchContext {
+  std::vector<uint16_t> visited;
+  uint16_t epoch = 0;
+  MinQueue candidates;
+  TopK results;
+  AlignedArray<float> query;
+  std::vector<Neighbor> found;
+  std::vector<Neighbor> selected;
+  std::vector<Neighbor> scratch;
+  std::vector<Neighbor> kept;
+
+  // Returns a fresh mark for a search over `rows` rows; marks from earlier searches never equal it.
+  uint16_t NextEpoch(size_t rows) {
+    if (visited.size() < rows) visited.resize(std::max(rows, visited.size() + visited.size() / 2), 0);
+    if (++epoch == 0) {
+      std::fill(visited.begin(), visited.end(), 0);
+      epoch = 1;
+    }
+    return epoch;
+  }
+};
+
+// Borrows a context from the pool for the lifetime of the lease.
+class HnswIndex::ContextLease {
+ public:
+  explicit ContextLease(const HnswIndex& index) : index_(index) {
+    std::lock_guard<std::mutex> lock(index_.pool_mu_);
+    if (!index_.pool_.empty()) {
+      ctx_ = std::move(index_.pool_.back());
+      index_.pool_.pop_back();
+    }
+    if (!ctx_) ctx_ = std::make_unique<SearchContext>();
+  }
+  ~ContextLease() {
+    std::lock_guard<std::mutex> lock(index_.pool_mu_);
+    index_.pool_.push_back(std::move(ctx_));
+  }
+  SearchContext& operator*() { return *ctx_; }
+
+ private:
+  const HnswIndex& index_;
+  std::unique_ptr<SearchContext> ctx_;
+};
+
+HnswIndex::HnswIndex(uint32_t dim, Metric metric, const HnswOptions& options)
+    : options_(options),
+      m_(options.m),
+      m0_(2 * options.m),
+      level_mult_(1.0 / std::log(static_cast<double>(options.m))),
+      store_(dim, metric) {}
+
+HnswIndex::~HnswIndex() = default;
+
+Result<std::unique_ptr<HnswIndex>> HnswIndex::Create(uint32_t dim, Metric metric, const HnswOptions& options) {
+  if (dim < 1 || dim > kMaxDimension) {
+    return Status::InvalidArgument("vector size " + std::to_string(dim) + " is out of range 1.." +
+                                   std::to_string(kMaxDimension));
+  }
+  if (options.m < kMinHnswM || options.m > kMaxHnswM) {
+    return Status::InvalidArgument("hnsw m " + std::to_string(options.m) + " is out of range " +
+                                   std::to_string(kMinHnswM) + ".." + std::to_string(kMaxHnswM));
+  }
+  if (options.ef_construction < 1) return Status::InvalidArgument("hnsw ef_construct must be at least 1");
+  return std::unique_ptr<HnswIndex>(new HnswIndex(dim, metric, options));
+}
+
+int HnswIndex::DrawLevel(uint32_t row) const {
+  double u = ToUnitInterval(Mix64(options_.seed ^ Mix64(row)));
+  double level = -std::log(u) * level_mult_;
+  return level >= kMaxHnswLevel ? kMaxHnswLevel : static_cast<int>(level);
+}
+
+std::span<const uint32_t> HnswIndex::Links(uint32_t row, int level) const {
+  const uint32_t* block = LinkBlock(row, level);
+  return {block + 1, block[0]};
+}
+
+size_t HnswIndex::MemoryUsage() const {
+  return store_.MemoryUsage() + deleted_.MemoryUsage() + links0_.bytes() + levels_.capacity() +
+         upper_offset_.capacity() * sizeof(uint32_t) + upper_links_.capacity() * sizeof(uint32_t);
+}
+
+void HnswIndex::PrepareRows(size_t first) {
+  const size_t rows = store_.size();
+  links0_.Resize(rows * (1 + m0_));
+  levels_.resize(rows);
+  upper_offset_.resize(rows, kNoUpper);
+  size_t upper = upper_links_.size();
+  for (size_t r = first; r < rows; ++r) {
+    int level = DrawLevel(static_cast<uint32_t>(r));
+    levels_[r] = static_cast<uint8_t>(level);
+    if (level > 0) {
+      upper_offset_[r] = static_cast<uint32_t>(upper);
+      upper += static_cast<size_t>(level) * (1 + m_);
+    }
+  }
+  upper_links_.resize(upper, 0);
+}
+
+template <bool kLocked>
+uint32_t HnswIndex::ReadLinks(uint32_t row, int level, uint32_t* buf) const {
+  const uint32_t* block = LinkBlock(row, level);
+  if constexpr (kLocked) {
+    std::lock_guard<std::mutex> lock(row_locks_[row]);
+    uint32_t n = block[0];
+    std::memcpy(buf, block + 1, n * sizeof(uint32_t));
+    return n;
+  } else {
+    uint32_t n = block[0];
+    std::memcpy(buf, block + 1, n * sizeof(uint32_t));
+    return n;
+  }
+}
+
+template <bool kLocked>
+void HnswIndex::Descend(const float* q, int top, int stop, uint32_t* ep, float* ep_dist) const {
+  uint32_t buf[kMaxLinks];
+  for (int level = top; level > stop; --level) {
+    bool changed = true;
+    while (changed) {
+      changed = false;
+      uint32_t n;
+      const uint32_t* links;
+      if constexpr (kLocked) {
+        n = ReadLinks<true>(*ep, level, buf);
+        links = buf;
+      } else {
+        const uint32_t* block = LinkBlock(*ep, level);
+        n = block[0];
+        links = block + 1;
+      }
+      for (uint32_t i = 0; i < n; ++i) {
+        float d = Dist(q, links[i]);
+        if (d < *ep_dist) {
+          *ep_dist = d;
+          *ep = links[i];
+          changed = true;
+        }
+      }
+    }
+  }
+}
+
+template <bool kLocked, bool kFiltered>
+void HnswIndex::SearchLevel(const float* q, uint32_t ep, float ep_dist, int level, size_t ef,
+                            const RowPredicate* allow, SearchContext& ctx) const {
+  const uint16_t mark = ctx.NextEpoch(store_.size());
+  uint16_t* visited = ctx.visited.data();
+  MinQueue& candidates = ctx.candidates;
+  TopK& results = ctx.results;
+  candidates.Clear();
+  results.Reset(ef);
+
+  const bool any_deleted = !deleted_.empty();
+  auto admit = [&](uint32_t row) {
+    if constexpr (!kFiltered) {
+      return true;
+    } else {
+      return !(any_deleted && deleted_.Contains(row)) && (allow == nullptr || (*allow)(row));
+    }
+  };
+
+  visited[ep] = mark;
+  candidates.Push(ep, ep_dist);
+  if (admit(ep)) results.Push(ep, ep_dist);
+
+  uint32_t buf[kMaxLinks];
+  uint32_t fresh[kMaxLinks];
+  while (!candidates.empty()) {
+    const Neighbor current = candidates.top();
+    if (current.distance > results.bound()) break;
+    candidates.Pop();
+
+    uint32_t n;
+    const uint32_t* links;
+    if constexpr (kLocked) {
+      n = ReadLinks<true>(current.row, level, buf);
+      links = buf;
+    } else {
+      const uint32_t* block = LinkBlock(current.row, level);
+      n = block[0];
+      links = block + 1;
+    }
+
+    uint32_t nf = 0;
+    for (uint32_t i = 0; i < n; ++i) {
+      const uint32_t nb = links[i];
+      if (visited[nb] != mark) {
+        visited[nb] = mark;
+        fresh[nf++] = nb;
+      }
+    }
+    const uint32_t lines = std::min<uint32_t>(kPrefetchLines, (store_.stride() * 4 + kCacheLine - 1) / kCacheLine);
+    for (uint32_t i = 0; i < nf && i < kPrefetchAhead; ++i) PrefetchRow(store_.Row(fresh[i]), lines);
+    for (uint32_t i = 0; i < nf; ++i) {
+      if (i + kPrefetchAhead < nf) PrefetchRow(store_.Row(fresh[i + kPrefetchAhead]), lines);
+      const uint32_t nb = fresh[i];
+      const float d = Dist(q, nb);
+      if (d < results.bound()) {
+        candidates.Push(nb, d);
+        if (admit(nb)) results.Push(nb, d);
+      }
+    }
+    if (!candidates.empty()) {
+#if defined(__GNUC__)
+      __builtin_prefetch(LinkBlock(candidates.top().row, level));
+#endif
+    }
+  }
+}
+
+void HnswIndex::SelectNeighbors(const std::vector<Neighbor>& cands, uint32_t max_links,
+                                std::vector<Neighbor>* out) const {
+  out->clear();
+  if (cands.size() <= max_links) {
+    out->assign(cands.begin(), cands.end());
+    return;
+  }
+  for (const Neighbor& c : cands) {
+    if (out->size() >= max_links) break;
+    const float* cv = store_.Row(c.row);
+    bool keep = true;
+    for (const Neighbor& s : *out) {
+      if (store_.Distance(cv, store_.Row(s.row)) < c.distance) {
+        keep = false;
+        break;
+      }
+    }
+    if (keep) out->push_back(c);
+  }
+}
+
+template <bool kLocked>
+void HnswIndex::AddLink(uint32_t from, uint32_t to, int level, SearchContext& ctx) {
+  const uint32_t cap = level == 0 ? m0_ : m_;
+  std::unique_lock<std::mutex> lock;
+  if constexpr (kLocked) lock = std::unique_lock<std::mutex>(row_locks_[from]);
+  uint32_t* block = LinkBlock(from, level);
+  const uint32_t n = block[0];
+  for (uint32_t i = 0; i < n; ++i) {
+    if (block[1 + i] == to) return;
+  }
+  if (n < cap) {
+    block[1 + n] = to;
+    block[0] = n + 1;
+    return;
+  }
+  // Full: keep the best `cap` of the current links plus the new one, by the same heuristic.
+  const float* base = store_.Row(from);
+  std::vector<Neighbor>& cands = ctx.scratch;
+  cands.clear();
+  for (uint32_t i = 0; i < n; ++i) cands.push_back({block[1 + i], store_.Distance(base, store_.Row(block[1 + i]))});
+  cands.push_back({to, store_.Distance(base, store_.Row(to))});
+  std::sort(cands.begin(), cands.end());
+  std::vector<Neighbor>& kept = ctx.kept;
+  SelectNeighbors(cands, cap, &kept);
+  block[0] = static_cast<uint32_t>(kept.size());
+  for (size_t i = 0; i < kept.size(); ++i) block[1 + i] = kept[i].row;
+}
+
+template <bool kLocked>
+void HnswIndex::Insert(uint32_t row, SearchContext& ctx) {
+  const float* q = store_.Row(row);
+  const int level = levels_[row];
+
+  // A row that will become the new top holds the entry lock for its whole insertion, so no other row sees a
+  // half-linked entry point.
+  std::unique_lock<std::mutex> entry_lock;
+  if constexpr (kLocked) entry_lock = std::unique_lock<std::mutex>(entry_mu_);
+  const int top = max_level_;
+  uint32_t ep = entry_point_;
+  if (top < 0) {
+    entry_point_ = row;
+    max_level_ = level;
+    return;
+  }
+  if constexpr (kLocked) {
+    if (level <= top) entry_lock.unlock();
+  }
+
+  float ep_dist = Dist(q, ep);
+  Descend<kLocked>(q, top, level, &ep, &ep_dist);
+
+  for (int lc = std::min(level, top); lc >= 0; --lc) {
+    SearchLevel<kLocked, false>(q, ep, ep_dist, lc, options_.ef_construction, nullptr, ctx);
+    ctx.results.Extract(&ctx.found);
+    ep = ctx.found.front().row;
+    ep_dist = ctx.found.front().distance;
+    SelectNeighbors(ctx.found, m_, &ctx.selected);
+    {
+      std::unique_lock<std::mutex> lock;
+      if constexpr (kLocked) lock = std::unique_lock<std::mutex>(row_locks_[row]);
+      uint32_t* block = LinkBlock(row, lc);
+      block[0] = static_cast<uint32_t>(ctx.selected.size());
+      for (size_t i = 0; i < ctx.selected.size(); ++i) block[1 + i] = ctx.selected[i].row;
+    }
+    for (const Neighbor& s : ctx.selected) AddLink<kLocked>(s.row, row, lc, ctx);
+  }
+
+  if (level > top) {
+    entry_point_ = row;
+    max_level_ = level;
+  }
+}
+
+Result<uint32_t> HnswIndex::Add(const float* vector) {
+  QUIVER_RETURN_IF_ERROR(AddBatch(vector, 1, nullptr));
+  return static_cast<uint32_t>(store_.size() - 1);
+}
+
+Status HnswIndex::AddBatch(const float* vectors, size_t n, Executor* executor) {
+  for (size_t i = 0; i < n; ++i) {
+    Status s = CheckFinite(vectors + i * dim(), dim());
+    if (!s.ok()) return n == 1 ? s : s.WithContext("batch item " + std::to_string(i));
+  }
+  if (store_.size() + n >= UINT32_MAX) return Status::ResourceExhausted("an index holds at most 2^32 - 2 vectors");
+  const size_t first = store_.size();
+  store_.Reserve(first + n);
+  for (size_t i = 0; i < n; ++i) QUIVER_RETURN_IF_ERROR(store_.Append(vectors + i * dim()).status());
+  PrepareRows(first);
+
+  const size_t threads = executor ? executor->Parallelism() : 1;
+  if (threads <= 1 || n < 256) {
+    ContextLease ctx(*this);
+    for (size_t r = first; r < first + n; ++r) Insert<false>(static_cast<uint32_t>(r), *ctx);
+    return Status::OK();
+  }
+
+  // Seed the graph serially so concurrent inserts start from a connected core, then link the rest in chunks.
+  size_t serial = std::min<size_t>(n, first == 0 ? 64 : 0);
+  {
+    ContextLease ctx(*this);
+    for (size_t r = first; r < first + serial; ++r) Insert<false>(static_cast<uint32_t>(r), *ctx);
+  }
+  row_locks_.reset(new std::mutex[store_.size()]);
+  constexpr size_t kChunk = 32;
+  const size_t begin = first + serial, end = first + n;
+  const size_t chunks = (end - begin + kChunk - 1) / kChunk;
+  executor->ParallelFor(chunks, [&](size_t c) {
+    ContextLease ctx(*this);
+    const size_t lo = begin + c * kChunk, hi = std::min(end, lo + kChunk);
+    for (size_t r = lo; r < hi; ++r) Insert<true>(static_cast<uint32_t>(r), *ctx);
+  });
+  row_locks_.reset();
+  return Status::OK();
+}
+
+Status HnswIndex::Remove(uint32_t row) {
+  if (row >= store_.size()) return Status::NotFound("row " + std::to_string(row) + " does not exist");
+  deleted_.Insert(row);
+  return Status::OK();
+}
+
+Status HnswIndex::Search(const float* query, const SearchParams& params, const RowPredicate* allow,
+                         std::vector<Neighbor>* out) const {
+  out->clear();
+  if (params.k == 0) return Status::InvalidArgument("k must be at least 1");
+  ContextLease lease(*this);
+  SearchContext& ctx = *lease;
+  ctx.query.Resize(stride());
+  float* q = ctx.query.data();
+  QUIVER_RETURN_IF_ERROR(store_.Prepare(query, q).WithContext("query"));
+
+  if (params.exact) {
+    ExactSearch(store_, deleted_, q, params.k, allow, out);
+    return Status::OK();
+  }
+  if (max_level_ < 0) return Status::OK();
+
+  const size_t ef = std::max(params.k, params.ef ? params.ef : size_t{64});
+  uint32_t ep = entry_point_;
+  float ep_dist = Dist(q, ep);
+  Descend<false>(q, max_level_, 0, &ep, &ep_dist);
+  if (allow == nullptr && deleted_.empty()) {
+    SearchLevel<false, false>(q, ep, ep_dist, 0, ef, nullptr, ctx);
+  } else {
+    SearchLevel<false, true>(q, ep, ep_dist, 0, ef, allow, ctx);
+  }
+  ctx.results.Extract(&ctx.found);
+  const size_t k = std::min(params.k, ctx.found.size());
+  out->assign(ctx.found.begin(), ctx.found.begin() + k);
+  return Status::OK();
+}
+
+Status HnswIndex::CheckInvariants() const {
+  const size_t rows = store_.size();
+  auto bad = [](const std::string& why) { return Status::Corruption("HNSW graph: " + why); };
+  if (levels_.size() != rows || upper_offset_.size() != rows || links0_.size() != rows * (1 + m0_)) {
+    return bad("link arrays do not match the row count");
+  }
+  if (rows == 0) return max_level_ == -1 ? Status::OK() : bad("empty graph with a top level");
+  if (entry_point_ >= rows) return bad("entry point " + std::to_string(entry_point_) + " out of range");
+  if (levels_[entry_point_] != max_level_) return bad("entry point is not on the top level");
+  std::vector<uint32_t> seen_mark(rows, UINT32_MAX);
+  uint32_t stamp = 0;
+  for (uint32_t r = 0; r < rows; ++r) {
+    if (levels_[r] > max_level_) return bad("row " + std::to_string(r) + " is above the top level");
+    for (int level = 0; level <= levels_[r]; ++level) {
+      const uint32_t cap = level == 0 ? m0_ : m_;
+      const uint32_t* block = LinkBlock(r, level);
+      if (block[0] > cap) {
+        return bad("row " + std::to_string(r) + " has " + std::to_string(block[0]) + " links on level " +
+                   std::to_string(level) + ", at most " + std::to_string(cap) + " allowed");
+      }
+      ++stamp;
+      for (uint32_t i = 0; i < block[0]; ++i) {
+        const uint32_t nb = block[1 + i];
+        const std::string where = "row " + std::to_string(r) + " level " + std::to_string(level) + ": ";
+        if (nb >= rows) return bad(where + "neighbour " + std::to_string(nb) + " out of range");
+        if (nb == r) return bad(where + "links to itself");
+        if (levels_[nb] < level) return bad(where + "neighbour " + std::to_string(nb) + " is not on this level");
+        if (seen_mark[nb] == stamp) return bad(where + "neighbour " + std::to_string(nb) + " listed twice");
+        seen_mark[nb] = stamp;
+      }
+    }
+  }
+  return Status::OK();
+}
+
+}  // namespace quiver::index

@@ -1,0 +1,88 @@
+// VectorIndex: what every index kind (flat, HNSW) offers a segment. Rows are dense uint32 numbers given in
+// insertion order; the owner maps them to point ids. Removing a row marks it deleted: it never appears in results
+// again, and its number is not reused.
+//
+// Search takes an optional allow-list predicate so filters steer the search rather than trimming its output:
+// only rows for which `(*allow)(row)` is true (and that are not deleted) are returned, while an HNSW walk may
+// still pass through other rows to reach them. A null `allow` admits every row.
+//
+// Thread safety: const methods (Search, Serialize, ...) may run concurrently with each other. Add, AddBatch and
+// Remove need exclusive access; AddBatch may use the given executor's threads internally.
+#ifndef QUIVER_INDEX_VECTOR_INDEX_H_
+#define QUIVER_INDEX_VECTOR_INDEX_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "base/executor.h"
+#include "base/function_ref.h"
+#include "index/metric.h"
+#include "quiver/status.h"
+
+namespace quiver::index {
+
+struct Neighbor {
+  uint32_t row;
+  float distance;  // smaller is closer, see metric.h
+};
+
+// Orders by distance, then row, so equal distances come out in a fixed order.
+inline bool operator<(const Neighbor& a, const Neighbor& b) {
+  return a.distance < b.distance || (a.distance == b.distance && a.row < b.row);
+}
+
+enum class IndexKind : uint8_t { kFlat = 0, kHnsw = 1 };
+
+struct SearchParams {
+  size_t k = 10;        // how many results at most
+  size_t ef = 0;        // HNSW beam width; 0 picks max(k, 64). Raised to k when smaller.
+  bool exact = false;   // scan every allowed row instead of walking the graph
+};
+
+using RowPredicate = FunctionRef<bool(uint32_t)>;
+
+class VectorIndex {
+ public:
+  virtual ~VectorIndex() = default;
+
+  virtual IndexKind kind() const = 0;
+  virtual uint32_t dim() const = 0;
+  virtual Metric metric() const = 0;
+  // Rows ever added, deleted ones included.
+  virtual size_t size() const = 0;
+  // Rows not deleted.
+  virtual size_t live_size() const = 0;
+  virtual bool IsDeleted(uint32_t row) const = 0;
+  // The stored form of a row's vector (normalised for cosine; stride() floats, zero padded).
+  virtual const float* Vector(uint32_t row) const = 0;
+  virtual uint32_t stride() const = 0;
+
+  // Adds one vector of dim() floats and returns its row. InvalidArgument for NaN/Inf; nothing changes then.
+  virtual Result<uint32_t> Add(const float* vector) = 0;
+  // Adds n vectors (n * dim() floats, row-major) as rows size() .. size() + n - 1. Every vector is validated
+  // before any is added. `executor` may be null (run on the calling thread).
+  virtual Status AddBatch(const float* vectors, size_t n, Executor* executor) = 0;
+  // Marks a row deleted. NotFound if the row does not exist; removing a deleted row is OK (idempotent).
+  virtual Status Remove(uint32_t row) = 0;
+
+  // Appends to *out (after clearing it) up to params.k allowed, live rows closest to `query` (dim() floats),
+  // closest first. InvalidArgument for NaN/Inf in the query or k == 0.
+  virtual Status Search(const float* query, const SearchParams& params, const RowPredicate* allow,
+                        std::vector<Neighbor>* out) const = 0;
+
+  // The index image: a section file of this index kind (docs/formats.md).
+  virtual std::string Serialize() const = 0;
+  // Bytes of memory held.
+  virtual size_t MemoryUsage() const = 0;
+};
+
+// Loads an index image written by Serialize of either kind. Corruption for any malformed or truncated input.
+Result<std::unique_ptr<VectorIndex>> LoadIndex(std::span<const uint8_t> bytes);
+
+}  // namespace quiver::index
+
+#endif  // QUIVER_INDEX_VECTOR_INDEX_H_

@@ -1,0 +1,57 @@
+#include "index/vector_store.h"
+
+#include <cmath>
+#include <cstring>
+#include <string>
+
+namespace quiver::index {
+
+Status CheckFinite(const float* v, uint32_t dim) {
+  for (uint32_t i = 0; i < dim; ++i) {
+    if (!std::isfinite(v[i])) {
+      return Status::InvalidArgument("vector[" + std::to_string(i) + "] is " + (std::isnan(v[i]) ? "NaN" : "infinite") +
+                                     "; vectors must hold finite numbers");
+    }
+  }
+  return Status::OK();
+}
+
+VectorStore::VectorStore(uint32_t dim, Metric metric)
+    : dim_(dim),
+      stride_(StrideFor(dim)),
+      metric_(metric),
+      negate_(metric == Metric::kInnerProduct || metric == Metric::kCosine) {
+  const simd::Kernels& k = simd::Best();
+  switch (metric) {
+    case Metric::kL2: fn_ = k.l2_squared; break;
+    case Metric::kInnerProduct:
+    case Metric::kCosine: fn_ = k.inner_product; break;
+    case Metric::kL1: fn_ = k.l1; break;
+  }
+}
+
+Status VectorStore::Prepare(const float* v, float* out) const {
+  QUIVER_RETURN_IF_ERROR(CheckFinite(v, dim_));
+  std::memcpy(out, v, dim_ * sizeof(float));
+  std::memset(out + dim_, 0, (stride_ - dim_) * sizeof(float));
+  if (metric_ == Metric::kCosine) simd::Normalize(out, stride_);
+  return Status::OK();
+}
+
+Result<uint32_t> VectorStore::Append(const float* v) {
+  if (rows_ >= UINT32_MAX) return Status::ResourceExhausted("an index holds at most 2^32 - 1 vectors");
+  QUIVER_RETURN_IF_ERROR(CheckFinite(v, dim_));
+  data_.Resize((rows_ + 1) * stride_);
+  float* row = data_.data() + rows_ * stride_;
+  std::memcpy(row, v, dim_ * sizeof(float));
+  if (metric_ == Metric::kCosine) simd::Normalize(row, stride_);
+  return static_cast<uint32_t>(rows_++);
+}
+
+void VectorStore::AppendPrepared(const float* rows, size_t n) {
+  data_.Resize((rows_ + n) * stride_);
+  std::memcpy(data_.data() + rows_ * stride_, rows, n * stride_ * sizeof(float));
+  rows_ += n;
+}
+
+}  // namespace quiver::index

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Makes a Debian 12 machine ready to build and test Quiver. Idempotent and quiet when nothing is missing.
+#
+#   scripts/setup.sh            apt packages + xsimd headers (native and WASM builds, tests, benchmarks)
+#   scripts/setup.sh --browser  also Debian's Chromium, for the browser tests
+#
+# xsimd 13.2 (with its WASM backend) comes from Debian trixie: its two header-only packages are downloaded with a
+# private apt configuration into .deps/ and unpacked there. The system's apt configuration is never changed.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+deps="$root/.deps"
+
+packages=(build-essential cmake ninja-build pkg-config emscripten libboost1.81-dev libboost-json1.81-dev
+          catch2 libhnswlib-dev dataset-fashion-mnist nodejs)
+if [[ "${1:-}" == "--browser" ]]; then
+  packages+=(chromium)
+fi
+
+sudo_cmd=()
+if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+# Node 20 may come from outside Debian's archive; any node >= 18 will do.
+if command -v node >/dev/null && node -e 'process.exit(+process.versions.node.split(".")[0] >= 18 ? 0 : 1)'; then
+  missing=("${missing[@]/nodejs}")
+fi
+missing=($(printf '%s\n' "${missing[@]}" | grep -v '^$' || true))
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# xsimd 13.2 + xtl from trixie, header-only, into .deps/xsimd.
+xsimd_stamp="$deps/xsimd/.stamp-13.2.0"
+if [[ ! -f "$xsimd_stamp" ]]; then
+  echo "setup: fetching xsimd 13.2 headers from Debian trixie into .deps/xsimd"
+  work="$deps/apt-trixie"
+  rm -rf "$work" "$deps/xsimd"
+  mkdir -p "$work/lists/partial" "$work/cache/archives/partial" "$work/debs" "$deps/xsimd"
+  echo "deb http://deb.debian.org/debian trixie main" > "$work/sources.list"
+  apt_opts=(-qq -o "Dir::Etc::SourceList=$work/sources.list" -o "Dir::Etc::SourceParts=-"
+            -o "Dir::State::Lists=$work/lists" -o "Dir::Cache=$work/cache" -o "APT::Sandbox::User=root")
+  apt-get "${apt_opts[@]}" update
+  (cd "$work/debs" && apt-get "${apt_opts[@]}" download libxsimd-dev xtl-dev)
+  for deb in "$work"/debs/*.deb; do dpkg -x "$deb" "$work/unpacked"; done
+  cp -r "$work/unpacked/usr/include/xsimd" "$deps/xsimd/"
+  grep -q 'XSIMD_VERSION_MAJOR 13' "$deps/xsimd/xsimd/config/xsimd_config.hpp"
+  rm -rf "$work"
+  touch "$xsimd_stamp"
+fi
