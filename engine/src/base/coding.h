@@ -2,7 +2,7 @@
 //
 // Every Quiver file and wire format is little-endian. Writers append to a std::string; ByteReader walks a byte
 // span and reports a Corruption status naming what it tried to read and at which offset, instead of reading out
-// of bounds.
+// of bounds. It keeps its own copy of the label, so temporaries may name it.
 //
 // Thread safety: the functions are pure; a ByteReader is used by one thread at a time.
 #ifndef QUIVER_BASE_CODING_H_
@@ -61,6 +61,8 @@ class ByteReader {
  public:
   ByteReader(std::span<const uint8_t> bytes, std::string_view what, size_t base_offset = 0)
       : bytes_(bytes), what_(what), base_offset_(base_offset) {}
+  ByteReader(std::span<const uint8_t> bytes, std::string&& what, size_t base_offset = 0)
+      : bytes_(bytes), what_(std::move(what)), base_offset_(base_offset) {}
   ByteReader(std::string_view bytes, std::string_view what, size_t base_offset = 0)
       : ByteReader(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()), what,
                    base_offset) {}
@@ -88,7 +90,7 @@ class ByteReader {
   Status Truncated(size_t need, std::string_view field) const;
 
   std::span<const uint8_t> bytes_;
-  std::string_view what_;
+  std::string what_;
   size_t base_offset_;
   size_t pos_ = 0;
 };
