@@ -1,6 +1,7 @@
 // AlignedArray<T>: a growable array of trivially copyable T whose storage starts on a 64-byte boundary (one cache
-// line, one AVX-512 register). Vectors and graph links live in these. Growing copies the contents; pointers into
-// the array are invalidated by any call that grows it.
+// line, one AVX-512 register). Vectors and graph links live in these. Large arrays are aligned to huge pages and
+// advised to use them (base/huge_pages.h). Growing copies the contents; pointers into the array are invalidated
+// by any call that grows it.
 //
 // Thread safety: like std::vector.
 #ifndef QUIVER_BASE_ALIGNED_ARRAY_H_
@@ -12,6 +13,8 @@
 #include <new>
 #include <type_traits>
 #include <utility>
+
+#include "base/huge_pages.h"
 
 namespace quiver {
 
@@ -46,6 +49,7 @@ class AlignedArray {
 
   void Swap(AlignedArray& other) noexcept {
     std::swap(data_, other.data_);
+    std::swap(alignment_, other.alignment_);
     std::swap(size_, other.size_);
     std::swap(capacity_, other.capacity_);
   }
@@ -62,11 +66,15 @@ class AlignedArray {
   // Ensures room for n elements without further allocation.
   void Reserve(size_t n) {
     if (n <= capacity_) return;
-    T* fresh = static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t(kCacheLine)));
+    const size_t bytes = n * sizeof(T);
+    const size_t alignment = bytes >= kHugePageThreshold ? kHugePageSize : kCacheLine;
+    T* fresh = static_cast<T*>(::operator new(bytes, std::align_val_t(alignment)));
+    if (alignment == kHugePageSize) AdviseHugePages(fresh, bytes);
     if (size_) std::memcpy(fresh, data_, size_ * sizeof(T));
     Free();
     data_ = fresh;
     capacity_ = n;
+    alignment_ = alignment;
   }
 
   // Resizes to n elements; new elements are zero bytes. Grows capacity geometrically.
@@ -84,10 +92,11 @@ class AlignedArray {
 
  private:
   void Free() {
-    if (data_) ::operator delete(data_, std::align_val_t(kCacheLine));
+    if (data_) ::operator delete(data_, std::align_val_t(alignment_));
   }
 
   T* data_ = nullptr;
+  size_t alignment_ = kCacheLine;
   size_t size_ = 0;
   size_t capacity_ = 0;
 };

@@ -13,9 +13,10 @@ namespace {
 
 constexpr uint32_t kNoUpper = UINT32_MAX;
 constexpr uint32_t kMaxLinks = 2 * kMaxHnswM;
-// How many vectors ahead of the one being measured the search loop prefetches, and how many cache lines of each.
-constexpr uint32_t kPrefetchAhead = 2;
-constexpr uint32_t kPrefetchLines = 8;
+// How many vectors ahead of the ones being measured the search loop prefetches, and how many cache lines of each
+// (the hardware prefetcher follows the rest). Tuned on Fashion-MNIST and the 384-d set against hnswlib.
+constexpr uint32_t kPrefetchAhead = 4;
+constexpr uint32_t kPrefetchLines = 4;
 
 inline void PrefetchRow(const float* row, uint32_t lines) {
 #if defined(__GNUC__)
@@ -223,16 +224,25 @@ void HnswIndex::SearchLevel(const float* q, uint32_t ep, float ep_dist, int leve
       }
     }
     const uint32_t lines = std::min<uint32_t>(kPrefetchLines, (store_.stride() * 4 + kCacheLine - 1) / kCacheLine);
-    for (uint32_t i = 0; i < nf && i < kPrefetchAhead; ++i) PrefetchRow(store_.Row(fresh[i]), lines);
-    for (uint32_t i = 0; i < nf; ++i) {
-      if (i + kPrefetchAhead < nf) PrefetchRow(store_.Row(fresh[i + kPrefetchAhead]), lines);
-      const uint32_t nb = fresh[i];
-      const float d = Dist(q, nb);
+    auto consider = [&](uint32_t nb, float d) {
       if (d < results.bound()) {
         candidates.Push(nb, d);
         if (admit(nb)) results.Push(nb, d);
       }
+    };
+    for (uint32_t i = 0; i < nf && i < kPrefetchAhead; ++i) PrefetchRow(store_.Row(fresh[i]), lines);
+    uint32_t i = 0;
+    const float* rows[4];
+    float d4[4];
+    for (; i + 4 <= nf; i += 4) {
+      for (uint32_t j = i + kPrefetchAhead; j < std::min(nf, i + 4 + kPrefetchAhead); ++j) {
+        PrefetchRow(store_.Row(fresh[j]), lines);
+      }
+      for (int j = 0; j < 4; ++j) rows[j] = store_.Row(fresh[i + j]);
+      store_.DistanceX4(q, rows, d4);
+      for (int j = 0; j < 4; ++j) consider(fresh[i + j], d4[j]);
     }
+    for (; i < nf; ++i) consider(fresh[i], Dist(q, fresh[i]));
     if (!candidates.empty()) {
 #if defined(__GNUC__)
       __builtin_prefetch(LinkBlock(candidates.top().row, level));

@@ -56,15 +56,18 @@ class MinQueue {
   const Neighbor& top() const { return heap_.front(); }
   void Push(uint32_t row, float d) {
     heap_.push_back(Neighbor{row, d});
-    std::push_heap(heap_.begin(), heap_.end(), Greater);
+    std::push_heap(heap_.begin(), heap_.end(), Farther{});
   }
   void Pop() {
-    std::pop_heap(heap_.begin(), heap_.end(), Greater);
+    std::pop_heap(heap_.begin(), heap_.end(), Farther{});
     heap_.pop_back();
   }
 
  private:
-  static bool Greater(const Neighbor& a, const Neighbor& b) { return b < a; }
+  // Candidates only need distance order; ties may come out in any order.
+  struct Farther {
+    bool operator()(const Neighbor& a, const Neighbor& b) const { return a.distance > b.distance; }
+  };
   std::vector<Neighbor> heap_;
 };
 

@@ -23,10 +23,19 @@ VectorStore::VectorStore(uint32_t dim, Metric metric)
       negate_(metric == Metric::kInnerProduct || metric == Metric::kCosine) {
   const simd::Kernels& k = simd::Best();
   switch (metric) {
-    case Metric::kL2: fn_ = k.l2_squared; break;
+    case Metric::kL2:
+      fn_ = k.l2_squared;
+      fn_x4_ = k.l2_squared_x4;
+      break;
     case Metric::kInnerProduct:
-    case Metric::kCosine: fn_ = k.inner_product; break;
-    case Metric::kL1: fn_ = k.l1; break;
+    case Metric::kCosine:
+      fn_ = k.inner_product;
+      fn_x4_ = k.inner_product_x4;
+      break;
+    case Metric::kL1:
+      fn_ = k.l1;
+      fn_x4_ = k.l1_x4;
+      break;
   }
 }
 

@@ -58,6 +58,13 @@ class VectorStore {
     float raw = fn_(a, b, stride_);
     return negate_ ? -raw : raw;
   }
+  // Distances from q to four stored-form vectors at once.
+  void DistanceX4(const float* q, const float* const* rows, float* out) const {
+    fn_x4_(q, rows, stride_, out);
+    if (negate_) {
+      for (int i = 0; i < 4; ++i) out[i] = -out[i];
+    }
+  }
 
  private:
   uint32_t dim_;
@@ -65,6 +72,7 @@ class VectorStore {
   Metric metric_;
   bool negate_;
   simd::DistanceFn fn_;
+  simd::DistanceX4Fn fn_x4_;
   size_t rows_ = 0;
   AlignedArray<float> data_;
 };

@@ -78,12 +78,76 @@ float L1Impl(const float* a, const float* b, size_t n) {
   return sum;
 }
 
+// The four-at-once forms: one accumulator per vector, the query chunk loaded once for all four. Each result
+// equals what the single kernel computes up to summation order.
+template <class Arch, class Op>
+void X4Impl(const float* q, const float* const* v, size_t n, float* out, Op op) {
+  using B = xsimd::batch<float, Arch>;
+  constexpr size_t W = B::size;
+  const float *v0 = v[0], *v1 = v[1], *v2 = v[2], *v3 = v[3];
+  B s0(0.0f), s1(0.0f), s2(0.0f), s3(0.0f);
+  size_t i = 0;
+  for (; i + W <= n; i += W) {
+    B x = B::load_unaligned(q + i);
+    s0 = op(x, B::load_unaligned(v0 + i), s0);
+    s1 = op(x, B::load_unaligned(v1 + i), s1);
+    s2 = op(x, B::load_unaligned(v2 + i), s2);
+    s3 = op(x, B::load_unaligned(v3 + i), s3);
+  }
+  float r0 = xsimd::reduce_add(s0), r1 = xsimd::reduce_add(s1), r2 = xsimd::reduce_add(s2),
+        r3 = xsimd::reduce_add(s3);
+  for (; i < n; ++i) {
+    r0 = op(q[i], v0[i], r0);
+    r1 = op(q[i], v1[i], r1);
+    r2 = op(q[i], v2[i], r2);
+    r3 = op(q[i], v3[i], r3);
+  }
+  out[0] = r0;
+  out[1] = r1;
+  out[2] = r2;
+  out[3] = r3;
+}
+
+struct L2Step {
+  template <class T>
+  T operator()(T x, T y, T acc) const {
+    T d = x - y;
+    return xsimd::fma(d, d, acc);
+  }
+  float operator()(float x, float y, float acc) const { return acc + (x - y) * (x - y); }
+};
+struct IpStep {
+  template <class T>
+  T operator()(T x, T y, T acc) const { return xsimd::fma(x, y, acc); }
+  float operator()(float x, float y, float acc) const { return acc + x * y; }
+};
+struct L1Step {
+  template <class T>
+  T operator()(T x, T y, T acc) const { return acc + xsimd::abs(x - y); }
+  float operator()(float x, float y, float acc) const { return acc + std::fabs(x - y); }
+};
+
+template <class Arch>
+void L2SquaredX4Impl(const float* q, const float* const* v, size_t n, float* out) {
+  X4Impl<Arch>(q, v, n, out, L2Step{});
+}
+template <class Arch>
+void InnerProductX4Impl(const float* q, const float* const* v, size_t n, float* out) {
+  X4Impl<Arch>(q, v, n, out, IpStep{});
+}
+template <class Arch>
+void L1X4Impl(const float* q, const float* const* v, size_t n, float* out) {
+  X4Impl<Arch>(q, v, n, out, L1Step{});
+}
+
 // Defines KernelsFor<Arch>() in a kernels_<isa>.cc file.
-#define QUIVER_DEFINE_KERNELS(Arch, name)                                                              \
-  template <>                                                                                          \
-  const Kernels& KernelsFor<Arch>() {                                                                  \
-    static const Kernels kKernels{name, &L2SquaredImpl<Arch>, &InnerProductImpl<Arch>, &L1Impl<Arch>}; \
-    return kKernels;                                                                                   \
+#define QUIVER_DEFINE_KERNELS(Arch, name)                                                                   \
+  template <>                                                                                               \
+  const Kernels& KernelsFor<Arch>() {                                                                       \
+    static const Kernels kKernels{name,                        &L2SquaredImpl<Arch>,     &InnerProductImpl<Arch>, \
+                                  &L1Impl<Arch>,               &L2SquaredX4Impl<Arch>,   &InnerProductX4Impl<Arch>, \
+                                  &L1X4Impl<Arch>};                                                         \
+    return kKernels;                                                                                        \
   }
 
 }  // namespace quiver::simd

@@ -28,10 +28,21 @@ float ScalarL1(const float* a, const float* b, size_t n) {
   return sum;
 }
 
+template <DistanceFn F>
+void ScalarX4(const float* q, const float* const* v, size_t n, float* out) {
+  for (int j = 0; j < 4; ++j) out[j] = F(q, v[j], n);
+}
+
 }  // namespace
 
 const Kernels& Scalar() {
-  static const Kernels kKernels{"scalar", &ScalarL2Squared, &ScalarInnerProduct, &ScalarL1};
+  static const Kernels kKernels{"scalar",
+                                &ScalarL2Squared,
+                                &ScalarInnerProduct,
+                                &ScalarL1,
+                                &ScalarX4<ScalarL2Squared>,
+                                &ScalarX4<ScalarInnerProduct>,
+                                &ScalarX4<ScalarL1>};
   return kKernels;
 }
 

@@ -1,0 +1,7 @@
+#include "base/huge_pages.h"
+
+namespace quiver {
+
+void AdviseHugePages(void*, size_t) {}
+
+}  // namespace quiver
