@@ -80,6 +80,31 @@ TEST_CASE("kernels: every instruction set matches the reference for dims 1..1024
   }
 }
 
+TEST_CASE("kernels: the four-at-once forms match the reference", "[simd]") {
+  SplitMix64 rng(321);
+  std::vector<float> q(1024 + 4), v(4 * (1024 + 4));
+  for (auto& x : q) x = static_cast<float>(rng.NextDouble() * 2 - 1);
+  for (auto& x : v) x = static_cast<float>(rng.NextDouble() * 2 - 1);
+  for (const Kernels* k : Available()) {
+    INFO("isa " << k->isa);
+    for (size_t n = 1; n <= 1024; n += (n < 40 ? 1 : 29)) {
+      const float* pq = q.data() + n % 3;
+      const float* rows[4];
+      for (size_t j = 0; j < 4; ++j) rows[j] = v.data() + j * (1024 + 4) + (n + j) % 4;
+      float l2[4], ip[4], l1[4];
+      k->l2_squared_x4(pq, rows, n, l2);
+      k->inner_product_x4(pq, rows, n, ip);
+      k->l1_x4(pq, rows, n, l1);
+      INFO("n " << n);
+      for (size_t j = 0; j < 4; ++j) {
+        CheckClose(l2[j], RefL2(pq, rows[j], n), n);
+        CheckClose(ip[j], RefIp(pq, rows[j], n), n);
+        CheckClose(l1[j], RefL1(pq, rows[j], n), n);
+      }
+    }
+  }
+}
+
 TEST_CASE("kernels: identical vectors have zero L2 and L1 distance", "[simd]") {
   std::vector<float> a(777);
   for (size_t i = 0; i < a.size(); ++i) a[i] = std::sin(float(i));

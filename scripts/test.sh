@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Every test: set up, build native (release and ASan+UBSan) and WASM, and run the whole suite on each. Exits
+# non-zero, loudly, when anything fails.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+"$root/scripts/setup.sh"
+presets=(native-release native-asan wasm-release)
+"$root/scripts/build.sh" "${presets[@]}"
+failed=()
+for preset in "${presets[@]}"; do
+  echo "test: $preset"
+  if ! ctest --preset "$preset" -j2; then failed+=("$preset"); fi
+done
+if ((${#failed[@]})); then
+  echo "FAILED: tests failed in ${failed[*]}" >&2
+  exit 1
+fi
+echo "test: all suites passed (${presets[*]})"
