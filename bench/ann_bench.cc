@@ -3,11 +3,14 @@
 //   ann_bench prepare --cache DIR --dataset NAME
 //       generate the synthetic set if needed and cache exact ground truth (native only)
 //   ann_bench build --cache DIR --dataset NAME --engine quiver|hnswlib [--threads N] [--out FILE]
-//       build one index in a fresh process: build seconds, peak RSS, memory growth; optionally save it
+//       build one index in a fresh process: build seconds, peak RSS (data set included), heap bytes the
+//       index holds afterwards; optionally save it
 //   ann_bench search --cache DIR --dataset NAME --index ENGINE:FILE [--index ENGINE:FILE ...]
 //                    [--ef 10,20,40] [--reps 3] [--k 10]
 //       load the indexes and measure recall@k and QPS (one query per call) for each ef, the engines
 //       interleaved rep by rep so they share the machine's noise
+#include <malloc.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -22,32 +25,32 @@
 
 #if defined(__EMSCRIPTEN__)
 #include <emscripten.h>
-#include <emscripten/heap.h>
 #else
 #include <sys/resource.h>
-#include <unistd.h>
 #endif
 
 namespace quiver::bench {
 namespace {
 
+// Heap bytes in use (malloc's own count), to measure what an index build allocates.
+size_t HeapBytesInUse() {
+#if defined(__EMSCRIPTEN__)
+  struct mallinfo m = mallinfo();
+  return static_cast<size_t>(m.uordblks);
+#else
+  struct mallinfo2 m = mallinfo2();
+  return m.uordblks + m.hblkhd;
+#endif
+}
+
 #if defined(__EMSCRIPTEN__)
 EM_JS(double, NodeMaxRssKiB, (), { return process.resourceUsage().maxRSS; });
 size_t PeakRssBytes() { return static_cast<size_t>(NodeMaxRssKiB() * 1024); }
-size_t CurrentMemoryBytes() { return emscripten_get_heap_size(); }
 #else
 size_t PeakRssBytes() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
   return static_cast<size_t>(u.ru_maxrss) * 1024;
-}
-size_t CurrentMemoryBytes() {
-  long pages = 0, resident = 0;
-  if (FILE* f = std::fopen("/proc/self/statm", "r")) {
-    if (std::fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
-    std::fclose(f);
-  }
-  return static_cast<size_t>(resident) * static_cast<size_t>(sysconf(_SC_PAGESIZE));
 }
 #endif
 
@@ -128,12 +131,13 @@ int Build(const Args& args, const std::string& cache) {
   params.threads = std::stoul(args.Get("threads", "1"));
   params.m = static_cast<uint32_t>(std::stoul(args.Get("m", "16")));
   params.ef_construction = static_cast<uint32_t>(std::stoul(args.Get("ef-construction", "200")));
-  const size_t before = CurrentMemoryBytes();
+  const size_t before = HeapBytesInUse();
   const double t0 = Now();
   Status s = engine->Build(*ds, params);
   const double seconds = Now() - t0;
   if (!s.ok()) return Fail(s);
-  const size_t after = CurrentMemoryBytes();
+  const size_t after = HeapBytesInUse();
+  const size_t peak = PeakRssBytes();  // before saving, which needs memory of its own
   const std::string out = args.Get("out");
   if (!out.empty()) {
     s = engine->Save(out);
@@ -143,7 +147,7 @@ int Build(const Args& args, const std::string& cache) {
       "{\"dataset\":\"%s\",\"engine\":\"%s\",\"platform\":\"%s\",\"detail\":\"%s\",\"threads\":%zu,"
       "\"build_seconds\":%.3f,\"peak_rss_bytes\":%zu,\"index_memory_bytes\":%zu}\n",
       ds->name.c_str(), engine->name().c_str(), Platform().c_str(), engine->detail().c_str(), params.threads,
-      seconds, PeakRssBytes(), after > before ? after - before : 0);
+      seconds, peak, after > before ? after - before : 0);
   return 0;
 }
 

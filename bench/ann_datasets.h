@@ -40,6 +40,7 @@ Status EnsureGroundTruth(Dataset* ds, const std::string& cache, bool compute_if_
 // recall@k of `found` (rows per query) against ds.truth.
 double RecallAtK(const Dataset& ds, const std::vector<std::vector<uint32_t>>& found, size_t k);
 
+Result<std::string> ReadFile(const std::string& path);
 Status WriteFvecs(const std::string& path, const std::vector<float>& data, uint32_t dim);
 Result<std::vector<float>> ReadFvecs(const std::string& path, uint32_t* dim);
 

@@ -35,9 +35,7 @@ class QuiverEngine final : public Engine {
   }
 
   Status Load(const Dataset& ds, const std::string& path) override {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return Status::NotFound("cannot open " + path);
-    std::string image((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    QUIVER_ASSIGN_OR_RETURN(std::string image, ReadFile(path));
     QUIVER_ASSIGN_OR_RETURN(index_, index::HnswIndex::Deserialize(
                                         {reinterpret_cast<const uint8_t*>(image.data()), image.size()}));
     if (index_->dim() != ds.dim || index_->size() != ds.base_count) {

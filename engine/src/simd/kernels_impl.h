@@ -78,24 +78,38 @@ float L1Impl(const float* a, const float* b, size_t n) {
   return sum;
 }
 
-// The four-at-once forms: one accumulator per vector, the query chunk loaded once for all four. Each result
-// equals what the single kernel computes up to summation order.
+// The four-at-once forms: the query chunk is loaded once for all four vectors, and two accumulators per vector
+// (eight independent chains) keep the adds from waiting on each other. Each result equals what the single kernel
+// computes up to summation order.
 template <class Arch, class Op>
 void X4Impl(const float* q, const float* const* v, size_t n, float* out, Op op) {
   using B = xsimd::batch<float, Arch>;
   constexpr size_t W = B::size;
   const float *v0 = v[0], *v1 = v[1], *v2 = v[2], *v3 = v[3];
-  B s0(0.0f), s1(0.0f), s2(0.0f), s3(0.0f);
+  B a0(0.0f), a1(0.0f), a2(0.0f), a3(0.0f), b0(0.0f), b1(0.0f), b2(0.0f), b3(0.0f);
   size_t i = 0;
-  for (; i + W <= n; i += W) {
+  for (; i + 2 * W <= n; i += 2 * W) {
     B x = B::load_unaligned(q + i);
-    s0 = op(x, B::load_unaligned(v0 + i), s0);
-    s1 = op(x, B::load_unaligned(v1 + i), s1);
-    s2 = op(x, B::load_unaligned(v2 + i), s2);
-    s3 = op(x, B::load_unaligned(v3 + i), s3);
+    B y = B::load_unaligned(q + i + W);
+    a0 = op(x, B::load_unaligned(v0 + i), a0);
+    a1 = op(x, B::load_unaligned(v1 + i), a1);
+    a2 = op(x, B::load_unaligned(v2 + i), a2);
+    a3 = op(x, B::load_unaligned(v3 + i), a3);
+    b0 = op(y, B::load_unaligned(v0 + i + W), b0);
+    b1 = op(y, B::load_unaligned(v1 + i + W), b1);
+    b2 = op(y, B::load_unaligned(v2 + i + W), b2);
+    b3 = op(y, B::load_unaligned(v3 + i + W), b3);
   }
-  float r0 = xsimd::reduce_add(s0), r1 = xsimd::reduce_add(s1), r2 = xsimd::reduce_add(s2),
-        r3 = xsimd::reduce_add(s3);
+  if (i + W <= n) {
+    B x = B::load_unaligned(q + i);
+    a0 = op(x, B::load_unaligned(v0 + i), a0);
+    a1 = op(x, B::load_unaligned(v1 + i), a1);
+    a2 = op(x, B::load_unaligned(v2 + i), a2);
+    a3 = op(x, B::load_unaligned(v3 + i), a3);
+    i += W;
+  }
+  float r0 = xsimd::reduce_add(a0 + b0), r1 = xsimd::reduce_add(a1 + b1), r2 = xsimd::reduce_add(a2 + b2),
+        r3 = xsimd::reduce_add(a3 + b3);
   for (; i < n; ++i) {
     r0 = op(q[i], v0[i], r0);
     r1 = op(q[i], v1[i], r1);
