@@ -107,9 +107,9 @@ Status GenerateSynthetic(const std::string& cache) {
   const std::string query_path = cache + "/synthetic-384.query.fvecs";
   if (FileExists(base_path) && FileExists(query_path)) return Status::OK();
   // A Gaussian mixture shaped like text embeddings: 200 components, each a random centre plus a random
-  // 16-dimensional subspace of variation and a little isotropic noise, so neighbourhoods have low intrinsic
+  // 48-dimensional subspace of variation and a little isotropic noise, so neighbourhoods have low intrinsic
   // dimension as real embeddings do.
-  constexpr size_t kComponents = 200, kLatent = 16;
+  constexpr size_t kComponents = 200, kLatent = 48;
   SplitMix64 rng(384);
   std::vector<float> centres(kComponents * kSyntheticDim), bases(kComponents * kLatent * kSyntheticDim);
   for (auto& c : centres) c = static_cast<float>(Gaussian(rng));
@@ -122,7 +122,7 @@ Status GenerateSynthetic(const std::string& cache) {
       for (auto& x : z) x = Gaussian(rng);
       float* row = &out[i * kSyntheticDim];
       for (uint32_t j = 0; j < kSyntheticDim; ++j) {
-        double v = centres[c * kSyntheticDim + j] + 0.1 * Gaussian(rng);
+        double v = centres[c * kSyntheticDim + j] + 0.3 * Gaussian(rng);
         for (size_t l = 0; l < kLatent; ++l) v += z[l] * bases[(c * kLatent + l) * kSyntheticDim + j];
         row[j] = static_cast<float>(v);
       }
