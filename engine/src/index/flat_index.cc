@@ -21,6 +21,18 @@ void ExactSearch(const VectorStore& store, const DeletedSet& deleted, const floa
   top.Extract(out);
 }
 
+void ExactSearchRows(const VectorStore& store, const DeletedSet& deleted, const float* prepared_query,
+                     std::span<const uint32_t> rows, size_t k, std::vector<Neighbor>* out) {
+  TopK top;
+  top.Reset(k);
+  const size_t n = store.size();
+  for (uint32_t row : rows) {
+    if (row >= n || deleted.Contains(row)) continue;
+    top.Push(row, store.Distance(prepared_query, store.Row(row)));
+  }
+  top.Extract(out);
+}
+
 Result<std::unique_ptr<FlatIndex>> FlatIndex::Create(uint32_t dim, Metric metric) {
   if (dim < 1 || dim > kMaxDimension) {
     return Status::InvalidArgument("vector size " + std::to_string(dim) + " is out of range 1.." +
@@ -54,6 +66,16 @@ Status FlatIndex::Search(const float* query, const SearchParams& params, const R
   std::vector<float> q(stride());
   QUIVER_RETURN_IF_ERROR(store_.Prepare(query, q.data()).WithContext("query"));
   ExactSearch(store_, deleted_, q.data(), params.k, allow, out);
+  return Status::OK();
+}
+
+Status FlatIndex::SearchRows(const float* query, std::span<const uint32_t> rows, size_t k,
+                             std::vector<Neighbor>* out) const {
+  out->clear();
+  if (k == 0) return Status::InvalidArgument("k must be at least 1");
+  std::vector<float> q(stride());
+  QUIVER_RETURN_IF_ERROR(store_.Prepare(query, q.data()).WithContext("query"));
+  ExactSearchRows(store_, deleted_, q.data(), rows, k, out);
   return Status::OK();
 }
 

@@ -18,6 +18,10 @@ namespace quiver::index {
 void ExactSearch(const VectorStore& store, const DeletedSet& deleted, const float* prepared_query, size_t k,
                  const RowPredicate* allow, std::vector<Neighbor>* out);
 
+// The same over the listed rows only.
+void ExactSearchRows(const VectorStore& store, const DeletedSet& deleted, const float* prepared_query,
+                     std::span<const uint32_t> rows, size_t k, std::vector<Neighbor>* out);
+
 class FlatIndex final : public VectorIndex {
  public:
   // InvalidArgument unless 1 <= dim <= kMaxDimension.
@@ -38,6 +42,8 @@ class FlatIndex final : public VectorIndex {
   Status Remove(uint32_t row) override;
   Status Search(const float* query, const SearchParams& params, const RowPredicate* allow,
                 std::vector<Neighbor>* out) const override;
+  Status SearchRows(const float* query, std::span<const uint32_t> rows, size_t k,
+                    std::vector<Neighbor>* out) const override;
   std::string Serialize() const override;
   size_t MemoryUsage() const override { return store_.MemoryUsage() + deleted_.MemoryUsage(); }
 

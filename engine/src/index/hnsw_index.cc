@@ -424,6 +424,18 @@ Status HnswIndex::Search(const float* query, const SearchParams& params, const R
   return Status::OK();
 }
 
+Status HnswIndex::SearchRows(const float* query, std::span<const uint32_t> rows, size_t k,
+                             std::vector<Neighbor>* out) const {
+  out->clear();
+  if (k == 0) return Status::InvalidArgument("k must be at least 1");
+  ContextLease lease(*this);
+  SearchContext& ctx = *lease;
+  ctx.query.Resize(stride());
+  QUIVER_RETURN_IF_ERROR(store_.Prepare(query, ctx.query.data()).WithContext("query"));
+  ExactSearchRows(store_, deleted_, ctx.query.data(), rows, k, out);
+  return Status::OK();
+}
+
 Status HnswIndex::CheckInvariants() const {
   const size_t rows = store_.size();
   auto bad = [](const std::string& why) { return Status::Corruption("HNSW graph: " + why); };

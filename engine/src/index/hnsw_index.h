@@ -63,6 +63,8 @@ class HnswIndex final : public VectorIndex {
   Status Remove(uint32_t row) override;
   Status Search(const float* query, const SearchParams& params, const RowPredicate* allow,
                 std::vector<Neighbor>* out) const override;
+  Status SearchRows(const float* query, std::span<const uint32_t> rows, size_t k,
+                    std::vector<Neighbor>* out) const override;
   std::string Serialize() const override;
   size_t MemoryUsage() const override;
 

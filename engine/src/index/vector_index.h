@@ -74,6 +74,11 @@ class VectorIndex {
   virtual Status Search(const float* query, const SearchParams& params, const RowPredicate* allow,
                         std::vector<Neighbor>* out) const = 0;
 
+  // Exact search restricted to `rows` (any order; deleted and out-of-range rows are skipped): the planner's path
+  // when a filter admits few rows. Same output contract as Search.
+  virtual Status SearchRows(const float* query, std::span<const uint32_t> rows, size_t k,
+                            std::vector<Neighbor>* out) const = 0;
+
   // The index image: a section file of this index kind (docs/formats.md).
   virtual std::string Serialize() const = 0;
   // Bytes of memory held.
