@@ -1,0 +1,303 @@
+// The filter table: every condition type and the edge cases of docs/filters.md, each checked (1) with Matches()
+// against the expected points and (2) against PayloadIndexes holding indexes on the fields involved, with fitting
+// types, other fitting types, and mismatched types: Candidates() must be a superset of the true matches and
+// Estimate() must bound the true count.
+#include "payload/filter.h"
+
+#include <catch2/catch.hpp>
+#include <algorithm>
+#include <map>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "engine/payload/test_points.h"
+#include "payload/payload_index.h"
+
+namespace quiver::payload {
+namespace {
+
+using testing::TestPoint;
+using testing::TestPoints;
+
+std::vector<int> All() {
+  std::vector<int> v;
+  for (int i = 1; i <= 15; ++i) v.push_back(i);
+  return v;
+}
+
+std::vector<int> AllBut(std::vector<int> excluded) {
+  std::vector<int> v;
+  for (int i : All()) {
+    if (std::find(excluded.begin(), excluded.end(), i) == excluded.end()) v.push_back(i);
+  }
+  return v;
+}
+
+struct Case {
+  const char* name;
+  const char* filter;
+  std::vector<int> expected;
+  bool bounded = false;  // with the "typed" indexes, Candidates() must give a bound
+  bool exact = false;    // with the "typed" indexes, Estimate() must be exact
+};
+
+const std::vector<Case>& Cases() {
+  static const std::vector<Case> cases = {
+      // match value
+      {"match string", R"({"must":[{"key":"city","match":{"value":"Berlin"}}]})", {1, 3}, true, true},
+      {"match integer: not 1.0 nor \"1\"", R"({"must":[{"key":"count","match":{"value":1}}]})", {1, 8}, true, true},
+      {"match string that looks like a number", R"({"must":[{"key":"count","match":{"value":"1"}}]})", {4}},
+      {"match bool true", R"({"must":[{"key":"flag","match":{"value":true}}]})", {1, 6}, true, true},
+      {"match bool false", R"({"must":[{"key":"flag","match":{"value":false}}]})", {2, 6}, true, true},
+      {"match largest integer", R"({"must":[{"key":"count","match":{"value":9223372036854775807}}]})", {7}, true, true},
+      {"match empty string", R"({"must":[{"key":"city","match":{"value":""}}]})", {9}, true, true},
+      // match any / except
+      {"any strings", R"({"must":[{"key":"city","match":{"any":["London","Paris"]}}]})", {2, 3, 8}, true, true},
+      {"any integers", R"({"must":[{"key":"count","match":{"any":[2,-3]}}]})", {2, 6, 8}, true, true},
+      {"any empty list", R"({"must":[{"key":"city","match":{"any":[]}}]})", {}, true, true},
+      {"except strings: missing and null never match", R"({"must":[{"key":"city","match":{"except":["Berlin"]}}]})",
+       {2, 3, 6, 7, 8, 9}},
+      {"except integers: floats, strings and big integers match",
+       R"({"must":[{"key":"count","match":{"except":[1]}}]})", {2, 3, 4, 6, 7, 8, 9, 15}},
+      {"except on arrays: [] and [null] never match, [[x]] always",
+       R"({"must":[{"key":"tags","match":{"except":["red"]}}]})", {1, 2, 6}},
+      {"except empty list: every non-null value", R"({"must":[{"key":"city","match":{"except":[]}}]})",
+       {1, 2, 3, 6, 7, 8, 9}},
+      // full text
+      {"text: all tokens in one value, any case", R"({"must":[{"key":"text","match":{"text":"brown fox"}}]})",
+       {1, 3, 4, 7}, true},
+      {"text: one token", R"({"must":[{"key":"text","match":{"text":"Quick"}}]})", {1, 2, 4, 7}, true, true},
+      {"text: whole words only", R"({"must":[{"key":"text","match":{"text":"dog"}}]})", {3}, true, true},
+      {"text_any", R"({"must":[{"key":"text","match":{"text_any":"dogs lazy"}}]})", {2, 3}, true, true},
+      {"phrase", R"({"must":[{"key":"text","match":{"phrase":"quick brown"}}]})", {1, 2, 4, 7}, true},
+      {"phrase in the wrong order", R"({"must":[{"key":"text","match":{"phrase":"brown quick"}}]})", {}, true},
+      {"text without tokens matches every string", R"({"must":[{"key":"text","match":{"text":" !"}}]})",
+       {1, 2, 3, 4, 6, 7}},
+      {"text tokens split across values", R"({"must":[{"key":"text","match":{"text":"lazy fox"}}]})", {}, true},
+      // range
+      {"range on integers and floats", R"({"must":[{"key":"count","range":{"gte":1,"lte":2}}]})", {1, 2, 3, 8}, true,
+       true},
+      {"range ignores strings that look like numbers", R"({"must":[{"key":"price","range":{"gt":1}}]})", {1, 6}, true,
+       true},
+      {"range below zero", R"({"must":[{"key":"count","range":{"lt":0}}]})", {6}, true, true},
+      {"range on huge integers", R"({"must":[{"key":"count","range":{"gte":9.2e18}}]})", {7, 15}, true, true},
+      {"empty range: every number", R"({"must":[{"key":"count","range":{}}]})", {1, 2, 3, 6, 7, 8, 9, 15}, true,
+       true},
+      {"range with a null bound", R"({"must":[{"key":"count","range":{"gte":null,"lt":2}}]})", {1, 3, 6, 8}, true,
+       true},
+      // datetime range
+      {"datetime: the same instant in two zones",
+       R"({"must":[{"key":"ts","range":{"gte":"2023-02-08T10:49:00Z","lte":"2023-02-08T10:49:00Z"}}]})", {1, 2}, true,
+       true},
+      {"datetime: microseconds count",
+       R"({"must":[{"key":"ts","range":{"gt":"2023-02-08T10:49:00Z","lt":"2023-02-10"}}]})", {3, 6}, true, true},
+      {"datetime: arrays of datetimes", R"({"must":[{"key":"ts","range":{"lt":"2023-06-01"}}]})", {1, 2, 3, 6, 9},
+       true, true},
+      {"datetime: bounds with offsets and naive",
+       R"({"must":[{"key":"ts","range":{"gte":"2023-02-08T12:49:00+02:00","lte":"2023-02-08T10:49:00"}}]})", {1, 2},
+       true, true},
+      {"datetime range on numbers and non-dates", R"({"must":[{"key":"price","range":{"gte":"2023-01-01"}}]})", {}},
+      // is_empty / is_null
+      {"is_empty: missing or null", R"({"must":[{"is_empty":{"key":"city"}}]})", {4, 5, 10, 11, 12, 13, 14, 15}},
+      {"is_empty: [] but not [null]", R"({"must":[{"is_empty":{"key":"tags"}}]})", {3, 5, 9, 10, 11, 12, 13, 14, 15}},
+      {"is_null", R"({"must":[{"is_null":{"key":"city"}}]})", {4}},
+      {"is_null: [null] is not null", R"({"must":[{"is_null":{"key":"tags"}}]})", {}},
+      {"is_null on null flag", R"({"must":[{"is_null":{"key":"flag"}}]})", {3}},
+      {"field is_empty true", R"({"must":[{"key":"tags","is_empty":true}]})", {3, 5, 9, 10, 11, 12, 13, 14, 15}},
+      {"field is_null true: [null] counts", R"({"must":[{"key":"tags","is_null":true}]})", {4}},
+      {"field is_null false: missing counts", R"({"must":[{"key":"city","is_null":false}]})", AllBut({4})},
+      // has_id
+      {"has_id with integers and a UUID",
+       R"({"must":[{"has_id":[1,3,"a0000000-0000-0000-0000-000000000001",99]}]})", {1, 3, 8}},
+      // values_count
+      {"values_count on an array", R"({"must":[{"key":"count","values_count":{"gte":2}}]})", {8}},
+      {"values_count: missing, [] and null count 0; [null] counts 1; a scalar 1",
+       R"({"must":[{"key":"tags","values_count":{"lt":1}}]})", {3, 5, 9, 10, 11, 12, 13, 14, 15}},
+      {"values_count gt 0", R"({"must":[{"key":"city","values_count":{"gt":0}}]})", {1, 2, 3, 6, 7, 8, 9}},
+      {"values_count adds up values through []", R"({"must":[{"key":"a.b[].c","values_count":{"gte":2}}]})", {9}},
+      // nested
+      {"nested: one element satisfies everything",
+       R"({"must":[{"nested":{"key":"items","filter":{"must":[{"key":"name","match":{"value":"a"}},
+          {"key":"qty","range":{"gt":2}}]}}}]})",
+       {2}, true},
+      {"without nested: conditions may hold in different elements",
+       R"({"must":[{"key":"items[].name","match":{"value":"a"}},{"key":"items[].qty","range":{"gt":2}}]})", {1, 2, 6},
+       true},
+      {"nested must_not", R"({"must":[{"nested":{"key":"items","filter":{"must_not":[{"key":"name","match":{"value":"a"}}]}}}]})",
+       {1, 6, 7}},
+      {"nested inside nested",
+       R"({"must":[{"nested":{"key":"items","filter":{"must":[{"nested":{"key":"sub","filter":{"must":[
+          {"key":"k","match":{"value":1}}]}}}]}}}]})",
+       {7}, true},
+      {"nested key with []",
+       R"({"must":[{"nested":{"key":"items[]","filter":{"must":[{"key":"name","match":{"value":"a"}},
+          {"key":"qty","range":{"gt":2}}]}}}]})",
+       {2}, true},
+      // key paths
+      {"path through objects", R"({"must":[{"key":"nested.x.y","match":{"value":1}}]})", {1}, true, true},
+      {"path through an array with []", R"({"must":[{"key":"a.b[].c","match":{"value":2}}]})", {9}, true, true},
+      {"a key step does not enter arrays", R"({"must":[{"key":"a.b.c","match":{"value":1}}]})", {}},
+      {"array index", R"({"must":[{"key":"arr[1]","match":{"value":2}}]})", {6}},
+      {"array index then key", R"({"must":[{"key":"items[0].name","match":{"value":"b"}}]})", {7}},
+      {"[] expands one more level", R"({"must":[{"key":"tags[]","match":{"value":"red"}}]})", {1, 6, 8}, true, true},
+      {"arrays in arrays are not flattened", R"({"must":[{"key":"tags","match":{"value":"red"}}]})", {1, 7, 8}, true,
+       true},
+      // geo
+      {"geo_radius", R"({"must":[{"key":"loc","geo_radius":{"center":{"lon":13.404954,"lat":52.520008},"radius":1000}}]})",
+       {1, 3}, true},
+      {"geo_radius 0 matches nothing", R"({"must":[{"key":"loc","geo_radius":{"center":{"lon":13.404954,"lat":52.520008},"radius":0}}]})",
+       {}, true},
+      {"geo_bounding_box",
+       R"({"must":[{"key":"loc","geo_bounding_box":{"top_left":{"lon":13,"lat":53},"bottom_right":{"lon":14,"lat":52}}}]})",
+       {1, 3}, true},
+      {"geo_bounding_box across the antimeridian",
+       R"({"must":[{"key":"loc","geo_bounding_box":{"top_left":{"lon":179,"lat":1},"bottom_right":{"lon":-179,"lat":-1}}}]})",
+       {10, 11}, true},
+      {"geo_radius across the antimeridian",
+       R"({"must":[{"key":"loc","geo_radius":{"center":{"lon":179.95,"lat":0},"radius":20000}}]})", {10, 11}, true},
+      {"geo_polygon with a hole, boundary excluded",
+       R"({"must":[{"key":"loc","geo_polygon":{"exterior":{"points":[{"lon":0,"lat":0},{"lon":4,"lat":0},
+          {"lon":4,"lat":4},{"lon":0,"lat":4},{"lon":0,"lat":0}]},"interiors":[{"points":[{"lon":1.5,"lat":1.5},
+          {"lon":2.5,"lat":1.5},{"lon":2.5,"lat":2.5},{"lon":1.5,"lat":2.5},{"lon":1.5,"lat":1.5}]}]}}]})",
+       {12}, true},
+      // uuid strings
+      {"match a UUID string exactly", R"({"must":[{"key":"uid","match":{"value":"550e8400-e29b-41d4-a716-446655440000"}}]})",
+       {1}, true},
+      {"match a non-UUID string on a UUID field", R"({"must":[{"key":"uid","match":{"value":"not-a-uuid"}}]})", {}},
+      // logic
+      {"should", R"({"should":[{"key":"city","match":{"value":"Berlin"}},{"key":"city","match":{"value":"London"}}]})",
+       {1, 2, 3}, true},
+      {"should [] matches nothing", R"({"should":[]})", {}, true, true},
+      {"must [] matches everything", R"({"must":[]})", All()},
+      {"empty filter matches everything", R"({})", All()},
+      {"must_not", R"({"must_not":[{"key":"city","match":{"value":"Berlin"}}]})", AllBut({1, 3})},
+      {"min_should 2 of 3",
+       R"({"min_should":{"conditions":[{"key":"city","match":{"value":"Berlin"}},{"key":"count","match":{"value":1}},
+          {"key":"flag","match":{"value":true}}],"min_count":2}})",
+       {1}, true},
+      {"min_should 0", R"({"min_should":{"conditions":[{"key":"city","match":{"value":"Nowhere"}}],"min_count":0}})",
+       All()},
+      {"min_should more than there are",
+       R"({"min_should":{"conditions":[{"key":"city","match":{"value":"Berlin"}}],"min_count":2}})", {}, true, true},
+      {"filter as a condition",
+       R"({"must":[{"should":[{"key":"city","match":{"value":"London"}},{"key":"count","match":{"value":9223372036854775807}}]}]})",
+       {2, 7}, true},
+      {"one condition instead of a list", R"({"must":{"key":"city","match":{"value":"London"}}})", {2}, true, true},
+      {"must and must_not", R"({"must":[{"key":"tags","match":{"value":"red"}}],"must_not":[{"key":"city","match":{"value":"Paris"}}]})",
+       {1, 7}, true},
+      {"should with has_id and is_empty", R"({"should":[{"has_id":[5]},{"is_empty":{"key":"city"}}]})",
+       {4, 5, 10, 11, 12, 13, 14, 15}},
+      {"filters inside filters", R"({"must":[{"must":[{"must":[{"key":"city","match":{"value":"Berlin"}}]}]}]})",
+       {1, 3}, true, true},
+      {"must_not a range", R"({"must_not":[{"key":"count","range":{"gt":0}}]})", {4, 5, 6, 10, 11, 12, 13, 14}},
+      {"must_not nested", R"({"must_not":[{"nested":{"key":"items","filter":{"must":[{"key":"qty","range":{"gte":5}}]}}}]})",
+       AllBut({1, 2, 6})},
+  };
+  return cases;
+}
+
+// Index sets: "typed" gives each field the type its conditions want; "alternate" other types that still bound
+// some conditions; "mismatched" types that hold few or none of the values.
+const std::map<std::string, std::vector<std::pair<const char*, FieldIndexType>>>& IndexConfigs() {
+  using T = FieldIndexType;
+  static const std::map<std::string, std::vector<std::pair<const char*, FieldIndexType>>> configs = {
+      {"typed",
+       {{"city", T::kKeyword}, {"count", T::kInteger}, {"price", T::kFloat}, {"flag", T::kBool},
+        {"ts", T::kDatetime}, {"loc", T::kGeo}, {"text", T::kText}, {"uid", T::kUuid}, {"tags", T::kKeyword},
+        {"tags[]", T::kKeyword}, {"items[].name", T::kKeyword}, {"items[].qty", T::kInteger},
+        {"items[].sub[].k", T::kInteger}, {"a.b[].c", T::kInteger}, {"nested.x.y", T::kInteger}}},
+      {"alternate",
+       {{"city", T::kText}, {"count", T::kFloat}, {"price", T::kInteger}, {"flag", T::kBool}, {"ts", T::kKeyword},
+        {"loc", T::kGeo}, {"text", T::kKeyword}, {"uid", T::kKeyword}, {"tags", T::kText},
+        {"items[].qty", T::kFloat}, {"items[].name", T::kText}}},
+      {"mismatched",
+       {{"city", T::kInteger}, {"count", T::kKeyword}, {"price", T::kBool}, {"flag", T::kKeyword},
+        {"ts", T::kInteger}, {"loc", T::kKeyword}, {"text", T::kGeo}, {"uid", T::kDatetime}, {"tags", T::kFloat},
+        {"items[].qty", T::kUuid}, {"items[].name", T::kBool}}},
+  };
+  return configs;
+}
+
+PayloadIndex BuildIndex(const std::vector<std::pair<const char*, FieldIndexType>>& config,
+                        const std::vector<TestPoint>& points) {
+  PayloadIndex index;
+  for (const auto& [path, type] : config) REQUIRE(index.CreateField(path, type).ok());
+  for (const TestPoint& p : points) index.Insert(static_cast<uint32_t>(p.number - 1), p.payload);
+  return index;
+}
+
+TEST_CASE("filter table: Matches() gives the expected points", "[payload][filter]") {
+  const std::vector<TestPoint> points = TestPoints();
+  for (const Case& c : Cases()) {
+    INFO("case: " << c.name << "\nfilter: " << c.filter);
+    Result<Filter> filter = ParseFilterText(c.filter);
+    REQUIRE(filter.ok());
+    std::vector<int> got;
+    for (const TestPoint& p : points) {
+      if (Matches(*filter, p.id, p.payload)) got.push_back(p.number);
+    }
+    CHECK(got == c.expected);
+    // A copy evaluates the same.
+    Filter copy = *filter;
+    for (const TestPoint& p : points) CHECK(Matches(copy, p.id, p.payload) == Matches(*filter, p.id, p.payload));
+  }
+}
+
+TEST_CASE("filter table: indexes bound the true matches", "[payload][filter][index]") {
+  const std::vector<TestPoint> points = TestPoints();
+  for (const auto& [config_name, config] : IndexConfigs()) {
+    PayloadIndex index = BuildIndex(config, points);
+    for (const Case& c : Cases()) {
+      INFO("index config: " << config_name << "\ncase: " << c.name << "\nfilter: " << c.filter);
+      Filter filter = *ParseFilterText(c.filter);
+      std::vector<uint32_t> truth;
+      for (const TestPoint& p : points) {
+        if (Matches(filter, p.id, p.payload)) truth.push_back(static_cast<uint32_t>(p.number - 1));
+      }
+      std::optional<std::vector<uint32_t>> candidates = index.Candidates(filter);
+      if (candidates) {
+        CHECK(std::is_sorted(candidates->begin(), candidates->end()));
+        CHECK(std::adjacent_find(candidates->begin(), candidates->end()) == candidates->end());
+        CHECK(std::includes(candidates->begin(), candidates->end(), truth.begin(), truth.end()));
+      }
+      const CardinalityEstimate e = index.Estimate(filter, points.size());
+      CHECK(e.min <= truth.size());
+      CHECK(truth.size() <= e.max);
+      CHECK(e.min <= e.expected);
+      CHECK(e.expected <= e.max);
+      CHECK(e.max <= points.size());
+      if (config_name == "typed") {
+        CHECK(candidates.has_value() == c.bounded);
+        if (c.exact) {
+          CHECK(e.min == truth.size());
+          CHECK(e.max == truth.size());
+          if (candidates) CHECK(*candidates == truth);
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("filter: has_id holds only at the top level of a point", "[payload][filter]") {
+  const boost::json::object payload = *ParsePayloadText(R"({"a":[{"b":1}]})");
+  Filter f = *ParseFilterText(R"({"must":[{"has_id":[7]}]})");
+  CHECK(Matches(f, PointId::Number(7), payload));
+  CHECK_FALSE(Matches(f, PointId::Number(8), payload));
+  Filter uuid = *ParseFilterText(R"({"must":[{"has_id":["A0000000-0000-0000-0000-000000000001"]}]})");
+  CHECK(Matches(uuid, *PointId::ParseUuid("a0000000-0000-0000-0000-000000000001"), payload));
+  CHECK_FALSE(Matches(uuid, PointId::Number(1), payload));
+}
+
+TEST_CASE("filter: a deep but legal filter evaluates", "[payload][filter]") {
+  std::string text = R"({"key":"x","match":{"value":1}})";
+  for (int i = 0; i < kMaxFilterDepth; ++i) text = R"({"must":[)" + text + "]}";  // exactly at the limit
+  Result<Filter> f = ParseFilterText(text);
+  REQUIRE(f.ok());
+  CHECK(Matches(*f, PointId::Number(1), *ParsePayloadText(R"({"x":1})")));
+  CHECK_FALSE(Matches(*f, PointId::Number(1), *ParsePayloadText(R"({"x":2})")));
+}
+
+}  // namespace
+}  // namespace quiver::payload

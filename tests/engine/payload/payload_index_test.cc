@@ -1,0 +1,358 @@
+#include "payload/payload_index.h"
+
+#include <catch2/catch.hpp>
+#include <algorithm>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "engine/payload/test_points.h"
+#include "payload/filter.h"
+
+namespace quiver::payload {
+namespace {
+
+using testing::TestPoint;
+using testing::TestPoints;
+
+Filter F(const std::string& text) {
+  Result<Filter> f = ParseFilterText(text);
+  INFO(text << ": " << f.status().ToString());
+  REQUIRE(f.ok());
+  return *f;
+}
+
+std::vector<uint32_t> Slots(std::initializer_list<int> numbers) {
+  std::vector<uint32_t> out;
+  for (int n : numbers) out.push_back(static_cast<uint32_t>(n - 1));
+  return out;
+}
+
+PayloadIndex Typed(const std::vector<TestPoint>& points) {
+  PayloadIndex index;
+  REQUIRE(index.CreateField("city", FieldIndexType::kKeyword).ok());
+  REQUIRE(index.CreateField("count", FieldIndexType::kInteger).ok());
+  REQUIRE(index.CreateField("text", FieldIndexType::kText).ok());
+  REQUIRE(index.CreateField("loc", FieldIndexType::kGeo).ok());
+  for (const TestPoint& p : points) index.Insert(static_cast<uint32_t>(p.number - 1), p.payload);
+  return index;
+}
+
+TEST_CASE("payload index: type names", "[payload][index]") {
+  for (FieldIndexType t : {FieldIndexType::kKeyword, FieldIndexType::kInteger, FieldIndexType::kFloat,
+                           FieldIndexType::kBool, FieldIndexType::kUuid, FieldIndexType::kDatetime,
+                           FieldIndexType::kGeo, FieldIndexType::kText}) {
+    Result<FieldIndexType> parsed = ParseFieldIndexType(FieldIndexTypeName(t));
+    REQUIRE(parsed.ok());
+    CHECK(*parsed == t);
+  }
+  CHECK(FieldIndexTypeName(FieldIndexType::kDatetime) == "datetime");
+  Result<FieldIndexType> bad = ParseFieldIndexType("Keyword");
+  CHECK(bad.status().IsInvalidArgument());
+  CHECK(bad.status().message() ==
+        "'Keyword' is not a payload index type (expected keyword, integer, float, bool, uuid, datetime, geo or text)");
+}
+
+TEST_CASE("payload index: create, list and drop fields", "[payload][index]") {
+  PayloadIndex index;
+  CHECK(index.empty());
+  CHECK(index.CreateField("city", FieldIndexType::kKeyword).ok());
+  CHECK(index.CreateField("\"city\"", FieldIndexType::kKeyword).ok());  // same field, same type: no-op
+  Status exists = index.CreateField("city", FieldIndexType::kText);
+  CHECK(exists.code() == StatusCode::kAlreadyExists);
+  CHECK(exists.message() == "field 'city' is already indexed as keyword");
+  Status bad = index.CreateField("a..b", FieldIndexType::kKeyword);
+  CHECK(bad.IsInvalidArgument());
+  CHECK(bad.message() == "'a..b' is not a valid key path: expected a key at offset 2");
+  CHECK(index.CreateField("items[].qty", FieldIndexType::kInteger).ok());
+  CHECK(index.CreateField("a.\"b c\"", FieldIndexType::kGeo).ok());
+  using Fields = std::vector<std::pair<std::string, FieldIndexType>>;
+  CHECK(index.Fields() == Fields{{"a.\"b c\"", FieldIndexType::kGeo},
+                                 {"city", FieldIndexType::kKeyword},
+                                 {"items[].qty", FieldIndexType::kInteger}});
+  CHECK_FALSE(index.empty());
+  Status missing = index.DropField("town");
+  CHECK(missing.IsNotFound());
+  CHECK(missing.message() == "field 'town' is not indexed");
+  CHECK(index.DropField("a..").IsInvalidArgument());
+  CHECK(index.DropField("city").ok());
+  CHECK(index.DropField("a.\"b c\"").ok());
+  CHECK(index.Fields() == Fields{{"items[].qty", FieldIndexType::kInteger}});
+  CHECK(index.IndexedPoints("city") == 0);
+  CHECK(index.IndexedPoints("a..") == 0);
+}
+
+TEST_CASE("payload index: values of other types are not indexed", "[payload][index]") {
+  const std::vector<TestPoint> points = TestPoints();
+  PayloadIndex index = Typed(points);
+  CHECK(index.IndexedPoints("city") == 6);   // strings only: 1, 2, 3, 6, 8, 9
+  CHECK(index.IndexedPoints("count") == 5);  // integers only: 1, 2, 6, 7, 8
+  CHECK(index.IndexedPoints("text") == 6);   // strings with a token: 1, 2, 3, 4, 6, 7
+  CHECK(index.IndexedPoints("loc") == 8);    // valid geo points: 1, 2, 3, 10-14 (not point 4's lon 200)
+  CHECK(index.IndexedPoints("price") == 0);
+  CHECK(*index.Candidates(F(R"({"must":[{"key":"city","match":{"value":"Berlin"}}]})")) == Slots({1, 3}));
+  CHECK(*index.Candidates(F(R"({"must":[{"key":"count","match":{"any":[1,2]}}]})")) == Slots({1, 2, 8}));
+  // The keyword index holds no integer, so it cannot bound an integer match; the integer index no string.
+  CHECK_FALSE(index.Candidates(F(R"({"must":[{"key":"city","match":{"value":5}}]})")));
+  CHECK_FALSE(index.Candidates(F(R"({"must":[{"key":"count","match":{"value":"1"}}]})")));
+  CHECK_FALSE(index.Candidates(F(R"({"must":[{"key":"city","match":{"except":["x"]}}]})")));
+  CHECK_FALSE(index.Candidates(F(R"({"must":[{"is_empty":{"key":"city"}}]})")));
+  CHECK_FALSE(index.Candidates(F(R"({"must_not":[{"key":"city","match":{"value":"Berlin"}}]})")));
+  CHECK_FALSE(index.Candidates(F("{}")));
+  // must intersects what is bounded and ignores the rest.
+  CHECK(*index.Candidates(F(R"({"must":[{"key":"city","match":{"value":"Berlin"}},{"is_null":{"key":"x"}},
+                                         {"key":"count","range":{"lte":1}}]})")) == Slots({1, 3}));
+  // should unites only when every branch is bounded.
+  CHECK(*index.Candidates(F(R"({"should":[{"key":"city","match":{"value":"London"}},
+                                           {"key":"count","range":{"lt":0}}]})")) == Slots({2, 6}));
+  CHECK_FALSE(index.Candidates(F(R"({"should":[{"key":"city","match":{"value":"London"}},{"has_id":[1]}]})")));
+  CHECK(index.Candidates(F(R"({"should":[]})"))->empty());
+  PayloadIndex none;
+  CHECK_FALSE(none.Candidates(F(R"({"must":[{"key":"city","match":{"value":"Berlin"}}]})")));
+}
+
+TEST_CASE("payload index: estimates", "[payload][index]") {
+  const std::vector<TestPoint> points = TestPoints();
+  PayloadIndex index = Typed(points);
+  auto est = [&](const std::string& text, size_t total = 15) { return index.Estimate(F(text), total); };
+  CardinalityEstimate e = est(R"({"must":[{"key":"city","match":{"value":"Berlin"}}]})");
+  CHECK((e.min == 2 && e.expected == 2 && e.max == 2));
+  e = est(R"({"must_not":[{"key":"city","match":{"value":"Berlin"}}]})");
+  CHECK((e.min == 13 && e.expected == 13 && e.max == 13));
+  e = est(R"({"should":[{"key":"city","match":{"value":"Berlin"}},{"key":"city","match":{"value":"London"}}]})");
+  CHECK((e.min == 2 && e.max == 3));
+  e = est(R"({"must":[{"is_empty":{"key":"city"}}]})");
+  CHECK((e.min == 0 && e.max == 15));
+  e = est("{}");
+  CHECK((e.min == 15 && e.expected == 15 && e.max == 15));
+  e = est(R"({"must":[{"has_id":[1,2]}]})");
+  CHECK((e.min == 0 && e.max == 2));
+  e = est(R"({"must":[{"key":"loc","geo_radius":{"center":{"lon":13.4,"lat":52.52},"radius":5000}}]})");
+  CHECK((e.min == 0 && e.max == 2));  // points 1 and 3 share a grid cell region; geo bounds are not exact
+  e = est(R"({"must":[{"nested":{"key":"items","filter":{"must":[{"key":"name","match":{"value":"a"}}]}}}]})");
+  CHECK((e.min == 0 && e.max == 15));  // no index on items[].name
+  // Never more than the total the caller gives.
+  e = est(R"({"must":[{"key":"loc","geo_bounding_box":{"top_left":{"lon":-180,"lat":90},
+                       "bottom_right":{"lon":180,"lat":-90}}}]})", 5);
+  CHECK(e.max <= 5);
+  CHECK(e.min <= e.expected);
+  CHECK(e.expected <= e.max);
+}
+
+TEST_CASE("payload index: Erase undoes Insert; filling through the callback equals inserting", "[payload][index]") {
+  const std::vector<TestPoint> points = TestPoints();
+  const std::vector<std::string> filters = {
+      R"({"must":[{"key":"city","match":{"any":["Berlin","Paris","London"]}}]})",
+      R"({"must":[{"key":"count","range":{"gte":-10}}]})",
+      R"({"must":[{"key":"text","match":{"text":"brown"}}]})",
+      R"({"must":[{"key":"loc","geo_radius":{"center":{"lon":0,"lat":0},"radius":20000000}}]})",
+  };
+  PayloadIndex index = Typed(points);
+  const size_t full_memory = index.MemoryUsage();
+  std::vector<std::vector<uint32_t>> before;
+  for (const std::string& f : filters) before.push_back(*index.Candidates(F(f)));
+  for (const TestPoint& p : points) {
+    if (p.number % 2 == 1) index.Erase(static_cast<uint32_t>(p.number - 1), p.payload);
+  }
+  for (size_t i = 0; i < filters.size(); ++i) {
+    const std::vector<uint32_t> remaining = *index.Candidates(F(filters[i]));
+    CHECK_FALSE(remaining.empty());
+    for (uint32_t slot : remaining) CHECK(slot % 2 == 1);  // only even numbers (odd slots) remain
+  }
+  for (const TestPoint& p : points) {
+    if (p.number % 2 == 0) index.Erase(static_cast<uint32_t>(p.number - 1), p.payload);
+  }
+  for (const char* field : {"city", "count", "text", "loc"}) CHECK(index.IndexedPoints(field) == 0);
+  for (const std::string& f : filters) CHECK(index.Candidates(F(f))->empty());
+  CHECK(index.MemoryUsage() < full_memory);
+  for (const TestPoint& p : points) index.Insert(static_cast<uint32_t>(p.number - 1), p.payload);
+  for (size_t i = 0; i < filters.size(); ++i) CHECK(*index.Candidates(F(filters[i])) == before[i]);
+
+  PayloadIndex filled;
+  for (const char* field : {"city", "count", "text", "loc"}) {
+    const FieldIndexType type = field == std::string("city")    ? FieldIndexType::kKeyword
+                                : field == std::string("count") ? FieldIndexType::kInteger
+                                : field == std::string("text")  ? FieldIndexType::kText
+                                                                : FieldIndexType::kGeo;
+    int visits = 0;
+    Status s = filled.CreateField(field, type, [&](PayloadIndex::PointVisitor visit) {
+      for (const TestPoint& p : points) {
+        ++visits;
+        visit(static_cast<uint32_t>(p.number - 1), p.payload);
+      }
+    });
+    REQUIRE(s.ok());
+    CHECK(visits == 15);
+    // Already there with this type: nothing is visited.
+    REQUIRE(filled.CreateField(field, type, [&](PayloadIndex::PointVisitor) { FAIL("visited again"); }).ok());
+  }
+  for (size_t i = 0; i < filters.size(); ++i) CHECK(*filled.Candidates(F(filters[i])) == before[i]);
+  CHECK(filled.IndexedPoints("loc") == index.IndexedPoints("loc"));
+  CHECK(filled.MemoryUsage() > 0);
+
+  REQUIRE(filled.DropField("loc").ok());
+  CHECK_FALSE(filled.Candidates(F(filters[3])));
+  PayloadIndex moved = std::move(filled);
+  CHECK(*moved.Candidates(F(filters[0])) == before[0]);
+}
+
+// Random payloads and random filters: whatever the shapes, Candidates() is a superset of the true matches and
+// Estimate() bounds their count.
+std::string RandomFilter(std::mt19937& rng, int depth, bool in_nested);
+
+std::string Pick(std::mt19937& rng, std::initializer_list<const char*> options) {
+  std::uniform_int_distribution<size_t> d(0, options.size() - 1);
+  return *(options.begin() + d(rng));
+}
+
+std::string RandomCondition(std::mt19937& rng, int depth, bool in_nested) {
+  std::uniform_int_distribution<int> kind(0, depth > 0 ? 13 : 11);
+  if (in_nested) {
+    switch (kind(rng) % 4) {
+      case 0:
+        return R"({"key":"x","match":{"value":)" + Pick(rng, {"1", "2", "3"}) + "}}";
+      case 1:
+        return R"({"key":"x","range":{"gte":)" + Pick(rng, {"1", "2", "2.5"}) + "}}";
+      case 2:
+        return R"({"key":"y","match":{"any":[)" + Pick(rng, {"\"p\"", "\"q\"", "\"p\",\"r\""}) + "]}}";
+      default:
+        return R"({"is_empty":{"key":"y"}})";
+    }
+  }
+  switch (kind(rng)) {
+    case 0:
+      return R"({"key":"k","match":{"value":)" + Pick(rng, {"\"a\"", "\"b\"", "1", "true"}) + "}}";
+    case 1:
+      return R"({"key":"k","match":{"any":[)" + Pick(rng, {"\"a\",\"c\"", "1,2", ""}) + "]}}";
+    case 2:
+      return R"({"key":"k","match":{"except":[)" + Pick(rng, {"\"a\"", "1", ""}) + "]}}";
+    case 3:
+      return R"({"key":"n","range":{)" + Pick(rng, {"\"gt\":1", "\"lte\":2.5", "\"gte\":0,\"lt\":3", ""}) + "}}";
+    case 4:
+      return R"({"key":"t","match":{)" +
+             Pick(rng, {"\"text\":\"red fox\"", "\"text_any\":\"blue dog\"", "\"phrase\":\"red fox\"", "\"text\":\"fox\""}) +
+             "}}";
+    case 5:
+      return R"({"key":"g","geo_radius":{"center":{"lon":)" + Pick(rng, {"0", "10", "179.9"}) +
+             R"(,"lat":0},"radius":)" + Pick(rng, {"100000", "1000000", "10"}) + "}}";
+    case 6:
+      return R"({"key":"d","range":{"gte":")" + Pick(rng, {"2020-01-01", "2021-06-01T12:00:00Z"}) + "\"}}";
+    case 7:
+      return R"({"key":"k","values_count":{"gte":)" + Pick(rng, {"0", "1", "2"}) + "}}";
+    case 8:
+      return R"({"is_empty":{"key":")" + Pick(rng, {"k", "n", "arr"}) + "\"}}";
+    case 9:
+      return R"({"is_null":{"key":")" + Pick(rng, {"k", "n"}) + "\"}}";
+    case 10:
+      return R"({"has_id":[)" + Pick(rng, {"1,2,3", "5", ""}) + "]}";
+    case 11:
+      return R"({"key":"g","geo_bounding_box":{"top_left":{"lon":)" + Pick(rng, {"-10", "170"}) +
+             R"(,"lat":10},"bottom_right":{"lon":)" + Pick(rng, {"10", "-170"}) + R"(,"lat":-10}}})";
+    case 12:
+      return R"({"nested":{"key":"arr","filter":)" + RandomFilter(rng, depth - 1, true) + "}}";
+    default:
+      return RandomFilter(rng, depth - 1, in_nested);
+  }
+}
+
+std::string RandomList(std::mt19937& rng, int depth, bool in_nested) {
+  std::uniform_int_distribution<int> count(0, 3);
+  std::string out = "[";
+  for (int i = 0, n = count(rng); i < n; ++i) {
+    if (i > 0) out += ",";
+    out += RandomCondition(rng, depth, in_nested);
+  }
+  return out + "]";
+}
+
+std::string RandomFilter(std::mt19937& rng, int depth, bool in_nested) {
+  std::bernoulli_distribution coin(0.5);
+  std::string out = "{";
+  auto add = [&](const std::string& part) {
+    if (out.size() > 1) out += ",";
+    out += part;
+  };
+  if (coin(rng)) add("\"must\":" + RandomList(rng, depth, in_nested));
+  if (coin(rng)) add("\"should\":" + RandomList(rng, depth, in_nested));
+  if (coin(rng)) add("\"must_not\":" + RandomList(rng, depth, in_nested));
+  if (coin(rng) && coin(rng)) {
+    add("\"min_should\":{\"conditions\":" + RandomList(rng, depth, in_nested) +
+        ",\"min_count\":" + Pick(rng, {"0", "1", "2"}) + "}");
+  }
+  return out + "}";
+}
+
+std::string RandomPayload(std::mt19937& rng) {
+  std::bernoulli_distribution coin(0.5);
+  std::string out = "{";
+  auto add = [&](const std::string& key, const std::string& value) {
+    if (out.size() > 1) out += ",";
+    out += "\"" + key + "\":" + value;
+  };
+  if (coin(rng)) add("k", Pick(rng, {"\"a\"", "\"b\"", "\"c\"", "1", "2", "1.0", "true", "null", "[]", "[\"a\",1]",
+                                     "[null]", "[[\"a\"]]", "{\"a\":1}"}));
+  if (coin(rng)) add("n", Pick(rng, {"0", "1", "2", "2.5", "-1", "\"2\"", "[1,3]", "null", "[]"}));
+  if (coin(rng)) {
+    add("t", Pick(rng, {"\"the red fox\"", "\"Red Fox!\"", "\"fox red\"", "\"blue dog\"", "[\"red\",\"fox\"]",
+                        "\"\"", "5"}));
+  }
+  if (coin(rng)) {
+    add("g", Pick(rng, {"{\"lon\":0,\"lat\":0}", "{\"lon\":0.5,\"lat\":0.5}", "{\"lon\":5,\"lat\":5}",
+                        "{\"lon\":179.95,\"lat\":0}", "{\"lon\":-179.95,\"lat\":0.01}", "[{\"lon\":10,\"lat\":0}]",
+                        "{\"lon\":300,\"lat\":0}", "{\"lat\":1}"}));
+  }
+  if (coin(rng)) {
+    add("d", Pick(rng, {"\"2019-12-31T23:59:59Z\"", "\"2020-01-01\"", "\"2021-06-01T14:00:00+02:00\"",
+                        "\"2022-01-01 00:00\"", "\"garbage\"", "20200101"}));
+  }
+  if (coin(rng)) {
+    add("arr", Pick(rng, {"[{\"x\":1,\"y\":\"p\"},{\"x\":3,\"y\":\"q\"}]", "[{\"x\":2}]", "[]", "[{\"y\":\"r\"},5]",
+                          "{\"x\":1}", "[{\"x\":[1,2],\"y\":null}]"}));
+  }
+  return out + "}";
+}
+
+TEST_CASE("payload index: random payloads and filters keep the superset and the bounds", "[payload][index]") {
+  std::mt19937 rng(20240611);
+  constexpr int kPoints = 300;
+  std::vector<boost::json::object> payloads;
+  PayloadIndex index;
+  REQUIRE(index.CreateField("k", FieldIndexType::kKeyword).ok());
+  REQUIRE(index.CreateField("n", FieldIndexType::kFloat).ok());
+  REQUIRE(index.CreateField("t", FieldIndexType::kText).ok());
+  REQUIRE(index.CreateField("g", FieldIndexType::kGeo).ok());
+  REQUIRE(index.CreateField("d", FieldIndexType::kDatetime).ok());
+  REQUIRE(index.CreateField("arr[].x", FieldIndexType::kInteger).ok());
+  REQUIRE(index.CreateField("arr[].y", FieldIndexType::kKeyword).ok());
+  for (int i = 0; i < kPoints; ++i) {
+    payloads.push_back(*ParsePayloadText(RandomPayload(rng)));
+    index.Insert(static_cast<uint32_t>(i), payloads.back());
+  }
+  int bounded = 0;
+  for (int round = 0; round < 400; ++round) {
+    const std::string text = RandomFilter(rng, 2, false);
+    INFO("filter: " << text);
+    Result<Filter> filter = ParseFilterText(text);
+    REQUIRE(filter.ok());
+    std::vector<uint32_t> truth;
+    for (int i = 0; i < kPoints; ++i) {
+      if (Matches(*filter, PointId::Number(static_cast<uint64_t>(i)), payloads[i])) {
+        truth.push_back(static_cast<uint32_t>(i));
+      }
+    }
+    std::optional<std::vector<uint32_t>> candidates = index.Candidates(*filter);
+    if (candidates) {
+      ++bounded;
+      CHECK(std::includes(candidates->begin(), candidates->end(), truth.begin(), truth.end()));
+    }
+    const CardinalityEstimate e = index.Estimate(*filter, kPoints);
+    CHECK(e.min <= truth.size());
+    CHECK(truth.size() <= e.max);
+    CHECK(e.min <= e.expected);
+    CHECK(e.expected <= e.max);
+  }
+  CHECK(bounded > 50);  // the indexes are actually used
+}
+
+}  // namespace
+}  // namespace quiver::payload
