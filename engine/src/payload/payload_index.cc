@@ -247,7 +247,8 @@ std::vector<std::pair<std::string, FieldIndexType>> PayloadIndex::Fields() const
 }
 
 void PayloadIndex::Insert(uint32_t slot, const boost::json::object& payload) {
-  for (auto& [text, field] : fields_) {
+  for (auto& entry : fields_) {
+    Field* field = entry.second.get();
     bool any = false;
     ForEachValue(payload, field->path, [&](const boost::json::value& v) {
       any = field->index->Add(slot, v) || any;
@@ -258,7 +259,8 @@ void PayloadIndex::Insert(uint32_t slot, const boost::json::object& payload) {
 }
 
 void PayloadIndex::Erase(uint32_t slot, const boost::json::object& payload) {
-  for (auto& [text, field] : fields_) {
+  for (auto& entry : fields_) {
+    Field* field = entry.second.get();
     bool any = false;
     ForEachValue(payload, field->path, [&](const boost::json::value& v) {
       any = field->index->Remove(slot, v) || any;
