@@ -74,7 +74,8 @@ std::optional<int64_t> ParseDatetime(std::string_view s) {
   if (sep != 'T' && sep != 't' && sep != ' ') return std::nullopt;
   ++pos;
   int64_t hour = 0, minute = 0, second = 0;
-  if (!Digits(s, &pos, 2, &hour) || !Expect(s, &pos, ':') || !Digits(s, &pos, 2, &minute)) return std::nullopt;
+  if (!Digits(s, &pos, 2, &hour) || !Expect(s, &pos, ':') || !Digits(s, &pos, 2, &minute))
+    return std::nullopt;
   if (hour > 23 || minute > 59) return std::nullopt;
   if (Expect(s, &pos, ':')) {
     if (!Digits(s, &pos, 2, &second) || second > 60) return std::nullopt;
@@ -130,10 +131,10 @@ std::string FormatDatetime(int64_t micros) {
   int64_t y, m, d;
   CivilFromDays(days, &y, &m, &d);
   char buf[64];
-  std::snprintf(buf, sizeof(buf), "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%06lldZ", static_cast<long long>(y),
-                static_cast<long long>(m), static_cast<long long>(d), static_cast<long long>(rem / 3600),
-                static_cast<long long>(rem / 60 % 60), static_cast<long long>(rem % 60),
-                static_cast<long long>(frac));
+  std::snprintf(buf, sizeof(buf), "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%06lldZ",
+                static_cast<long long>(y), static_cast<long long>(m), static_cast<long long>(d),
+                static_cast<long long>(rem / 3600), static_cast<long long>(rem / 60 % 60),
+                static_cast<long long>(rem % 60), static_cast<long long>(frac));
   return buf;
 }
 

@@ -1,10 +1,11 @@
-// Datetime values in payloads and in datetime ranges: the text forms Qdrant accepts, as instants in microseconds
-// since the Unix epoch (UTC).
+// Datetime values in payloads and in datetime ranges: the text forms Qdrant accepts, as instants in
+// microseconds since the Unix epoch (UTC).
 //
-// Accepted: `YYYY-MM-DD`, optionally followed by `T`, `t` or a space and `HH:MM`, `HH:MM:SS` or `HH:MM:SS.fff...`
-// (any number of fraction digits; digits past the sixth are truncated), optionally followed by a zone `Z`/`z`,
-// `+HH:MM`, `+HHMM` or `+HH` (or `-`). A date alone is midnight; a time without a zone is UTC. Seconds may be 60
-// (a leap second counts as the first second of the next minute). Years 0000..9999.
+// Accepted: `YYYY-MM-DD`, optionally followed by `T`, `t` or a space and `HH:MM`, `HH:MM:SS` or
+// `HH:MM:SS.fff...` (any number of fraction digits; digits past the sixth are truncated), optionally followed
+// by a zone `Z`/`z`,
+// `+HH:MM`, `+HHMM` or `+HH` (or `-`). A date alone is midnight; a time without a zone is UTC. Seconds may be
+// 60 (a leap second counts as the first second of the next minute). Years 0000..9999.
 //
 // Thread safety: pure functions.
 #ifndef QUIVER_PAYLOAD_DATETIME_H_

@@ -54,7 +54,8 @@ class Postings {
   size_t MemoryUsage() const {
     size_t bytes = 0;
     for (const auto& [key, slots] : map_) {
-      bytes += kMapNodeOverhead + sizeof(Key) + sizeof(std::vector<uint32_t>) + slots.capacity() * sizeof(uint32_t);
+      bytes += kMapNodeOverhead + sizeof(Key) + sizeof(std::vector<uint32_t>) +
+               slots.capacity() * sizeof(uint32_t);
       if constexpr (std::is_same_v<Key, std::string>) {
         if (key.capacity() > 15) bytes += key.capacity() + 1;
       }
@@ -113,7 +114,8 @@ void CollectRange(const Map& map, typename Map::const_iterator start, Lower lowe
                   std::vector<uint32_t>* out) {
   auto it = start;
   while (it != map.end() && !lower(it->first)) ++it;
-  for (; it != map.end() && upper(it->first); ++it) out->insert(out->end(), it->second.begin(), it->second.end());
+  for (; it != map.end() && upper(it->first); ++it)
+    out->insert(out->end(), it->second.begin(), it->second.end());
 }
 
 template <typename Range, typename T>
@@ -218,14 +220,15 @@ class IntegerIndex final : public FieldIndex {
       if (!m->list.integers) return std::nullopt;
       std::vector<uint32_t> out;
       for (int64_t n : m->list.ints) {
-        if (const std::vector<uint32_t>* slots = ints_.Find(n)) out.insert(out.end(), slots->begin(), slots->end());
+        if (const std::vector<uint32_t>* slots = ints_.Find(n))
+          out.insert(out.end(), slots->begin(), slots->end());
       }
       return ExactBound(std::move(out));
     }
     if (const NumberRange* r = std::get_if<NumberRange>(&p)) {
       std::vector<uint32_t> out;
-      // (double)i is monotone in i, so the matching integers are contiguous; start a little below the bound to
-      // absorb rounding of large integers.
+      // (double)i is monotone in i, so the matching integers are contiguous; start a little below the bound
+      // to absorb rounding of large integers.
       std::optional<double> lo = LowestBound<NumberRange, double>(*r);
       auto start = ints_.map().begin();
       if (lo && *lo > static_cast<double>(std::numeric_limits<int64_t>::min()) + 8192) {
@@ -271,8 +274,8 @@ class FloatIndex final : public FieldIndex {
       CollectDoubles(numbers_.map(), *r, &out);
       return ExactBound(std::move(out));
     }
-    // Integer matches: an integer stored as itself or as a float lands on the same double key. A superset: floats
-    // such as 1.0 never match an integer.
+    // Integer matches: an integer stored as itself or as a float lands on the same double key. A superset:
+    // floats such as 1.0 never match an integer.
     std::vector<int64_t> wanted;
     if (const MatchValue* m = std::get_if<MatchValue>(&p)) {
       const int64_t* n = std::get_if<int64_t>(&m->value);
@@ -370,8 +373,9 @@ class UuidIndex final : public FieldIndex {
     postings_.Remove(*key, slot);
     return true;
   }
-  // Matches() compares strings exactly; every stored string equal to a UUID query parses to the same key, so the
-  // key's slots are a superset (other spellings of the UUID are in it too). A non-UUID query has no bound.
+  // Matches() compares strings exactly; every stored string equal to a UUID query parses to the same key, so
+  // the key's slots are a superset (other spellings of the UUID are in it too). A non-UUID query has no
+  // bound.
   std::optional<FieldBound> Lookup(const FieldPredicate& p) const override {
     std::vector<std::string_view> wanted;
     if (const MatchValue* m = std::get_if<MatchValue>(&p)) {
@@ -388,7 +392,8 @@ class UuidIndex final : public FieldIndex {
     for (std::string_view s : wanted) {
       std::optional<UuidKey> key = ParseUuidKey(s);
       if (!key) return std::nullopt;
-      if (const std::vector<uint32_t>* slots = postings_.Find(*key)) out.insert(out.end(), slots->begin(), slots->end());
+      if (const std::vector<uint32_t>* slots = postings_.Find(*key))
+        out.insert(out.end(), slots->begin(), slots->end());
     }
     return InexactBound(std::move(out), 1.0);
   }
@@ -424,8 +429,8 @@ class DatetimeIndex final : public FieldIndex {
     auto start = lo ? postings_.map().lower_bound(*lo) : postings_.map().begin();
     std::vector<uint32_t> out;
     CollectRange(
-        postings_.map(), start, [&](int64_t k) { return LowerOk(*r, k); }, [&](int64_t k) { return UpperOk(*r, k); },
-        &out);
+        postings_.map(), start, [&](int64_t k) { return LowerOk(*r, k); },
+        [&](int64_t k) { return UpperOk(*r, k); }, &out);
     return ExactBound(std::move(out));
   }
   size_t MemoryUsage() const override { return postings_.MemoryUsage(); }
@@ -491,9 +496,12 @@ class GeoIndex final : public FieldIndex {
     return std::clamp<int64_t>(static_cast<int64_t>(std::floor((lat + 90.0) / kCellDegrees)), 0, kRows - 1);
   }
   static int64_t Column(double lon) {
-    return std::clamp<int64_t>(static_cast<int64_t>(std::floor((lon + 180.0) / kCellDegrees)), 0, kColumns - 1);
+    return std::clamp<int64_t>(static_cast<int64_t>(std::floor((lon + 180.0) / kCellDegrees)), 0,
+                               kColumns - 1);
   }
-  static uint32_t CellOf(const GeoPoint& p) { return static_cast<uint32_t>(Row(p.lat) * kColumns + Column(p.lon)); }
+  static uint32_t CellOf(const GeoPoint& p) {
+    return static_cast<uint32_t>(Row(p.lat) * kColumns + Column(p.lon));
+  }
 
   Postings<uint32_t> postings_;
 };
@@ -519,8 +527,8 @@ class TextIndex final : public FieldIndex {
       }
       return ExactBound(std::move(out));
     }
-    // All tokens (or a phrase): the slots holding every token. A query without tokens matches every string, which
-    // this index does not list.
+    // All tokens (or a phrase): the slots holding every token. A query without tokens matches every string,
+    // which this index does not list.
     if (m->tokens.empty()) return std::nullopt;
     std::vector<uint32_t> out;
     bool first = true;
@@ -530,8 +538,8 @@ class TextIndex final : public FieldIndex {
       out = first ? *slots : Intersect(out, *slots);
       first = false;
     }
-    // One token is exact; several may sit in different values of a point (one value must hold them all), and a
-    // phrase also needs them in order.
+    // One token is exact; several may sit in different values of a point (one value must hold them all), and
+    // a phrase also needs them in order.
     if (m->tokens.size() == 1) return ExactBound(std::move(out));
     return InexactBound(std::move(out), 1.0);
   }

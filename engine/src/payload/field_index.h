@@ -1,7 +1,8 @@
 // FieldIndex: the index of one payload field (one key path) inside a PayloadIndex, one implementation per
-// FieldIndexType. It maps the field's values of its type to the slots holding them; values of other types are not
-// indexed. Lookup answers, for one field predicate, a superset of the slots with a value satisfying it (and
-// whether the set is exact), or nothing when this index cannot bound the predicate with Matches()'s semantics.
+// FieldIndexType. It maps the field's values of its type to the slots holding them; values of other types are
+// not indexed. Lookup answers, for one field predicate, a superset of the slots with a value satisfying it
+// (and whether the set is exact), or nothing when this index cannot bound the predicate with Matches()'s
+// semantics.
 //
 // Thread safety: const methods may run concurrently; Add and Remove need exclusive access.
 #ifndef QUIVER_PAYLOAD_FIELD_INDEX_H_
@@ -29,8 +30,8 @@ class FieldIndex {
  public:
   virtual ~FieldIndex() = default;
   virtual FieldIndexType type() const = 0;
-  // Adds `slot` under one value (arrays are already expanded by the caller). True when the value has this index's
-  // type (the point then counts as indexed).
+  // Adds `slot` under one value (arrays are already expanded by the caller). True when the value has this
+  // index's type (the point then counts as indexed).
   virtual bool Add(uint32_t slot, const boost::json::value& value) = 0;
   // Undoes Add with the same value.
   virtual bool Remove(uint32_t slot, const boost::json::value& value) = 0;

@@ -100,7 +100,8 @@ bool TextMatches(const MatchText& m, std::string_view text) {
   return false;
 }
 
-// Whether one (non-array, or array-inside-array) value satisfies the predicate. Qdrant's ValueChecker::check_match.
+// Whether one (non-array, or array-inside-array) value satisfies the predicate. Qdrant's
+// ValueChecker::check_match.
 struct CheckOne {
   const json::value& v;
 

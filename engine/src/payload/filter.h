@@ -1,13 +1,15 @@
-// Filter: Qdrant's filter language as a parsed, immutable tree, its parser, and its evaluation against one point.
+// Filter: Qdrant's filter language as a parsed, immutable tree, its parser, and its evaluation against one
+// point.
 //
 // A Filter is must (all), should (at least one), must_not (none) and min_should (at least min_count of its
 // conditions). A condition is a field condition (match, range, geo, values_count, is_empty/is_null flags on a
-// key), is_empty {key}, is_null {key}, has_id, nested {key, filter} (the whole inner filter holds for one element
-// of the array at key, paths relative to the element), or a Filter itself. docs/filters.md describes every rule,
-// and where Quiver differs from Qdrant.
+// key), is_empty {key}, is_null {key}, has_id, nested {key, filter} (the whole inner filter holds for one
+// element of the array at key, paths relative to the element), or a Filter itself. docs/filters.md describes
+// every rule, and where Quiver differs from Qdrant.
 //
-// Parsing does all the work that does not depend on the point (key paths split, datetimes converted, lists sorted,
-// query text tokenized), so Matches() allocates nothing: it runs once per visited point during a filtered search.
+// Parsing does all the work that does not depend on the point (key paths split, datetimes converted, lists
+// sorted, query text tokenized), so Matches() allocates nothing: it runs once per visited point during a
+// filtered search.
 //
 // Thread safety: a Filter is immutable once parsed; copies share sub-filters. Matches may run concurrently.
 #ifndef QUIVER_PAYLOAD_FILTER_H_
@@ -87,8 +89,9 @@ struct ValuesCount {
   }
 };
 
-// {"key": ..., "is_empty": bool} and {"key": ..., "is_null": bool}: Qdrant's field-condition forms, checked value
-// by value (see docs/filters.md; they differ from the is_empty {key} / is_null {key} conditions on arrays).
+// {"key": ..., "is_empty": bool} and {"key": ..., "is_null": bool}: Qdrant's field-condition forms, checked
+// value by value (see docs/filters.md; they differ from the is_empty {key} / is_null {key} conditions on
+// arrays).
 struct FieldIsEmpty {
   bool empty = true;
 };
@@ -96,8 +99,9 @@ struct FieldIsNull {
   bool null = true;
 };
 
-using FieldPredicate = std::variant<MatchValue, MatchAny, MatchExcept, MatchText, NumberRange, DatetimeRange,
-                                    GeoRadius, GeoBoundingBox, GeoPolygon, ValuesCount, FieldIsEmpty, FieldIsNull>;
+using FieldPredicate =
+    std::variant<MatchValue, MatchAny, MatchExcept, MatchText, NumberRange, DatetimeRange, GeoRadius,
+                 GeoBoundingBox, GeoPolygon, ValuesCount, FieldIsEmpty, FieldIsNull>;
 
 struct FieldCondition {
   JsonPath key;
@@ -119,8 +123,8 @@ struct HasIdCondition {
   std::vector<PointId> ids;
 };
 
-// nested {key, filter}: some object element of the array at `key` satisfies `filter`, evaluated with that element
-// as the payload. `key` already ends with `[]`.
+// nested {key, filter}: some object element of the array at `key` satisfies `filter`, evaluated with that
+// element as the payload. `key` already ends with `[]`.
 struct NestedCondition {
   JsonPath key;
   std::shared_ptr<const Filter> filter;
@@ -131,8 +135,8 @@ struct FilterCondition {
   std::shared_ptr<const Filter> filter;
 };
 
-using Condition =
-    std::variant<FieldCondition, IsEmptyCondition, IsNullCondition, HasIdCondition, NestedCondition, FilterCondition>;
+using Condition = std::variant<FieldCondition, IsEmptyCondition, IsNullCondition, HasIdCondition,
+                               NestedCondition, FilterCondition>;
 
 struct MinShould {
   std::vector<Condition> conditions;
@@ -154,10 +158,12 @@ class Filter {
 // Parses Qdrant's filter JSON. Errors are InvalidArgument naming the bad part by path, e.g.
 // "filter.must[2].range.gte: expected a number", "filter.should[0]: unknown condition 'foo'".
 Result<Filter> ParseFilter(const boost::json::value& json, std::string_view path = "filter");
-// Same from JSON text; malformed JSON gives InvalidArgument "filter: malformed JSON (<boost message>) at offset N".
+// Same from JSON text; malformed JSON gives InvalidArgument "filter: malformed JSON (<boost message>) at
+// offset N".
 Result<Filter> ParseFilterText(std::string_view json_text, std::string_view path = "filter");
 
-// True when the point (its id and payload object) satisfies the filter, with Qdrant's semantics. No allocation.
+// True when the point (its id and payload object) satisfies the filter, with Qdrant's semantics. No
+// allocation.
 bool Matches(const Filter& filter, const PointId& id, const boost::json::object& payload);
 
 }  // namespace quiver::payload

@@ -1,12 +1,12 @@
-// ParseFilter / ParseFilterText: Qdrant's filter JSON to a Filter, with errors that name the bad part by path.
+// ParseFilter / ParseFilterText: Qdrant's filter JSON to a Filter, with errors that name the bad part by
+// path.
 #include <algorithm>
+#include <boost/json/parse_options.hpp>
+#include <boost/json/stream_parser.hpp>
 #include <cfloat>
 #include <cmath>
 #include <cstdio>
 #include <limits>
-
-#include <boost/json/parse_options.hpp>
-#include <boost/json/stream_parser.hpp>
 
 #include "payload/datetime.h"
 #include "payload/filter.h"
@@ -76,8 +76,10 @@ class Parser {
  private:
   Status ParseConditions(const json::value& v, const std::string& path, int depth, bool in_nested,
                          std::vector<Condition>* out);
-  Status ParseCondition(const json::value& v, const std::string& path, int depth, bool in_nested, Condition* out);
-  Status ParseMinShould(const json::value& v, const std::string& path, int depth, bool in_nested, MinShould* out);
+  Status ParseCondition(const json::value& v, const std::string& path, int depth, bool in_nested,
+                        Condition* out);
+  Status ParseMinShould(const json::value& v, const std::string& path, int depth, bool in_nested,
+                        MinShould* out);
   Status ParseKey(const json::value& v, const std::string& path, JsonPath* out);
   Status ParseKeyObject(const json::value& v, const std::string& path, JsonPath* out);
   Status ParseHasId(const json::value& v, const std::string& path, HasIdCondition* out);
@@ -95,8 +97,8 @@ class Parser {
 };
 
 // Checks that `o` has only the keys in `allowed`; names the first other one.
-Status OnlyKeys(const json::object& o, const std::string& path, std::initializer_list<std::string_view> allowed,
-                std::string_view expected) {
+Status OnlyKeys(const json::object& o, const std::string& path,
+                std::initializer_list<std::string_view> allowed, std::string_view expected) {
   for (const auto& kv : o) {
     const std::string_view key = View(kv.key());
     if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
@@ -111,7 +113,8 @@ const json::value* Present(const json::object& o, std::string_view key) {
   return v != nullptr && !v->is_null() ? v : nullptr;
 }
 
-Status Parser::ParseFilter(const json::value& v, const std::string& path, int depth, bool in_nested, Filter* out) {
+Status Parser::ParseFilter(const json::value& v, const std::string& path, int depth, bool in_nested,
+                           Filter* out) {
   if (depth > kMaxFilterDepth) {
     return Err(path, "filter nested deeper than " + std::to_string(kMaxFilterDepth) + " levels");
   }
@@ -146,11 +149,13 @@ Status Parser::ParseConditions(const json::value& v, const std::string& path, in
     return Status::OK();
   }
   const json::array* arr = v.if_array();
-  if (arr == nullptr) return Err(path, "expected a condition or a list of conditions, got " + JsonKindName(v));
+  if (arr == nullptr)
+    return Err(path, "expected a condition or a list of conditions, got " + JsonKindName(v));
   out->reserve(arr->size());
   for (size_t i = 0; i < arr->size(); ++i) {
     Condition c;
-    QUIVER_RETURN_IF_ERROR(ParseCondition((*arr)[i], path + "[" + std::to_string(i) + "]", depth, in_nested, &c));
+    QUIVER_RETURN_IF_ERROR(
+        ParseCondition((*arr)[i], path + "[" + std::to_string(i) + "]", depth, in_nested, &c));
     out->push_back(std::move(c));
   }
   return Status::OK();
@@ -170,7 +175,8 @@ Status Parser::ParseMinShould(const json::value& v, const std::string& path, int
   if (!conditions->is_array()) {
     return Err(path + ".conditions", "expected a list of conditions, got " + JsonKindName(*conditions));
   }
-  QUIVER_RETURN_IF_ERROR(ParseConditions(*conditions, path + ".conditions", depth, in_nested, &out->conditions));
+  QUIVER_RETURN_IF_ERROR(
+      ParseConditions(*conditions, path + ".conditions", depth, in_nested, &out->conditions));
   uint64_t n;
   if (!NonNegativeInteger(*min_count, &n)) return Err(path + ".min_count", "expected a non-negative integer");
   out->min_count = static_cast<size_t>(std::min<uint64_t>(n, SIZE_MAX));
@@ -270,7 +276,8 @@ Status Parser::ParseHasId(const json::value& v, const std::string& path, HasIdCo
     } else if (const json::string* s = e.if_string()) {
       Result<PointId> id = PointId::ParseUuid(View(*s));
       if (!id.ok()) {
-        return Err(item_path, "'" + Shorten(View(*s)) + "' is not a valid point id (expected an unsigned integer or a UUID)");
+        return Err(item_path, "'" + Shorten(View(*s)) +
+                                  "' is not a valid point id (expected an unsigned integer or a UUID)");
       }
       out->ids.push_back(*id);
     } else {
@@ -300,11 +307,13 @@ Status Parser::ParseNested(const json::value& v, const std::string& path, int de
 }
 
 Status Parser::ParseField(const json::object& o, const std::string& path, FieldCondition* out) {
-  static constexpr std::string_view kPredicates[] = {"match",       "range",        "geo_radius", "geo_bounding_box",
-                                                     "geo_polygon", "values_count", "is_empty",   "is_null"};
+  static constexpr std::string_view kPredicates[] = {
+      "match",       "range",        "geo_radius", "geo_bounding_box",
+      "geo_polygon", "values_count", "is_empty",   "is_null"};
   for (const auto& kv : o) {
     const std::string_view key = View(kv.key());
-    if (key != "key" && std::find(std::begin(kPredicates), std::end(kPredicates), key) == std::end(kPredicates)) {
+    if (key != "key" &&
+        std::find(std::begin(kPredicates), std::end(kPredicates), key) == std::end(kPredicates)) {
       return Err(path, "unknown field '" + Shorten(key) + "' in a field condition (expected key and one of " +
                            std::string(kFieldPredicates) + ")");
     }
@@ -361,7 +370,8 @@ Status Parser::ParseField(const json::object& o, const std::string& path, FieldC
 Status Parser::ParseMatch(const json::value& v, const std::string& path, FieldPredicate* out) {
   const json::object* o = v.if_object();
   if (o == nullptr) return Err(path, "expected an object, got " + JsonKindName(v));
-  QUIVER_RETURN_IF_ERROR(OnlyKeys(*o, path, {"value", "any", "except", "text", "text_any", "phrase"}, kMatchKinds));
+  QUIVER_RETURN_IF_ERROR(
+      OnlyKeys(*o, path, {"value", "any", "except", "text", "text_any", "phrase"}, kMatchKinds));
   if (o->size() != 1) {
     if (o->empty()) return Err(path, "expected one of " + std::string(kMatchKinds));
     auto it = o->begin();
@@ -402,7 +412,9 @@ Status Parser::ParseMatch(const json::value& v, const std::string& path, FieldPr
   const json::string* s = body.if_string();
   if (s == nullptr) return Err(body_path, "expected a string, got " + JsonKindName(body));
   MatchText m;
-  m.mode = kind == "text" ? MatchText::Mode::kAll : kind == "text_any" ? MatchText::Mode::kAny : MatchText::Mode::kPhrase;
+  m.mode = kind == "text"       ? MatchText::Mode::kAll
+           : kind == "text_any" ? MatchText::Mode::kAny
+                                : MatchText::Mode::kPhrase;
   m.text = std::string(View(*s));
   m.tokens = Tokenize(m.text);
   if (m.mode != MatchText::Mode::kPhrase) {
@@ -432,7 +444,8 @@ Status Parser::ParseValueList(const json::value& v, const std::string& path, Val
     }
     if (!out->integers) {
       const json::string* s = e.if_string();
-      if (s == nullptr) return Err(item_path, "expected a string like the first element, got " + JsonKindName(e));
+      if (s == nullptr)
+        return Err(item_path, "expected a string like the first element, got " + JsonKindName(e));
       out->strings.emplace_back(View(*s));
     } else if (const int64_t* n = e.if_int64()) {
       out->ints.push_back(*n);
@@ -468,12 +481,14 @@ Status Parser::ParseRange(const json::value& v, const std::string& path, FieldPr
       const std::string bound_path = path + "." + std::string(kBounds[i]);
       const json::string* s = bound->if_string();
       if (s == nullptr) {
-        return Err(bound_path, "expected a datetime string like the other bounds, got " + JsonKindName(*bound));
+        return Err(bound_path,
+                   "expected a datetime string like the other bounds, got " + JsonKindName(*bound));
       }
       std::optional<int64_t> t = ParseDatetime(View(*s));
       if (!t) {
-        return Err(bound_path, "'" + Shorten(View(*s)) +
-                                   "' is not a valid datetime (expected RFC 3339, e.g. 2023-02-08T10:49:00Z)");
+        return Err(bound_path,
+                   "'" + Shorten(View(*s)) +
+                       "' is not a valid datetime (expected RFC 3339, e.g. 2023-02-08T10:49:00Z)");
       }
       *slots[i] = *t;
     }
@@ -487,8 +502,9 @@ Status Parser::ParseRange(const json::value& v, const std::string& path, FieldPr
     if (bound == nullptr) continue;
     double x;
     if (!NumberOf(*bound, &x)) {
-      return Err(path + "." + std::string(kBounds[i]),
-                 bound->is_double() ? "expected a finite number" : "expected a number, got " + JsonKindName(*bound));
+      return Err(
+          path + "." + std::string(kBounds[i]),
+          bound->is_double() ? "expected a finite number" : "expected a number, got " + JsonKindName(*bound));
     }
     *slots[i] = x;
   }
@@ -507,7 +523,8 @@ Status Parser::ParseValuesCount(const json::value& v, const std::string& path, V
     if (bound == nullptr) continue;
     uint64_t n;
     if (!NonNegativeInteger(*bound, &n)) {
-      return Err(path + "." + std::string(kBounds[i]), "expected a non-negative integer, got " + JsonKindName(*bound));
+      return Err(path + "." + std::string(kBounds[i]),
+                 "expected a non-negative integer, got " + JsonKindName(*bound));
     }
     *slots[i] = n;
   }
@@ -522,7 +539,8 @@ Status Parser::ParseGeoPoint(const json::value& v, const std::string& path, GeoP
     const json::value* x = o->if_contains(c);
     if (x == nullptr) return Err(path, "missing '" + std::string(c) + "'");
     double d;
-    if (!NumberOf(*x, &d)) return Err(path + "." + std::string(c), "expected a number, got " + JsonKindName(*x));
+    if (!NumberOf(*x, &d))
+      return Err(path + "." + std::string(c), "expected a number, got " + JsonKindName(*x));
     (c == "lon" ? out->lon : out->lat) = d;
   }
   if (out->lon < -180 || out->lon > 180) {
@@ -551,7 +569,8 @@ Status Parser::ParseGeoRadius(const json::value& v, const std::string& path, Geo
 
 Status Parser::ParseGeoBox(const json::value& v, const std::string& path, GeoBoundingBox* out) {
   const json::object* o = v.if_object();
-  if (o == nullptr) return Err(path, "expected an object with top_left and bottom_right, got " + JsonKindName(v));
+  if (o == nullptr)
+    return Err(path, "expected an object with top_left and bottom_right, got " + JsonKindName(v));
   QUIVER_RETURN_IF_ERROR(OnlyKeys(*o, path, {"top_left", "bottom_right"}, "top_left and bottom_right"));
   const json::value* tl = o->if_contains("top_left");
   if (tl == nullptr) return Err(path, "missing 'top_left'");
@@ -570,7 +589,8 @@ Status Parser::ParseRing(const json::value& v, const std::string& path, std::vec
   const json::array* arr = points->if_array();
   if (arr == nullptr) return Err(path + ".points", "expected a list of points, got " + JsonKindName(*points));
   if (arr->size() < 4) {
-    return Err(path + ".points", "a polygon ring needs at least 4 points, got " + std::to_string(arr->size()));
+    return Err(path + ".points",
+               "a polygon ring needs at least 4 points, got " + std::to_string(arr->size()));
   }
   for (size_t i = 0; i < arr->size(); ++i) {
     GeoPoint p;
@@ -587,14 +607,16 @@ Status Parser::ParseRing(const json::value& v, const std::string& path, std::vec
 
 Status Parser::ParseGeoPolygon(const json::value& v, const std::string& path, GeoPolygon* out) {
   const json::object* o = v.if_object();
-  if (o == nullptr) return Err(path, "expected an object with exterior and interiors, got " + JsonKindName(v));
+  if (o == nullptr)
+    return Err(path, "expected an object with exterior and interiors, got " + JsonKindName(v));
   QUIVER_RETURN_IF_ERROR(OnlyKeys(*o, path, {"exterior", "interiors"}, "exterior and interiors"));
   const json::value* exterior = o->if_contains("exterior");
   if (exterior == nullptr) return Err(path, "missing 'exterior'");
   QUIVER_RETURN_IF_ERROR(ParseRing(*exterior, path + ".exterior", &out->exterior));
   if (const json::value* interiors = Present(*o, "interiors")) {
     const json::array* arr = interiors->if_array();
-    if (arr == nullptr) return Err(path + ".interiors", "expected a list of rings, got " + JsonKindName(*interiors));
+    if (arr == nullptr)
+      return Err(path + ".interiors", "expected a list of rings, got " + JsonKindName(*interiors));
     for (size_t i = 0; i < arr->size(); ++i) {
       std::vector<GeoPoint> ring;
       QUIVER_RETURN_IF_ERROR(ParseRing((*arr)[i], path + ".interiors[" + std::to_string(i) + "]", &ring));
@@ -614,7 +636,8 @@ Result<Filter> ParseFilter(const boost::json::value& json, std::string_view path
 }
 
 Result<Filter> ParseFilterText(std::string_view json_text, std::string_view path) {
-  // A filter at the depth limit nests about four JSON levels per filter level (filter, list, condition, nested).
+  // A filter at the depth limit nests about four JSON levels per filter level (filter, list, condition,
+  // nested).
   QUIVER_ASSIGN_OR_RETURN(boost::json::value value, ParseJsonText(json_text, path, 4 * kMaxFilterDepth + 64));
   return ParseFilter(value, path);
 }

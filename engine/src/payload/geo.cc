@@ -1,9 +1,8 @@
 #include "payload/geo.h"
 
 #include <algorithm>
-#include <cmath>
-
 #include <boost/json/object.hpp>
+#include <cmath>
 
 namespace quiver::payload {
 namespace {
@@ -24,8 +23,8 @@ std::optional<double> NumberOf(const boost::json::value* v) {
 bool OnSegment(const GeoPoint& a, const GeoPoint& b, const GeoPoint& p) {
   const double cross = (b.lon - a.lon) * (p.lat - a.lat) - (b.lat - a.lat) * (p.lon - a.lon);
   if (cross != 0.0) return false;
-  return p.lon >= std::min(a.lon, b.lon) && p.lon <= std::max(a.lon, b.lon) && p.lat >= std::min(a.lat, b.lat) &&
-         p.lat <= std::max(a.lat, b.lat);
+  return p.lon >= std::min(a.lon, b.lon) && p.lon <= std::max(a.lon, b.lon) &&
+         p.lat >= std::min(a.lat, b.lat) && p.lat <= std::max(a.lat, b.lat);
 }
 
 enum class RingPosition { kOutside, kBoundary, kInside };
@@ -77,7 +76,9 @@ double HaversineMeters(const GeoPoint& a, const GeoPoint& b) {
   return kEarthRadiusMeters * 2.0 * std::asin(std::sqrt(std::min(1.0, h)));
 }
 
-bool Contains(const GeoRadius& shape, const GeoPoint& p) { return HaversineMeters(shape.center, p) < shape.radius; }
+bool Contains(const GeoRadius& shape, const GeoPoint& p) {
+  return HaversineMeters(shape.center, p) < shape.radius;
+}
 
 bool Contains(const GeoBoundingBox& shape, const GeoPoint& p) {
   const bool lon_ok = shape.top_left.lon > shape.bottom_right.lon
@@ -104,8 +105,8 @@ std::vector<GeoRect> CoveringRects(const GeoRadius& shape) {
   const double lat_max = lat + angular;
   if (lat_min <= -kPi / 2 || lat_max >= kPi / 2) {
     // The cap holds a pole: every longitude.
-    return {GeoRect{std::max(-90.0, lat_min * kRadToDeg - margin), std::min(90.0, lat_max * kRadToDeg + margin),
-                    -180, 180}};
+    return {GeoRect{std::max(-90.0, lat_min * kRadToDeg - margin),
+                    std::min(90.0, lat_max * kRadToDeg + margin), -180, 180}};
   }
   const double delta_lon = std::asin(std::min(1.0, std::sin(angular) / std::cos(lat))) * kRadToDeg + margin;
   const double lo = shape.center.lon - delta_lon;

@@ -1,11 +1,12 @@
 // Geo shapes of the filter language (radius, bounding box, polygon) and the point tests they make, following
-// Qdrant: distances are haversine on a sphere of the mean Earth radius (6371008.8 m) and a point matches a radius
-// when its distance is strictly less than it; a bounding box excludes its edges and crosses the antimeridian when
-// top_left.lon > bottom_right.lon; a polygon works in the plane of (lon, lat), excludes its boundary and the
-// inside of its holes.
+// Qdrant: distances are haversine on a sphere of the mean Earth radius (6371008.8 m) and a point matches a
+// radius when its distance is strictly less than it; a bounding box excludes its edges and crosses the
+// antimeridian when top_left.lon > bottom_right.lon; a polygon works in the plane of (lon, lat), excludes its
+// boundary and the inside of its holes.
 //
 // A payload geo value is an object with numeric "lon" and "lat" (other keys ignored). Values outside
-// lon [-180, 180] or lat [-90, 90] are not geo points: they match no geo condition and no geo index holds them.
+// lon [-180, 180] or lat [-90, 90] are not geo points: they match no geo condition and no geo index holds
+// them.
 //
 // Thread safety: value types and pure functions.
 #ifndef QUIVER_PAYLOAD_GEO_H_

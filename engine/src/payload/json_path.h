@@ -1,15 +1,16 @@
-// JsonPath: a parsed payload key path ("city", "a.b", "a[].b", "a[0]", `a."b.c"`), Qdrant's JsonPath syntax, and
-// the one traversal every filter condition and payload index uses to reach the values a path names.
+// JsonPath: a parsed payload key path ("city", "a.b", "a[].b", "a[0]", `a."b.c"`), Qdrant's JsonPath syntax,
+// and the one traversal every filter condition and payload index uses to reach the values a path names.
 //
-// Syntax: a first key, then any of `.key`, `[]` (every element of an array) and `[n]` (element n). A key is either
-// raw (ASCII letters, digits, `_`, `-`, and any byte >= 0x80) or quoted (`"..."`, any bytes but `"` and `\`).
-// Paths never start with `[`.
+// Syntax: a first key, then any of `.key`, `[]` (every element of an array) and `[n]` (element n). A key is
+// either raw (ASCII letters, digits, `_`, `-`, and any byte >= 0x80) or quoted (`"..."`, any bytes but `"`
+// and `\`). Paths never start with `[`.
 //
-// Traversal follows Qdrant (lib/segment/src/json_path, `value_get`): a key step only enters objects and an index or
-// `[]` step only enters arrays; a key step on an array reaches nothing (write `a[].b`, not `a.b`, to look inside
-// an array of objects). ForEachRawValue reports the values the path reaches as they are; ForEachValue additionally
-// expands a reached array one level, which is how a condition on an array matches if any element matches
-// (an array inside that array is not expanded further).
+// Traversal follows Qdrant (lib/segment/src/json_path, `value_get`): a key step only enters objects and an
+// index or
+// `[]` step only enters arrays; a key step on an array reaches nothing (write `a[].b`, not `a.b`, to look
+// inside an array of objects). ForEachRawValue reports the values the path reaches as they are; ForEachValue
+// additionally expands a reached array one level, which is how a condition on an array matches if any element
+// matches (an array inside that array is not expanded further).
 //
 // Thread safety: a value type; traversal reads only.
 #ifndef QUIVER_PAYLOAD_JSON_PATH_H_
@@ -69,8 +70,8 @@ class JsonPath {
 
 namespace internal {
 
-// Visits the values reached from `value` by items [i, end). `fn(const boost::json::value&)` returns true to stop;
-// the function returns true when stopped.
+// Visits the values reached from `value` by items [i, end). `fn(const boost::json::value&)` returns true to
+// stop; the function returns true when stopped.
 template <typename Fn>
 bool VisitPath(const boost::json::value& value, const std::vector<JsonPath::Item>& items, size_t i, Fn& fn) {
   if (i == items.size()) return fn(value);
@@ -78,7 +79,8 @@ bool VisitPath(const boost::json::value& value, const std::vector<JsonPath::Item
   switch (item.kind) {
     case JsonPath::Item::Kind::kKey:
       if (const boost::json::object* obj = value.if_object()) {
-        if (const boost::json::value* child = obj->if_contains(item.key)) return VisitPath(*child, items, i + 1, fn);
+        if (const boost::json::value* child = obj->if_contains(item.key))
+          return VisitPath(*child, items, i + 1, fn);
       }
       return false;
     case JsonPath::Item::Kind::kIndex:
@@ -99,8 +101,8 @@ bool VisitPath(const boost::json::value& value, const std::vector<JsonPath::Item
 
 }  // namespace internal
 
-// Calls fn(const boost::json::value&) for each value `path` reaches in `root`, unexpanded; stops when fn returns
-// true and then returns true. No allocation.
+// Calls fn(const boost::json::value&) for each value `path` reaches in `root`, unexpanded; stops when fn
+// returns true and then returns true. No allocation.
 template <typename Fn>
 bool ForEachRawValue(const boost::json::object& root, const JsonPath& path, Fn&& fn) {
   const std::vector<JsonPath::Item>& items = path.items();

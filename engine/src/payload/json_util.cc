@@ -1,12 +1,11 @@
 #include "payload/json_util.h"
 
 #include <algorithm>
-#include <cmath>
-#include <optional>
-
 #include <boost/json/parse_options.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/stream_parser.hpp>
+#include <cmath>
+#include <optional>
 
 #include "payload/json_path.h"
 
@@ -22,9 +21,10 @@ void Canonical(const json::value& v, std::string* out) {
     std::vector<const json::key_value_pair*> members;
     members.reserve(o->size());
     for (const json::key_value_pair& kv : *o) members.push_back(&kv);
-    std::sort(members.begin(), members.end(), [](const json::key_value_pair* a, const json::key_value_pair* b) {
-      return View(a->key()) < View(b->key());
-    });
+    std::sort(members.begin(), members.end(),
+              [](const json::key_value_pair* a, const json::key_value_pair* b) {
+                return View(a->key()) < View(b->key());
+              });
     out->push_back('{');
     for (size_t i = 0; i < members.size(); ++i) {
       if (i > 0) out->push_back(',');
@@ -247,7 +247,8 @@ Result<boost::json::object> ParsePayloadText(std::string_view text, std::string_
   QUIVER_ASSIGN_OR_RETURN(json::value value, ParseJsonText(text, what, kMaxPayloadDepth));
   json::object* o = value.if_object();
   if (o == nullptr) {
-    return Status::InvalidArgument(std::string(what) + ": expected a JSON object, got " + JsonKindName(value));
+    return Status::InvalidArgument(std::string(what) + ": expected a JSON object, got " +
+                                   JsonKindName(value));
   }
   std::vector<std::string> steps;
   if (FindNonFinite(value, &steps)) {

@@ -1,5 +1,6 @@
-// Payload JSON helpers: parsing JSON text with positioned errors, canonical text for digests, and the key-path
-// edits the API offers (delete a key path, with_payload include/exclude selectors), with Qdrant's semantics.
+// Payload JSON helpers: parsing JSON text with positioned errors, canonical text for digests, and the
+// key-path edits the API offers (delete a key path, with_payload include/exclude selectors), with Qdrant's
+// semantics.
 //
 // Key paths use JsonPath's syntax (json_path.h). Boost.JSON is used only through its non-throwing API.
 //
@@ -29,7 +30,8 @@ std::string JsonKindName(const boost::json::value& v);
 Result<boost::json::value> ParseJsonText(std::string_view text, std::string_view what, size_t max_depth);
 
 // Deterministic JSON text (object keys sorted by bytes, no whitespace, numbers as Boost.JSON prints them) for
-// digests. Values from ParsePayloadText are at most kMaxPayloadDepth deep; the recursion depth follows the value.
+// digests. Values from ParsePayloadText are at most kMaxPayloadDepth deep; the recursion depth follows the
+// value.
 std::string CanonicalJson(const boost::json::value& v);
 
 // Parses a payload: must be a JSON object. InvalidArgument "payload: expected a JSON object, got <kind>", or
@@ -39,16 +41,16 @@ Result<boost::json::object> ParsePayloadText(std::string_view text, std::string_
 // OK when `path` is a valid key path, else InvalidArgument naming it.
 Status ValidateKeyPath(std::string_view path);
 
-// Removes the value at a key path ("a", "a.b", "a[].b") from the payload; returns whether anything was removed.
-// InvalidArgument for a malformed path. As in Qdrant, a path ending in `[n]` removes nothing (array positions
-// shift, so such a delete would not be idempotent) and a path ending in `[]` empties the array.
+// Removes the value at a key path ("a", "a.b", "a[].b") from the payload; returns whether anything was
+// removed. InvalidArgument for a malformed path. As in Qdrant, a path ending in `[n]` removes nothing (array
+// positions shift, so such a delete would not be idempotent) and a path ending in `[]` empties the array.
 Result<bool> DeletePath(boost::json::object* payload, std::string_view path);
 
 // with_payload selectors: keep only the listed key paths (include) or drop them (exclude), as Qdrant's
 // PayloadSelector. Include keeps a value when its path and a listed path agree on their common prefix (so
-// containers along a listed path stay, possibly emptied); exclude drops a value when a listed path is a prefix of
-// its path. `[]` in a listed path matches every element and `[n]` element n. Malformed paths select nothing
-// (validate them first with ValidateKeyPath).
+// containers along a listed path stay, possibly emptied); exclude drops a value when a listed path is a
+// prefix of its path. `[]` in a listed path matches every element and `[n]` element n. Malformed paths select
+// nothing (validate them first with ValidateKeyPath).
 boost::json::object IncludePaths(const boost::json::object& payload, const std::vector<std::string>& paths);
 boost::json::object ExcludePaths(const boost::json::object& payload, const std::vector<std::string>& paths);
 

@@ -18,7 +18,8 @@ struct PayloadIndex::Field {
 
 namespace {
 
-constexpr std::string_view kTypeNames[] = {"keyword", "integer", "float", "bool", "uuid", "datetime", "geo", "text"};
+constexpr std::string_view kTypeNames[] = {"keyword", "integer",  "float", "bool",
+                                           "uuid",    "datetime", "geo",   "text"};
 
 // What the indexes say about a filter or condition over `total` points: bounds on the match count and, when
 // the indexes can bound it, a sorted superset of the matching slots.
@@ -31,9 +32,10 @@ struct Plan {
 
 }  // namespace
 
-// Walks a filter with the indexes. `prefix` is set inside nested conditions: the element path from the root, to
-// which inner keys are relative. There, bounds only hold as upper bounds (the same element must satisfy every
-// inner condition, which per-path indexes cannot see), so minimums become 0 and must_not gives no information.
+// Walks a filter with the indexes. `prefix` is set inside nested conditions: the element path from the root,
+// to which inner keys are relative. There, bounds only hold as upper bounds (the same element must satisfy
+// every inner condition, which per-path indexes cannot see), so minimums become 0 and must_not gives no
+// information.
 class Planner {
  public:
   Planner(const PayloadIndex& index, size_t total) : index_(index), n_(static_cast<double>(total)) {}
@@ -104,7 +106,8 @@ class Planner {
       min_sum += e.min;
       p *= n_ > 0 ? e.expected / n_ : 0;
       if (e.candidates) {
-        out.candidates = out.candidates ? Intersect(*out.candidates, *e.candidates) : std::move(*e.candidates);
+        out.candidates =
+            out.candidates ? Intersect(*out.candidates, *e.candidates) : std::move(*e.candidates);
       }
     }
     out.min = std::max(0.0, min_sum - static_cast<double>(parts.size() - 1) * n_);
@@ -162,8 +165,8 @@ class Planner {
       }
     }
     Plan out;
-    // Each matching point satisfies >= k parts, so the parts' counts add up to at least k per such point; and a
-    // point satisfying c parts counts c <= n_parts times.
+    // Each matching point satisfies >= k parts, so the parts' counts add up to at least k per such point; and
+    // a point satisfying c parts counts c <= n_parts times.
     out.max = std::min(n_, std::floor(max_sum / kd));
     out.min = std::max(0.0, std::ceil((min_sum - (kd - 1) * n_) / (n_parts - kd + 1)));
     out.expected = n_ * dp[k];
@@ -189,7 +192,8 @@ Result<FieldIndexType> ParseFieldIndexType(std::string_view name) {
   }
   std::string message = "'";
   message.append(name.substr(0, 64));
-  message += "' is not a payload index type (expected keyword, integer, float, bool, uuid, datetime, geo or text)";
+  message +=
+      "' is not a payload index type (expected keyword, integer, float, bool, uuid, datetime, geo or text)";
   return Status::InvalidArgument(message);
 }
 
@@ -235,7 +239,8 @@ Status PayloadIndex::CreateField(std::string_view path, FieldIndexType type,
 
 Status PayloadIndex::DropField(std::string_view path) {
   QUIVER_ASSIGN_OR_RETURN(JsonPath parsed, JsonPath::Parse(path));
-  if (fields_.erase(parsed.text()) == 0) return Status::NotFound("field '" + parsed.text() + "' is not indexed");
+  if (fields_.erase(parsed.text()) == 0)
+    return Status::NotFound("field '" + parsed.text() + "' is not indexed");
   return Status::OK();
 }
 

@@ -1,17 +1,18 @@
-// PayloadIndex: all payload field indexes of one segment, and what they tell about a filter: a superset of the
-// matching points (Candidates) and bounds on how many match (Estimate).
+// PayloadIndex: all payload field indexes of one segment, and what they tell about a filter: a superset of
+// the matching points (Candidates) and bounds on how many match (Estimate).
 //
-// Points are identified by dense uint32 "slots" chosen by the caller. A field index covers one key path and one
-// type; it holds the slots of points with at least one value of that type at the path (arrays at the path count
-// element by element, as in filters); values of other types are simply not indexed. An index never changes a
-// filter's result, only its speed: Candidates is always a superset of the points Matches() accepts, so callers
-// still check Matches() on each candidate.
+// Points are identified by dense uint32 "slots" chosen by the caller. A field index covers one key path and
+// one type; it holds the slots of points with at least one value of that type at the path (arrays at the path
+// count element by element, as in filters); values of other types are simply not indexed. An index never
+// changes a filter's result, only its speed: Candidates is always a superset of the points Matches() accepts,
+// so callers still check Matches() on each candidate.
 //
-// Index types: keyword (strings: match value/any), integer (integers: match value/any, range), float (numbers:
-// range), bool (match value), uuid (UUID strings: match value/any), datetime (datetime strings: datetime range),
-// geo ({lon, lat} objects on a 0.1 degree grid: geo_radius, geo_bounding_box, geo_polygon), text (word tokens:
-// match text, text_any, phrase). A condition an index cannot bound exactly with Matches()'s semantics (except,
-// is_empty, values_count, a match on a type the index does not hold, ...) gets no bound.
+// Index types: keyword (strings: match value/any), integer (integers: match value/any, range), float
+// (numbers: range), bool (match value), uuid (UUID strings: match value/any), datetime (datetime strings:
+// datetime range), geo ({lon, lat} objects on a 0.1 degree grid: geo_radius, geo_bounding_box, geo_polygon),
+// text (word tokens: match text, text_any, phrase). A condition an index cannot bound exactly with
+// Matches()'s semantics (except, is_empty, values_count, a match on a type the index does not hold, ...) gets
+// no bound.
 //
 // Thread safety: const methods may run concurrently; mutations need exclusive access.
 #ifndef QUIVER_PAYLOAD_PAYLOAD_INDEX_H_
@@ -38,7 +39,8 @@ class FieldIndex;
 
 enum class FieldIndexType { kKeyword, kInteger, kFloat, kBool, kUuid, kDatetime, kGeo, kText };
 
-// "keyword", "integer", "float", "bool", "uuid", "datetime", "geo", "text"; InvalidArgument for anything else.
+// "keyword", "integer", "float", "bool", "uuid", "datetime", "geo", "text"; InvalidArgument for anything
+// else.
 Result<FieldIndexType> ParseFieldIndexType(std::string_view name);
 std::string_view FieldIndexTypeName(FieldIndexType type);
 
@@ -64,9 +66,10 @@ class PayloadIndex {
   // AlreadyExists if the field is indexed with another type (same type: OK, no-op). The caller then calls
   // Insert for every existing point (or uses the overload below).
   Status CreateField(std::string_view path, FieldIndexType type);
-  // Same, and fills the new index: `for_each_point(visit)` must call visit(slot, payload) for every existing point.
-  // Nothing is visited when the field already had an index of this type.
-  Status CreateField(std::string_view path, FieldIndexType type, FunctionRef<void(PointVisitor)> for_each_point);
+  // Same, and fills the new index: `for_each_point(visit)` must call visit(slot, payload) for every existing
+  // point. Nothing is visited when the field already had an index of this type.
+  Status CreateField(std::string_view path, FieldIndexType type,
+                     FunctionRef<void(PointVisitor)> for_each_point);
   // NotFound if not indexed; InvalidArgument for a bad path.
   Status DropField(std::string_view path);
   // Indexed fields by canonical path, in path order.
@@ -78,9 +81,9 @@ class PayloadIndex {
   // Exactly undoes Insert with the same payload.
   void Erase(uint32_t slot, const boost::json::object& payload);
 
-  // Estimate of how many of `total` live points match `filter` (min <= expected <= max <= total), using indexes
-  // where conditions are indexed; unindexed parts give wide bounds. `min` is a true lower bound when the index
-  // holds exactly the live points (erase points when they are deleted).
+  // Estimate of how many of `total` live points match `filter` (min <= expected <= max <= total), using
+  // indexes where conditions are indexed; unindexed parts give wide bounds. `min` is a true lower bound when
+  // the index holds exactly the live points (erase points when they are deleted).
   CardinalityEstimate Estimate(const Filter& filter, size_t total) const;
   // A sorted superset of the matching slots when indexes can bound the filter (e.g. a `must` condition on an
   // indexed field), std::nullopt when they cannot. `must` intersects the bounded conditions; `should` and

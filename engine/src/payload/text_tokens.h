@@ -1,9 +1,9 @@
 // Word tokens for full-text conditions (match text / text_any / phrase) and the text payload index.
 //
-// A token is a maximal run of word bytes: ASCII letters and digits, and every byte >= 0x80 (so UTF-8 letters of
-// any script stay inside words). Everything else separates tokens. Tokens compare after ASCII lower-casing; other
-// bytes compare as they are (no Unicode case folding or normalisation). The same rule serves evaluation with and
-// without an index, so an index never changes a result.
+// A token is a maximal run of word bytes: ASCII letters and digits, and every byte >= 0x80 (so UTF-8 letters
+// of any script stay inside words). Everything else separates tokens. Tokens compare after ASCII
+// lower-casing; other bytes compare as they are (no Unicode case folding or normalisation). The same rule
+// serves evaluation with and without an index, so an index never changes a result.
 //
 // Thread safety: value types and pure functions.
 #ifndef QUIVER_PAYLOAD_TEXT_TOKENS_H_

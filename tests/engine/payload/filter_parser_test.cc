@@ -37,7 +37,8 @@ TEST_CASE("filter parser: builds the tree", "[payload][filter][parser]") {
   CHECK_FALSE(r.gte.has_value());
   REQUIRE(f->must_not.size() == 2);
   CHECK(std::get<IsEmptyCondition>(f->must_not[0]).key.text() == "e");
-  CHECK(std::get<HasIdCondition>(f->must_not[1]).ids == std::vector<PointId>{PointId::Number(1), PointId::Number(3)});
+  CHECK(std::get<HasIdCondition>(f->must_not[1]).ids ==
+        std::vector<PointId>{PointId::Number(1), PointId::Number(3)});
   REQUIRE(f->min_should.has_value());
   CHECK(f->min_should->min_count == 1);
   CHECK(std::holds_alternative<FilterCondition>(f->min_should->conditions[0]));
@@ -70,7 +71,8 @@ TEST_CASE("filter parser: wrong shapes and types", "[payload][filter][parser]") 
   CHECK(ErrorOf("[]") == "filter: expected a filter object, got an array");
   CHECK(ErrorOf(R"({"must":[],"foo":1})") ==
         "filter: unknown field 'foo' (expected must, should, must_not or min_should)");
-  CHECK(ErrorOf(R"({"must":"x"})") == "filter.must: expected a condition or a list of conditions, got a string");
+  CHECK(ErrorOf(R"({"must":"x"})") ==
+        "filter.must: expected a condition or a list of conditions, got a string");
   CHECK(ErrorOf(R"({"must":[1]})") == "filter.must[0]: expected a condition object, got a number");
   CHECK(ErrorOf(R"({"should":[{"key":"a","match":{"value":1}},{"foo":1}]})") ==
         "filter.should[1]: unknown condition 'foo'");
@@ -81,7 +83,8 @@ TEST_CASE("filter parser: wrong shapes and types", "[payload][filter][parser]") 
   CHECK(ErrorOf(R"({"must":[{"key":"a..b","match":{"value":1}}]})") ==
         "filter.must[0].key: 'a..b' is not a valid key path: expected a key at offset 2");
   CHECK(ErrorOf(R"({"must":[{"key":"a"}]})") ==
-        "filter.must[0]: a field condition needs one of match, range, geo_radius, geo_bounding_box, geo_polygon, "
+        "filter.must[0]: a field condition needs one of match, range, geo_radius, geo_bounding_box, "
+        "geo_polygon, "
         "values_count, is_empty or is_null");
   CHECK(ErrorOf(R"({"must":[{"key":"a","match":{"value":1},"range":{"gt":1}}]})") ==
         "filter.must[0]: a field condition takes only one of match, range, geo_radius, geo_bounding_box, "
@@ -94,18 +97,22 @@ TEST_CASE("filter parser: wrong shapes and types", "[payload][filter][parser]") 
   CHECK(ErrorOf(R"({"must":[{"is_null":"a"}]})") ==
         "filter.must[0].is_null: expected an object like {\"key\": \"...\"}, got a string");
   CHECK(ErrorOf(R"({"must":[{"has_vector":"v"}]})") == "filter.must[0]: has_vector is not supported");
-  CHECK(ErrorOf(R"({"must":[{"key":"a","is_empty":"yes"}]})") == "filter.must[0].is_empty: expected a boolean, got a string");
+  CHECK(ErrorOf(R"({"must":[{"key":"a","is_empty":"yes"}]})") ==
+        "filter.must[0].is_empty: expected a boolean, got a string");
 }
 
 TEST_CASE("filter parser: match errors", "[payload][filter][parser]") {
-  CHECK(ErrorOf(R"({"must":[{"key":"a","match":1}]})") == "filter.must[0].match: expected an object, got a number");
+  CHECK(ErrorOf(R"({"must":[{"key":"a","match":1}]})") ==
+        "filter.must[0].match: expected an object, got a number");
   CHECK(ErrorOf(R"({"must":[{"key":"a","match":{}}]})") ==
         "filter.must[0].match: expected one of value, any, except, text, text_any or phrase");
   CHECK(ErrorOf(R"({"must":[{"key":"a","match":{"value":1,"any":[1]}}]})") ==
-        "filter.must[0].match: expected only one of value, any, except, text, text_any or phrase (got 'value' and "
+        "filter.must[0].match: expected only one of value, any, except, text, text_any or phrase (got "
+        "'value' and "
         "'any')");
-  CHECK(ErrorOf(R"({"must":[{"key":"a","match":{"values":1}}]})") ==
-        "filter.must[0].match: unknown field 'values' (expected value, any, except, text, text_any or phrase)");
+  CHECK(
+      ErrorOf(R"({"must":[{"key":"a","match":{"values":1}}]})") ==
+      "filter.must[0].match: unknown field 'values' (expected value, any, except, text, text_any or phrase)");
   CHECK(ErrorOf(R"({"must":[{"key":"a","match":{"value":1.5}}]})") ==
         "filter.must[0].match.value: expected a string, an integer or a boolean, got a number");
   CHECK(ErrorOf(R"({"must":[{"key":"a","match":{"value":1.0}}]})") ==
@@ -128,8 +135,10 @@ TEST_CASE("filter parser: match errors", "[payload][filter][parser]") {
 
 TEST_CASE("filter parser: range and datetime errors", "[payload][filter][parser]") {
   CHECK(ErrorOf(R"({"must":[{"key":"a","match":{"value":1}},{"key":"b","range":{"gt":1}},
-                  {"key":"c","range":{"gte":true}}]})") == "filter.must[2].range.gte: expected a number, got a boolean");
-  CHECK(ErrorOf(R"({"must":[{"key":"a","range":{"gte":1e400}}]})") == "filter.must[0].range.gte: expected a finite number");
+                  {"key":"c","range":{"gte":true}}]})") ==
+        "filter.must[2].range.gte: expected a number, got a boolean");
+  CHECK(ErrorOf(R"({"must":[{"key":"a","range":{"gte":1e400}}]})") ==
+        "filter.must[0].range.gte: expected a finite number");
   CHECK(ErrorOf(R"({"must":[{"key":"a","range":{"from":1}}]})") ==
         "filter.must[0].range: unknown field 'from' (expected gt, gte, lt or lte)");
   CHECK(ErrorOf(R"({"must":[{"key":"a","range":[1,2]}]})") ==
@@ -137,12 +146,14 @@ TEST_CASE("filter parser: range and datetime errors", "[payload][filter][parser]
   CHECK(ErrorOf(R"({"must":[{"key":"a","range":{"gte":"2023-01-01","lt":5}}]})") ==
         "filter.must[0].range.lt: expected a datetime string like the other bounds, got a number");
   CHECK(ErrorOf(R"({"must":[{"key":"a","range":{"gte":"2023-13-01"}}]})") ==
-        "filter.must[0].range.gte: '2023-13-01' is not a valid datetime (expected RFC 3339, e.g. 2023-02-08T10:49:00Z)");
+        "filter.must[0].range.gte: '2023-13-01' is not a valid datetime (expected RFC 3339, e.g. "
+        "2023-02-08T10:49:00Z)");
   CHECK(ErrorOf(R"({"must":[{"key":"a","range":{"lt":"2023-02-29T00:00:00Z"}}]})") ==
         "filter.must[0].range.lt: '2023-02-29T00:00:00Z' is not a valid datetime (expected RFC 3339, e.g. "
         "2023-02-08T10:49:00Z)");
   CHECK(ErrorOf(R"({"must":[{"key":"a","range":{"lt":"yesterday"}}]})") ==
-        "filter.must[0].range.lt: 'yesterday' is not a valid datetime (expected RFC 3339, e.g. 2023-02-08T10:49:00Z)");
+        "filter.must[0].range.lt: 'yesterday' is not a valid datetime (expected RFC 3339, e.g. "
+        "2023-02-08T10:49:00Z)");
   CHECK(ErrorOf(R"({"must":[{"key":"a","values_count":{"gt":-1}}]})") ==
         "filter.must[0].values_count.gt: expected a non-negative integer, got a number");
   CHECK(ErrorOf(R"({"must":[{"key":"a","values_count":{"gt":1.5}}]})") ==
@@ -164,21 +175,27 @@ TEST_CASE("filter parser: geo errors", "[payload][filter][parser]") {
         "filter.must[0].geo_radius: missing 'radius'");
   CHECK(ErrorOf(R"({"must":[{"key":"l","geo_bounding_box":{"top_left":{"lon":1,"lat":2}}}]})") ==
         "filter.must[0].geo_bounding_box: missing 'bottom_right'");
-  CHECK(ErrorOf(R"({"must":[{"key":"l","geo_polygon":{"exterior":{"points":[{"lon":0,"lat":0},{"lon":1,"lat":0},
+  CHECK(
+      ErrorOf(R"({"must":[{"key":"l","geo_polygon":{"exterior":{"points":[{"lon":0,"lat":0},{"lon":1,"lat":0},
                   {"lon":0,"lat":0}]}}}]})") ==
-        "filter.must[0].geo_polygon.exterior.points: a polygon ring needs at least 4 points, got 3");
-  CHECK(ErrorOf(R"({"must":[{"key":"l","geo_polygon":{"exterior":{"points":[{"lon":0,"lat":0},{"lon":1,"lat":0},
+      "filter.must[0].geo_polygon.exterior.points: a polygon ring needs at least 4 points, got 3");
+  CHECK(
+      ErrorOf(R"({"must":[{"key":"l","geo_polygon":{"exterior":{"points":[{"lon":0,"lat":0},{"lon":1,"lat":0},
                   {"lon":1,"lat":1},{"lon":0,"lat":1}]}}}]})") ==
-        "filter.must[0].geo_polygon.exterior.points: the first and the last point of a polygon ring must be the same");
-  CHECK(ErrorOf(R"({"must":[{"key":"l","geo_polygon":{"exterior":{"points":[{"lon":0,"lat":0},{"lon":1,"lat":0},
+      "filter.must[0].geo_polygon.exterior.points: the first and the last point of a polygon ring must be "
+      "the same");
+  CHECK(
+      ErrorOf(R"({"must":[{"key":"l","geo_polygon":{"exterior":{"points":[{"lon":0,"lat":0},{"lon":1,"lat":0},
                   {"lon":1,"lat":1},{"lon":0,"lat":0}]},"interiors":[{"points":[]}]}}]})") ==
-        "filter.must[0].geo_polygon.interiors[0].points: a polygon ring needs at least 4 points, got 0");
-  CHECK(ErrorOf(R"({"must":[{"key":"l","geo_polygon":{"exterior":{"points":[{"lon":0,"lat":0},{"lon":1,"lat":0},
+      "filter.must[0].geo_polygon.interiors[0].points: a polygon ring needs at least 4 points, got 0");
+  CHECK(
+      ErrorOf(R"({"must":[{"key":"l","geo_polygon":{"exterior":{"points":[{"lon":0,"lat":0},{"lon":1,"lat":0},
                   {"lon":1,"lat":1},{"lon":0,"lat":0}]},"interiors":null}}]})") == "OK");
 }
 
 TEST_CASE("filter parser: has_id, nested and min_should errors", "[payload][filter][parser]") {
-  CHECK(ErrorOf(R"({"must":[{"has_id":1}]})") == "filter.must[0].has_id: expected a list of point ids, got a number");
+  CHECK(ErrorOf(R"({"must":[{"has_id":1}]})") ==
+        "filter.must[0].has_id: expected a list of point ids, got a number");
   CHECK(ErrorOf(R"({"must":[{"has_id":[1,-2]}]})") ==
         "filter.must[0].has_id[1]: expected an unsigned integer or a UUID string, got a number");
   CHECK(ErrorOf(R"({"must":[{"has_id":[1,"42"]}]})") ==
@@ -187,10 +204,13 @@ TEST_CASE("filter parser: has_id, nested and min_should errors", "[payload][filt
   CHECK(ErrorOf(R"({"must":[{"nested":{"key":"a","filter":{},"x":1}}]})") ==
         "filter.must[0].nested: unknown field 'x' (expected key and filter)");
   CHECK(ErrorOf(R"({"must":[{"nested":{"key":"a","filter":{"must":[{"has_id":[1]}]}}}]})") ==
-        "filter.must[0].nested.filter.must[0]: has_id is not supported inside nested (put it next to the nested "
+        "filter.must[0].nested.filter.must[0]: has_id is not supported inside nested (put it next to the "
+        "nested "
         "condition)");
-  CHECK(ErrorOf(R"({"must":[{"nested":{"key":"a","filter":{"must":[{"key":"b","match":{"value":[1]}}]}}}]})") ==
-        "filter.must[0].nested.filter.must[0].match.value: expected a string, an integer or a boolean, got an array");
+  CHECK(
+      ErrorOf(R"({"must":[{"nested":{"key":"a","filter":{"must":[{"key":"b","match":{"value":[1]}}]}}}]})") ==
+      "filter.must[0].nested.filter.must[0].match.value: expected a string, an integer or a boolean, got an "
+      "array");
   CHECK(ErrorOf(R"({"min_should":{"conditions":[]}})") == "filter.min_should: missing 'min_count'");
   CHECK(ErrorOf(R"({"min_should":{"conditions":{},"min_count":1}})") ==
         "filter.min_should.conditions: expected a list of conditions, got an object");
@@ -211,7 +231,8 @@ TEST_CASE("filter parser: depth is capped", "[payload][filter][parser]") {
 
   // Nested conditions count as levels too.
   std::string nested = "{}";
-  for (int i = 0; i < kMaxFilterDepth; ++i) nested = R"({"must":[{"nested":{"key":"a","filter":)" + nested + "}}]}";
+  for (int i = 0; i < kMaxFilterDepth; ++i)
+    nested = R"({"must":[{"nested":{"key":"a","filter":)" + nested + "}}]}";
   CHECK(ErrorOf(nested).find("filter nested deeper than 64 levels") != std::string::npos);
 
   // Far deeper input never reaches the evaluator, whether it comes as text or as a value.
@@ -231,7 +252,8 @@ TEST_CASE("filter parser: depth is capped", "[payload][filter][parser]") {
   }
   Result<Filter> from_value = ParseFilter(value);
   REQUIRE_FALSE(from_value.ok());
-  CHECK(std::string(from_value.status().message()).find("filter nested deeper than 64 levels") != std::string::npos);
+  CHECK(std::string(from_value.status().message()).find("filter nested deeper than 64 levels") !=
+        std::string::npos);
 }
 
 TEST_CASE("filter parser: custom path prefix", "[payload][filter][parser]") {

@@ -63,7 +63,8 @@ TEST_CASE("json path: rejects malformed paths with a reason", "[payload][path]")
   CHECK(error("a b") == "'a b' is not a valid key path: expected '.', '[' or the end at offset 1");
   CHECK(error("a\"b\"") == "'a\"b\"' is not a valid key path: expected '.', '[' or the end at offset 1");
   CHECK(error("\"ab") == "'\"ab' is not a valid key path: unterminated quoted key at offset 0");
-  CHECK(error("\"a\\\"b\"") == "'\"a\\\"b\"' is not a valid key path: a quoted key cannot contain '\\' at offset 2");
+  CHECK(error("\"a\\\"b\"") ==
+        "'\"a\\\"b\"' is not a valid key path: a quoted key cannot contain '\\' at offset 2");
   CHECK(error("a[99999999999999999999999]").find("array index is too large") != std::string::npos);
 }
 
@@ -92,7 +93,8 @@ TEST_CASE("json path: traversal follows Qdrant's value_get", "[payload][path]") 
   // Early stop.
   boost::json::object o = *ParsePayloadText(map);
   int visited = 0;
-  const bool stopped = ForEachValue(o, *JsonPath::Parse("g"), [&](const boost::json::value&) { return ++visited == 2; });
+  const bool stopped =
+      ForEachValue(o, *JsonPath::Parse("g"), [&](const boost::json::value&) { return ++visited == 2; });
   CHECK(stopped);
   CHECK(visited == 2);
   CHECK_FALSE(ForEachValue(o, JsonPath(), [](const boost::json::value&) { return true; }));

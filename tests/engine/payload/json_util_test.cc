@@ -17,7 +17,8 @@ boost::json::object Obj(const char* text) {
 std::string Canon(const boost::json::object& o) { return CanonicalJson(boost::json::value(o)); }
 
 TEST_CASE("json util: canonical text sorts keys and drops whitespace", "[payload][json]") {
-  CHECK(CanonicalJson(boost::json::value(Obj(R"({ "b": 1, "a": [true, null, 1.5, "x\"y"], "c": {"z": 1, "y": {}},
+  CHECK(CanonicalJson(
+            boost::json::value(Obj(R"({ "b": 1, "a": [true, null, 1.5, "x\"y"], "c": {"z": 1, "y": {}},
                                                    "B": -2, "é": 0 })"))) ==
         R"({"B":-2,"a":[true,null,1.5E0,"x\"y"],"b":1,"c":{"y":{},"z":1},"é":0})");
   // Key order in the input does not matter.
@@ -38,12 +39,14 @@ TEST_CASE("json util: payload parsing errors", "[payload][json]") {
   CHECK(error("\"x\"") == "payload: expected a JSON object, got a string");
   CHECK(error("{") == "payload: malformed JSON (incomplete JSON) at offset 1");
   CHECK(error("{\"a\":1,}") == "payload: malformed JSON (syntax error) at offset 7");
-  CHECK(error("{\"a\":{\"b\":[0,1e400]}}") == "payload.a.b[1]: number is out of range (it does not fit a double)");
+  CHECK(error("{\"a\":{\"b\":[0,1e400]}}") ==
+        "payload.a.b[1]: number is out of range (it does not fit a double)");
   CHECK(error("{\"a\":\"\xff\"}").rfind("payload: malformed JSON (", 0) == 0);
   std::string deep = "1";
   for (int i = 0; i < 64; ++i) deep = "{\"a\":" + deep + "}";
   CHECK(ParsePayloadText(deep).ok());  // 64 levels
-  CHECK(error("{\"a\":" + deep + "}") == "payload: malformed JSON (nested deeper than 64 levels) at offset 320");
+  CHECK(error("{\"a\":" + deep + "}") ==
+        "payload: malformed JSON (nested deeper than 64 levels) at offset 320");
   Result<boost::json::object> named = ParsePayloadText("5", "points[3].payload");
   CHECK(named.status().message() == "points[3].payload: expected a JSON object, got a number");
 }
@@ -83,7 +86,8 @@ TEST_CASE("json util: DeletePath follows Qdrant's value_remove", "[payload][json
 }
 
 TEST_CASE("json util: include and exclude selectors", "[payload][json]") {
-  const boost::json::object p = Obj(R"({"a":{"b":[{"c":1},{"c":2},{"d":{"e":3}}]},"f":3,"g":["g0","g1","g2"]})");
+  const boost::json::object p =
+      Obj(R"({"a":{"b":[{"c":1},{"c":2},{"d":{"e":3}}]},"f":3,"g":["g0","g1","g2"]})");
   using Paths = std::vector<std::string>;
   CHECK(Canon(IncludePaths(p, Paths{"a.b[].c"})) == R"({"a":{"b":[{"c":1},{"c":2},{}]}})");
   CHECK(Canon(IncludePaths(p, Paths{"f", "g"})) == R"({"f":3,"g":["g0","g1","g2"]})");
@@ -96,8 +100,10 @@ TEST_CASE("json util: include and exclude selectors", "[payload][json]") {
   CHECK(Canon(ExcludePaths(p, Paths{"a.b[].c"})) ==
         R"({"a":{"b":[{},{},{"d":{"e":3}}]},"f":3,"g":["g0","g1","g2"]})");
   CHECK(Canon(ExcludePaths(p, Paths{"a", "f"})) == R"({"g":["g0","g1","g2"]})");
-  CHECK(Canon(ExcludePaths(p, Paths{"g[]"})) == R"({"a":{"b":[{"c":1},{"c":2},{"d":{"e":3}}]},"f":3,"g":[]})");
-  CHECK(Canon(ExcludePaths(p, Paths{"g[0]"})) == R"({"a":{"b":[{"c":1},{"c":2},{"d":{"e":3}}]},"f":3,"g":["g1","g2"]})");
+  CHECK(Canon(ExcludePaths(p, Paths{"g[]"})) ==
+        R"({"a":{"b":[{"c":1},{"c":2},{"d":{"e":3}}]},"f":3,"g":[]})");
+  CHECK(Canon(ExcludePaths(p, Paths{"g[0]"})) ==
+        R"({"a":{"b":[{"c":1},{"c":2},{"d":{"e":3}}]},"f":3,"g":["g1","g2"]})");
   CHECK(Canon(ExcludePaths(p, Paths{"missing", "a..b"})) == Canon(p));
 }
 

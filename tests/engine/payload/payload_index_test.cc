@@ -1,7 +1,7 @@
 #include "payload/payload_index.h"
 
-#include <catch2/catch.hpp>
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <random>
 #include <string>
 #include <vector>
@@ -39,9 +39,9 @@ PayloadIndex Typed(const std::vector<TestPoint>& points) {
 }
 
 TEST_CASE("payload index: type names", "[payload][index]") {
-  for (FieldIndexType t : {FieldIndexType::kKeyword, FieldIndexType::kInteger, FieldIndexType::kFloat,
-                           FieldIndexType::kBool, FieldIndexType::kUuid, FieldIndexType::kDatetime,
-                           FieldIndexType::kGeo, FieldIndexType::kText}) {
+  for (FieldIndexType t :
+       {FieldIndexType::kKeyword, FieldIndexType::kInteger, FieldIndexType::kFloat, FieldIndexType::kBool,
+        FieldIndexType::kUuid, FieldIndexType::kDatetime, FieldIndexType::kGeo, FieldIndexType::kText}) {
     Result<FieldIndexType> parsed = ParseFieldIndexType(FieldIndexTypeName(t));
     REQUIRE(parsed.ok());
     CHECK(*parsed == t);
@@ -50,7 +50,8 @@ TEST_CASE("payload index: type names", "[payload][index]") {
   Result<FieldIndexType> bad = ParseFieldIndexType("Keyword");
   CHECK(bad.status().IsInvalidArgument());
   CHECK(bad.status().message() ==
-        "'Keyword' is not a payload index type (expected keyword, integer, float, bool, uuid, datetime, geo or text)");
+        "'Keyword' is not a payload index type (expected keyword, integer, float, bool, uuid, datetime, geo "
+        "or text)");
 }
 
 TEST_CASE("payload index: create, list and drop fields", "[payload][index]") {
@@ -105,7 +106,8 @@ TEST_CASE("payload index: values of other types are not indexed", "[payload][ind
   // should unites only when every branch is bounded.
   CHECK(*index.Candidates(F(R"({"should":[{"key":"city","match":{"value":"London"}},
                                            {"key":"count","range":{"lt":0}}]})")) == Slots({2, 6}));
-  CHECK_FALSE(index.Candidates(F(R"({"should":[{"key":"city","match":{"value":"London"}},{"has_id":[1]}]})")));
+  CHECK_FALSE(
+      index.Candidates(F(R"({"should":[{"key":"city","match":{"value":"London"}},{"has_id":[1]}]})")));
   CHECK(index.Candidates(F(R"({"should":[]})"))->empty());
   PayloadIndex none;
   CHECK_FALSE(none.Candidates(F(R"({"must":[{"key":"city","match":{"value":"Berlin"}}]})")));
@@ -119,7 +121,8 @@ TEST_CASE("payload index: estimates", "[payload][index]") {
   CHECK((e.min == 2 && e.expected == 2 && e.max == 2));
   e = est(R"({"must_not":[{"key":"city","match":{"value":"Berlin"}}]})");
   CHECK((e.min == 13 && e.expected == 13 && e.max == 13));
-  e = est(R"({"should":[{"key":"city","match":{"value":"Berlin"}},{"key":"city","match":{"value":"London"}}]})");
+  e = est(
+      R"({"should":[{"key":"city","match":{"value":"Berlin"}},{"key":"city","match":{"value":"London"}}]})");
   CHECK((e.min == 2 && e.max == 3));
   e = est(R"({"must":[{"is_empty":{"key":"city"}}]})");
   CHECK((e.min == 0 && e.max == 15));
@@ -129,17 +132,20 @@ TEST_CASE("payload index: estimates", "[payload][index]") {
   CHECK((e.min == 0 && e.max == 2));
   e = est(R"({"must":[{"key":"loc","geo_radius":{"center":{"lon":13.4,"lat":52.52},"radius":5000}}]})");
   CHECK((e.min == 0 && e.max == 2));  // points 1 and 3 share a grid cell region; geo bounds are not exact
-  e = est(R"({"must":[{"nested":{"key":"items","filter":{"must":[{"key":"name","match":{"value":"a"}}]}}}]})");
+  e = est(
+      R"({"must":[{"nested":{"key":"items","filter":{"must":[{"key":"name","match":{"value":"a"}}]}}}]})");
   CHECK((e.min == 0 && e.max == 15));  // no index on items[].name
   // Never more than the total the caller gives.
   e = est(R"({"must":[{"key":"loc","geo_bounding_box":{"top_left":{"lon":-180,"lat":90},
-                       "bottom_right":{"lon":180,"lat":-90}}}]})", 5);
+                       "bottom_right":{"lon":180,"lat":-90}}}]})",
+          5);
   CHECK(e.max <= 5);
   CHECK(e.min <= e.expected);
   CHECK(e.expected <= e.max);
 }
 
-TEST_CASE("payload index: Erase undoes Insert; filling through the callback equals inserting", "[payload][index]") {
+TEST_CASE("payload index: Erase undoes Insert; filling through the callback equals inserting",
+          "[payload][index]") {
   const std::vector<TestPoint> points = TestPoints();
   const std::vector<std::string> filters = {
       R"({"must":[{"key":"city","match":{"any":["Berlin","Paris","London"]}}]})",
@@ -227,10 +233,12 @@ std::string RandomCondition(std::mt19937& rng, int depth, bool in_nested) {
     case 2:
       return R"({"key":"k","match":{"except":[)" + Pick(rng, {"\"a\"", "1", ""}) + "]}}";
     case 3:
-      return R"({"key":"n","range":{)" + Pick(rng, {"\"gt\":1", "\"lte\":2.5", "\"gte\":0,\"lt\":3", ""}) + "}}";
+      return R"({"key":"n","range":{)" + Pick(rng, {"\"gt\":1", "\"lte\":2.5", "\"gte\":0,\"lt\":3", ""}) +
+             "}}";
     case 4:
       return R"({"key":"t","match":{)" +
-             Pick(rng, {"\"text\":\"red fox\"", "\"text_any\":\"blue dog\"", "\"phrase\":\"red fox\"", "\"text\":\"fox\""}) +
+             Pick(rng, {"\"text\":\"red fox\"", "\"text_any\":\"blue dog\"", "\"phrase\":\"red fox\"",
+                        "\"text\":\"fox\""}) +
              "}}";
     case 5:
       return R"({"key":"g","geo_radius":{"center":{"lon":)" + Pick(rng, {"0", "10", "179.9"}) +
@@ -289,8 +297,9 @@ std::string RandomPayload(std::mt19937& rng) {
     if (out.size() > 1) out += ",";
     out += "\"" + key + "\":" + value;
   };
-  if (coin(rng)) add("k", Pick(rng, {"\"a\"", "\"b\"", "\"c\"", "1", "2", "1.0", "true", "null", "[]", "[\"a\",1]",
-                                     "[null]", "[[\"a\"]]", "{\"a\":1}"}));
+  if (coin(rng))
+    add("k", Pick(rng, {"\"a\"", "\"b\"", "\"c\"", "1", "2", "1.0", "true", "null", "[]", "[\"a\",1]",
+                        "[null]", "[[\"a\"]]", "{\"a\":1}"}));
   if (coin(rng)) add("n", Pick(rng, {"0", "1", "2", "2.5", "-1", "\"2\"", "[1,3]", "null", "[]"}));
   if (coin(rng)) {
     add("t", Pick(rng, {"\"the red fox\"", "\"Red Fox!\"", "\"fox red\"", "\"blue dog\"", "[\"red\",\"fox\"]",
@@ -298,16 +307,16 @@ std::string RandomPayload(std::mt19937& rng) {
   }
   if (coin(rng)) {
     add("g", Pick(rng, {"{\"lon\":0,\"lat\":0}", "{\"lon\":0.5,\"lat\":0.5}", "{\"lon\":5,\"lat\":5}",
-                        "{\"lon\":179.95,\"lat\":0}", "{\"lon\":-179.95,\"lat\":0.01}", "[{\"lon\":10,\"lat\":0}]",
-                        "{\"lon\":300,\"lat\":0}", "{\"lat\":1}"}));
+                        "{\"lon\":179.95,\"lat\":0}", "{\"lon\":-179.95,\"lat\":0.01}",
+                        "[{\"lon\":10,\"lat\":0}]", "{\"lon\":300,\"lat\":0}", "{\"lat\":1}"}));
   }
   if (coin(rng)) {
     add("d", Pick(rng, {"\"2019-12-31T23:59:59Z\"", "\"2020-01-01\"", "\"2021-06-01T14:00:00+02:00\"",
                         "\"2022-01-01 00:00\"", "\"garbage\"", "20200101"}));
   }
   if (coin(rng)) {
-    add("arr", Pick(rng, {"[{\"x\":1,\"y\":\"p\"},{\"x\":3,\"y\":\"q\"}]", "[{\"x\":2}]", "[]", "[{\"y\":\"r\"},5]",
-                          "{\"x\":1}", "[{\"x\":[1,2],\"y\":null}]"}));
+    add("arr", Pick(rng, {"[{\"x\":1,\"y\":\"p\"},{\"x\":3,\"y\":\"q\"}]", "[{\"x\":2}]", "[]",
+                          "[{\"y\":\"r\"},5]", "{\"x\":1}", "[{\"x\":[1,2],\"y\":null}]"}));
   }
   return out + "}";
 }

@@ -1,6 +1,7 @@
-// Shared fixture for the payload tests: a small set of points whose payloads cover the edge cases of the filter
-// language (missing vs null vs [], arrays, arrays in arrays, integers vs floats, strings that look like numbers,
-// datetimes in several forms, geo points across the antimeridian, objects where arrays are expected ...).
+// Shared fixture for the payload tests: a small set of points whose payloads cover the edge cases of the
+// filter language (missing vs null vs [], arrays, arrays in arrays, integers vs floats, strings that look
+// like numbers, datetimes in several forms, geo points across the antimeridian, objects where arrays are
+// expected ...).
 #ifndef QUIVER_TESTS_ENGINE_PAYLOAD_TEST_POINTS_H_
 #define QUIVER_TESTS_ENGINE_PAYLOAD_TEST_POINTS_H_
 
@@ -29,7 +30,8 @@ inline std::vector<TestPoint> TestPoints() {
                   "ts":"2023-02-08T10:49:00Z","loc":{"lon":13.404954,"lat":52.520008},"text":"The quick brown fox",
                   "uid":"550e8400-e29b-41d4-a716-446655440000","items":[{"name":"a","qty":1},{"name":"b","qty":5}],
                   "nested":{"x":{"y":1}}})",
-      /* 2 */ R"({"city":"London","count":2,"price":1.0,"tags":["blue"],"flag":false,"ts":"2023-02-08T11:49:00+01:00",
+      /* 2 */
+      R"({"city":"London","count":2,"price":1.0,"tags":["blue"],"flag":false,"ts":"2023-02-08T11:49:00+01:00",
                   "loc":{"lon":-0.1276,"lat":51.5072},"text":"quick brown dogs jump","items":[{"name":"a","qty":5}]})",
       /* 3 */ R"({"city":["Berlin","Paris"],"count":1.0,"price":"5","tags":[],"flag":null,"ts":"2023-02-09",
                   "loc":[{"lon":2.3522,"lat":48.8566},{"lon":13.405,"lat":52.52}],"text":["lazy dog","brown fox"],
@@ -43,7 +45,8 @@ inline std::vector<TestPoint> TestPoints() {
       /* 7 */ R"({"city":5,"count":9223372036854775807,"price":-0.5,"tags":"red","text":"fox quick brown",
                   "items":[{"name":"b","qty":2,"sub":[{"k":1}]}]})",
       /* 8 */ R"({"city":"Paris","count":[1,2,3],"tags":["red","red"]})",
-      /* 9 */ R"({"city":"","count":2.5,"a":{"b":[{"c":1},{"c":2}]},"ts":["2023-01-01T00:00:00Z","2024-01-01T00:00:00Z"]})",
+      /* 9 */
+      R"({"city":"","count":2.5,"a":{"b":[{"c":1},{"c":2}]},"ts":["2023-01-01T00:00:00Z","2024-01-01T00:00:00Z"]})",
       /* 10 */ R"({"loc":{"lon":179.9,"lat":0.0},"uid":"550E8400-E29B-41D4-A716-446655440000"})",
       /* 11 */ R"({"loc":{"lon":-179.9,"lat":0.05},"uid":"550e8400e29b41d4a716446655440000"})",
       /* 12 */ R"({"loc":{"lon":0.5,"lat":0.5}})",
@@ -54,7 +57,8 @@ inline std::vector<TestPoint> TestPoints() {
   std::vector<TestPoint> points;
   for (int i = 0; i < 15; ++i) {
     const int number = i + 1;
-    PointId id = number == 8 ? *PointId::ParseUuid(kUuidOfPoint8) : PointId::Number(static_cast<uint64_t>(number));
+    PointId id =
+        number == 8 ? *PointId::ParseUuid(kUuidOfPoint8) : PointId::Number(static_cast<uint64_t>(number));
     Result<boost::json::object> payload = ParsePayloadText(payloads[i]);
     if (!payload.ok()) throw std::runtime_error("bad test payload " + std::to_string(number));
     points.push_back(TestPoint{number, id, std::move(*payload)});
