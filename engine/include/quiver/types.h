@@ -1,0 +1,170 @@
+// The data model's value types: collection configuration, points, selectors, requests and results. Names and
+// meanings follow Qdrant's API so users know them. Payloads and filters cross this API as JSON text (an object for
+// a payload, Qdrant's filter language for a filter); vectors as float arrays.
+//
+// Thread safety: plain values.
+#ifndef QUIVER_TYPES_H_
+#define QUIVER_TYPES_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "quiver/point_id.h"
+#include "quiver/status.h"
+
+namespace quiver {
+
+enum class Distance : uint8_t { kCosine = 0, kEuclid = 1, kDot = 2, kManhattan = 3 };
+
+// "Cosine", "Euclid", "Dot", "Manhattan" (Qdrant's spellings).
+std::string_view DistanceName(Distance d);
+Result<Distance> ParseDistance(std::string_view name);
+
+struct HnswConfig {
+  uint32_t m = 16;                       // links per node (level 0 keeps 2 * m), 2..128
+  uint32_t ef_construct = 100;           // beam width while building, >= 4
+  // Below this many kilobytes of vectors a search scans exactly instead of walking the graph; a filtered search
+  // scans exactly when its estimated matches fall below it. Qdrant's meaning and default.
+  uint32_t full_scan_threshold_kb = 10000;
+};
+
+enum class IndexKind : uint8_t { kHnsw = 0, kFlat = 1 };
+
+struct VectorParams {
+  uint32_t size = 0;                     // dimensions, 1..65536
+  Distance distance = Distance::kCosine;
+  IndexKind index = IndexKind::kHnsw;
+  std::optional<HnswConfig> hnsw;        // overrides the collection's hnsw config for this vector
+};
+
+// The name of the unnamed (default) vector.
+inline constexpr std::string_view kDefaultVector = "";
+
+struct CollectionConfig {
+  // Vector name -> parameters. A single unnamed vector uses the key kDefaultVector ("").
+  std::map<std::string, VectorParams> vectors;
+  HnswConfig hnsw;
+};
+
+// A point to write. Vectors by name ("" for the unnamed vector); payload as JSON object text, empty for {}.
+struct PointInput {
+  PointId id;
+  std::map<std::string, std::vector<float>> vectors;
+  std::string payload;
+};
+
+// Which payload to return: none, all, only some key paths, or all but some.
+struct PayloadSelector {
+  enum class Mode : uint8_t { kNone, kAll, kInclude, kExclude };
+  Mode mode = Mode::kNone;
+  std::vector<std::string> keys;
+  static PayloadSelector None() { return {}; }
+  static PayloadSelector All() { return {Mode::kAll, {}}; }
+  static PayloadSelector Include(std::vector<std::string> k) { return {Mode::kInclude, std::move(k)}; }
+  static PayloadSelector Exclude(std::vector<std::string> k) { return {Mode::kExclude, std::move(k)}; }
+};
+
+// Which vectors to return: none, all, or the named ones.
+struct VectorSelector {
+  bool all = false;
+  std::vector<std::string> names;
+  static VectorSelector None() { return {}; }
+  static VectorSelector All() { return {true, {}}; }
+  static VectorSelector Only(std::vector<std::string> n) { return {false, std::move(n)}; }
+};
+
+// Points chosen by id, or by a filter (JSON). Exactly one of the two is used: ids when filter is empty.
+struct PointsSelector {
+  std::vector<PointId> ids;
+  std::string filter;
+  static PointsSelector Ids(std::vector<PointId> i) { return {std::move(i), {}}; }
+  static PointsSelector Filter(std::string f) { return {{}, std::move(f)}; }
+};
+
+// A point as returned by get and scroll.
+struct Record {
+  PointId id;
+  std::optional<std::string> payload;                          // JSON object text, when selected
+  std::map<std::string, std::vector<float>> vectors;           // selected vectors (cosine ones normalised)
+};
+
+struct ScoredPoint {
+  PointId id;
+  float score = 0;   // Cosine, Dot: similarity (higher is closer); Euclid, Manhattan: distance (lower is closer)
+  std::optional<std::string> payload;
+  std::map<std::string, std::vector<float>> vectors;
+};
+
+struct SearchRequest {
+  std::vector<float> vector;
+  std::string vector_name;               // "" for the unnamed vector ("using" in Qdrant)
+  std::string filter;                    // JSON; empty for none
+  size_t limit = 10;
+  size_t offset = 0;
+  std::optional<float> score_threshold;
+  PayloadSelector with_payload;
+  VectorSelector with_vector;
+  std::optional<size_t> hnsw_ef;         // beam width; default max(limit + offset, ef_construct)
+  bool exact = false;                    // scan exactly instead of walking the graph
+};
+
+struct RecommendRequest {
+  std::vector<PointId> positive;
+  std::vector<PointId> negative;
+  std::vector<std::vector<float>> positive_vectors;
+  std::vector<std::vector<float>> negative_vectors;
+  std::string vector_name;
+  std::string filter;
+  size_t limit = 10;
+  size_t offset = 0;
+  std::optional<float> score_threshold;
+  PayloadSelector with_payload;
+  VectorSelector with_vector;
+  std::optional<size_t> hnsw_ef;
+  bool exact = false;
+};
+
+struct ScrollRequest {
+  std::string filter;
+  size_t limit = 10;
+  std::optional<PointId> offset;         // the first id to return (inclusive)
+  PayloadSelector with_payload = PayloadSelector::All();
+  VectorSelector with_vector;
+};
+
+struct ScrollResult {
+  std::vector<Record> points;
+  std::optional<PointId> next_page_offset;   // pass as offset to continue; empty at the end
+};
+
+struct PayloadIndexInfo {
+  std::string field;
+  std::string type;          // "keyword", "integer", "float", "bool", "uuid", "datetime", "geo", "text"
+  size_t points = 0;         // points with a value in the index
+};
+
+struct CollectionInfo {
+  std::string name;
+  CollectionConfig config;
+  size_t points_count = 0;            // live points
+  size_t indexed_vectors_count = 0;   // vectors in graph indexes
+  size_t segments_count = 0;
+  std::vector<PayloadIndexInfo> payload_schema;
+};
+
+// One change to aliases; UpdateAliases applies a list atomically.
+struct AliasAction {
+  enum class Kind : uint8_t { kCreate, kDelete, kRename };
+  Kind kind = Kind::kCreate;
+  std::string alias;        // create, delete: the alias; rename: the old alias
+  std::string collection;   // create: the target collection
+  std::string new_alias;    // rename: the new name
+};
+
+}  // namespace quiver
+
+#endif  // QUIVER_TYPES_H_

@@ -1,0 +1,545 @@
+#include "db/collection_core.h"
+
+#include <algorithm>
+#include <cmath>
+#include <mutex>
+#include <set>
+
+#include <boost/json/serialize.hpp>
+
+#include "index/hnsw_index.h"
+#include "index/vector_store.h"
+#include "payload/json_util.h"
+
+namespace quiver::db {
+namespace {
+
+bool ValidName(std::string_view name) {
+  if (name.empty() || name.size() > 255) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+           c == '.';
+  });
+}
+
+Status ValidateHnsw(const HnswConfig& h, const std::string& where) {
+  if (h.m < index::kMinHnswM || h.m > index::kMaxHnswM) {
+    return Status::InvalidArgument(where + ".m: " + std::to_string(h.m) + " is out of range 2..128");
+  }
+  if (h.ef_construct < 4) {
+    return Status::InvalidArgument(where + ".ef_construct: " + std::to_string(h.ef_construct) + " is below 4");
+  }
+  return Status::OK();
+}
+
+std::string VectorLabel(std::string_view name) { return name.empty() ? "vector" : "vector '" + std::string(name) + "'"; }
+
+// Sorted, duplicate-free list of top-level keys for delete_payload_keys; false if any path is nested.
+bool AllTopLevel(const std::vector<std::string>& keys) {
+  return std::all_of(keys.begin(), keys.end(),
+                     [](const std::string& k) { return k.find_first_of(".[]\"") == std::string::npos; });
+}
+
+}  // namespace
+
+Status ValidateConfig(const CollectionConfig& config) {
+  if (config.vectors.empty()) return Status::InvalidArgument("vectors: a collection needs at least one vector");
+  QUIVER_RETURN_IF_ERROR(ValidateHnsw(config.hnsw, "hnsw_config"));
+  for (const auto& [name, params] : config.vectors) {
+    const std::string where = name.empty() ? "vectors" : "vectors." + name;
+    if (!name.empty() && !ValidName(name)) {
+      return Status::InvalidArgument(where + ": vector names are 1..255 letters, digits, '-', '_' or '.'");
+    }
+    if (params.size < 1 || params.size > index::kMaxDimension) {
+      return Status::InvalidArgument(where + ".size: " + std::to_string(params.size) + " is out of range 1..65536");
+    }
+    if (params.hnsw) QUIVER_RETURN_IF_ERROR(ValidateHnsw(*params.hnsw, where + ".hnsw_config"));
+  }
+  if (config.vectors.count(std::string(kDefaultVector)) && config.vectors.size() > 1) {
+    return Status::InvalidArgument("vectors: the unnamed vector cannot be combined with named vectors");
+  }
+  return Status::OK();
+}
+
+CollectionCore::CollectionCore(std::string name, CollectionConfig config, HybridClock* clock, uint64_t replica)
+    : name_(std::move(name)), config_(std::move(config)), clock_(clock), replica_(replica) {}
+
+Result<std::unique_ptr<CollectionCore>> CollectionCore::Create(std::string name, CollectionConfig config,
+                                                              HybridClock* clock, uint64_t replica) {
+  QUIVER_RETURN_IF_ERROR(ValidateConfig(config));
+  std::unique_ptr<CollectionCore> core(new CollectionCore(std::move(name), std::move(config), clock, replica));
+  for (const auto& [vname, params] : core->config_.vectors) {
+    core->spaces_.push_back(VectorSpace{vname, params, params.hnsw.value_or(core->config_.hnsw)});
+  }
+  QUIVER_ASSIGN_OR_RETURN(core->segment_, Segment::Create(core->spaces_));
+  return core;
+}
+
+void CollectionCore::SetOpListener(std::function<Status(std::span<const Op>)> listener) {
+  std::unique_lock lock(mu_);
+  listener_ = std::move(listener);
+}
+
+Result<size_t> CollectionCore::FindSpace(std::string_view vector_name) const {
+  for (size_t i = 0; i < spaces_.size(); ++i) {
+    if (spaces_[i].name == vector_name) return i;
+  }
+  if (vector_name.empty()) {
+    return Status::InvalidArgument("collection " + name_ + " has only named vectors; name one");
+  }
+  return Status::InvalidArgument("collection " + name_ + " has no vector named '" + std::string(vector_name) + "'");
+}
+
+Status CollectionCore::CheckOp(const Op& op) const {
+  if (op.kind != OpKind::kUpsert) return Status::OK();
+  if (spaces_.size() == 1 && spaces_[0].name.empty() && op.vectors.empty()) {
+    return Status::InvalidArgument("point " + op.id.ToString() + ": a vector is required");
+  }
+  for (size_t i = 0; i < op.vectors.size(); ++i) {
+    const auto& [vname, values] = op.vectors[i];
+    if (i > 0 && !(op.vectors[i - 1].first < vname)) {
+      return Status::InvalidArgument("point " + op.id.ToString() + ": vector names must be sorted and unique");
+    }
+    QUIVER_ASSIGN_OR_RETURN(size_t space, FindSpace(vname));
+    const uint32_t dim = spaces_[space].params.size;
+    if (values.size() != dim) {
+      return Status::InvalidArgument("point " + op.id.ToString() + ": " + VectorLabel(vname) + " has " +
+                                     std::to_string(values.size()) + " dimensions, expected " + std::to_string(dim));
+    }
+    Status s = index::CheckFinite(values.data(), dim);
+    if (!s.ok()) return s.WithContext("point " + op.id.ToString() + ": " + VectorLabel(vname));
+  }
+  return Status::OK();
+}
+
+Status CollectionCore::Commit(std::vector<Op>&& ops) {
+  if (ops.empty()) return Status::OK();
+  if (listener_) QUIVER_RETURN_IF_ERROR(listener_(ops));
+  for (const Op& op : ops) segment_->Apply(op);
+  return Status::OK();
+}
+
+Status CollectionCore::ApplyOps(std::span<const Op> ops) {
+  for (const Op& op : ops) QUIVER_RETURN_IF_ERROR(CheckOp(op));
+  std::unique_lock lock(mu_);
+  for (const Op& op : ops) {
+    clock_->Observe(op.stamp.hlc);
+    segment_->Apply(op);
+  }
+  return Status::OK();
+}
+
+Status CollectionCore::Upsert(std::span<const PointInput> points) {
+  std::vector<Op> ops;
+  ops.reserve(points.size());
+  for (size_t i = 0; i < points.size(); ++i) {
+    const PointInput& p = points[i];
+    Op op;
+    op.kind = OpKind::kUpsert;
+    op.id = p.id;
+    for (const auto& [vname, values] : p.vectors) op.vectors.emplace_back(vname, values);
+    if (!p.payload.empty()) {
+      auto payload = payload::ParsePayloadText(p.payload);
+      if (!payload.ok()) return payload.status().WithContext("points[" + std::to_string(i) + "]");
+      op.payload = std::move(*payload);
+    }
+    Status s = CheckOp(op);
+    if (!s.ok()) return s.WithContext("points[" + std::to_string(i) + "]");
+    ops.push_back(std::move(op));
+  }
+  std::unique_lock lock(mu_);
+  for (Op& op : ops) op.stamp = NextStamp();
+  return Commit(std::move(ops));
+}
+
+Status CollectionCore::UpsertDense(std::span<const PointId> ids, std::string_view vector_name, const float* vectors,
+                                   size_t count, std::span<const std::string> payloads) {
+  if (ids.size() != count) {
+    return Status::InvalidArgument(std::to_string(ids.size()) + " ids for " + std::to_string(count) + " vectors");
+  }
+  if (!payloads.empty() && payloads.size() != count) {
+    return Status::InvalidArgument(std::to_string(payloads.size()) + " payloads for " + std::to_string(count) +
+                                   " points");
+  }
+  QUIVER_ASSIGN_OR_RETURN(size_t space, FindSpace(vector_name));
+  const uint32_t dim = spaces_[space].params.size;
+  std::vector<Op> ops(count);
+  for (size_t i = 0; i < count; ++i) {
+    Op& op = ops[i];
+    op.kind = OpKind::kUpsert;
+    op.id = ids[i];
+    op.vectors.emplace_back(std::string(vector_name), std::vector<float>(vectors + i * dim, vectors + (i + 1) * dim));
+    if (!payloads.empty() && !payloads[i].empty()) {
+      auto payload = payload::ParsePayloadText(payloads[i]);
+      if (!payload.ok()) return payload.status().WithContext("points[" + std::to_string(i) + "]");
+      op.payload = std::move(*payload);
+    }
+    Status s = CheckOp(op);
+    if (!s.ok()) return s.WithContext("points[" + std::to_string(i) + "]");
+  }
+  std::unique_lock lock(mu_);
+  for (Op& op : ops) op.stamp = NextStamp();
+  return Commit(std::move(ops));
+}
+
+Result<std::optional<payload::Filter>> CollectionCore::ParseOptionalFilter(std::string_view json) const {
+  if (json.empty()) return std::optional<payload::Filter>();
+  QUIVER_ASSIGN_OR_RETURN(payload::Filter f, payload::ParseFilterText(json));
+  return std::optional<payload::Filter>(std::move(f));
+}
+
+Result<std::vector<PointId>> CollectionCore::Resolve(const PointsSelector& points, bool must_exist) const {
+  std::vector<PointId> out;
+  if (!points.filter.empty()) {
+    QUIVER_ASSIGN_OR_RETURN(payload::Filter f, payload::ParseFilterText(points.filter));
+    for (uint32_t slot : segment_->Select(f)) out.push_back(segment_->state(slot).id);
+    return out;
+  }
+  std::set<PointId> seen;
+  for (const PointId& id : points.ids) {
+    const PointState* st = segment_->Find(id);
+    if (st == nullptr || st->deleted) {
+      if (must_exist) return Status::NotFound("no point with id " + id.ToString() + " in collection " + name_);
+      continue;
+    }
+    if (seen.insert(id).second) out.push_back(id);
+  }
+  return out;
+}
+
+Result<size_t> CollectionCore::Delete(const PointsSelector& points) {
+  std::unique_lock lock(mu_);
+  QUIVER_ASSIGN_OR_RETURN(std::vector<PointId> ids, Resolve(points, false));
+  std::vector<Op> ops;
+  for (const PointId& id : ids) {
+    Op op;
+    op.kind = OpKind::kDelete;
+    op.id = id;
+    op.stamp = NextStamp();
+    ops.push_back(std::move(op));
+  }
+  QUIVER_RETURN_IF_ERROR(Commit(std::move(ops)));
+  return ids.size();
+}
+
+Result<size_t> CollectionCore::SetPayload(const PointsSelector& points, std::string_view payload_json) {
+  QUIVER_ASSIGN_OR_RETURN(boost::json::object payload, payload::ParsePayloadText(payload_json));
+  std::unique_lock lock(mu_);
+  QUIVER_ASSIGN_OR_RETURN(std::vector<PointId> ids, Resolve(points, true));
+  std::vector<Op> ops;
+  for (const PointId& id : ids) {
+    Op op;
+    op.kind = OpKind::kSetPayload;
+    op.id = id;
+    op.stamp = NextStamp();
+    op.payload = payload;
+    ops.push_back(std::move(op));
+  }
+  QUIVER_RETURN_IF_ERROR(Commit(std::move(ops)));
+  return ids.size();
+}
+
+Result<size_t> CollectionCore::OverwritePayload(const PointsSelector& points, std::string_view payload_json) {
+  QUIVER_ASSIGN_OR_RETURN(boost::json::object payload, payload::ParsePayloadText(payload_json));
+  std::unique_lock lock(mu_);
+  QUIVER_ASSIGN_OR_RETURN(std::vector<PointId> ids, Resolve(points, true));
+  std::vector<Op> ops;
+  for (const PointId& id : ids) {
+    Op op;
+    op.kind = OpKind::kOverwritePayload;
+    op.id = id;
+    op.stamp = NextStamp();
+    op.payload = payload;
+    ops.push_back(std::move(op));
+  }
+  QUIVER_RETURN_IF_ERROR(Commit(std::move(ops)));
+  return ids.size();
+}
+
+Result<size_t> CollectionCore::DeletePayloadKeys(const PointsSelector& points, const std::vector<std::string>& keys) {
+  for (const std::string& key : keys) {
+    if (key.empty()) return Status::InvalidArgument("keys: an empty key");
+  }
+  std::unique_lock lock(mu_);
+  QUIVER_ASSIGN_OR_RETURN(std::vector<PointId> ids, Resolve(points, true));
+  std::vector<Op> ops;
+  const bool top_level = AllTopLevel(keys);
+  for (const PointId& id : ids) {
+    if (top_level) {
+      Op op;
+      op.kind = OpKind::kDeletePayloadKeys;
+      op.id = id;
+      op.stamp = NextStamp();
+      op.keys = keys;
+      ops.push_back(std::move(op));
+      continue;
+    }
+    // Nested paths: rewrite the affected top-level keys (last writer wins on each top-level key).
+    const PointState* st = segment_->Find(id);
+    boost::json::object edited = st->payload;
+    for (const std::string& key : keys) {
+      QUIVER_ASSIGN_OR_RETURN(bool removed, payload::DeletePath(&edited, key));
+      (void)removed;
+    }
+    Op set, del;
+    set.kind = OpKind::kSetPayload;
+    del.kind = OpKind::kDeletePayloadKeys;
+    set.id = del.id = id;
+    for (const auto& kv : st->payload) {
+      auto it = edited.find(kv.key());
+      if (it == edited.end()) {
+        del.keys.emplace_back(kv.key());
+      } else if (it->value() != kv.value()) {
+        set.payload[kv.key()] = it->value();
+      }
+    }
+    if (!set.payload.empty()) {
+      set.stamp = NextStamp();
+      ops.push_back(std::move(set));
+    }
+    if (!del.keys.empty()) {
+      del.stamp = NextStamp();
+      ops.push_back(std::move(del));
+    }
+  }
+  QUIVER_RETURN_IF_ERROR(Commit(std::move(ops)));
+  return ids.size();
+}
+
+Result<size_t> CollectionCore::ClearPayload(const PointsSelector& points) {
+  std::unique_lock lock(mu_);
+  QUIVER_ASSIGN_OR_RETURN(std::vector<PointId> ids, Resolve(points, true));
+  std::vector<Op> ops;
+  for (const PointId& id : ids) {
+    Op op;
+    op.kind = OpKind::kClearPayload;
+    op.id = id;
+    op.stamp = NextStamp();
+    ops.push_back(std::move(op));
+  }
+  QUIVER_RETURN_IF_ERROR(Commit(std::move(ops)));
+  return ids.size();
+}
+
+Record CollectionCore::MakeRecord(const PointState& st, const PayloadSelector& wp, const VectorSelector& wv) const {
+  Record r;
+  r.id = st.id;
+  switch (wp.mode) {
+    case PayloadSelector::Mode::kNone: break;
+    case PayloadSelector::Mode::kAll: r.payload = boost::json::serialize(st.payload); break;
+    case PayloadSelector::Mode::kInclude:
+      r.payload = boost::json::serialize(payload::IncludePaths(st.payload, wp.keys));
+      break;
+    case PayloadSelector::Mode::kExclude:
+      r.payload = boost::json::serialize(payload::ExcludePaths(st.payload, wp.keys));
+      break;
+  }
+  for (size_t s = 0; s < spaces_.size(); ++s) {
+    const std::string& vname = spaces_[s].name;
+    if (!wv.all && std::find(wv.names.begin(), wv.names.end(), vname) == wv.names.end()) continue;
+    if (const float* v = segment_->StoredVector(st, s)) r.vectors[vname].assign(v, v + spaces_[s].params.size);
+  }
+  return r;
+}
+
+Result<std::vector<Record>> CollectionCore::Get(std::span<const PointId> ids, const PayloadSelector& with_payload,
+                                                const VectorSelector& with_vector) const {
+  for (const std::string& vname : with_vector.names) QUIVER_RETURN_IF_ERROR(FindSpace(vname).status());
+  std::shared_lock lock(mu_);
+  std::vector<Record> out;
+  for (const PointId& id : ids) {
+    const PointState* st = segment_->Find(id);
+    if (st == nullptr || st->deleted) continue;
+    out.push_back(MakeRecord(*st, with_payload, with_vector));
+  }
+  return out;
+}
+
+Result<ScrollResult> CollectionCore::Scroll(const ScrollRequest& request) const {
+  if (request.limit == 0) return Status::InvalidArgument("limit must be at least 1");
+  for (const std::string& vname : request.with_vector.names) QUIVER_RETURN_IF_ERROR(FindSpace(vname).status());
+  QUIVER_ASSIGN_OR_RETURN(auto filter, ParseOptionalFilter(request.filter));
+  std::shared_lock lock(mu_);
+  ScrollResult result;
+  segment_->ScanInOrder(request.offset, filter ? &*filter : nullptr, [&](uint32_t slot) {
+    const PointState& st = segment_->state(slot);
+    if (result.points.size() == request.limit) {
+      result.next_page_offset = st.id;
+      return false;
+    }
+    result.points.push_back(MakeRecord(st, request.with_payload, request.with_vector));
+    return true;
+  });
+  return result;
+}
+
+Result<size_t> CollectionCore::Count(std::string_view filter_json) const {
+  QUIVER_ASSIGN_OR_RETURN(auto filter, ParseOptionalFilter(filter_json));
+  std::shared_lock lock(mu_);
+  return segment_->Count(filter ? &*filter : nullptr);
+}
+
+float CollectionCore::Score(size_t space, float distance) const {
+  switch (spaces_[space].params.distance) {
+    case Distance::kCosine:
+    case Distance::kDot: return -distance;
+    case Distance::kEuclid: return std::sqrt(std::max(0.0f, distance));
+    case Distance::kManhattan: return distance;
+  }
+  return distance;
+}
+
+bool CollectionCore::PassesThreshold(size_t space, float score, float threshold) const {
+  switch (spaces_[space].params.distance) {
+    case Distance::kCosine:
+    case Distance::kDot: return score >= threshold;
+    case Distance::kEuclid:
+    case Distance::kManhattan: return score <= threshold;
+  }
+  return true;
+}
+
+Result<std::vector<ScoredPoint>> CollectionCore::SearchLocked(
+    size_t space, const std::vector<float>& query, const payload::Filter* filter, size_t limit, size_t offset,
+    std::optional<float> threshold, const PayloadSelector& wp, const VectorSelector& wv, std::optional<size_t> ef,
+    bool exact, const std::vector<PointId>& exclude, SearchPlan* plan) const {
+  const size_t k = limit + offset + exclude.size();
+  const size_t beam = ef.value_or(std::max<size_t>(k, spaces_[space].hnsw.ef_construct));
+  std::vector<SlotHit> hits;
+  QUIVER_RETURN_IF_ERROR(segment_->Search(space, query.data(), k, beam, exact, filter, &hits, plan));
+  std::sort(hits.begin(), hits.end(), [&](const SlotHit& a, const SlotHit& b) {
+    if (a.distance != b.distance) return a.distance < b.distance;
+    return segment_->state(a.slot).id < segment_->state(b.slot).id;
+  });
+  std::vector<ScoredPoint> out;
+  size_t skipped = 0;
+  for (const SlotHit& h : hits) {
+    const PointState& st = segment_->state(h.slot);
+    if (std::find(exclude.begin(), exclude.end(), st.id) != exclude.end()) continue;
+    const float score = Score(space, h.distance);
+    if (threshold && !PassesThreshold(space, score, *threshold)) break;
+    if (skipped < offset) {
+      ++skipped;
+      continue;
+    }
+    if (out.size() == limit) break;
+    Record r = MakeRecord(st, wp, wv);
+    out.push_back(ScoredPoint{r.id, score, std::move(r.payload), std::move(r.vectors)});
+  }
+  return out;
+}
+
+Result<std::vector<ScoredPoint>> CollectionCore::Search(const SearchRequest& request, SearchPlan* plan) const {
+  QUIVER_ASSIGN_OR_RETURN(size_t space, FindSpace(request.vector_name));
+  const uint32_t dim = spaces_[space].params.size;
+  if (request.vector.size() != dim) {
+    return Status::InvalidArgument("query " + VectorLabel(request.vector_name) + " has " +
+                                   std::to_string(request.vector.size()) + " dimensions, expected " +
+                                   std::to_string(dim));
+  }
+  QUIVER_RETURN_IF_ERROR(index::CheckFinite(request.vector.data(), dim).WithContext("query"));
+  if (request.limit == 0) return Status::InvalidArgument("limit must be at least 1");
+  for (const std::string& vname : request.with_vector.names) QUIVER_RETURN_IF_ERROR(FindSpace(vname).status());
+  QUIVER_ASSIGN_OR_RETURN(auto filter, ParseOptionalFilter(request.filter));
+  std::shared_lock lock(mu_);
+  return SearchLocked(space, request.vector, filter ? &*filter : nullptr, request.limit, request.offset,
+                      request.score_threshold, request.with_payload, request.with_vector, request.hnsw_ef,
+                      request.exact, {}, plan);
+}
+
+Result<std::vector<std::vector<ScoredPoint>>> CollectionCore::SearchBatch(
+    std::span<const SearchRequest> requests) const {
+  std::vector<std::vector<ScoredPoint>> out;
+  out.reserve(requests.size());
+  for (size_t i = 0; i < requests.size(); ++i) {
+    auto r = Search(requests[i]);
+    if (!r.ok()) return r.status().WithContext("searches[" + std::to_string(i) + "]");
+    out.push_back(std::move(*r));
+  }
+  return out;
+}
+
+Result<std::vector<ScoredPoint>> CollectionCore::Recommend(const RecommendRequest& request) const {
+  QUIVER_ASSIGN_OR_RETURN(size_t space, FindSpace(request.vector_name));
+  const uint32_t dim = spaces_[space].params.size;
+  if (request.positive.empty() && request.positive_vectors.empty()) {
+    return Status::InvalidArgument("positive: at least one positive example is required");
+  }
+  if (request.limit == 0) return Status::InvalidArgument("limit must be at least 1");
+  for (const auto* list : {&request.positive_vectors, &request.negative_vectors}) {
+    for (const auto& v : *list) {
+      if (v.size() != dim) {
+        return Status::InvalidArgument("example " + VectorLabel(request.vector_name) + " has " +
+                                       std::to_string(v.size()) + " dimensions, expected " + std::to_string(dim));
+      }
+      QUIVER_RETURN_IF_ERROR(index::CheckFinite(v.data(), dim).WithContext("example"));
+    }
+  }
+  QUIVER_ASSIGN_OR_RETURN(auto filter, ParseOptionalFilter(request.filter));
+  std::shared_lock lock(mu_);
+  auto average = [&](const std::vector<PointId>& ids, const std::vector<std::vector<float>>& vectors,
+                     std::vector<double>* sum) -> Result<size_t> {
+    sum->assign(dim, 0.0);
+    size_t n = 0;
+    for (const PointId& id : ids) {
+      const PointState* st = segment_->Find(id);
+      const float* v = st ? segment_->StoredVector(*st, space) : nullptr;
+      if (v == nullptr) return Status::NotFound("no point with id " + id.ToString() + " and " + VectorLabel(request.vector_name));
+      for (uint32_t j = 0; j < dim; ++j) (*sum)[j] += v[j];
+      ++n;
+    }
+    for (const auto& v : vectors) {
+      for (uint32_t j = 0; j < dim; ++j) (*sum)[j] += v[j];
+      ++n;
+    }
+    if (n) {
+      for (double& x : *sum) x /= double(n);
+    }
+    return n;
+  };
+  std::vector<double> pos, neg;
+  QUIVER_RETURN_IF_ERROR(average(request.positive, request.positive_vectors, &pos).status());
+  QUIVER_ASSIGN_OR_RETURN(size_t negatives, average(request.negative, request.negative_vectors, &neg));
+  std::vector<float> query(dim);
+  for (uint32_t j = 0; j < dim; ++j) query[j] = static_cast<float>(negatives ? 2 * pos[j] - neg[j] : pos[j]);
+  std::vector<PointId> exclude = request.positive;
+  exclude.insert(exclude.end(), request.negative.begin(), request.negative.end());
+  return SearchLocked(space, query, filter ? &*filter : nullptr, request.limit, request.offset,
+                      request.score_threshold, request.with_payload, request.with_vector, request.hnsw_ef,
+                      request.exact, exclude, nullptr);
+}
+
+Status CollectionCore::CreatePayloadIndex(std::string_view field, std::string_view type) {
+  QUIVER_ASSIGN_OR_RETURN(payload::FieldIndexType t, payload::ParseFieldIndexType(type));
+  std::unique_lock lock(mu_);
+  return segment_->CreatePayloadIndex(field, t);
+}
+
+Status CollectionCore::DeletePayloadIndex(std::string_view field) {
+  std::unique_lock lock(mu_);
+  return segment_->DeletePayloadIndex(field);
+}
+
+CollectionInfo CollectionCore::Info() const {
+  std::shared_lock lock(mu_);
+  CollectionInfo info;
+  info.name = name_;
+  info.config = config_;
+  info.points_count = segment_->live_count();
+  info.indexed_vectors_count = segment_->indexed_vectors();
+  info.segments_count = 1;
+  for (const auto& [field, type] : segment_->payload_index().Fields()) {
+    info.payload_schema.push_back(PayloadIndexInfo{field, std::string(payload::FieldIndexTypeName(type)),
+                                                   segment_->payload_index().IndexedPoints(field)});
+  }
+  return info;
+}
+
+std::string CollectionCore::StateDigest() const {
+  std::shared_lock lock(mu_);
+  std::string out;
+  segment_->Digest(&out);
+  return out;
+}
+
+}  // namespace quiver::db

@@ -1,0 +1,45 @@
+#include "db/hlc.h"
+
+#include <chrono>
+
+namespace quiver::db {
+
+std::string Stamp::ToString() const {
+  return std::to_string(HlcMillis(hlc)) + "." + std::to_string(HlcCounter(hlc)) + "@" + std::to_string(replica);
+}
+
+HybridClock::HybridClock(std::function<uint64_t()> wall_ms) : wall_ms_(std::move(wall_ms)) {
+  if (!wall_ms_) {
+    wall_ms_ = [] {
+      return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                       std::chrono::system_clock::now().time_since_epoch())
+                                       .count());
+    };
+  }
+}
+
+uint64_t HybridClock::Now() {
+  const uint64_t wall = wall_ms_() & ((uint64_t{1} << 48) - 1);
+  std::lock_guard<std::mutex> lock(mu_);
+  const uint64_t last_ms = HlcMillis(last_);
+  if (wall > last_ms) {
+    last_ = MakeHlc(wall, 0);
+  } else if (HlcCounter(last_) < 0xFFFF) {
+    last_ += 1;
+  } else {
+    last_ = MakeHlc(last_ms + 1, 0);
+  }
+  return last_;
+}
+
+void HybridClock::Observe(uint64_t hlc) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (hlc > last_) last_ = hlc;
+}
+
+uint64_t HybridClock::last() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return last_;
+}
+
+}  // namespace quiver::db

@@ -1,0 +1,311 @@
+#include "db/segment.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "base/coding.h"
+#include "index/flat_index.h"
+#include "index/hnsw_index.h"
+#include "payload/json_util.h"
+
+namespace quiver::db {
+namespace {
+
+index::Metric MetricFor(Distance d) {
+  switch (d) {
+    case Distance::kCosine: return index::Metric::kCosine;
+    case Distance::kEuclid: return index::Metric::kL2;
+    case Distance::kDot: return index::Metric::kInnerProduct;
+    case Distance::kManhattan: return index::Metric::kL1;
+  }
+  return index::Metric::kL2;
+}
+
+// How many live rows a filtered search samples to estimate its selectivity when no index bounds the filter.
+constexpr size_t kEstimateSample = 256;
+
+}  // namespace
+
+Result<std::unique_ptr<Segment>> Segment::Create(std::vector<VectorSpace> spaces,
+                                                 std::optional<IndexKind> index_kind_override) {
+  std::unique_ptr<Segment> seg(new Segment());
+  for (const VectorSpace& vs : spaces) {
+    Space sp;
+    const IndexKind kind = index_kind_override.value_or(vs.params.index);
+    const index::Metric metric = MetricFor(vs.params.distance);
+    if (kind == IndexKind::kFlat) {
+      QUIVER_ASSIGN_OR_RETURN(auto flat, index::FlatIndex::Create(vs.params.size, metric));
+      sp.index = std::move(flat);
+    } else {
+      index::HnswOptions options;
+      options.m = vs.hnsw.m;
+      options.ef_construction = vs.hnsw.ef_construct;
+      QUIVER_ASSIGN_OR_RETURN(auto hnsw, index::HnswIndex::Create(vs.params.size, metric, options));
+      sp.index = std::move(hnsw);
+    }
+    sp.threshold_points = std::max<size_t>(1, size_t{vs.hnsw.full_scan_threshold_kb} * 1024 / (vs.params.size * 4));
+    seg->indexes_.push_back(std::move(sp));
+  }
+  seg->spaces_ = std::move(spaces);
+  return seg;
+}
+
+uint32_t Segment::SlotFor(const PointId& id) {
+  auto [it, inserted] = ids_.try_emplace(id, static_cast<uint32_t>(states_.size()));
+  if (inserted) {
+    PointState st;
+    st.id = id;
+    st.rows.assign(spaces_.size(), kNoRow);
+    states_.push_back(std::move(st));
+  }
+  return it->second;
+}
+
+const PointState* Segment::Find(const PointId& id) const {
+  auto it = ids_.find(id);
+  return it == ids_.end() ? nullptr : &states_[it->second];
+}
+
+const float* Segment::StoredVector(const PointState& st, size_t space) const {
+  if (st.deleted || space >= st.rows.size() || st.rows[space] == kNoRow) return nullptr;
+  return indexes_[space].index->Vector(st.rows[space]);
+}
+
+void Segment::RemoveRows(PointState& st) {
+  for (size_t s = 0; s < st.rows.size(); ++s) {
+    if (st.rows[s] == kNoRow) continue;
+    (void)indexes_[s].index->Remove(st.rows[s]);
+    st.rows[s] = kNoRow;
+  }
+}
+
+void Segment::AddRows(uint32_t slot, PointState& st, const Op& op) {
+  for (const auto& [name, values] : op.vectors) {
+    for (size_t s = 0; s < spaces_.size(); ++s) {
+      if (spaces_[s].name != name) continue;
+      Space& sp = indexes_[s];
+      auto row = sp.index->Add(values.data());
+      if (!row.ok()) break;  // validated by the collection; a failure here leaves the point without this vector
+      st.rows[s] = *row;
+      if (sp.row_slot.size() <= *row) sp.row_slot.resize(*row + 1, kNoRow);
+      sp.row_slot[*row] = slot;
+      break;
+    }
+  }
+}
+
+void Segment::Apply(const Op& op) {
+  const uint32_t slot = SlotFor(op.id);
+  PointState& st = states_[slot];
+  const bool was_live = !st.deleted;
+  const bool indexed = !payload_index_.empty();
+  // Take the point out of the payload indexes while its registers change; put it back if it is live after.
+  if (was_live && indexed) payload_index_.Erase(slot, st.payload);
+
+  const Stamp& s = op.stamp;
+  switch (op.kind) {
+    case OpKind::kUpsert:
+      if (s > st.alive) {
+        st.alive = s;
+        st.deleted = false;
+      }
+      if (s > st.vectors_stamp) {
+        st.vectors_stamp = s;
+        RemoveRows(st);
+        if (!st.deleted) AddRows(slot, st, op);
+      }
+      st.ResetPayload(s);
+      for (const auto& kv : op.payload) st.WriteKey(kv.key(), s, &kv.value());
+      break;
+    case OpKind::kDelete:
+      if (s > st.alive) {
+        st.alive = s;
+        st.deleted = true;
+      }
+      if (s > st.vectors_stamp) {
+        st.vectors_stamp = s;
+        RemoveRows(st);
+      }
+      st.ResetPayload(s);
+      break;
+    case OpKind::kSetPayload:
+      for (const auto& kv : op.payload) st.WriteKey(kv.key(), s, &kv.value());
+      break;
+    case OpKind::kOverwritePayload:
+      st.ResetPayload(s);
+      for (const auto& kv : op.payload) st.WriteKey(kv.key(), s, &kv.value());
+      break;
+    case OpKind::kDeletePayloadKeys:
+      for (const std::string& key : op.keys) st.WriteKey(key, s, nullptr);
+      break;
+    case OpKind::kClearPayload:
+      st.ResetPayload(s);
+      break;
+  }
+
+  const bool is_live = !st.deleted;
+  if (is_live && indexed) payload_index_.Insert(slot, st.payload);
+  if (was_live != is_live) {
+    if (is_live) {
+      ++live_;
+    } else {
+      --live_;
+    }
+  }
+}
+
+size_t Segment::indexed_vectors() const {
+  size_t n = 0;
+  for (const Space& sp : indexes_) {
+    if (sp.index->kind() == index::IndexKind::kHnsw) n += sp.index->live_size();
+  }
+  return n;
+}
+
+size_t Segment::EstimateMatches(size_t space, const payload::Filter& filter) const {
+  const Space& sp = indexes_[space];
+  const size_t rows = sp.row_slot.size();
+  const size_t live = sp.index->live_size();
+  if (live == 0) return 0;
+  // A deterministic stride sample over the rows.
+  size_t seen = 0, hits = 0;
+  const size_t step = std::max<size_t>(1, rows / kEstimateSample);
+  for (size_t r = 0; r < rows && seen < kEstimateSample; r += step) {
+    const uint32_t slot = sp.row_slot[r];
+    if (slot == kNoRow || sp.index->IsDeleted(static_cast<uint32_t>(r))) continue;
+    const PointState& st = states_[slot];
+    ++seen;
+    hits += payload::Matches(filter, st.id, st.payload) ? 1 : 0;
+  }
+  if (seen == 0) return live;
+  // Round up so a filter seen to match rarely is not estimated at zero.
+  return (hits * live + seen - 1) / seen;
+}
+
+Status Segment::Search(size_t space, const float* query, size_t k, size_t ef, bool exact,
+                       const payload::Filter* filter, std::vector<SlotHit>* out, SearchPlan* plan) const {
+  out->clear();
+  const Space& sp = indexes_[space];
+  const size_t live = sp.index->live_size();
+  if (live == 0 || k == 0) return Status::OK();
+  const bool small = live <= sp.threshold_points;
+  std::vector<index::Neighbor> found;
+  SearchPlan chosen;
+
+  if (filter == nullptr) {
+    chosen = exact || small ? SearchPlan::kExactAll : SearchPlan::kGraph;
+    index::SearchParams params{k, ef, chosen == SearchPlan::kExactAll};
+    QUIVER_RETURN_IF_ERROR(sp.index->Search(query, params, nullptr, &found));
+  } else {
+    auto admit = [&](uint32_t row) {
+      const uint32_t slot = sp.row_slot[row];
+      const PointState& st = states_[slot];
+      return !st.deleted && payload::Matches(*filter, st.id, st.payload);
+    };
+    index::RowPredicate allow(admit);
+    std::optional<std::vector<uint32_t>> candidates = payload_index_.Candidates(*filter);
+    if (candidates && candidates->size() <= sp.threshold_points) {
+      // Few candidates: check each and measure exactly.
+      chosen = SearchPlan::kExactCandidates;
+      std::vector<uint32_t> rows;
+      rows.reserve(candidates->size());
+      for (uint32_t slot : *candidates) {
+        const PointState& st = states_[slot];
+        if (st.deleted || st.rows[space] == kNoRow) continue;
+        if (payload::Matches(*filter, st.id, st.payload)) rows.push_back(st.rows[space]);
+      }
+      QUIVER_RETURN_IF_ERROR(sp.index->SearchRows(query, rows, k, &found));
+    } else {
+      const size_t estimate = candidates ? candidates->size() : EstimateMatches(space, *filter);
+      if (exact || small || estimate <= sp.threshold_points) {
+        chosen = SearchPlan::kExactFiltered;
+        QUIVER_RETURN_IF_ERROR(sp.index->Search(query, index::SearchParams{k, ef, true}, &allow, &found));
+      } else {
+        // The walk admits only matching rows, so fewer of them sit in each neighbourhood: widen the beam by
+        // 1/sqrt(selectivity), at most 8 times, to keep recall.
+        chosen = SearchPlan::kFilteredGraph;
+        const double selectivity = std::clamp(double(estimate) / double(live), 1e-3, 1.0);
+        const double widen = std::min(8.0, 1.0 / std::sqrt(selectivity));
+        const size_t filtered_ef = static_cast<size_t>(double(std::max(ef, k)) * widen);
+        QUIVER_RETURN_IF_ERROR(sp.index->Search(query, index::SearchParams{k, filtered_ef, false}, &allow, &found));
+      }
+    }
+  }
+  out->reserve(found.size());
+  for (const index::Neighbor& nb : found) out->push_back(SlotHit{sp.row_slot[nb.row], nb.distance});
+  if (plan) *plan = chosen;
+  return Status::OK();
+}
+
+size_t Segment::Count(const payload::Filter* filter) const {
+  if (filter == nullptr) return live_;
+  if (auto candidates = payload_index_.Candidates(*filter)) {
+    size_t n = 0;
+    for (uint32_t slot : *candidates) {
+      const PointState& st = states_[slot];
+      n += !st.deleted && payload::Matches(*filter, st.id, st.payload) ? 1 : 0;
+    }
+    return n;
+  }
+  size_t n = 0;
+  for (const PointState& st : states_) n += !st.deleted && payload::Matches(*filter, st.id, st.payload) ? 1 : 0;
+  return n;
+}
+
+std::vector<uint32_t> Segment::Select(const payload::Filter& filter) const {
+  std::vector<uint32_t> out;
+  if (auto candidates = payload_index_.Candidates(filter)) {
+    for (uint32_t slot : *candidates) {
+      const PointState& st = states_[slot];
+      if (!st.deleted && payload::Matches(filter, st.id, st.payload)) out.push_back(slot);
+    }
+    std::sort(out.begin(), out.end(), [&](uint32_t a, uint32_t b) { return states_[a].id < states_[b].id; });
+    return out;
+  }
+  ScanInOrder(std::nullopt, &filter, [&](uint32_t slot) {
+    out.push_back(slot);
+    return true;
+  });
+  return out;
+}
+
+Status Segment::CreatePayloadIndex(std::string_view field, payload::FieldIndexType type) {
+  return payload_index_.CreateField(field, type, [&](payload::PayloadIndex::PointVisitor visit) {
+    for (uint32_t slot = 0; slot < states_.size(); ++slot) {
+      if (!states_[slot].deleted) visit(slot, states_[slot].payload);
+    }
+  });
+}
+
+Status Segment::DeletePayloadIndex(std::string_view field) { return payload_index_.DropField(field); }
+
+void Segment::Digest(std::string* out) const {
+  for (const auto& [id, slot] : ids_) {
+    const PointState& st = states_[slot];
+    out->append(id.ToString());
+    out->push_back('|');
+    out->append(st.alive.ToString());
+    out->append(st.deleted ? "|D|" : "|L|");
+    out->append(st.vectors_stamp.ToString());
+    out->push_back('|');
+    out->append(st.payload_reset.ToString());
+    out->push_back('|');
+    for (const KeyStamp& ks : st.key_stamps) {
+      out->append(ks.key);
+      out->push_back('@');
+      out->append(ks.stamp.ToString());
+      out->push_back(',');
+    }
+    out->push_back('|');
+    out->append(payload::CanonicalJson(boost::json::value(st.payload)));
+    for (size_t s = 0; s < spaces_.size(); ++s) {
+      const float* v = StoredVector(st, s);
+      out->push_back('|');
+      if (v) out->append(reinterpret_cast<const char*>(v), spaces_[s].params.size * sizeof(float));
+    }
+    out->push_back('\n');
+  }
+}
+
+}  // namespace quiver::db

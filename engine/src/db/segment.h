@@ -1,0 +1,121 @@
+// Segment: a set of points with their register state (point_state.h), one vector index per vector space and the
+// payload indexes, answering lookups, scans and filtered searches. The collection applies validated ops to it and
+// merges results across its segments.
+//
+// Points are kept in "slots": a dense array of PointState, one per id ever written (tombstones included), and an
+// ordered map from id to slot for scroll order. Vector rows map back to slots.
+//
+// Thread safety: const methods may run concurrently; Apply and index changes need exclusive access (the collection
+// holds its lock).
+#ifndef QUIVER_DB_SEGMENT_H_
+#define QUIVER_DB_SEGMENT_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "db/op.h"
+#include "db/point_state.h"
+#include "index/vector_index.h"
+#include "payload/filter.h"
+#include "payload/payload_index.h"
+#include "quiver/types.h"
+
+namespace quiver::db {
+
+// One named vector's configuration inside a segment.
+struct VectorSpace {
+  std::string name;
+  VectorParams params;
+  HnswConfig hnsw;  // effective (collection default or the vector's override)
+};
+
+// A hit inside one segment: the slot and the index's internal distance (smaller is closer).
+struct SlotHit {
+  uint32_t slot;
+  float distance;
+};
+
+// How a search was answered, for tests and stats.
+enum class SearchPlan : uint8_t { kGraph, kFilteredGraph, kExactAll, kExactFiltered, kExactCandidates };
+
+class Segment {
+ public:
+  // `spaces` in the order the collection numbers them. `index_kind_override`, when set, replaces every space's
+  // configured index kind (the storage layer keeps unsealed segments flat).
+  static Result<std::unique_ptr<Segment>> Create(std::vector<VectorSpace> spaces,
+                                                 std::optional<IndexKind> index_kind_override = std::nullopt);
+
+  const std::vector<VectorSpace>& spaces() const { return spaces_; }
+  size_t live_count() const { return live_; }
+  size_t slot_count() const { return states_.size(); }
+
+  // Merges one op into the point's registers (op.h). The op must be valid for this segment's spaces (the
+  // collection checks vector names, sizes and finiteness before stamping).
+  void Apply(const Op& op);
+
+  // The point's state, or null if the id was never written here.
+  const PointState* Find(const PointId& id) const;
+  const PointState& state(uint32_t slot) const { return states_[slot]; }
+  // Id -> slot, in id order (tombstones included).
+  const std::map<PointId, uint32_t>& id_map() const { return ids_; }
+  // The stored form of a live point's vector in space `space`, or null.
+  const float* StoredVector(const PointState& st, size_t space) const;
+
+  // Searches space `space` for the k closest live points matching `filter` (null for none). `query` has the
+  // space's dimension and is already validated.
+  Status Search(size_t space, const float* query, size_t k, size_t ef, bool exact, const payload::Filter* filter,
+                std::vector<SlotHit>* out, SearchPlan* plan = nullptr) const;
+
+  // Live points matching the filter (null: all), calling fn(slot) in id order from `start` (inclusive) until it
+  // returns false.
+  template <typename Fn>
+  void ScanInOrder(const std::optional<PointId>& start, const payload::Filter* filter, Fn fn) const {
+    auto it = start ? ids_.lower_bound(*start) : ids_.begin();
+    for (; it != ids_.end(); ++it) {
+      const PointState& st = states_[it->second];
+      if (st.deleted) continue;
+      if (filter && !payload::Matches(*filter, st.id, st.payload)) continue;
+      if (!fn(it->second)) return;
+    }
+  }
+  // Exact number of live points matching the filter (null: all), using payload indexes to narrow the scan.
+  size_t Count(const payload::Filter* filter) const;
+  // Slots of live points matching the filter, in id order.
+  std::vector<uint32_t> Select(const payload::Filter& filter) const;
+
+  Status CreatePayloadIndex(std::string_view field, payload::FieldIndexType type);
+  Status DeletePayloadIndex(std::string_view field);
+  const payload::PayloadIndex& payload_index() const { return payload_index_; }
+  size_t indexed_vectors() const;
+
+  // Feeds the digest of every point's registers and values, in id order (tombstones included).
+  void Digest(std::string* out) const;
+
+ private:
+  struct Space {
+    std::unique_ptr<index::VectorIndex> index;
+    std::vector<uint32_t> row_slot;  // index row -> slot
+    size_t threshold_points = 0;     // below this many matches a filtered search scans exactly
+  };
+
+  Segment() = default;
+  uint32_t SlotFor(const PointId& id);
+  void RemoveRows(PointState& st);
+  void AddRows(uint32_t slot, PointState& st, const Op& op);
+  size_t EstimateMatches(size_t space, const payload::Filter& filter) const;
+
+  std::vector<VectorSpace> spaces_;
+  std::vector<Space> indexes_;
+  std::vector<PointState> states_;
+  std::map<PointId, uint32_t> ids_;
+  payload::PayloadIndex payload_index_;
+  size_t live_ = 0;
+};
+
+}  // namespace quiver::db
+
+#endif  // QUIVER_DB_SEGMENT_H_

@@ -1,0 +1,115 @@
+// Filtered search quality: recall@10 against brute force (filter, then exact top-k) at selectivities 50%, 10%,
+// 1% and 0.1%, with and without a payload index, and the planner's choice of graph walk or exact scan.
+#include <catch2/catch.hpp>
+#include <set>
+
+#include "engine/db/db_test_util.h"
+#include "engine/index/test_data.h"
+
+namespace quiver {
+namespace {
+
+using testing::MakeCollection;
+using testing::OpenTestDatabase;
+
+constexpr size_t kPoints = 10000;
+constexpr uint32_t kDim = 24;
+constexpr size_t kQueries = 40;
+
+struct Fixture {
+  std::unique_ptr<Database> db = OpenTestDatabase();
+  std::shared_ptr<Collection> plain, indexed;
+  std::vector<float> base = index::testing::Mixture(kPoints, kDim, 71);
+  std::vector<float> queries = index::testing::Mixture(kQueries, kDim, 72);
+
+  Fixture() {
+    CollectionConfig cfg = testing::SingleVector(kDim, Distance::kEuclid);
+    cfg.hnsw.ef_construct = 100;
+    cfg.hnsw.full_scan_threshold_kb = 50;  // 533 vectors of 24 floats: the graph serves larger matches
+    plain = MakeCollection(*db, "plain", cfg);
+    indexed = MakeCollection(*db, "indexed", cfg);
+    REQUIRE(indexed->CreatePayloadIndex("bucket", "integer").ok());
+    std::vector<PointId> ids;
+    std::vector<std::string> payloads;
+    for (size_t i = 0; i < kPoints; ++i) {
+      ids.push_back(PointId::Number(i));
+      // bucket is a permutation of row order so matching points are spread over the whole graph.
+      payloads.push_back(R"({"bucket":)" + std::to_string((i * 7919) % 1000) + "}");
+    }
+    REQUIRE(plain->UpsertDense(ids, "", base.data(), kPoints, payloads).ok());
+    REQUIRE(indexed->UpsertDense(ids, "", base.data(), kPoints, payloads).ok());
+  }
+};
+
+std::set<uint64_t> IdSet(const std::vector<ScoredPoint>& r) {
+  std::set<uint64_t> out;
+  for (const auto& p : r) out.insert(p.id.number());
+  return out;
+}
+
+TEST_CASE("filtered search: recall@10 >= 0.95 at 50%, 10%, 1%, 0.1%, with and without an index", "[db][filter]") {
+  Fixture f;
+  struct Level {
+    int buckets;  // of 1000
+    db::SearchPlan plan_plain, plan_indexed;
+  };
+  for (Level level : {Level{500, db::SearchPlan::kFilteredGraph, db::SearchPlan::kFilteredGraph},
+                      Level{100, db::SearchPlan::kFilteredGraph, db::SearchPlan::kFilteredGraph},
+                      Level{10, db::SearchPlan::kExactFiltered, db::SearchPlan::kExactCandidates},
+                      Level{1, db::SearchPlan::kExactFiltered, db::SearchPlan::kExactCandidates}}) {
+    const std::string filter = R"({"must":[{"key":"bucket","range":{"lt":)" + std::to_string(level.buckets) + "}}]}";
+    INFO("selectivity " << level.buckets / 10.0 << "%");
+    for (auto* col : {f.plain.get(), f.indexed.get()}) {
+      INFO(col->name());
+      size_t hits = 0, total = 0;
+      for (size_t q = 0; q < kQueries; ++q) {
+        SearchRequest req;
+        req.vector.assign(f.queries.begin() + q * kDim, f.queries.begin() + (q + 1) * kDim);
+        req.limit = 10;
+        req.filter = filter;
+        req.exact = true;
+        auto truth = col->Search(req);
+        INFO(truth.status().ToString());
+        REQUIRE(truth.ok());
+        req.exact = false;
+        db::SearchPlan plan;
+        auto found = col->core().Search(req, &plan);
+        REQUIRE(found.ok());
+        CHECK(plan == (col == f.plain.get() ? level.plan_plain : level.plan_indexed));
+        const auto want = IdSet(*truth);
+        for (uint64_t id : IdSet(*found)) hits += want.count(id);
+        total += want.size();
+        CHECK(found->size() == truth->size());
+      }
+      const double recall = double(hits) / double(total);
+      INFO("recall " << recall);
+      CHECK(recall >= 0.95);
+    }
+  }
+}
+
+TEST_CASE("filtered search: with a large ef the graph walk equals brute force", "[db][filter]") {
+  Fixture f;
+  const std::string filter = R"({"must":[{"key":"bucket","range":{"gte":300}}]})";
+  size_t equal = 0;
+  for (size_t q = 0; q < kQueries; ++q) {
+    SearchRequest req;
+    req.vector.assign(f.queries.begin() + q * kDim, f.queries.begin() + (q + 1) * kDim);
+    req.limit = 10;
+    req.filter = filter;
+    req.exact = true;
+    auto truth = f.plain->Search(req);
+    req.exact = false;
+    req.hnsw_ef = 1000;
+    auto found = f.plain->Search(req);
+    REQUIRE(found.ok());
+    std::vector<uint64_t> a, b;
+    for (const auto& p : *truth) a.push_back(p.id.number());
+    for (const auto& p : *found) b.push_back(p.id.number());
+    equal += a == b ? 1 : 0;
+  }
+  CHECK(equal == kQueries);
+}
+
+}  // namespace
+}  // namespace quiver
