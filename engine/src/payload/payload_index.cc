@@ -18,6 +18,9 @@ struct PayloadIndex::Field {
 
 namespace {
 
+// Tolerance when rounding counts computed in floating point.
+constexpr double kSlack = 1e-6;
+
 constexpr std::string_view kTypeNames[] = {"keyword", "integer",  "float", "bool",
                                            "uuid",    "datetime", "geo",   "text"};
 
@@ -167,8 +170,8 @@ class Planner {
     Plan out;
     // Each matching point satisfies >= k parts, so the parts' counts add up to at least k per such point; and
     // a point satisfying c parts counts c <= n_parts times.
-    out.max = std::min(n_, std::floor(max_sum / kd));
-    out.min = std::max(0.0, std::ceil((min_sum - (kd - 1) * n_) / (n_parts - kd + 1)));
+    out.max = std::min(n_, std::floor(max_sum / kd + kSlack));
+    out.min = std::max(0.0, std::ceil((min_sum - (kd - 1) * n_) / (n_parts - kd + 1) - kSlack));
     out.expected = n_ * dp[k];
     if (all_bounded) out.candidates = std::move(united);
     return Finish(std::move(out));
@@ -278,8 +281,9 @@ void PayloadIndex::Erase(uint32_t slot, const boost::json::object& payload) {
 CardinalityEstimate PayloadIndex::Estimate(const Filter& filter, size_t total) const {
   Plan e = Planner(*this, total).OfFilter(filter, nullptr);
   CardinalityEstimate out;
-  out.max = static_cast<size_t>(std::floor(e.max));
-  out.min = std::min(out.max, static_cast<size_t>(std::ceil(e.min)));
+  // Counts are whole numbers; the slack keeps rounding noise from moving a bound past one.
+  out.max = static_cast<size_t>(std::floor(e.max + kSlack));
+  out.min = std::min(out.max, static_cast<size_t>(std::ceil(e.min - kSlack)));
   out.expected = std::clamp(static_cast<size_t>(std::llround(e.expected)), out.min, out.max);
   return out;
 }

@@ -1,8 +1,10 @@
 // ParseFilter / ParseFilterText: what they accept, and the exact message for each kind of bad input.
 #include <catch2/catch.hpp>
+#include <random>
 #include <string>
 #include <variant>
 
+#include "engine/payload/test_points.h"
 #include "payload/filter.h"
 #include "payload/json_util.h"
 
@@ -254,6 +256,62 @@ TEST_CASE("filter parser: depth is capped", "[payload][filter][parser]") {
   REQUIRE_FALSE(from_value.ok());
   CHECK(std::string(from_value.status().message()).find("filter nested deeper than 64 levels") !=
         std::string::npos);
+}
+
+TEST_CASE("filter parser: mangled input fails cleanly or evaluates safely", "[payload][filter][parser]") {
+  const std::vector<std::string> seeds = {
+      R"({"must":[{"key":"items[].name","match":{"any":["a","b"]}},{"key":"n","range":{"gte":1,"lt":5}}]})",
+      R"({"should":[{"nested":{"key":"items","filter":{"must":[{"key":"qty","values_count":{"gt":1}}]}}},
+         {"has_id":[1,"a0000000-0000-0000-0000-000000000001"]}],"must_not":{"is_empty":{"key":"city"}}})",
+      R"({"min_should":{"conditions":[{"key":"loc","geo_polygon":{"exterior":{"points":[{"lon":0,"lat":0},
+         {"lon":4,"lat":0},{"lon":4,"lat":4},{"lon":0,"lat":0}]}}},{"key":"ts","range":{"gt":"2023-02-08T10:49"}},
+         {"key":"text","match":{"phrase":"quick brown"}}],"min_count":1}})",
+      R"({"must":[{"key":"loc","geo_radius":{"center":{"lon":179.9,"lat":-89.9},"radius":1e7}},
+         {"key":"a.\"b c\"[0][]","is_null":false},{"key":"tags","match":{"except":[1,2]}}]})",
+  };
+  const std::vector<testing::TestPoint> points = testing::TestPoints();
+  std::mt19937 rng(7);
+  const std::string alphabet = "{}[]\":,.-0123456789eE+ truefalsnmkyhv\\\x01\xff";
+  int parsed = 0, rejected = 0;
+  auto attempt = [&](const std::string& text) {
+    Result<Filter> f = ParseFilterText(text);
+    if (!f.ok()) {
+      CHECK(f.status().IsInvalidArgument());
+      CHECK(f.status().message().rfind("filter", 0) == 0);
+      ++rejected;
+      return;
+    }
+    ++parsed;
+    for (const testing::TestPoint& p : points) (void)Matches(*f, p.id, p.payload);
+  };
+  for (const std::string& seed : seeds) {
+    REQUIRE(ParseFilterText(seed).ok());
+    for (size_t cut = 0; cut < seed.size(); ++cut) attempt(seed.substr(0, cut));
+    for (int round = 0; round < 2000; ++round) {
+      std::string text = seed;
+      std::uniform_int_distribution<size_t> pos(0, text.size() - 1);
+      std::uniform_int_distribution<size_t> pick(0, alphabet.size() - 1);
+      std::uniform_int_distribution<int> edits(1, 3);
+      for (int e = 0, n = edits(rng); e < n; ++e) {
+        const size_t at = pos(rng);
+        switch (rng() % 3) {
+          case 0:
+            text[at] = alphabet[pick(rng)];
+            break;
+          case 1:
+            text.erase(at, 1);
+            break;
+          default:
+            text.insert(at, 1, alphabet[pick(rng)]);
+        }
+        if (text.empty()) break;
+        pos = std::uniform_int_distribution<size_t>(0, text.size() - 1);
+      }
+      attempt(text);
+    }
+  }
+  CHECK(parsed > 100);
+  CHECK(rejected > 1000);
 }
 
 TEST_CASE("filter parser: custom path prefix", "[payload][filter][parser]") {
