@@ -396,6 +396,75 @@ TEST_CASE("filter table: indexes bound the true matches", "[payload][filter][ind
   }
 }
 
+// The outcomes Qdrant's own condition-checker test asserts
+// (lib/segment/src/payload_storage/query_checker.rs), restated as JSON filters.
+TEST_CASE("filter: Qdrant's condition checker outcomes", "[payload][filter]") {
+  const boost::json::object payload = *ParsePayloadText(R"({"location":{"lon":13.404954,"lat":52.520008},
+      "price":499.90,"amount":10,"rating":[3,7,9,9],"color":"red","has_delivery":true,
+      "shipped_at":"2020-02-15T00:00:00Z","parts":[],"packaging":null,"not_null":[null]})");
+  auto check = [&](const std::string& text, uint64_t id = 0) {
+    Result<Filter> f = ParseFilterText(text);
+    INFO(text);
+    REQUIRE(f.ok());
+    return Matches(*f, PointId::Number(id), payload);
+  };
+  auto must = [](const std::string& condition) { return R"({"must":[)" + condition + "]}"; };
+  CHECK_FALSE(check(must(R"({"is_empty":{"key":"price"}})")));
+  CHECK(check(must(R"({"is_empty":{"key":"something_new"}})")));
+  CHECK(check(must(R"({"is_empty":{"key":"parts"}})")));
+  CHECK_FALSE(check(must(R"({"is_empty":{"key":"not_null"}})")));
+  CHECK_FALSE(check(must(R"({"is_null":{"key":"amount"}})")));
+  CHECK_FALSE(check(must(R"({"is_null":{"key":"parts"}})")));
+  CHECK_FALSE(check(must(R"({"is_null":{"key":"something_else"}})")));
+  CHECK(check(must(R"({"is_null":{"key":"packaging"}})")));
+  CHECK_FALSE(check(must(R"({"is_null":{"key":"not_null"}})")));
+  CHECK_FALSE(check(must(R"({"key":"rating","values_count":{"gte":10}})")));
+  CHECK(check(must(R"({"key":"rating","values_count":{"lt":5}})")));
+
+  const std::string red = R"({"key":"color","match":{"value":"red"}})";
+  const std::string blue = R"({"key":"color","match":{"value":"blue"}})";
+  const std::string delivery = R"({"key":"has_delivery","match":{"value":true}})";
+  const std::string berlin =
+      R"({"key":"location","geo_bounding_box":{"top_left":{"lon":13.08835,"lat":52.67551},
+      "bottom_right":{"lon":13.76116,"lat":52.33826}}})";
+  const std::string moscow =
+      R"({"key":"location","geo_bounding_box":{"top_left":{"lon":37.0366,"lat":56.1859},
+      "bottom_right":{"lon":38.2532,"lat":55.317}}})";
+  CHECK(check(must(red)));
+  CHECK_FALSE(check(must(blue)));
+  CHECK(check(R"({"must_not":[)" + blue + "]}"));
+  CHECK_FALSE(check(R"({"must_not":[)" + red + "]}"));
+  CHECK(check(R"({"should":[)" + red + "," + blue + R"(],"must":[)" + delivery + "," + berlin + "]}"));
+  CHECK_FALSE(check(R"({"should":[)" + red + "," + blue + R"(],"must":[)" + delivery + "," + moscow + "]}"));
+  CHECK_FALSE(check(R"({"should":[{"must":[)" + red + "," + moscow + R"(]},{"must":[)" + blue + "," + berlin +
+                    "]}]}"));
+  CHECK(check(R"({"should":[{"must":[)" + blue + "," + moscow + R"(]},{"must":[)" + red + "," + berlin +
+              "]}]}"));
+  CHECK(check(
+      must(R"({"key":"shipped_at","range":{"gte":"2020-02-01T00:00:00Z","lt":"2020-03-01T00:00:00Z"}})")));
+  CHECK_FALSE(check(
+      must(R"({"key":"shipped_at","range":{"gte":"2020-03-01T00:00:00Z","lt":"2020-04-01T00:00:00Z"}})")));
+  CHECK_FALSE(check(R"({"must_not":[{"key":"rating","range":{"lte":5}}]})"));
+  CHECK_FALSE(check(R"({"must_not":[{"has_id":[1,2,3]}]})", 2));
+  CHECK(check(R"({"must_not":[{"has_id":[1,2,3]}]})", 10));
+  CHECK(check(R"({"must":[{"has_id":[1,2,3]}]})", 2));
+}
+
+// Qdrant's json_path test_is_empty: is_empty through `[]` looks at every reached value.
+TEST_CASE("filter: is_empty through []", "[payload][filter]") {
+  const boost::json::object payload =
+      *ParsePayloadText(R"({"a":[{"b":1},{"b":2},{"b":null},{"d":[]},{"d":[]},{"f":null}]})");
+  auto empty = [&](const char* key) {
+    const std::string text = std::string(R"({"must":[{"is_empty":{"key":")") + key + R"("}}]})";
+    return Matches(*ParseFilterText(text), PointId::Number(1), payload);
+  };
+  CHECK_FALSE(empty("a[].b"));
+  CHECK(empty("a[].c"));
+  CHECK(empty("a[].d"));
+  CHECK(empty("a[].f"));
+  CHECK_FALSE(empty("a"));
+}
+
 TEST_CASE("filter: has_id holds only at the top level of a point", "[payload][filter]") {
   const boost::json::object payload = *ParsePayloadText(R"({"a":[{"b":1}]})");
   Filter f = *ParseFilterText(R"({"must":[{"has_id":[7]}]})");
