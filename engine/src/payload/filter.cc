@@ -250,10 +250,13 @@ struct EvalVisitor {
   bool operator()(const NestedCondition& c) const {
     return ForEachRawValue(payload, c.key, [&](const json::value& v) {
       const json::object* element = v.if_object();
-      return element != nullptr && EvalFilter(*c.filter, nullptr, *element);
+      return element != nullptr && (c.filter == nullptr || EvalFilter(*c.filter, nullptr, *element));
     });
   }
-  bool operator()(const FilterCondition& c) const { return EvalFilter(*c.filter, id, payload); }
+  // A null sub-filter (only a hand-built tree has one) is an empty filter.
+  bool operator()(const FilterCondition& c) const {
+    return c.filter == nullptr || EvalFilter(*c.filter, id, payload);
+  }
 };
 
 bool EvalCondition(const Condition& c, const PointId* id, const json::object& payload) {

@@ -130,7 +130,7 @@ struct NestedCondition {
   std::shared_ptr<const Filter> filter;
 };
 
-// A Filter used as a condition.
+// A Filter used as a condition. (A null filter, which only a hand-built tree can hold, is an empty filter.)
 struct FilterCondition {
   std::shared_ptr<const Filter> filter;
 };

@@ -72,13 +72,16 @@ class Planner {
       return Plan{0, m, m, std::nullopt};
     }
     if (const NestedCondition* nc = std::get_if<NestedCondition>(&c)) {
+      if (nc->filter == nullptr) return Unknown();
       const JsonPath inner_prefix = prefix ? prefix->Concat(nc->key) : nc->key;
       Plan inner = OfFilter(*nc->filter, &inner_prefix);
       inner.min = 0;
       inner.expected = std::min(inner.expected, inner.max);
       return inner;
     }
-    if (const FilterCondition* f = std::get_if<FilterCondition>(&c)) return OfFilter(*f->filter, prefix);
+    if (const FilterCondition* f = std::get_if<FilterCondition>(&c)) {
+      return f->filter == nullptr ? Unknown() : OfFilter(*f->filter, prefix);
+    }
     return Unknown();  // is_empty, is_null
   }
 
