@@ -63,9 +63,11 @@ class AlignedArray {
   const T& operator[](size_t i) const { return data_[i]; }
   size_t bytes() const { return capacity_ * sizeof(T); }
 
-  // Ensures room for n elements without further allocation.
+  // Ensures room for n elements without further allocation. Growing a non-empty array allocates at least half
+  // again its capacity, so reserving one more element at a time stays amortised constant.
   void Reserve(size_t n) {
     if (n <= capacity_) return;
+    if (capacity_ > 0) n = std::max(n, capacity_ + capacity_ / 2);
     const size_t bytes = n * sizeof(T);
     const size_t alignment = bytes >= kHugePageThreshold ? kHugePageSize : kCacheLine;
     T* fresh = static_cast<T*>(::operator new(bytes, std::align_val_t(alignment)));
@@ -79,7 +81,7 @@ class AlignedArray {
 
   // Resizes to n elements; new elements are zero bytes. Grows capacity geometrically.
   void Resize(size_t n) {
-    if (n > capacity_) Reserve(std::max(n, capacity_ + capacity_ / 2));
+    if (n > capacity_) Reserve(n);
     if (n > size_) std::memset(static_cast<void*>(data_ + size_), 0, (n - size_) * sizeof(T));
     size_ = n;
   }

@@ -8,10 +8,14 @@ namespace quiver {
 
 std::string_view DistanceName(Distance d) {
   switch (d) {
-    case Distance::kCosine: return "Cosine";
-    case Distance::kEuclid: return "Euclid";
-    case Distance::kDot: return "Dot";
-    case Distance::kManhattan: return "Manhattan";
+    case Distance::kCosine:
+      return "Cosine";
+    case Distance::kEuclid:
+      return "Euclid";
+    case Distance::kDot:
+      return "Dot";
+    case Distance::kManhattan:
+      return "Manhattan";
   }
   return "Unknown";
 }
@@ -20,7 +24,8 @@ Result<Distance> ParseDistance(std::string_view name) {
   for (Distance d : {Distance::kCosine, Distance::kEuclid, Distance::kDot, Distance::kManhattan}) {
     if (DistanceName(d) == name) return d;
   }
-  return Status::InvalidArgument("distance '" + std::string(name) + "' is not one of Cosine, Euclid, Dot, Manhattan");
+  return Status::InvalidArgument("distance '" + std::string(name) +
+                                 "' is not one of Cosine, Euclid, Dot, Manhattan");
 }
 
 Collection::Collection(std::unique_ptr<db::CollectionCore> core) : core_(std::move(core)) {}
@@ -28,8 +33,8 @@ Collection::~Collection() = default;
 const std::string& Collection::name() const { return core_->name(); }
 CollectionInfo Collection::Info() const { return core_->Info(); }
 Status Collection::Upsert(std::span<const PointInput> points) { return core_->Upsert(points); }
-Status Collection::UpsertDense(std::span<const PointId> ids, std::string_view vector_name, const float* vectors,
-                               size_t count, std::span<const std::string> payloads) {
+Status Collection::UpsertDense(std::span<const PointId> ids, std::string_view vector_name,
+                               const float* vectors, size_t count, std::span<const std::string> payloads) {
   return core_->UpsertDense(ids, vector_name, vectors, count, payloads);
 }
 Result<std::vector<Record>> Collection::Get(std::span<const PointId> ids, const PayloadSelector& with_payload,
@@ -43,7 +48,8 @@ Result<size_t> Collection::SetPayload(const PointsSelector& points, std::string_
 Result<size_t> Collection::OverwritePayload(const PointsSelector& points, std::string_view payload_json) {
   return core_->OverwritePayload(points, payload_json);
 }
-Result<size_t> Collection::DeletePayloadKeys(const PointsSelector& points, const std::vector<std::string>& keys) {
+Result<size_t> Collection::DeletePayloadKeys(const PointsSelector& points,
+                                             const std::vector<std::string>& keys) {
   return core_->DeletePayloadKeys(points, keys);
 }
 Result<size_t> Collection::ClearPayload(const PointsSelector& points) { return core_->ClearPayload(points); }
@@ -52,7 +58,8 @@ Result<size_t> Collection::Count(std::string_view filter_json) const { return co
 Result<std::vector<ScoredPoint>> Collection::Search(const SearchRequest& request) const {
   return core_->Search(request);
 }
-Result<std::vector<std::vector<ScoredPoint>>> Collection::SearchBatch(std::span<const SearchRequest> requests) const {
+Result<std::vector<std::vector<ScoredPoint>>> Collection::SearchBatch(
+    std::span<const SearchRequest> requests) const {
   return core_->SearchBatch(requests);
 }
 Result<std::vector<ScoredPoint>> Collection::Recommend(const RecommendRequest& request) const {
@@ -93,6 +100,8 @@ Status Database::RenameAlias(std::string_view old_alias, std::string_view new_al
   return core_->UpdateAliases({&a, 1});
 }
 Status Database::UpdateAliases(std::span<const AliasAction> actions) { return core_->UpdateAliases(actions); }
-std::vector<std::pair<std::string, std::string>> Database::ListAliases() const { return core_->ListAliases(); }
+std::vector<std::pair<std::string, std::string>> Database::ListAliases() const {
+  return core_->ListAliases();
+}
 
 }  // namespace quiver

@@ -1,11 +1,10 @@
 #include "db/collection_core.h"
 
 #include <algorithm>
+#include <boost/json/serialize.hpp>
 #include <cmath>
 #include <mutex>
 #include <set>
-
-#include <boost/json/serialize.hpp>
 
 #include "index/hnsw_index.h"
 #include "index/vector_store.h"
@@ -17,8 +16,8 @@ namespace {
 bool ValidName(std::string_view name) {
   if (name.empty() || name.size() > 255) return false;
   return std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-           c == '.';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.';
   });
 }
 
@@ -27,12 +26,15 @@ Status ValidateHnsw(const HnswConfig& h, const std::string& where) {
     return Status::InvalidArgument(where + ".m: " + std::to_string(h.m) + " is out of range 2..128");
   }
   if (h.ef_construct < 4) {
-    return Status::InvalidArgument(where + ".ef_construct: " + std::to_string(h.ef_construct) + " is below 4");
+    return Status::InvalidArgument(where + ".ef_construct: " + std::to_string(h.ef_construct) +
+                                   " is below 4");
   }
   return Status::OK();
 }
 
-std::string VectorLabel(std::string_view name) { return name.empty() ? "vector" : "vector '" + std::string(name) + "'"; }
+std::string VectorLabel(std::string_view name) {
+  return name.empty() ? "vector" : "vector '" + std::string(name) + "'";
+}
 
 // Sorted, duplicate-free list of top-level keys for delete_payload_keys; false if any path is nested.
 bool AllTopLevel(const std::vector<std::string>& keys) {
@@ -43,7 +45,8 @@ bool AllTopLevel(const std::vector<std::string>& keys) {
 }  // namespace
 
 Status ValidateConfig(const CollectionConfig& config) {
-  if (config.vectors.empty()) return Status::InvalidArgument("vectors: a collection needs at least one vector");
+  if (config.vectors.empty())
+    return Status::InvalidArgument("vectors: a collection needs at least one vector");
   QUIVER_RETURN_IF_ERROR(ValidateHnsw(config.hnsw, "hnsw_config"));
   for (const auto& [name, params] : config.vectors) {
     const std::string where = name.empty() ? "vectors" : "vectors." + name;
@@ -51,7 +54,8 @@ Status ValidateConfig(const CollectionConfig& config) {
       return Status::InvalidArgument(where + ": vector names are 1..255 letters, digits, '-', '_' or '.'");
     }
     if (params.size < 1 || params.size > index::kMaxDimension) {
-      return Status::InvalidArgument(where + ".size: " + std::to_string(params.size) + " is out of range 1..65536");
+      return Status::InvalidArgument(where + ".size: " + std::to_string(params.size) +
+                                     " is out of range 1..65536");
     }
     if (params.hnsw) QUIVER_RETURN_IF_ERROR(ValidateHnsw(*params.hnsw, where + ".hnsw_config"));
   }
@@ -61,13 +65,15 @@ Status ValidateConfig(const CollectionConfig& config) {
   return Status::OK();
 }
 
-CollectionCore::CollectionCore(std::string name, CollectionConfig config, HybridClock* clock, uint64_t replica)
+CollectionCore::CollectionCore(std::string name, CollectionConfig config, HybridClock* clock,
+                               uint64_t replica)
     : name_(std::move(name)), config_(std::move(config)), clock_(clock), replica_(replica) {}
 
 Result<std::unique_ptr<CollectionCore>> CollectionCore::Create(std::string name, CollectionConfig config,
-                                                              HybridClock* clock, uint64_t replica) {
+                                                               HybridClock* clock, uint64_t replica) {
   QUIVER_RETURN_IF_ERROR(ValidateConfig(config));
-  std::unique_ptr<CollectionCore> core(new CollectionCore(std::move(name), std::move(config), clock, replica));
+  std::unique_ptr<CollectionCore> core(
+      new CollectionCore(std::move(name), std::move(config), clock, replica));
   for (const auto& [vname, params] : core->config_.vectors) {
     core->spaces_.push_back(VectorSpace{vname, params, params.hnsw.value_or(core->config_.hnsw)});
   }
@@ -87,7 +93,8 @@ Result<size_t> CollectionCore::FindSpace(std::string_view vector_name) const {
   if (vector_name.empty()) {
     return Status::InvalidArgument("collection " + name_ + " has only named vectors; name one");
   }
-  return Status::InvalidArgument("collection " + name_ + " has no vector named '" + std::string(vector_name) + "'");
+  return Status::InvalidArgument("collection " + name_ + " has no vector named '" + std::string(vector_name) +
+                                 "'");
 }
 
 Status CollectionCore::CheckOp(const Op& op) const {
@@ -98,13 +105,15 @@ Status CollectionCore::CheckOp(const Op& op) const {
   for (size_t i = 0; i < op.vectors.size(); ++i) {
     const auto& [vname, values] = op.vectors[i];
     if (i > 0 && !(op.vectors[i - 1].first < vname)) {
-      return Status::InvalidArgument("point " + op.id.ToString() + ": vector names must be sorted and unique");
+      return Status::InvalidArgument("point " + op.id.ToString() +
+                                     ": vector names must be sorted and unique");
     }
     QUIVER_ASSIGN_OR_RETURN(size_t space, FindSpace(vname));
     const uint32_t dim = spaces_[space].params.size;
     if (values.size() != dim) {
       return Status::InvalidArgument("point " + op.id.ToString() + ": " + VectorLabel(vname) + " has " +
-                                     std::to_string(values.size()) + " dimensions, expected " + std::to_string(dim));
+                                     std::to_string(values.size()) + " dimensions, expected " +
+                                     std::to_string(dim));
     }
     Status s = index::CheckFinite(values.data(), dim);
     if (!s.ok()) return s.WithContext("point " + op.id.ToString() + ": " + VectorLabel(vname));
@@ -152,14 +161,16 @@ Status CollectionCore::Upsert(std::span<const PointInput> points) {
   return Commit(std::move(ops));
 }
 
-Status CollectionCore::UpsertDense(std::span<const PointId> ids, std::string_view vector_name, const float* vectors,
-                                   size_t count, std::span<const std::string> payloads) {
+Status CollectionCore::UpsertDense(std::span<const PointId> ids, std::string_view vector_name,
+                                   const float* vectors, size_t count,
+                                   std::span<const std::string> payloads) {
   if (ids.size() != count) {
-    return Status::InvalidArgument(std::to_string(ids.size()) + " ids for " + std::to_string(count) + " vectors");
+    return Status::InvalidArgument(std::to_string(ids.size()) + " ids for " + std::to_string(count) +
+                                   " vectors");
   }
   if (!payloads.empty() && payloads.size() != count) {
-    return Status::InvalidArgument(std::to_string(payloads.size()) + " payloads for " + std::to_string(count) +
-                                   " points");
+    return Status::InvalidArgument(std::to_string(payloads.size()) + " payloads for " +
+                                   std::to_string(count) + " points");
   }
   QUIVER_ASSIGN_OR_RETURN(size_t space, FindSpace(vector_name));
   const uint32_t dim = spaces_[space].params.size;
@@ -168,7 +179,8 @@ Status CollectionCore::UpsertDense(std::span<const PointId> ids, std::string_vie
     Op& op = ops[i];
     op.kind = OpKind::kUpsert;
     op.id = ids[i];
-    op.vectors.emplace_back(std::string(vector_name), std::vector<float>(vectors + i * dim, vectors + (i + 1) * dim));
+    op.vectors.emplace_back(std::string(vector_name),
+                            std::vector<float>(vectors + i * dim, vectors + (i + 1) * dim));
     if (!payloads.empty() && !payloads[i].empty()) {
       auto payload = payload::ParsePayloadText(payloads[i]);
       if (!payload.ok()) return payload.status().WithContext("points[" + std::to_string(i) + "]");
@@ -199,7 +211,8 @@ Result<std::vector<PointId>> CollectionCore::Resolve(const PointsSelector& point
   for (const PointId& id : points.ids) {
     const PointState* st = segment_->Find(id);
     if (st == nullptr || st->deleted) {
-      if (must_exist) return Status::NotFound("no point with id " + id.ToString() + " in collection " + name_);
+      if (must_exist)
+        return Status::NotFound("no point with id " + id.ToString() + " in collection " + name_);
       continue;
     }
     if (seen.insert(id).second) out.push_back(id);
@@ -256,7 +269,8 @@ Result<size_t> CollectionCore::OverwritePayload(const PointsSelector& points, st
   return ids.size();
 }
 
-Result<size_t> CollectionCore::DeletePayloadKeys(const PointsSelector& points, const std::vector<std::string>& keys) {
+Result<size_t> CollectionCore::DeletePayloadKeys(const PointsSelector& points,
+                                                 const std::vector<std::string>& keys) {
   for (const std::string& key : keys) {
     if (key.empty()) return Status::InvalidArgument("keys: an empty key");
   }
@@ -321,12 +335,16 @@ Result<size_t> CollectionCore::ClearPayload(const PointsSelector& points) {
   return ids.size();
 }
 
-Record CollectionCore::MakeRecord(const PointState& st, const PayloadSelector& wp, const VectorSelector& wv) const {
+Record CollectionCore::MakeRecord(const PointState& st, const PayloadSelector& wp,
+                                  const VectorSelector& wv) const {
   Record r;
   r.id = st.id;
   switch (wp.mode) {
-    case PayloadSelector::Mode::kNone: break;
-    case PayloadSelector::Mode::kAll: r.payload = boost::json::serialize(st.payload); break;
+    case PayloadSelector::Mode::kNone:
+      break;
+    case PayloadSelector::Mode::kAll:
+      r.payload = boost::json::serialize(st.payload);
+      break;
     case PayloadSelector::Mode::kInclude:
       r.payload = boost::json::serialize(payload::IncludePaths(st.payload, wp.keys));
       break;
@@ -337,12 +355,14 @@ Record CollectionCore::MakeRecord(const PointState& st, const PayloadSelector& w
   for (size_t s = 0; s < spaces_.size(); ++s) {
     const std::string& vname = spaces_[s].name;
     if (!wv.all && std::find(wv.names.begin(), wv.names.end(), vname) == wv.names.end()) continue;
-    if (const float* v = segment_->StoredVector(st, s)) r.vectors[vname].assign(v, v + spaces_[s].params.size);
+    if (const float* v = segment_->StoredVector(st, s))
+      r.vectors[vname].assign(v, v + spaces_[s].params.size);
   }
   return r;
 }
 
-Result<std::vector<Record>> CollectionCore::Get(std::span<const PointId> ids, const PayloadSelector& with_payload,
+Result<std::vector<Record>> CollectionCore::Get(std::span<const PointId> ids,
+                                                const PayloadSelector& with_payload,
                                                 const VectorSelector& with_vector) const {
   for (const std::string& vname : with_vector.names) QUIVER_RETURN_IF_ERROR(FindSpace(vname).status());
   std::shared_lock lock(mu_);
@@ -357,7 +377,8 @@ Result<std::vector<Record>> CollectionCore::Get(std::span<const PointId> ids, co
 
 Result<ScrollResult> CollectionCore::Scroll(const ScrollRequest& request) const {
   if (request.limit == 0) return Status::InvalidArgument("limit must be at least 1");
-  for (const std::string& vname : request.with_vector.names) QUIVER_RETURN_IF_ERROR(FindSpace(vname).status());
+  for (const std::string& vname : request.with_vector.names)
+    QUIVER_RETURN_IF_ERROR(FindSpace(vname).status());
   QUIVER_ASSIGN_OR_RETURN(auto filter, ParseOptionalFilter(request.filter));
   std::shared_lock lock(mu_);
   ScrollResult result;
@@ -382,9 +403,12 @@ Result<size_t> CollectionCore::Count(std::string_view filter_json) const {
 float CollectionCore::Score(size_t space, float distance) const {
   switch (spaces_[space].params.distance) {
     case Distance::kCosine:
-    case Distance::kDot: return -distance;
-    case Distance::kEuclid: return std::sqrt(std::max(0.0f, distance));
-    case Distance::kManhattan: return distance;
+    case Distance::kDot:
+      return -distance;
+    case Distance::kEuclid:
+      return std::sqrt(std::max(0.0f, distance));
+    case Distance::kManhattan:
+      return distance;
   }
   return distance;
 }
@@ -392,17 +416,19 @@ float CollectionCore::Score(size_t space, float distance) const {
 bool CollectionCore::PassesThreshold(size_t space, float score, float threshold) const {
   switch (spaces_[space].params.distance) {
     case Distance::kCosine:
-    case Distance::kDot: return score >= threshold;
+    case Distance::kDot:
+      return score >= threshold;
     case Distance::kEuclid:
-    case Distance::kManhattan: return score <= threshold;
+    case Distance::kManhattan:
+      return score <= threshold;
   }
   return true;
 }
 
 Result<std::vector<ScoredPoint>> CollectionCore::SearchLocked(
     size_t space, const std::vector<float>& query, const payload::Filter* filter, size_t limit, size_t offset,
-    std::optional<float> threshold, const PayloadSelector& wp, const VectorSelector& wv, std::optional<size_t> ef,
-    bool exact, const std::vector<PointId>& exclude, SearchPlan* plan) const {
+    std::optional<float> threshold, const PayloadSelector& wp, const VectorSelector& wv,
+    std::optional<size_t> ef, bool exact, const std::vector<PointId>& exclude, SearchPlan* plan) const {
   const size_t k = limit + offset + exclude.size();
   const size_t beam = ef.value_or(std::max<size_t>(k, spaces_[space].hnsw.ef_construct));
   std::vector<SlotHit> hits;
@@ -429,7 +455,8 @@ Result<std::vector<ScoredPoint>> CollectionCore::SearchLocked(
   return out;
 }
 
-Result<std::vector<ScoredPoint>> CollectionCore::Search(const SearchRequest& request, SearchPlan* plan) const {
+Result<std::vector<ScoredPoint>> CollectionCore::Search(const SearchRequest& request,
+                                                        SearchPlan* plan) const {
   QUIVER_ASSIGN_OR_RETURN(size_t space, FindSpace(request.vector_name));
   const uint32_t dim = spaces_[space].params.size;
   if (request.vector.size() != dim) {
@@ -439,7 +466,8 @@ Result<std::vector<ScoredPoint>> CollectionCore::Search(const SearchRequest& req
   }
   QUIVER_RETURN_IF_ERROR(index::CheckFinite(request.vector.data(), dim).WithContext("query"));
   if (request.limit == 0) return Status::InvalidArgument("limit must be at least 1");
-  for (const std::string& vname : request.with_vector.names) QUIVER_RETURN_IF_ERROR(FindSpace(vname).status());
+  for (const std::string& vname : request.with_vector.names)
+    QUIVER_RETURN_IF_ERROR(FindSpace(vname).status());
   QUIVER_ASSIGN_OR_RETURN(auto filter, ParseOptionalFilter(request.filter));
   std::shared_lock lock(mu_);
   return SearchLocked(space, request.vector, filter ? &*filter : nullptr, request.limit, request.offset,
@@ -470,7 +498,8 @@ Result<std::vector<ScoredPoint>> CollectionCore::Recommend(const RecommendReques
     for (const auto& v : *list) {
       if (v.size() != dim) {
         return Status::InvalidArgument("example " + VectorLabel(request.vector_name) + " has " +
-                                       std::to_string(v.size()) + " dimensions, expected " + std::to_string(dim));
+                                       std::to_string(v.size()) + " dimensions, expected " +
+                                       std::to_string(dim));
       }
       QUIVER_RETURN_IF_ERROR(index::CheckFinite(v.data(), dim).WithContext("example"));
     }
@@ -484,7 +513,9 @@ Result<std::vector<ScoredPoint>> CollectionCore::Recommend(const RecommendReques
     for (const PointId& id : ids) {
       const PointState* st = segment_->Find(id);
       const float* v = st ? segment_->StoredVector(*st, space) : nullptr;
-      if (v == nullptr) return Status::NotFound("no point with id " + id.ToString() + " and " + VectorLabel(request.vector_name));
+      if (v == nullptr)
+        return Status::NotFound("no point with id " + id.ToString() + " and " +
+                                VectorLabel(request.vector_name));
       for (uint32_t j = 0; j < dim; ++j) (*sum)[j] += v[j];
       ++n;
     }

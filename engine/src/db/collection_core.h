@@ -2,8 +2,8 @@
 // stamped ops, applies ops (local and replicated alike) to its segment under its lock, and answers reads by
 // asking the segment and turning index distances into Qdrant scores.
 //
-// Thread safety: internally synchronised with a reader-writer lock; every public method may be called from any
-// thread.
+// Thread safety: internally synchronised with a reader-writer lock; every public method may be called from
+// any thread.
 #ifndef QUIVER_DB_COLLECTION_CORE_H_
 #define QUIVER_DB_COLLECTION_CORE_H_
 
@@ -36,8 +36,8 @@ class CollectionCore {
   CollectionInfo Info() const;
 
   Status Upsert(std::span<const PointInput> points);
-  Status UpsertDense(std::span<const PointId> ids, std::string_view vector_name, const float* vectors, size_t count,
-                     std::span<const std::string> payloads);
+  Status UpsertDense(std::span<const PointId> ids, std::string_view vector_name, const float* vectors,
+                     size_t count, std::span<const std::string> payloads);
   Result<std::vector<Record>> Get(std::span<const PointId> ids, const PayloadSelector& with_payload,
                                   const VectorSelector& with_vector) const;
   Result<size_t> Delete(const PointsSelector& points);
@@ -56,8 +56,8 @@ class CollectionCore {
   // The one apply path: merges ops (local or replicated) into the state. Each op is checked against the
   // configuration first; an invalid op fails the whole call before anything is applied.
   Status ApplyOps(std::span<const Op> ops);
-  // Called with every batch of locally made ops before they are applied (the storage layer logs them here). An
-  // error aborts the write and nothing is applied.
+  // Called with every batch of locally made ops before they are applied (the storage layer logs them here).
+  // An error aborts the write and nothing is applied.
   void SetOpListener(std::function<Status(std::span<const Op>)> listener);
   // Digest text of all registers and values, for comparing replicas in tests.
   std::string StateDigest() const;
@@ -79,8 +79,9 @@ class CollectionCore {
   Result<std::vector<ScoredPoint>> SearchLocked(size_t space, const std::vector<float>& query,
                                                 const payload::Filter* filter, size_t limit, size_t offset,
                                                 std::optional<float> threshold, const PayloadSelector& wp,
-                                                const VectorSelector& wv, std::optional<size_t> ef, bool exact,
-                                                const std::vector<PointId>& exclude, SearchPlan* plan) const;
+                                                const VectorSelector& wv, std::optional<size_t> ef,
+                                                bool exact, const std::vector<PointId>& exclude,
+                                                SearchPlan* plan) const;
   float Score(size_t space, float distance) const;
   bool PassesThreshold(size_t space, float score, float threshold) const;
 

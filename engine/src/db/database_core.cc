@@ -9,8 +9,8 @@ namespace quiver::db {
 
 Status ValidateCollectionName(std::string_view name, std::string_view what) {
   const bool ok = !name.empty() && name.size() <= 255 && std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-           c == '.';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.';
   });
   if (ok && name != "." && name != "..") return Status::OK();
   return Status::InvalidArgument(std::string(what) + " '" + std::string(name.substr(0, 255)) +
@@ -27,7 +27,8 @@ uint64_t RandomReplicaId() {
 }  // namespace
 
 DatabaseCore::DatabaseCore(const DatabaseOptions& options)
-    : replica_id_(options.replica_id ? options.replica_id : RandomReplicaId()), clock_(options.wall_clock_ms) {}
+    : replica_id_(options.replica_id ? options.replica_id : RandomReplicaId()),
+      clock_(options.wall_clock_ms) {}
 
 Status DatabaseCore::CreateCollection(std::string_view name, const CollectionConfig& config) {
   QUIVER_RETURN_IF_ERROR(ValidateCollectionName(name, "collection name"));
@@ -43,7 +44,8 @@ Status DatabaseCore::CreateCollection(std::string_view name, const CollectionCon
 Status DatabaseCore::DeleteCollection(std::string_view name) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = collections_.find(name);
-  if (it == collections_.end()) return Status::NotFound("collection '" + std::string(name) + "' does not exist");
+  if (it == collections_.end())
+    return Status::NotFound("collection '" + std::string(name) + "' does not exist");
   for (auto a = aliases_.begin(); a != aliases_.end();) {
     a = a->second == name ? aliases_.erase(a) : std::next(a);
   }

@@ -34,7 +34,8 @@ class DatabaseCore {
 
  private:
   // Applies actions to `aliases` (a copy); the caller swaps it in when all succeed.
-  Status ApplyAliasAction(const AliasAction& a, std::map<std::string, std::string, std::less<>>* aliases) const;
+  Status ApplyAliasAction(const AliasAction& a,
+                          std::map<std::string, std::string, std::less<>>* aliases) const;
 
   uint64_t replica_id_;
   HybridClock clock_;

@@ -5,7 +5,8 @@
 namespace quiver::db {
 
 std::string Stamp::ToString() const {
-  return std::to_string(HlcMillis(hlc)) + "." + std::to_string(HlcCounter(hlc)) + "@" + std::to_string(replica);
+  return std::to_string(HlcMillis(hlc)) + "." + std::to_string(HlcCounter(hlc)) + "@" +
+         std::to_string(replica);
 }
 
 HybridClock::HybridClock(std::function<uint64_t()> wall_ms) : wall_ms_(std::move(wall_ms)) {

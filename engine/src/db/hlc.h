@@ -1,9 +1,9 @@
 // Stamps and the hybrid logical clock that makes them (DESIGN.md "Versions").
 //
-// An HLC value packs 48 bits of wall-clock milliseconds over a 16-bit counter. The clock never goes backwards:
-// it takes the larger of the wall clock and the last value it gave or observed, and counts within a millisecond
-// (when the counter would overflow it borrows the next millisecond). A stamp pairs an HLC value with the 64-bit id
-// of the replica that made the change; stamps are unique and totally ordered.
+// An HLC value packs 48 bits of wall-clock milliseconds over a 16-bit counter. The clock never goes
+// backwards: it takes the larger of the wall clock and the last value it gave or observed, and counts within
+// a millisecond (when the counter would overflow it borrows the next millisecond). A stamp pairs an HLC value
+// with the 64-bit id of the replica that made the change; stamps are unique and totally ordered.
 //
 // Thread safety: HybridClock is internally synchronised.
 #ifndef QUIVER_DB_HLC_H_
@@ -28,7 +28,9 @@ struct Stamp {
 
 inline constexpr uint64_t HlcMillis(uint64_t hlc) { return hlc >> 16; }
 inline constexpr uint64_t HlcCounter(uint64_t hlc) { return hlc & 0xFFFF; }
-inline constexpr uint64_t MakeHlc(uint64_t millis, uint64_t counter) { return (millis << 16) | (counter & 0xFFFF); }
+inline constexpr uint64_t MakeHlc(uint64_t millis, uint64_t counter) {
+  return (millis << 16) | (counter & 0xFFFF);
+}
 
 class HybridClock {
  public:

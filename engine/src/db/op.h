@@ -1,13 +1,13 @@
-// Op: one change to one point, the unit of the apply path, the WAL and sync (DESIGN.md "Versions"). Every op is
-// a set of register writes at its stamp:
+// Op: one change to one point, the unit of the apply path, the WAL and sync (DESIGN.md "Versions"). Every op
+// is a set of register writes at its stamp:
 //   upsert            deleted := false, vectors := v, payload_reset, and each payload key := value
 //   delete            deleted := true, vectors := none, payload_reset
 //   set_payload       each given key := value
 //   overwrite_payload payload_reset, and each given key := value
 //   delete_payload_keys each given key := absent
 //   clear_payload     payload_reset
-// Applying ops takes, register by register, the write with the larger stamp, so replicas that apply the same ops
-// in any order, with duplicates, end in the same state.
+// Applying ops takes, register by register, the write with the larger stamp, so replicas that apply the same
+// ops in any order, with duplicates, end in the same state.
 #ifndef QUIVER_DB_OP_H_
 #define QUIVER_DB_OP_H_
 

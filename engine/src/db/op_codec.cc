@@ -45,13 +45,16 @@ void EncodeOpBatch(uint64_t sequence, std::span<const Op> ops, std::string* out)
         PutLengthPrefixed(out, boost::json::serialize(op.payload));
         break;
       case OpKind::kSetPayload:
-      case OpKind::kOverwritePayload: PutLengthPrefixed(out, boost::json::serialize(op.payload)); break;
+      case OpKind::kOverwritePayload:
+        PutLengthPrefixed(out, boost::json::serialize(op.payload));
+        break;
       case OpKind::kDeletePayloadKeys:
         PutVarint64(out, op.keys.size());
         for (const std::string& k : op.keys) PutLengthPrefixed(out, k);
         break;
       case OpKind::kDelete:
-      case OpKind::kClearPayload: break;
+      case OpKind::kClearPayload:
+        break;
     }
   }
 }
@@ -108,7 +111,8 @@ Result<OpBatch> DecodeOpBatch(std::string_view bytes, std::string_view what, uin
           uint64_t dim = 0;
           QUIVER_RETURN_IF_ERROR(r.ReadLengthPrefixed(&name, "vector name"));
           QUIVER_RETURN_IF_ERROR(r.ReadVarint64(&dim, "vector size"));
-          if (dim > index::kMaxDimension) return r.Error("vector size " + std::to_string(dim) + " out of range");
+          if (dim > index::kMaxDimension)
+            return r.Error("vector size " + std::to_string(dim) + " out of range");
           std::span<const uint8_t> raw;
           QUIVER_RETURN_IF_ERROR(r.ReadBytes(dim * sizeof(float), &raw, "vector"));
           std::vector<float> values(dim);
@@ -119,7 +123,9 @@ Result<OpBatch> DecodeOpBatch(std::string_view bytes, std::string_view what, uin
         break;
       }
       case OpKind::kSetPayload:
-      case OpKind::kOverwritePayload: QUIVER_RETURN_IF_ERROR(read_payload(&op.payload)); break;
+      case OpKind::kOverwritePayload:
+        QUIVER_RETURN_IF_ERROR(read_payload(&op.payload));
+        break;
       case OpKind::kDeletePayloadKeys: {
         uint64_t nkeys = 0;
         QUIVER_RETURN_IF_ERROR(r.ReadVarint64(&nkeys, "key count"));
@@ -132,7 +138,8 @@ Result<OpBatch> DecodeOpBatch(std::string_view bytes, std::string_view what, uin
         break;
       }
       case OpKind::kDelete:
-      case OpKind::kClearPayload: break;
+      case OpKind::kClearPayload:
+        break;
     }
     batch.ops.push_back(std::move(op));
   }

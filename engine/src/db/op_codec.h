@@ -1,5 +1,6 @@
-// The binary encoding of a batch of ops (docs/formats.md, "Op batch"): the payload of a write-ahead log record,
-// and later of sync messages. Decoding checks every length and value and reports Corruption with the offset.
+// The binary encoding of a batch of ops (docs/formats.md, "Op batch"): the payload of a write-ahead log
+// record, and later of sync messages. Decoding checks every length and value and reports Corruption with the
+// offset.
 #ifndef QUIVER_DB_OP_CODEC_H_
 #define QUIVER_DB_OP_CODEC_H_
 

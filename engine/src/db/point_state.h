@@ -33,13 +33,14 @@ struct KeyStamp {
 
 struct PointState {
   PointId id;
-  Stamp alive;            // stamp of the deleted register
+  Stamp alive;  // stamp of the deleted register
   bool deleted = true;
   Stamp vectors_stamp;
   Stamp payload_reset;
-  std::vector<KeyStamp> key_stamps;  // sorted by key; keys written at or after payload_reset (present or absent)
-  boost::json::object payload;       // the visible keys
-  std::vector<uint32_t> rows;        // per vector space: the row in that space's index, or kNoRow
+  std::vector<KeyStamp>
+      key_stamps;               // sorted by key; keys written at or after payload_reset (present or absent)
+  boost::json::object payload;  // the visible keys
+  std::vector<uint32_t> rows;   // per vector space: the row in that space's index, or kNoRow
 
   // Register merges on the payload; each returns true if the visible payload changed.
   bool ResetPayload(const Stamp& s);

@@ -1,12 +1,12 @@
-// Segment: a set of points with their register state (point_state.h), one vector index per vector space and the
-// payload indexes, answering lookups, scans and filtered searches. The collection applies validated ops to it and
-// merges results across its segments.
+// Segment: a set of points with their register state (point_state.h), one vector index per vector space and
+// the payload indexes, answering lookups, scans and filtered searches. The collection applies validated ops
+// to it and merges results across its segments.
 //
-// Points are kept in "slots": a dense array of PointState, one per id ever written (tombstones included), and an
-// ordered map from id to slot for scroll order. Vector rows map back to slots.
+// Points are kept in "slots": a dense array of PointState, one per id ever written (tombstones included), and
+// an ordered map from id to slot for scroll order. Vector rows map back to slots.
 //
-// Thread safety: const methods may run concurrently; Apply and index changes need exclusive access (the collection
-// holds its lock).
+// Thread safety: const methods may run concurrently; Apply and index changes need exclusive access (the
+// collection holds its lock).
 #ifndef QUIVER_DB_SEGMENT_H_
 #define QUIVER_DB_SEGMENT_H_
 
@@ -44,8 +44,8 @@ enum class SearchPlan : uint8_t { kGraph, kFilteredGraph, kExactAll, kExactFilte
 
 class Segment {
  public:
-  // `spaces` in the order the collection numbers them. `index_kind_override`, when set, replaces every space's
-  // configured index kind (the storage layer keeps unsealed segments flat).
+  // `spaces` in the order the collection numbers them. `index_kind_override`, when set, replaces every
+  // space's configured index kind (the storage layer keeps unsealed segments flat).
   static Result<std::unique_ptr<Segment>> Create(std::vector<VectorSpace> spaces,
                                                  std::optional<IndexKind> index_kind_override = std::nullopt);
 
@@ -67,11 +67,11 @@ class Segment {
 
   // Searches space `space` for the k closest live points matching `filter` (null for none). `query` has the
   // space's dimension and is already validated.
-  Status Search(size_t space, const float* query, size_t k, size_t ef, bool exact, const payload::Filter* filter,
-                std::vector<SlotHit>* out, SearchPlan* plan = nullptr) const;
+  Status Search(size_t space, const float* query, size_t k, size_t ef, bool exact,
+                const payload::Filter* filter, std::vector<SlotHit>* out, SearchPlan* plan = nullptr) const;
 
-  // Live points matching the filter (null: all), calling fn(slot) in id order from `start` (inclusive) until it
-  // returns false.
+  // Live points matching the filter (null: all), calling fn(slot) in id order from `start` (inclusive) until
+  // it returns false.
   template <typename Fn>
   void ScanInOrder(const std::optional<PointId>& start, const payload::Filter* filter, Fn fn) const {
     auto it = start ? ids_.lower_bound(*start) : ids_.begin();

@@ -26,7 +26,8 @@ class FaultInjectionStorage::File final : public WritableFile {
 
 Status FaultInjectionStorage::Tick(std::string_view what) {
   ++operations_;
-  if (failed_ && sticky_) return Status::IOError("injected fault (after an earlier one): " + std::string(what));
+  if (failed_ && sticky_)
+    return Status::IOError("injected fault (after an earlier one): " + std::string(what));
   uint64_t r = remaining_.load();
   if (r == 0) return Status::OK();
   if (r == 1) {

@@ -1,16 +1,16 @@
 // Storage: the small file interface every persistent part of Quiver is written against (LevelDB's Env is the
-// model). A Storage holds flat-named files under one root: list, read, create, append, rename, remove, sync, and
-// an exclusive lock. Backends: POSIX (native, and inside WASM over Emscripten's MEMFS/IDBFS/NODEFS) and Memory
-// (tests; it remembers what was synced, so a simulated crash can drop the rest). Wrappers such as fault injection
-// forward to another Storage.
+// model). A Storage holds flat-named files under one root: list, read, create, append, rename, remove, sync,
+// and an exclusive lock. Backends: POSIX (native, and inside WASM over Emscripten's MEMFS/IDBFS/NODEFS) and
+// Memory (tests; it remembers what was synced, so a simulated crash can drop the rest). Wrappers such as
+// fault injection forward to another Storage.
 //
-// File names are relative, without '/' (a database's files live in one folder). Every method returns a Status:
-// IOError with the file name and the system's reason when the backend fails, NotFound for a missing file,
-// NotSupported for an optional capability a backend lacks (Map).
+// File names are relative, without '/' (a database's files live in one folder). Every method returns a
+// Status: IOError with the file name and the system's reason when the backend fails, NotFound for a missing
+// file, NotSupported for an optional capability a backend lacks (Map).
 //
 // Durability contract: bytes appended are durable only after WritableFile::Sync returns OK; a new, renamed or
-// removed name is durable only after SyncDir returns OK. After a crash, a file may hold any prefix of its unsynced
-// appends (possibly a torn last write), and unsynced renames may or may not have happened.
+// removed name is durable only after SyncDir returns OK. After a crash, a file may hold any prefix of its
+// unsynced appends (possibly a torn last write), and unsynced renames may or may not have happened.
 //
 // Thread safety: a Storage may be used from several threads at once; a WritableFile by one thread at a time.
 #ifndef QUIVER_STORAGE_STORAGE_H_
@@ -65,7 +65,8 @@ class Storage {
   virtual Result<uint64_t> FileSize(std::string_view name) = 0;
   // The whole file.
   virtual Result<std::string> ReadFile(std::string_view name) = 0;
-  // The whole file, mapped into memory when the backend can (else NotSupported; callers fall back to ReadFile).
+  // The whole file, mapped into memory when the backend can (else NotSupported; callers fall back to
+  // ReadFile).
   virtual Result<std::unique_ptr<FileBytes>> Map(std::string_view name);
   // Creates an empty file for appending; AlreadyExists if the name is taken.
   virtual Result<std::unique_ptr<WritableFile>> Create(std::string_view name) = 0;

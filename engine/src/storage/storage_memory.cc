@@ -19,7 +19,9 @@ class MemoryStorage::Writer final : public WritableFile {
     file_->data.append(data);
     return Status::OK();
   }
-  Status Flush() override { return closed_ ? Status::FailedPrecondition(name_ + " is closed") : Status::OK(); }
+  Status Flush() override {
+    return closed_ ? Status::FailedPrecondition(name_ + " is closed") : Status::OK();
+  }
   Status Sync() override {
     if (closed_) return Status::FailedPrecondition(name_ + " is closed");
     std::lock_guard<std::mutex> lock(owner_->mu_);
@@ -154,7 +156,8 @@ Status MemoryStorage::SyncDir() {
 
 Result<std::unique_ptr<FileLock>> MemoryStorage::Lock(std::string_view name) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (!locks_.emplace(std::string(name), true).second) return Status::Busy("the database is already open for writing");
+  if (!locks_.emplace(std::string(name), true).second)
+    return Status::Busy("the database is already open for writing");
   return std::unique_ptr<FileLock>(new Lock_(this, std::string(name)));
 }
 

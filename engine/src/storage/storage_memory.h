@@ -1,7 +1,7 @@
 // MemoryStorage: files in memory, for tests and throwaway databases. It models durability precisely: it
 // remembers, per file, how many bytes were synced, and which names the directory held at the last SyncDir.
-// SimulateCrash() turns the storage into what a power loss would leave: the directory as last synced, each file cut
-// to its synced length, optionally with a torn (partial) piece of its unsynced tail.
+// SimulateCrash() turns the storage into what a power loss would leave: the directory as last synced, each
+// file cut to its synced length, optionally with a torn (partial) piece of its unsynced tail.
 //
 // Thread safety: internally synchronised.
 #ifndef QUIVER_STORAGE_STORAGE_MEMORY_H_
@@ -33,8 +33,8 @@ class MemoryStorage final : public Storage {
   Status SyncDir() override;
   Result<std::unique_ptr<FileLock>> Lock(std::string_view name) override;
 
-  // Power loss: keeps the directory as of the last SyncDir and each file's synced bytes. With `tear_seed` != 0,
-  // each file also keeps a seeded-random prefix of its unsynced tail (a torn write).
+  // Power loss: keeps the directory as of the last SyncDir and each file's synced bytes. With `tear_seed` !=
+  // 0, each file also keeps a seeded-random prefix of its unsynced tail (a torn write).
   void SimulateCrash(uint64_t tear_seed = 0);
   // Replaces a file's bytes, bypassing durability (for corruption tests).
   void SetContents(std::string_view name, std::string data);

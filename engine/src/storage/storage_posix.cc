@@ -1,12 +1,12 @@
-// The POSIX backend: one folder of the host's file system. Natively it maps files with mmap and locks with flock;
-// inside WASM the same calls run on Emscripten's file systems (MEMFS, IDBFS, NODEFS).
+// The POSIX backend: one folder of the host's file system. Natively it maps files with mmap and locks with
+// flock; inside WASM the same calls run on Emscripten's file systems (MEMFS, IDBFS, NODEFS).
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <dirent.h>
 
 #include <algorithm>
 #include <cstring>
@@ -110,8 +110,8 @@ class MappedBytes final : public FileBytes {
   size_t n_;
 };
 
-// Paths locked by this process: flock already excludes other processes, this set also refuses a second lock in
-// the same process (and gives the rule where flock is a no-op, as in WASM).
+// Paths locked by this process: flock already excludes other processes, this set also refuses a second lock
+// in the same process (and gives the rule where flock is a no-op, as in WASM).
 std::mutex& LockedMutex() {
   static std::mutex mu;
   return mu;
@@ -254,7 +254,8 @@ class PosixStorage final : public Storage {
 
   Status Truncate(std::string_view name, uint64_t size) override {
     QUIVER_RETURN_IF_ERROR(CheckName(name));
-    if (::truncate(Path(name).c_str(), static_cast<off_t>(size)) != 0) return PosixError("truncate " + Path(name), errno);
+    if (::truncate(Path(name).c_str(), static_cast<off_t>(size)) != 0)
+      return PosixError("truncate " + Path(name), errno);
     return Status::OK();
   }
 
@@ -311,7 +312,8 @@ Result<std::unique_ptr<Storage>> OpenPosixStorage(const std::string& root) {
   for (size_t pos = 1; pos <= root.size(); ++pos) {
     if (pos != root.size() && root[pos] != '/') continue;
     std::string part = root.substr(0, pos);
-    if (::mkdir(part.c_str(), 0755) != 0 && errno != EEXIST) return PosixError("create folder " + part, errno);
+    if (::mkdir(part.c_str(), 0755) != 0 && errno != EEXIST)
+      return PosixError("create folder " + part, errno);
   }
   struct stat st;
   if (::stat(root.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {

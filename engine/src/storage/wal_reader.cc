@@ -9,7 +9,8 @@
 namespace quiver::storage {
 
 Status ReadWalFile(std::span<const uint8_t> bytes, std::string_view name, uint64_t expected_file_number,
-                   bool newest, const std::function<Status(std::string_view, uint64_t)>& on_record, WalTail* tail) {
+                   bool newest, const std::function<Status(std::string_view, uint64_t)>& on_record,
+                   WalTail* tail) {
   *tail = WalTail{};
   auto damage = [&](uint64_t offset, const std::string& why) -> Status {
     if (newest) {
@@ -27,8 +28,8 @@ Status ReadWalFile(std::span<const uint8_t> bytes, std::string_view name, uint64
   if (crc32c::Value(p, 16) != DecodeFixed32(p + 16)) return damage(0, "log header checksum mismatch");
   if (DecodeFixed64(p + 8) != expected_file_number) {
     // A header with a valid checksum but another number is not a torn write: the file is misplaced.
-    return Status::Corruption(std::string(name) + ": header names log " + std::to_string(DecodeFixed64(p + 8)) +
-                              " at offset 8");
+    return Status::Corruption(std::string(name) + ": header names log " +
+                              std::to_string(DecodeFixed64(p + 8)) + " at offset 8");
   }
   uint64_t pos = kWalFileHeaderSize;
   tail->valid_bytes = pos;
@@ -41,7 +42,8 @@ Status ReadWalFile(std::span<const uint8_t> bytes, std::string_view name, uint64
       return damage(pos, "record of " + std::to_string(length) + " bytes runs past the end of the file");
     }
     const uint8_t* payload = p + pos + kWalRecordHeaderSize;
-    if (crc32c::Extend(crc32c::Value(&type, 1), payload, length) != crc) return damage(pos, "record checksum mismatch");
+    if (crc32c::Extend(crc32c::Value(&type, 1), payload, length) != crc)
+      return damage(pos, "record checksum mismatch");
     if (type != static_cast<uint8_t>(WalRecordType::kBatch)) {
       return damage(pos, "unknown record type " + std::to_string(type));
     }

@@ -21,7 +21,8 @@ std::string EncodeWalFileHeader(uint64_t file_number) {
   return h;
 }
 
-Result<std::unique_ptr<WalWriter>> WalWriter::Create(Storage* storage, std::string name, uint64_t file_number) {
+Result<std::unique_ptr<WalWriter>> WalWriter::Create(Storage* storage, std::string name,
+                                                     uint64_t file_number) {
   QUIVER_ASSIGN_OR_RETURN(auto file, storage->Create(name));
   QUIVER_RETURN_IF_ERROR(file->Append(EncodeWalFileHeader(file_number)));
   QUIVER_RETURN_IF_ERROR(file->Sync());

@@ -1,5 +1,5 @@
-// WalWriter: appends records to one write-ahead log file, with group commit: concurrent callers queue up, and the
-// first in line writes every queued record and syncs once for all of them.
+// WalWriter: appends records to one write-ahead log file, with group commit: concurrent callers queue up, and
+// the first in line writes every queued record and syncs once for all of them.
 //
 // Thread safety: Append may be called from many threads at once.
 #ifndef QUIVER_STORAGE_WAL_WRITER_H_

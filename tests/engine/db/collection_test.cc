@@ -78,7 +78,8 @@ TEST_CASE("collection: bad input gets a clear error and changes nothing", "[db][
     CHECK(col->core().StateDigest() == before);
   };
   std::vector<PointInput> wrong_dim = {P(2, {1, 2, 3}), P(3, {1, 2})};
-  expect(col->Upsert(wrong_dim), StatusCode::kInvalidArgument, "points[1]: point 3: vector has 2 dimensions, expected 3");
+  expect(col->Upsert(wrong_dim), StatusCode::kInvalidArgument,
+         "points[1]: point 3: vector has 2 dimensions, expected 3");
   std::vector<PointInput> with_nan = {P(2, {1, nan, 3})};
   expect(col->Upsert(with_nan), StatusCode::kInvalidArgument,
          "points[0]: point 2: vector: vector[1] is NaN; vectors must hold finite numbers");
@@ -158,7 +159,8 @@ TEST_CASE("collection: payload operations", "[db][collection]") {
   CHECK(payload_of(1) == "{}");
 
   // By filter.
-  CHECK(*col->SetPayload(PointsSelector::Filter(R"({"must":[{"key":"a","match":{"value":2}}]})"), R"({"t":1})") == 1);
+  CHECK(*col->SetPayload(PointsSelector::Filter(R"({"must":[{"key":"a","match":{"value":2}}]})"),
+                         R"({"t":1})") == 1);
   CHECK(payload_of(2) == R"({"a":2,"t":1})");
   CHECK(*col->Delete(PointsSelector::Filter(R"({"must":[{"key":"t","match":{"value":1}}]})")) == 1);
   CHECK(col->Info().points_count == 1);
@@ -222,7 +224,8 @@ TEST_CASE("collection: scores follow Qdrant for every distance", "[db][collectio
     const std::string name = std::string(DistanceName(c.d));
     INFO(name);
     for (IndexKind kind : {IndexKind::kHnsw, IndexKind::kFlat}) {
-      auto col = MakeCollection(*db, name + (kind == IndexKind::kFlat ? "-flat" : ""), SingleVector(2, c.d, kind));
+      auto col =
+          MakeCollection(*db, name + (kind == IndexKind::kFlat ? "-flat" : ""), SingleVector(2, c.d, kind));
       std::vector<PointInput> pts = {P(1, {3, 4}), P(2, {1, 0})};
       REQUIRE(col->Upsert(pts).ok());
       SearchRequest req;
@@ -322,10 +325,11 @@ TEST_CASE("collection: payload indexes never change results", "[db][collection]"
   CollectionInfo info = indexed->Info();
   REQUIRE(info.payload_schema.size() == 3);
 
-  for (const char* filter : {R"({"must":[{"key":"city","match":{"value":"Oslo"}}]})",
-                             R"({"must":[{"key":"n","range":{"gte":10,"lt":40}}]})",
-                             R"({"should":[{"key":"city","match":{"value":"Lima"}},{"key":"n","range":{"lt":5}}]})",
-                             R"({"must_not":[{"key":"city","match":{"any":["Paris","Oslo"]}}]})"}) {
+  for (const char* filter :
+       {R"({"must":[{"key":"city","match":{"value":"Oslo"}}]})",
+        R"({"must":[{"key":"n","range":{"gte":10,"lt":40}}]})",
+        R"({"should":[{"key":"city","match":{"value":"Lima"}},{"key":"n","range":{"lt":5}}]})",
+        R"({"must_not":[{"key":"city","match":{"any":["Paris","Oslo"]}}]})"}) {
     INFO(filter);
     CHECK(*plain->Count(filter) == *indexed->Count(filter));
     SearchRequest req;

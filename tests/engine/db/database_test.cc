@@ -68,7 +68,8 @@ TEST_CASE("database: configurations and names are validated", "[db][database]") 
   CHECK(db->ListCollections().empty());
 
   CHECK(ParseDistance("Euclid").ok());
-  CHECK(ParseDistance("euclid").status().message() == "distance 'euclid' is not one of Cosine, Euclid, Dot, Manhattan");
+  CHECK(ParseDistance("euclid").status().message() ==
+        "distance 'euclid' is not one of Cosine, Euclid, Dot, Manhattan");
 }
 
 TEST_CASE("database: aliases create, resolve, rename, delete and switch atomically", "[db][database]") {
@@ -80,7 +81,8 @@ TEST_CASE("database: aliases create, resolve, rename, delete and switch atomical
   CHECK((*db->GetCollection("prod"))->name() == "v1");
   CHECK(db->CreateAlias("x", "missing").IsNotFound());
   CHECK(db->CreateAlias("v2", "v1").code() == StatusCode::kAlreadyExists);
-  CHECK(db->CreateCollection("prod", SingleVector(2, Distance::kCosine)).code() == StatusCode::kAlreadyExists);
+  CHECK(db->CreateCollection("prod", SingleVector(2, Distance::kCosine)).code() ==
+        StatusCode::kAlreadyExists);
 
   REQUIRE(db->RenameAlias("prod", "live").ok());
   CHECK(db->GetCollection("prod").status().IsNotFound());

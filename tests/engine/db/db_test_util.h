@@ -29,7 +29,8 @@ inline CollectionConfig SingleVector(uint32_t size, Distance distance, IndexKind
   return c;
 }
 
-inline std::shared_ptr<Collection> MakeCollection(Database& db, const std::string& name, const CollectionConfig& c) {
+inline std::shared_ptr<Collection> MakeCollection(Database& db, const std::string& name,
+                                                  const CollectionConfig& c) {
   REQUIRE(db.CreateCollection(name, c).ok());
   auto col = db.GetCollection(name);
   REQUIRE(col.ok());

@@ -1,5 +1,5 @@
-// Filtered search quality: recall@10 against brute force (filter, then exact top-k) at selectivities 50%, 10%,
-// 1% and 0.1%, with and without a payload index, and the planner's choice of graph walk or exact scan.
+// Filtered search quality: recall@10 against brute force (filter, then exact top-k) at selectivities 50%,
+// 10%, 1% and 0.1%, with and without a payload index, and the planner's choice of graph walk or exact scan.
 #include <catch2/catch.hpp>
 #include <set>
 
@@ -47,7 +47,8 @@ std::set<uint64_t> IdSet(const std::vector<ScoredPoint>& r) {
   return out;
 }
 
-TEST_CASE("filtered search: recall@10 >= 0.95 at 50%, 10%, 1%, 0.1%, with and without an index", "[db][filter]") {
+TEST_CASE("filtered search: recall@10 >= 0.95 at 50%, 10%, 1%, 0.1%, with and without an index",
+          "[db][filter]") {
   Fixture f;
   struct Level {
     int buckets;  // of 1000
@@ -57,7 +58,8 @@ TEST_CASE("filtered search: recall@10 >= 0.95 at 50%, 10%, 1%, 0.1%, with and wi
                       Level{100, db::SearchPlan::kFilteredGraph, db::SearchPlan::kFilteredGraph},
                       Level{10, db::SearchPlan::kExactFiltered, db::SearchPlan::kExactCandidates},
                       Level{1, db::SearchPlan::kExactFiltered, db::SearchPlan::kExactCandidates}}) {
-    const std::string filter = R"({"must":[{"key":"bucket","range":{"lt":)" + std::to_string(level.buckets) + "}}]}";
+    const std::string filter =
+        R"({"must":[{"key":"bucket","range":{"lt":)" + std::to_string(level.buckets) + "}}]}";
     INFO("selectivity " << level.buckets / 10.0 << "%");
     for (auto* col : {f.plain.get(), f.indexed.get()}) {
       INFO(col->name());

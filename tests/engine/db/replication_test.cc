@@ -47,7 +47,9 @@ Op RandomOp(SplitMix64& rng, uint64_t writer, uint64_t hlc) {
       if (rng() % 2) op.vectors.emplace_back("b", std::vector<float>{float(rng() % 5), 1});
       op.payload = random_payload();
       break;
-    case 3: op.kind = OpKind::kDelete; break;
+    case 3:
+      op.kind = OpKind::kDelete;
+      break;
     case 4:
       op.kind = OpKind::kSetPayload;
       op.payload = random_payload();
@@ -60,7 +62,9 @@ Op RandomOp(SplitMix64& rng, uint64_t writer, uint64_t hlc) {
       op.kind = OpKind::kDeletePayloadKeys;
       op.keys = {keys[rng() % 4], keys[rng() % 4]};
       break;
-    default: op.kind = OpKind::kClearPayload; break;
+    default:
+      op.kind = OpKind::kClearPayload;
+      break;
   }
   return op;
 }

@@ -13,16 +13,19 @@
 namespace quiver::storage {
 namespace {
 
-std::span<const uint8_t> Bytes(const std::string& s) { return {reinterpret_cast<const uint8_t*>(s.data()), s.size()}; }
+std::span<const uint8_t> Bytes(const std::string& s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
 
 std::vector<std::string> ReadAll(const std::string& file, bool newest, WalTail* tail, Status* status) {
   std::vector<std::string> out;
-  *status = ReadWalFile(Bytes(file), "wal-1.log", 1, newest,
-                        [&](std::string_view payload, uint64_t) {
-                          out.emplace_back(payload);
-                          return Status::OK();
-                        },
-                        tail);
+  *status = ReadWalFile(
+      Bytes(file), "wal-1.log", 1, newest,
+      [&](std::string_view payload, uint64_t) {
+        out.emplace_back(payload);
+        return Status::OK();
+      },
+      tail);
   return out;
 }
 
@@ -101,13 +104,15 @@ TEST_CASE("wal: a record failing its checksum is never returned", "[storage][wal
 }
 
 #if !defined(__EMSCRIPTEN__)
-TEST_CASE("wal: concurrent appends are all logged, whole and in some order (group commit)", "[storage][wal]") {
+TEST_CASE("wal: concurrent appends are all logged, whole and in some order (group commit)",
+          "[storage][wal]") {
   MemoryStorage s;
   auto w = *WalWriter::Create(&s, "wal-1.log", 1);
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&, t] {
-      for (int i = 0; i < 200; ++i) REQUIRE(w->Append("t" + std::to_string(t) + "-" + std::to_string(i), true).ok());
+      for (int i = 0; i < 200; ++i)
+        REQUIRE(w->Append("t" + std::to_string(t) + "-" + std::to_string(i), true).ok());
     });
   }
   for (auto& th : threads) th.join();
