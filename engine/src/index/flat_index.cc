@@ -53,6 +53,12 @@ Status FlatIndex::AddBatch(const float* vectors, size_t n, Executor*) {
   return Status::OK();
 }
 
+Status FlatIndex::AddPrepared(const float* rows, size_t n, Executor*) {
+  if (store_.size() + n >= UINT32_MAX) return Status::ResourceExhausted("an index holds at most 2^32 - 2 vectors");
+  store_.AppendPrepared(rows, n);
+  return Status::OK();
+}
+
 Status FlatIndex::Remove(uint32_t row) {
   if (row >= store_.size()) return Status::NotFound("row " + std::to_string(row) + " does not exist");
   deleted_.Insert(row);
@@ -93,11 +99,12 @@ std::string FlatIndex::Serialize() const {
   return w.Finish();
 }
 
-Result<std::unique_ptr<FlatIndex>> FlatIndex::Deserialize(std::span<const uint8_t> bytes) {
+Result<std::unique_ptr<FlatIndex>> FlatIndex::Deserialize(std::span<const uint8_t> bytes,
+                                                          std::shared_ptr<const void> keepalive) {
   QUIVER_ASSIGN_OR_RETURN(auto reader, SectionFileReader::Open(bytes, FileKind::kFlatIndex, "flat index image"));
   QUIVER_ASSIGN_OR_RETURN(IndexMeta meta, DecodeIndexMeta(reader, IndexKind::kFlat));
   std::unique_ptr<FlatIndex> index(new FlatIndex(meta.dim, meta.metric));
-  QUIVER_RETURN_IF_ERROR(ReadVectorsAndDeleted(reader, meta, &index->store_, &index->deleted_));
+  QUIVER_RETURN_IF_ERROR(ReadVectorsAndDeleted(reader, meta, &index->store_, &index->deleted_, std::move(keepalive)));
   return index;
 }
 

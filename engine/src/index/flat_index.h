@@ -26,7 +26,8 @@ class FlatIndex final : public VectorIndex {
  public:
   // InvalidArgument unless 1 <= dim <= kMaxDimension.
   static Result<std::unique_ptr<FlatIndex>> Create(uint32_t dim, Metric metric);
-  static Result<std::unique_ptr<FlatIndex>> Deserialize(std::span<const uint8_t> bytes);
+  static Result<std::unique_ptr<FlatIndex>> Deserialize(std::span<const uint8_t> bytes,
+                                                        std::shared_ptr<const void> keepalive = nullptr);
 
   IndexKind kind() const override { return IndexKind::kFlat; }
   uint32_t dim() const override { return store_.dim(); }
@@ -39,6 +40,7 @@ class FlatIndex final : public VectorIndex {
 
   Result<uint32_t> Add(const float* vector) override;
   Status AddBatch(const float* vectors, size_t n, Executor* executor) override;
+  Status AddPrepared(const float* rows, size_t n, Executor* executor) override;
   Status Remove(uint32_t row) override;
   Status Search(const float* query, const SearchParams& params, const RowPredicate* allow,
                 std::vector<Neighbor>* out) const override;
@@ -46,6 +48,7 @@ class FlatIndex final : public VectorIndex {
                     std::vector<Neighbor>* out) const override;
   std::string Serialize() const override;
   size_t MemoryUsage() const override { return store_.MemoryUsage() + deleted_.MemoryUsage(); }
+  const VectorStore& store() const { return store_; }
 
  private:
   FlatIndex(uint32_t dim, Metric metric) : store_(dim, metric) {}

@@ -37,7 +37,8 @@ std::string HnswIndex::Serialize() const {
   return w.Finish();
 }
 
-Result<std::unique_ptr<HnswIndex>> HnswIndex::Deserialize(std::span<const uint8_t> bytes) {
+Result<std::unique_ptr<HnswIndex>> HnswIndex::Deserialize(std::span<const uint8_t> bytes,
+                                                          std::shared_ptr<const void> keepalive) {
   QUIVER_ASSIGN_OR_RETURN(auto reader, SectionFileReader::Open(bytes, FileKind::kHnswIndex, "HNSW index image"));
   QUIVER_ASSIGN_OR_RETURN(IndexMeta meta, DecodeIndexMeta(reader, IndexKind::kHnsw));
   auto meta_error = [&](const std::string& why) {
@@ -54,7 +55,8 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Deserialize(std::span<const uint8_
 
   HnswOptions options{meta.m, meta.ef_construction, meta.seed};
   std::unique_ptr<HnswIndex> index(new HnswIndex(meta.dim, meta.metric, options));
-  QUIVER_RETURN_IF_ERROR(ReadVectorsAndDeleted(reader, meta, &index->store_, &index->deleted_));
+  QUIVER_RETURN_IF_ERROR(
+      ReadVectorsAndDeleted(reader, meta, &index->store_, &index->deleted_, std::move(keepalive)));
   const size_t rows = meta.rows;
 
   QUIVER_ASSIGN_OR_RETURN(auto levels, reader.Get(kTagLevels));

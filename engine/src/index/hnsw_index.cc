@@ -360,12 +360,26 @@ Status HnswIndex::AddBatch(const float* vectors, size_t n, Executor* executor) {
   store_.Reserve(first + n);
   for (size_t i = 0; i < n; ++i) QUIVER_RETURN_IF_ERROR(store_.Append(vectors + i * dim()).status());
   PrepareRows(first);
+  LinkRows(first, executor);
+  return Status::OK();
+}
 
+Status HnswIndex::AddPrepared(const float* rows, size_t n, Executor* executor) {
+  if (store_.size() + n >= UINT32_MAX) return Status::ResourceExhausted("an index holds at most 2^32 - 2 vectors");
+  const size_t first = store_.size();
+  store_.AppendPrepared(rows, n);
+  PrepareRows(first);
+  LinkRows(first, executor);
+  return Status::OK();
+}
+
+void HnswIndex::LinkRows(size_t first, Executor* executor) {
+  const size_t n = store_.size() - first;
   const size_t threads = executor ? executor->Parallelism() : 1;
   if (threads <= 1 || n < 256) {
     ContextLease ctx(*this);
     for (size_t r = first; r < first + n; ++r) Insert<false>(static_cast<uint32_t>(r), *ctx);
-    return Status::OK();
+    return;
   }
 
   // Seed the graph serially so concurrent inserts start from a connected core, then link the rest in chunks.
@@ -384,7 +398,6 @@ Status HnswIndex::AddBatch(const float* vectors, size_t n, Executor* executor) {
     for (size_t r = lo; r < hi; ++r) Insert<true>(static_cast<uint32_t>(r), *ctx);
   });
   row_locks_.reset();
-  return Status::OK();
 }
 
 Status HnswIndex::Remove(uint32_t row) {

@@ -45,7 +45,8 @@ class HnswIndex final : public VectorIndex {
   // InvalidArgument unless 1 <= dim <= kMaxDimension, kMinHnswM <= m <= kMaxHnswM and ef_construction >= 1.
   static Result<std::unique_ptr<HnswIndex>> Create(uint32_t dim, Metric metric, const HnswOptions& options);
   // Loads an image written by Serialize. Corruption (naming section and offset) for anything malformed.
-  static Result<std::unique_ptr<HnswIndex>> Deserialize(std::span<const uint8_t> bytes);
+  static Result<std::unique_ptr<HnswIndex>> Deserialize(std::span<const uint8_t> bytes,
+                                                        std::shared_ptr<const void> keepalive = nullptr);
 
   ~HnswIndex() override;
 
@@ -60,6 +61,7 @@ class HnswIndex final : public VectorIndex {
 
   Result<uint32_t> Add(const float* vector) override;
   Status AddBatch(const float* vectors, size_t n, Executor* executor) override;
+  Status AddPrepared(const float* rows, size_t n, Executor* executor) override;
   Status Remove(uint32_t row) override;
   Status Search(const float* query, const SearchParams& params, const RowPredicate* allow,
                 std::vector<Neighbor>* out) const override;
@@ -95,6 +97,8 @@ class HnswIndex final : public VectorIndex {
   }
   // Grows the link arrays for rows [first, store_.size()) and draws their levels.
   void PrepareRows(size_t first);
+  // Links rows [first, store_.size()) into the graph, in parallel when the executor allows.
+  void LinkRows(size_t first, Executor* executor);
   // Links one row (already in store_) into the graph.
   template <bool kLocked>
   void Insert(uint32_t row, SearchContext& ctx);

@@ -78,7 +78,7 @@ void WriteVectorsAndDeleted(const VectorStore& store, const DeletedSet& deleted,
 }
 
 Status ReadVectorsAndDeleted(const SectionFileReader& reader, const IndexMeta& meta, VectorStore* store,
-                             DeletedSet* deleted) {
+                             DeletedSet* deleted, std::shared_ptr<const void> keepalive) {
   QUIVER_ASSIGN_OR_RETURN(auto vecs, reader.Get(kTagVectors));
   ByteReader vr(vecs, reader.name() + " VECS", reader.OffsetOf(kTagVectors));
   const uint64_t row_bytes = uint64_t{meta.stride} * sizeof(float);
@@ -86,27 +86,33 @@ Status ReadVectorsAndDeleted(const SectionFileReader& reader, const IndexMeta& m
     return vr.Error("section holds " + std::to_string(vecs.size()) + " bytes, expected " +
                     std::to_string(meta.rows) + " rows of " + std::to_string(row_bytes));
   }
-  // Copy first (the image may not be float-aligned), then check the copy in place.
-  store->Reserve(meta.rows);
-  if (meta.rows > 0) {
+  auto check_row = [&](const float* row, uint64_t r) -> Status {
+    for (uint32_t j = 0; j < meta.stride; ++j) {
+      const bool bad = j < meta.dim ? !std::isfinite(row[j]) : row[j] != 0.0f;
+      if (bad) {
+        ByteReader at(vecs, reader.name() + " VECS", reader.OffsetOf(kTagVectors));
+        (void)at.Skip((r * meta.stride + j) * sizeof(float), "row");
+        return at.Error(std::string(j < meta.dim ? "non-finite value" : "non-zero padding") + " in row " +
+                        std::to_string(r));
+      }
+    }
+    return Status::OK();
+  };
+  if (keepalive && reinterpret_cast<uintptr_t>(vecs.data()) % kCacheLine == 0) {
+    // In place: check the rows where they are and point the store at them.
+    const float* rows = reinterpret_cast<const float*>(vecs.data());
+    for (uint64_t r = 0; r < meta.rows; ++r) QUIVER_RETURN_IF_ERROR(check_row(rows + r * meta.stride, r));
+    store->AdoptExternal(rows, meta.rows, std::move(keepalive));
+  } else if (meta.rows > 0) {
+    // Copy in chunks (the image may not be float-aligned), checking each copy.
+    store->Reserve(meta.rows);
     std::vector<float> tmp;
     constexpr uint64_t kChunkRows = 1024;
     for (uint64_t first = 0; first < meta.rows; first += kChunkRows) {
       uint64_t n = std::min(kChunkRows, meta.rows - first);
       tmp.resize(n * meta.stride);
       std::memcpy(tmp.data(), vecs.data() + first * row_bytes, n * row_bytes);
-      for (uint64_t i = 0; i < n; ++i) {
-        const float* row = tmp.data() + i * meta.stride;
-        for (uint32_t j = 0; j < meta.stride; ++j) {
-          bool bad = j < meta.dim ? !std::isfinite(row[j]) : row[j] != 0.0f;
-          if (bad) {
-            ByteReader at(vecs, reader.name() + " VECS", reader.OffsetOf(kTagVectors));
-            (void)at.Skip(((first + i) * meta.stride + j) * sizeof(float), "row");
-            return at.Error(std::string(j < meta.dim ? "non-finite value" : "non-zero padding") + " in row " +
-                            std::to_string(first + i));
-          }
-        }
-      }
+      for (uint64_t i = 0; i < n; ++i) QUIVER_RETURN_IF_ERROR(check_row(tmp.data() + i * meta.stride, first + i));
       store->AppendPrepared(tmp.data(), n);
     }
   }
@@ -130,15 +136,15 @@ Status ReadVectorsAndDeleted(const SectionFileReader& reader, const IndexMeta& m
   return Status::OK();
 }
 
-Result<std::unique_ptr<VectorIndex>> LoadIndex(std::span<const uint8_t> bytes) {
+Result<std::unique_ptr<VectorIndex>> LoadIndex(std::span<const uint8_t> bytes, std::shared_ptr<const void> keepalive) {
   if (bytes.size() >= kSectionHeaderSize) {
     uint32_t kind = DecodeFixed32(bytes.data() + 12);
     if (kind == static_cast<uint32_t>(FileKind::kFlatIndex)) {
-      QUIVER_ASSIGN_OR_RETURN(auto flat, FlatIndex::Deserialize(bytes));
+      QUIVER_ASSIGN_OR_RETURN(auto flat, FlatIndex::Deserialize(bytes, std::move(keepalive)));
       return std::unique_ptr<VectorIndex>(std::move(flat));
     }
   }
-  QUIVER_ASSIGN_OR_RETURN(auto hnsw, HnswIndex::Deserialize(bytes));
+  QUIVER_ASSIGN_OR_RETURN(auto hnsw, HnswIndex::Deserialize(bytes, std::move(keepalive)));
   return std::unique_ptr<VectorIndex>(std::move(hnsw));
 }
 

@@ -46,9 +46,10 @@ Result<IndexMeta> DecodeIndexMeta(const SectionFileReader& reader, IndexKind exp
 // Writes the VECS and DELS sections.
 void WriteVectorsAndDeleted(const VectorStore& store, const DeletedSet& deleted, SectionFileWriter* w);
 // Reads VECS into `store` (which must be empty and match meta) and DELS into `deleted`, checking sizes, that
-// every value is finite, that padding is zero, and that deletion bits stay within meta.rows.
+// every value is finite, that padding is zero, and that deletion bits stay within meta.rows. With a `keepalive`
+// for the image's bytes and VECS 64-byte aligned in memory, the store uses the rows in place instead of copying.
 Status ReadVectorsAndDeleted(const SectionFileReader& reader, const IndexMeta& meta, VectorStore* store,
-                             DeletedSet* deleted);
+                             DeletedSet* deleted, std::shared_ptr<const void> keepalive = nullptr);
 
 }  // namespace quiver::index
 

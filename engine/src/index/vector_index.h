@@ -66,6 +66,10 @@ class VectorIndex {
   // Adds n vectors (n * dim() floats, row-major) as rows size() .. size() + n - 1. Every vector is validated
   // before any is added. `executor` may be null (run on the calling thread).
   virtual Status AddBatch(const float* vectors, size_t n, Executor* executor) = 0;
+  // Adds vectors already in stored form (stride() floats each, as Vector() returns them: normalised for cosine,
+  // zero padded), without validating or normalising again, so a vector moved between indexes keeps its exact
+  // bits. Rows size() .. size() + n - 1.
+  virtual Status AddPrepared(const float* rows, size_t n, Executor* executor) = 0;
   // Marks a row deleted. NotFound if the row does not exist; removing a deleted row is OK (idempotent).
   virtual Status Remove(uint32_t row) = 0;
 
@@ -86,7 +90,9 @@ class VectorIndex {
 };
 
 // Loads an index image written by Serialize of either kind. Corruption for any malformed or truncated input.
-Result<std::unique_ptr<VectorIndex>> LoadIndex(std::span<const uint8_t> bytes);
+// With a `keepalive` owning `bytes`, vectors are used in place when aligned (see VectorStore::AdoptExternal).
+Result<std::unique_ptr<VectorIndex>> LoadIndex(std::span<const uint8_t> bytes,
+                                               std::shared_ptr<const void> keepalive = nullptr);
 
 }  // namespace quiver::index
 

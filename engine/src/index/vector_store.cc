@@ -47,10 +47,28 @@ Status VectorStore::Prepare(const float* v, float* out) const {
   return Status::OK();
 }
 
+void VectorStore::Own() {
+  if (!keepalive_) return;
+  AlignedArray<float> owned(rows_ * stride_);
+  if (rows_) std::memcpy(owned.data(), base_, rows_ * stride_ * sizeof(float));
+  data_ = std::move(owned);
+  base_ = data_.data();
+  keepalive_.reset();
+}
+
+void VectorStore::AdoptExternal(const float* rows, size_t n, std::shared_ptr<const void> keepalive) {
+  data_.Clear();
+  rows_ = n;
+  base_ = rows;
+  keepalive_ = std::move(keepalive);
+}
+
 Result<uint32_t> VectorStore::Append(const float* v) {
   if (rows_ >= UINT32_MAX) return Status::ResourceExhausted("an index holds at most 2^32 - 1 vectors");
   QUIVER_RETURN_IF_ERROR(CheckFinite(v, dim_));
+  Own();
   data_.Resize((rows_ + 1) * stride_);
+  base_ = data_.data();
   float* row = data_.data() + rows_ * stride_;
   std::memcpy(row, v, dim_ * sizeof(float));
   if (metric_ == Metric::kCosine) simd::Normalize(row, stride_);
@@ -58,7 +76,9 @@ Result<uint32_t> VectorStore::Append(const float* v) {
 }
 
 void VectorStore::AppendPrepared(const float* rows, size_t n) {
+  Own();
   data_.Resize((rows_ + n) * stride_);
+  base_ = data_.data();
   std::memcpy(data_.data() + rows_ * stride_, rows, n * stride_ * sizeof(float));
   rows_ += n;
 }

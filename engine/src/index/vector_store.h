@@ -6,6 +6,9 @@
 // The store validates what enters it: a vector with NaN or Inf is rejected with InvalidArgument naming the
 // position. For kCosine, rows and queries are normalised to unit length.
 //
+// A store can also use rows that live elsewhere, read-only (AdoptExternal): a segment file mapped into memory is
+// searched in place. Appending to such a store first copies the rows into its own array.
+//
 // Thread safety: const methods may run concurrently; Append and Reserve need exclusive access (they may move the
 // array).
 #ifndef QUIVER_INDEX_VECTOR_STORE_H_
@@ -13,6 +16,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 
 #include "base/aligned_array.h"
@@ -38,11 +42,17 @@ class VectorStore {
   uint32_t stride() const { return stride_; }
   Metric metric() const { return metric_; }
   size_t size() const { return rows_; }
-  const float* Row(uint32_t row) const { return data_.data() + static_cast<size_t>(row) * stride_; }
-  const float* data() const { return data_.data(); }
+  const float* Row(uint32_t row) const { return base_ + static_cast<size_t>(row) * stride_; }
+  const float* data() const { return base_; }
+  // Bytes of memory the store owns (adopted rows are not counted).
   size_t MemoryUsage() const { return data_.bytes(); }
+  bool external() const { return keepalive_ != nullptr; }
 
-  void Reserve(size_t rows) { data_.Reserve(rows * stride_); }
+  void Reserve(size_t rows) {
+    Own();
+    data_.Reserve(rows * stride_);
+    base_ = data_.data();
+  }
 
   // Validates, normalises (cosine) and appends `v` (dim floats); returns its row.
   Result<uint32_t> Append(const float* v);
@@ -52,6 +62,9 @@ class VectorStore {
 
   // Appends rows already in stored form (stride floats each), as read from an index image. No validation.
   void AppendPrepared(const float* rows, size_t n);
+  // Uses `rows` (n rows in stored form, 64-byte aligned, kept alive by `keepalive`) instead of copying them. The
+  // store must be empty.
+  void AdoptExternal(const float* rows, size_t n, std::shared_ptr<const void> keepalive);
 
   // Distance between two stored-form vectors (stride floats each).
   float Distance(const float* a, const float* b) const {
@@ -73,8 +86,13 @@ class VectorStore {
   bool negate_;
   simd::DistanceFn fn_;
   simd::DistanceX4Fn fn_x4_;
+  // Copies adopted rows into data_.
+  void Own();
+
   size_t rows_ = 0;
   AlignedArray<float> data_;
+  const float* base_ = nullptr;                // data_.data() or adopted rows
+  std::shared_ptr<const void> keepalive_;      // set while rows are adopted
 };
 
 }  // namespace quiver::index

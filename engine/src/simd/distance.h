@@ -43,7 +43,8 @@ const Kernels& Scalar();
 // Every kernel set this CPU can run, best first, the scalar reference last. For tests and benchmarks.
 std::vector<const Kernels*> Available();
 
-// Scales v[0, n) to unit L2 norm in place; a zero vector is left as is. Returns the norm before scaling.
+// Scales v[0, n) to unit L2 norm in place; a zero vector is left as is. Returns the norm before scaling. Computed
+// in double precision in a fixed order: the same bits on every platform.
 float Normalize(float* v, size_t n);
 
 }  // namespace quiver::simd

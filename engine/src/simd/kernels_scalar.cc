@@ -47,20 +47,17 @@ const Kernels& Scalar() {
 }
 
 float Normalize(float* v, size_t n) {
-  float norm = std::sqrt(Best().inner_product(v, v, n));
-  if (std::isinf(norm)) {
-    // The squares overflowed: scale by the largest magnitude first, then normalise what is left.
-    float max_abs = 0.0f;
-    for (size_t i = 0; i < n; ++i) max_abs = std::fmax(max_abs, std::fabs(v[i]));
-    if (!std::isfinite(max_abs)) return norm;
-    for (size_t i = 0; i < n; ++i) v[i] /= max_abs;
-    return max_abs * Normalize(v, n);
+  // In double precision and in index order: products of floats are exact in double and the sum's order is fixed,
+  // so the result is bit-identical on every platform (natively and in WASM), which keeps stored vectors, and the
+  // files and snapshots holding them, the same everywhere. Float inputs cannot overflow a double sum of squares.
+  double sum = 0.0;
+  for (size_t i = 0; i < n; ++i) sum += double(v[i]) * double(v[i]);
+  const double norm = std::sqrt(sum);
+  if (norm > 0.0) {
+    const double inv = 1.0 / norm;
+    for (size_t i = 0; i < n; ++i) v[i] = static_cast<float>(double(v[i]) * inv);
   }
-  if (norm > 0.0f && std::isfinite(norm)) {
-    float inv = 1.0f / norm;
-    for (size_t i = 0; i < n; ++i) v[i] *= inv;
-  }
-  return norm;
+  return static_cast<float>(norm);
 }
 
 }  // namespace quiver::simd
