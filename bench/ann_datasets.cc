@@ -10,7 +10,7 @@
 #include "base/random.h"
 #include "index/vector_index.h"
 #if !defined(__EMSCRIPTEN__)
-#include "base/thread_pool.h"
+#include "quiver/thread_pool.h"
 #endif
 
 namespace quiver::bench {

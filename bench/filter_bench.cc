@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "ann_datasets.h"
-#include "base/thread_pool.h"
+#include "quiver/thread_pool.h"
 #include "db/collection_core.h"
 #include "quiver/database.h"
 

@@ -5,7 +5,7 @@
 #include "index/hnsw_index.h"
 #include "simd/distance.h"
 #if !defined(__EMSCRIPTEN__)
-#include "base/thread_pool.h"
+#include "quiver/thread_pool.h"
 #endif
 
 namespace quiver::bench {

@@ -23,7 +23,7 @@ namespace quiver {
 
 namespace db {
 class CollectionCore;
-class DatabaseCore;
+class CollectionFactory;
 }
 
 class Collection {
@@ -73,12 +73,20 @@ class Collection {
   Status CreatePayloadIndex(std::string_view field, std::string_view type);
   Status DeletePayloadIndex(std::string_view field);
 
+  // Seals the write segment, merges segments and builds their graph indexes now, dropping removed points and
+  // expired tombstones. Returns when done.
+  Status Optimize();
+  // A consistent point-in-time copy of the collection as one file (docs/formats.md, "Snapshot"): the same bytes
+  // natively and in WASM for the same data. Database::RestoreSnapshot reads it.
+  Result<std::string> CreateSnapshot() const;
+  CollectionStats Stats() const;
+
   // The core that holds the state; for the storage and sync layers and tests.
   db::CollectionCore& core() { return *core_; }
   const db::CollectionCore& core() const { return *core_; }
 
  private:
-  friend class db::DatabaseCore;
+  friend class db::CollectionFactory;
   explicit Collection(std::unique_ptr<db::CollectionCore> core);
 
   std::unique_ptr<db::CollectionCore> core_;

@@ -1,5 +1,10 @@
 // Database: the collections and aliases of one Quiver replica, with the replica's identity and hybrid logical
-// clock. In memory for now; the storage layer persists it without changing this API.
+// clock. Either in memory or persisted in a folder (DESIGN.md "Storage"): every write goes to a collection's
+// write-ahead log and to an unindexed write segment, which is sealed into an immutable segment file at a size
+// threshold; segments are merged and indexed (HNSW) by the optimizer. Opening loads segments and their indexes
+// and replays the logs.
+//
+// One writer per folder: a second Open for writing gets Busy. A read-only Open takes no lock and writes nothing.
 //
 // Thread safety: all methods may be called from any thread. A Collection handle stays valid (and usable) after
 // its collection is deleted from the database; it is then detached.
@@ -16,6 +21,7 @@
 #include <vector>
 
 #include "quiver/collection.h"
+#include "quiver/executor.h"
 #include "quiver/status.h"
 #include "quiver/types.h"
 
@@ -25,12 +31,34 @@ namespace db {
 class DatabaseCore;
 }
 
+// When a write is durable.
+enum class Durability : uint8_t {
+  kSync = 0,     // when the call returns (the log is synced, with group commit)
+  kBatched = 1,  // within about 100 ms, or at Flush(); a crash may lose the last moments
+  kNone = 2,     // at Flush() or Close() only; the operating system decides otherwise
+};
+
 struct DatabaseOptions {
-  // This replica's 64-bit id, part of every stamp. 0 picks a random one.
+  // This replica's 64-bit id, part of every stamp. 0 picks a random one (a stored database keeps its own).
   uint64_t replica_id = 0;
   // Wall-clock milliseconds since the Unix epoch for the hybrid logical clock. Empty uses the system clock;
   // tests pass a fake.
   std::function<uint64_t()> wall_clock_ms;
+  // Folder of the database; empty keeps everything in memory.
+  std::string path;
+  Durability durability = Durability::kSync;
+  // Open without the writer lock; writes fail with FailedPrecondition.
+  bool read_only = false;
+  // Threads for background work (index builds, merges). Null: that work runs on the writing thread.
+  Executor* executor = nullptr;
+  // A stored collection's write segment is sealed when it holds this many points.
+  size_t segment_points = 20000;
+  // After a seal, merge and index segments automatically (in the background with an executor, else before the
+  // sealing write returns). Optimize() does it on demand either way.
+  bool auto_optimize = true;
+  // Deleted points (tombstones) younger than this are kept through merges so late replicated writes cannot
+  // revive them; older ones are dropped.
+  uint64_t tombstone_retention_ms = 7ull * 24 * 3600 * 1000;
 };
 
 class Database {
@@ -41,6 +69,14 @@ class Database {
   Database& operator=(const Database&) = delete;
 
   uint64_t replica_id() const;
+  // The folder, or "" in memory.
+  const std::string& path() const;
+
+  // Makes every write so far durable (syncs the logs).
+  Status Flush();
+  // Flushes, waits for background work, and releases the folder's lock. Later calls fail with
+  // FailedPrecondition; the destructor closes too.
+  Status Close();
 
   // Names are 1..255 characters of letters, digits, '-', '_' and '.'. InvalidArgument for a bad name or config
   // (vector size 1..65536, hnsw m 2..128, ef_construct >= 4, vector names likewise); AlreadyExists if taken
@@ -52,6 +88,10 @@ class Database {
   bool CollectionExists(std::string_view name) const;
   // By collection name or alias. NotFound if neither.
   Result<std::shared_ptr<Collection>> GetCollection(std::string_view name_or_alias) const;
+
+  // Creates collection `name` from a snapshot made by Collection::CreateSnapshot. AlreadyExists if the name is
+  // taken; Corruption for a damaged snapshot.
+  Status RestoreSnapshot(std::string_view name, std::string_view snapshot);
 
   Status CreateAlias(std::string_view alias, std::string_view collection);
   Status DeleteAlias(std::string_view alias);

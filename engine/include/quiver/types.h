@@ -156,6 +156,17 @@ struct CollectionInfo {
   std::vector<PayloadIndexInfo> payload_schema;
 };
 
+struct CollectionStats {
+  size_t points = 0;             // live points
+  size_t tombstones = 0;         // deleted points kept for replication
+  size_t segments = 0;           // sealed segments plus the write segment
+  size_t indexed_vectors = 0;    // vectors in graph indexes
+  size_t unindexed_vectors = 0;  // vectors searched by exact scan until the optimizer indexes them
+  uint64_t disk_bytes = 0;       // the collection's files
+  uint64_t memory_bytes = 0;     // approximate
+  std::string simd;              // the distance kernels in use ("avx512f", "wasm-simd128", ...)
+};
+
 // One change to aliases; UpdateAliases applies a list atomically.
 struct AliasAction {
   enum class Kind : uint8_t { kCreate, kDelete, kRename };

@@ -35,6 +35,8 @@ enum class FileKind : uint32_t {
   kFlatIndex = 2,
   kSegment = 3,
   kSnapshot = 4,
+  kManifest = 5,
+  kDeletions = 6,
 };
 
 inline constexpr uint32_t kSectionFileVersion = 1;

@@ -1,4 +1,4 @@
-#include "base/thread_pool.h"
+#include "quiver/thread_pool.h"
 
 #include <algorithm>
 
@@ -10,6 +10,17 @@ ThreadPool::ThreadPool(size_t threads) {
 }
 
 ThreadPool::~ThreadPool() {
+  // Drain queued background tasks first.
+  for (;;) {
+    std::function<void()> task;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (tasks_.empty()) break;
+      task = std::move(tasks_.front());
+      tasks_.pop_front();
+    }
+    task();
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
@@ -27,14 +38,34 @@ void ThreadPool::Drain(Job* job) {
   }
 }
 
+bool ThreadPool::Submit(std::function<void()> task) {
+  if (workers_.empty()) {
+    task();
+    return true;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    tasks_.push_back(std::move(task));
+  }
+  work_cv_.notify_one();
+  return true;
+}
+
 void ThreadPool::WorkerLoop() {
   uint64_t seen = 0;
   for (;;) {
     Job* job;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      work_cv_.wait(lock, [&] { return stop_ || (job_ != nullptr && generation_ != seen); });
+      work_cv_.wait(lock, [&] { return stop_ || (job_ != nullptr && generation_ != seen) || !tasks_.empty(); });
       if (stop_) return;
+      if (!(job_ != nullptr && generation_ != seen)) {
+        std::function<void()> task = std::move(tasks_.front());
+        tasks_.pop_front();
+        lock.unlock();
+        task();
+        continue;
+      }
       seen = generation_;
       job = job_;
       ++active_;
@@ -54,6 +85,7 @@ void ThreadPool::ParallelFor(size_t n, FunctionRef<void(size_t)> task) {
     for (size_t i = 0; i < n; ++i) task(i);
     return;
   }
+  std::lock_guard<std::mutex> serial(parallel_mu_);
   Job job;
   job.task = &task;
   job.n = n;

@@ -69,15 +69,25 @@ Status Collection::CreatePayloadIndex(std::string_view field, std::string_view t
   return core_->CreatePayloadIndex(field, type);
 }
 Status Collection::DeletePayloadIndex(std::string_view field) { return core_->DeletePayloadIndex(field); }
+Status Collection::Optimize() { return core_->Optimize(); }
+Result<std::string> Collection::CreateSnapshot() const { return core_->CreateSnapshot(); }
+CollectionStats Collection::Stats() const { return core_->Stats(); }
 
 Database::Database(std::unique_ptr<db::DatabaseCore> core) : core_(std::move(core)) {}
 Database::~Database() = default;
 
 Result<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& options) {
-  return std::unique_ptr<Database>(new Database(std::make_unique<db::DatabaseCore>(options)));
+  QUIVER_ASSIGN_OR_RETURN(auto core, db::DatabaseCore::Open(options));
+  return std::unique_ptr<Database>(new Database(std::move(core)));
 }
 
 uint64_t Database::replica_id() const { return core_->replica_id(); }
+const std::string& Database::path() const { return core_->path(); }
+Status Database::Flush() { return core_->Flush(); }
+Status Database::Close() { return core_->Close(); }
+Status Database::RestoreSnapshot(std::string_view name, std::string_view snapshot) {
+  return core_->RestoreSnapshot(name, snapshot);
+}
 Status Database::CreateCollection(std::string_view name, const CollectionConfig& config) {
   return core_->CreateCollection(name, config);
 }

@@ -65,19 +65,30 @@ Status ValidateConfig(const CollectionConfig& config) {
   return Status::OK();
 }
 
-CollectionCore::CollectionCore(std::string name, CollectionConfig config, HybridClock* clock,
-                               uint64_t replica)
-    : name_(std::move(name)), config_(std::move(config)), clock_(clock), replica_(replica) {}
+CollectionCore::CollectionCore(std::string name, CollectionConfig config, HybridClock* clock, uint64_t replica)
+    : name_(std::move(name)), config_(std::move(config)), clock_(clock), replica_(replica) {
+  for (const auto& [vname, params] : config_.vectors) {
+    spaces_.push_back(VectorSpace{vname, params, params.hnsw.value_or(config_.hnsw)});
+  }
+}
+
+CollectionCore::~CollectionCore() { (void)Close(); }
+
+std::unique_ptr<Segment> CollectionCore::NewWriteSegment() const {
+  // Stored collections write into a flat segment (cheap to append, searched exactly) that the optimizer indexes
+  // after sealing; in memory the write segment is indexed as points arrive.
+  auto seg = Segment::Create(spaces_, stored() ? std::optional<IndexKind>(IndexKind::kFlat) : std::nullopt);
+  std::unique_ptr<Segment> out = std::move(*seg);
+  for (const auto& [field, type] : payload_fields_) (void)out->CreatePayloadIndex(field, type);
+  return out;
+}
 
 Result<std::unique_ptr<CollectionCore>> CollectionCore::Create(std::string name, CollectionConfig config,
                                                                HybridClock* clock, uint64_t replica) {
   QUIVER_RETURN_IF_ERROR(ValidateConfig(config));
-  std::unique_ptr<CollectionCore> core(
-      new CollectionCore(std::move(name), std::move(config), clock, replica));
-  for (const auto& [vname, params] : core->config_.vectors) {
-    core->spaces_.push_back(VectorSpace{vname, params, params.hnsw.value_or(core->config_.hnsw)});
-  }
-  QUIVER_ASSIGN_OR_RETURN(core->segment_, Segment::Create(core->spaces_));
+  std::unique_ptr<CollectionCore> core(new CollectionCore(std::move(name), std::move(config), clock, replica));
+  QUIVER_RETURN_IF_ERROR(Segment::Create(core->spaces_).status());
+  core->write_ = core->NewWriteSegment();
   return core;
 }
 
@@ -105,8 +116,7 @@ Status CollectionCore::CheckOp(const Op& op) const {
   for (size_t i = 0; i < op.vectors.size(); ++i) {
     const auto& [vname, values] = op.vectors[i];
     if (i > 0 && !(op.vectors[i - 1].first < vname)) {
-      return Status::InvalidArgument("point " + op.id.ToString() +
-                                     ": vector names must be sorted and unique");
+      return Status::InvalidArgument("point " + op.id.ToString() + ": vector names must be sorted and unique");
     }
     QUIVER_ASSIGN_OR_RETURN(size_t space, FindSpace(vname));
     const uint32_t dim = spaces_[space].params.size;
@@ -121,21 +131,83 @@ Status CollectionCore::CheckOp(const Op& op) const {
   return Status::OK();
 }
 
-Status CollectionCore::Commit(std::vector<Op>&& ops) {
+Status CollectionCore::CheckWritable() const {
+  if (closed_) return Status::FailedPrecondition("collection " + name_ + " is closed");
+  if (!failed_.ok()) return failed_.WithContext("collection " + name_ + " is read-only after a storage error");
+  if (stored() && files_->options().read_only) return Status::FailedPrecondition("the database is open read-only");
+  return Status::OK();
+}
+
+std::optional<CollectionCore::Location> CollectionCore::Locate(const PointId& id) const {
+  if (auto slot = write_->FindSlot(id)) return Location{write_.get(), *slot};
+  for (auto it = sealed_.rbegin(); it != sealed_.rend(); ++it) {
+    if (auto slot = it->segment->FindSlot(id)) return Location{it->segment.get(), *slot};
+  }
+  return std::nullopt;
+}
+
+const PointState* CollectionCore::FindLocked(const PointId& id) const {
+  auto loc = Locate(id);
+  return loc ? &loc->segment->state(loc->slot) : nullptr;
+}
+
+const float* CollectionCore::StoredVector(const PointId& id, size_t space) const {
+  auto loc = Locate(id);
+  return loc ? loc->segment->StoredVector(loc->segment->state(loc->slot), space) : nullptr;
+}
+
+std::vector<const Segment*> CollectionCore::SegmentsLocked() const {
+  std::vector<const Segment*> out;
+  for (const Sealed& s : sealed_) out.push_back(s.segment.get());
+  out.push_back(write_.get());
+  return out;
+}
+
+void CollectionCore::ApplyLocked(const Op& op) {
+  if (!write_->FindSlot(op.id)) {
+    for (auto it = sealed_.rbegin(); it != sealed_.rend(); ++it) {
+      auto slot = it->segment->FindSlot(op.id);
+      if (!slot) continue;
+      MovedPoint moved = it->segment->Extract(*slot);
+      it->segment->Remove(*slot);
+      it->dirty = true;
+      write_->Adopt(moved);
+      break;
+    }
+  }
+  write_->Apply(op);
+}
+
+Status CollectionCore::Commit(std::vector<Op>&& ops, bool stamp) {
   if (ops.empty()) return Status::OK();
-  if (listener_) QUIVER_RETURN_IF_ERROR(listener_(ops));
-  for (const Op& op : ops) segment_->Apply(op);
+  std::shared_ptr<storage::WalWriter> wal;
+  {
+    std::unique_lock lock(mu_);
+    QUIVER_RETURN_IF_ERROR(CheckWritable());
+    if (stamp) {
+      for (Op& op : ops) op.stamp = NextStamp();
+    } else {
+      for (const Op& op : ops) clock_->Observe(op.stamp.hlc);
+    }
+    if (listener_) QUIVER_RETURN_IF_ERROR(listener_(ops));
+    if (stored()) QUIVER_RETURN_IF_ERROR(LogBatch(ops, &wal));
+    for (const Op& op : ops) ApplyLocked(op);
+    if (stored()) QUIVER_RETURN_IF_ERROR(MaybeSealLocked());
+  }
+  if (wal) QUIVER_RETURN_IF_ERROR(SyncPerDurability(wal));
+  bool optimize = false;
+  {
+    std::lock_guard<std::mutex> lock(pending_mu_);
+    std::swap(optimize, optimize_due_);
+  }
+  // Without an executor the writer whose batch sealed a segment merges and indexes it before returning.
+  if (optimize) QUIVER_RETURN_IF_ERROR(OptimizeNow());
   return Status::OK();
 }
 
 Status CollectionCore::ApplyOps(std::span<const Op> ops) {
   for (const Op& op : ops) QUIVER_RETURN_IF_ERROR(CheckOp(op));
-  std::unique_lock lock(mu_);
-  for (const Op& op : ops) {
-    clock_->Observe(op.stamp.hlc);
-    segment_->Apply(op);
-  }
-  return Status::OK();
+  return Commit(std::vector<Op>(ops.begin(), ops.end()), /*stamp=*/false);
 }
 
 Status CollectionCore::Upsert(std::span<const PointInput> points) {
@@ -156,21 +228,17 @@ Status CollectionCore::Upsert(std::span<const PointInput> points) {
     if (!s.ok()) return s.WithContext("points[" + std::to_string(i) + "]");
     ops.push_back(std::move(op));
   }
-  std::unique_lock lock(mu_);
-  for (Op& op : ops) op.stamp = NextStamp();
   return Commit(std::move(ops));
 }
 
-Status CollectionCore::UpsertDense(std::span<const PointId> ids, std::string_view vector_name,
-                                   const float* vectors, size_t count,
-                                   std::span<const std::string> payloads) {
+Status CollectionCore::UpsertDense(std::span<const PointId> ids, std::string_view vector_name, const float* vectors,
+                                   size_t count, std::span<const std::string> payloads) {
   if (ids.size() != count) {
-    return Status::InvalidArgument(std::to_string(ids.size()) + " ids for " + std::to_string(count) +
-                                   " vectors");
+    return Status::InvalidArgument(std::to_string(ids.size()) + " ids for " + std::to_string(count) + " vectors");
   }
   if (!payloads.empty() && payloads.size() != count) {
-    return Status::InvalidArgument(std::to_string(payloads.size()) + " payloads for " +
-                                   std::to_string(count) + " points");
+    return Status::InvalidArgument(std::to_string(payloads.size()) + " payloads for " + std::to_string(count) +
+                                   " points");
   }
   QUIVER_ASSIGN_OR_RETURN(size_t space, FindSpace(vector_name));
   const uint32_t dim = spaces_[space].params.size;
@@ -179,8 +247,7 @@ Status CollectionCore::UpsertDense(std::span<const PointId> ids, std::string_vie
     Op& op = ops[i];
     op.kind = OpKind::kUpsert;
     op.id = ids[i];
-    op.vectors.emplace_back(std::string(vector_name),
-                            std::vector<float>(vectors + i * dim, vectors + (i + 1) * dim));
+    op.vectors.emplace_back(std::string(vector_name), std::vector<float>(vectors + i * dim, vectors + (i + 1) * dim));
     if (!payloads.empty() && !payloads[i].empty()) {
       auto payload = payload::ParsePayloadText(payloads[i]);
       if (!payload.ok()) return payload.status().WithContext("points[" + std::to_string(i) + "]");
@@ -189,8 +256,6 @@ Status CollectionCore::UpsertDense(std::span<const PointId> ids, std::string_vie
     Status s = CheckOp(op);
     if (!s.ok()) return s.WithContext("points[" + std::to_string(i) + "]");
   }
-  std::unique_lock lock(mu_);
-  for (Op& op : ops) op.stamp = NextStamp();
   return Commit(std::move(ops));
 }
 
@@ -204,15 +269,17 @@ Result<std::vector<PointId>> CollectionCore::Resolve(const PointsSelector& point
   std::vector<PointId> out;
   if (!points.filter.empty()) {
     QUIVER_ASSIGN_OR_RETURN(payload::Filter f, payload::ParseFilterText(points.filter));
-    for (uint32_t slot : segment_->Select(f)) out.push_back(segment_->state(slot).id);
+    for (const Segment* seg : SegmentsLocked()) {
+      for (uint32_t slot : seg->Select(f)) out.push_back(seg->state(slot).id);
+    }
+    std::sort(out.begin(), out.end());
     return out;
   }
   std::set<PointId> seen;
   for (const PointId& id : points.ids) {
-    const PointState* st = segment_->Find(id);
+    const PointState* st = FindLocked(id);
     if (st == nullptr || st->deleted) {
-      if (must_exist)
-        return Status::NotFound("no point with id " + id.ToString() + " in collection " + name_);
+      if (must_exist) return Status::NotFound("no point with id " + id.ToString() + " in collection " + name_);
       continue;
     }
     if (seen.insert(id).second) out.push_back(id);
@@ -220,131 +287,125 @@ Result<std::vector<PointId>> CollectionCore::Resolve(const PointsSelector& point
   return out;
 }
 
-Result<size_t> CollectionCore::Delete(const PointsSelector& points) {
-  std::unique_lock lock(mu_);
-  QUIVER_ASSIGN_OR_RETURN(std::vector<PointId> ids, Resolve(points, false));
+// Builds one op per selected point (`make` fills kind and data), then commits them.
+template <typename Make>
+static Result<size_t> WriteSelected(CollectionCore* core, std::vector<PointId> ids, Make make,
+                                    std::function<Status(std::vector<Op>&&)> commit) {
   std::vector<Op> ops;
+  ops.reserve(ids.size());
   for (const PointId& id : ids) {
     Op op;
-    op.kind = OpKind::kDelete;
     op.id = id;
-    op.stamp = NextStamp();
+    make(&op);
     ops.push_back(std::move(op));
   }
-  QUIVER_RETURN_IF_ERROR(Commit(std::move(ops)));
+  QUIVER_RETURN_IF_ERROR(commit(std::move(ops)));
   return ids.size();
+}
+
+Result<size_t> CollectionCore::Delete(const PointsSelector& points) {
+  std::vector<PointId> ids;
+  {
+    std::shared_lock lock(mu_);
+    QUIVER_ASSIGN_OR_RETURN(ids, Resolve(points, false));
+  }
+  return WriteSelected(this, std::move(ids), [](Op* op) { op->kind = OpKind::kDelete; },
+                       [this](std::vector<Op>&& ops) { return Commit(std::move(ops)); });
 }
 
 Result<size_t> CollectionCore::SetPayload(const PointsSelector& points, std::string_view payload_json) {
   QUIVER_ASSIGN_OR_RETURN(boost::json::object payload, payload::ParsePayloadText(payload_json));
-  std::unique_lock lock(mu_);
-  QUIVER_ASSIGN_OR_RETURN(std::vector<PointId> ids, Resolve(points, true));
-  std::vector<Op> ops;
-  for (const PointId& id : ids) {
-    Op op;
-    op.kind = OpKind::kSetPayload;
-    op.id = id;
-    op.stamp = NextStamp();
-    op.payload = payload;
-    ops.push_back(std::move(op));
+  std::vector<PointId> ids;
+  {
+    std::shared_lock lock(mu_);
+    QUIVER_ASSIGN_OR_RETURN(ids, Resolve(points, true));
   }
-  QUIVER_RETURN_IF_ERROR(Commit(std::move(ops)));
-  return ids.size();
+  return WriteSelected(
+      this, std::move(ids),
+      [&](Op* op) {
+        op->kind = OpKind::kSetPayload;
+        op->payload = payload;
+      },
+      [this](std::vector<Op>&& ops) { return Commit(std::move(ops)); });
 }
 
 Result<size_t> CollectionCore::OverwritePayload(const PointsSelector& points, std::string_view payload_json) {
   QUIVER_ASSIGN_OR_RETURN(boost::json::object payload, payload::ParsePayloadText(payload_json));
-  std::unique_lock lock(mu_);
-  QUIVER_ASSIGN_OR_RETURN(std::vector<PointId> ids, Resolve(points, true));
-  std::vector<Op> ops;
-  for (const PointId& id : ids) {
-    Op op;
-    op.kind = OpKind::kOverwritePayload;
-    op.id = id;
-    op.stamp = NextStamp();
-    op.payload = payload;
-    ops.push_back(std::move(op));
+  std::vector<PointId> ids;
+  {
+    std::shared_lock lock(mu_);
+    QUIVER_ASSIGN_OR_RETURN(ids, Resolve(points, true));
   }
-  QUIVER_RETURN_IF_ERROR(Commit(std::move(ops)));
-  return ids.size();
-}
-
-Result<size_t> CollectionCore::DeletePayloadKeys(const PointsSelector& points,
-                                                 const std::vector<std::string>& keys) {
-  for (const std::string& key : keys) {
-    if (key.empty()) return Status::InvalidArgument("keys: an empty key");
-  }
-  std::unique_lock lock(mu_);
-  QUIVER_ASSIGN_OR_RETURN(std::vector<PointId> ids, Resolve(points, true));
-  std::vector<Op> ops;
-  const bool top_level = AllTopLevel(keys);
-  for (const PointId& id : ids) {
-    if (top_level) {
-      Op op;
-      op.kind = OpKind::kDeletePayloadKeys;
-      op.id = id;
-      op.stamp = NextStamp();
-      op.keys = keys;
-      ops.push_back(std::move(op));
-      continue;
-    }
-    // Nested paths: rewrite the affected top-level keys (last writer wins on each top-level key).
-    const PointState* st = segment_->Find(id);
-    boost::json::object edited = st->payload;
-    for (const std::string& key : keys) {
-      QUIVER_ASSIGN_OR_RETURN(bool removed, payload::DeletePath(&edited, key));
-      (void)removed;
-    }
-    Op set, del;
-    set.kind = OpKind::kSetPayload;
-    del.kind = OpKind::kDeletePayloadKeys;
-    set.id = del.id = id;
-    for (const auto& kv : st->payload) {
-      auto it = edited.find(kv.key());
-      if (it == edited.end()) {
-        del.keys.emplace_back(kv.key());
-      } else if (it->value() != kv.value()) {
-        set.payload[kv.key()] = it->value();
-      }
-    }
-    if (!set.payload.empty()) {
-      set.stamp = NextStamp();
-      ops.push_back(std::move(set));
-    }
-    if (!del.keys.empty()) {
-      del.stamp = NextStamp();
-      ops.push_back(std::move(del));
-    }
-  }
-  QUIVER_RETURN_IF_ERROR(Commit(std::move(ops)));
-  return ids.size();
+  return WriteSelected(
+      this, std::move(ids),
+      [&](Op* op) {
+        op->kind = OpKind::kOverwritePayload;
+        op->payload = payload;
+      },
+      [this](std::vector<Op>&& ops) { return Commit(std::move(ops)); });
 }
 
 Result<size_t> CollectionCore::ClearPayload(const PointsSelector& points) {
-  std::unique_lock lock(mu_);
-  QUIVER_ASSIGN_OR_RETURN(std::vector<PointId> ids, Resolve(points, true));
-  std::vector<Op> ops;
-  for (const PointId& id : ids) {
-    Op op;
-    op.kind = OpKind::kClearPayload;
-    op.id = id;
-    op.stamp = NextStamp();
-    ops.push_back(std::move(op));
+  std::vector<PointId> ids;
+  {
+    std::shared_lock lock(mu_);
+    QUIVER_ASSIGN_OR_RETURN(ids, Resolve(points, true));
   }
-  QUIVER_RETURN_IF_ERROR(Commit(std::move(ops)));
-  return ids.size();
+  return WriteSelected(this, std::move(ids), [](Op* op) { op->kind = OpKind::kClearPayload; },
+                       [this](std::vector<Op>&& ops) { return Commit(std::move(ops)); });
 }
 
-Record CollectionCore::MakeRecord(const PointState& st, const PayloadSelector& wp,
+Result<size_t> CollectionCore::DeletePayloadKeys(const PointsSelector& points, const std::vector<std::string>& keys) {
+  for (const std::string& key : keys) {
+    if (key.empty()) return Status::InvalidArgument("keys: an empty key");
+  }
+  std::vector<Op> ops;
+  size_t count = 0;
+  {
+    std::shared_lock lock(mu_);
+    QUIVER_ASSIGN_OR_RETURN(std::vector<PointId> ids, Resolve(points, true));
+    count = ids.size();
+    const bool top_level = AllTopLevel(keys);
+    for (const PointId& id : ids) {
+      if (top_level) {
+        Op op;
+        op.kind = OpKind::kDeletePayloadKeys;
+        op.id = id;
+        op.keys = keys;
+        ops.push_back(std::move(op));
+        continue;
+      }
+      // Nested paths: rewrite the affected top-level keys (last writer wins on each top-level key).
+      const PointState* st = FindLocked(id);
+      boost::json::object edited = st->payload;
+      for (const std::string& key : keys) QUIVER_RETURN_IF_ERROR(payload::DeletePath(&edited, key).status());
+      Op set, del;
+      set.kind = OpKind::kSetPayload;
+      del.kind = OpKind::kDeletePayloadKeys;
+      set.id = del.id = id;
+      for (const auto& kv : st->payload) {
+        auto it = edited.find(kv.key());
+        if (it == edited.end()) {
+          del.keys.emplace_back(kv.key());
+        } else if (it->value() != kv.value()) {
+          set.payload[kv.key()] = it->value();
+        }
+      }
+      if (!set.payload.empty()) ops.push_back(std::move(set));
+      if (!del.keys.empty()) ops.push_back(std::move(del));
+    }
+  }
+  QUIVER_RETURN_IF_ERROR(Commit(std::move(ops)));
+  return count;
+}
+
+Record CollectionCore::MakeRecord(const Segment& seg, const PointState& st, const PayloadSelector& wp,
                                   const VectorSelector& wv) const {
   Record r;
   r.id = st.id;
   switch (wp.mode) {
-    case PayloadSelector::Mode::kNone:
-      break;
-    case PayloadSelector::Mode::kAll:
-      r.payload = boost::json::serialize(st.payload);
-      break;
+    case PayloadSelector::Mode::kNone: break;
+    case PayloadSelector::Mode::kAll: r.payload = boost::json::serialize(st.payload); break;
     case PayloadSelector::Mode::kInclude:
       r.payload = boost::json::serialize(payload::IncludePaths(st.payload, wp.keys));
       break;
@@ -355,60 +416,71 @@ Record CollectionCore::MakeRecord(const PointState& st, const PayloadSelector& w
   for (size_t s = 0; s < spaces_.size(); ++s) {
     const std::string& vname = spaces_[s].name;
     if (!wv.all && std::find(wv.names.begin(), wv.names.end(), vname) == wv.names.end()) continue;
-    if (const float* v = segment_->StoredVector(st, s))
-      r.vectors[vname].assign(v, v + spaces_[s].params.size);
+    if (const float* v = seg.StoredVector(st, s)) r.vectors[vname].assign(v, v + spaces_[s].params.size);
   }
   return r;
 }
 
-Result<std::vector<Record>> CollectionCore::Get(std::span<const PointId> ids,
-                                                const PayloadSelector& with_payload,
+Result<std::vector<Record>> CollectionCore::Get(std::span<const PointId> ids, const PayloadSelector& with_payload,
                                                 const VectorSelector& with_vector) const {
   for (const std::string& vname : with_vector.names) QUIVER_RETURN_IF_ERROR(FindSpace(vname).status());
   std::shared_lock lock(mu_);
   std::vector<Record> out;
   for (const PointId& id : ids) {
-    const PointState* st = segment_->Find(id);
-    if (st == nullptr || st->deleted) continue;
-    out.push_back(MakeRecord(*st, with_payload, with_vector));
+    auto loc = Locate(id);
+    if (!loc) continue;
+    const PointState& st = loc->segment->state(loc->slot);
+    if (!st.deleted) out.push_back(MakeRecord(*loc->segment, st, with_payload, with_vector));
   }
   return out;
 }
 
 Result<ScrollResult> CollectionCore::Scroll(const ScrollRequest& request) const {
   if (request.limit == 0) return Status::InvalidArgument("limit must be at least 1");
-  for (const std::string& vname : request.with_vector.names)
-    QUIVER_RETURN_IF_ERROR(FindSpace(vname).status());
+  for (const std::string& vname : request.with_vector.names) QUIVER_RETURN_IF_ERROR(FindSpace(vname).status());
   QUIVER_ASSIGN_OR_RETURN(auto filter, ParseOptionalFilter(request.filter));
   std::shared_lock lock(mu_);
+  // Each segment yields its first limit + 1 matches from the offset, in id order; the smallest limit + 1 of them
+  // all are the page and the next page's first id (an id is present in one segment only).
+  struct Hit {
+    PointId id;
+    const Segment* seg;
+    uint32_t slot;
+  };
+  std::vector<Hit> hits;
+  for (const Segment* seg : SegmentsLocked()) {
+    size_t taken = 0;
+    seg->ScanInOrder(request.offset, filter ? &*filter : nullptr, [&](uint32_t slot) {
+      hits.push_back(Hit{seg->state(slot).id, seg, slot});
+      return ++taken <= request.limit;
+    });
+  }
+  std::sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) { return a.id < b.id; });
   ScrollResult result;
-  segment_->ScanInOrder(request.offset, filter ? &*filter : nullptr, [&](uint32_t slot) {
-    const PointState& st = segment_->state(slot);
+  for (const Hit& h : hits) {
     if (result.points.size() == request.limit) {
-      result.next_page_offset = st.id;
-      return false;
+      result.next_page_offset = h.id;
+      break;
     }
-    result.points.push_back(MakeRecord(st, request.with_payload, request.with_vector));
-    return true;
-  });
+    result.points.push_back(MakeRecord(*h.seg, h.seg->state(h.slot), request.with_payload, request.with_vector));
+  }
   return result;
 }
 
 Result<size_t> CollectionCore::Count(std::string_view filter_json) const {
   QUIVER_ASSIGN_OR_RETURN(auto filter, ParseOptionalFilter(filter_json));
   std::shared_lock lock(mu_);
-  return segment_->Count(filter ? &*filter : nullptr);
+  size_t n = 0;
+  for (const Segment* seg : SegmentsLocked()) n += seg->Count(filter ? &*filter : nullptr);
+  return n;
 }
 
 float CollectionCore::Score(size_t space, float distance) const {
   switch (spaces_[space].params.distance) {
     case Distance::kCosine:
-    case Distance::kDot:
-      return -distance;
-    case Distance::kEuclid:
-      return std::sqrt(std::max(0.0f, distance));
-    case Distance::kManhattan:
-      return distance;
+    case Distance::kDot: return -distance;
+    case Distance::kEuclid: return std::sqrt(std::max(0.0f, distance));
+    case Distance::kManhattan: return distance;
   }
   return distance;
 }
@@ -416,31 +488,38 @@ float CollectionCore::Score(size_t space, float distance) const {
 bool CollectionCore::PassesThreshold(size_t space, float score, float threshold) const {
   switch (spaces_[space].params.distance) {
     case Distance::kCosine:
-    case Distance::kDot:
-      return score >= threshold;
+    case Distance::kDot: return score >= threshold;
     case Distance::kEuclid:
-    case Distance::kManhattan:
-      return score <= threshold;
+    case Distance::kManhattan: return score <= threshold;
   }
   return true;
 }
 
 Result<std::vector<ScoredPoint>> CollectionCore::SearchLocked(
     size_t space, const std::vector<float>& query, const payload::Filter* filter, size_t limit, size_t offset,
-    std::optional<float> threshold, const PayloadSelector& wp, const VectorSelector& wv,
-    std::optional<size_t> ef, bool exact, const std::vector<PointId>& exclude, SearchPlan* plan) const {
+    std::optional<float> threshold, const PayloadSelector& wp, const VectorSelector& wv, std::optional<size_t> ef,
+    bool exact, const std::vector<PointId>& exclude, SearchPlan* plan) const {
   const size_t k = limit + offset + exclude.size();
   const size_t beam = ef.value_or(std::max<size_t>(k, spaces_[space].hnsw.ef_construct));
-  std::vector<SlotHit> hits;
-  QUIVER_RETURN_IF_ERROR(segment_->Search(space, query.data(), k, beam, exact, filter, &hits, plan));
-  std::sort(hits.begin(), hits.end(), [&](const SlotHit& a, const SlotHit& b) {
+  struct Hit {
+    const Segment* seg;
+    uint32_t slot;
+    float distance;
+  };
+  std::vector<Hit> hits;
+  std::vector<SlotHit> found;
+  for (const Segment* seg : SegmentsLocked()) {
+    QUIVER_RETURN_IF_ERROR(seg->Search(space, query.data(), k, beam, exact, filter, &found, plan));
+    for (const SlotHit& h : found) hits.push_back(Hit{seg, h.slot, h.distance});
+  }
+  std::sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) {
     if (a.distance != b.distance) return a.distance < b.distance;
-    return segment_->state(a.slot).id < segment_->state(b.slot).id;
+    return a.seg->state(a.slot).id < b.seg->state(b.slot).id;
   });
   std::vector<ScoredPoint> out;
   size_t skipped = 0;
-  for (const SlotHit& h : hits) {
-    const PointState& st = segment_->state(h.slot);
+  for (const Hit& h : hits) {
+    const PointState& st = h.seg->state(h.slot);
     if (std::find(exclude.begin(), exclude.end(), st.id) != exclude.end()) continue;
     const float score = Score(space, h.distance);
     if (threshold && !PassesThreshold(space, score, *threshold)) break;
@@ -449,14 +528,13 @@ Result<std::vector<ScoredPoint>> CollectionCore::SearchLocked(
       continue;
     }
     if (out.size() == limit) break;
-    Record r = MakeRecord(st, wp, wv);
+    Record r = MakeRecord(*h.seg, st, wp, wv);
     out.push_back(ScoredPoint{r.id, score, std::move(r.payload), std::move(r.vectors)});
   }
   return out;
 }
 
-Result<std::vector<ScoredPoint>> CollectionCore::Search(const SearchRequest& request,
-                                                        SearchPlan* plan) const {
+Result<std::vector<ScoredPoint>> CollectionCore::Search(const SearchRequest& request, SearchPlan* plan) const {
   QUIVER_ASSIGN_OR_RETURN(size_t space, FindSpace(request.vector_name));
   const uint32_t dim = spaces_[space].params.size;
   if (request.vector.size() != dim) {
@@ -466,8 +544,7 @@ Result<std::vector<ScoredPoint>> CollectionCore::Search(const SearchRequest& req
   }
   QUIVER_RETURN_IF_ERROR(index::CheckFinite(request.vector.data(), dim).WithContext("query"));
   if (request.limit == 0) return Status::InvalidArgument("limit must be at least 1");
-  for (const std::string& vname : request.with_vector.names)
-    QUIVER_RETURN_IF_ERROR(FindSpace(vname).status());
+  for (const std::string& vname : request.with_vector.names) QUIVER_RETURN_IF_ERROR(FindSpace(vname).status());
   QUIVER_ASSIGN_OR_RETURN(auto filter, ParseOptionalFilter(request.filter));
   std::shared_lock lock(mu_);
   return SearchLocked(space, request.vector, filter ? &*filter : nullptr, request.limit, request.offset,
@@ -498,8 +575,7 @@ Result<std::vector<ScoredPoint>> CollectionCore::Recommend(const RecommendReques
     for (const auto& v : *list) {
       if (v.size() != dim) {
         return Status::InvalidArgument("example " + VectorLabel(request.vector_name) + " has " +
-                                       std::to_string(v.size()) + " dimensions, expected " +
-                                       std::to_string(dim));
+                                       std::to_string(v.size()) + " dimensions, expected " + std::to_string(dim));
       }
       QUIVER_RETURN_IF_ERROR(index::CheckFinite(v.data(), dim).WithContext("example"));
     }
@@ -511,11 +587,10 @@ Result<std::vector<ScoredPoint>> CollectionCore::Recommend(const RecommendReques
     sum->assign(dim, 0.0);
     size_t n = 0;
     for (const PointId& id : ids) {
-      const PointState* st = segment_->Find(id);
-      const float* v = st ? segment_->StoredVector(*st, space) : nullptr;
-      if (v == nullptr)
-        return Status::NotFound("no point with id " + id.ToString() + " and " +
-                                VectorLabel(request.vector_name));
+      const float* v = StoredVector(id, space);
+      if (v == nullptr) {
+        return Status::NotFound("no point with id " + id.ToString() + " and " + VectorLabel(request.vector_name));
+      }
       for (uint32_t j = 0; j < dim; ++j) (*sum)[j] += v[j];
       ++n;
     }
@@ -543,12 +618,22 @@ Result<std::vector<ScoredPoint>> CollectionCore::Recommend(const RecommendReques
 Status CollectionCore::CreatePayloadIndex(std::string_view field, std::string_view type) {
   QUIVER_ASSIGN_OR_RETURN(payload::FieldIndexType t, payload::ParseFieldIndexType(type));
   std::unique_lock lock(mu_);
-  return segment_->CreatePayloadIndex(field, t);
+  QUIVER_RETURN_IF_ERROR(CheckWritable());
+  QUIVER_RETURN_IF_ERROR(write_->CreatePayloadIndex(field, t));
+  for (Sealed& s : sealed_) QUIVER_RETURN_IF_ERROR(s.segment->CreatePayloadIndex(field, t));
+  payload_fields_ = write_->payload_index().Fields();  // canonical names
+  if (stored()) QUIVER_RETURN_IF_ERROR(CommitEntryLocked(wal_start_));
+  return Status::OK();
 }
 
 Status CollectionCore::DeletePayloadIndex(std::string_view field) {
   std::unique_lock lock(mu_);
-  return segment_->DeletePayloadIndex(field);
+  QUIVER_RETURN_IF_ERROR(CheckWritable());
+  QUIVER_RETURN_IF_ERROR(write_->DeletePayloadIndex(field));
+  for (Sealed& s : sealed_) (void)s.segment->DeletePayloadIndex(field);
+  payload_fields_ = write_->payload_index().Fields();
+  if (stored()) QUIVER_RETURN_IF_ERROR(CommitEntryLocked(wal_start_));
+  return Status::OK();
 }
 
 CollectionInfo CollectionCore::Info() const {
@@ -556,20 +641,29 @@ CollectionInfo CollectionCore::Info() const {
   CollectionInfo info;
   info.name = name_;
   info.config = config_;
-  info.points_count = segment_->live_count();
-  info.indexed_vectors_count = segment_->indexed_vectors();
-  info.segments_count = 1;
-  for (const auto& [field, type] : segment_->payload_index().Fields()) {
-    info.payload_schema.push_back(PayloadIndexInfo{field, std::string(payload::FieldIndexTypeName(type)),
-                                                   segment_->payload_index().IndexedPoints(field)});
+  for (const Segment* seg : SegmentsLocked()) {
+    info.points_count += seg->live_count();
+    info.indexed_vectors_count += seg->indexed_vectors();
+  }
+  info.segments_count = sealed_.size() + 1;
+  for (const auto& [field, type] : payload_fields_) {
+    size_t points = 0;
+    for (const Segment* seg : SegmentsLocked()) points += seg->payload_index().IndexedPoints(field);
+    info.payload_schema.push_back(PayloadIndexInfo{field, std::string(payload::FieldIndexTypeName(type)), points});
   }
   return info;
 }
 
 std::string CollectionCore::StateDigest() const {
   std::shared_lock lock(mu_);
+  std::vector<std::pair<PointId, std::string>> all;
+  for (const Segment* seg : SegmentsLocked()) seg->Digest(&all);
+  std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   std::string out;
-  segment_->Digest(&out);
+  for (const auto& [id, d] : all) {
+    out.append(d);
+    out.push_back('\n');
+  }
   return out;
 }
 

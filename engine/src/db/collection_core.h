@@ -1,43 +1,83 @@
 // CollectionCore: the state and logic behind a public Collection. It validates requests, turns writes into
-// stamped ops, applies ops (local and replicated alike) to its segment under its lock, and answers reads by
-// asking the segment and turning index distances into Qdrant scores.
+// stamped ops, applies ops (local and replicated alike) under its lock, and answers reads by asking each segment
+// and merging, turning index distances into Qdrant scores.
 //
-// Thread safety: internally synchronised with a reader-writer lock; every public method may be called from
-// any thread.
+// Segments: one write segment (the only one ops apply to) and, in a stored database, sealed segments. A point's
+// current state lives in exactly one segment: an op on a point held by a sealed segment first moves the point to
+// the write segment (removing it from the sealed one). Stored collections also log every batch (write-ahead
+// log), seal the write segment into a segment file at a size threshold, and merge and index sealed segments
+// (Optimize). collection_store.cc holds that part.
+//
+// Thread safety: internally synchronised with a reader-writer lock; every public method may be called from any
+// thread. Optimize builds indexes without holding the lock, so reads and writes go on meanwhile.
 #ifndef QUIVER_DB_COLLECTION_CORE_H_
 #define QUIVER_DB_COLLECTION_CORE_H_
 
+#include <condition_variable>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <shared_mutex>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "db/hlc.h"
+#include "db/manifest.h"
 #include "db/op.h"
 #include "db/segment.h"
 #include "payload/filter.h"
+#include "quiver/database.h"
 #include "quiver/types.h"
+#include "storage/storage.h"
+#include "storage/wal_writer.h"
 
 namespace quiver::db {
 
 // Checks a collection configuration; InvalidArgument names the bad field.
 Status ValidateConfig(const CollectionConfig& config);
 
+// The contents of a snapshot file (docs/formats.md, "Snapshot").
+struct SnapshotContents {
+  std::string name;
+  CollectionConfig config;
+  std::vector<std::pair<std::string, std::string>> payload_indexes;  // (field, type)
+  std::vector<MovedPoint> points;                                   // vectors of `size` floats, unpadded
+};
+Result<SnapshotContents> DecodeSnapshot(std::span<const uint8_t> bytes, const std::string& what);
+
+// What a stored collection needs from its database.
+class DatabaseFiles {
+ public:
+  virtual ~DatabaseFiles() = default;
+  virtual storage::Storage& storage() = 0;
+  virtual const DatabaseOptions& options() const = 0;
+  virtual uint64_t NewFileNumber() = 0;
+  // Records the collection's entry and writes a new manifest (synced, CURRENT switched).
+  virtual Status CommitEntry(const CollectionEntry& entry) = 0;
+  // Runs work in the background when the database has an executor (returns false otherwise).
+  virtual bool Schedule(std::function<void()> work) = 0;
+};
+
 class CollectionCore {
  public:
-  // `clock` and `replica` are the database's; the clock must outlive the collection.
+  // An in-memory collection. `clock` and `replica` are the database's; the clock must outlive the collection.
   static Result<std::unique_ptr<CollectionCore>> Create(std::string name, CollectionConfig config,
                                                         HybridClock* clock, uint64_t replica);
+  // A stored collection: opens (or, with a fresh entry, starts) its files, loading segments and replaying logs.
+  static Result<std::unique_ptr<CollectionCore>> Open(const CollectionEntry& entry, HybridClock* clock,
+                                                      uint64_t replica, DatabaseFiles* files);
+  ~CollectionCore();
 
   const std::string& name() const { return name_; }
+  uint32_t id() const { return id_; }
   const CollectionConfig& config() const { return config_; }
   CollectionInfo Info() const;
+  CollectionStats Stats() const;
 
   Status Upsert(std::span<const PointInput> points);
-  Status UpsertDense(std::span<const PointId> ids, std::string_view vector_name, const float* vectors,
-                     size_t count, std::span<const std::string> payloads);
+  Status UpsertDense(std::span<const PointId> ids, std::string_view vector_name, const float* vectors, size_t count,
+                     std::span<const std::string> payloads);
   Result<std::vector<Record>> Get(std::span<const PointId> ids, const PayloadSelector& with_payload,
                                   const VectorSelector& with_vector) const;
   Result<size_t> Delete(const PointsSelector& points);
@@ -52,47 +92,111 @@ class CollectionCore {
   Result<std::vector<ScoredPoint>> Recommend(const RecommendRequest& request) const;
   Status CreatePayloadIndex(std::string_view field, std::string_view type);
   Status DeletePayloadIndex(std::string_view field);
+  Status Optimize();
+  Result<std::string> CreateSnapshot() const;
 
   // The one apply path: merges ops (local or replicated) into the state. Each op is checked against the
-  // configuration first; an invalid op fails the whole call before anything is applied.
+  // configuration first; an invalid op fails the whole call before anything is applied. Stored collections log
+  // the ops as one batch first.
   Status ApplyOps(std::span<const Op> ops);
-  // Called with every batch of locally made ops before they are applied (the storage layer logs them here).
-  // An error aborts the write and nothing is applied.
+  // Called with every batch of locally made ops before they are applied. An error aborts the write.
   void SetOpListener(std::function<Status(std::span<const Op>)> listener);
   // Digest text of all registers and values, for comparing replicas in tests.
   std::string StateDigest() const;
   // Vector spaces in index order.
   const std::vector<VectorSpace>& spaces() const { return spaces_; }
+  // Makes logged writes durable.
+  Status Flush();
+  // Flushes and waits for background work; the collection accepts no more writes.
+  Status Close();
+  // The manifest entry describing the collection's files now.
+  CollectionEntry Entry() const;
+  // Removes the collection's files (after the database dropped it from the manifest).
+  Status DestroyFiles();
+  // Fills a new collection from a snapshot's points (restore).
+  Status LoadSnapshotPoints(std::vector<MovedPoint> points);
 
  private:
+  struct Sealed {
+    std::shared_ptr<Segment> segment;
+    uint64_t file = 0;        // segment file number (0 in memory)
+    uint64_t deletions = 0;   // deletion file number, 0 for none
+    bool dirty = false;       // removals not yet in a deletion file
+  };
+  // Where a present id lives.
+  struct Location {
+    Segment* segment;
+    uint32_t slot;
+  };
+
   CollectionCore(std::string name, CollectionConfig config, HybridClock* clock, uint64_t replica);
+  bool stored() const { return files_ != nullptr; }
+  std::unique_ptr<Segment> NewWriteSegment() const;
 
   Stamp NextStamp() { return Stamp{clock_->Now(), replica_}; }
   Result<size_t> FindSpace(std::string_view vector_name) const;
   Status CheckOp(const Op& op) const;
-  // Logs (listener) and applies locally made ops; the caller holds the write lock.
-  Status Commit(std::vector<Op>&& ops);
-  // Ids of the live points a selector names. With ids, NotFound for any that do not exist when `must_exist`.
+  Status CheckWritable() const;
+  // Stamps, logs and applies locally made ops (takes the write lock), then syncs per the durability option.
+  Status Commit(std::vector<Op>&& ops, bool stamp = true);
+  // Applies one op under the write lock, moving its point into the write segment first when needed.
+  void ApplyLocked(const Op& op);
+  std::optional<Location> Locate(const PointId& id) const;
+  const PointState* FindLocked(const PointId& id) const;
+  const float* StoredVector(const PointId& id, size_t space) const;
+  // All segments, write segment last.
+  std::vector<const Segment*> SegmentsLocked() const;
   Result<std::vector<PointId>> Resolve(const PointsSelector& points, bool must_exist) const;
   Result<std::optional<payload::Filter>> ParseOptionalFilter(std::string_view json) const;
-  Record MakeRecord(const PointState& st, const PayloadSelector& wp, const VectorSelector& wv) const;
+  Record MakeRecord(const Segment& seg, const PointState& st, const PayloadSelector& wp,
+                    const VectorSelector& wv) const;
   Result<std::vector<ScoredPoint>> SearchLocked(size_t space, const std::vector<float>& query,
                                                 const payload::Filter* filter, size_t limit, size_t offset,
                                                 std::optional<float> threshold, const PayloadSelector& wp,
-                                                const VectorSelector& wv, std::optional<size_t> ef,
-                                                bool exact, const std::vector<PointId>& exclude,
-                                                SearchPlan* plan) const;
+                                                const VectorSelector& wv, std::optional<size_t> ef, bool exact,
+                                                const std::vector<PointId>& exclude, SearchPlan* plan) const;
   float Score(size_t space, float distance) const;
   bool PassesThreshold(size_t space, float score, float threshold) const;
 
+  // collection_store.cc
+  Status OpenFiles(const CollectionEntry& entry);
+  Status ReplayLogs();
+  Status LogBatch(std::span<const Op> ops, std::shared_ptr<storage::WalWriter>* wal);
+  Status SyncPerDurability(const std::shared_ptr<storage::WalWriter>& wal);
+  Status MaybeSealLocked();
+  Status SealLocked();
+  Status CommitEntryLocked(uint64_t wal_start);
+  Status RemoveObsoleteFiles(uint64_t wal_start);
+  Status OptimizeNow();
+  void ScheduleOptimize();
+  CollectionEntry EntryLocked() const;
+
   std::string name_;
+  uint32_t id_ = 0;
   CollectionConfig config_;
   std::vector<VectorSpace> spaces_;
   HybridClock* clock_;
   uint64_t replica_;
   std::function<Status(std::span<const Op>)> listener_;
+  std::vector<std::pair<std::string, payload::FieldIndexType>> payload_fields_;
+
   mutable std::shared_mutex mu_;
-  std::unique_ptr<Segment> segment_;
+  std::unique_ptr<Segment> write_;   // guarded by mu_
+  std::vector<Sealed> sealed_;       // guarded by mu_; oldest first
+
+  // Stored collections.
+  DatabaseFiles* files_ = nullptr;
+  std::shared_ptr<storage::WalWriter> wal_;  // guarded by mu_
+  uint64_t wal_start_ = 0;                   // guarded by mu_
+  uint64_t next_sequence_ = 1;               // guarded by mu_
+  uint64_t last_sync_ms_ = 0;                // guarded by mu_
+  Status failed_;                            // guarded by mu_: a storage error leaves the collection read-only
+  bool closed_ = false;                      // guarded by mu_
+  std::mutex optimize_mu_;                   // one optimization at a time
+  std::mutex pending_mu_;
+  std::condition_variable pending_cv_;
+  int pending_optimizations_ = 0;            // guarded by pending_mu_
+  bool optimize_due_ = false;                // guarded by pending_mu_: run by the next writer, no executor
 };
 
 }  // namespace quiver::db

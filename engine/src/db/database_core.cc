@@ -9,8 +9,8 @@ namespace quiver::db {
 
 Status ValidateCollectionName(std::string_view name, std::string_view what) {
   const bool ok = !name.empty() && name.size() <= 255 && std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-           c == '_' || c == '.';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+           c == '.';
   });
   if (ok && name != "." && name != "..") return Status::OK();
   return Status::InvalidArgument(std::string(what) + " '" + std::string(name.substr(0, 255)) +
@@ -18,39 +18,241 @@ Status ValidateCollectionName(std::string_view name, std::string_view what) {
 }
 
 namespace {
+
 uint64_t RandomReplicaId() {
   std::random_device rd;
   uint64_t id = 0;
   while (id == 0) id = (uint64_t{rd()} << 32) ^ rd();
   return id;
 }
+
 }  // namespace
 
+// Collection's constructor is private to the public API; the database makes them.
+class CollectionFactory {
+ public:
+  static std::shared_ptr<Collection> Make(std::unique_ptr<CollectionCore> core) {
+    return std::shared_ptr<Collection>(new Collection(std::move(core)));
+  }
+};
+
 DatabaseCore::DatabaseCore(const DatabaseOptions& options)
-    : replica_id_(options.replica_id ? options.replica_id : RandomReplicaId()),
+    : options_(options),
+      replica_id_(options.replica_id ? options.replica_id : RandomReplicaId()),
       clock_(options.wall_clock_ms) {}
+
+DatabaseCore::~DatabaseCore() { (void)Close(); }
+
+Result<std::unique_ptr<DatabaseCore>> DatabaseCore::Open(const DatabaseOptions& options) {
+  if (options.path.empty()) return std::unique_ptr<DatabaseCore>(new DatabaseCore(options));
+  QUIVER_ASSIGN_OR_RETURN(auto storage, storage::OpenPosixStorage(options.path));
+  std::unique_ptr<DatabaseCore> db(new DatabaseCore(options));
+  db->owned_storage_ = std::move(storage);
+  db->storage_ = db->owned_storage_.get();
+  QUIVER_RETURN_IF_ERROR(db->OpenFolder());
+  return db;
+}
+
+Result<std::unique_ptr<DatabaseCore>> DatabaseCore::OpenStorage(const DatabaseOptions& options,
+                                                                storage::Storage* storage) {
+  std::unique_ptr<DatabaseCore> db(new DatabaseCore(options));
+  db->storage_ = storage;
+  QUIVER_RETURN_IF_ERROR(db->OpenFolder());
+  return db;
+}
+
+Status DatabaseCore::OpenFolder() {
+  storage::Storage& st = *storage_;
+  const std::string where = options_.path.empty() ? "the database" : options_.path;
+  if (options_.segment_points == 0) return Status::InvalidArgument("segment_points must be at least 1");
+  if (!options_.read_only) {
+    QUIVER_ASSIGN_OR_RETURN(lock_, st.Lock(kLockFileName));
+  }
+  QUIVER_ASSIGN_OR_RETURN(std::vector<std::string> names, st.List());
+  uint64_t max_number = 0;
+  bool has_data = false;
+  for (const std::string& name : names) {
+    ParsedFileName p = ParseFileName(name);
+    if (p.kind != ParsedFileName::Kind::kUnknown && p.kind != ParsedFileName::Kind::kTemp) {
+      has_data = true;
+      max_number = std::max(max_number, p.number);
+    }
+  }
+  QUIVER_ASSIGN_OR_RETURN(bool has_current, st.Exists(kCurrentFileName));
+  std::lock_guard<std::mutex> manifest_lock(manifest_mu_);
+  if (!has_current) {
+    if (has_data) {
+      return Status::Corruption(where + ": CURRENT is missing but database files are present");
+    }
+    if (options_.read_only) return Status::NotFound("no database in " + where);
+    manifest_.replica_id = replica_id_;
+    manifest_.next_file = 1;
+    return WriteManifestLocked();
+  }
+
+  QUIVER_ASSIGN_OR_RETURN(std::string current, st.ReadFile(kCurrentFileName));
+  if (current.empty() || current.back() != '\n') return Status::Corruption("CURRENT: expected a manifest name and a newline");
+  current.pop_back();
+  ParsedFileName p = ParseFileName(current);
+  if (p.kind != ParsedFileName::Kind::kManifest) {
+    return Status::Corruption("CURRENT: '" + current.substr(0, 64) + "' does not name a manifest");
+  }
+  QUIVER_ASSIGN_OR_RETURN(std::string bytes, st.ReadFile(current));
+  QUIVER_ASSIGN_OR_RETURN(manifest_, DecodeManifest({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()}, current));
+  current_manifest_ = p.number;
+  if (options_.replica_id != 0 && options_.replica_id != manifest_.replica_id) {
+    return Status::InvalidArgument(where + " belongs to replica " + std::to_string(manifest_.replica_id) +
+                                   ", not " + std::to_string(options_.replica_id));
+  }
+  replica_id_ = manifest_.replica_id;
+  clock_.Observe(manifest_.clock);
+  // Files made after the last manifest (log files begun by rotation) keep their numbers.
+  manifest_.next_file = std::max(manifest_.next_file, max_number + 1);
+
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const CollectionEntry& entry : manifest_.collections) {
+    manifest_mu_.unlock();  // opening a collection allocates file numbers
+    auto core = CollectionCore::Open(entry, &clock_, replica_id_, this);
+    manifest_mu_.lock();
+    if (!core.ok()) return core.status().WithContext("collection " + entry.name);
+    collections_.emplace(entry.name, CollectionFactory::Make(std::move(*core)));
+  }
+  for (const auto& [alias, target] : manifest_.aliases) aliases_.emplace(alias, target);
+  if (!options_.read_only) QUIVER_RETURN_IF_ERROR(CollectGarbage());
+  return Status::OK();
+}
+
+Status DatabaseCore::CollectGarbage() {
+  storage::Storage& st = *storage_;
+  QUIVER_ASSIGN_OR_RETURN(std::vector<std::string> names, st.List());
+  std::map<uint32_t, const CollectionEntry*> entries;
+  for (const CollectionEntry& e : manifest_.collections) entries[e.id] = &e;
+  for (const std::string& name : names) {
+    ParsedFileName p = ParseFileName(name);
+    bool keep = true;
+    switch (p.kind) {
+      case ParsedFileName::Kind::kUnknown: break;
+      case ParsedFileName::Kind::kTemp: keep = false; break;
+      case ParsedFileName::Kind::kManifest: keep = p.number == current_manifest_; break;
+      case ParsedFileName::Kind::kWal: {
+        auto it = entries.find(p.collection);
+        keep = it != entries.end() && p.number >= it->second->wal_start;
+        break;
+      }
+      case ParsedFileName::Kind::kSegment:
+      case ParsedFileName::Kind::kDeletions: {
+        auto it = entries.find(p.collection);
+        keep = false;
+        if (it == entries.end()) break;
+        for (const SegmentEntry& s : it->second->segments) {
+          keep |= p.kind == ParsedFileName::Kind::kSegment ? s.file == p.number : s.deletions == p.number;
+        }
+        break;
+      }
+    }
+    if (!keep) QUIVER_RETURN_IF_ERROR(st.Remove(name));
+  }
+  return st.SyncDir();
+}
+
+uint64_t DatabaseCore::NewFileNumber() {
+  std::lock_guard<std::mutex> lock(manifest_mu_);
+  return manifest_.next_file++;
+}
+
+Status DatabaseCore::WriteManifestLocked() {
+  storage::Storage& st = *storage_;
+  manifest_.clock = clock_.last();
+  const uint64_t number = manifest_.next_file++;
+  const std::string name = ManifestFileName(number);
+  {
+    QUIVER_ASSIGN_OR_RETURN(auto file, st.Create(name));
+    QUIVER_RETURN_IF_ERROR(file->Append(EncodeManifest(manifest_)));
+    QUIVER_RETURN_IF_ERROR(file->Sync());
+    QUIVER_RETURN_IF_ERROR(file->Close());
+  }
+  QUIVER_RETURN_IF_ERROR(st.WriteFileAtomic(kCurrentFileName, name + "\n"));
+  if (current_manifest_ != 0) (void)st.Remove(ManifestFileName(current_manifest_));
+  current_manifest_ = number;
+  return Status::OK();
+}
+
+Status DatabaseCore::CommitEntry(const CollectionEntry& entry) {
+  std::lock_guard<std::mutex> lock(manifest_mu_);
+  auto it = std::find_if(manifest_.collections.begin(), manifest_.collections.end(),
+                         [&](const CollectionEntry& e) { return e.id == entry.id; });
+  if (it == manifest_.collections.end()) {
+    manifest_.collections.push_back(entry);
+  } else {
+    *it = entry;
+  }
+  return WriteManifestLocked();
+}
+
+bool DatabaseCore::Schedule(std::function<void()> work) {
+  return options_.executor != nullptr && options_.executor->Submit(std::move(work));
+}
+
+Status DatabaseCore::CheckOpen() const {
+  if (closed_) return Status::FailedPrecondition("the database is closed");
+  return Status::OK();
+}
+
+Result<std::shared_ptr<Collection>> DatabaseCore::NewCollection(std::string_view name, const CollectionConfig& config) {
+  if (!stored()) {
+    QUIVER_ASSIGN_OR_RETURN(auto core, CollectionCore::Create(std::string(name), config, &clock_, replica_id_));
+    return CollectionFactory::Make(std::move(core));
+  }
+  if (options_.read_only) return Status::FailedPrecondition("the database is open read-only");
+  QUIVER_RETURN_IF_ERROR(ValidateConfig(config));
+  CollectionEntry entry;
+  entry.name = std::string(name);
+  entry.config = config;
+  {
+    std::lock_guard<std::mutex> lock(manifest_mu_);
+    entry.id = manifest_.next_collection++;
+    entry.wal_start = manifest_.next_file;
+  }
+  QUIVER_ASSIGN_OR_RETURN(auto core, CollectionCore::Open(entry, &clock_, replica_id_, this));
+  QUIVER_RETURN_IF_ERROR(CommitEntry(core->Entry()));
+  return CollectionFactory::Make(std::move(core));
+}
 
 Status DatabaseCore::CreateCollection(std::string_view name, const CollectionConfig& config) {
   QUIVER_RETURN_IF_ERROR(ValidateCollectionName(name, "collection name"));
-  QUIVER_ASSIGN_OR_RETURN(auto core, CollectionCore::Create(std::string(name), config, &clock_, replica_id_));
+  QUIVER_RETURN_IF_ERROR(ValidateConfig(config));
   std::lock_guard<std::mutex> lock(mu_);
+  QUIVER_RETURN_IF_ERROR(CheckOpen());
   if (collections_.count(name) || aliases_.count(name)) {
     return Status::AlreadyExists("collection or alias '" + std::string(name) + "' already exists");
   }
-  collections_.emplace(std::string(name), std::shared_ptr<Collection>(new Collection(std::move(core))));
+  QUIVER_ASSIGN_OR_RETURN(auto collection, NewCollection(name, config));
+  collections_.emplace(std::string(name), std::move(collection));
   return Status::OK();
 }
 
 Status DatabaseCore::DeleteCollection(std::string_view name) {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = collections_.find(name);
-  if (it == collections_.end())
-    return Status::NotFound("collection '" + std::string(name) + "' does not exist");
-  for (auto a = aliases_.begin(); a != aliases_.end();) {
-    a = a->second == name ? aliases_.erase(a) : std::next(a);
+  std::shared_ptr<Collection> gone;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    QUIVER_RETURN_IF_ERROR(CheckOpen());
+    auto it = collections_.find(name);
+    if (it == collections_.end()) return Status::NotFound("collection '" + std::string(name) + "' does not exist");
+    if (stored() && options_.read_only) return Status::FailedPrecondition("the database is open read-only");
+    auto aliases = aliases_;
+    for (auto a = aliases.begin(); a != aliases.end();) a = a->second == name ? aliases.erase(a) : std::next(a);
+    if (stored()) {
+      std::lock_guard<std::mutex> mlock(manifest_mu_);
+      const uint32_t id = it->second->core().id();
+      std::erase_if(manifest_.collections, [&](const CollectionEntry& e) { return e.id == id; });
+      manifest_.aliases = {aliases.begin(), aliases.end()};
+      QUIVER_RETURN_IF_ERROR(WriteManifestLocked());
+    }
+    aliases_ = std::move(aliases);
+    gone = it->second;
+    collections_.erase(it);
   }
-  collections_.erase(it);
-  return Status::OK();
+  return gone->core().DestroyFiles();
 }
 
 std::vector<std::string> DatabaseCore::ListCollections() const {
@@ -67,6 +269,7 @@ bool DatabaseCore::CollectionExists(std::string_view name) const {
 
 Result<std::shared_ptr<Collection>> DatabaseCore::GetCollection(std::string_view name_or_alias) const {
   std::lock_guard<std::mutex> lock(mu_);
+  QUIVER_RETURN_IF_ERROR(CheckOpen());
   auto it = collections_.find(name_or_alias);
   if (it == collections_.end()) {
     auto a = aliases_.find(name_or_alias);
@@ -113,10 +316,17 @@ Status DatabaseCore::ApplyAliasAction(const AliasAction& a,
 
 Status DatabaseCore::UpdateAliases(std::span<const AliasAction> actions) {
   std::lock_guard<std::mutex> lock(mu_);
+  QUIVER_RETURN_IF_ERROR(CheckOpen());
+  if (stored() && options_.read_only) return Status::FailedPrecondition("the database is open read-only");
   auto next = aliases_;
   for (size_t i = 0; i < actions.size(); ++i) {
     Status s = ApplyAliasAction(actions[i], &next);
     if (!s.ok()) return s.WithContext("actions[" + std::to_string(i) + "]");
+  }
+  if (stored()) {
+    std::lock_guard<std::mutex> mlock(manifest_mu_);
+    manifest_.aliases = {next.begin(), next.end()};
+    QUIVER_RETURN_IF_ERROR(WriteManifestLocked());
   }
   aliases_ = std::move(next);
   return Status::OK();
@@ -125,6 +335,59 @@ Status DatabaseCore::UpdateAliases(std::span<const AliasAction> actions) {
 std::vector<std::pair<std::string, std::string>> DatabaseCore::ListAliases() const {
   std::lock_guard<std::mutex> lock(mu_);
   return {aliases_.begin(), aliases_.end()};
+}
+
+Status DatabaseCore::RestoreSnapshot(std::string_view name, std::string_view snapshot) {
+  QUIVER_RETURN_IF_ERROR(ValidateCollectionName(name, "collection name"));
+  QUIVER_ASSIGN_OR_RETURN(SnapshotContents contents,
+                          DecodeSnapshot({reinterpret_cast<const uint8_t*>(snapshot.data()), snapshot.size()},
+                                         "snapshot"));
+  std::shared_ptr<Collection> collection;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    QUIVER_RETURN_IF_ERROR(CheckOpen());
+    if (collections_.count(name) || aliases_.count(name)) {
+      return Status::AlreadyExists("collection or alias '" + std::string(name) + "' already exists");
+    }
+    QUIVER_ASSIGN_OR_RETURN(collection, NewCollection(name, contents.config));
+    collections_.emplace(std::string(name), collection);
+  }
+  for (const auto& [field, type] : contents.payload_indexes) {
+    QUIVER_RETURN_IF_ERROR(collection->core().CreatePayloadIndex(field, type));
+  }
+  return collection->core().LoadSnapshotPoints(std::move(contents.points));
+}
+
+Status DatabaseCore::Flush() {
+  std::vector<std::shared_ptr<Collection>> all;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    QUIVER_RETURN_IF_ERROR(CheckOpen());
+    for (const auto& [name, c] : collections_) all.push_back(c);
+  }
+  for (const auto& c : all) QUIVER_RETURN_IF_ERROR(c->core().Flush());
+  return Status::OK();
+}
+
+Status DatabaseCore::Close() {
+  std::map<std::string, std::shared_ptr<Collection>, std::less<>> all;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closed_) return Status::OK();
+    closed_ = true;
+    all = collections_;
+  }
+  Status result;
+  for (const auto& [name, c] : all) {
+    Status s = c->core().Close();
+    if (result.ok() && !s.ok()) result = s;
+  }
+  if (stored() && !options_.read_only && result.ok()) {
+    std::lock_guard<std::mutex> lock(manifest_mu_);
+    result = WriteManifestLocked();  // records the clock
+  }
+  lock_.reset();
+  return result;
 }
 
 }  // namespace quiver::db

@@ -69,7 +69,64 @@ uint32_t Segment::SlotFor(const PointId& id) {
 
 const PointState* Segment::Find(const PointId& id) const {
   auto it = ids_.find(id);
-  return it == ids_.end() ? nullptr : &states_[it->second];
+  return it == ids_.end() || IsRemoved(it->second) ? nullptr : &states_[it->second];
+}
+
+std::optional<uint32_t> Segment::FindSlot(const PointId& id) const {
+  auto it = ids_.find(id);
+  if (it == ids_.end() || IsRemoved(it->second)) return std::nullopt;
+  return it->second;
+}
+
+void Segment::Remove(uint32_t slot) {
+  if (slot >= states_.size() || IsRemoved(slot)) return;
+  if (removed_.size() < states_.size()) removed_.resize(states_.size(), 0);
+  removed_[slot] = 1;
+  ++removed_count_;
+  const PointState& st = states_[slot];
+  if (!st.deleted) {
+    if (!payload_index_.empty()) payload_index_.Erase(slot, st.payload);
+    --live_;
+  }
+  for (size_t s = 0; s < st.rows.size(); ++s) {
+    if (st.rows[s] != kNoRow) (void)indexes_[s].index->Remove(st.rows[s]);
+  }
+}
+
+MovedPoint Segment::Extract(uint32_t slot) const {
+  MovedPoint out;
+  out.state = states_[slot];
+  out.vectors.resize(spaces_.size());
+  for (size_t s = 0; s < spaces_.size(); ++s) {
+    const uint32_t row = out.state.rows[s];
+    if (row != kNoRow && !out.state.deleted) {
+      const index::VectorIndex& idx = *indexes_[s].index;
+      const float* v = idx.Vector(row);
+      out.vectors[s].assign(v, v + idx.stride());
+    }
+    out.state.rows[s] = kNoRow;
+  }
+  return out;
+}
+
+void Segment::Adopt(const MovedPoint& point) {
+  const uint32_t slot = SlotFor(point.state.id);
+  PointState& st = states_[slot];
+  st = point.state;
+  st.rows.assign(spaces_.size(), kNoRow);
+  for (size_t s = 0; s < spaces_.size() && s < point.vectors.size(); ++s) {
+    if (point.vectors[s].empty() || st.deleted) continue;
+    Space& sp = indexes_[s];
+    const uint32_t row = static_cast<uint32_t>(sp.index->size());
+    if (!sp.index->AddPrepared(point.vectors[s].data(), 1, nullptr).ok()) continue;
+    st.rows[s] = row;
+    if (sp.row_slot.size() <= row) sp.row_slot.resize(row + 1, kNoRow);
+    sp.row_slot[row] = slot;
+  }
+  if (!st.deleted) {
+    ++live_;
+    if (!payload_index_.empty()) payload_index_.Insert(slot, st.payload);
+  }
 }
 
 const float* Segment::StoredVector(const PointState& st, size_t space) const {
@@ -204,10 +261,10 @@ Status Segment::Search(size_t space, const float* query, size_t k, size_t ef, bo
     index::SearchParams params{k, ef, chosen == SearchPlan::kExactAll};
     QUIVER_RETURN_IF_ERROR(sp.index->Search(query, params, nullptr, &found));
   } else {
+    // Rows of deleted and removed points are already deleted in the index; only the filter is left to check.
     auto admit = [&](uint32_t row) {
-      const uint32_t slot = sp.row_slot[row];
-      const PointState& st = states_[slot];
-      return !st.deleted && payload::Matches(*filter, st.id, st.payload);
+      const PointState& st = states_[sp.row_slot[row]];
+      return payload::Matches(*filter, st.id, st.payload);
     };
     index::RowPredicate allow(admit);
     std::optional<std::vector<uint32_t>> candidates = payload_index_.Candidates(*filter);
@@ -218,7 +275,7 @@ Status Segment::Search(size_t space, const float* query, size_t k, size_t ef, bo
       rows.reserve(candidates->size());
       for (uint32_t slot : *candidates) {
         const PointState& st = states_[slot];
-        if (st.deleted || st.rows[space] == kNoRow) continue;
+        if (st.deleted || IsRemoved(slot) || st.rows[space] == kNoRow) continue;
         if (payload::Matches(*filter, st.id, st.payload)) rows.push_back(st.rows[space]);
       }
       QUIVER_RETURN_IF_ERROR(sp.index->SearchRows(query, rows, k, &found));
@@ -269,7 +326,7 @@ std::vector<uint32_t> Segment::Select(const payload::Filter& filter) const {
   if (auto candidates = payload_index_.Candidates(filter)) {
     for (uint32_t slot : *candidates) {
       const PointState& st = states_[slot];
-      if (!st.deleted && payload::Matches(filter, st.id, st.payload)) out.push_back(slot);
+      if (!st.deleted && !IsRemoved(slot) && payload::Matches(filter, st.id, st.payload)) out.push_back(slot);
     }
     std::sort(out.begin(), out.end(), [&](uint32_t a, uint32_t b) { return states_[a].id < states_[b].id; });
     return out;
@@ -284,39 +341,97 @@ std::vector<uint32_t> Segment::Select(const payload::Filter& filter) const {
 Status Segment::CreatePayloadIndex(std::string_view field, payload::FieldIndexType type) {
   return payload_index_.CreateField(field, type, [&](payload::PayloadIndex::PointVisitor visit) {
     for (uint32_t slot = 0; slot < states_.size(); ++slot) {
-      if (!states_[slot].deleted) visit(slot, states_[slot].payload);
+      if (!states_[slot].deleted && !IsRemoved(slot)) visit(slot, states_[slot].payload);
     }
   });
 }
 
 Status Segment::DeletePayloadIndex(std::string_view field) { return payload_index_.DropField(field); }
 
-void Segment::Digest(std::string* out) const {
+void Segment::Digest(std::vector<std::pair<PointId, std::string>>* out) const {
   for (const auto& [id, slot] : ids_) {
+    if (IsRemoved(slot)) continue;
     const PointState& st = states_[slot];
-    out->append(id.ToString());
-    out->push_back('|');
-    out->append(st.alive.ToString());
-    out->append(st.deleted ? "|D|" : "|L|");
-    out->append(st.vectors_stamp.ToString());
-    out->push_back('|');
-    out->append(st.payload_reset.ToString());
-    out->push_back('|');
+    std::string d;
+    d.append(id.ToString());
+    d.push_back('|');
+    d.append(st.alive.ToString());
+    d.append(st.deleted ? "|D|" : "|L|");
+    d.append(st.vectors_stamp.ToString());
+    d.push_back('|');
+    d.append(st.payload_reset.ToString());
+    d.push_back('|');
     for (const KeyStamp& ks : st.key_stamps) {
-      out->append(ks.key);
-      out->push_back('@');
-      out->append(ks.stamp.ToString());
-      out->push_back(',');
+      d.append(ks.key);
+      d.push_back('@');
+      d.append(ks.stamp.ToString());
+      d.push_back(',');
     }
-    out->push_back('|');
-    out->append(payload::CanonicalJson(boost::json::value(st.payload)));
+    d.push_back('|');
+    d.append(payload::CanonicalJson(boost::json::value(st.payload)));
     for (size_t s = 0; s < spaces_.size(); ++s) {
       const float* v = StoredVector(st, s);
-      out->push_back('|');
-      if (v) out->append(reinterpret_cast<const char*>(v), spaces_[s].params.size * sizeof(float));
+      d.push_back('|');
+      if (v) d.append(reinterpret_cast<const char*>(v), spaces_[s].params.size * sizeof(float));
     }
-    out->push_back('\n');
+    out->emplace_back(id, std::move(d));
   }
+}
+
+Result<std::unique_ptr<Segment>> Segment::FromParts(std::vector<VectorSpace> spaces, std::vector<PointState> states,
+                                                    std::vector<std::unique_ptr<index::VectorIndex>> indexes,
+                                                    const std::string& what) {
+  auto bad = [&](const std::string& why) { return Status::Corruption(what + ": " + why); };
+  if (indexes.size() != spaces.size()) return bad("index count does not match the vector spaces");
+  std::unique_ptr<Segment> seg(new Segment());
+  seg->spaces_ = std::move(spaces);
+  for (size_t s = 0; s < indexes.size(); ++s) {
+    const VectorSpace& vs = seg->spaces_[s];
+    if (indexes[s]->dim() != vs.params.size) return bad("index " + std::to_string(s) + " has the wrong dimension");
+    Space sp;
+    sp.index = std::move(indexes[s]);
+    sp.row_slot.assign(sp.index->size(), kNoRow);
+    sp.threshold_points = std::max<size_t>(1, size_t{vs.hnsw.full_scan_threshold_kb} * 1024 / (vs.params.size * 4));
+    seg->indexes_.push_back(std::move(sp));
+  }
+  seg->states_ = std::move(states);
+  for (uint32_t slot = 0; slot < seg->states_.size(); ++slot) {
+    PointState& st = seg->states_[slot];
+    if (!seg->ids_.emplace(st.id, slot).second) return bad("point " + st.id.ToString() + " appears twice");
+    if (st.rows.size() != seg->spaces_.size()) return bad("point " + st.id.ToString() + " has the wrong row count");
+    for (size_t s = 0; s < st.rows.size(); ++s) {
+      const uint32_t row = st.rows[s];
+      if (row == kNoRow) continue;
+      Space& sp = seg->indexes_[s];
+      if (st.deleted || row >= sp.row_slot.size() || sp.row_slot[row] != kNoRow || sp.index->IsDeleted(row)) {
+        return bad("point " + st.id.ToString() + " has an invalid row " + std::to_string(row));
+      }
+      sp.row_slot[row] = slot;
+    }
+    if (!st.deleted) ++seg->live_;
+  }
+  // Every live row belongs to a point: an index row without one would be searchable but unreachable.
+  for (size_t s = 0; s < seg->indexes_.size(); ++s) {
+    const Space& sp = seg->indexes_[s];
+    for (uint32_t row = 0; row < sp.row_slot.size(); ++row) {
+      if (sp.row_slot[row] == kNoRow && !sp.index->IsDeleted(row)) {
+        return bad("row " + std::to_string(row) + " of vector space " + std::to_string(s) + " belongs to no point");
+      }
+    }
+  }
+  return seg;
+}
+
+Status Segment::IndexPayloadFields(const std::vector<std::pair<std::string, payload::FieldIndexType>>& fields) {
+  for (const auto& [field, type] : fields) QUIVER_RETURN_IF_ERROR(CreatePayloadIndex(field, type));
+  return Status::OK();
+}
+
+size_t Segment::MemoryUsage() const {
+  size_t bytes = payload_index_.MemoryUsage() + states_.capacity() * sizeof(PointState) +
+                 ids_.size() * (sizeof(PointId) + 48);
+  for (const Space& sp : indexes_) bytes += sp.index->MemoryUsage() + sp.row_slot.capacity() * sizeof(uint32_t);
+  return bytes;
 }
 
 }  // namespace quiver::db

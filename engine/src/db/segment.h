@@ -33,6 +33,12 @@ struct VectorSpace {
   HnswConfig hnsw;  // effective (collection default or the vector's override)
 };
 
+// A point's state and its stored vectors (one per space, empty when absent), as moved between segments.
+struct MovedPoint {
+  PointState state;
+  std::vector<std::vector<float>> vectors;  // stored form (stride floats), per space
+};
+
 // A hit inside one segment: the slot and the index's internal distance (smaller is closer).
 struct SlotHit {
   uint32_t slot;
@@ -50,17 +56,32 @@ class Segment {
                                                  std::optional<IndexKind> index_kind_override = std::nullopt);
 
   const std::vector<VectorSpace>& spaces() const { return spaces_; }
+  // Live points (not deleted, not removed).
   size_t live_count() const { return live_; }
   size_t slot_count() const { return states_.size(); }
+  // Slots not removed (live points and tombstones).
+  size_t present_count() const { return states_.size() - removed_count_; }
 
   // Merges one op into the point's registers (op.h). The op must be valid for this segment's spaces (the
   // collection checks vector names, sizes and finiteness before stamping).
   void Apply(const Op& op);
 
-  // The point's state, or null if the id was never written here.
+  // The point's state, or null if the id was never written here or was removed.
   const PointState* Find(const PointId& id) const;
+  // The slot of a present (not removed) id.
+  std::optional<uint32_t> FindSlot(const PointId& id) const;
+
+  // Removes a slot from this segment (its point moved to a newer segment or was dropped by compaction): it stops
+  // being found, counted, scanned or searched. The slot's state stays readable for compaction snapshots.
+  void Remove(uint32_t slot);
+  bool IsRemoved(uint32_t slot) const { return slot < removed_.size() && removed_[slot]; }
+  const std::vector<uint8_t>& removed() const { return removed_; }
+  // A copy of a slot's state and stored vectors, to move it to another segment.
+  MovedPoint Extract(uint32_t slot) const;
+  // Takes in a point moved from another segment. Its id must not be present here.
+  void Adopt(const MovedPoint& point);
   const PointState& state(uint32_t slot) const { return states_[slot]; }
-  // Id -> slot, in id order (tombstones included).
+  // Id -> slot, in id order (tombstones and removed slots included; check IsRemoved).
   const std::map<PointId, uint32_t>& id_map() const { return ids_; }
   // The stored form of a live point's vector in space `space`, or null.
   const float* StoredVector(const PointState& st, size_t space) const;
@@ -77,7 +98,7 @@ class Segment {
     auto it = start ? ids_.lower_bound(*start) : ids_.begin();
     for (; it != ids_.end(); ++it) {
       const PointState& st = states_[it->second];
-      if (st.deleted) continue;
+      if (st.deleted || IsRemoved(it->second)) continue;
       if (filter && !payload::Matches(*filter, st.id, st.payload)) continue;
       if (!fn(it->second)) return;
     }
@@ -92,8 +113,21 @@ class Segment {
   const payload::PayloadIndex& payload_index() const { return payload_index_; }
   size_t indexed_vectors() const;
 
-  // Feeds the digest of every point's registers and values, in id order (tombstones included).
-  void Digest(std::string* out) const;
+  // Appends every present point's registers and values to `out` as (id, digest text), tombstones included.
+  void Digest(std::vector<std::pair<PointId, std::string>>* out) const;
+  // The vector index of a space (for persistence and stats).
+  const index::VectorIndex& vector_index(size_t space) const { return *indexes_[space].index; }
+  index::VectorIndex& vector_index(size_t space) { return *indexes_[space].index; }
+  const std::vector<uint32_t>& row_slots(size_t space) const { return indexes_[space].row_slot; }
+
+  // Assembles a segment from loaded parts (segment_file.cc): states in slot order, one index per space and each
+  // space's row -> slot map. Validates that ids are unique and rows consistent; Corruption otherwise.
+  static Result<std::unique_ptr<Segment>> FromParts(std::vector<VectorSpace> spaces, std::vector<PointState> states,
+                                                    std::vector<std::unique_ptr<index::VectorIndex>> indexes,
+                                                    const std::string& what);
+  // Re-creates the payload indexes listed (after loading).
+  Status IndexPayloadFields(const std::vector<std::pair<std::string, payload::FieldIndexType>>& fields);
+  size_t MemoryUsage() const;
 
  private:
   struct Space {
@@ -112,6 +146,8 @@ class Segment {
   std::vector<Space> indexes_;
   std::vector<PointState> states_;
   std::map<PointId, uint32_t> ids_;
+  std::vector<uint8_t> removed_;  // per slot, 1 when removed
+  size_t removed_count_ = 0;
   payload::PayloadIndex payload_index_;
   size_t live_ = 0;
 };

@@ -18,8 +18,8 @@
 #include <string>
 #include <vector>
 
-#include "base/executor.h"
-#include "base/function_ref.h"
+#include "quiver/executor.h"
+#include "quiver/function_ref.h"
 #include "index/metric.h"
 #include "quiver/status.h"
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <functional>
 #include <limits>
@@ -10,6 +11,7 @@
 
 #include "payload/datetime.h"
 #include "payload/geo.h"
+#include "payload/ordered_postings.h"
 #include "payload/text_tokens.h"
 
 namespace quiver::payload {
@@ -22,7 +24,7 @@ std::string_view View(const json::string& s) { return std::string_view(s.data(),
 // Bytes a std::map node costs beyond its payload (three pointers, colour, allocator slack).
 constexpr size_t kMapNodeOverhead = 48;
 
-// A map from keys to sorted slot lists.
+// A map from keys to sorted slot lists, for indexes that only look keys up (keyword, uuid, text).
 template <typename Key, typename Compare = std::less<>>
 class Postings {
  public:
@@ -30,13 +32,15 @@ class Postings {
   void Add(const K& key, uint32_t slot) {
     auto it = map_.find(key);
     if (it == map_.end()) it = map_.emplace(Key(key), std::vector<uint32_t>()).first;
+    const size_t before = it->second.size();
     AddSlot(&it->second, slot);
+    entries_ += it->second.size() - before;
   }
   template <typename K>
   void Remove(const K& key, uint32_t slot) {
     auto it = map_.find(key);
     if (it == map_.end()) return;
-    RemoveSlot(&it->second, slot);
+    if (RemoveSlot(&it->second, slot)) --entries_;
     if (it->second.empty()) map_.erase(it);
   }
   template <typename K>
@@ -44,12 +48,7 @@ class Postings {
     auto it = map_.find(key);
     return it == map_.end() ? nullptr : &it->second;
   }
-  // Appends the slots of the keys in [begin, end) to *out (unsorted).
-  template <typename It>
-  static void Collect(It begin, It end, std::vector<uint32_t>* out) {
-    for (It it = begin; it != end; ++it) out->insert(out->end(), it->second.begin(), it->second.end());
-  }
-  const std::map<Key, std::vector<uint32_t>, Compare>& map() const { return map_; }
+  size_t entries() const { return entries_; }
 
   size_t MemoryUsage() const {
     size_t bytes = 0;
@@ -65,6 +64,7 @@ class Postings {
 
  private:
   std::map<Key, std::vector<uint32_t>, Compare> map_;
+  size_t entries_ = 0;  // (key, slot) pairs
 };
 
 bool AsInt64(const json::value& v, int64_t* out) {
@@ -97,27 +97,6 @@ bool AsDouble(const json::value& v, double* out) {
   return false;
 }
 
-FieldBound ExactBound(std::vector<uint32_t> slots) {
-  Normalize(&slots);
-  return FieldBound{std::move(slots), true, 1.0};
-}
-
-FieldBound InexactBound(std::vector<uint32_t> slots, double fraction) {
-  Normalize(&slots);
-  return FieldBound{std::move(slots), false, fraction};
-}
-
-// Collects the slots of the keys of a numeric map that satisfy `lower` and `upper` (each monotone in the key:
-// `lower` false then true, `upper` true then false), starting the scan at `start`.
-template <typename Map, typename Lower, typename Upper>
-void CollectRange(const Map& map, typename Map::const_iterator start, Lower lower, Upper upper,
-                  std::vector<uint32_t>* out) {
-  auto it = start;
-  while (it != map.end() && !lower(it->first)) ++it;
-  for (; it != map.end() && upper(it->first); ++it)
-    out->insert(out->end(), it->second.begin(), it->second.end());
-}
-
 template <typename Range, typename T>
 bool LowerOk(const Range& r, T x) {
   return (!r.gt || x > *r.gt) && (!r.gte || x >= *r.gte);
@@ -127,22 +106,107 @@ bool UpperOk(const Range& r, T x) {
   return (!r.lt || x < *r.lt) && (!r.lte || x <= *r.lte);
 }
 
-// The largest lower bound of a range, or nullopt.
-template <typename Range, typename T>
-std::optional<T> LowestBound(const Range& r) {
-  std::optional<T> lo;
-  if (r.gt) lo = static_cast<T>(*r.gt);
-  if (r.gte && (!lo || *r.gte > *lo)) lo = static_cast<T>(*r.gte);
-  return lo;
+// Ranks [from, to) of a run of entries in an OrderedPostings.
+struct Run {
+  size_t from = 0;
+  size_t to = 0;
+};
+
+// The entries whose key k satisfies lower_ok(k) && upper_ok(k), where lower_ok is false then true and
+// upper_ok true then false as k grows. Two rank queries.
+template <typename Key, typename Lower, typename Upper>
+Run RunOf(const OrderedPostings<Key>& postings, Lower&& lower_ok, Upper&& upper_ok) {
+  const size_t from = postings.CountBelow([&](const Key& k) { return !lower_ok(k); });
+  const size_t to = postings.CountBelow(upper_ok);
+  return Run{from, std::max(from, to)};
 }
 
-// Slots of doubles (map keyed by double) within a number range.
-void CollectDoubles(const std::map<double, std::vector<uint32_t>, std::less<>>& map, const NumberRange& r,
-                    std::vector<uint32_t>* out) {
-  std::optional<double> lo = LowestBound<NumberRange, double>(r);
-  auto start = lo ? map.lower_bound(*lo) : map.begin();
-  CollectRange(
-      map, start, [&](double k) { return LowerOk(r, k); }, [&](double k) { return UpperOk(r, k); }, out);
+// The entries of one key: their slots are distinct and in order.
+template <typename Key>
+Run RunOfKey(const OrderedPostings<Key>& postings, Key key) {
+  const size_t from = postings.CountBelow([&](const Key& k) { return k < key; });
+  const size_t to = postings.CountBelow([&](const Key& k) { return !(key < k); });
+  return Run{from, to};
+}
+
+// How a predicate's bound relates to its matches.
+struct Shape {
+  bool exact = true;
+  double match_fraction = 1.0;
+};
+
+// Index walks report what a predicate selects to a visitor, as runs of ordered entries and as posting lists.
+// Gather lists the slots; Tally counts them.
+struct Gather {
+  std::vector<uint32_t>* out;
+  template <typename Key>
+  void operator()(const OrderedPostings<Key>& postings, Run run, bool /*one_key*/) const {
+    postings.ForEachSlot(run.from, run.to, [this](uint32_t slot) { out->push_back(slot); });
+  }
+  void operator()(const std::vector<uint32_t>& list) const { out->insert(out->end(), list.begin(), list.end()); }
+};
+
+struct Tally {
+  size_t points = 0;        // slots with a value in the index
+  size_t entries = 0;       // entries selected
+  size_t largest = 0;       // the most of them known to be distinct slots (one key's run or list)
+  size_t run_entries = 0;   // entries in runs over several keys (slots may repeat)
+  double p_in_none = 1.0;   // chance a slot is in none of the one-key lists, were they independent
+  template <typename Key>
+  void operator()(const OrderedPostings<Key>&, Run run, bool one_key) {
+    Add(run.to - run.from, one_key);
+  }
+  void operator()(const std::vector<uint32_t>& list) { Add(list.size(), true); }
+  void Add(size_t n, bool one_key) {
+    entries += n;
+    if (one_key) {
+      largest = std::max(largest, n);
+      p_in_none *= points > 0 ? 1 - std::min(1.0, static_cast<double>(n) / static_cast<double>(points)) : 1;
+    } else {
+      largest = std::max<size_t>(largest, n > 0 ? 1 : 0);
+      run_entries += n;
+    }
+  }
+};
+
+// Bounds on the distinct slots among the selected entries of an index holding `total` entries. The entries
+// beyond each slot's first number total - points in the whole index, so at least entries - (total - points)
+// of the selected ones are distinct slots. Expected: one-key lists united as if independent, plus the runs'
+// entries times the share of entries that are a slot's first (points / total).
+FieldCount CountOf(const Tally& tally, size_t total, Shape shape) {
+  const size_t excess = total - std::min(total, tally.points);
+  FieldCount c;
+  c.max = tally.entries;
+  c.min = std::max(tally.largest, tally.entries > excess ? tally.entries - excess : 0);
+  const double per_entry =
+      total > 0 ? std::min(1.0, static_cast<double>(tally.points) / static_cast<double>(total)) : 1;
+  const double expected = static_cast<double>(tally.points) * (1 - tally.p_in_none) +
+                          static_cast<double>(tally.run_entries) * per_entry;
+  c.expected = std::clamp(expected, static_cast<double>(c.min), static_cast<double>(c.max)) *
+               (shape.exact ? 1.0 : shape.match_fraction);
+  c.exact = shape.exact;
+  return c;
+}
+
+// Lookup and Count for an index whose Walk(predicate, visitor) reports runs and lists and returns their Shape,
+// or std::nullopt when it cannot bound the predicate.
+template <typename Index>
+std::optional<FieldBound> LookupByWalk(const Index& index, const FieldPredicate& p) {
+  std::vector<uint32_t> slots;
+  Gather gather{&slots};
+  std::optional<Shape> shape = index.Walk(p, gather);
+  if (!shape) return std::nullopt;
+  Normalize(&slots);
+  return FieldBound{std::move(slots), shape->exact, shape->exact ? 1.0 : shape->match_fraction};
+}
+
+template <typename Index>
+std::optional<FieldCount> CountByWalk(const Index& index, const FieldPredicate& p, size_t points) {
+  Tally tally;
+  tally.points = points;
+  std::optional<Shape> shape = index.Walk(p, tally);
+  if (!shape) return std::nullopt;
+  return CountOf(tally, index.entries(), *shape);
 }
 
 class KeywordIndex final : public FieldIndex {
@@ -160,26 +224,30 @@ class KeywordIndex final : public FieldIndex {
     postings_.Remove(View(*s), slot);
     return true;
   }
-  std::optional<FieldBound> Lookup(const FieldPredicate& p) const override {
+  std::optional<FieldBound> Lookup(const FieldPredicate& p) const override { return LookupByWalk(*this, p); }
+  std::optional<FieldCount> Count(const FieldPredicate& p, size_t points) const override {
+    return CountByWalk(*this, p, points);
+  }
+  size_t entries() const override { return postings_.entries(); }
+  size_t MemoryUsage() const override { return postings_.MemoryUsage(); }
+
+  template <typename Visit>
+  std::optional<Shape> Walk(const FieldPredicate& p, Visit& visit) const {
     if (const MatchValue* m = std::get_if<MatchValue>(&p)) {
       const std::string* s = std::get_if<std::string>(&m->value);
       if (s == nullptr) return std::nullopt;
-      const std::vector<uint32_t>* slots = postings_.Find(std::string_view(*s));
-      return ExactBound(slots ? *slots : std::vector<uint32_t>());
+      if (const std::vector<uint32_t>* slots = postings_.Find(std::string_view(*s))) visit(*slots);
+      return Shape{};
     }
     if (const MatchAny* m = std::get_if<MatchAny>(&p)) {
       if (m->list.integers) return std::nullopt;
-      std::vector<uint32_t> out;
       for (const std::string& s : m->list.strings) {
-        if (const std::vector<uint32_t>* slots = postings_.Find(std::string_view(s))) {
-          out.insert(out.end(), slots->begin(), slots->end());
-        }
+        if (const std::vector<uint32_t>* slots = postings_.Find(std::string_view(s))) visit(*slots);
       }
-      return ExactBound(std::move(out));
+      return Shape{};
     }
     return std::nullopt;
   }
-  size_t MemoryUsage() const override { return postings_.MemoryUsage(); }
 
  private:
   Postings<std::string> postings_;
@@ -193,64 +261,61 @@ class IntegerIndex final : public FieldIndex {
     int64_t i;
     double d;
     if (AsInt64(v, &i)) {
-      ints_.Add(i, slot);
+      ints_.Insert(i, slot);
       return true;
     }
-    if (AsDouble(v, &d)) others_.Add(d, slot);
+    if (AsDouble(v, &d)) others_.Insert(d, slot);
     return false;
   }
   bool Remove(uint32_t slot, const json::value& v) override {
     int64_t i;
     double d;
     if (AsInt64(v, &i)) {
-      ints_.Remove(i, slot);
+      ints_.Erase(i, slot);
       return true;
     }
-    if (AsDouble(v, &d)) others_.Remove(d, slot);
+    if (AsDouble(v, &d)) others_.Erase(d, slot);
     return false;
   }
-  std::optional<FieldBound> Lookup(const FieldPredicate& p) const override {
+  std::optional<FieldBound> Lookup(const FieldPredicate& p) const override { return LookupByWalk(*this, p); }
+  std::optional<FieldCount> Count(const FieldPredicate& p, size_t points) const override {
+    return CountByWalk(*this, p, points);
+  }
+  size_t entries() const override { return ints_.size() + others_.size(); }
+  size_t MemoryUsage() const override { return ints_.MemoryUsage() + others_.MemoryUsage(); }
+
+  template <typename Visit>
+  std::optional<Shape> Walk(const FieldPredicate& p, Visit& visit) const {
     if (const MatchValue* m = std::get_if<MatchValue>(&p)) {
       const int64_t* n = std::get_if<int64_t>(&m->value);
       if (n == nullptr) return std::nullopt;
-      const std::vector<uint32_t>* slots = ints_.Find(*n);
-      return ExactBound(slots ? *slots : std::vector<uint32_t>());
+      visit(ints_, RunOfKey(ints_, *n), true);
+      return Shape{};
     }
     if (const MatchAny* m = std::get_if<MatchAny>(&p)) {
       if (!m->list.integers) return std::nullopt;
-      std::vector<uint32_t> out;
-      for (int64_t n : m->list.ints) {
-        if (const std::vector<uint32_t>* slots = ints_.Find(n))
-          out.insert(out.end(), slots->begin(), slots->end());
-      }
-      return ExactBound(std::move(out));
+      for (int64_t n : m->list.ints) visit(ints_, RunOfKey(ints_, n), true);
+      return Shape{};
     }
     if (const NumberRange* r = std::get_if<NumberRange>(&p)) {
-      std::vector<uint32_t> out;
-      // (double)i is monotone in i, so the matching integers are contiguous; start a little below the bound
-      // to absorb rounding of large integers.
-      std::optional<double> lo = LowestBound<NumberRange, double>(*r);
-      auto start = ints_.map().begin();
-      if (lo && *lo > static_cast<double>(std::numeric_limits<int64_t>::min()) + 8192) {
-        if (*lo >= static_cast<double>(std::numeric_limits<int64_t>::max())) {
-          start = ints_.map().lower_bound(std::numeric_limits<int64_t>::max() - 8192);
-        } else {
-          start = ints_.map().lower_bound(static_cast<int64_t>(std::floor(*lo)) - 4096);
-        }
-      }
-      CollectRange(
-          ints_.map(), start, [&](int64_t k) { return LowerOk(*r, static_cast<double>(k)); },
-          [&](int64_t k) { return UpperOk(*r, static_cast<double>(k)); }, &out);
-      CollectDoubles(others_.map(), *r, &out);
-      return ExactBound(std::move(out));
+      // Matches() compares every number as a double; (double)i grows with i, so the predicates stay monotone.
+      visit(ints_,
+            RunOf(
+                ints_, [r](int64_t k) { return LowerOk(*r, static_cast<double>(k)); },
+                [r](int64_t k) { return UpperOk(*r, static_cast<double>(k)); }),
+            false);
+      visit(others_,
+            RunOf(
+                others_, [r](double k) { return LowerOk(*r, k); }, [r](double k) { return UpperOk(*r, k); }),
+            false);
+      return Shape{};
     }
     return std::nullopt;
   }
-  size_t MemoryUsage() const override { return ints_.MemoryUsage() + others_.MemoryUsage(); }
 
  private:
-  Postings<int64_t> ints_;
-  Postings<double> others_;
+  OrderedPostings<int64_t> ints_;
+  OrderedPostings<double> others_;
 };
 
 class FloatIndex final : public FieldIndex {
@@ -259,46 +324,49 @@ class FloatIndex final : public FieldIndex {
   bool Add(uint32_t slot, const json::value& v) override {
     double d;
     if (!AsDouble(v, &d)) return false;
-    numbers_.Add(d, slot);
+    numbers_.Insert(d, slot);
     return true;
   }
   bool Remove(uint32_t slot, const json::value& v) override {
     double d;
     if (!AsDouble(v, &d)) return false;
-    numbers_.Remove(d, slot);
+    numbers_.Erase(d, slot);
     return true;
   }
-  std::optional<FieldBound> Lookup(const FieldPredicate& p) const override {
+  std::optional<FieldBound> Lookup(const FieldPredicate& p) const override { return LookupByWalk(*this, p); }
+  std::optional<FieldCount> Count(const FieldPredicate& p, size_t points) const override {
+    return CountByWalk(*this, p, points);
+  }
+  size_t entries() const override { return numbers_.size(); }
+  size_t MemoryUsage() const override { return numbers_.MemoryUsage(); }
+
+  template <typename Visit>
+  std::optional<Shape> Walk(const FieldPredicate& p, Visit& visit) const {
     if (const NumberRange* r = std::get_if<NumberRange>(&p)) {
-      std::vector<uint32_t> out;
-      CollectDoubles(numbers_.map(), *r, &out);
-      return ExactBound(std::move(out));
+      visit(numbers_,
+            RunOf(
+                numbers_, [r](double k) { return LowerOk(*r, k); }, [r](double k) { return UpperOk(*r, k); }),
+            false);
+      return Shape{};
     }
     // Integer matches: an integer stored as itself or as a float lands on the same double key. A superset:
     // floats such as 1.0 never match an integer.
-    std::vector<int64_t> wanted;
     if (const MatchValue* m = std::get_if<MatchValue>(&p)) {
       const int64_t* n = std::get_if<int64_t>(&m->value);
       if (n == nullptr) return std::nullopt;
-      wanted.push_back(*n);
-    } else if (const MatchAny* m = std::get_if<MatchAny>(&p)) {
+      visit(numbers_, RunOfKey(numbers_, static_cast<double>(*n)), true);
+      return Shape{false, 1.0};
+    }
+    if (const MatchAny* m = std::get_if<MatchAny>(&p)) {
       if (!m->list.integers) return std::nullopt;
-      wanted = m->list.ints;
-    } else {
-      return std::nullopt;
+      for (int64_t n : m->list.ints) visit(numbers_, RunOfKey(numbers_, static_cast<double>(n)), true);
+      return Shape{false, 1.0};
     }
-    std::vector<uint32_t> out;
-    for (int64_t n : wanted) {
-      if (const std::vector<uint32_t>* slots = numbers_.Find(static_cast<double>(n))) {
-        out.insert(out.end(), slots->begin(), slots->end());
-      }
-    }
-    return InexactBound(std::move(out), 1.0);
+    return std::nullopt;
   }
-  size_t MemoryUsage() const override { return numbers_.MemoryUsage(); }
 
  private:
-  Postings<double> numbers_;
+  OrderedPostings<double> numbers_;
 };
 
 class BoolIndex final : public FieldIndex {
@@ -307,27 +375,34 @@ class BoolIndex final : public FieldIndex {
   bool Add(uint32_t slot, const json::value& v) override {
     const bool* b = v.if_bool();
     if (b == nullptr) return false;
-    AddSlot(*b ? &true_ : &false_, slot);
+    values_.Insert(*b ? 1 : 0, slot);
     return true;
   }
   bool Remove(uint32_t slot, const json::value& v) override {
     const bool* b = v.if_bool();
     if (b == nullptr) return false;
-    RemoveSlot(*b ? &true_ : &false_, slot);
+    values_.Erase(*b ? 1 : 0, slot);
     return true;
   }
-  std::optional<FieldBound> Lookup(const FieldPredicate& p) const override {
+  std::optional<FieldBound> Lookup(const FieldPredicate& p) const override { return LookupByWalk(*this, p); }
+  std::optional<FieldCount> Count(const FieldPredicate& p, size_t points) const override {
+    return CountByWalk(*this, p, points);
+  }
+  size_t entries() const override { return values_.size(); }
+  size_t MemoryUsage() const override { return values_.MemoryUsage(); }
+
+  template <typename Visit>
+  std::optional<Shape> Walk(const FieldPredicate& p, Visit& visit) const {
     const MatchValue* m = std::get_if<MatchValue>(&p);
     if (m == nullptr) return std::nullopt;
     const bool* b = std::get_if<bool>(&m->value);
     if (b == nullptr) return std::nullopt;
-    return ExactBound(*b ? true_ : false_);
+    visit(values_, RunOfKey<uint8_t>(values_, *b ? 1 : 0), true);
+    return Shape{};
   }
-  size_t MemoryUsage() const override { return (true_.capacity() + false_.capacity()) * sizeof(uint32_t); }
 
  private:
-  std::vector<uint32_t> true_;
-  std::vector<uint32_t> false_;
+  OrderedPostings<uint8_t> values_;  // 0: false, 1: true
 };
 
 using UuidKey = std::array<uint8_t, 16>;
@@ -373,10 +448,18 @@ class UuidIndex final : public FieldIndex {
     postings_.Remove(*key, slot);
     return true;
   }
+  std::optional<FieldBound> Lookup(const FieldPredicate& p) const override { return LookupByWalk(*this, p); }
+  std::optional<FieldCount> Count(const FieldPredicate& p, size_t points) const override {
+    return CountByWalk(*this, p, points);
+  }
+  size_t entries() const override { return postings_.entries(); }
+  size_t MemoryUsage() const override { return postings_.MemoryUsage(); }
+
   // Matches() compares strings exactly; every stored string equal to a UUID query parses to the same key, so
   // the key's slots are a superset (other spellings of the UUID are in it too). A non-UUID query has no
   // bound.
-  std::optional<FieldBound> Lookup(const FieldPredicate& p) const override {
+  template <typename Visit>
+  std::optional<Shape> Walk(const FieldPredicate& p, Visit& visit) const {
     std::vector<std::string_view> wanted;
     if (const MatchValue* m = std::get_if<MatchValue>(&p)) {
       const std::string* s = std::get_if<std::string>(&m->value);
@@ -388,16 +471,17 @@ class UuidIndex final : public FieldIndex {
     } else {
       return std::nullopt;
     }
-    std::vector<uint32_t> out;
+    std::vector<UuidKey> keys;
     for (std::string_view s : wanted) {
       std::optional<UuidKey> key = ParseUuidKey(s);
       if (!key) return std::nullopt;
-      if (const std::vector<uint32_t>* slots = postings_.Find(*key))
-        out.insert(out.end(), slots->begin(), slots->end());
+      keys.push_back(*key);
     }
-    return InexactBound(std::move(out), 1.0);
+    for (const UuidKey& key : keys) {
+      if (const std::vector<uint32_t>* slots = postings_.Find(key)) visit(*slots);
+    }
+    return Shape{false, 1.0};
   }
-  size_t MemoryUsage() const override { return postings_.MemoryUsage(); }
 
  private:
   static std::optional<UuidKey> KeyOf(const json::value& v) {
@@ -413,34 +497,39 @@ class DatetimeIndex final : public FieldIndex {
   bool Add(uint32_t slot, const json::value& v) override {
     std::optional<int64_t> t = KeyOf(v);
     if (!t) return false;
-    postings_.Add(*t, slot);
+    times_.Insert(*t, slot);
     return true;
   }
   bool Remove(uint32_t slot, const json::value& v) override {
     std::optional<int64_t> t = KeyOf(v);
     if (!t) return false;
-    postings_.Remove(*t, slot);
+    times_.Erase(*t, slot);
     return true;
   }
-  std::optional<FieldBound> Lookup(const FieldPredicate& p) const override {
+  std::optional<FieldBound> Lookup(const FieldPredicate& p) const override { return LookupByWalk(*this, p); }
+  std::optional<FieldCount> Count(const FieldPredicate& p, size_t points) const override {
+    return CountByWalk(*this, p, points);
+  }
+  size_t entries() const override { return times_.size(); }
+  size_t MemoryUsage() const override { return times_.MemoryUsage(); }
+
+  template <typename Visit>
+  std::optional<Shape> Walk(const FieldPredicate& p, Visit& visit) const {
     const DatetimeRange* r = std::get_if<DatetimeRange>(&p);
     if (r == nullptr) return std::nullopt;
-    std::optional<int64_t> lo = LowestBound<DatetimeRange, int64_t>(*r);
-    auto start = lo ? postings_.map().lower_bound(*lo) : postings_.map().begin();
-    std::vector<uint32_t> out;
-    CollectRange(
-        postings_.map(), start, [&](int64_t k) { return LowerOk(*r, k); },
-        [&](int64_t k) { return UpperOk(*r, k); }, &out);
-    return ExactBound(std::move(out));
+    visit(times_,
+          RunOf(
+              times_, [r](int64_t k) { return LowerOk(*r, k); }, [r](int64_t k) { return UpperOk(*r, k); }),
+          false);
+    return Shape{};
   }
-  size_t MemoryUsage() const override { return postings_.MemoryUsage(); }
 
  private:
   static std::optional<int64_t> KeyOf(const json::value& v) {
     const json::string* s = v.if_string();
     return s == nullptr ? std::nullopt : ParseDatetime(View(*s));
   }
-  Postings<int64_t> postings_;
+  OrderedPostings<int64_t> times_;  // microseconds since the epoch
 };
 
 // Geo points bucketed on a grid of kCellDegrees cells; a cell id is row * kColumns + column.
@@ -454,16 +543,26 @@ class GeoIndex final : public FieldIndex {
   bool Add(uint32_t slot, const json::value& v) override {
     std::optional<GeoPoint> p = GeoPointFromJson(v);
     if (!p) return false;
-    postings_.Add(CellOf(*p), slot);
+    cells_.Insert(CellOf(*p), slot);
     return true;
   }
   bool Remove(uint32_t slot, const json::value& v) override {
     std::optional<GeoPoint> p = GeoPointFromJson(v);
     if (!p) return false;
-    postings_.Remove(CellOf(*p), slot);
+    cells_.Erase(CellOf(*p), slot);
     return true;
   }
-  std::optional<FieldBound> Lookup(const FieldPredicate& p) const override {
+  std::optional<FieldBound> Lookup(const FieldPredicate& p) const override { return LookupByWalk(*this, p); }
+  std::optional<FieldCount> Count(const FieldPredicate& p, size_t points) const override {
+    return CountByWalk(*this, p, points);
+  }
+  size_t entries() const override { return cells_.size(); }
+  size_t MemoryUsage() const override { return cells_.MemoryUsage(); }
+
+  // The points in the grid cells covering the shape: one run per covered row (one run in all for rectangles
+  // as wide as the world).
+  template <typename Visit>
+  std::optional<Shape> Walk(const FieldPredicate& p, Visit& visit) const {
     std::vector<GeoRect> rects;
     if (const GeoRadius* g = std::get_if<GeoRadius>(&p)) {
       rects = CoveringRects(*g);
@@ -474,22 +573,24 @@ class GeoIndex final : public FieldIndex {
     } else {
       return std::nullopt;
     }
-    std::vector<uint32_t> out;
     for (const GeoRect& r : rects) {
       // One cell of margin on every side absorbs rounding at cell edges.
       const int64_t row_lo = std::max<int64_t>(0, Row(r.lat_min) - 1);
       const int64_t row_hi = std::min<int64_t>(kRows - 1, Row(r.lat_max) + 1);
       const int64_t col_lo = std::max<int64_t>(0, Column(r.lon_min) - 1);
       const int64_t col_hi = std::min<int64_t>(kColumns - 1, Column(r.lon_max) + 1);
+      const bool full_rows = col_lo == 0 && col_hi == kColumns - 1;
       for (int64_t row = row_lo; row <= row_hi; ++row) {
-        auto begin = postings_.map().lower_bound(static_cast<uint32_t>(row * kColumns + col_lo));
-        auto end = postings_.map().upper_bound(static_cast<uint32_t>(row * kColumns + col_hi));
-        Postings<uint32_t>::Collect(begin, end, &out);
+        const uint32_t lo = static_cast<uint32_t>(row * kColumns + col_lo);
+        const uint32_t hi = static_cast<uint32_t>((full_rows ? row_hi : row) * kColumns + col_hi);
+        visit(cells_, RunOf(
+                          cells_, [lo](uint32_t c) { return c >= lo; }, [hi](uint32_t c) { return c <= hi; }),
+              false);
+        if (full_rows) break;
       }
     }
-    return InexactBound(std::move(out), 0.5);
+    return Shape{false, 0.5};
   }
-  size_t MemoryUsage() const override { return postings_.MemoryUsage(); }
 
  private:
   static int64_t Row(double lat) {
@@ -503,7 +604,7 @@ class GeoIndex final : public FieldIndex {
     return static_cast<uint32_t>(Row(p.lat) * kColumns + Column(p.lon));
   }
 
-  Postings<uint32_t> postings_;
+  OrderedPostings<uint32_t> cells_;
 };
 
 class TextIndex final : public FieldIndex {
@@ -518,34 +619,66 @@ class TextIndex final : public FieldIndex {
   std::optional<FieldBound> Lookup(const FieldPredicate& p) const override {
     const MatchText* m = std::get_if<MatchText>(&p);
     if (m == nullptr) return std::nullopt;
-    if (m->mode == MatchText::Mode::kAny) {
-      std::vector<uint32_t> out;
-      for (const std::string& token : m->tokens) {
-        if (const std::vector<uint32_t>* slots = postings_.Find(std::string_view(token))) {
-          out.insert(out.end(), slots->begin(), slots->end());
-        }
-      }
-      return ExactBound(std::move(out));
-    }
-    // All tokens (or a phrase): the slots holding every token. A query without tokens matches every string,
-    // which this index does not list.
-    if (m->tokens.empty()) return std::nullopt;
-    std::vector<uint32_t> out;
-    bool first = true;
-    for (const std::string& token : m->tokens) {
-      const std::vector<uint32_t>* slots = postings_.Find(std::string_view(token));
-      if (slots == nullptr) return ExactBound({});
-      out = first ? *slots : Intersect(out, *slots);
-      first = false;
-    }
+    if (m->mode == MatchText::Mode::kAny) return LookupByWalk(*this, p);
+    std::optional<std::vector<const std::vector<uint32_t>*>> lists = AllLists(*m);
+    if (!lists) return std::nullopt;
+    if (lists->empty()) return FieldBound{{}, true, 1.0};
+    // The slots holding every token, smallest list first.
+    std::vector<uint32_t> out = *lists->front();
+    for (size_t i = 1; i < lists->size() && !out.empty(); ++i) out = Intersect(out, *(*lists)[i]);
     // One token is exact; several may sit in different values of a point (one value must hold them all), and
     // a phrase also needs them in order.
-    if (m->tokens.size() == 1) return ExactBound(std::move(out));
-    return InexactBound(std::move(out), 1.0);
+    if (lists->size() == 1) return FieldBound{std::move(out), true, 1.0};
+    return FieldBound{std::move(out), false, 1.0};
   }
+  // text_any: the sum of the tokens' lists. text/phrase: at most the smallest token list; expected as if the
+  // tokens were independent.
+  std::optional<FieldCount> Count(const FieldPredicate& p, size_t points) const override {
+    const MatchText* m = std::get_if<MatchText>(&p);
+    if (m == nullptr) return std::nullopt;
+    if (m->mode == MatchText::Mode::kAny) return CountByWalk(*this, p, points);
+    std::optional<std::vector<const std::vector<uint32_t>*>> lists = AllLists(*m);
+    if (!lists) return std::nullopt;
+    FieldCount c;
+    c.exact = lists->size() <= 1;
+    if (lists->empty()) return c;
+    c.max = lists->front()->size();
+    c.min = c.exact ? c.max : 0;
+    c.expected = static_cast<double>(c.max);
+    for (size_t i = 1; i < lists->size(); ++i) {
+      c.expected *= points > 0 ? std::min(1.0, static_cast<double>((*lists)[i]->size()) / points) : 0.0;
+    }
+    return c;
+  }
+  size_t entries() const override { return postings_.entries(); }
   size_t MemoryUsage() const override { return postings_.MemoryUsage(); }
 
+  // text_any: the union of the tokens' lists, exact.
+  template <typename Visit>
+  std::optional<Shape> Walk(const FieldPredicate& p, Visit& visit) const {
+    const MatchText* m = std::get_if<MatchText>(&p);
+    if (m == nullptr || m->mode != MatchText::Mode::kAny) return std::nullopt;
+    for (const std::string& token : m->tokens) {
+      if (const std::vector<uint32_t>* slots = postings_.Find(std::string_view(token))) visit(*slots);
+    }
+    return Shape{};
+  }
+
  private:
+  // text/phrase: the tokens' lists, smallest first; empty when a token is in no list (nothing matches).
+  // A query without tokens matches every string, which this index does not list: std::nullopt.
+  std::optional<std::vector<const std::vector<uint32_t>*>> AllLists(const MatchText& m) const {
+    if (m.tokens.empty()) return std::nullopt;
+    std::vector<const std::vector<uint32_t>*> lists;
+    for (const std::string& token : m.tokens) {
+      const std::vector<uint32_t>* slots = postings_.Find(std::string_view(token));
+      if (slots == nullptr) return std::vector<const std::vector<uint32_t>*>();
+      lists.push_back(slots);
+    }
+    std::sort(lists.begin(), lists.end(), [](const auto* a, const auto* b) { return a->size() < b->size(); });
+    return lists;
+  }
+
   template <typename Fn>
   bool ForTokens(const json::value& v, Fn&& fn) {
     const json::string* s = v.if_string();
@@ -599,8 +732,25 @@ std::vector<uint32_t> Unite(const std::vector<uint32_t>& a, const std::vector<ui
 }
 
 void Normalize(std::vector<uint32_t>* slots) {
-  if (!std::is_sorted(slots->begin(), slots->end())) std::sort(slots->begin(), slots->end());
-  slots->erase(std::unique(slots->begin(), slots->end()), slots->end());
+  if (std::is_sorted(slots->begin(), slots->end())) {
+    slots->erase(std::unique(slots->begin(), slots->end()), slots->end());
+    return;
+  }
+  const uint32_t largest = *std::max_element(slots->begin(), slots->end());
+  const size_t words = static_cast<size_t>(largest) / 64 + 1;
+  if (words > slots->size()) {
+    std::sort(slots->begin(), slots->end());
+    slots->erase(std::unique(slots->begin(), slots->end()), slots->end());
+    return;
+  }
+  std::vector<uint64_t> bits(words, 0);
+  for (uint32_t slot : *slots) bits[slot / 64] |= uint64_t{1} << (slot % 64);
+  slots->clear();
+  for (size_t w = 0; w < words; ++w) {
+    for (uint64_t word = bits[w]; word != 0; word &= word - 1) {
+      slots->push_back(static_cast<uint32_t>(w * 64 + static_cast<size_t>(std::countr_zero(word))));
+    }
+  }
 }
 
 std::unique_ptr<FieldIndex> MakeFieldIndex(FieldIndexType type) {

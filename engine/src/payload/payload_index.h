@@ -29,7 +29,7 @@
 #include <utility>
 #include <vector>
 
-#include "base/function_ref.h"
+#include "quiver/function_ref.h"
 #include "quiver/status.h"
 
 namespace quiver::payload {
@@ -48,6 +48,10 @@ struct CardinalityEstimate {
   size_t min = 0;
   size_t expected = 0;
   size_t max = 0;
+  // True when indexes bound the filter, so Candidates(filter) returns a list (of at most `max_candidates`
+  // slots, whatever `total` was); false for the default wide estimate.
+  bool bounded = false;
+  size_t max_candidates = 0;  // 0 when not bounded
 };
 
 class PayloadIndex {
@@ -83,12 +87,24 @@ class PayloadIndex {
 
   // Estimate of how many of `total` live points match `filter` (min <= expected <= max <= total), using
   // indexes where conditions are indexed; unindexed parts give wide bounds. `min` is a true lower bound when
-  // the index holds exactly the live points (erase points when they are deleted).
+  // the index holds exactly the live points (erase points when they are deleted). Lists no slots: each
+  // indexed condition costs O(log n) per value or range it names (see Count in field_index.h); the result
+  // also says whether, and to how many slots, Candidates would bound the filter.
   CardinalityEstimate Estimate(const Filter& filter, size_t total) const;
+  // True when indexes can bound the filter (Candidates(filter) returns a list). As cheap as Estimate.
+  bool Bounded(const Filter& filter) const;
   // A sorted superset of the matching slots when indexes can bound the filter (e.g. a `must` condition on an
-  // indexed field), std::nullopt when they cannot. `must` intersects the bounded conditions; `should` and
+  // indexed field), std::nullopt when they cannot. `must` starts from its smallest bounded condition (by
+  // Estimate's counts) and intersects the others whose bounds are at most kIntersectRatio times the list so
+  // far (listing a much larger bound costs more than checking the few extra candidates); `should` and
   // `min_should` unite their conditions only when every one is bounded; `must_not` never bounds.
   std::optional<std::vector<uint32_t>> Candidates(const Filter& filter) const;
+  // The same list as Candidates(filter) when Estimate(filter, ...) proves it has at most `limit` slots
+  // (bounded && max_candidates <= limit); otherwise std::nullopt, found in Estimate's time without listing
+  // any slot.
+  std::optional<std::vector<uint32_t>> Candidates(const Filter& filter, size_t limit) const;
+
+  static constexpr size_t kIntersectRatio = 8;
 
   // Bytes of memory held by the indexes.
   size_t MemoryUsage() const;

@@ -15,6 +15,10 @@ class FaultInjectionStorage::File final : public WritableFile {
     QUIVER_RETURN_IF_ERROR(owner_->Tick("sync " + name_));
     return base_->Sync();
   }
+  Status SyncFlushed() override {
+    QUIVER_RETURN_IF_ERROR(owner_->Tick("sync " + name_));
+    return base_->SyncFlushed();
+  }
   Status Close() override { return base_->Close(); }
   uint64_t size() const override { return base_->size(); }
 

@@ -36,6 +36,9 @@ class WritableFile {
   virtual Status Flush() = 0;
   // Flushes and makes every appended byte durable.
   virtual Status Sync() = 0;
+  // Makes the bytes handed over by earlier Flush calls durable. Unlike the other methods it may run on one thread
+  // while another thread calls Append or Flush (group commit syncs outside the log's lock).
+  virtual Status SyncFlushed() = 0;
   // Flushes and closes; further calls fail. Does not sync.
   virtual Status Close() = 0;
   // Bytes appended so far, the file's size once flushed.

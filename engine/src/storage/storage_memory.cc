@@ -28,6 +28,7 @@ class MemoryStorage::Writer final : public WritableFile {
     file_->synced = file_->data.size();
     return Status::OK();
   }
+  Status SyncFlushed() override { return Sync(); }
   Status Close() override {
     closed_ = true;
     return Status::OK();

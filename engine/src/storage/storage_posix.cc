@@ -66,6 +66,13 @@ class PosixWritableFile final : public WritableFile {
     return Status::OK();
   }
 
+  Status SyncFlushed() override {
+    const int fd = fd_;
+    if (fd < 0) return Status::FailedPrecondition(path_ + " is closed");
+    if (::fdatasync(fd) != 0) return PosixError("sync " + path_, errno);
+    return Status::OK();
+  }
+
   Status Close() override {
     if (fd_ < 0) return Status::OK();
     Status s = Flush();

@@ -21,74 +21,87 @@ std::string EncodeWalFileHeader(uint64_t file_number) {
   return h;
 }
 
-Result<std::unique_ptr<WalWriter>> WalWriter::Create(Storage* storage, std::string name,
-                                                     uint64_t file_number) {
+Result<std::unique_ptr<WalWriter>> WalWriter::Create(Storage* storage, std::string name, uint64_t file_number) {
   QUIVER_ASSIGN_OR_RETURN(auto file, storage->Create(name));
-  QUIVER_RETURN_IF_ERROR(file->Append(EncodeWalFileHeader(file_number)));
+  const std::string header = EncodeWalFileHeader(file_number);
+  QUIVER_RETURN_IF_ERROR(file->Append(header));
   QUIVER_RETURN_IF_ERROR(file->Sync());
   QUIVER_RETURN_IF_ERROR(storage->SyncDir());
-  return std::unique_ptr<WalWriter>(new WalWriter(std::move(name), file_number, std::move(file)));
+  return std::unique_ptr<WalWriter>(new WalWriter(std::move(name), file_number, std::move(file), header.size()));
+}
+
+Result<std::unique_ptr<WalWriter>> WalWriter::Reopen(Storage* storage, std::string name, uint64_t file_number) {
+  QUIVER_ASSIGN_OR_RETURN(auto file, storage->OpenAppend(name));
+  const uint64_t size = file->size();
+  return std::unique_ptr<WalWriter>(new WalWriter(std::move(name), file_number, std::move(file), size));
 }
 
 WalWriter::~WalWriter() { (void)Close(); }
 
-uint64_t WalWriter::size() const { return file_->size(); }
+uint64_t WalWriter::size() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return appended_;
+}
 
-Status WalWriter::Append(std::string_view payload, bool sync) {
+uint64_t WalWriter::unsynced() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return appended_ - synced_;
+}
+
+Status WalWriter::Append(std::string_view payload) {
   if (payload.size() > kWalMaxRecord) {
     return Status::ResourceExhausted("a write of " + std::to_string(payload.size()) +
                                      " bytes exceeds the log's record limit of 1 GiB; split the batch");
   }
-  Waiter w;
-  w.payload = payload;
-  w.sync = sync;
-  return Submit(&w);
+  std::string record;
+  record.reserve(payload.size() + kWalRecordHeaderSize);
+  EncodeWalRecord(WalRecordType::kBatch, payload, &record);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (closed_) return Status::FailedPrecondition("log " + name_ + " is closed");
+  if (!error_.ok()) return error_;
+  Status s = file_->Append(record);
+  if (!s.ok()) {
+    error_ = s;
+    return s;
+  }
+  appended_ += record.size();
+  return Status::OK();
 }
 
 Status WalWriter::Sync() {
-  Waiter w;
-  w.sync = true;
-  w.record = false;
-  return Submit(&w);
-}
-
-Status WalWriter::Submit(Waiter* w) {
   std::unique_lock<std::mutex> lock(mu_);
-  if (closed_) return Status::FailedPrecondition("log " + name_ + " is closed");
-  if (!error_.ok()) return error_;
-  queue_.push_back(w);
-  cv_.wait(lock, [&] { return w->done || queue_.front() == w; });
-  if (w->done) return w->status;
-
-  // Leader: write the whole queue as one group, sync once if anyone asked.
-  std::deque<Waiter*> group(queue_.begin(), queue_.end());
-  bool need_sync = false;
-  std::string buf;
-  for (Waiter* g : group) {
-    if (g->record) EncodeWalRecord(WalRecordType::kBatch, g->payload, &buf);
-    need_sync |= g->sync;
+  const uint64_t target = appended_;
+  for (;;) {
+    if (!error_.ok()) return error_;
+    if (synced_ >= target) return Status::OK();
+    if (!syncing_) break;
+    cv_.wait(lock);
   }
-  lock.unlock();
-  Status s = buf.empty() ? Status::OK() : file_->Append(buf);
-  if (s.ok()) s = need_sync ? file_->Sync() : file_->Flush();
-  lock.lock();
-  if (!s.ok() && error_.ok()) error_ = s;
-  for (Waiter* g : group) {
-    queue_.pop_front();
-    g->status = s;
-    g->done = true;
+  syncing_ = true;
+  const uint64_t upto = appended_;
+  Status s = file_->Flush();
+  if (s.ok()) {
+    lock.unlock();
+    s = file_->SyncFlushed();
+    lock.lock();
+  }
+  syncing_ = false;
+  if (s.ok()) {
+    synced_ = std::max(synced_, upto);
+  } else if (error_.ok()) {
+    error_ = s;
   }
   cv_.notify_all();
   return s;
 }
 
 Status WalWriter::Close() {
-  std::unique_lock<std::mutex> lock(mu_);
-  if (closed_) return Status::OK();
+  Status s = Sync();
+  std::lock_guard<std::mutex> lock(mu_);
+  if (closed_) return error_;
   closed_ = true;
-  Status s = error_;
-  if (s.ok()) s = file_->Sync();
   Status c = file_->Close();
+  if (s.ok() && !c.ok()) error_ = c;
   return s.ok() ? c : s;
 }
 

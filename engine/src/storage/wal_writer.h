@@ -1,13 +1,16 @@
-// WalWriter: appends records to one write-ahead log file, with group commit: concurrent callers queue up, and
-// the first in line writes every queued record and syncs once for all of them.
+// WalWriter: appends records to one write-ahead log file. Appends are buffered under a lock; Sync makes them
+// durable with group commit: a caller whose bytes were already covered by another caller's sync returns at once,
+// and only one sync runs at a time, outside the lock, so appends continue meanwhile.
 //
-// Thread safety: Append may be called from many threads at once.
+// After any failed write or sync the writer refuses further use with that error: what reached the file is
+// unknown, and the owner must reopen (recovery decides what survived).
+//
+// Thread safety: all methods may be called from any thread.
 #ifndef QUIVER_STORAGE_WAL_WRITER_H_
 #define QUIVER_STORAGE_WAL_WRITER_H_
 
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -22,42 +25,38 @@ class WalWriter {
  public:
   // Creates file `name` (which must not exist) with a header naming `file_number`, and syncs it.
   static Result<std::unique_ptr<WalWriter>> Create(Storage* storage, std::string name, uint64_t file_number);
+  // Continues an existing log whose valid prefix is `size` bytes (recovery has cut any torn tail).
+  static Result<std::unique_ptr<WalWriter>> Reopen(Storage* storage, std::string name, uint64_t file_number);
   ~WalWriter();
 
-  // Appends one record. With `sync`, returns once it (and everything before it) is durable. After any failure
-  // the writer refuses further appends with the same error: what reached the file is unknown, and the owner
-  // must reopen (recovery decides what survived).
-  Status Append(std::string_view payload, bool sync);
-  // Makes everything appended durable.
+  // Appends one record (buffered, not yet durable).
+  Status Append(std::string_view payload);
+  // Makes every record appended so far durable.
   Status Sync();
-  // Syncs and closes the file.
+  // Syncs and closes the file. Later Sync calls succeed (their records were synced here); Append fails.
   Status Close();
 
   uint64_t file_number() const { return file_number_; }
   const std::string& name() const { return name_; }
+  // Bytes appended (including the header).
   uint64_t size() const;
+  // Bytes appended but not yet synced.
+  uint64_t unsynced() const;
 
  private:
-  struct Waiter {
-    std::string_view payload;
-    bool sync = false;  // a sync-only request has an empty payload and no record
-    bool record = true;
-    bool done = false;
-    Status status;
-  };
-
-  WalWriter(std::string name, uint64_t file_number, std::unique_ptr<WritableFile> file)
-      : name_(std::move(name)), file_number_(file_number), file_(std::move(file)) {}
-  Status Submit(Waiter* w);
+  WalWriter(std::string name, uint64_t file_number, std::unique_ptr<WritableFile> file, uint64_t size)
+      : name_(std::move(name)), file_number_(file_number), file_(std::move(file)), appended_(size), synced_(size) {}
 
   std::string name_;
   uint64_t file_number_;
   std::unique_ptr<WritableFile> file_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<Waiter*> queue_;
-  Status error_;
-  bool closed_ = false;
+  uint64_t appended_;     // guarded by mu_
+  uint64_t synced_;       // guarded by mu_
+  bool syncing_ = false;  // guarded by mu_
+  bool closed_ = false;   // guarded by mu_
+  Status error_;          // guarded by mu_
 };
 
 // Encodes one record (header + payload) into *out.

@@ -1,4 +1,4 @@
-#include "base/thread_pool.h"
+#include "quiver/thread_pool.h"
 
 #include <atomic>
 #include <catch2/catch.hpp>

@@ -6,7 +6,7 @@
 
 #include "engine/index/test_data.h"
 #if !defined(__EMSCRIPTEN__)
-#include "base/thread_pool.h"
+#include "quiver/thread_pool.h"
 #endif
 
 namespace quiver::index {

@@ -2,12 +2,15 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <cstdio>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "engine/payload/test_points.h"
 #include "payload/filter.h"
+#include "payload/ordered_postings.h"
 
 namespace quiver::payload {
 namespace {
@@ -202,6 +205,29 @@ TEST_CASE("payload index: Erase undoes Insert; filling through the callback equa
   CHECK(*moved.Candidates(F(filters[0])) == before[0]);
 }
 
+// The bounded flag agrees with Candidates(filter), whose list fits max_candidates; Candidates(filter, limit)
+// gives that same list exactly when limit >= max_candidates, else nothing.
+void CheckBoundedAndLimits(const PayloadIndex& index, const Filter& filter, const CardinalityEstimate& e,
+                           const std::optional<std::vector<uint32_t>>& candidates) {
+  CHECK(e.bounded == candidates.has_value());
+  CHECK(index.Bounded(filter) == e.bounded);
+  if (!candidates) {
+    CHECK(e.max_candidates == 0);
+    CHECK_FALSE(index.Candidates(filter, SIZE_MAX));
+    return;
+  }
+  CHECK(candidates->size() <= e.max_candidates);
+  CHECK(e.max <= e.max_candidates);
+  std::vector<size_t> limits = {0, e.max_candidates, e.max_candidates + 1, SIZE_MAX};
+  if (e.max_candidates > 0) limits.push_back(e.max_candidates - 1);
+  for (size_t limit : limits) {
+    INFO("limit " << limit << ", max_candidates " << e.max_candidates);
+    std::optional<std::vector<uint32_t>> limited = index.Candidates(filter, limit);
+    CHECK(limited.has_value() == (limit >= e.max_candidates));
+    if (limited) CHECK(*limited == *candidates);
+  }
+}
+
 // Random payloads and random filters: whatever the shapes, Candidates() is a superset of the true matches and
 // Estimate() bounds their count.
 std::string RandomFilter(std::mt19937& rng, int depth, bool in_nested);
@@ -359,8 +385,256 @@ TEST_CASE("payload index: random payloads and filters keep the superset and the 
     CHECK(truth.size() <= e.max);
     CHECK(e.min <= e.expected);
     CHECK(e.expected <= e.max);
+    CheckBoundedAndLimits(index, *filter, e, candidates);
   }
   CHECK(bounded > 50);  // the indexes are actually used
+}
+
+TEST_CASE("payload index: random updates leave the same index as building afresh", "[payload][index]") {
+  std::mt19937 rng(77);
+  constexpr int kPoints = 200;
+  const std::vector<std::pair<const char*, FieldIndexType>> config = {
+      {"k", FieldIndexType::kKeyword}, {"n", FieldIndexType::kInteger}, {"t", FieldIndexType::kText},
+      {"g", FieldIndexType::kGeo},     {"d", FieldIndexType::kDatetime}, {"arr[].x", FieldIndexType::kFloat},
+      {"k", FieldIndexType::kKeyword}};
+  auto build = [&](const std::vector<boost::json::object>& payloads) {
+    PayloadIndex index;
+    for (const auto& [path, type] : config) REQUIRE(index.CreateField(path, type).ok());
+    for (size_t i = 0; i < payloads.size(); ++i) index.Insert(static_cast<uint32_t>(i), payloads[i]);
+    return index;
+  };
+  std::vector<boost::json::object> payloads;
+  for (int i = 0; i < kPoints; ++i) payloads.push_back(*ParsePayloadText(RandomPayload(rng)));
+  PayloadIndex updated = build(payloads);
+  std::uniform_int_distribution<uint32_t> pick(0, kPoints - 1);
+  for (int update = 0; update < 3000; ++update) {  // the database's Erase + Insert on every payload change
+    const uint32_t slot = pick(rng);
+    updated.Erase(slot, payloads[slot]);
+    payloads[slot] = *ParsePayloadText(RandomPayload(rng));
+    updated.Insert(slot, payloads[slot]);
+  }
+  const PayloadIndex fresh = build(payloads);
+  for (const auto& [path, type] : config) CHECK(updated.IndexedPoints(path) == fresh.IndexedPoints(path));
+  for (int round = 0; round < 300; ++round) {
+    const std::string text = RandomFilter(rng, 2, false);
+    INFO("filter: " << text);
+    const Filter filter = F(text);
+    CHECK(updated.Candidates(filter) == fresh.Candidates(filter));
+    const CardinalityEstimate a = updated.Estimate(filter, kPoints);
+    const CardinalityEstimate b = fresh.Estimate(filter, kPoints);
+    CHECK(a.min == b.min);
+    CHECK(a.expected == b.expected);
+    CHECK(a.max == b.max);
+    CHECK(a.bounded == b.bounded);
+    CHECK(a.max_candidates == b.max_candidates);
+  }
+}
+
+// Past a few dozen entries estimates come from counts alone; on fields with one value per point they stay
+// exact, and the candidate bound is the count itself.
+TEST_CASE("payload index: counts are exact on single-valued fields at any size", "[payload][index]") {
+  constexpr int kPoints = 5000;
+  PayloadIndex index;
+  REQUIRE(index.CreateField("n", FieldIndexType::kInteger).ok());
+  REQUIRE(index.CreateField("f", FieldIndexType::kFloat).ok());
+  REQUIRE(index.CreateField("d", FieldIndexType::kDatetime).ok());
+  REQUIRE(index.CreateField("b", FieldIndexType::kBool).ok());
+  REQUIRE(index.CreateField("k", FieldIndexType::kKeyword).ok());
+  REQUIRE(index.CreateField("t", FieldIndexType::kText).ok());
+  std::vector<boost::json::object> payloads;
+  for (int i = 0; i < kPoints; ++i) {
+    char ts[32];
+    std::snprintf(ts, sizeof ts, "2023-01-%02dT%02d:%02d:00Z", 1 + i % 28, i % 24, i % 60);
+    const std::string text = "{\"n\":" + std::to_string((i * 7919) % 1000) +
+                             ",\"f\":" + std::to_string((i % 777) * 0.5) + ",\"d\":\"" + ts +
+                             "\",\"b\":" + (i % 3 == 0 ? "true" : "false") + ",\"k\":\"k" + std::to_string(i % 50) +
+                             "\",\"t\":\"word" + std::to_string(i % 20) + " common\"}";
+    payloads.push_back(*ParsePayloadText(text));
+  }
+  // Inserted out of slot order, as slots get reused.
+  for (int i = kPoints - 1; i >= 0; i -= 2) index.Insert(static_cast<uint32_t>(i), payloads[i]);
+  for (int i = 0; i < kPoints; i += 2) index.Insert(static_cast<uint32_t>(i), payloads[i]);
+  for (const char* text : {
+           R"({"must":[{"key":"n","range":{"lt":500}}]})",
+           R"({"must":[{"key":"n","range":{"gte":10.5,"lte":11}}]})",
+           R"({"must":[{"key":"n","range":{"gt":-1e300}}]})",
+           R"({"must":[{"key":"n","match":{"value":7}}]})",
+           R"({"must":[{"key":"n","match":{"any":[1,2,3,999,5000]}}]})",
+           R"({"must":[{"key":"f","range":{"gt":100,"lte":250.5}}]})",
+           R"({"must":[{"key":"d","range":{"gte":"2023-01-10","lt":"2023-01-20T12:00:00Z"}}]})",
+           R"({"must":[{"key":"b","match":{"value":true}}]})",
+           R"({"must":[{"key":"k","match":{"any":["k1","k2","k49","nope"]}}]})",
+           R"({"must":[{"key":"t","match":{"text":"word3"}}]})",
+           R"({"must_not":[{"key":"n","range":{"lt":100}}]})",
+       }) {
+    INFO(text);
+    const Filter filter = F(text);
+    size_t truth = 0;
+    for (int i = 0; i < kPoints; ++i) truth += Matches(filter, PointId::Number(i), payloads[i]) ? 1 : 0;
+    const CardinalityEstimate e = index.Estimate(filter, kPoints);
+    CHECK(e.min == truth);
+    CHECK(e.expected == truth);
+    CHECK(e.max == truth);
+    if (e.bounded) {
+      CHECK(e.max_candidates == truth);
+      CHECK(index.Candidates(filter)->size() == truth);
+    }
+  }
+  // Text values hold several tokens each, so a union of token lists is bounded, not counted exactly: at least
+  // its largest list, at most their sum.
+  CardinalityEstimate e = index.Estimate(F(R"({"must":[{"key":"t","match":{"text_any":"word3 word4"}}]})"),
+                                         kPoints);
+  CHECK((e.min == 250 && e.max == 500 && e.min <= e.expected));
+  // All of several tokens: at most the smallest token list; the estimate assumes independence.
+  e = index.Estimate(F(R"({"must":[{"key":"t","match":{"text":"word3 common"}}]})"), kPoints);
+  CHECK((e.min == 0 && e.expected == 250 && e.max == 250 && e.max_candidates == 250));
+}
+
+// Several values per point: a count of (value, point) entries is not a count of points, but each entry past
+// a point's first is known in total, which bounds the points from below; here that bound is tight.
+TEST_CASE("payload index: counts over multi-valued points stay bounds", "[payload][index]") {
+  constexpr int kPoints = 3000;
+  PayloadIndex index;
+  REQUIRE(index.CreateField("m", FieldIndexType::kInteger).ok());
+  std::vector<boost::json::object> payloads;
+  for (int i = 0; i < kPoints; ++i) {
+    const std::string m = i % 10 == 0 ? "[" + std::to_string(i) + "," + std::to_string(100000 + i) + "]"
+                          : i % 10 == 1 ? "[" + std::to_string(i) + "," + std::to_string(i) + ".5]"
+                                        : std::to_string(i);
+    payloads.push_back(*ParsePayloadText("{\"m\":" + m + "}"));
+    index.Insert(static_cast<uint32_t>(i), payloads.back());
+  }
+  for (const char* text : {R"({"must":[{"key":"m","range":{}}]})", R"({"must":[{"key":"m","range":{"gte":0}}]})",
+                           R"({"must":[{"key":"m","range":{"lt":100000}}]})",
+                           R"({"must":[{"key":"m","range":{"gte":1000,"lt":2000}}]})",
+                           R"({"must":[{"key":"m","range":{"gt":100100}}]})",
+                           R"({"must":[{"key":"m","match":{"any":[10,11,12,100010]}}]})"}) {
+    INFO(text);
+    const Filter filter = F(text);
+    size_t truth = 0;
+    for (int i = 0; i < kPoints; ++i) truth += Matches(filter, PointId::Number(i), payloads[i]) ? 1 : 0;
+    const CardinalityEstimate e = index.Estimate(filter, kPoints);
+    CHECK(e.min <= truth);
+    CHECK(truth <= e.max);
+    CHECK(e.max_candidates >= index.Candidates(filter)->size());
+  }
+  // Every entry: 3600 entries over 3000 points; the 300 second integers are known extra, the 300 floats
+  // (kept aside, on points the integer index already counts) are counted as extra too.
+  // (A larger total keeps max from being clipped, and min with it.)
+  const CardinalityEstimate all = index.Estimate(F(R"({"must":[{"key":"m","range":{}}]})"), 2 * kPoints);
+  CHECK((all.min == 3000 && all.max == 3600 && all.max_candidates == 3600));
+}
+
+TEST_CASE("payload index: bounded flag and limited candidates", "[payload][index]") {
+  const std::vector<TestPoint> points = TestPoints();
+  PayloadIndex index = Typed(points);
+  const Filter berlin = F(R"({"must":[{"key":"city","match":{"value":"Berlin"}}]})");
+  CardinalityEstimate e = index.Estimate(berlin, 15);
+  CHECK((e.bounded && e.max_candidates == 2));
+  CHECK(index.Bounded(berlin));
+  CHECK_FALSE(index.Candidates(berlin, 1));
+  CHECK(*index.Candidates(berlin, 2) == Slots({1, 3}));
+  for (const char* text : {R"({"must":[{"has_id":[1,2]}]})", R"({"must":[{"is_empty":{"key":"city"}}]})", "{}",
+                           R"({"must_not":[{"key":"city","match":{"value":"Berlin"}}]})",
+                           R"({"should":[{"key":"city","match":{"value":"Berlin"}},{"has_id":[1]}]})"}) {
+    INFO(text);
+    e = index.Estimate(F(text), 15);
+    CHECK_FALSE(e.bounded);
+    CHECK(e.max_candidates == 0);
+    CHECK_FALSE(index.Bounded(F(text)));
+    CHECK_FALSE(index.Candidates(F(text), SIZE_MAX));
+  }
+  // has_id narrows the estimate, not the candidates.
+  e = index.Estimate(F(R"({"must":[{"has_id":[1]},{"key":"count","range":{"gte":-100}}]})"), 15);
+  CHECK((e.bounded && e.max == 1 && e.max_candidates == 8));  // 10 entries listed (<= 64): 8 distinct slots
+  // should: the sum of its branches' bounds.
+  e = index.Estimate(
+      F(R"({"should":[{"key":"city","match":{"value":"Berlin"}},{"key":"city","match":{"value":"London"}}]})"),
+      15);
+  CHECK((e.bounded && e.max_candidates == 3));
+  const Filter nothing = F(R"({"should":[]})");
+  CHECK((index.Estimate(nothing, 15).bounded && index.Estimate(nothing, 15).max_candidates == 0));
+  CHECK(index.Candidates(nothing, 0)->empty());
+  PayloadIndex none;
+  CHECK_FALSE(none.Estimate(berlin, 15).bounded);
+  CHECK_FALSE(none.Estimate(nothing, 15).bounded);  // as Candidates: no index, no list
+  CHECK_FALSE(none.Bounded(nothing));
+}
+
+TEST_CASE("payload index: must intersects only bounds near the smallest", "[payload][index]") {
+  PayloadIndex index;
+  REQUIRE(index.CreateField("k", FieldIndexType::kKeyword).ok());
+  REQUIRE(index.CreateField("n", FieldIndexType::kInteger).ok());
+  for (int i = 0; i < 1000; ++i) {
+    const std::string k = i < 3 ? "rare" : "common";
+    index.Insert(static_cast<uint32_t>(i),
+                 *ParsePayloadText("{\"k\":\"" + k + "\",\"n\":" + std::to_string(i) + "}"));
+  }
+  // n >= 1 holds 999 slots, more than kIntersectRatio times the 3 of k = rare: not listed, not intersected.
+  CHECK(*index.Candidates(F(R"({"must":[{"key":"n","range":{"gte":1}},{"key":"k","match":{"value":"rare"}}]})")) ==
+        std::vector<uint32_t>({0, 1, 2}));
+  // 1 <= n < 20 holds 19 <= 8 * 3: intersected.
+  CHECK(*index.Candidates(
+            F(R"({"must":[{"key":"n","range":{"gte":1,"lt":20}},{"key":"k","match":{"value":"rare"}}]})")) ==
+        std::vector<uint32_t>({1, 2}));
+}
+
+TEST_CASE("ordered postings: ranks and runs against a std::set through splits and merges", "[payload][index]") {
+  std::mt19937 rng(5);
+  OrderedPostings<int64_t> postings;
+  std::set<std::pair<int64_t, uint32_t>> truth;
+  auto check = [&] {
+    REQUIRE(postings.size() == truth.size());
+    std::vector<uint32_t> all;
+    for (const auto& entry : truth) all.push_back(entry.second);
+    for (int64_t x = -60; x <= 60; x += 7) {
+      const size_t below = static_cast<size_t>(
+          std::count_if(truth.begin(), truth.end(), [x](const auto& entry) { return entry.first < x; }));
+      CHECK(postings.CountBelow([x](int64_t k) { return k < x; }) == below);
+    }
+    CHECK(postings.CountBelow([](int64_t) { return true; }) == truth.size());
+    CHECK(postings.CountBelow([](int64_t) { return false; }) == 0);
+    std::uniform_int_distribution<size_t> rank(0, truth.size());
+    size_t from = rank(rng), to = rank(rng);
+    if (from > to) std::swap(from, to);
+    std::vector<uint32_t> got;
+    postings.ForEachSlot(from, to, [&](uint32_t slot) { got.push_back(slot); });
+    CHECK(got == std::vector<uint32_t>(all.begin() + static_cast<std::ptrdiff_t>(from),
+                                       all.begin() + static_cast<std::ptrdiff_t>(to)));
+  };
+  std::uniform_int_distribution<int64_t> key(-50, 50);
+  std::uniform_int_distribution<uint32_t> slot(0, 400);
+  auto insert = [&](int64_t k, uint32_t s) { CHECK(postings.Insert(k, s) == truth.insert({k, s}).second); };
+  auto erase = [&](int64_t k, uint32_t s) { CHECK(postings.Erase(k, s) == (truth.erase({k, s}) == 1)); };
+  check();
+  for (uint32_t s = 0; s < 3000; ++s) insert(static_cast<int64_t>(s / 100), s);  // ascending: bulk load
+  check();
+  for (uint32_t s = 0; s < 3000; ++s) insert(-static_cast<int64_t>(s / 100), 5000 - s);  // descending
+  check();
+  for (int round = 0; round < 20; ++round) {
+    for (int i = 0; i < 500; ++i) {
+      if (rng() % 3 == 0) {
+        erase(key(rng), slot(rng));
+      } else {
+        insert(key(rng), slot(rng));
+      }
+    }
+    check();
+  }
+  // Erase everything (blocks shrink, merge and go), in an order unrelated to the keys, then start again.
+  std::vector<std::pair<int64_t, uint32_t>> entries(truth.begin(), truth.end());
+  std::shuffle(entries.begin(), entries.end(), rng);
+  for (size_t i = 0; i < entries.size(); ++i) {
+    erase(entries[i].first, entries[i].second);
+    if (i % 1000 == 0) check();
+  }
+  check();
+  CHECK(postings.size() == 0);
+  CHECK_FALSE(postings.Erase(1, 1));
+  insert(3, 3);
+  insert(3, 3);
+  check();
+  CHECK(postings.MemoryUsage() > 0);
 }
 
 }  // namespace

@@ -13,6 +13,12 @@
 namespace quiver::storage {
 namespace {
 
+template <typename W>
+Status AppendSync(W& w, std::string_view payload) {
+  QUIVER_RETURN_IF_ERROR(w->Append(payload));
+  return w->Sync();
+}
+
 std::span<const uint8_t> Bytes(const std::string& s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
 }
@@ -34,7 +40,7 @@ TEST_CASE("wal: records round-trip", "[storage][wal]") {
   auto w = WalWriter::Create(&s, "wal-1.log", 1);
   REQUIRE(w.ok());
   std::vector<std::string> records = {"first", "", std::string(70000, 'z'), "last"};
-  for (const auto& r : records) REQUIRE((*w)->Append(r, true).ok());
+  for (const auto& r : records) REQUIRE(AppendSync((*w), r).ok());
   REQUIRE((*w)->Close().ok());
   WalTail tail;
   Status st;
@@ -48,8 +54,8 @@ TEST_CASE("wal: records round-trip", "[storage][wal]") {
 TEST_CASE("wal: a torn tail ends the newest log cleanly at every cut", "[storage][wal]") {
   MemoryStorage s;
   auto w = *WalWriter::Create(&s, "wal-1.log", 1);
-  REQUIRE(w->Append("alpha", true).ok());
-  REQUIRE(w->Append("beta", true).ok());
+  REQUIRE(AppendSync(w, "alpha").ok());
+  REQUIRE(AppendSync(w, "beta").ok());
   REQUIRE(w->Close().ok());
   const std::string full = *s.ReadFile("wal-1.log");
   const size_t after_first = kWalFileHeaderSize + kWalRecordHeaderSize + 5;
@@ -72,9 +78,9 @@ TEST_CASE("wal: a torn tail ends the newest log cleanly at every cut", "[storage
 TEST_CASE("wal: a record failing its checksum is never returned", "[storage][wal]") {
   MemoryStorage s;
   auto w = *WalWriter::Create(&s, "wal-1.log", 1);
-  REQUIRE(w->Append("one", true).ok());
-  REQUIRE(w->Append("two", true).ok());
-  REQUIRE(w->Append("three", true).ok());
+  REQUIRE(AppendSync(w, "one").ok());
+  REQUIRE(AppendSync(w, "two").ok());
+  REQUIRE(AppendSync(w, "three").ok());
   REQUIRE(w->Close().ok());
   const std::string full = *s.ReadFile("wal-1.log");
   for (size_t i = kWalFileHeaderSize; i < full.size(); ++i) {
@@ -112,7 +118,7 @@ TEST_CASE("wal: concurrent appends are all logged, whole and in some order (grou
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 200; ++i)
-        REQUIRE(w->Append("t" + std::to_string(t) + "-" + std::to_string(i), true).ok());
+        REQUIRE(AppendSync(w, "t" + std::to_string(t) + "-" + std::to_string(i)).ok());
     });
   }
   for (auto& th : threads) th.join();
@@ -135,9 +141,31 @@ TEST_CASE("wal: a failed sync poisons the writer", "[storage][wal]") {
   FaultInjectionStorage s(&base);
   auto w = *WalWriter::Create(&s, "wal-1.log", 1);
   s.FailAt(2);  // the append succeeds, its sync fails
-  CHECK(w->Append("x", true).IsIOError());
+  CHECK(AppendSync(w, "x").IsIOError());
   s.Disarm();
-  CHECK(w->Append("y", true).IsIOError());
+  CHECK(AppendSync(w, "y").IsIOError());
+}
+
+TEST_CASE("wal: reopening continues a log, closing syncs", "[storage][wal]") {
+  MemoryStorage s;
+  {
+    auto w = *WalWriter::Create(&s, "wal-1.log", 1);
+    REQUIRE(w->Append("a").ok());
+    REQUIRE(w->Close().ok());  // syncs
+    CHECK(w->Sync().ok());     // nothing left to sync
+    CHECK(w->Append("late").code() == StatusCode::kFailedPrecondition);
+  }
+  s.SimulateCrash();
+  {
+    auto w = *WalWriter::Reopen(&s, "wal-1.log", 1);
+    REQUIRE(AppendSync(w, "b").ok());
+    REQUIRE(w->Append("unsynced").ok());
+    CHECK(w->unsynced() > 0);
+  }  // the destructor closes, and closing syncs
+  WalTail tail;
+  Status st;
+  auto got = ReadAll(*s.ReadFile("wal-1.log"), true, &tail, &st);
+  CHECK(got == std::vector<std::string>{"a", "b", "unsynced"});
 }
 
 }  // namespace

@@ -2,17 +2,19 @@
 // threads). Bindings create it; the engine never does.
 //
 // Thread safety: ParallelFor may be called from one thread at a time; the destructor joins the workers.
-#ifndef QUIVER_BASE_THREAD_POOL_H_
-#define QUIVER_BASE_THREAD_POOL_H_
+#ifndef QUIVER_THREAD_POOL_H_
+#define QUIVER_THREAD_POOL_H_
 
 #include <atomic>
 #include <condition_variable>
+#include <deque>
+#include <functional>
 #include <cstddef>
 #include <mutex>
 #include <thread>
 #include <vector>
 
-#include "base/executor.h"
+#include "quiver/executor.h"
 
 namespace quiver {
 
@@ -25,7 +27,11 @@ class ThreadPool final : public Executor {
   ThreadPool& operator=(const ThreadPool&) = delete;
 
   size_t Parallelism() const override { return workers_.size() + 1; }
+  // Callers are served one at a time; a task may itself call ParallelFor.
   void ParallelFor(size_t n, FunctionRef<void(size_t)> task) override;
+  // Queues a background task for a worker thread (runs it inline when the pool has no workers). Tasks still
+  // queued when the pool is destroyed run before the destructor returns.
+  bool Submit(std::function<void()> task) override;
 
  private:
   struct Job {
@@ -39,7 +45,9 @@ class ThreadPool final : public Executor {
   static void Drain(Job* job);
 
   std::vector<std::thread> workers_;
+  std::mutex parallel_mu_;  // one ParallelFor at a time
   std::mutex mu_;
+  std::deque<std::function<void()>> tasks_;  // guarded by mu_
   std::condition_variable work_cv_;
   std::condition_variable done_cv_;
   Job* job_ = nullptr;        // guarded by mu_
@@ -50,4 +58,4 @@ class ThreadPool final : public Executor {
 
 }  // namespace quiver
 
-#endif  // QUIVER_BASE_THREAD_POOL_H_
+#endif  // QUIVER_THREAD_POOL_H_

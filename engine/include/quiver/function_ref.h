@@ -1,8 +1,8 @@
 // FunctionRef<R(Args...)>: a non-owning reference to a callable, two words, no allocation. Used for callbacks on
 // hot paths (the allow-list predicate of a search) where std::function's allocation and copy would cost. The
 // referenced callable must outlive the FunctionRef.
-#ifndef QUIVER_BASE_FUNCTION_REF_H_
-#define QUIVER_BASE_FUNCTION_REF_H_
+#ifndef QUIVER_FUNCTION_REF_H_
+#define QUIVER_FUNCTION_REF_H_
 
 #include <type_traits>
 #include <utility>
@@ -32,4 +32,4 @@ class FunctionRef<R(Args...)> {
 
 }  // namespace quiver
 
-#endif  // QUIVER_BASE_FUNCTION_REF_H_
+#endif  // QUIVER_FUNCTION_REF_H_

@@ -4,12 +4,13 @@
 //
 // Thread safety: an Executor must accept ParallelFor from one thread at a time; the tasks it runs may run
 // concurrently with each other.
-#ifndef QUIVER_BASE_EXECUTOR_H_
-#define QUIVER_BASE_EXECUTOR_H_
+#ifndef QUIVER_EXECUTOR_H_
+#define QUIVER_EXECUTOR_H_
 
 #include <cstddef>
+#include <functional>
 
-#include "base/function_ref.h"
+#include "quiver/function_ref.h"
 
 namespace quiver {
 
@@ -23,6 +24,10 @@ class Executor {
   // Runs task(i) for every i in [0, n), in any order and on any of the executor's threads (the caller's
   // included), and returns when all have finished. Tasks must not throw.
   virtual void ParallelFor(size_t n, FunctionRef<void(size_t)> task) = 0;
+
+  // Runs `task` later on one of the executor's threads and returns at once; false if this executor cannot run
+  // work in the background (then the caller runs it itself). The default cannot.
+  virtual bool Submit(std::function<void()> task) { return false; }
 };
 
 // Runs everything on the calling thread, in order.
@@ -36,4 +41,4 @@ class InlineExecutor final : public Executor {
 
 }  // namespace quiver
 
-#endif  // QUIVER_BASE_EXECUTOR_H_
+#endif  // QUIVER_EXECUTOR_H_

@@ -1,0 +1,125 @@
+#include "db/config_json.h"
+
+#include <boost/json.hpp>
+
+#include "db/collection_core.h"
+
+namespace quiver::db {
+namespace {
+
+boost::json::object HnswToJson(const HnswConfig& h) {
+  return {{"m", h.m}, {"ef_construct", h.ef_construct}, {"full_scan_threshold", h.full_scan_threshold_kb}};
+}
+
+boost::json::object ParamsToJson(const VectorParams& p) {
+  boost::json::object o{{"size", p.size}, {"distance", std::string(DistanceName(p.distance))}};
+  if (p.index == IndexKind::kFlat) o["index"] = "flat";
+  if (p.hnsw) o["hnsw_config"] = HnswToJson(*p.hnsw);
+  return o;
+}
+
+Status Bad(const std::string& path, const std::string& why) { return Status::InvalidArgument(path + ": " + why); }
+
+Result<uint32_t> ReadUint(const boost::json::value& v, const std::string& path, uint64_t max) {
+  if (auto p = v.if_int64(); p && *p >= 0 && uint64_t(*p) <= max) return static_cast<uint32_t>(*p);
+  if (auto p = v.if_uint64(); p && *p <= max) return static_cast<uint32_t>(*p);
+  return Bad(path, "expected an integer from 0 to " + std::to_string(max));
+}
+
+Status CheckKeys(const boost::json::object& o, std::initializer_list<std::string_view> allowed, const std::string& path) {
+  for (const auto& kv : o) {
+    bool ok = false;
+    for (std::string_view a : allowed) ok |= kv.key() == a;
+    if (!ok) return Bad(path, "unknown field '" + std::string(kv.key()) + "'");
+  }
+  return Status::OK();
+}
+
+Result<HnswConfig> HnswFromJson(const boost::json::value& v, const std::string& path, HnswConfig base) {
+  const boost::json::object* o = v.if_object();
+  if (!o) return Bad(path, "expected an object");
+  QUIVER_RETURN_IF_ERROR(CheckKeys(*o, {"m", "ef_construct", "full_scan_threshold", "on_disk", "max_indexing_threads", "payload_m"}, path));
+  if (auto it = o->find("m"); it != o->end()) {
+    QUIVER_ASSIGN_OR_RETURN(base.m, ReadUint(it->value(), path + ".m", 1u << 20));
+  }
+  if (auto it = o->find("ef_construct"); it != o->end()) {
+    QUIVER_ASSIGN_OR_RETURN(base.ef_construct, ReadUint(it->value(), path + ".ef_construct", 1u << 20));
+  }
+  if (auto it = o->find("full_scan_threshold"); it != o->end()) {
+    QUIVER_ASSIGN_OR_RETURN(base.full_scan_threshold_kb, ReadUint(it->value(), path + ".full_scan_threshold", 1u << 30));
+  }
+  return base;
+}
+
+Result<VectorParams> ParamsFromJson(const boost::json::value& v, const std::string& path) {
+  const boost::json::object* o = v.if_object();
+  if (!o) return Bad(path, "expected an object");
+  QUIVER_RETURN_IF_ERROR(CheckKeys(*o, {"size", "distance", "index", "hnsw_config", "on_disk", "datatype", "quantization_config", "multivector_config"}, path));
+  VectorParams p;
+  auto size = o->find("size");
+  if (size == o->end()) return Bad(path, "missing 'size'");
+  QUIVER_ASSIGN_OR_RETURN(p.size, ReadUint(size->value(), path + ".size", 1u << 31));
+  auto distance = o->find("distance");
+  if (distance == o->end() || !distance->value().is_string()) return Bad(path + ".distance", "expected one of Cosine, Euclid, Dot, Manhattan");
+  auto d = ParseDistance(std::string_view(distance->value().get_string()));
+  if (!d.ok()) return Bad(path + ".distance", std::string(d.status().message()));
+  p.distance = *d;
+  if (auto it = o->find("index"); it != o->end()) {
+    const boost::json::string* s = it->value().if_string();
+    if (s && *s == "flat") {
+      p.index = IndexKind::kFlat;
+    } else if (s && *s == "hnsw") {
+      p.index = IndexKind::kHnsw;
+    } else {
+      return Bad(path + ".index", "expected \"hnsw\" or \"flat\"");
+    }
+  }
+  if (auto it = o->find("hnsw_config"); it != o->end()) {
+    QUIVER_ASSIGN_OR_RETURN(p.hnsw, HnswFromJson(it->value(), path + ".hnsw_config", HnswConfig{}));
+  }
+  return p;
+}
+
+}  // namespace
+
+boost::json::value ConfigToJson(const CollectionConfig& config) {
+  boost::json::object out;
+  auto unnamed = config.vectors.find(std::string(kDefaultVector));
+  if (unnamed != config.vectors.end()) {
+    out["vectors"] = ParamsToJson(unnamed->second);
+  } else {
+    boost::json::object named;
+    for (const auto& [name, params] : config.vectors) named[name] = ParamsToJson(params);
+    out["vectors"] = std::move(named);
+  }
+  out["hnsw_config"] = HnswToJson(config.hnsw);
+  return out;
+}
+
+Result<CollectionConfig> ConfigFromJson(const boost::json::value& json, std::string_view path_view) {
+  const std::string path(path_view);
+  const boost::json::object* o = json.if_object();
+  if (!o) return Bad(path, "expected an object");
+  QUIVER_RETURN_IF_ERROR(CheckKeys(*o, {"vectors", "hnsw_config", "sparse_vectors", "shard_number", "replication_factor", "write_consistency_factor", "on_disk_payload", "optimizers_config", "wal_config", "quantization_config", "init_from", "sharding_method"}, path));
+  CollectionConfig config;
+  if (auto it = o->find("hnsw_config"); it != o->end()) {
+    QUIVER_ASSIGN_OR_RETURN(config.hnsw, HnswFromJson(it->value(), path + ".hnsw_config", HnswConfig{}));
+  }
+  auto vectors = o->find("vectors");
+  if (vectors == o->end()) return Bad(path, "missing 'vectors'");
+  const boost::json::object* vo = vectors->value().if_object();
+  if (!vo) return Bad(path + ".vectors", "expected an object");
+  if (vo->contains("size") || vo->contains("distance")) {
+    QUIVER_ASSIGN_OR_RETURN(config.vectors[std::string(kDefaultVector)], ParamsFromJson(vectors->value(), path + ".vectors"));
+  } else {
+    for (const auto& kv : *vo) {
+      QUIVER_ASSIGN_OR_RETURN(config.vectors[std::string(kv.key())],
+                              ParamsFromJson(kv.value(), path + ".vectors." + std::string(kv.key())));
+    }
+  }
+  Status s = ValidateConfig(config);
+  if (!s.ok()) return Bad(path, std::string(s.message()));
+  return config;
+}
+
+}  // namespace quiver::db

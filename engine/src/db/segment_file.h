@@ -1,0 +1,40 @@
+// Segment files and deletion files (docs/formats.md, "Segment file" and "Deletion file").
+//
+// A segment file is a section container of kind 3 holding one segment's points whole: ids, registers, key stamps,
+// payloads, each vector space's row per point, and each space's index image (vectors and, for HNSW, the graph),
+// so opening a database loads indexes instead of rebuilding them. Removed slots are not written; a segment's
+// later removals live in its deletion file.
+//
+// Thread safety: the functions are pure; the segment passed to WriteSegment must not change meanwhile.
+#ifndef QUIVER_DB_SEGMENT_FILE_H_
+#define QUIVER_DB_SEGMENT_FILE_H_
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "db/segment.h"
+
+namespace quiver::db {
+
+inline constexpr uint32_t kSegmentFormatVersion = 1;
+
+// The file image of a segment. Removed slots are skipped.
+std::string EncodeSegment(const Segment& segment);
+
+// Loads a segment image. `spaces` are the collection's vector spaces, which the file must match. With a
+// `keepalive` owning `bytes` (a mapped file), vectors are used in place. `what` names the file in errors.
+Result<std::unique_ptr<Segment>> DecodeSegment(std::span<const uint8_t> bytes, const std::vector<VectorSpace>& spaces,
+                                               std::shared_ptr<const void> keepalive, const std::string& what);
+
+// A deletion file: the removed slots of a segment with `slot_count` slots.
+std::string EncodeDeletions(const Segment& segment);
+// Returns the removed slots; Corruption if the file does not fit a segment of `slot_count` slots.
+Result<std::vector<uint32_t>> DecodeDeletions(std::span<const uint8_t> bytes, size_t slot_count,
+                                              const std::string& what);
+
+}  // namespace quiver::db
+
+#endif  // QUIVER_DB_SEGMENT_FILE_H_
