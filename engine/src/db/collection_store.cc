@@ -181,17 +181,18 @@ Status CollectionCore::LogBatch(std::span<const Op> ops, std::shared_ptr<storage
   ++next_sequence_;
   *wal = wal_;
   if (wal_->size() >= kWalFileBytes) {
-    // Begin a new, small log file; the old one is synced and closed and stays until a seal covers it.
+    // Begin a new, small log file. The old one is synced and closed first (only the newest log may be torn) and
+    // stays until a seal covers it.
+    s = wal_->Close();
+    if (!s.ok()) {
+      failed_ = s;
+      return s;
+    }
     const uint64_t number = files_->NewFileNumber();
     auto next = storage::WalWriter::Create(&files_->storage(), WalFileName(id_, number), number);
     if (!next.ok()) {
       failed_ = next.status();
       return failed_;
-    }
-    s = wal_->Close();
-    if (!s.ok()) {
-      failed_ = s;
-      return s;
     }
     wal_ = std::move(*next);
   }
@@ -242,12 +243,13 @@ Status CollectionCore::SealLocked() {
     if (failed_.ok()) failed_ = s;
     return s;
   };
-  // 1. Later writes go to a new log; the old ones are covered by the segment written next.
+  // 1. Later writes go to a new log; the old ones are covered by the segment written next. The old log is synced
+  // and closed before the new one exists, so only the newest log can ever have a torn tail.
+  Status s = wal_->Close();
+  if (!s.ok()) return fail(s);
   const uint64_t wal_number = files_->NewFileNumber();
   auto next = storage::WalWriter::Create(&st, WalFileName(id_, wal_number), wal_number);
   if (!next.ok()) return fail(next.status());
-  Status s = wal_->Close();
-  if (!s.ok()) return fail(s);
   wal_ = std::move(*next);
   // 2. The write segment becomes a segment file.
   const uint64_t seg_number = files_->NewFileNumber();

@@ -87,7 +87,9 @@ Status DatabaseCore::OpenFolder() {
     if (options_.read_only) return Status::NotFound("no database in " + where);
     manifest_.replica_id = replica_id_;
     manifest_.next_file = 1;
-    return WriteManifestLocked();
+    QUIVER_RETURN_IF_ERROR(WriteManifestLocked());
+    opened_ = true;
+    return Status::OK();
   }
 
   QUIVER_ASSIGN_OR_RETURN(std::string current, st.ReadFile(kCurrentFileName));
@@ -119,6 +121,7 @@ Status DatabaseCore::OpenFolder() {
   }
   for (const auto& [alias, target] : manifest_.aliases) aliases_.emplace(alias, target);
   if (!options_.read_only) QUIVER_RETURN_IF_ERROR(CollectGarbage());
+  opened_ = true;
   return Status::OK();
 }
 
@@ -382,7 +385,7 @@ Status DatabaseCore::Close() {
     Status s = c->core().Close();
     if (result.ok() && !s.ok()) result = s;
   }
-  if (stored() && !options_.read_only && result.ok()) {
+  if (stored() && opened_ && !options_.read_only && result.ok()) {
     std::lock_guard<std::mutex> lock(manifest_mu_);
     result = WriteManifestLocked();  // records the clock
   }

@@ -73,6 +73,7 @@ class DatabaseCore final : public DatabaseFiles {
   std::unique_ptr<storage::Storage> owned_storage_;
   storage::Storage* storage_ = nullptr;
   std::unique_ptr<storage::FileLock> lock_;
+  bool opened_ = false;  // the folder was opened whole; only then may Close write a manifest
 
   mutable std::mutex mu_;
   bool closed_ = false;                                                        // guarded by mu_
