@@ -127,7 +127,8 @@ Status CollectionCore::ReplayLogs() {
   std::sort(logs.begin(), logs.end());
   const bool read_only = files_->options().read_only;
   for (size_t i = 0; i < logs.size(); ++i) {
-    const auto& [number, name] = logs[i];
+    const uint64_t number = logs[i].first;
+    const std::string name = logs[i].second;
     QUIVER_ASSIGN_OR_RETURN(std::string bytes, st.ReadFile(name));
     storage::WalTail tail;
     const bool newest = i + 1 == logs.size();

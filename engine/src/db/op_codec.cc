@@ -116,7 +116,7 @@ Result<OpBatch> DecodeOpBatch(std::string_view bytes, std::string_view what, uin
           std::span<const uint8_t> raw;
           QUIVER_RETURN_IF_ERROR(r.ReadBytes(dim * sizeof(float), &raw, "vector"));
           std::vector<float> values(dim);
-          std::memcpy(values.data(), raw.data(), raw.size());
+          if (!raw.empty()) std::memcpy(values.data(), raw.data(), raw.size());
           op.vectors.emplace_back(std::string(name), std::move(values));
         }
         QUIVER_RETURN_IF_ERROR(read_payload(&op.payload));

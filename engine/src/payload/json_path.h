@@ -109,6 +109,7 @@ bool ForEachRawValue(const boost::json::object& root, const JsonPath& path, Fn&&
   if (items.empty()) return false;
   const boost::json::value* first = root.if_contains(items[0].key);
   if (first == nullptr) return false;
+  if (items.size() == 1) return fn(*first);  // the common one-key path, without the recursive walk
   return internal::VisitPath(*first, items, 1, fn);
 }
 
