@@ -45,7 +45,14 @@ struct FileImage {
   }
 };
 
+Status Missing(const std::string& name, const Status& s) {
+  if (s.IsNotFound()) return Status::Corruption(name + ": listed in the manifest but missing");
+  return s;
+}
+
 Result<std::shared_ptr<FileImage>> ReadImage(storage::Storage& storage, const std::string& name) {
+  QUIVER_ASSIGN_OR_RETURN(bool exists, storage.Exists(name));
+  if (!exists) return Missing(name, Status::NotFound(name));
   auto image = std::make_shared<FileImage>();
   auto mapped = storage.Map(name);
   if (mapped.ok()) {
@@ -101,7 +108,9 @@ Status CollectionCore::OpenFiles(const CollectionEntry& entry) {
     }
     if (se.deletions != 0) {
       const std::string del_name = DeletionFileName(id_, se.deletions);
-      QUIVER_ASSIGN_OR_RETURN(std::string del, st.ReadFile(del_name));
+      auto read = st.ReadFile(del_name);
+      if (!read.ok()) return Missing(del_name, read.status());
+      std::string del = std::move(*read);
       QUIVER_ASSIGN_OR_RETURN(
           auto removed, DecodeDeletions({reinterpret_cast<const uint8_t*>(del.data()), del.size()}, se.slots, del_name));
       for (uint32_t slot : removed) seg->Remove(slot);

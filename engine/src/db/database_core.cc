@@ -99,7 +99,12 @@ Status DatabaseCore::OpenFolder() {
   if (p.kind != ParsedFileName::Kind::kManifest) {
     return Status::Corruption("CURRENT: '" + current.substr(0, 64) + "' does not name a manifest");
   }
-  QUIVER_ASSIGN_OR_RETURN(std::string bytes, st.ReadFile(current));
+  auto read = st.ReadFile(current);
+  if (!read.ok()) {
+    if (read.status().IsNotFound()) return Status::Corruption("CURRENT names " + current + ", which is missing");
+    return read.status();
+  }
+  std::string bytes = std::move(*read);
   QUIVER_ASSIGN_OR_RETURN(manifest_, DecodeManifest({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()}, current));
   current_manifest_ = p.number;
   if (options_.replica_id != 0 && options_.replica_id != manifest_.replica_id) {
