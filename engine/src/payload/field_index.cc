@@ -143,15 +143,17 @@ struct Gather {
   void operator()(const OrderedPostings<Key>& postings, Run run, bool /*one_key*/) const {
     postings.ForEachSlot(run.from, run.to, [this](uint32_t slot) { out->push_back(slot); });
   }
-  void operator()(const std::vector<uint32_t>& list) const { out->insert(out->end(), list.begin(), list.end()); }
+  void operator()(const std::vector<uint32_t>& list) const {
+    out->insert(out->end(), list.begin(), list.end());
+  }
 };
 
 struct Tally {
-  size_t points = 0;        // slots with a value in the index
-  size_t entries = 0;       // entries selected
-  size_t largest = 0;       // the most of them known to be distinct slots (one key's run or list)
-  size_t run_entries = 0;   // entries in runs over several keys (slots may repeat)
-  double p_in_none = 1.0;   // chance a slot is in none of the one-key lists, were they independent
+  size_t points = 0;       // slots with a value in the index
+  size_t entries = 0;      // entries selected
+  size_t largest = 0;      // the most of them known to be distinct slots (one key's run or list)
+  size_t run_entries = 0;  // entries in runs over several keys (slots may repeat)
+  double p_in_none = 1.0;  // chance a slot is in none of the one-key lists, were they independent
   template <typename Key>
   void operator()(const OrderedPostings<Key>&, Run run, bool one_key) {
     Add(run.to - run.from, one_key);
@@ -188,8 +190,8 @@ FieldCount CountOf(const Tally& tally, size_t total, Shape shape) {
   return c;
 }
 
-// Lookup and Count for an index whose Walk(predicate, visitor) reports runs and lists and returns their Shape,
-// or std::nullopt when it cannot bound the predicate.
+// Lookup and Count for an index whose Walk(predicate, visitor) reports runs and lists and returns their
+// Shape, or std::nullopt when it cannot bound the predicate.
 template <typename Index>
 std::optional<FieldBound> LookupByWalk(const Index& index, const FieldPredicate& p) {
   std::vector<uint32_t> slots;
@@ -583,8 +585,9 @@ class GeoIndex final : public FieldIndex {
       for (int64_t row = row_lo; row <= row_hi; ++row) {
         const uint32_t lo = static_cast<uint32_t>(row * kColumns + col_lo);
         const uint32_t hi = static_cast<uint32_t>((full_rows ? row_hi : row) * kColumns + col_hi);
-        visit(cells_, RunOf(
-                          cells_, [lo](uint32_t c) { return c >= lo; }, [hi](uint32_t c) { return c <= hi; }),
+        visit(cells_,
+              RunOf(
+                  cells_, [lo](uint32_t c) { return c >= lo; }, [hi](uint32_t c) { return c <= hi; }),
               false);
         if (full_rows) break;
       }

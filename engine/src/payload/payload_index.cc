@@ -86,7 +86,8 @@ class Planner {
       if (p.bounded) parts.push_back(Part{p.candidates, Kind::kMinShould, 0});
     }
     if (parts.empty()) return std::nullopt;
-    std::stable_sort(parts.begin(), parts.end(), [](const Part& a, const Part& b) { return a.bound < b.bound; });
+    std::stable_sort(parts.begin(), parts.end(),
+                     [](const Part& a, const Part& b) { return a.bound < b.bound; });
     auto collect = [&](const Part& part) -> std::optional<std::vector<uint32_t>> {
       switch (part.kind) {
         case Kind::kMust:

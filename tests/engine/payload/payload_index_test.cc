@@ -394,9 +394,8 @@ TEST_CASE("payload index: random updates leave the same index as building afresh
   std::mt19937 rng(77);
   constexpr int kPoints = 200;
   const std::vector<std::pair<const char*, FieldIndexType>> config = {
-      {"k", FieldIndexType::kKeyword}, {"n", FieldIndexType::kInteger}, {"t", FieldIndexType::kText},
-      {"g", FieldIndexType::kGeo},     {"d", FieldIndexType::kDatetime}, {"arr[].x", FieldIndexType::kFloat},
-      {"k", FieldIndexType::kKeyword}};
+      {"k", FieldIndexType::kKeyword}, {"n", FieldIndexType::kInteger},  {"t", FieldIndexType::kText},
+      {"g", FieldIndexType::kGeo},     {"d", FieldIndexType::kDatetime}, {"arr[].x", FieldIndexType::kFloat}};
   auto build = [&](const std::vector<boost::json::object>& payloads) {
     PayloadIndex index;
     for (const auto& [path, type] : config) REQUIRE(index.CreateField(path, type).ok());
@@ -445,10 +444,10 @@ TEST_CASE("payload index: counts are exact on single-valued fields at any size",
   for (int i = 0; i < kPoints; ++i) {
     char ts[32];
     std::snprintf(ts, sizeof ts, "2023-01-%02dT%02d:%02d:00Z", 1 + i % 28, i % 24, i % 60);
-    const std::string text = "{\"n\":" + std::to_string((i * 7919) % 1000) +
-                             ",\"f\":" + std::to_string((i % 777) * 0.5) + ",\"d\":\"" + ts +
-                             "\",\"b\":" + (i % 3 == 0 ? "true" : "false") + ",\"k\":\"k" + std::to_string(i % 50) +
-                             "\",\"t\":\"word" + std::to_string(i % 20) + " common\"}";
+    const std::string text =
+        "{\"n\":" + std::to_string((i * 7919) % 1000) + ",\"f\":" + std::to_string((i % 777) * 0.5) +
+        ",\"d\":\"" + ts + "\",\"b\":" + (i % 3 == 0 ? "true" : "false") + ",\"k\":\"k" +
+        std::to_string(i % 50) + "\",\"t\":\"word" + std::to_string(i % 20) + " common\"}";
     payloads.push_back(*ParsePayloadText(text));
   }
   // Inserted out of slot order, as slots get reused.
@@ -482,8 +481,8 @@ TEST_CASE("payload index: counts are exact on single-valued fields at any size",
   }
   // Text values hold several tokens each, so a union of token lists is bounded, not counted exactly: at least
   // its largest list, at most their sum.
-  CardinalityEstimate e = index.Estimate(F(R"({"must":[{"key":"t","match":{"text_any":"word3 word4"}}]})"),
-                                         kPoints);
+  CardinalityEstimate e =
+      index.Estimate(F(R"({"must":[{"key":"t","match":{"text_any":"word3 word4"}}]})"), kPoints);
   CHECK((e.min == 250 && e.max == 500 && e.min <= e.expected));
   // All of several tokens: at most the smallest token list; the estimate assumes independence.
   e = index.Estimate(F(R"({"must":[{"key":"t","match":{"text":"word3 common"}}]})"), kPoints);
@@ -498,17 +497,18 @@ TEST_CASE("payload index: counts over multi-valued points stay bounds", "[payloa
   REQUIRE(index.CreateField("m", FieldIndexType::kInteger).ok());
   std::vector<boost::json::object> payloads;
   for (int i = 0; i < kPoints; ++i) {
-    const std::string m = i % 10 == 0 ? "[" + std::to_string(i) + "," + std::to_string(100000 + i) + "]"
+    const std::string m = i % 10 == 0   ? "[" + std::to_string(i) + "," + std::to_string(100000 + i) + "]"
                           : i % 10 == 1 ? "[" + std::to_string(i) + "," + std::to_string(i) + ".5]"
                                         : std::to_string(i);
     payloads.push_back(*ParsePayloadText("{\"m\":" + m + "}"));
     index.Insert(static_cast<uint32_t>(i), payloads.back());
   }
-  for (const char* text : {R"({"must":[{"key":"m","range":{}}]})", R"({"must":[{"key":"m","range":{"gte":0}}]})",
-                           R"({"must":[{"key":"m","range":{"lt":100000}}]})",
-                           R"({"must":[{"key":"m","range":{"gte":1000,"lt":2000}}]})",
-                           R"({"must":[{"key":"m","range":{"gt":100100}}]})",
-                           R"({"must":[{"key":"m","match":{"any":[10,11,12,100010]}}]})"}) {
+  for (const char* text :
+       {R"({"must":[{"key":"m","range":{}}]})", R"({"must":[{"key":"m","range":{"gte":0}}]})",
+        R"({"must":[{"key":"m","range":{"lt":100000}}]})",
+        R"({"must":[{"key":"m","range":{"gte":1000,"lt":2000}}]})",
+        R"({"must":[{"key":"m","range":{"gt":100100}}]})",
+        R"({"must":[{"key":"m","match":{"any":[10,11,12,100010]}}]})"}) {
     INFO(text);
     const Filter filter = F(text);
     size_t truth = 0;
@@ -534,8 +534,8 @@ TEST_CASE("payload index: bounded flag and limited candidates", "[payload][index
   CHECK(index.Bounded(berlin));
   CHECK_FALSE(index.Candidates(berlin, 1));
   CHECK(*index.Candidates(berlin, 2) == Slots({1, 3}));
-  for (const char* text : {R"({"must":[{"has_id":[1,2]}]})", R"({"must":[{"is_empty":{"key":"city"}}]})", "{}",
-                           R"({"must_not":[{"key":"city","match":{"value":"Berlin"}}]})",
+  for (const char* text : {R"({"must":[{"has_id":[1,2]}]})", R"({"must":[{"is_empty":{"key":"city"}}]})",
+                           "{}", R"({"must_not":[{"key":"city","match":{"value":"Berlin"}}]})",
                            R"({"should":[{"key":"city","match":{"value":"Berlin"}},{"has_id":[1]}]})"}) {
     INFO(text);
     e = index.Estimate(F(text), 15);
@@ -571,7 +571,8 @@ TEST_CASE("payload index: must intersects only bounds near the smallest", "[payl
                  *ParsePayloadText("{\"k\":\"" + k + "\",\"n\":" + std::to_string(i) + "}"));
   }
   // n >= 1 holds 999 slots, more than kIntersectRatio times the 3 of k = rare: not listed, not intersected.
-  CHECK(*index.Candidates(F(R"({"must":[{"key":"n","range":{"gte":1}},{"key":"k","match":{"value":"rare"}}]})")) ==
+  CHECK(*index.Candidates(
+            F(R"({"must":[{"key":"n","range":{"gte":1}},{"key":"k","match":{"value":"rare"}}]})")) ==
         std::vector<uint32_t>({0, 1, 2}));
   // 1 <= n < 20 holds 19 <= 8 * 3: intersected.
   CHECK(*index.Candidates(
@@ -579,7 +580,8 @@ TEST_CASE("payload index: must intersects only bounds near the smallest", "[payl
         std::vector<uint32_t>({1, 2}));
 }
 
-TEST_CASE("ordered postings: ranks and runs against a std::set through splits and merges", "[payload][index]") {
+TEST_CASE("ordered postings: ranks and runs against a std::set through splits and merges",
+          "[payload][index]") {
   std::mt19937 rng(5);
   OrderedPostings<int64_t> postings;
   std::set<std::pair<int64_t, uint32_t>> truth;
