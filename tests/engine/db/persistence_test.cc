@@ -9,6 +9,9 @@
 #include "engine/storage/storage_test_util.h"
 #include "storage/fault_injection.h"
 #include "storage/storage_memory.h"
+#if !defined(__EMSCRIPTEN__)
+#include "quiver/thread_pool.h"
+#endif
 
 namespace quiver {
 namespace {
@@ -312,3 +315,35 @@ TEST_CASE("snapshots: restore gives the same state, in memory and stored", "[db]
 
 }  // namespace
 }  // namespace quiver
+
+#if !defined(__EMSCRIPTEN__)
+namespace quiver {
+namespace {
+
+TEST_CASE("persistence: merges run in the background with an executor", "[db][storage]") {
+  ThreadPool pool(2);
+  storage::MemoryStorage st;
+  DatabaseOptions o = Options(30);
+  o.executor = &pool;
+  {
+    auto db = OpenStored(&st, o);
+    REQUIRE(db->CreateCollection("c", Config()).ok());
+    auto c = *db->GetCollection("c");
+    REQUIRE(c->CreatePayloadIndex("tag", "keyword").ok());
+    Workload w(1);
+    for (int i = 0; i < 60; ++i) {
+      REQUIRE(w.Step(*c, i).ok());
+      // Reads go on while merges run.
+      REQUIRE(c->Count(R"({"must":[{"key":"tag","match":{"value":"2"}}]})").ok());
+    }
+    REQUIRE(db->Close().ok());  // waits for background merges
+  }
+  auto db = OpenStored(&st, o);
+  auto c = *db->GetCollection("c");
+  CHECK(c->core().StateDigest() == ReferenceDigest(60));
+  CHECK(c->Stats().indexed_vectors > 0);
+}
+
+}  // namespace
+}  // namespace quiver
+#endif
