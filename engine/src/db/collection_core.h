@@ -190,6 +190,7 @@ class CollectionCore {
   uint64_t wal_start_ = 0;                   // guarded by mu_
   uint64_t next_sequence_ = 1;               // guarded by mu_
   uint64_t last_sync_ms_ = 0;                // guarded by mu_
+  std::string log_buffer_;                   // guarded by mu_: reused batch encoding
   Status failed_;                            // guarded by mu_: a storage error leaves the collection read-only
   bool closed_ = false;                      // guarded by mu_
   std::mutex optimize_mu_;                   // one optimization at a time

@@ -181,9 +181,9 @@ Status CollectionCore::ReplayLogs() {
 }
 
 Status CollectionCore::LogBatch(std::span<const Op> ops, std::shared_ptr<storage::WalWriter>* wal) {
-  std::string payload;
-  EncodeOpBatch(next_sequence_, ops, &payload);
-  Status s = wal_->Append(payload);
+  log_buffer_.clear();
+  EncodeOpBatch(next_sequence_, ops, &log_buffer_);
+  Status s = wal_->Append(log_buffer_);
   if (!s.ok()) {
     failed_ = s;
     return s;

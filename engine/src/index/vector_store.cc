@@ -7,6 +7,14 @@
 namespace quiver::index {
 
 Status CheckFinite(const float* v, uint32_t dim) {
+  // Fast path: an infinity or NaN has all exponent bits set; this loop vectorises.
+  uint32_t bad = 0;
+  for (uint32_t i = 0; i < dim; ++i) {
+    uint32_t bits;
+    std::memcpy(&bits, v + i, 4);
+    bad |= static_cast<uint32_t>((bits & 0x7f800000u) == 0x7f800000u);
+  }
+  if (!bad) return Status::OK();
   for (uint32_t i = 0; i < dim; ++i) {
     if (!std::isfinite(v[i])) {
       return Status::InvalidArgument("vector[" + std::to_string(i) + "] is " + (std::isnan(v[i]) ? "NaN" : "infinite") +

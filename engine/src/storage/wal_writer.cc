@@ -53,18 +53,22 @@ Status WalWriter::Append(std::string_view payload) {
     return Status::ResourceExhausted("a write of " + std::to_string(payload.size()) +
                                      " bytes exceeds the log's record limit of 1 GiB; split the batch");
   }
-  std::string record;
-  record.reserve(payload.size() + kWalRecordHeaderSize);
-  EncodeWalRecord(WalRecordType::kBatch, payload, &record);
+  // The header is built here; the payload goes to the file as it is, without another copy.
+  const uint8_t type = static_cast<uint8_t>(WalRecordType::kBatch);
+  std::string header;
+  PutFixed32(&header, static_cast<uint32_t>(payload.size()));
+  PutFixed32(&header, crc32c::Extend(crc32c::Value(&type, 1), payload.data(), payload.size()));
+  PutFixed8(&header, type);
   std::lock_guard<std::mutex> lock(mu_);
   if (closed_) return Status::FailedPrecondition("log " + name_ + " is closed");
   if (!error_.ok()) return error_;
-  Status s = file_->Append(record);
+  Status s = file_->Append(header);
+  if (s.ok()) s = file_->Append(payload);
   if (!s.ok()) {
     error_ = s;
     return s;
   }
-  appended_ += record.size();
+  appended_ += header.size() + payload.size();
   return Status::OK();
 }
 
