@@ -80,6 +80,10 @@ class Collection {
   // natively and in WASM for the same data. Database::RestoreSnapshot reads it.
   Result<std::string> CreateSnapshot() const;
   CollectionStats Stats() const;
+  // Checks everything that can be checked: re-reads every segment and deletion file of a stored collection
+  // (checksums and structure) and every graph index's invariants. Returns the problems found, empty when all is
+  // well; an error only when the check itself cannot run.
+  Result<std::vector<std::string>> Verify() const;
 
   // The core that holds the state; for the storage and sync layers and tests.
   db::CollectionCore& core() { return *core_; }

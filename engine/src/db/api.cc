@@ -72,6 +72,7 @@ Status Collection::DeletePayloadIndex(std::string_view field) { return core_->De
 Status Collection::Optimize() { return core_->Optimize(); }
 Result<std::string> Collection::CreateSnapshot() const { return core_->CreateSnapshot(); }
 CollectionStats Collection::Stats() const { return core_->Stats(); }
+Result<std::vector<std::string>> Collection::Verify() const { return core_->Verify(); }
 
 Database::Database(std::unique_ptr<db::DatabaseCore> core) : core_(std::move(core)) {}
 Database::~Database() = default;

@@ -74,6 +74,7 @@ class CollectionCore {
   const CollectionConfig& config() const { return config_; }
   CollectionInfo Info() const;
   CollectionStats Stats() const;
+  Result<std::vector<std::string>> Verify() const;
 
   Status Upsert(std::span<const PointInput> points);
   Status UpsertDense(std::span<const PointId> ids, std::string_view vector_name, const float* vectors, size_t count,

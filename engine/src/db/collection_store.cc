@@ -563,6 +563,50 @@ CollectionStats CollectionCore::Stats() const {
   return stats;
 }
 
+Result<std::vector<std::string>> CollectionCore::Verify() const {
+  std::vector<std::string> problems;
+  std::shared_lock lock(mu_);
+  auto check_graphs = [&](const Segment& seg, const std::string& where) {
+    for (size_t s = 0; s < spaces_.size(); ++s) {
+      const auto* hnsw = dynamic_cast<const index::HnswIndex*>(&seg.vector_index(s));
+      if (!hnsw) continue;
+      Status st = hnsw->CheckInvariants();
+      if (!st.ok()) problems.push_back(where + ", vector space '" + spaces_[s].name + "': " + st.ToString());
+    }
+  };
+  for (const Sealed& sealed : sealed_) {
+    const std::string where = stored() ? SegmentFileName(id_, sealed.file) : "sealed segment";
+    check_graphs(*sealed.segment, where);
+    if (!stored()) continue;
+    storage::Storage& st = files_->storage();
+    auto bytes = st.ReadFile(where);
+    if (!bytes.ok()) {
+      problems.push_back(where + ": " + bytes.status().ToString());
+      continue;
+    }
+    auto reread = DecodeSegment({reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size()}, spaces_, nullptr, where);
+    if (!reread.ok()) {
+      problems.push_back(reread.status().ToString());
+    } else if ((*reread)->slot_count() != sealed.segment->slot_count()) {
+      problems.push_back(where + ": holds " + std::to_string((*reread)->slot_count()) + " points, " +
+                         std::to_string(sealed.segment->slot_count()) + " expected");
+    }
+    if (sealed.deletions) {
+      const std::string del = DeletionFileName(id_, sealed.deletions);
+      auto dbytes = st.ReadFile(del);
+      if (!dbytes.ok()) {
+        problems.push_back(del + ": " + dbytes.status().ToString());
+      } else if (auto d = DecodeDeletions({reinterpret_cast<const uint8_t*>(dbytes->data()), dbytes->size()},
+                                          sealed.segment->slot_count(), del);
+                 !d.ok()) {
+        problems.push_back(d.status().ToString());
+      }
+    }
+  }
+  check_graphs(*write_, "write segment");
+  return problems;
+}
+
 // Snapshot: see docs/formats.md, "Snapshot". Deterministic: canonical JSON, points in id order, stored vectors.
 Result<std::string> CollectionCore::CreateSnapshot() const {
   std::shared_lock lock(mu_);

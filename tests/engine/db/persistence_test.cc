@@ -130,6 +130,25 @@ TEST_CASE("persistence: a reopened database holds everything, through seals and 
   CHECK(stats.unindexed_vectors == 0);
   CHECK(stats.indexed_vectors == stats.points);
   CHECK((*c)->core().StateDigest() == ReferenceDigest(kSteps));
+  auto problems = (*c)->Verify();
+  REQUIRE(problems.ok());
+  CHECK(problems->empty());
+  // Damage a segment file under the open database: Verify names it.
+  std::string segment_name;
+  const std::vector<std::string> files = *st.List();
+  for (const auto& name : files) {
+    if (db::ParseFileName(name).kind == db::ParsedFileName::Kind::kSegment) segment_name = name;
+  }
+  REQUIRE_FALSE(segment_name.empty());
+  const std::string good = *st.ReadFile(segment_name);
+  std::string bad = good;
+  bad[bad.size() / 2] ^= 1;
+  st.SetContents(segment_name, bad);
+  problems = (*c)->Verify();
+  REQUIRE(problems->size() == 1);
+  CHECK((*problems)[0].find(segment_name + ": ") != std::string::npos);
+  CHECK((*problems)[0].find("checksum mismatch") != std::string::npos);
+  st.SetContents(segment_name, good);
   REQUIRE(db->Close().ok());
   auto again = OpenStored(&st);
   CHECK((*again->GetCollection("c"))->core().StateDigest() == ReferenceDigest(kSteps));
