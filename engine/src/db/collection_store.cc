@@ -1,5 +1,5 @@
-// The stored half of CollectionCore: opening and recovery, logging, sealing, the optimizer (merging and indexing
-// segments), snapshots and the collection's files. See collection_core.h and docs/formats.md.
+// The stored half of CollectionCore: opening and recovery, logging, sealing, the optimizer (merging and
+// indexing segments), snapshots and the collection's files. See collection_core.h and docs/formats.md.
 #include <algorithm>
 #include <boost/json.hpp>
 #include <chrono>
@@ -21,7 +21,8 @@
 namespace quiver::db {
 namespace {
 
-// A log file is closed and a new one begun past this size, so a browser's IndexedDB rewrites small files only.
+// A log file is closed and a new one begun past this size, so a browser's IndexedDB rewrites small files
+// only.
 constexpr uint64_t kWalFileBytes = 4 << 20;
 // Batched durability syncs at least this often (milliseconds), or when this much is unsynced.
 constexpr uint64_t kBatchedSyncMs = 100;
@@ -85,7 +86,9 @@ Result<std::unique_ptr<CollectionCore>> CollectionCore::Open(const CollectionEnt
   core->files_ = files;
   for (const auto& [field, type] : entry.payload_indexes) {
     auto t = payload::ParseFieldIndexType(type);
-    if (!t.ok()) return Status::Corruption("manifest: collection " + entry.name + ": " + std::string(t.status().message()));
+    if (!t.ok())
+      return Status::Corruption("manifest: collection " + entry.name + ": " +
+                                std::string(t.status().message()));
     core->payload_fields_.emplace_back(field, *t);
   }
   core->write_ = core->NewWriteSegment();
@@ -103,8 +106,8 @@ Status CollectionCore::OpenFiles(const CollectionEntry& entry) {
     QUIVER_ASSIGN_OR_RETURN(auto image, ReadImage(st, name));
     QUIVER_ASSIGN_OR_RETURN(auto seg, DecodeSegment(image->bytes(), spaces_, image, name));
     if (seg->slot_count() != se.slots) {
-      return Status::Corruption(name + ": holds " + std::to_string(seg->slot_count()) + " points, the manifest says " +
-                                std::to_string(se.slots));
+      return Status::Corruption(name + ": holds " + std::to_string(seg->slot_count()) +
+                                " points, the manifest says " + std::to_string(se.slots));
     }
     if (se.deletions != 0) {
       const std::string del_name = DeletionFileName(id_, se.deletions);
@@ -112,7 +115,8 @@ Status CollectionCore::OpenFiles(const CollectionEntry& entry) {
       if (!read.ok()) return Missing(del_name, read.status());
       std::string del = std::move(*read);
       QUIVER_ASSIGN_OR_RETURN(
-          auto removed, DecodeDeletions({reinterpret_cast<const uint8_t*>(del.data()), del.size()}, se.slots, del_name));
+          auto removed,
+          DecodeDeletions({reinterpret_cast<const uint8_t*>(del.data()), del.size()}, se.slots, del_name));
       for (uint32_t slot : removed) seg->Remove(slot);
     }
     QUIVER_RETURN_IF_ERROR(seg->IndexPayloadFields(payload_fields_).WithContext(name));
@@ -144,10 +148,13 @@ Status CollectionCore::ReplayLogs() {
     Status s = storage::ReadWalFile(
         {reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()}, name, number, newest,
         [&](std::string_view payload, uint64_t offset) -> Status {
-          QUIVER_ASSIGN_OR_RETURN(OpBatch batch, DecodeOpBatch(payload, name, offset + storage::kWalRecordHeaderSize));
+          QUIVER_ASSIGN_OR_RETURN(OpBatch batch,
+                                  DecodeOpBatch(payload, name, offset + storage::kWalRecordHeaderSize));
           for (const Op& op : batch.ops) {
             Status c = CheckOp(op);
-            if (!c.ok()) return Status::Corruption(name + ": record at offset " + std::to_string(offset) + ": " + std::string(c.message()));
+            if (!c.ok())
+              return Status::Corruption(name + ": record at offset " + std::to_string(offset) + ": " +
+                                        std::string(c.message()));
           }
           next_sequence_ = std::max(next_sequence_, batch.sequence + 1);
           for (const Op& op : batch.ops) {
@@ -191,8 +198,8 @@ Status CollectionCore::LogBatch(std::span<const Op> ops, std::shared_ptr<storage
   ++next_sequence_;
   *wal = wal_;
   if (wal_->size() >= kWalFileBytes) {
-    // Begin a new, small log file. The old one is synced and closed first (only the newest log may be torn) and
-    // stays until a seal covers it.
+    // Begin a new, small log file. The old one is synced and closed first (only the newest log may be torn)
+    // and stays until a seal covers it.
     s = wal_->Close();
     if (!s.ok()) {
       failed_ = s;
@@ -212,7 +219,9 @@ Status CollectionCore::LogBatch(std::span<const Op> ops, std::shared_ptr<storage
 Status CollectionCore::SyncPerDurability(const std::shared_ptr<storage::WalWriter>& wal) {
   Status s;
   switch (files_->options().durability) {
-    case Durability::kSync: s = wal->Sync(); break;
+    case Durability::kSync:
+      s = wal->Sync();
+      break;
     case Durability::kBatched: {
       const uint64_t now = SteadyMs();
       if (now - last_sync_ms_ >= kBatchedSyncMs || wal->unsynced() >= kBatchedSyncBytes) {
@@ -221,7 +230,8 @@ Status CollectionCore::SyncPerDurability(const std::shared_ptr<storage::WalWrite
       }
       break;
     }
-    case Durability::kNone: break;
+    case Durability::kNone:
+      break;
   }
   if (!s.ok()) {
     std::unique_lock lock(mu_);
@@ -253,8 +263,8 @@ Status CollectionCore::SealLocked() {
     if (failed_.ok()) failed_ = s;
     return s;
   };
-  // 1. Later writes go to a new log; the old ones are covered by the segment written next. The old log is synced
-  // and closed before the new one exists, so only the newest log can ever have a torn tail.
+  // 1. Later writes go to a new log; the old ones are covered by the segment written next. The old log is
+  // synced and closed before the new one exists, so only the newest log can ever have a torn tail.
   Status s = wal_->Close();
   if (!s.ok()) return fail(s);
   const uint64_t wal_number = files_->NewFileNumber();
@@ -290,10 +300,12 @@ CollectionEntry CollectionCore::EntryLocked() const {
   e.id = id_;
   e.name = name_;
   e.config = config_;
-  for (const auto& [field, type] : payload_fields_) e.payload_indexes.emplace_back(field, payload::FieldIndexTypeName(type));
+  for (const auto& [field, type] : payload_fields_)
+    e.payload_indexes.emplace_back(field, payload::FieldIndexTypeName(type));
   e.wal_start = wal_start_;
   e.next_sequence = next_sequence_;
-  for (const Sealed& s : sealed_) e.segments.push_back(SegmentEntry{s.file, s.deletions, s.segment->slot_count()});
+  for (const Sealed& s : sealed_)
+    e.segments.push_back(SegmentEntry{s.file, s.deletions, s.segment->slot_count()});
   return e;
 }
 
@@ -315,7 +327,8 @@ Status CollectionCore::RemoveObsoleteFiles(uint64_t wal_start) {
   QUIVER_ASSIGN_OR_RETURN(std::vector<std::string> names, st.List());
   for (const std::string& name : names) {
     ParsedFileName p = ParseFileName(name);
-    if (p.kind == ParsedFileName::Kind::kWal && p.collection == id_ && p.number < wal_start) (void)st.Remove(name);
+    if (p.kind == ParsedFileName::Kind::kWal && p.collection == id_ && p.number < wal_start)
+      (void)st.Remove(name);
   }
   return Status::OK();
 }
@@ -331,8 +344,9 @@ Status CollectionCore::DestroyFiles() {
   QUIVER_ASSIGN_OR_RETURN(std::vector<std::string> names, st.List());
   for (const std::string& name : names) {
     ParsedFileName p = ParseFileName(name);
-    if (p.collection == id_ && (p.kind == ParsedFileName::Kind::kWal || p.kind == ParsedFileName::Kind::kSegment ||
-                                p.kind == ParsedFileName::Kind::kDeletions)) {
+    if (p.collection == id_ &&
+        (p.kind == ParsedFileName::Kind::kWal || p.kind == ParsedFileName::Kind::kSegment ||
+         p.kind == ParsedFileName::Kind::kDeletions)) {
       QUIVER_RETURN_IF_ERROR(st.Remove(name));
     }
   }
@@ -406,15 +420,17 @@ Status CollectionCore::OptimizeNow() {
     const Segment& only = *inputs[0].segment;
     bool indexed = true, clean = only.present_count() == only.slot_count();
     for (size_t s = 0; s < spaces_.size(); ++s) {
-      indexed &= only.vector_index(s).kind() == (spaces_[s].params.index == IndexKind::kFlat ? index::IndexKind::kFlat
-                                                                                               : index::IndexKind::kHnsw);
+      indexed &=
+          only.vector_index(s).kind() ==
+          (spaces_[s].params.index == IndexKind::kFlat ? index::IndexKind::kFlat : index::IndexKind::kHnsw);
     }
     for (uint32_t slot = 0; clean && slot < only.slot_count(); ++slot) clean = !expired(only.state(slot));
     if (indexed && clean) return Status::OK();
   }
 
-  // Phase 2, without the lock (sealed segments change only by removals, which phase 3 carries over): per space,
-  // start from the largest healthy graph among the inputs, or an empty index, and add every other live vector.
+  // Phase 2, without the lock (sealed segments change only by removals, which phase 3 carries over): per
+  // space, start from the largest healthy graph among the inputs, or an empty index, and add every other live
+  // vector.
   std::vector<std::unique_ptr<index::VectorIndex>> indexes(spaces_.size());
   std::vector<int> base(spaces_.size(), -1);
   {
@@ -434,7 +450,8 @@ Status CollectionCore::OptimizeNow() {
       }
       if (base[s] >= 0) {
         std::string image = inputs[base[s]].segment->vector_index(s).Serialize();
-        QUIVER_ASSIGN_OR_RETURN(indexes[s], index::LoadIndex({reinterpret_cast<const uint8_t*>(image.data()), image.size()}));
+        QUIVER_ASSIGN_OR_RETURN(
+            indexes[s], index::LoadIndex({reinterpret_cast<const uint8_t*>(image.data()), image.size()}));
       }
     }
   }
@@ -464,7 +481,8 @@ Status CollectionCore::OptimizeNow() {
       const PointState& st = seg.state(slot);
       const bool gone = (slot < removed.size() && removed[slot]) || expired(st);
       for (size_t s = 0; s < spaces_.size(); ++s) {
-        if (base[s] == static_cast<int>(i) && st.rows[s] != kNoRow && gone) (void)indexes[s]->Remove(st.rows[s]);
+        if (base[s] == static_cast<int>(i) && st.rows[s] != kNoRow && gone)
+          (void)indexes[s]->Remove(st.rows[s]);
       }
       if (gone) continue;
       PointState copy = st;
@@ -489,7 +507,8 @@ Status CollectionCore::OptimizeNow() {
     for (size_t j = 0; j < n; ++j) states[pending_slots[s][j]].rows[s] = first + static_cast<uint32_t>(j);
     pending[s] = {};
   }
-  QUIVER_ASSIGN_OR_RETURN(auto merged, Segment::FromParts(spaces_, std::move(states), std::move(indexes), "merged segment"));
+  QUIVER_ASSIGN_OR_RETURN(
+      auto merged, Segment::FromParts(spaces_, std::move(states), std::move(indexes), "merged segment"));
   QUIVER_RETURN_IF_ERROR(merged->IndexPayloadFields(fields));
   storage::Storage& st = files_->storage();
   const uint64_t seg_number = files_->NewFileNumber();
@@ -500,7 +519,8 @@ Status CollectionCore::OptimizeNow() {
     return s;
   }
 
-  // Phase 3, under the lock: carry over removals made meanwhile, swap the segments, commit, delete the inputs.
+  // Phase 3, under the lock: carry over removals made meanwhile, swap the segments, commit, delete the
+  // inputs.
   std::unique_lock lock(mu_);
   bool dirty = false;
   for (size_t i = 0; i < inputs.size(); ++i) {
@@ -555,7 +575,9 @@ CollectionStats CollectionCore::Stats() const {
     if (auto names = st.List(); names.ok()) {
       for (const std::string& name : *names) {
         ParsedFileName p = ParseFileName(name);
-        if (p.collection != id_ || p.kind == ParsedFileName::Kind::kUnknown || p.kind == ParsedFileName::Kind::kManifest) continue;
+        if (p.collection != id_ || p.kind == ParsedFileName::Kind::kUnknown ||
+            p.kind == ParsedFileName::Kind::kManifest)
+          continue;
         if (auto size = st.FileSize(name); size.ok()) stats.disk_bytes += *size;
       }
     }
@@ -567,6 +589,7 @@ Result<std::vector<std::string>> CollectionCore::Verify() const {
   std::vector<std::string> problems;
   std::shared_lock lock(mu_);
   auto check_graphs = [&](const Segment& seg, const std::string& where) {
+    if (Status st = seg.CheckPayloadIndex(); !st.ok()) problems.push_back(where + ": " + st.ToString());
     for (size_t s = 0; s < spaces_.size(); ++s) {
       const auto* hnsw = dynamic_cast<const index::HnswIndex*>(&seg.vector_index(s));
       if (!hnsw) continue;
@@ -584,9 +607,12 @@ Result<std::vector<std::string>> CollectionCore::Verify() const {
       problems.push_back(where + ": " + bytes.status().ToString());
       continue;
     }
-    auto reread = DecodeSegment({reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size()}, spaces_, nullptr, where);
+    auto reread = DecodeSegment({reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size()}, spaces_,
+                                nullptr, where);
     if (!reread.ok()) {
       problems.push_back(reread.status().ToString());
+    } else if (Status pst = (*reread)->CheckPayloadIndex(); !pst.ok()) {
+      problems.push_back(where + " as stored: " + pst.ToString());
     } else if ((*reread)->slot_count() != sealed.segment->slot_count()) {
       problems.push_back(where + ": holds " + std::to_string((*reread)->slot_count()) + " points, " +
                          std::to_string(sealed.segment->slot_count()) + " expected");
@@ -607,7 +633,8 @@ Result<std::vector<std::string>> CollectionCore::Verify() const {
   return problems;
 }
 
-// Snapshot: see docs/formats.md, "Snapshot". Deterministic: canonical JSON, points in id order, stored vectors.
+// Snapshot: see docs/formats.md, "Snapshot". Deterministic: canonical JSON, points in id order, stored
+// vectors.
 Result<std::string> CollectionCore::CreateSnapshot() const {
   std::shared_lock lock(mu_);
   std::vector<std::pair<PointId, MovedPoint>> points;
@@ -652,7 +679,8 @@ Result<std::string> CollectionCore::CreateSnapshot() const {
     for (size_t s = 0; s < spaces_.size(); ++s) {
       const std::vector<float>& v = mp.vectors[s];
       PutFixed8(&body, v.empty() ? 0 : 1);
-      if (!v.empty()) body.append(reinterpret_cast<const char*>(v.data()), spaces_[s].params.size * sizeof(float));
+      if (!v.empty())
+        body.append(reinterpret_cast<const char*>(v.data()), spaces_[s].params.size * sizeof(float));
     }
   }
   SectionFileWriter w(FileKind::kSnapshot);
@@ -686,8 +714,8 @@ Result<SnapshotContents> DecodeSnapshot(std::span<const uint8_t> bytes, const st
   QUIVER_ASSIGN_OR_RETURN(auto body, reader.Get(SectionTag("PNTS")));
   auto corrupt = [&](const std::string& why) { return Status::Corruption(what + ": " + why); };
   boost::json::error_code ec;
-  boost::json::value mv =
-      boost::json::parse(std::string_view(reinterpret_cast<const char*>(meta_bytes.data()), meta_bytes.size()), ec);
+  boost::json::value mv = boost::json::parse(
+      std::string_view(reinterpret_cast<const char*>(meta_bytes.data()), meta_bytes.size()), ec);
   if (ec || !mv.is_object()) return corrupt("snapshot header is not a JSON object");
   const boost::json::object& meta = mv.get_object();
   SnapshotContents out;
@@ -704,13 +732,15 @@ Result<SnapshotContents> DecodeSnapshot(std::span<const uint8_t> bytes, const st
   if (!parsed.ok()) return corrupt(std::string(parsed.status().message()));
   out.config = std::move(*parsed);
   auto indexes = meta.find("payload_indexes");
-  if (indexes == meta.end() || !indexes->value().is_array()) return corrupt("snapshot has no payload index list");
+  if (indexes == meta.end() || !indexes->value().is_array())
+    return corrupt("snapshot has no payload index list");
   for (const auto& iv : indexes->value().get_array()) {
     const boost::json::array* pair = iv.if_array();
     if (!pair || pair->size() != 2 || !(*pair)[0].is_string() || !(*pair)[1].is_string()) {
       return corrupt("bad payload index entry");
     }
-    out.payload_indexes.emplace_back(std::string((*pair)[0].get_string()), std::string((*pair)[1].get_string()));
+    out.payload_indexes.emplace_back(std::string((*pair)[0].get_string()),
+                                     std::string((*pair)[1].get_string()));
   }
   auto count_it = meta.find("points");
   if (count_it == meta.end() || !count_it->value().is_int64() || count_it->value().get_int64() < 0) {
@@ -767,7 +797,8 @@ Result<SnapshotContents> DecodeSnapshot(std::span<const uint8_t> bytes, const st
     std::string_view text;
     QUIVER_RETURN_IF_ERROR(r.ReadLengthPrefixed(&text, "payload"));
     boost::json::value pv = boost::json::parse(text, ec);
-    if (ec || !pv.is_object()) return r.Error("payload of point " + st.id.ToString() + " is not a JSON object");
+    if (ec || !pv.is_object())
+      return r.Error("payload of point " + st.id.ToString() + " is not a JSON object");
     st.payload = std::move(pv.get_object());
     mp.vectors.resize(dims.size());
     st.rows.assign(dims.size(), kNoRow);

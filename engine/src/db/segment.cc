@@ -267,8 +267,13 @@ Status Segment::Search(size_t space, const float* query, size_t k, size_t ef, bo
       return payload::Matches(*filter, st.id, st.payload);
     };
     index::RowPredicate allow(admit);
-    std::optional<std::vector<uint32_t>> candidates = payload_index_.Candidates(*filter);
-    if (candidates && candidates->size() <= sp.threshold_points) {
+    // The indexes' estimate lists no slots; candidates are listed only when they bound the filter to few.
+    const payload::CardinalityEstimate indexed = payload_index_.Estimate(*filter, live);
+    std::optional<std::vector<uint32_t>> candidates;
+    if (indexed.bounded && indexed.max_candidates <= sp.threshold_points) {
+      candidates = payload_index_.Candidates(*filter, sp.threshold_points);
+    }
+    if (candidates) {
       // Few candidates: check each and measure exactly.
       chosen = SearchPlan::kExactCandidates;
       std::vector<uint32_t> rows;
@@ -280,7 +285,7 @@ Status Segment::Search(size_t space, const float* query, size_t k, size_t ef, bo
       }
       QUIVER_RETURN_IF_ERROR(sp.index->SearchRows(query, rows, k, &found));
     } else {
-      const size_t estimate = candidates ? candidates->size() : EstimateMatches(space, *filter);
+      const size_t estimate = indexed.bounded ? indexed.expected : EstimateMatches(space, *filter);
       if (exact || small || estimate <= sp.threshold_points) {
         chosen = SearchPlan::kExactFiltered;
         QUIVER_RETURN_IF_ERROR(sp.index->Search(query, index::SearchParams{k, ef, true}, &allow, &found));
@@ -378,7 +383,8 @@ void Segment::Digest(std::vector<std::pair<PointId, std::string>>* out) const {
   }
 }
 
-Result<std::unique_ptr<Segment>> Segment::FromParts(std::vector<VectorSpace> spaces, std::vector<PointState> states,
+Result<std::unique_ptr<Segment>> Segment::FromParts(std::vector<VectorSpace> spaces,
+                                                    std::vector<PointState> states,
                                                     std::vector<std::unique_ptr<index::VectorIndex>> indexes,
                                                     const std::string& what) {
   auto bad = [&](const std::string& why) { return Status::Corruption(what + ": " + why); };
@@ -387,18 +393,21 @@ Result<std::unique_ptr<Segment>> Segment::FromParts(std::vector<VectorSpace> spa
   seg->spaces_ = std::move(spaces);
   for (size_t s = 0; s < indexes.size(); ++s) {
     const VectorSpace& vs = seg->spaces_[s];
-    if (indexes[s]->dim() != vs.params.size) return bad("index " + std::to_string(s) + " has the wrong dimension");
+    if (indexes[s]->dim() != vs.params.size)
+      return bad("index " + std::to_string(s) + " has the wrong dimension");
     Space sp;
     sp.index = std::move(indexes[s]);
     sp.row_slot.assign(sp.index->size(), kNoRow);
-    sp.threshold_points = std::max<size_t>(1, size_t{vs.hnsw.full_scan_threshold_kb} * 1024 / (vs.params.size * 4));
+    sp.threshold_points =
+        std::max<size_t>(1, size_t{vs.hnsw.full_scan_threshold_kb} * 1024 / (vs.params.size * 4));
     seg->indexes_.push_back(std::move(sp));
   }
   seg->states_ = std::move(states);
   for (uint32_t slot = 0; slot < seg->states_.size(); ++slot) {
     PointState& st = seg->states_[slot];
     if (!seg->ids_.emplace(st.id, slot).second) return bad("point " + st.id.ToString() + " appears twice");
-    if (st.rows.size() != seg->spaces_.size()) return bad("point " + st.id.ToString() + " has the wrong row count");
+    if (st.rows.size() != seg->spaces_.size())
+      return bad("point " + st.id.ToString() + " has the wrong row count");
     for (size_t s = 0; s < st.rows.size(); ++s) {
       const uint32_t row = st.rows[s];
       if (row == kNoRow) continue;
@@ -415,22 +424,64 @@ Result<std::unique_ptr<Segment>> Segment::FromParts(std::vector<VectorSpace> spa
     const Space& sp = seg->indexes_[s];
     for (uint32_t row = 0; row < sp.row_slot.size(); ++row) {
       if (sp.row_slot[row] == kNoRow && !sp.index->IsDeleted(row)) {
-        return bad("row " + std::to_string(row) + " of vector space " + std::to_string(s) + " belongs to no point");
+        return bad("row " + std::to_string(row) + " of vector space " + std::to_string(s) +
+                   " belongs to no point");
       }
     }
   }
   return seg;
 }
 
-Status Segment::IndexPayloadFields(const std::vector<std::pair<std::string, payload::FieldIndexType>>& fields) {
+Status Segment::IndexPayloadFields(
+    const std::vector<std::pair<std::string, payload::FieldIndexType>>& fields) {
+  QUIVER_RETURN_IF_ERROR(payload_index_.KeepOnly(fields));
   for (const auto& [field, type] : fields) QUIVER_RETURN_IF_ERROR(CreatePayloadIndex(field, type));
   return Status::OK();
+}
+
+Status Segment::CheckPayloadIndex() const {
+  if (payload_index_.empty()) return Status::OK();
+  std::vector<uint32_t> identity(states_.size());
+  for (uint32_t i = 0; i < identity.size(); ++i) identity[i] = i;
+  payload::PayloadIndex fresh;
+  const auto fields = payload_index_.Fields();
+  for (const auto& [field, type] : fields) {
+    QUIVER_RETURN_IF_ERROR(fresh.CreateField(field, type, [&](payload::PayloadIndex::PointVisitor visit) {
+      for (uint32_t slot = 0; slot < states_.size(); ++slot) {
+        if (!states_[slot].deleted && !IsRemoved(slot)) visit(slot, states_[slot].payload);
+      }
+    }));
+  }
+  const std::string want = fresh.Encode(identity), have = payload_index_.Encode(identity);
+  if (want == have) return Status::OK();
+  // Name the first field that differs.
+  auto one_field = [&](const std::string& bytes, const std::pair<std::string, payload::FieldIndexType>& f) {
+    payload::PayloadIndex copy;
+    (void)copy.Decode({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()},
+                      static_cast<uint32_t>(states_.size()), "payload index");
+    (void)copy.KeepOnly({f});
+    return copy.Encode(identity);
+  };
+  for (const auto& f : fields) {
+    if (one_field(want, f) != one_field(have, f)) {
+      return Status::Corruption("payload index of field '" + f.first + "' (" +
+                                std::string(payload::FieldIndexTypeName(f.second)) +
+                                ") does not match the payloads");
+    }
+  }
+  return Status::Corruption("payload index does not match the payloads");
+}
+
+Status Segment::LoadPayloadIndex(std::span<const uint8_t> bytes, const std::string& what,
+                                 size_t base_offset) {
+  return payload_index_.Decode(bytes, static_cast<uint32_t>(states_.size()), what, base_offset);
 }
 
 size_t Segment::MemoryUsage() const {
   size_t bytes = payload_index_.MemoryUsage() + states_.capacity() * sizeof(PointState) +
                  ids_.size() * (sizeof(PointId) + 48);
-  for (const Space& sp : indexes_) bytes += sp.index->MemoryUsage() + sp.row_slot.capacity() * sizeof(uint32_t);
+  for (const Space& sp : indexes_)
+    bytes += sp.index->MemoryUsage() + sp.row_slot.capacity() * sizeof(uint32_t);
   return bytes;
 }
 

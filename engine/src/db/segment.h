@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -71,8 +72,9 @@ class Segment {
   // The slot of a present (not removed) id.
   std::optional<uint32_t> FindSlot(const PointId& id) const;
 
-  // Removes a slot from this segment (its point moved to a newer segment or was dropped by compaction): it stops
-  // being found, counted, scanned or searched. The slot's state stays readable for compaction snapshots.
+  // Removes a slot from this segment (its point moved to a newer segment or was dropped by compaction): it
+  // stops being found, counted, scanned or searched. The slot's state stays readable for compaction
+  // snapshots.
   void Remove(uint32_t slot);
   bool IsRemoved(uint32_t slot) const { return slot < removed_.size() && removed_[slot]; }
   const std::vector<uint8_t>& removed() const { return removed_; }
@@ -120,13 +122,20 @@ class Segment {
   index::VectorIndex& vector_index(size_t space) { return *indexes_[space].index; }
   const std::vector<uint32_t>& row_slots(size_t space) const { return indexes_[space].row_slot; }
 
-  // Assembles a segment from loaded parts (segment_file.cc): states in slot order, one index per space and each
-  // space's row -> slot map. Validates that ids are unique and rows consistent; Corruption otherwise.
-  static Result<std::unique_ptr<Segment>> FromParts(std::vector<VectorSpace> spaces, std::vector<PointState> states,
+  // Assembles a segment from loaded parts (segment_file.cc): states in slot order, one index per space and
+  // each space's row -> slot map. Validates that ids are unique and rows consistent; Corruption otherwise.
+  static Result<std::unique_ptr<Segment>> FromParts(std::vector<VectorSpace> spaces,
+                                                    std::vector<PointState> states,
                                                     std::vector<std::unique_ptr<index::VectorIndex>> indexes,
                                                     const std::string& what);
-  // Re-creates the payload indexes listed (after loading).
+  // Makes the payload indexes exactly those listed: drops the others and builds the missing ones (after
+  // loading).
   Status IndexPayloadFields(const std::vector<std::pair<std::string, payload::FieldIndexType>>& fields);
+  // OK when every payload index holds exactly what indexing the live points' payloads afresh gives;
+  // Corruption naming the first field that differs.
+  Status CheckPayloadIndex() const;
+  // Loads stored payload indexes (the segment file's SPIX section) into a segment that has none yet.
+  Status LoadPayloadIndex(std::span<const uint8_t> bytes, const std::string& what, size_t base_offset);
   size_t MemoryUsage() const;
 
  private:

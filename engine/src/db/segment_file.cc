@@ -7,6 +7,7 @@
 #include "base/coding.h"
 #include "base/section_file.h"
 #include "index/vector_index.h"
+#include "payload/field_index.h"
 #include "payload/json_util.h"
 
 namespace quiver::db {
@@ -18,6 +19,7 @@ constexpr uint32_t kTagRegisters = SectionTag("SREG");
 constexpr uint32_t kTagKeys = SectionTag("SKEY");
 constexpr uint32_t kTagPayloads = SectionTag("SPAY");
 constexpr uint32_t kTagRows = SectionTag("SROW");
+constexpr uint32_t kTagPayloadIndex = SectionTag("SPIX");
 constexpr uint32_t kTagDelMeta = SectionTag("DMTA");
 constexpr uint32_t kTagDelBits = SectionTag("DBIT");
 constexpr size_t kIdBytes = 24;
@@ -84,11 +86,18 @@ std::string EncodeSegment(const Segment& segment) {
   w.Add(kTagPayloads, payloads);
   w.Add(kTagRows, rows);
   for (size_t s = 0; s < spaces.size(); ++s) w.Add(IndexTag(s), segment.vector_index(s).Serialize());
+  if (!segment.payload_index().empty()) {
+    std::vector<uint32_t> remap(segment.slot_count(), payload::kDroppedSlot);
+    for (uint32_t i = 0; i < slots.size(); ++i) remap[slots[i]] = i;
+    w.Add(kTagPayloadIndex, segment.payload_index().Encode(remap));
+  }
   return w.Finish();
 }
 
-Result<std::unique_ptr<Segment>> DecodeSegment(std::span<const uint8_t> bytes, const std::vector<VectorSpace>& spaces,
-                                               std::shared_ptr<const void> keepalive, const std::string& what) {
+Result<std::unique_ptr<Segment>> DecodeSegment(std::span<const uint8_t> bytes,
+                                               const std::vector<VectorSpace>& spaces,
+                                               std::shared_ptr<const void> keepalive,
+                                               const std::string& what) {
   QUIVER_ASSIGN_OR_RETURN(auto reader, SectionFileReader::Open(bytes, FileKind::kSegment, what));
   auto section = [&](uint32_t tag) -> Result<ByteReader> {
     QUIVER_ASSIGN_OR_RETURN(auto b, reader.Get(tag));
@@ -98,10 +107,13 @@ Result<std::unique_ptr<Segment>> DecodeSegment(std::span<const uint8_t> bytes, c
   QUIVER_ASSIGN_OR_RETURN(ByteReader m, section(kTagMeta));
   uint32_t version = 0, slots = 0, nspaces = 0;
   QUIVER_RETURN_IF_ERROR(m.ReadU32(&version, "version"));
-  if (version != kSegmentFormatVersion) return m.Error("unsupported segment format version " + std::to_string(version));
+  if (version != kSegmentFormatVersion)
+    return m.Error("unsupported segment format version " + std::to_string(version));
   QUIVER_RETURN_IF_ERROR(m.ReadU32(&slots, "slot count"));
   QUIVER_RETURN_IF_ERROR(m.ReadU32(&nspaces, "space count"));
-  if (nspaces != spaces.size()) return m.Error("segment has " + std::to_string(nspaces) + " vector spaces, the collection " + std::to_string(spaces.size()));
+  if (nspaces != spaces.size())
+    return m.Error("segment has " + std::to_string(nspaces) + " vector spaces, the collection " +
+                   std::to_string(spaces.size()));
   for (const VectorSpace& vs : spaces) {
     std::string_view name;
     uint32_t dim = 0;
@@ -111,7 +123,8 @@ Result<std::unique_ptr<Segment>> DecodeSegment(std::span<const uint8_t> bytes, c
     QUIVER_RETURN_IF_ERROR(m.ReadU8(&distance, "distance"));
     QUIVER_RETURN_IF_ERROR(m.ReadU8(&kind, "index kind"));
     if (name != vs.name || dim != vs.params.size || distance != static_cast<uint8_t>(vs.params.distance)) {
-      return m.Error("vector space '" + std::string(name) + "' does not match the collection's configuration");
+      return m.Error("vector space '" + std::string(name) +
+                     "' does not match the collection's configuration");
     }
     if (kind > 1) return m.Error("unknown index kind " + std::to_string(kind));
   }
@@ -121,9 +134,12 @@ Result<std::unique_ptr<Segment>> DecodeSegment(std::span<const uint8_t> bytes, c
   QUIVER_ASSIGN_OR_RETURN(ByteReader keys, section(kTagKeys));
   QUIVER_ASSIGN_OR_RETURN(ByteReader payloads, section(kTagPayloads));
   QUIVER_ASSIGN_OR_RETURN(ByteReader rows, section(kTagRows));
-  if (ids.remaining() != uint64_t{slots} * kIdBytes) return ids.Error("size does not match " + std::to_string(slots) + " points");
-  if (regs.remaining() != uint64_t{slots} * kRegisterBytes) return regs.Error("size does not match " + std::to_string(slots) + " points");
-  if (rows.remaining() != uint64_t{slots} * spaces.size() * 4) return rows.Error("size does not match " + std::to_string(slots) + " points");
+  if (ids.remaining() != uint64_t{slots} * kIdBytes)
+    return ids.Error("size does not match " + std::to_string(slots) + " points");
+  if (regs.remaining() != uint64_t{slots} * kRegisterBytes)
+    return regs.Error("size does not match " + std::to_string(slots) + " points");
+  if (rows.remaining() != uint64_t{slots} * spaces.size() * 4)
+    return rows.Error("size does not match " + std::to_string(slots) + " points");
 
   std::vector<PointState> states(slots);
   for (uint32_t slot = 0; slot < slots; ++slot) {
@@ -161,7 +177,8 @@ Result<std::unique_ptr<Segment>> DecodeSegment(std::span<const uint8_t> bytes, c
       QUIVER_RETURN_IF_ERROR(keys.ReadU64(&ks.stamp.hlc, "key stamp"));
       QUIVER_RETURN_IF_ERROR(keys.ReadU64(&ks.stamp.replica, "key stamp"));
       ks.key = std::string(key);
-      if (!st.key_stamps.empty() && !(st.key_stamps.back().key < ks.key)) return keys.Error("keys out of order");
+      if (!st.key_stamps.empty() && !(st.key_stamps.back().key < ks.key))
+        return keys.Error("keys out of order");
       st.key_stamps.push_back(std::move(ks));
     }
 
@@ -169,7 +186,8 @@ Result<std::unique_ptr<Segment>> DecodeSegment(std::span<const uint8_t> bytes, c
     QUIVER_RETURN_IF_ERROR(payloads.ReadLengthPrefixed(&text, "payload"));
     boost::json::error_code ec;
     boost::json::value v = boost::json::parse(text, ec);
-    if (ec || !v.is_object()) return payloads.Error("payload of point " + st.id.ToString() + " is not a JSON object");
+    if (ec || !v.is_object())
+      return payloads.Error("payload of point " + st.id.ToString() + " is not a JSON object");
     st.payload = std::move(v.get_object());
 
     st.rows.resize(spaces.size());
@@ -185,7 +203,14 @@ Result<std::unique_ptr<Segment>> DecodeSegment(std::span<const uint8_t> bytes, c
     if (!index.ok()) return index.status().WithContext(what + " index of vector space " + std::to_string(s));
     indexes.push_back(std::move(*index));
   }
-  return Segment::FromParts(spaces, std::move(states), std::move(indexes), what);
+  QUIVER_ASSIGN_OR_RETURN(auto segment,
+                          Segment::FromParts(spaces, std::move(states), std::move(indexes), what));
+  if (reader.Has(kTagPayloadIndex)) {
+    QUIVER_ASSIGN_OR_RETURN(auto image, reader.Get(kTagPayloadIndex));
+    QUIVER_RETURN_IF_ERROR(
+        segment->LoadPayloadIndex(image, what + " SPIX", reader.OffsetOf(kTagPayloadIndex)));
+  }
+  return segment;
 }
 
 std::string EncodeDeletions(const Segment& segment) {

@@ -24,6 +24,46 @@ std::string_view View(const json::string& s) { return std::string_view(s.data(),
 // Bytes a std::map node costs beyond its payload (three pointers, colour, allocator slack).
 constexpr size_t kMapNodeOverhead = 48;
 
+// Keys in the stored layout (docs/formats.md, "Payload index section"): strings length-prefixed, UUIDs as 16
+// bytes, numbers as little-endian fixed-width values.
+void PutKey(std::string* out, const std::string& k) { PutLengthPrefixed(out, k); }
+void PutKey(std::string* out, const std::array<uint8_t, 16>& k) {
+  out->append(reinterpret_cast<const char*>(k.data()), k.size());
+}
+void PutKey(std::string* out, int64_t k) { PutFixed64(out, static_cast<uint64_t>(k)); }
+void PutKey(std::string* out, double k) { PutDouble(out, k); }
+void PutKey(std::string* out, uint8_t k) { PutFixed8(out, k); }
+void PutKey(std::string* out, uint32_t k) { PutFixed32(out, k); }
+
+Status ReadKey(ByteReader* in, std::string* k) {
+  std::string_view v;
+  QUIVER_RETURN_IF_ERROR(in->ReadLengthPrefixed(&v, "key"));
+  k->assign(v);
+  return Status::OK();
+}
+Status ReadKey(ByteReader* in, std::array<uint8_t, 16>* k) {
+  std::span<const uint8_t> v;
+  QUIVER_RETURN_IF_ERROR(in->ReadBytes(k->size(), &v, "key"));
+  std::copy(v.begin(), v.end(), k->begin());
+  return Status::OK();
+}
+Status ReadKey(ByteReader* in, int64_t* k) {
+  uint64_t v = 0;
+  QUIVER_RETURN_IF_ERROR(in->ReadU64(&v, "key"));
+  *k = static_cast<int64_t>(v);
+  return Status::OK();
+}
+Status ReadKey(ByteReader* in, double* k) {
+  QUIVER_RETURN_IF_ERROR(in->ReadDouble(k, "key"));
+  return std::isnan(*k) ? in->Error("NaN key") : Status::OK();
+}
+Status ReadKey(ByteReader* in, uint8_t* k) { return in->ReadU8(k, "key"); }
+Status ReadKey(ByteReader* in, uint32_t* k) { return in->ReadU32(k, "key"); }
+
+uint32_t MapSlot(std::span<const uint32_t> remap, uint32_t slot) {
+  return slot < remap.size() ? remap[slot] : kDroppedSlot;
+}
+
 // A map from keys to sorted slot lists, for indexes that only look keys up (keyword, uuid, text).
 template <typename Key, typename Compare = std::less<>>
 class Postings {
@@ -49,6 +89,60 @@ class Postings {
     return it == map_.end() ? nullptr : &it->second;
   }
   size_t entries() const { return entries_; }
+
+  // Key count, then per key: the key, its slot count and the slots as gaps (each slot minus one past the
+  // previous).
+  void Encode(std::span<const uint32_t> remap, std::string* out) const {
+    std::string body;
+    uint64_t keys = 0;
+    std::vector<uint32_t> mapped;
+    for (const auto& [key, slots] : map_) {
+      mapped.clear();
+      for (uint32_t slot : slots) {
+        const uint32_t m = MapSlot(remap, slot);
+        if (m != kDroppedSlot) mapped.push_back(m);
+      }
+      if (mapped.empty()) continue;
+      PutKey(&body, key);
+      PutVarint64(&body, mapped.size());
+      uint32_t next = 0;
+      for (uint32_t m : mapped) {
+        PutVarint64(&body, m - next);
+        next = m + 1;
+      }
+      ++keys;
+    }
+    PutVarint64(out, keys);
+    out->append(body);
+  }
+
+  Status Decode(ByteReader* in, uint32_t slot_count) {
+    uint64_t keys = 0;
+    QUIVER_RETURN_IF_ERROR(in->ReadVarint64(&keys, "key count"));
+    if (keys > in->remaining()) return in->Error("key count exceeds the section");
+    for (uint64_t i = 0; i < keys; ++i) {
+      Key key;
+      QUIVER_RETURN_IF_ERROR(ReadKey(in, &key));
+      if (!map_.empty() && !Compare()(map_.rbegin()->first, key)) return in->Error("keys out of order");
+      uint64_t n = 0;
+      QUIVER_RETURN_IF_ERROR(in->ReadVarint64(&n, "slot count"));
+      if (n == 0 || n > slot_count || n > in->remaining())
+        return in->Error("bad slot count " + std::to_string(n));
+      std::vector<uint32_t> slots;
+      slots.reserve(n);
+      uint64_t next = 0;
+      for (uint64_t j = 0; j < n; ++j) {
+        uint64_t gap = 0;
+        QUIVER_RETURN_IF_ERROR(in->ReadVarint64(&gap, "slot"));
+        if (gap >= slot_count || next + gap >= slot_count) return in->Error("slot past the last slot");
+        slots.push_back(static_cast<uint32_t>(next + gap));
+        next += gap + 1;
+      }
+      entries_ += slots.size();
+      map_.emplace_hint(map_.end(), std::move(key), std::move(slots));
+    }
+    return Status::OK();
+  }
 
   size_t MemoryUsage() const {
     size_t bytes = 0;
@@ -96,6 +190,44 @@ bool AsDouble(const json::value& v, double* out) {
   }
   return false;
 }
+
+// Entry count, then per entry: the key and the slot (varint), in (key, slot) order.
+template <typename Key>
+void EncodeOrdered(const OrderedPostings<Key>& postings, std::span<const uint32_t> remap, std::string* out) {
+  std::string body;
+  uint64_t n = 0;
+  postings.ForEachEntry([&](const Key& key, uint32_t slot) {
+    const uint32_t m = MapSlot(remap, slot);
+    if (m == kDroppedSlot) return;
+    PutKey(&body, key);
+    PutVarint64(&body, m);
+    ++n;
+  });
+  PutVarint64(out, n);
+  out->append(body);
+}
+
+template <typename Key, typename Valid>
+Status DecodeOrdered(ByteReader* in, uint32_t slot_count, Valid&& valid, OrderedPostings<Key>* out) {
+  uint64_t n = 0;
+  QUIVER_RETURN_IF_ERROR(in->ReadVarint64(&n, "entry count"));
+  if (n > in->remaining()) return in->Error("entry count exceeds the section");
+  std::vector<std::pair<Key, uint32_t>> entries;
+  entries.reserve(n);
+  for (uint64_t i = 0; i < n; ++i) {
+    Key key;
+    QUIVER_RETURN_IF_ERROR(ReadKey(in, &key));
+    if (!valid(key)) return in->Error("key out of range");
+    uint64_t slot = 0;
+    QUIVER_RETURN_IF_ERROR(in->ReadVarint64(&slot, "slot"));
+    if (slot >= slot_count) return in->Error("slot " + std::to_string(slot) + " past the last slot");
+    entries.emplace_back(key, static_cast<uint32_t>(slot));
+  }
+  if (!out->AssignSorted(entries)) return in->Error("entries out of order");
+  return Status::OK();
+}
+
+constexpr auto kAnyKey = [](const auto&) { return true; };
 
 template <typename Range, typename T>
 bool LowerOk(const Range& r, T x) {
@@ -232,6 +364,10 @@ class KeywordIndex final : public FieldIndex {
   }
   size_t entries() const override { return postings_.entries(); }
   size_t MemoryUsage() const override { return postings_.MemoryUsage(); }
+  void Encode(std::span<const uint32_t> remap, std::string* out) const override {
+    postings_.Encode(remap, out);
+  }
+  Status Decode(ByteReader* in, uint32_t slot_count) override { return postings_.Decode(in, slot_count); }
 
   template <typename Visit>
   std::optional<Shape> Walk(const FieldPredicate& p, Visit& visit) const {
@@ -285,6 +421,14 @@ class IntegerIndex final : public FieldIndex {
   }
   size_t entries() const override { return ints_.size() + others_.size(); }
   size_t MemoryUsage() const override { return ints_.MemoryUsage() + others_.MemoryUsage(); }
+  void Encode(std::span<const uint32_t> remap, std::string* out) const override {
+    EncodeOrdered(ints_, remap, out);
+    EncodeOrdered(others_, remap, out);
+  }
+  Status Decode(ByteReader* in, uint32_t slot_count) override {
+    QUIVER_RETURN_IF_ERROR(DecodeOrdered(in, slot_count, kAnyKey, &ints_));
+    return DecodeOrdered(in, slot_count, kAnyKey, &others_);
+  }
 
   template <typename Visit>
   std::optional<Shape> Walk(const FieldPredicate& p, Visit& visit) const {
@@ -341,6 +485,12 @@ class FloatIndex final : public FieldIndex {
   }
   size_t entries() const override { return numbers_.size(); }
   size_t MemoryUsage() const override { return numbers_.MemoryUsage(); }
+  void Encode(std::span<const uint32_t> remap, std::string* out) const override {
+    EncodeOrdered(numbers_, remap, out);
+  }
+  Status Decode(ByteReader* in, uint32_t slot_count) override {
+    return DecodeOrdered(in, slot_count, kAnyKey, &numbers_);
+  }
 
   template <typename Visit>
   std::optional<Shape> Walk(const FieldPredicate& p, Visit& visit) const {
@@ -392,6 +542,13 @@ class BoolIndex final : public FieldIndex {
   }
   size_t entries() const override { return values_.size(); }
   size_t MemoryUsage() const override { return values_.MemoryUsage(); }
+  void Encode(std::span<const uint32_t> remap, std::string* out) const override {
+    EncodeOrdered(values_, remap, out);
+  }
+  Status Decode(ByteReader* in, uint32_t slot_count) override {
+    return DecodeOrdered(
+        in, slot_count, [](uint8_t k) { return k <= 1; }, &values_);
+  }
 
   template <typename Visit>
   std::optional<Shape> Walk(const FieldPredicate& p, Visit& visit) const {
@@ -456,6 +613,10 @@ class UuidIndex final : public FieldIndex {
   }
   size_t entries() const override { return postings_.entries(); }
   size_t MemoryUsage() const override { return postings_.MemoryUsage(); }
+  void Encode(std::span<const uint32_t> remap, std::string* out) const override {
+    postings_.Encode(remap, out);
+  }
+  Status Decode(ByteReader* in, uint32_t slot_count) override { return postings_.Decode(in, slot_count); }
 
   // Matches() compares strings exactly; every stored string equal to a UUID query parses to the same key, so
   // the key's slots are a superset (other spellings of the UUID are in it too). A non-UUID query has no
@@ -514,6 +675,12 @@ class DatetimeIndex final : public FieldIndex {
   }
   size_t entries() const override { return times_.size(); }
   size_t MemoryUsage() const override { return times_.MemoryUsage(); }
+  void Encode(std::span<const uint32_t> remap, std::string* out) const override {
+    EncodeOrdered(times_, remap, out);
+  }
+  Status Decode(ByteReader* in, uint32_t slot_count) override {
+    return DecodeOrdered(in, slot_count, kAnyKey, &times_);
+  }
 
   template <typename Visit>
   std::optional<Shape> Walk(const FieldPredicate& p, Visit& visit) const {
@@ -560,6 +727,13 @@ class GeoIndex final : public FieldIndex {
   }
   size_t entries() const override { return cells_.size(); }
   size_t MemoryUsage() const override { return cells_.MemoryUsage(); }
+  void Encode(std::span<const uint32_t> remap, std::string* out) const override {
+    EncodeOrdered(cells_, remap, out);
+  }
+  Status Decode(ByteReader* in, uint32_t slot_count) override {
+    return DecodeOrdered(
+        in, slot_count, [](uint32_t cell) { return cell < kRows * kColumns; }, &cells_);
+  }
 
   // The points in the grid cells covering the shape: one run per covered row (one run in all for rectangles
   // as wide as the world).
@@ -655,6 +829,10 @@ class TextIndex final : public FieldIndex {
   }
   size_t entries() const override { return postings_.entries(); }
   size_t MemoryUsage() const override { return postings_.MemoryUsage(); }
+  void Encode(std::span<const uint32_t> remap, std::string* out) const override {
+    postings_.Encode(remap, out);
+  }
+  Status Decode(ByteReader* in, uint32_t slot_count) override { return postings_.Decode(in, slot_count); }
 
   // text_any: the union of the tokens' lists, exact.
   template <typename Visit>

@@ -13,8 +13,11 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
+#include <string>
 #include <vector>
 
+#include "base/coding.h"
 #include "payload/filter.h"
 #include "payload/payload_index.h"
 
@@ -53,6 +56,14 @@ class FieldIndex {
   // Number of (value, slot) entries held: at least the number of slots, more when slots hold several values.
   virtual size_t entries() const = 0;
   virtual size_t MemoryUsage() const = 0;
+
+  // Appends the index's entries to `out` in the layout of docs/formats.md ("Payload index section"), each
+  // slot s written as remap[s]. `remap` must be increasing over the slots it keeps; entries whose slot maps
+  // to kDroppedSlot (or lies past the end of `remap`) are left out.
+  virtual void Encode(std::span<const uint32_t> remap, std::string* out) const = 0;
+  // Fills this index, which must be empty, from Encode's bytes. Corruption (naming the offset) for entries
+  // out of order, a slot not below `slot_count`, or a key this index type never holds.
+  virtual Status Decode(ByteReader* in, uint32_t slot_count) = 0;
 };
 
 std::unique_ptr<FieldIndex> MakeFieldIndex(FieldIndexType type);

@@ -103,6 +103,37 @@ class OrderedPostings {
     }
   }
 
+  // Calls fn(key, slot) for every entry, in (key, slot) order.
+  template <typename Fn>
+  void ForEachEntry(Fn&& fn) const {
+    for (const std::vector<Entry>& block : blocks_) {
+      for (const Entry& e : block) fn(e.key, e.slot);
+    }
+  }
+
+  // Replaces the contents with `entries`, which must be strictly increasing in (key, slot) order (false, and
+  // nothing changed, when they are not): O(n), for loading a stored index.
+  bool AssignSorted(const std::vector<std::pair<Key, uint32_t>>& entries) {
+    for (size_t i = 1; i < entries.size(); ++i) {
+      if (!Less(Entry{entries[i - 1].first, entries[i - 1].second},
+                Entry{entries[i].first, entries[i].second})) {
+        return false;
+      }
+    }
+    blocks_.clear();
+    constexpr size_t kFill = kMaxBlock / 2;  // room to grow before the first split
+    for (size_t i = 0; i < entries.size(); i += kFill) {
+      std::vector<Entry> block;
+      const size_t end = std::min(entries.size(), i + kFill);
+      block.reserve(end - i);
+      for (size_t j = i; j < end; ++j) block.push_back(Entry{entries[j].first, entries[j].second});
+      blocks_.push_back(std::move(block));
+    }
+    size_ = entries.size();
+    Rebuild();
+    return true;
+  }
+
   size_t MemoryUsage() const {
     size_t bytes = blocks_.capacity() * sizeof(std::vector<Entry>) + firsts_.capacity() * sizeof(Entry) +
                    fenwick_.capacity() * sizeof(size_t);

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 
+#include "base/coding.h"
 #include "payload/field_index.h"
 #include "payload/filter.h"
 #include "payload/json_path.h"
@@ -404,6 +406,76 @@ std::optional<std::vector<uint32_t>> PayloadIndex::Candidates(const Filter& filt
   const Plan plan = planner.OfFilter(filter, nullptr);
   if (!plan.bounded || ToCount(plan.candidates) > limit) return std::nullopt;
   return planner.Collect(filter, nullptr);
+}
+
+Status PayloadIndex::KeepOnly(const std::vector<std::pair<std::string, FieldIndexType>>& fields) {
+  std::map<std::string, FieldIndexType> wanted;
+  for (const auto& [path, type] : fields) {
+    QUIVER_ASSIGN_OR_RETURN(JsonPath parsed, JsonPath::Parse(path));
+    wanted.emplace(parsed.text(), type);
+  }
+  std::erase_if(fields_, [&](const auto& entry) {
+    auto it = wanted.find(entry.first);
+    return it == wanted.end() || it->second != entry.second->type;
+  });
+  return Status::OK();
+}
+
+// Field count, then per field in path order: the canonical path (length-prefixed), the type (u8), the number
+// of points with a value (varint) and the field index's bytes (length-prefixed).
+std::string PayloadIndex::Encode(std::span<const uint32_t> remap) const {
+  std::string out, body;
+  PutVarint64(&out, fields_.size());
+  for (const auto& [text, field] : fields_) {
+    PutLengthPrefixed(&out, text);
+    PutFixed8(&out, static_cast<uint8_t>(field->type));
+    PutVarint64(&out, field->points);
+    body.clear();
+    field->index->Encode(remap, &body);
+    PutLengthPrefixed(&out, body);
+  }
+  return out;
+}
+
+Status PayloadIndex::Decode(std::span<const uint8_t> bytes, uint32_t slot_count, const std::string& what,
+                            size_t base_offset) {
+  if (!fields_.empty()) return Status::FailedPrecondition("payload index to load into is not empty");
+  ByteReader in(bytes, what, base_offset);
+  uint64_t count = 0;
+  QUIVER_RETURN_IF_ERROR(in.ReadVarint64(&count, "field count"));
+  if (count > in.remaining()) return in.Error("field count exceeds the section");
+  std::string previous;
+  for (uint64_t i = 0; i < count; ++i) {
+    std::string_view path;
+    uint8_t type = 0;
+    uint64_t points = 0;
+    std::string_view body;
+    QUIVER_RETURN_IF_ERROR(in.ReadLengthPrefixed(&path, "field path"));
+    QUIVER_RETURN_IF_ERROR(in.ReadU8(&type, "field type"));
+    QUIVER_RETURN_IF_ERROR(in.ReadVarint64(&points, "field point count"));
+    const size_t body_at = in.position();
+    QUIVER_RETURN_IF_ERROR(in.ReadLengthPrefixed(&body, "field index"));
+    if (type >= std::size(kTypeNames)) return in.Error("unknown field index type " + std::to_string(type));
+    if (points > slot_count) return in.Error("field point count exceeds the slot count");
+    Result<JsonPath> parsed = JsonPath::Parse(path);
+    if (!parsed.ok() || parsed->text() != path) return in.Error("bad field path '" + std::string(path) + "'");
+    if (i > 0 && !(previous < path)) return in.Error("fields out of order");
+    previous.assign(path);
+
+    auto field = std::make_unique<Field>();
+    field->path = *parsed;
+    field->type = static_cast<FieldIndexType>(type);
+    field->index = MakeFieldIndex(field->type);
+    field->points = points;
+    // The body's offset: the length prefix is a varint in front of it.
+    const size_t offset = base_offset + body_at + (in.position() - body_at - body.size());
+    ByteReader field_in(body, what + " field '" + std::string(path) + "'", offset);
+    QUIVER_RETURN_IF_ERROR(field->index->Decode(&field_in, slot_count));
+    if (!field_in.empty()) return field_in.Error("unexpected bytes after the field index");
+    fields_.emplace(std::string(path), std::move(field));
+  }
+  if (!in.empty()) return in.Error("unexpected bytes after the last field");
+  return Status::OK();
 }
 
 size_t PayloadIndex::MemoryUsage() const {

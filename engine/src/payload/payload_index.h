@@ -24,6 +24,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -43,6 +44,9 @@ enum class FieldIndexType { kKeyword, kInteger, kFloat, kBool, kUuid, kDatetime,
 // else.
 Result<FieldIndexType> ParseFieldIndexType(std::string_view name);
 std::string_view FieldIndexTypeName(FieldIndexType type);
+
+// In a remap passed to Encode: the slot is not written.
+inline constexpr uint32_t kDroppedSlot = UINT32_MAX;
 
 struct CardinalityEstimate {
   size_t min = 0;
@@ -105,6 +109,19 @@ class PayloadIndex {
   std::optional<std::vector<uint32_t>> Candidates(const Filter& filter, size_t limit) const;
 
   static constexpr size_t kIntersectRatio = 8;
+
+  // Drops the indexes of fields that are not in `fields` (by canonical path and type). InvalidArgument for a
+  // bad path in `fields`.
+  Status KeepOnly(const std::vector<std::pair<std::string, FieldIndexType>>& fields);
+
+  // The stored form of every field index (docs/formats.md, "Payload index section"), each slot s written as
+  // remap[s]; `remap` must be increasing over the slots it keeps, and slots mapped to kDroppedSlot are left
+  // out (they must hold no indexed point, or the stored counts would be off).
+  std::string Encode(std::span<const uint32_t> remap) const;
+  // Loads Encode's bytes into this PayloadIndex, which must have no fields. Corruption naming `what` and the
+  // offset for anything malformed (a bad path or type, fields out of order, a slot not below `slot_count`).
+  Status Decode(std::span<const uint8_t> bytes, uint32_t slot_count, const std::string& what,
+                size_t base_offset = 0);
 
   // Bytes of memory held by the indexes.
   size_t MemoryUsage() const;

@@ -1,12 +1,15 @@
-// Stored databases: reopening, sealing and merging, recovery from torn logs, fault injection at every write and
-// sync of a scripted workload, locks, and snapshots. The in-memory database running the same ops is the oracle:
-// its state digest (registers, payloads, vectors) must equal the stored one's.
+// Stored databases: reopening, sealing and merging, recovery from torn logs, fault injection at every write
+// and sync of a scripted workload, locks, and snapshots. The in-memory database running the same ops is the
+// oracle: its state digest (registers, payloads, vectors) must equal the stored one's.
 #include <catch2/catch.hpp>
 
 #include "base/random.h"
+#include "base/section_file.h"
 #include "db/database_core.h"
+#include "db/segment_file.h"
 #include "engine/db/db_test_util.h"
 #include "engine/storage/storage_test_util.h"
+#include "payload/payload_index.h"
 #include "storage/fault_injection.h"
 #include "storage/storage_memory.h"
 #if !defined(__EMSCRIPTEN__)
@@ -56,8 +59,9 @@ struct Workload {
         return c.Upsert(pts);
       }
       case 3:
-        return c.SetPayload(PointsSelector::Filter(R"({"must":[{"key":"tag","match":{"value":"1"}}]})"),
-                            R"({"seen":)" + std::to_string(i) + "}")
+        return c
+            .SetPayload(PointsSelector::Filter(R"({"must":[{"key":"tag","match":{"value":"1"}}]})"),
+                        R"({"seen":)" + std::to_string(i) + "}")
             .status();
       default: {
         std::vector<PointId> ids;
@@ -158,6 +162,81 @@ TEST_CASE("persistence: a reopened database holds everything, through seals and 
     INFO(name);
     CHECK(db::ParseFileName(name).kind != db::ParsedFileName::Kind::kTemp);
   }
+}
+
+TEST_CASE("persistence: segment files carry the payload indexes, and reopening follows index changes",
+          "[db][storage]") {
+  storage::MemoryStorage st;
+  constexpr int kSteps = 30;
+  const std::string by_tag = R"({"must":[{"key":"tag","match":{"value":"2"}}]})";
+  const std::string by_batch = R"({"must":[{"key":"batch","range":{"gte":5,"lt":20}}]})";
+  // The in-memory reference counts.
+  size_t tag_count = 0, batch_count = 0;
+  {
+    DatabaseOptions o = Options();
+    o.path.clear();
+    auto ref = *DatabaseCore::Open(o);
+    REQUIRE(ref->CreateCollection("c", Config()).ok());
+    auto c = *ref->GetCollection("c");
+    Workload w(3);
+    for (int i = 0; i < kSteps; ++i) REQUIRE(w.Step(*c, i).ok());
+    tag_count = *c->Count(by_tag);
+    batch_count = *c->Count(by_batch);
+  }
+  REQUIRE(tag_count > 0);
+  REQUIRE(batch_count > 0);
+  {
+    auto db = OpenStored(&st);
+    REQUIRE(db->CreateCollection("c", Config()).ok());
+    auto c = *db->GetCollection("c");
+    REQUIRE(c->CreatePayloadIndex("tag", "keyword").ok());
+    Workload w(3);
+    for (int i = 0; i < kSteps; ++i) REQUIRE(w.Step(*c, i).ok());
+    REQUIRE(db->Close().ok());
+  }
+  // Every segment file holds the index of "tag", and it decodes to the index of the file's own payloads.
+  int segments = 0;
+  const std::vector<std::string> files = *st.List();
+  for (const std::string& name : files) {
+    if (db::ParseFileName(name).kind != db::ParsedFileName::Kind::kSegment) continue;
+    ++segments;
+    INFO(name);
+    const std::string bytes = *st.ReadFile(name);
+    auto reader = SectionFileReader::Open({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()},
+                                          FileKind::kSegment, name);
+    REQUIRE(reader.ok());
+    REQUIRE(reader->Has(SectionTag("SPIX")));
+    payload::PayloadIndex stored;
+    auto section = *reader->Get(SectionTag("SPIX"));
+    auto seg = db::DecodeSegment({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()},
+                                 {db::VectorSpace{"v", VectorParams{4, Distance::kCosine}}}, nullptr, name);
+    REQUIRE(seg.ok());
+    REQUIRE(stored.Decode(section, static_cast<uint32_t>((*seg)->slot_count()), name).ok());
+    CHECK(stored.Fields() == std::vector<std::pair<std::string, payload::FieldIndexType>>{
+                                 {"tag", payload::FieldIndexType::kKeyword}});
+    CHECK((*seg)->CheckPayloadIndex().ok());
+  }
+  CHECK(segments >= 1);
+  {
+    auto db = OpenStored(&st);
+    auto c = *db->GetCollection("c");
+    CHECK(*c->Count(by_tag) == tag_count);
+    REQUIRE(c->Verify()->empty());
+    // Index changes after the files were written: the old segment files still hold "tag" and lack "batch".
+    REQUIRE(c->CreatePayloadIndex("batch", "integer").ok());
+    REQUIRE(c->DeletePayloadIndex("tag").ok());
+    REQUIRE(db->Close().ok());
+  }
+  auto db = OpenStored(&st);
+  auto c = *db->GetCollection("c");
+  CollectionInfo info = c->Info();
+  REQUIRE(info.payload_schema.size() == 1);
+  CHECK(info.payload_schema[0].field == "batch");
+  CHECK(*c->Count(by_batch) == batch_count);
+  CHECK(*c->Count(by_tag) == tag_count);
+  auto problems = c->Verify();
+  REQUIRE(problems.ok());
+  for (const std::string& p : *problems) FAIL(p);
 }
 
 TEST_CASE("persistence: the collection list, aliases and deletes survive reopening", "[db][storage]") {
