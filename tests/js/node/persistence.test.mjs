@@ -1,0 +1,91 @@
+// Node storage: a database folder written by one process is read back by the next (NODEFS, durable when the
+// write's Promise resolves: the child exits without closing), one writer per folder, read-only opens.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+import { open } from './quiver.mjs';
+
+const dir = mkdtempSync(join(tmpdir(), 'quiver-js-persist-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const quiver = fileURLToPath(new URL('./quiver.mjs', import.meta.url));
+
+// Runs `body` in a fresh Node process with `open` and `path` in scope.
+function child(path, body) {
+  const script = `import { open } from ${JSON.stringify(quiver)}; const path = ${JSON.stringify(path)};\n${body}`;
+  return execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+}
+
+test('writes survive the process that made them, even without close()', async () => {
+  const path = join(dir, 'db1');
+  child(path, `
+    const db = await open({ path });
+    const c = await db.createCollection('docs', { vectors: { size: 3, distance: 'Cosine' } });
+    await c.upsert([{ id: 1, vector: [1, 0, 0], payload: { n: 'one' } }, { id: 2, vector: [0, 1, 0] }]);
+    const vectors = new Float32Array(3 * 1000).map((_, i) => (i % 7) + 1);
+    await c.upsertDense({ ids: Array.from({ length: 1000 }, (_, i) => 100 + i), vectors });
+    await c.createPayloadIndex({ field_name: 'n', field_schema: 'keyword' });
+    await c.delete([2]);
+    process.exit(0);  // no close: every resolved write must already be on disk
+  `);
+  assert.ok(readdirSync(path).length > 0, 'files were written to the host folder');
+  const out = child(path, `
+    const db = await open({ path });
+    const c = db.collection('docs');
+    await c.setPayload({ payload: { more: true }, points: [1] });
+    console.log(JSON.stringify({ count: c.count().count, p: c.get([1])[0].payload, gone: c.get([2]).length }));
+    await db.close();
+  `);
+  assert.deepEqual(JSON.parse(out), { count: 1001, p: { n: 'one', more: true }, gone: 0 });
+  const db = await open({ path });
+  const c = db.collection('docs');
+  assert.equal(c.count().count, 1001);
+  assert.deepEqual(c.get([1])[0].payload, { n: 'one', more: true });
+  assert.equal(c.search({ vector: [1, 0, 0], limit: 1 })[0].id, 1);
+  assert.ok(c.info().payload_schema.n);
+  assert.deepEqual(c.verify(), []);
+  await db.close();
+});
+
+test('many writes across a segment seal and optimize, then reopen', async () => {
+  const path = join(dir, 'db2');
+  const db = await open({ path, segmentPoints: 500 });
+  const c = await db.createCollection('v', { vectors: { size: 16, distance: 'Euclid' } });
+  for (let b = 0; b < 4; b++) {
+    const vectors = new Float32Array(16 * 400).map((_, i) => Math.sin(b * 7919 + i));
+    await c.upsertDense({ ids: Array.from({ length: 400 }, (_, i) => b * 400 + i), vectors });
+  }
+  await c.optimize();
+  const q = new Float32Array(16).map((_, i) => Math.sin(2 * 7919 + 16 * 5 + i));
+  const before = c.search({ vector: q, limit: 5 }).map((p) => p.id);
+  assert.equal(before[0], 805);
+  await db.close();
+  const again = await open({ path });
+  const c2 = again.collection('v');
+  assert.equal(c2.count().count, 1600);
+  assert.deepEqual(c2.search({ vector: q, limit: 5 }).map((p) => p.id), before);
+  await again.close();
+});
+
+test('one writer per folder; read-only opens beside it and cannot write', async () => {
+  const path = join(dir, 'db3');
+  const db = await open({ path });
+  const c = await db.createCollection('c', { vectors: { size: 2, distance: 'Dot' } });
+  await c.upsert([{ id: 1, vector: [1, 2] }]);
+  await db.flush();
+  await assert.rejects(open({ path }), { code: 'Busy' });
+  // Another process is refused too.
+  assert.throws(() => child(path, `await open({ path });`), /Busy/);
+  const ro = await open({ path, readOnly: true });
+  assert.equal(ro.readOnly, true);
+  assert.equal(ro.collection('c').count().count, 1);
+  await assert.rejects(ro.collection('c').upsert([{ id: 2, vector: [1, 1] }]), { code: 'FailedPrecondition' });
+  await ro.close();
+  await db.close();
+  const reopened = await open({ path });
+  await reopened.close();
+});
