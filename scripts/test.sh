@@ -4,7 +4,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-"$root/scripts/setup.sh"
+"$root/scripts/setup.sh" --browser
 presets=(native-release native-asan wasm-release)
 "$root/scripts/build.sh" "${presets[@]}"
 failed=()
@@ -12,8 +12,10 @@ for preset in "${presets[@]}"; do
   echo "test: $preset"
   if ! ctest --preset "$preset" -j2; then failed+=("$preset"); fi
 done
+echo "test: js (the npm package in Node and headless Chromium)"
+if ! "$root/tests/js/run.sh"; then failed+=(js); fi
 if ((${#failed[@]})); then
   echo "FAILED: tests failed in ${failed[*]}" >&2
   exit 1
 fi
-echo "test: all suites passed (${presets[*]})"
+echo "test: all suites passed (${presets[*]} js)"

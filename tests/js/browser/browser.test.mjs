@@ -1,0 +1,164 @@
+// The package in Debian's Chromium (headless, driven by playwright-core), against a page served from 127.0.0.1:
+// insert, flush, reload: data there; the automatic debounced flush; restart the browser on the same profile:
+// data there; a second tab is refused the write lock (QuiverError Busy) and can open read-only; WASM SIMD in use.
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+
+import { serve } from './server.mjs';
+
+const require = createRequire(import.meta.url);
+const { chromium } = require('../../../npm/node_modules/playwright-core');
+const executablePath = process.env.QUIVER_CHROMIUM ?? '/usr/bin/chromium';
+const args = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];
+const profile = mkdtempSync(join(tmpdir(), 'quiver-js-chromium-'));
+let web;
+let context;
+
+async function launch() {
+  context = await chromium.launchPersistentContext(profile, { executablePath, headless: true, args });
+  return context;
+}
+
+async function newPage() {
+  const page = await context.newPage();
+  page.on('pageerror', (e) => console.error('[page error]', e.message));
+  await page.goto(web.url);
+  await page.waitForFunction(() => window.ready === true, null, { timeout: 20000 });
+  return page;
+}
+
+// Runs `source` (an async function body with `quiver` and `arg` in scope) in the page, with a timeout that names
+// the step.
+async function run(page, step, source, arg) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`browser step "${step}" timed out`)), 30000);
+  });
+  try {
+    return await Promise.race([page.evaluate(([s, a]) => window.run(s, a), [source, arg]), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function ok(page, step, source, arg) {
+  const r = await run(page, step, source, arg);
+  assert.ok(r.ok, `${step}: ${r.code} ${r.message}`);
+  return r.value;
+}
+
+before(async () => {
+  assert.ok(existsSync(executablePath), `${executablePath} is missing: scripts/setup.sh --browser`);
+  web = await serve();
+  await launch();
+});
+
+after(async () => {
+  await context?.close().catch(() => {});
+  web?.server.close();
+  rmSync(profile, { recursive: true, force: true });
+});
+
+const writeBody = `
+  const db = await quiver.open({ name: 'persist' });
+  window.db = db;
+  const c = await db.createCollection('docs', { vectors: { size: 16, distance: 'Cosine' } });
+  const n = 300;
+  const vectors = new Float32Array(n * 16).map((_, i) => Math.sin(i * 0.37));
+  await c.upsertDense({ ids: Array.from({ length: n }, (_, i) => i), vectors,
+                        payloads: Array.from({ length: n }, (_, i) => ({ k: i % 3 })) });
+  await c.upsert([{ id: 'a0e1b2c3-0000-4000-8000-000000000001', vector: new Float32Array(16).fill(1), payload: { uuid: true } }]);
+  await db.flush();
+  return { count: c.count().count, simd: db.simd };`;
+
+const readBody = `
+  const db = await quiver.open({ name: 'persist' });
+  window.db = db;
+  const c = db.collection('docs');
+  const hit = c.search({ vector: new Float32Array(16).fill(1), limit: 1, with_payload: true })[0];
+  const k0 = c.count({ filter: { must: [{ key: 'k', match: { value: 0 } }] } }).count;
+  return { count: c.count().count, hit: hit.id, payload: hit.payload, k0, extra: c.get([9999]).length };`;
+
+test('WASM SIMD is in use', async () => {
+  const page = await newPage();
+  const value = await ok(page, 'simd', `
+    // The smallest module using a v128 instruction: WebAssembly.validate says whether the engine supports SIMD.
+    const simdProbe = new Uint8Array([0,97,115,109,1,0,0,0,1,5,1,96,0,1,123,3,2,1,0,10,10,1,8,0,65,0,253,15,253,98,11]);
+    const db = await quiver.open({ memory: true });
+    const c = await db.createCollection('s', { vectors: { size: 4, distance: 'Dot' } });
+    const simd = c.stats().simd;
+    await db.close();
+    return { validate: WebAssembly.validate(simdProbe), simd, moduleSimd: db.simd };`);
+  assert.equal(value.validate, true, 'Chromium supports WASM SIMD');
+  assert.equal(value.simd, 'wasm-simd128');
+  assert.equal(value.moduleSimd, 'wasm-simd128');
+  await page.close();
+});
+
+test('insert, flush, reload: data there; a second tab is refused the write lock and can read', async () => {
+  const page = await newPage();
+  const written = await ok(page, 'write', writeBody);
+  assert.equal(written.count, 301);
+  // Second tab while the first holds the database.
+  const tab2 = await newPage();
+  const refused = await run(tab2, 'second tab open', `await quiver.open({ name: 'persist' }); return 'opened';`);
+  assert.equal(refused.ok, false, 'the second tab must not get the write lock');
+  assert.equal(refused.isQuiverError, true);
+  assert.equal(refused.name, 'QuiverError');
+  assert.equal(refused.code, 'Busy');
+  assert.match(refused.message, /another tab/);
+  const readOnly = await ok(tab2, 'second tab read-only', `
+    const db = await quiver.open({ name: 'persist', readOnly: true });
+    const c = db.collection('docs');
+    let code = null;
+    try { await c.upsert([{ id: 1, vector: new Float32Array(16) }]); } catch (e) { code = e.code; }
+    const count = c.count().count;
+    await db.close();
+    return { count, code };`);
+  assert.deepEqual(readOnly, { count: 301, code: 'FailedPrecondition' });
+  await tab2.close();
+  // Reload the first tab: the page (and its lock) go away, the data stays.
+  await page.reload();
+  await page.waitForFunction(() => window.ready === true);
+  const read = await ok(page, 'read after reload', readBody);
+  assert.deepEqual(read, { count: 301, hit: 'a0e1b2c3-0000-4000-8000-000000000001', payload: { uuid: true }, k0: 100, extra: 0 });
+  // Writes without flush() are persisted by the debounced automatic flush.
+  await ok(page, 'write without flush', `
+    await window.db.collection('docs').upsert([{ id: 9999, vector: new Float32Array(16).fill(0.5), payload: { late: 1 } }]);
+    await new Promise((r) => setTimeout(r, 1200));
+    return true;`);
+  await page.reload();
+  await page.waitForFunction(() => window.ready === true);
+  const after = await ok(page, 'read after debounced flush', readBody);
+  assert.equal(after.count, 302);
+  assert.equal(after.extra, 1);
+  await ok(page, 'close', `await window.db.close(); return true;`);
+  await page.close();
+});
+
+test('restart the browser on the same profile: data there', async () => {
+  await context.close();
+  await launch();
+  const page = await newPage();
+  const read = await ok(page, 'read after browser restart', readBody);
+  assert.equal(read.count, 302);
+  assert.equal(read.k0, 100);
+  // Snapshot round trip inside the browser.
+  const snap = await ok(page, 'snapshot', `
+    const c = window.db.collection('docs');
+    const bytes = await c.createSnapshot();
+    const mem = await quiver.open({ memory: true });
+    const copy = await mem.restoreSnapshot('docs', bytes);
+    const again = await copy.createSnapshot();
+    const same = bytes.length === again.length && bytes.every((b, i) => b === again[i]);
+    await mem.close();
+    await window.db.close();
+    return { same, size: bytes.length };`);
+  assert.equal(snap.same, true);
+  await page.close();
+});

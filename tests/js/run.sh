@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The npm package's tests: builds the WASM module (build/wasm-release, target quiver_js), installs npm/'s dev
+# dependencies from its package-lock.json, assembles npm/dist, then runs Node's test runner on tests/js/node
+# (the whole API, error codes, persistence across processes, golden snapshot bytes, npm pack + import/require)
+# and tests/js/browser (Debian's Chromium, headless). Exits non-zero, loudly, when anything fails.
+#   tests/js/run.sh [--no-browser]
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$root"
+export NODE_PATH=/usr/share/nodejs  # Emscripten's JS optimizer needs Debian's acorn
+
+if [[ ! -f build/wasm-release/build.ninja ]]; then cmake --preset wasm-release >/dev/null; fi
+cmake --build build/wasm-release --target quiver_js -- --quiet
+
+if [[ ! -d npm/node_modules/typescript || npm/package-lock.json -nt npm/node_modules/.package-lock.json ]]; then
+  echo "test-js: npm ci in npm/"
+  (cd npm && npm ci --no-audit --no-fund --loglevel=error)
+fi
+node npm/build.mjs
+
+failed=()
+echo "test-js: node"
+node --test --test-reporter=spec tests/js/node/ || failed+=(node)
+if [[ "${1:-}" != "--no-browser" ]]; then
+  echo "test-js: browser (Chromium headless)"
+  node --test --test-reporter=spec tests/js/browser/ || failed+=(browser)
+fi
+if ((${#failed[@]})); then
+  echo "FAILED: JS package tests failed: ${failed[*]}" >&2
+  exit 1
+fi
+echo "test-js: all passed"
