@@ -22,19 +22,37 @@ using Clock = std::chrono::steady_clock;
 double ExactDistance(Distance d, const float* a, const float* b, uint32_t dim) {
   double s = 0;
   switch (d) {
-    case Distance::kEuclid:
-      for (uint32_t i = 0; i < dim; ++i) {
-        double x = double(a[i]) - double(b[i]);
-        s += x * x;
+    case Distance::kEuclid: {
+      // Eight independent sums, so the compiler can vectorise without reassociating one sum.
+      double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+      uint32_t i = 0;
+      for (; i + 8 <= dim; i += 8) {
+        for (uint32_t j = 0; j < 8; ++j) {
+          double x = double(a[i + j]) - double(b[i + j]);
+          acc[j] += x * x;
+        }
       }
+      for (; i < dim; ++i) {
+        double x = double(a[i]) - double(b[i]);
+        acc[0] += x * x;
+      }
+      for (double x : acc) s += x;
       return s;
+    }
     case Distance::kManhattan:
       for (uint32_t i = 0; i < dim; ++i) s += std::fabs(double(a[i]) - double(b[i]));
       return s;
     case Distance::kCosine:  // vectors normalised by the caller
-    case Distance::kDot:
-      for (uint32_t i = 0; i < dim; ++i) s += double(a[i]) * double(b[i]);
+    case Distance::kDot: {
+      double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+      uint32_t i = 0;
+      for (; i + 8 <= dim; i += 8) {
+        for (uint32_t j = 0; j < 8; ++j) acc[j] += double(a[i + j]) * double(b[i + j]);
+      }
+      for (; i < dim; ++i) acc[0] += double(a[i]) * double(b[i]);
+      for (double x : acc) s += x;
       return -s;
+    }
   }
   return s;
 }

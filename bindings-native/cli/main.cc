@@ -298,6 +298,8 @@ Status Context::Open(OpenMode mode) {
   options.read_only = mode == OpenMode::kRead;
   // Bulk writes are made durable once at the end (Close flushes); single commands sync each write.
   options.durability = mode == OpenMode::kBulkWrite ? Durability::kNone : Durability::kSync;
+  // Bulk imports build indexes once at the end (import calls Optimize) instead of after every sealed segment.
+  options.auto_optimize = mode != OpenMode::kBulkWrite;
   if (mode != OpenMode::kRead) {
     pool_ = std::make_unique<ThreadPool>(threads_);
     options.executor = pool_.get();

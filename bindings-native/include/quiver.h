@@ -145,10 +145,12 @@ QV_API int qv_db_list_collections_json(qv_database* db, char** out);
  * qv_collection_destroy; the handle may outlive the database handle but then fails with QV_FAILED_PRECONDITION. */
 QV_API int qv_db_collection(qv_database* db, const char* name_or_alias, qv_collection** out);
 
-/* Aliases (Qdrant's): another name by which a collection can be opened. QV_ALREADY_EXISTS if the alias name is
- * taken; QV_NOT_FOUND for an unknown collection or alias. */
+/* Aliases (Qdrant's): another name by which a collection can be opened. Creating an alias that exists re-points
+ * it (as in Qdrant). QV_ALREADY_EXISTS if the name is a collection's; QV_NOT_FOUND for an unknown collection. */
 QV_API int qv_db_create_alias(qv_database* db, const char* alias, const char* collection);
+/* QV_NOT_FOUND if the alias does not exist. */
 QV_API int qv_db_delete_alias(qv_database* db, const char* alias);
+/* QV_NOT_FOUND if old_alias does not exist; QV_ALREADY_EXISTS if new_alias is a collection's name. */
 QV_API int qv_db_rename_alias(qv_database* db, const char* old_alias, const char* new_alias);
 /* Qdrant's body: {"aliases": [{"alias_name": "a", "collection_name": "c"}, ...]}. Release *out with qv_free. */
 QV_API int qv_db_list_aliases_json(qv_database* db, char** out);

@@ -1,0 +1,534 @@
+/* The C API tested from C (compiled as C99, not C++): every function, its success path and its error paths,
+ * in memory and on disk. Run under AddressSanitizer + UBSan in the native-asan preset (leaks included).
+ *
+ * usage: c_api_test TMPDIR */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "quiver.h"
+
+static int failures = 0;
+static int checks = 0;
+
+#define CHECK(cond)                                                              \
+  do {                                                                           \
+    ++checks;                                                                    \
+    if (!(cond)) {                                                               \
+      ++failures;                                                                \
+      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);   \
+    }                                                                            \
+  } while (0)
+
+#define CHECK_RC(expr, want)                                                                      \
+  do {                                                                                            \
+    int rc_ = (expr);                                                                             \
+    ++checks;                                                                                     \
+    if (rc_ != (want)) {                                                                          \
+      ++failures;                                                                                 \
+      fprintf(stderr, "%s:%d: %s returned %d (%s), expected %d (%s)\n", __FILE__, __LINE__, #expr, rc_, \
+              qv_status_name(rc_), (want), qv_status_name(want));                                 \
+    }                                                                                             \
+  } while (0)
+
+/* The collection's last message contains `part`. */
+static void check_msg(const char* msg, const char* part, int line) {
+  ++checks;
+  if (!msg || !strstr(msg, part)) {
+    ++failures;
+    fprintf(stderr, "c_api_test.c:%d: message '%s' lacks '%s'\n", line, msg ? msg : "(null)", part);
+  }
+}
+#define CHECK_MSG(msg, part) check_msg((msg), (part), __LINE__)
+
+static char dir_path[1024];
+
+static void path_in_dir(char* out, size_t n, const char* name) { snprintf(out, n, "%s/%s", dir_path, name); }
+
+static void test_versions_and_codes(void) {
+  CHECK(strcmp(qv_version(), QUIVER_VERSION) == 0);
+  CHECK(qv_version_number() == QUIVER_VERSION_NUMBER);
+  CHECK(QUIVER_VERSION_NUMBER == QUIVER_VERSION_MAJOR * 10000 + QUIVER_VERSION_MINOR * 100 + QUIVER_VERSION_PATCH);
+  CHECK(strcmp(qv_status_name(QV_OK), "ok") == 0);
+  CHECK(strcmp(qv_status_name(QV_NOT_FOUND), "not found") == 0);
+  CHECK(strcmp(qv_status_name(12345), "unknown") == 0);
+  qv_free(NULL);
+}
+
+static void test_options(void) {
+  qv_options* o = NULL;
+  CHECK_RC(qv_options_create(NULL), QV_MISUSE);
+  CHECK_RC(qv_options_create(&o), QV_OK);
+  CHECK_RC(qv_options_set(o, "durability", "batched"), QV_OK);
+  CHECK_RC(qv_options_set(o, "durability", "sometimes"), QV_INVALID_ARGUMENT);
+  CHECK_RC(qv_options_set(o, "read_only", "false"), QV_OK);
+  CHECK_RC(qv_options_set(o, "read_only", "maybe"), QV_INVALID_ARGUMENT);
+  CHECK_RC(qv_options_set(o, "threads", "2"), QV_OK);
+  CHECK_RC(qv_options_set(o, "threads", "auto"), QV_OK);
+  CHECK_RC(qv_options_set(o, "threads", "-1"), QV_INVALID_ARGUMENT);
+  CHECK_RC(qv_options_set(o, "segment_points", "0"), QV_INVALID_ARGUMENT);
+  CHECK_RC(qv_options_set(o, "segment_points", "100"), QV_OK);
+  CHECK_RC(qv_options_set(o, "auto_optimize", "true"), QV_OK);
+  CHECK_RC(qv_options_set(o, "no_such_option", "1"), QV_INVALID_ARGUMENT);
+  CHECK_RC(qv_options_set(o, NULL, "1"), QV_MISUSE);
+  CHECK_RC(qv_options_set(NULL, "threads", "1"), QV_MISUSE);
+  qv_options_destroy(o);
+  qv_options_destroy(NULL);
+}
+
+static void test_null_safety(void) {
+  qv_db_destroy(NULL);
+  qv_collection_destroy(NULL);
+  qv_result_free(NULL);
+  CHECK(strcmp(qv_db_errmsg(NULL), "") == 0);
+  CHECK(qv_db_errcode(NULL) == QV_OK);
+  CHECK(strcmp(qv_collection_errmsg(NULL), "") == 0);
+  CHECK(qv_collection_errcode(NULL) == QV_OK);
+  CHECK(qv_result_count(NULL) == 0);
+  CHECK(qv_result_id_str(NULL, 0) == NULL);
+  CHECK(qv_result_json(NULL) == NULL);
+  CHECK_RC(qv_open(NULL, NULL, NULL, NULL), QV_MISUSE);
+  CHECK_RC(qv_db_flush(NULL), QV_MISUSE);
+  CHECK_RC(qv_db_close(NULL), QV_MISUSE);
+  CHECK_RC(qv_db_create_collection(NULL, "x", 3, QV_DISTANCE_DOT), QV_MISUSE);
+  CHECK(qv_db_collection_exists(NULL, "x") == 0);
+  CHECK_RC(qv_collection_upsert(NULL, NULL, NULL, NULL, 0, 0, NULL), QV_MISUSE);
+  CHECK_RC(qv_collection_optimize(NULL), QV_MISUSE);
+  uint64_t n = 0;
+  CHECK_RC(qv_collection_count(NULL, NULL, &n), QV_MISUSE);
+}
+
+/* Four 4-d points: id i has vector e_i (a unit vector along axis i), payload {"n": i, "tag": "even"/"odd"}. */
+static void fill(qv_collection* c) {
+  uint64_t ids[4] = {1, 2, 3, 4};
+  float vectors[16] = {0};
+  const char* payloads[4] = {"{\"n\": 1, \"tag\": \"odd\"}", "{\"n\": 2, \"tag\": \"even\"}", "{\"n\": 3, \"tag\": \"odd\"}", NULL};
+  for (int i = 0; i < 4; ++i) vectors[i * 4 + i] = 1.0f;
+  CHECK_RC(qv_collection_upsert(c, NULL, ids, vectors, 4, 4, payloads), QV_OK);
+}
+
+static void test_collections_and_aliases(qv_database* db) {
+  CHECK_RC(qv_db_create_collection(db, "a", 4, QV_DISTANCE_COSINE), QV_OK);
+  CHECK_RC(qv_db_create_collection(db, "a", 4, QV_DISTANCE_COSINE), QV_ALREADY_EXISTS);
+  CHECK_MSG(qv_db_errmsg(db), "a");
+  CHECK(qv_db_errcode(db) == QV_ALREADY_EXISTS);
+  CHECK_RC(qv_db_create_collection(db, "bad name!", 4, QV_DISTANCE_COSINE), QV_INVALID_ARGUMENT);
+  CHECK_RC(qv_db_create_collection(db, "zero", 0, QV_DISTANCE_COSINE), QV_INVALID_ARGUMENT);
+  CHECK_RC(qv_db_create_collection(db, "dist", 4, 99), QV_INVALID_ARGUMENT);
+  CHECK_MSG(qv_db_errmsg(db), "distance");
+  CHECK_RC(qv_db_create_collection(db, NULL, 4, QV_DISTANCE_COSINE), QV_INVALID_ARGUMENT);
+  CHECK_RC(qv_db_create_collection_json(db, "b", "{\"vectors\": {\"size\": 2, \"distance\": \"Euclid\"}}"), QV_OK);
+  CHECK_RC(qv_db_create_collection_json(db, "c", "{\"vectors\": {\"size\": 2, "), QV_INVALID_ARGUMENT);
+  CHECK_MSG(qv_db_errmsg(db), "malformed JSON");
+  CHECK_RC(qv_db_create_collection_json(db, "c", "{\"vectors\": {\"size\": 2, \"distance\": \"Nope\"}}"), QV_INVALID_ARGUMENT);
+  CHECK(qv_db_collection_exists(db, "a") == 1);
+  CHECK(qv_db_collection_exists(db, "c") == 0);
+  CHECK(qv_db_collection_exists(db, NULL) == 0);
+
+  char* json = NULL;
+  CHECK_RC(qv_db_list_collections_json(db, &json), QV_OK);
+  CHECK(json && strcmp(json, "{\"collections\":[{\"name\":\"a\"},{\"name\":\"b\"}]}") == 0);
+  qv_free(json);
+  CHECK_RC(qv_db_list_collections_json(db, NULL), QV_MISUSE);
+
+  CHECK_RC(qv_db_create_alias(db, "latest", "a"), QV_OK);
+  CHECK_RC(qv_db_create_alias(db, "latest", "b"), QV_OK); /* re-points, as in Qdrant */
+  CHECK_RC(qv_db_create_alias(db, "latest", "a"), QV_OK);
+  CHECK_RC(qv_db_create_alias(db, "b", "a"), QV_ALREADY_EXISTS); /* a collection's name */
+  CHECK_RC(qv_db_create_alias(db, "bad alias!", "a"), QV_INVALID_ARGUMENT);
+  CHECK_RC(qv_db_create_alias(db, "other", "missing"), QV_NOT_FOUND);
+  CHECK_RC(qv_db_rename_alias(db, "latest", "current"), QV_OK);
+  CHECK_RC(qv_db_rename_alias(db, "latest", "x"), QV_NOT_FOUND);
+  CHECK_RC(qv_db_list_aliases_json(db, &json), QV_OK);
+  CHECK(json && strstr(json, "\"alias_name\":\"current\"") && strstr(json, "\"collection_name\":\"a\""));
+  qv_free(json);
+  qv_collection* via_alias = NULL;
+  CHECK_RC(qv_db_collection(db, "current", &via_alias), QV_OK);
+  CHECK(via_alias && strcmp(qv_collection_name(via_alias), "a") == 0);
+  qv_collection_destroy(via_alias);
+  CHECK_RC(qv_db_delete_alias(db, "current"), QV_OK);
+  CHECK_RC(qv_db_delete_alias(db, "current"), QV_NOT_FOUND);
+  qv_collection* missing = (qv_collection*)1;
+  CHECK_RC(qv_db_collection(db, "missing", &missing), QV_NOT_FOUND);
+  CHECK(missing == NULL);
+  CHECK_MSG(qv_db_errmsg(db), "missing");
+  CHECK_RC(qv_db_collection(db, "a", NULL), QV_MISUSE);
+
+  CHECK_RC(qv_db_drop_collection(db, "b"), QV_OK);
+  CHECK_RC(qv_db_drop_collection(db, "b"), QV_NOT_FOUND);
+  CHECK_RC(qv_db_flush(db), QV_OK);
+}
+
+static void test_points(qv_database* db) {
+  qv_collection* c = NULL;
+  CHECK_RC(qv_db_collection(db, "a", &c), QV_OK);
+  fill(c);
+  uint64_t n = 0;
+  CHECK_RC(qv_collection_count(c, NULL, &n), QV_OK);
+  CHECK(n == 4);
+  CHECK_RC(qv_collection_count(c, NULL, NULL), QV_MISUSE);
+
+  /* Upsert errors: nothing is written. */
+  uint64_t ids[2] = {10, 11};
+  float two[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+  CHECK_RC(qv_collection_upsert(c, NULL, ids, two, 2, 3, NULL), QV_INVALID_ARGUMENT);
+  CHECK_MSG(qv_collection_errmsg(c), "dimensions");
+  CHECK(qv_collection_errcode(c) == QV_INVALID_ARGUMENT);
+  two[5] = NAN;
+  CHECK_RC(qv_collection_upsert(c, NULL, ids, two, 2, 4, NULL), QV_INVALID_ARGUMENT);
+  two[5] = 6;
+  two[6] = INFINITY;
+  CHECK_RC(qv_collection_upsert(c, NULL, ids, two, 2, 4, NULL), QV_INVALID_ARGUMENT);
+  two[6] = 7;
+  const char* bad_payloads[2] = {"{}", "[1, 2]"};
+  CHECK_RC(qv_collection_upsert(c, NULL, ids, two, 2, 4, bad_payloads), QV_INVALID_ARGUMENT);
+  const char* broken_payloads[2] = {"{\"a\": ", NULL};
+  CHECK_RC(qv_collection_upsert(c, NULL, ids, two, 2, 4, broken_payloads), QV_INVALID_ARGUMENT);
+  CHECK_RC(qv_collection_upsert(c, "nope", ids, two, 2, 4, NULL), QV_INVALID_ARGUMENT);
+  CHECK_MSG(qv_collection_errmsg(c), "nope");
+  CHECK_RC(qv_collection_upsert(c, NULL, NULL, two, 2, 4, NULL), QV_INVALID_ARGUMENT);
+  CHECK_RC(qv_collection_count(c, NULL, &n), QV_OK);
+  CHECK(n == 4);
+
+  /* JSON upsert. */
+  CHECK_RC(qv_collection_upsert_json(c, "{\"points\": [{\"id\": 5, \"vector\": [1, 1, 0, 0], \"payload\": {\"n\": 5}},"
+                                        " {\"id\": \"550e8400-e29b-41d4-a716-446655440000\", \"vector\": [0, 0, 1, 1]}]}"),
+           QV_OK);
+  CHECK_RC(qv_collection_upsert_json(c, "{\"points\": [{\"id\": 6, \"vector\": [1, 1]}]}"), QV_INVALID_ARGUMENT);
+  CHECK_RC(qv_collection_upsert_json(c, "not json"), QV_INVALID_ARGUMENT);
+  CHECK_RC(qv_collection_upsert_json(c, NULL), QV_INVALID_ARGUMENT);
+  CHECK_RC(qv_collection_count(c, NULL, &n), QV_OK);
+  CHECK(n == 6);
+  CHECK_RC(qv_collection_count(c, "{\"must\": [{\"key\": \"tag\", \"match\": {\"value\": \"odd\"}}]}", &n), QV_OK);
+  CHECK(n == 2);
+  CHECK_RC(qv_collection_count(c, "{\"must\": 5}", &n), QV_INVALID_ARGUMENT);
+  CHECK_RC(qv_collection_count_json(c, "{\"filter\": {\"must\": [{\"key\": \"n\", \"range\": {\"gte\": 2}}]}, \"exact\": true}", &n), QV_OK);
+  CHECK(n == 3);
+  CHECK_RC(qv_collection_count_json(c, "{\"filter\": 3}", &n), QV_INVALID_ARGUMENT);
+
+  /* Get. */
+  qv_result* r = NULL;
+  uint64_t get_ids[3] = {2, 99, 1};
+  CHECK_RC(qv_collection_get(c, get_ids, 3, QV_WITH_PAYLOAD | QV_WITH_VECTOR, &r), QV_OK);
+  CHECK(qv_result_count(r) == 2);
+  CHECK(qv_result_id(r, 0) == 2 && qv_result_id(r, 1) == 1);
+  CHECK(strcmp(qv_result_id_str(r, 0), "2") == 0);
+  CHECK(qv_result_id_str(r, 2) == NULL);
+  CHECK(qv_result_id(r, 7) == 0);
+  CHECK(qv_result_payload(r, 0) && strstr(qv_result_payload(r, 0), "\"even\""));
+  CHECK(qv_result_payload(r, 9) == NULL);
+  size_t dim = 0;
+  const float* v = qv_result_vector(r, 0, NULL, &dim);
+  CHECK(v && dim == 4 && v[1] == 1.0f && v[0] == 0.0f);
+  CHECK(qv_result_vector(r, 0, "nope", &dim) == NULL && dim == 0);
+  CHECK(qv_result_vector(r, 5, NULL, NULL) == NULL);
+  CHECK(qv_result_score(r, 0) == 0.0f);
+  CHECK(qv_result_next_offset(r, NULL) == 0);
+  CHECK(qv_result_json(r) && strstr(qv_result_json(r), "\"id\":2"));
+  qv_result_free(r);
+  CHECK_RC(qv_collection_get(c, get_ids, 3, 0, &r), QV_OK);
+  CHECK(qv_result_payload(r, 0) == NULL && qv_result_vector(r, 0, NULL, NULL) == NULL);
+  qv_result_free(r);
+  CHECK_RC(qv_collection_get(c, NULL, 2, 0, &r), QV_INVALID_ARGUMENT);
+  CHECK(r == NULL);
+  CHECK_RC(qv_collection_get(c, get_ids, 1, 0, NULL), QV_MISUSE);
+  char* json = NULL;
+  CHECK_RC(qv_collection_get_json(c, "{\"ids\": [\"550e8400-e29b-41d4-a716-446655440000\"], \"with_vector\": true}", &json), QV_OK);
+  CHECK(json && strstr(json, "550e8400-e29b-41d4-a716-446655440000") && strstr(json, "\"vector\""));
+  qv_free(json);
+  CHECK_RC(qv_collection_get_json(c, "{\"ids\": [-1]}", &json), QV_INVALID_ARGUMENT);
+  CHECK(json == NULL);
+  qv_collection_destroy(c);
+}
+
+static void test_payloads_and_indexes(qv_database* db) {
+  qv_collection* c = NULL;
+  CHECK_RC(qv_db_collection(db, "a", &c), QV_OK);
+  uint64_t changed = 0;
+  uint64_t one[1] = {1};
+  uint64_t absent[1] = {999};
+  CHECK_RC(qv_collection_set_payload(c, one, 1, NULL, "{\"city\": \"Oslo\"}", &changed), QV_OK);
+  CHECK(changed == 1);
+  CHECK_RC(qv_collection_set_payload(c, absent, 1, NULL, "{\"city\": \"Oslo\"}", &changed), QV_NOT_FOUND);
+  CHECK_RC(qv_collection_set_payload(c, one, 1, NULL, "[]", &changed), QV_INVALID_ARGUMENT);
+  CHECK_RC(qv_collection_set_payload(c, one, 1, NULL, NULL, &changed), QV_INVALID_ARGUMENT);
+  CHECK_RC(qv_collection_set_payload(c, NULL, 0, "{\"must\": [{\"key\": \"tag\", \"match\": {\"value\": \"odd\"}}]}",
+                                     "{\"odd\": true}", &changed), QV_OK);
+  CHECK(changed == 2);
+  CHECK_RC(qv_collection_overwrite_payload(c, one, 1, NULL, "{\"only\": 1}", &changed), QV_OK);
+  CHECK_RC(qv_collection_overwrite_payload(c, one, 1, NULL, "{", &changed), QV_INVALID_ARGUMENT);
+  qv_result* r = NULL;
+  CHECK_RC(qv_collection_get(c, one, 1, QV_WITH_PAYLOAD, &r), QV_OK);
+  CHECK(qv_result_count(r) == 1 && strcmp(qv_result_payload(r, 0), "{\"only\":1}") == 0);
+  qv_result_free(r);
+  const char* keys[1] = {"only"};
+  CHECK_RC(qv_collection_delete_payload_keys(c, one, 1, NULL, keys, 1, &changed), QV_OK);
+  CHECK_RC(qv_collection_delete_payload_keys(c, one, 1, NULL, NULL, 1, &changed), QV_INVALID_ARGUMENT);
+  uint64_t three[1] = {3};
+  CHECK_RC(qv_collection_clear_payload(c, three, 1, NULL, &changed), QV_OK);
+  CHECK_RC(qv_collection_clear_payload(c, NULL, 0, "{\"must\": [{\"bad\": 1}]}", &changed), QV_INVALID_ARGUMENT);
+  CHECK_RC(qv_collection_set_payload_json(c, "{\"payload\": {\"k\": \"v\"}, \"points\": [2]}", &changed), QV_OK);
+  CHECK(changed == 1);
+  CHECK_RC(qv_collection_set_payload_json(c, "{\"payload\": 3, \"points\": [2]}", &changed), QV_INVALID_ARGUMENT);
+  CHECK_RC(qv_collection_overwrite_payload_json(c, "{\"payload\": {\"k\": \"w\"}, \"points\": [2]}", &changed), QV_OK);
+  CHECK_RC(qv_collection_overwrite_payload_json(c, "nope", &changed), QV_INVALID_ARGUMENT);
+  CHECK_RC(qv_collection_delete_payload_json(c, "{\"keys\": [\"k\"], \"points\": [2]}", &changed), QV_OK);
+  CHECK_RC(qv_collection_delete_payload_json(c, "{\"keys\": \"k\", \"points\": [2]}", &changed), QV_INVALID_ARGUMENT);
+  CHECK_RC(qv_collection_clear_payload_json(c, "{\"points\": [2]}", &changed), QV_OK);
+  CHECK_RC(qv_collection_clear_payload_json(c, "{\"points\": [42]}", &changed), QV_NOT_FOUND);
+  CHECK_RC(qv_collection_clear_payload_json(c, NULL, &changed), QV_INVALID_ARGUMENT);
+
+  CHECK_RC(qv_collection_create_payload_index(c, "tag", "keyword"), QV_OK);
+  CHECK_RC(qv_collection_create_payload_index(c, "n", "no-such-type"), QV_INVALID_ARGUMENT);
+  CHECK_RC(qv_collection_create_payload_index(c, NULL, "keyword"), QV_INVALID_ARGUMENT);
+  CHECK_RC(qv_collection_create_payload_index_json(c, "{\"field_name\": \"n\", \"field_schema\": \"integer\"}"), QV_OK);
+  CHECK_RC(qv_collection_create_payload_index_json(c, "{\"field_schema\": \"integer\"}"), QV_INVALID_ARGUMENT);
+  char* json = NULL;
+  CHECK_RC(qv_collection_info_json(c, &json), QV_OK);
+  CHECK(json && strstr(json, "\"payload_schema\"") && strstr(json, "\"tag\""));
+  qv_free(json);
+  CHECK_RC(qv_collection_delete_payload_index(c, "n"), QV_OK);
+  CHECK_RC(qv_collection_delete_payload_index(c, "n"), QV_NOT_FOUND);
+  CHECK_RC(qv_collection_delete_payload_index(c, NULL), QV_INVALID_ARGUMENT);
+  qv_collection_destroy(c);
+}
+
+static void test_search(qv_database* db) {
+  qv_collection* c = NULL;
+  CHECK_RC(qv_db_collection(db, "a", &c), QV_OK);
+  float q[4] = {0.9f, 0.1f, 0, 0};
+  qv_result* r = NULL;
+  CHECK_RC(qv_collection_search(c, q, 4, 3, 0, NULL, QV_WITH_PAYLOAD, &r), QV_OK);
+  CHECK(qv_result_count(r) == 3);
+  CHECK(qv_result_id(r, 0) == 1);
+  CHECK(qv_result_score(r, 0) >= qv_result_score(r, 1));
+  CHECK(qv_result_json(r) && strstr(qv_result_json(r), "\"score\""));
+  qv_result_free(r);
+  CHECK_RC(qv_collection_search(c, q, 4, 2, 64, "{\"must\": [{\"key\": \"n\", \"match\": {\"value\": 5}}]}",
+                                QV_EXACT | QV_WITH_VECTOR, &r), QV_OK);
+  CHECK(qv_result_count(r) == 1 && qv_result_id(r, 0) == 5);
+  CHECK(qv_result_vector(r, 0, "", NULL) != NULL);
+  qv_result_free(r);
+  r = (qv_result*)1;
+  CHECK_RC(qv_collection_search(c, q, 3, 2, 0, NULL, 0, &r), QV_INVALID_ARGUMENT);
+  CHECK(r == NULL);
+  CHECK_MSG(qv_collection_errmsg(c), "3");
+  CHECK_RC(qv_collection_search(c, q, 4, 2, 0, "{\"must\": [{\"key\": 1}]}", 0, &r), QV_INVALID_ARGUMENT);
+  float nan_q[4] = {NAN, 0, 0, 0};
+  CHECK_RC(qv_collection_search(c, nan_q, 4, 2, 0, NULL, 0, &r), QV_INVALID_ARGUMENT);
+  CHECK_RC(qv_collection_search(c, NULL, 4, 2, 0, NULL, 0, &r), QV_INVALID_ARGUMENT);
+  CHECK_RC(qv_collection_search(c, q, 4, 2, 0, NULL, 0, NULL), QV_MISUSE);
+
+  float batch[8] = {1, 0, 0, 0, 0, 0, 0, 1};
+  qv_result* rs[2] = {NULL, NULL};
+  CHECK_RC(qv_collection_search_batch(c, batch, 2, 4, 1, 0, NULL, 0, rs), QV_OK);
+  CHECK(qv_result_count(rs[0]) == 1 && qv_result_id(rs[0], 0) == 1);
+  CHECK(qv_result_count(rs[1]) == 1 && qv_result_id(rs[1], 0) == 4);
+  qv_result_free(rs[0]);
+  qv_result_free(rs[1]);
+  CHECK_RC(qv_collection_search_batch(c, batch, 2, 5, 1, 0, NULL, 0, rs), QV_INVALID_ARGUMENT);
+  CHECK(rs[0] == NULL && rs[1] == NULL);
+
+  char* json = NULL;
+  CHECK_RC(qv_collection_search_json(c, "{\"vector\": [0, 0, 1, 0], \"limit\": 1, \"with_payload\": true}", &json), QV_OK);
+  CHECK(json && strstr(json, "\"id\":3"));
+  qv_free(json);
+  CHECK_RC(qv_collection_search_json(c, "{\"vector\": [0, 0, 1, 0], \"limit\": -1}", &json), QV_INVALID_ARGUMENT);
+  CHECK_MSG(qv_collection_errmsg(c), "limit");
+  CHECK_RC(qv_collection_search_batch_json(c, "{\"searches\": [{\"vector\": [1, 0, 0, 0], \"limit\": 1},"
+                                              " {\"vector\": [0, 1, 0, 0], \"limit\": 1}]}", &json), QV_OK);
+  CHECK(json && json[0] == '[' && json[1] == '[');
+  qv_free(json);
+  CHECK_RC(qv_collection_search_batch_json(c, "{\"searches\": 1}", &json), QV_INVALID_ARGUMENT);
+
+  uint64_t pos[1] = {1}, neg[1] = {4}, unknown[1] = {12345};
+  CHECK_RC(qv_collection_recommend(c, pos, 1, neg, 1, 2, NULL, 0, &r), QV_OK);
+  CHECK(qv_result_count(r) == 2);
+  for (size_t i = 0; i < qv_result_count(r); ++i) CHECK(qv_result_id(r, i) != 1);
+  qv_result_free(r);
+  CHECK_RC(qv_collection_recommend(c, unknown, 1, NULL, 0, 2, NULL, 0, &r), QV_NOT_FOUND);
+  CHECK_RC(qv_collection_recommend(c, NULL, 1, NULL, 0, 2, NULL, 0, &r), QV_INVALID_ARGUMENT);
+  CHECK_RC(qv_collection_recommend_json(c, "{\"positive\": [2], \"limit\": 1}", &json), QV_OK);
+  CHECK(json && strstr(json, "\"score\""));
+  qv_free(json);
+  CHECK_RC(qv_collection_recommend_json(c, "{\"positive\": \"x\"}", &json), QV_INVALID_ARGUMENT);
+
+  /* Scroll through every page. */
+  uint64_t offset = 0, seen = 0;
+  const uint64_t* at = NULL;
+  for (int page = 0; page < 10; ++page) {
+    CHECK_RC(qv_collection_scroll(c, NULL, 2, at, QV_WITH_PAYLOAD, &r), QV_OK);
+    seen += qv_result_count(r);
+    CHECK(qv_result_json(r) && strstr(qv_result_json(r), "next_page_offset"));
+    int more = qv_result_next_offset(r, &offset);
+    qv_result_free(r);
+    if (!more) break;
+    at = &offset;
+  }
+  CHECK(seen == 6); /* 1..5, then the UUID point, which sorts after the numbers */
+  CHECK_RC(qv_collection_scroll(c, "{\"must\": [{\"key\": \"n\", \"match\": {\"value\": 5}}]}", 10, NULL, 0, &r), QV_OK);
+  CHECK(qv_result_count(r) == 1);
+  qv_result_free(r);
+  CHECK_RC(qv_collection_scroll(c, "{", 10, NULL, 0, &r), QV_INVALID_ARGUMENT);
+  CHECK_RC(qv_collection_scroll_json(c, "{\"limit\": 100, \"with_payload\": false}", &json), QV_OK);
+  CHECK(json && strstr(json, "\"next_page_offset\":null"));
+  qv_free(json);
+  CHECK_RC(qv_collection_scroll_json(c, "{\"limit\": \"many\"}", &json), QV_INVALID_ARGUMENT);
+  qv_collection_destroy(c);
+}
+
+static void test_delete_snapshot_stats(qv_database* db) {
+  qv_collection* c = NULL;
+  CHECK_RC(qv_db_collection(db, "a", &c), QV_OK);
+  char snap[1200];
+  path_in_dir(snap, sizeof(snap), "a.snapshot");
+  CHECK_RC(qv_collection_snapshot(c, snap), QV_OK);
+  CHECK_RC(qv_collection_snapshot(c, "/nonexistent-folder/x.snapshot"), QV_IO_ERROR);
+  CHECK_RC(qv_collection_snapshot(c, NULL), QV_INVALID_ARGUMENT);
+
+  uint64_t deleted = 0;
+  uint64_t del_ids[2] = {1, 77};
+  CHECK_RC(qv_collection_delete(c, del_ids, 2, &deleted), QV_OK);
+  CHECK(deleted == 1);
+  CHECK_RC(qv_collection_delete(c, NULL, 2, &deleted), QV_INVALID_ARGUMENT);
+  CHECK_RC(qv_collection_delete_by_filter(c, "{\"must\": [{\"key\": \"n\", \"match\": {\"value\": 5}}]}", &deleted), QV_OK);
+  CHECK(deleted == 1);
+  CHECK_RC(qv_collection_delete_by_filter(c, "{\"must\": [", &deleted), QV_INVALID_ARGUMENT);
+  CHECK_RC(qv_collection_delete_by_filter(c, NULL, &deleted), QV_INVALID_ARGUMENT);
+  CHECK_RC(qv_collection_delete_json(c, "{\"points\": [2]}", &deleted), QV_OK);
+  CHECK(deleted == 1);
+  CHECK_RC(qv_collection_delete_json(c, "{\"points\": 2}", &deleted), QV_INVALID_ARGUMENT);
+  uint64_t n = 0;
+  CHECK_RC(qv_collection_count(c, NULL, &n), QV_OK);
+  CHECK(n == 3);
+
+  CHECK_RC(qv_collection_optimize(c), QV_OK);
+  char* json = NULL;
+  CHECK_RC(qv_collection_stats_json(c, &json), QV_OK);
+  CHECK(json && strstr(json, "\"points\":3") && strstr(json, "\"simd\""));
+  qv_free(json);
+  size_t problems = 99;
+  CHECK_RC(qv_collection_verify(c, &problems, &json), QV_OK);
+  CHECK(problems == 0 && json && strcmp(json, "[]") == 0);
+  qv_free(json);
+  CHECK_RC(qv_collection_verify(c, NULL, NULL), QV_OK);
+
+  /* Restore the snapshot (taken with 6 points) under a new name. */
+  CHECK_RC(qv_db_restore_snapshot(db, "restored", snap), QV_OK);
+  CHECK_RC(qv_db_restore_snapshot(db, "restored", snap), QV_ALREADY_EXISTS);
+  CHECK_RC(qv_db_restore_snapshot(db, "other", "/nonexistent/snapshot"), QV_NOT_FOUND);
+  char junk[1200];
+  path_in_dir(junk, sizeof(junk), "junk.snapshot");
+  FILE* f = fopen(junk, "wb");
+  CHECK(f != NULL);
+  if (f) {
+    fputs("this is not a snapshot", f);
+    fclose(f);
+  }
+  CHECK_RC(qv_db_restore_snapshot(db, "other", junk), QV_CORRUPTION);
+  CHECK(qv_db_collection_exists(db, "other") == 0);
+  qv_collection* restored = NULL;
+  CHECK_RC(qv_db_collection(db, "restored", &restored), QV_OK);
+  CHECK_RC(qv_collection_count(restored, NULL, &n), QV_OK);
+  CHECK(n == 6);
+  qv_collection_destroy(restored);
+  qv_collection_destroy(c);
+}
+
+static void test_disk(void) {
+  char path[1200];
+  path_in_dir(path, sizeof(path), "db");
+  qv_options* o = NULL;
+  CHECK_RC(qv_options_create(&o), QV_OK);
+  CHECK_RC(qv_options_set(o, "durability", "sync"), QV_OK);
+  CHECK_RC(qv_options_set(o, "threads", "2"), QV_OK);
+  CHECK_RC(qv_options_set(o, "segment_points", "50"), QV_OK);
+  qv_database* db = NULL;
+  char* err = NULL;
+  CHECK_RC(qv_open(path, o, &db, &err), QV_OK);
+  CHECK(err == NULL);
+
+  /* A second writer on the same folder is refused. */
+  qv_database* second = (qv_database*)1;
+  CHECK_RC(qv_open(path, NULL, &second, &err), QV_BUSY);
+  CHECK(second == NULL && err != NULL);
+  qv_free(err);
+  err = NULL;
+
+  CHECK_RC(qv_db_create_collection(db, "d", 8, QV_DISTANCE_EUCLID), QV_OK);
+  qv_collection* c = NULL;
+  CHECK_RC(qv_db_collection(db, "d", &c), QV_OK);
+  enum { kN = 300 };
+  static uint64_t ids[kN];
+  static float vectors[kN * 8];
+  for (int i = 0; i < kN; ++i) {
+    ids[i] = (uint64_t)i;
+    for (int j = 0; j < 8; ++j) vectors[i * 8 + j] = (float)((i * 31 + j * 7) % 97) / 97.0f;
+  }
+  CHECK_RC(qv_collection_upsert(c, "", ids, vectors, kN, 8, NULL), QV_OK);
+  CHECK_RC(qv_db_close(db), QV_OK);
+  CHECK_RC(qv_db_close(db), QV_FAILED_PRECONDITION);
+  CHECK_RC(qv_db_flush(db), QV_FAILED_PRECONDITION);
+  CHECK_MSG(qv_db_errmsg(db), "closed");
+  qv_collection* after = NULL;
+  CHECK_RC(qv_db_collection(db, "d", &after), QV_FAILED_PRECONDITION);
+  qv_db_destroy(db);
+  /* The collection handle outlives its database: calls fail cleanly. */
+  uint64_t n = 0;
+  int rc = qv_collection_upsert(c, NULL, ids, vectors, 1, 8, NULL);
+  CHECK(rc != QV_OK);
+  qv_collection_destroy(c);
+
+  /* Reopen read-only: everything is there; writes fail. */
+  CHECK_RC(qv_options_set(o, "read_only", "true"), QV_OK);
+  CHECK_RC(qv_open(path, o, &db, NULL), QV_OK);
+  CHECK_RC(qv_db_collection(db, "d", &c), QV_OK);
+  CHECK_RC(qv_collection_count(c, NULL, &n), QV_OK);
+  CHECK(n == kN);
+  qv_result* r = NULL;
+  CHECK_RC(qv_collection_search(c, &vectors[17 * 8], 8, 1, 0, NULL, 0, &r), QV_OK);
+  CHECK(qv_result_count(r) == 1 && qv_result_id(r, 0) == 17);
+  qv_result_free(r);
+  size_t problems = 1;
+  CHECK_RC(qv_collection_verify(c, &problems, NULL), QV_OK);
+  CHECK(problems == 0);
+  CHECK_RC(qv_collection_upsert(c, NULL, ids, vectors, 1, 8, NULL), QV_FAILED_PRECONDITION);
+  CHECK_RC(qv_db_create_collection(db, "e", 2, QV_DISTANCE_DOT), QV_FAILED_PRECONDITION);
+  qv_collection_destroy(c);
+  qv_db_destroy(db); /* destroy without close */
+  qv_options_destroy(o);
+
+  /* A file where the folder should be. */
+  char file_path[1200];
+  path_in_dir(file_path, sizeof(file_path), "a.snapshot");
+  CHECK(qv_open(file_path, NULL, &db, &err) != QV_OK);
+  CHECK(db == NULL && err != NULL);
+  qv_free(err);
+}
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    fprintf(stderr, "usage: %s TMPDIR\n", argv[0]);
+    return 2;
+  }
+  snprintf(dir_path, sizeof(dir_path), "%s", argv[1]);
+  test_versions_and_codes();
+  test_options();
+  test_null_safety();
+
+  qv_database* db = NULL;
+  char* err = NULL;
+  CHECK_RC(qv_open(NULL, NULL, &db, &err), QV_OK);
+  test_collections_and_aliases(db);
+  test_points(db);
+  test_payloads_and_indexes(db);
+  test_search(db);
+  test_delete_snapshot_stats(db);
+  qv_db_destroy(db);
+
+  test_disk();
+
+  printf("c_api_test: %d checks, %d failures\n", checks, failures);
+  return failures ? 1 : 0;
+}

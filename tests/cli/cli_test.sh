@@ -1,0 +1,191 @@
+#!/usr/bin/env bash
+# End-to-end tests of the quiver CLI: import (JSONL, CSV, .fvecs, .npy), search, get, scroll, count, export round
+# trips, snapshots, compaction, verify, stats; bad input gives a clear message, a non-zero exit code and loses
+# nothing stored. Usage: cli_test.sh QUIVER_BINARY WORK_DIR
+set -euo pipefail
+quiver=$1
+work=$2
+rm -rf "$work"
+mkdir -p "$work"
+cd "$work"
+export QUIVER_DATA="$work/data"   # the default data folder when --db is not given
+failures=0
+
+fail() {
+  echo "FAIL: $*" >&2
+  failures=$((failures + 1))
+}
+
+# expect CODE PATTERN CMD...: runs CMD, checks its exit code and that stderr+stdout contain PATTERN.
+expect() {
+  local code=$1 pattern=$2
+  shift 2
+  local out rc=0
+  out=$("$@" 2>&1) || rc=$?
+  if [[ $rc -ne $code ]]; then fail "'$*' exited $rc, expected $code; output: $out"; return; fi
+  if [[ -n "$pattern" && "$out" != *"$pattern"* ]]; then fail "'$*' output lacks '$pattern': $out"; fi
+}
+
+# float32 little-endian bytes of small integers, for .fvecs and .npy files written with printf.
+f32() {
+  case $1 in
+    0) printf '\x00\x00\x00\x00' ;;
+    1) printf '\x00\x00\x80\x3f' ;;
+    2) printf '\x00\x00\x00\x40' ;;
+    3) printf '\x00\x00\x40\x40' ;;
+    nan) printf '\x00\x00\xc0\x7f' ;;
+  esac
+}
+i32() { printf "\\x$(printf %02x "$1")\\x00\\x00\\x00"; }
+
+# ---- create, import JSONL, export round trip --------------------------------------------------------------
+expect 0 "" "$quiver" list
+expect 0 "created collection 'points'" "$quiver" create points --dim 3 --distance Euclid
+expect 7 "already exists" "$quiver" create points --dim 3
+cat > points.jsonl <<'EOF'
+{"id":1,"payload":{"city":"Oslo","n":1},"vector":[1,0,0]}
+{"id":2,"payload":{"city":"Rome","n":2,"tags":["a","b"]},"vector":[0,1,0]}
+{"id":3,"payload":{},"vector":[0.5,0.25,0.125]}
+{"id":"550e8400-e29b-41d4-a716-446655440000","payload":{"nested":{"x":1.5}},"vector":[0.100000001,0.200000003,0.300000012]}
+EOF
+expect 0 "imported 4 points" "$quiver" import points points.jsonl
+expect 0 "" "$quiver" export points --output exported.jsonl
+# The same data: the export is the input in the engine's canonical JSON (Boost.JSON prints 1.5 as 1.5E0).
+sed 's/"x":1.5}/"x":1.5E0}/' points.jsonl > expected.jsonl
+if ! diff <(sort expected.jsonl) <(sort exported.jsonl) >/dev/null; then
+  fail "export differs from the imported JSONL"; diff <(sort expected.jsonl) <(sort exported.jsonl) >&2 || true
+fi
+# Second round trip through a new collection created by import.
+expect 0 "imported 4 points" "$quiver" import copy exported.jsonl --create --distance Euclid
+"$quiver" export copy > exported2.jsonl
+cmp -s exported.jsonl exported2.jsonl || fail "second export round trip differs"
+[[ $("$quiver" count copy) == 4 ]] || fail "count copy"
+
+# ---- search, get, scroll, count ---------------------------------------------------------------------------
+out=$("$quiver" search points --vector '[1, 0, 0]' --limit 2)
+[[ $(echo "$out" | sed -n 2p | awk '{print $2}') == 1 ]] || fail "search table: $out"
+out=$("$quiver" search points --vector '0 1 0' --limit 1 --json)
+[[ "$out" == '[{"id":2,"version":0,"score":0}]' ]] || fail "search --json: $out"
+echo '[0.5, 0.25, 0.125]' > query.json
+out=$("$quiver" search points --vector-file query.json --limit 1 --json)
+[[ "$out" == '[{"id":3,'* ]] || fail "search --vector-file: $out"
+out=$(echo '0,1,0' | "$quiver" search points --vector-file - --limit 1 --json --with-payload)
+[[ "$out" == *'"city":"Rome"'* ]] || fail "search stdin: $out"
+out=$("$quiver" search points --id 1 --limit 1 --json)
+[[ "$out" == '[{"id":1,'* ]] || fail "search --id: $out"
+out=$("$quiver" search points --vector '[1,0,0]' --filter '{"must":[{"key":"city","match":{"value":"Rome"}}]}' --json)
+[[ "$out" == '[{"id":2,'* && "$out" != *'"id":1'* ]] || fail "search --filter: $out"
+out=$("$quiver" get points 2 3)
+[[ "$out" == '[{"id":2,'*'{"id":3,'* ]] || fail "get: $out"
+expect 3 "not found" "$quiver" get points 2 77
+out=$("$quiver" scroll points --limit 2)
+[[ "$out" == *'"next_page_offset":3'* ]] || fail "scroll: $out"
+[[ $("$quiver" count points --filter '{"must":[{"key":"n","range":{"gte":1}}]}') == 2 ]] || fail "count --filter"
+expect 0 '"points_count":4' "$quiver" info points
+
+# ---- CSV with payload columns, .fvecs, .npy --------------------------------------------------------------
+cat > points.csv <<'EOF'
+id,vector,city,score,flag
+10,"[1, 2, 3]",Oslo,4.5,true
+11,1 0 1,"Rome, Italy",,false
+EOF
+expect 0 "imported 2 points" "$quiver" import csv points.csv --create --distance Dot
+out=$("$quiver" get csv 10 11)
+[[ "$out" == *'"city":"Oslo","score":4.5E0,"flag":true'*'"city":"Rome, Italy","flag":false'* ]] || fail "csv payloads: $out"
+printf 'v0,v1,v2,label\n1,2,3,x\n3,2,1,y\n' > components.csv
+expect 0 "imported 2 points" "$quiver" import csv components.csv --id-start 20
+[[ $("$quiver" count csv) == 4 ]] || fail "csv count"
+{ i32 3; f32 1; f32 0; f32 0; i32 3; f32 0; f32 2; f32 0; i32 3; f32 0; f32 0; f32 3; } > three.fvecs
+expect 0 "imported 3 points" "$quiver" import vecs three.fvecs --create --distance Euclid --id-start 100
+out=$("$quiver" search vecs --vector '[0, 0, 3]' --limit 1 --json)
+[[ "$out" == '[{"id":102,'* ]] || fail "fvecs search: $out"
+npy_header() {  # rows dim descr
+  local dict="{'descr': '$3', 'fortran_order': False, 'shape': ($1, $2), }"
+  local total=$(((10 + ${#dict} + 1 + 63) / 64 * 64))
+  printf '\x93NUMPY\x01\x00'
+  printf "\\x$(printf %02x $((total - 10)))\\x00"
+  printf '%s%*s\n' "$dict" $((total - 11 - ${#dict})) ''
+}
+{ npy_header 2 3 '<f4'; f32 1; f32 1; f32 1; f32 2; f32 2; f32 2; } > two.npy
+expect 0 "imported 2 points" "$quiver" import vecs two.npy --id-start 200
+{ npy_header 2 3 '|u1'; printf '\x01\x02\x03\x04\x05\x06'; } > bytes.npy
+expect 0 "imported 2 points" "$quiver" import vecs bytes.npy --id-start 300 --progress
+out=$("$quiver" get vecs 301 --with-vector)
+[[ "$out" == *'"vector":[4,5,6]'* ]] || fail "uint8 npy: $out"
+[[ $("$quiver" count vecs) == 7 ]] || fail "vecs count"
+
+# ---- bad input: clear error, non-zero exit, nothing stored lost -------------------------------------------
+printf '{"id":50,"vector":[1,2,3]}\n{"id":51,"vector":[1,2\n' > bad.jsonl
+expect 4 "bad.jsonl:2" "$quiver" import points bad.jsonl
+printf '{"id":52,"vector":[1,2]}\n' > short.jsonl
+expect 4 "dimensions" "$quiver" import points short.jsonl
+printf 'id,vector\n60,1 nan 2\n' > nan.csv
+expect 4 "" "$quiver" import points nan.csv
+printf 'id,vector\n61,1 x 2\n' > text.csv
+expect 4 "nan.csv" "$quiver" import points nan.csv
+expect 4 "text.csv:2" "$quiver" import points text.csv
+{ i32 3; f32 1; f32 0; f32 0; i32 3; f32 0; } > truncated.fvecs
+expect 4 "truncated" "$quiver" import vecs truncated.fvecs
+{ i32 3; f32 1; f32 nan; f32 0; } > nan.fvecs
+expect 4 "" "$quiver" import vecs nan.fvecs --id-start 900
+{ i32 2; f32 1; f32 0; } > wrongdim.fvecs
+expect 4 "expects 3" "$quiver" import vecs wrongdim.fvecs
+printf 'garbage that is not numpy' > bad.npy
+expect 4 "not a .npy file" "$quiver" import vecs bad.npy
+{ npy_header 4 3 '<f4'; f32 1; f32 1; f32 1; } > short.npy
+expect 4 "does not match its header" "$quiver" import vecs short.npy
+expect 4 "format" "$quiver" import vecs data.unknown-extension
+expect 3 "cannot open" "$quiver" import vecs missing.fvecs
+expect 3 "no collection 'nope'" "$quiver" import nope three.fvecs
+expect 3 "no collection 'nope'" "$quiver" search nope --vector '[1,2,3]'
+expect 3 "no collection 'nope'" "$quiver" count nope
+expect 4 "dimensions" "$quiver" search points --vector '[1,2]'
+expect 4 "malformed" "$quiver" search points --vector '[1,2'
+expect 4 "" "$quiver" search points --vector '[1,2,3]' --filter '{"must": 7}'
+expect 2 "unknown option --bogus" "$quiver" count points --bogus
+expect 2 "unknown command" "$quiver" frobnicate
+expect 2 "expects a non-negative integer" "$quiver" search points --vector '[1,2,3]' --limit ten
+expect 2 "takes 1 argument" "$quiver" count
+expect 2 "exactly one of" "$quiver" search points
+[[ $("$quiver" count points) == 4 ]] || fail "points lost after bad imports"
+[[ $("$quiver" count vecs) == 7 ]] || fail "vecs changed by bad imports"
+expect 0 "usage: quiver import" "$quiver" import --help
+for cmd in create list info drop import search get scroll count export snapshot compact verify stats bench; do
+  expect 0 "usage: quiver $cmd" "$quiver" "$cmd" --help
+done
+
+# ---- snapshot, compact, verify, stats, drop, --db --------------------------------------------------------
+expect 0 "wrote snapshot" "$quiver" snapshot create points points.snapshot
+expect 0 "restored collection 'points2'" "$quiver" snapshot restore points2 points.snapshot
+"$quiver" export points2 > exported3.jsonl
+cmp -s exported.jsonl exported3.jsonl || fail "snapshot round trip differs"
+expect 7 "already exists" "$quiver" snapshot restore points2 points.snapshot
+printf 'not a snapshot' > junk.snapshot
+expect 5 "" "$quiver" snapshot restore junk junk.snapshot
+expect 2 "expected 'create' or 'restore'" "$quiver" snapshot frob points x
+expect 0 "compacted 'points'" "$quiver" compact points
+expect 0 "points: ok" "$quiver" verify
+expect 0 "SIMD kernels" "$quiver" stats points
+expect 0 '"simd"' "$quiver" stats --json
+expect 0 "dropped collection 'points2'" "$quiver" drop points2
+expect 3 "not found" "$quiver" drop points2
+expect 0 "created" "$quiver" --db "$work/other" create x --dim 2
+[[ $("$quiver" --db "$work/other" list) == x* ]] || fail "--db list"
+[[ $("$quiver" list | wc -l) -eq 4 ]] || fail "default folder list: $("$quiver" list)"
+
+# verify reports damage: flip bytes in the middle of the largest file of a copy of the database.
+cp -r "$work/data" "$work/damaged"
+victim=$(find "$work/damaged" -type f -size +1k -printf '%s %p\n' | sort -n | tail -1 | cut -d' ' -f2-)
+if [[ -n "$victim" ]]; then
+  size=$(stat -c %s "$victim")
+  printf '\xde\xad\xbe\xef' | dd of="$victim" bs=1 seek=$((size / 2)) conv=notrunc status=none
+  rc=0
+  "$quiver" --db "$work/damaged" verify >"$work/verify.out" 2>&1 || rc=$?
+  [[ $rc -ne 0 ]] || fail "verify did not notice a damaged file ($victim): $(cat "$work/verify.out")"
+fi
+
+if ((failures)); then
+  echo "cli_test: $failures failure(s)" >&2
+  exit 1
+fi
+echo "cli_test: all passed"
