@@ -107,6 +107,7 @@ int CmdCount(Context& ctx, const Args& args);
 int CmdExport(Context& ctx, const Args& args);
 int CmdSnapshot(Context& ctx, const Args& args);
 int CmdCompact(Context& ctx, const Args& args);
+int CmdAlias(Context& ctx, const Args& args);
 int CmdVerify(Context& ctx, const Args& args);
 int CmdStats(Context& ctx, const Args& args);
 int CmdBench(Context& ctx, const Args& args);

@@ -304,6 +304,31 @@ int CmdSnapshot(Context& ctx, const Args& args) {
   throw UsageError("snapshot: expected 'create' or 'restore', got '" + action + "'");
 }
 
+int CmdAlias(Context& ctx, const Args& args) {
+  const std::string& action = args.positional[0];
+  auto need = [&](size_t n) {
+    if (args.positional.size() != n + 1) {
+      throw UsageError("alias " + action + " takes " + std::to_string(n) + " argument(s)");
+    }
+  };
+  Status s;
+  if (action == "create") {
+    need(2);
+    s = ctx.db().CreateAlias(args.positional[1], args.positional[2]);
+  } else if (action == "delete") {
+    need(1);
+    s = ctx.db().DeleteAlias(args.positional[1]);
+  } else if (action == "rename") {
+    need(2);
+    s = ctx.db().RenameAlias(args.positional[1], args.positional[2]);
+  } else {
+    throw UsageError("alias: expected 'create', 'delete' or 'rename', got '" + action + "'");
+  }
+  if (!s.ok()) return Fail(s);
+  std::cout << "alias " << action << ": ok\n";
+  return kExitOk;
+}
+
 int CmdCompact(Context& ctx, const Args& args) {
   int code = kExitOk;
   auto c = Open(ctx, args.positional[0], &code);

@@ -114,6 +114,10 @@ const std::vector<CommandSpec>& Commands() {
        "'create' writes a point-in-time copy of collection NAME to FILE; 'restore' creates collection NAME from\n"
        "FILE (which must not exist yet; use drop first).",
        3, 3, OpenMode::kWrite, {}, CmdSnapshot},
+      {"alias", "(create ALIAS COLLECTION | delete ALIAS | rename OLD NEW)", "manage aliases (list shows them)",
+       "An alias is another name for a collection, usable wherever a collection name is; creating an existing\n"
+       "alias re-points it (as in Qdrant).",
+       2, 3, OpenMode::kWrite, {}, CmdAlias},
       {"compact", "NAME", "merge segments, build indexes and drop deleted points", "", 1, 1, OpenMode::kWrite, {},
        CmdCompact},
       {"verify", "[NAME]", "check every checksum and index invariant (all collections without NAME)",

@@ -150,7 +150,7 @@ expect 2 "exactly one of" "$quiver" search points
 [[ $("$quiver" count points) == 4 ]] || fail "points lost after bad imports"
 [[ $("$quiver" count vecs) == 7 ]] || fail "vecs changed by bad imports"
 expect 0 "usage: quiver import" "$quiver" import --help
-for cmd in create list info drop import search get scroll count export snapshot compact verify stats bench; do
+for cmd in create list info drop import search get scroll count export snapshot alias compact verify stats bench; do
   expect 0 "usage: quiver $cmd" "$quiver" "$cmd" --help
 done
 
@@ -167,6 +167,13 @@ expect 0 "compacted 'points'" "$quiver" compact points
 expect 0 "points: ok" "$quiver" verify
 expect 0 "SIMD kernels" "$quiver" stats points
 expect 0 '"simd"' "$quiver" stats --json
+expect 0 "alias create: ok" "$quiver" alias create latest points2
+[[ $("$quiver" count latest) == 4 ]] || fail "count through an alias"
+expect 0 "latest -> points2" "$quiver" list
+expect 0 "alias rename: ok" "$quiver" alias rename latest newest
+expect 3 "" "$quiver" alias delete latest
+expect 0 "alias delete: ok" "$quiver" alias delete newest
+expect 2 "expected 'create'" "$quiver" alias frob x
 expect 0 "dropped collection 'points2'" "$quiver" drop points2
 expect 3 "not found" "$quiver" drop points2
 expect 0 "created" "$quiver" --db "$work/other" create x --dim 2
