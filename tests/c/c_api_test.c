@@ -327,7 +327,8 @@ static void test_search(qv_database* db) {
   CHECK(qv_result_count(rs[1]) == 1 && qv_result_id(rs[1], 0) == 4);
   qv_result_free(rs[0]);
   qv_result_free(rs[1]);
-  CHECK_RC(qv_collection_search_batch(c, batch, 2, 5, 1, 0, NULL, 0, rs), QV_INVALID_ARGUMENT);
+  float wide[10] = {1, 0, 0, 0, 0, 0, 0, 0, 1, 0};
+  CHECK_RC(qv_collection_search_batch(c, wide, 2, 5, 1, 0, NULL, 0, rs), QV_INVALID_ARGUMENT);
   CHECK(rs[0] == NULL && rs[1] == NULL);
 
   char* json = NULL;
