@@ -350,37 +350,37 @@ export class Collection {
     });
   }
 
-  // Unnamed vectors of one size: packed into one buffer and passed without JSON.
+  // Unnamed vectors of one size: copied straight into one buffer in module memory and passed without JSON.
   private upsertRows(c: NativeCollection, list: PointStruct[]): void {
     const dim = (list[0].vector as Vector).length;
-    if (!list.every((p) => (p.vector as Vector).length === dim)) {
+    if (dim === 0 || !list.every((p) => (p.vector as Vector).length === dim)) {
       this.check(c, undefined, c.upsert(toJson({ points: list })) !== 0);
       return;
     }
-    const packed = new Float32Array(dim * list.length);
-    list.forEach((p, i) => packed.set(p.vector as Vector, i * dim));
     const payloads = list.some((p) => p.payload != null) ? list.map((p) => p.payload ?? null) : undefined;
-    this.dense(c, { ids: list.map((p) => p.id), vectors: packed, payloads });
+    this.dense(c, list.map((p) => p.id), list.length * dim, '', payloads, (heap, base) =>
+      list.forEach((p, i) => heap.set(p.vector as Vector, base + i * dim)),
+    );
   }
 
-  private dense(c: NativeCollection, batch: DenseBatch): void {
-    const n = batch.ids.length;
+  private dense(
+    c: NativeCollection,
+    ids: PointId[],
+    floats: number,
+    using: string,
+    payloads: (Payload | null)[] | undefined,
+    fill: (heap: Float32Array, base: number) => void,
+  ): void {
+    const n = ids.length;
+    if (n === 0 || floats % n !== 0) {
+      throw new QuiverError('InvalidArgument', `upsertDense: ${floats} floats do not split into ${n} vectors`);
+    }
     const mod = this.db._module;
-    if (!(batch.vectors instanceof Float32Array)) {
-      throw new QuiverError('InvalidArgument', 'upsertDense: vectors must be a Float32Array');
-    }
-    if (n === 0 || batch.vectors.length % n !== 0) {
-      throw new QuiverError(
-        'InvalidArgument',
-        `upsertDense: ${batch.vectors.length} floats do not split into ${n} vectors`,
-      );
-    }
-    const ptr = mod._malloc(batch.vectors.length * 4);
+    const ptr = mod._malloc(floats * 4);
     try {
-      mod.HEAPF32.set(batch.vectors, ptr >>> 2);
-      const payloads = batch.payloads ? toJson(batch.payloads) : '';
-      const rc = c.upsertDense(toJson(batch.ids), batch.using ?? '', ptr, n, batch.vectors.length / n, payloads);
-      this.check(c, undefined, rc !== 0);
+      fill(mod.HEAPF32, ptr >>> 2);
+      const payloadJson = payloads ? toJson(payloads) : '';
+      this.check(c, undefined, c.upsertDense(toJson(ids), using, ptr, n, floats / n, payloadJson) !== 0);
     } finally {
       mod._free(ptr);
     }
@@ -390,7 +390,13 @@ export class Collection {
    * The fast batch form: `ids.length` vectors of one name from one row-major Float32Array (C++ UpsertDense).
    */
   upsertDense(batch: DenseBatch): Promise<void> {
-    return this.write((c) => this.dense(c, batch));
+    return this.write((c) => {
+      if (!(batch.vectors instanceof Float32Array)) {
+        throw new QuiverError('InvalidArgument', 'upsertDense: vectors must be a Float32Array');
+      }
+      const { vectors } = batch;
+      this.dense(c, batch.ids, vectors.length, batch.using ?? '', batch.payloads, (heap, base) => heap.set(vectors, base));
+    });
   }
 
   /** Points by id (Qdrant's retrieve), in the order asked; missing ids are skipped. */
