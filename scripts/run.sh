@@ -56,5 +56,4 @@ echo "== quiver search (one query, by point id)"
 
 echo
 echo "== quiver bench: 1,000 Fashion-MNIST test images, recall@10 and QPS against exact ground truth"
-"${quiver[@]}" bench fashion-mnist --queries "$cache/queries.npy" --truth "$cache/truth.ivecs" --k 10 \
-  --ef 10,20,40,80,160,320
+"${quiver[@]}" bench fashion-mnist --queries "$cache/queries.npy" --k 10 --ef 10,20,40,80,160,320

@@ -114,6 +114,20 @@ out=$("$quiver" get vecs 301 --with-vector)
 [[ "$out" == *'"vector":[4,5,6]'* ]] || fail "uint8 npy: $out"
 [[ $("$quiver" count vecs) == 7 ]] || fail "vecs count"
 
+# ---- bench: recall against exact ground truth on a small random set ----------------------------------------
+{
+  echo "v0,v1,v2,v3"
+  for ((i = 0; i < 300; ++i)); do echo "$((RANDOM % 256)),$((RANDOM % 256)),$((RANDOM % 256)),$((RANDOM % 256))"; done
+} > random.csv
+expect 0 "imported 300 points" "$quiver" import bench random.csv --create --distance Euclid
+{ npy_header 5 4 '|u1'; printf '\x01\x02\x03\x04\x50\x60\x70\x80\xff\x00\xff\x00\x10\x20\x30\x40\x80\x80\x80\x80'; } > queries.npy
+out=$("$quiver" bench bench --queries queries.npy --k 5 --ef 10,50 --reps 1 --truth truth.ivecs 2>&1) || fail "bench: $out"
+[[ "$out" == *"| 50 | "* && "$out" == *"ground truth: exact top"* ]] || fail "bench output: $out"
+out=$("$quiver" bench bench --queries queries.npy --k 5 --ef 50 --reps 1 --truth truth.ivecs 2>&1) || fail "bench cached: $out"
+[[ "$out" == *"read from truth.ivecs"* ]] || fail "bench --truth cache: $out"
+expect 2 "needs --queries" "$quiver" bench bench
+expect 4 "4 dimensions" "$quiver" bench bench --queries two.npy
+
 # ---- bad input: clear error, non-zero exit, nothing stored lost -------------------------------------------
 printf '{"id":50,"vector":[1,2,3]}\n{"id":51,"vector":[1,2\n' > bad.jsonl
 expect 4 "bad.jsonl:2" "$quiver" import points bad.jsonl
@@ -178,7 +192,7 @@ expect 0 "dropped collection 'points2'" "$quiver" drop points2
 expect 3 "not found" "$quiver" drop points2
 expect 0 "created" "$quiver" --db "$work/other" create x --dim 2
 [[ $("$quiver" --db "$work/other" list) == x* ]] || fail "--db list"
-[[ $("$quiver" list | wc -l) -eq 4 ]] || fail "default folder list: $("$quiver" list)"
+[[ $("$quiver" list | wc -l) -eq 5 ]] || fail "default folder list: $("$quiver" list)"
 
 # verify reports damage: flip bytes in the middle of the largest file of a copy of the database.
 cp -r "$work/data" "$work/damaged"
