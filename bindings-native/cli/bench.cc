@@ -98,12 +98,17 @@ Result<std::vector<std::vector<uint64_t>>> ReadTruth(const std::string& path, si
   std::vector<std::vector<uint64_t>> truth;
   int32_t n = 0;
   while (in.read(reinterpret_cast<char*>(&n), 4)) {
-    if (n < int32_t(k)) return Status::InvalidArgument(path + ": has " + std::to_string(n) + " neighbours per query, need " + std::to_string(k));
+    if (n < int32_t(k))
+      return Status::InvalidArgument(path + ": has " + std::to_string(n) + " neighbours per query, need " +
+                                     std::to_string(k));
     std::vector<int32_t> row(static_cast<size_t>(n));
-    if (!in.read(reinterpret_cast<char*>(row.data()), std::streamsize(n) * 4)) return Status::Corruption(path + ": truncated");
+    if (!in.read(reinterpret_cast<char*>(row.data()), std::streamsize(n) * 4))
+      return Status::Corruption(path + ": truncated");
     truth.emplace_back(row.begin(), row.end());
   }
-  if (truth.size() < queries) return Status::InvalidArgument(path + ": has " + std::to_string(truth.size()) + " queries, need " + std::to_string(queries));
+  if (truth.size() < queries)
+    return Status::InvalidArgument(path + ": has " + std::to_string(truth.size()) + " queries, need " +
+                                   std::to_string(queries));
   return truth;
 }
 
@@ -134,7 +139,8 @@ int CmdBench(Context& ctx, const Args& args) {
 
   CollectionInfo info = c.Info();
   auto vit = info.config.vectors.find("");
-  if (vit == info.config.vectors.end()) return Fail(Status::InvalidArgument("bench needs a collection with an unnamed vector"));
+  if (vit == info.config.vectors.end())
+    return Fail(Status::InvalidArgument("bench needs a collection with an unnamed vector"));
   const uint32_t dim = vit->second.size;
   const Distance distance = vit->second.distance;
 
@@ -149,7 +155,8 @@ int CmdBench(Context& ctx, const Args& args) {
     if (!more.ok()) return Fail(more.status());
     if (!*more) break;
     if (!batch.points.empty() || batch.dim != dim) {
-      return Fail(Status::InvalidArgument(args.Get("queries") + ": expected .fvecs or .npy vectors of " + std::to_string(dim) + " dimensions"));
+      return Fail(Status::InvalidArgument(args.Get("queries") + ": expected .fvecs or .npy vectors of " +
+                                          std::to_string(dim) + " dimensions"));
     }
     queries.insert(queries.end(), batch.vectors.begin(), batch.vectors.end());
   }
@@ -213,15 +220,17 @@ int CmdBench(Context& ctx, const Args& args) {
       if (filter) {
         for (auto& a : approx) a.resize(ids.size());
         for (size_t r = 0; r < ids.size(); ++r) {
-          for (size_t qi = q0; qi < q1; ++qi) approx[qi - q0][r] = {FloatL2(&q[qi * dim], &base[r * dim], dim), uint32_t(r)};
+          for (size_t qi = q0; qi < q1; ++qi)
+            approx[qi - q0][r] = {FloatL2(&q[qi * dim], &base[r * dim], dim), uint32_t(r)};
         }
       }
       for (size_t qi = q0; qi < q1; ++qi) {
         const float* query = &q[qi * dim];
         std::vector<std::pair<double, uint64_t>> exact;
         // Euclid: the float pass picks candidates, re-ranked in double. Float's error is bounded (relative,
-        // gamma), so when the best excluded candidate's float distance, shrunk by that bound, still exceeds the
-        // m-th exact distance, the top m is provably exact; otherwise this query scans everything in double.
+        // gamma), so when the best excluded candidate's float distance, shrunk by that bound, still exceeds
+        // the m-th exact distance, the top m is provably exact; otherwise this query scans everything in
+        // double.
         if (filter) {
           auto& a = approx[qi - q0];
           std::nth_element(a.begin(), a.begin() + cands, a.end());
@@ -239,15 +248,17 @@ int CmdBench(Context& ctx, const Args& args) {
         }
         if (exact.empty()) {
           exact.resize(ids.size());
-          for (size_t r = 0; r < ids.size(); ++r) exact[r] = {ExactDistance(distance, query, &base[r * dim], dim), ids[r]};
+          for (size_t r = 0; r < ids.size(); ++r)
+            exact[r] = {ExactDistance(distance, query, &base[r * dim], dim), ids[r]};
           std::partial_sort(exact.begin(), exact.begin() + m, exact.end());
         }
         for (size_t i = 0; i < m; ++i) truth[qi].push_back(exact[i].second);
       }
     });
-    if (fallbacks.load()) std::printf("ground truth: %zu queries needed the full double-precision scan\n", fallbacks.load());
-    std::printf("ground truth: exact top %zu of %zu points for %zu queries in %.1f s (double precision)\n", keep,
-                ids.size(), nq, std::chrono::duration<double>(Clock::now() - t0).count());
+    if (fallbacks.load())
+      std::printf("ground truth: %zu queries needed the full double-precision scan\n", fallbacks.load());
+    std::printf("ground truth: exact top %zu of %zu points for %zu queries in %.1f s (double precision)\n",
+                keep, ids.size(), nq, std::chrono::duration<double>(Clock::now() - t0).count());
     if (!truth_path.empty()) {
       std::ofstream out(truth_path, std::ios::binary | std::ios::trunc);
       for (const auto& row : truth) {
@@ -263,7 +274,8 @@ int CmdBench(Context& ctx, const Args& args) {
 
   CollectionStats stats = c.Stats();
   std::printf("collection '%s': %zu points, %u dimensions, %s, %zu segment(s), SIMD %s\n", c.name().c_str(),
-              stats.points, dim, std::string(DistanceName(distance)).c_str(), stats.segments, stats.simd.c_str());
+              stats.points, dim, std::string(DistanceName(distance)).c_str(), stats.segments,
+              stats.simd.c_str());
   std::printf("%zu queries, k=%zu, one query per call, median QPS of %zu repetitions\n\n", nq, k, reps);
   std::printf("| ef | recall@%zu | QPS |\n|---|---|---|\n", k);
   std::optional<std::pair<size_t, std::pair<double, double>>> target;
@@ -281,7 +293,8 @@ int CmdBench(Context& ctx, const Args& args) {
         auto found = c.Search(req);
         if (!found.ok()) return Fail(found.status());
         for (const ScoredPoint& p : *found) {
-          if (std::find(truth[qi].begin(), truth[qi].begin() + k, p.id.number()) != truth[qi].begin() + k) ++hits;
+          if (std::find(truth[qi].begin(), truth[qi].begin() + k, p.id.number()) != truth[qi].begin() + k)
+            ++hits;
         }
       }
       double secs = std::chrono::duration<double>(Clock::now() - t0).count();
@@ -295,8 +308,8 @@ int CmdBench(Context& ctx, const Args& args) {
     if (!target && recall >= 0.95) target = {ef, {recall, median}};
   }
   if (target) {
-    std::printf("\nat recall@%zu >= 0.95: ef=%zu, recall %.4f, %.0f QPS\n", k, target->first, target->second.first,
-                target->second.second);
+    std::printf("\nat recall@%zu >= 0.95: ef=%zu, recall %.4f, %.0f QPS\n", k, target->first,
+                target->second.first, target->second.second);
   }
   return kExitOk;
 }

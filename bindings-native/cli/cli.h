@@ -1,5 +1,6 @@
 // The quiver command-line tool: shared pieces (arguments, exit codes, opening the database, output helpers).
-// Each command is a function taking the parsed arguments; commands live in commands.cc, import.cc and bench.cc.
+// Each command is a function taking the parsed arguments; commands live in commands.cc, import.cc and
+// bench.cc.
 //
 // Thread safety: single-threaded apart from the engine's own thread pool.
 #ifndef QUIVER_CLI_CLI_H_

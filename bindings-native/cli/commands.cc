@@ -1,5 +1,5 @@
-// The quiver commands other than import and bench: collections, search, get, scroll, count, export, snapshots,
-// compaction, verify and stats.
+// The quiver commands other than import and bench: collections, search, get, scroll, count, export,
+// snapshots, compaction, verify and stats.
 #include <boost/json.hpp>
 #include <cstdio>
 #include <fstream>
@@ -62,11 +62,14 @@ Result<CollectionConfig> ConfigFromArgs(const Args& args, uint32_t dim_from_file
   CollectionConfig config;
   VectorParams params;
   params.size = static_cast<uint32_t>(args.Has("dim") ? GetSize(args, "dim", 0) : dim_from_file);
-  if (params.size == 0) return Status::InvalidArgument("give the vector size with --dim N (or --config JSON)");
+  if (params.size == 0)
+    return Status::InvalidArgument("give the vector size with --dim N (or --config JSON)");
   QUIVER_ASSIGN_OR_RETURN(params.distance, ParseDistanceOption(args));
   std::string index = args.Get("index", "hnsw");
-  if (index == "flat") params.index = IndexKind::kFlat;
-  else if (index != "hnsw") return Status::InvalidArgument("--index: expected hnsw or flat, got '" + index + "'");
+  if (index == "flat")
+    params.index = IndexKind::kFlat;
+  else if (index != "hnsw")
+    return Status::InvalidArgument("--index: expected hnsw or flat, got '" + index + "'");
   config.hnsw.m = static_cast<uint32_t>(GetSize(args, "m", config.hnsw.m));
   config.hnsw.ef_construct = static_cast<uint32_t>(GetSize(args, "ef-construct", config.hnsw.ef_construct));
   config.vectors[args.Get("vector-name")] = params;
@@ -89,8 +92,10 @@ int CmdList(Context& ctx, const Args& args) {
   if (args.Has("json")) {
     boost::json::array list, alias_list;
     for (const auto& n : names) list.push_back(boost::json::object{{"name", n}});
-    for (const auto& [a, c] : aliases) alias_list.push_back(boost::json::object{{"alias_name", a}, {"collection_name", c}});
-    std::cout << boost::json::serialize(boost::json::object{{"collections", list}, {"aliases", alias_list}}) << "\n";
+    for (const auto& [a, c] : aliases)
+      alias_list.push_back(boost::json::object{{"alias_name", a}, {"collection_name", c}});
+    std::cout << boost::json::serialize(boost::json::object{{"collections", list}, {"aliases", alias_list}})
+              << "\n";
     return kExitOk;
   }
   for (const auto& n : names) {
@@ -99,7 +104,8 @@ int CmdList(Context& ctx, const Args& args) {
     CollectionInfo info = (*c)->Info();
     std::cout << n << "\t" << info.points_count << " points";
     for (const auto& [vname, params] : info.config.vectors) {
-      std::cout << "\t" << (vname.empty() ? "" : vname + ": ") << params.size << "-d " << DistanceName(params.distance);
+      std::cout << "\t" << (vname.empty() ? "" : vname + ": ") << params.size << "-d "
+                << DistanceName(params.distance);
     }
     std::cout << "\n";
   }
@@ -146,7 +152,8 @@ int CmdSearch(Context& ctx, const Args& args) {
     std::vector<PointId> ids{*id};
     auto recs = c->Get(ids, PayloadSelector::None(), VectorSelector::All());
     if (!recs.ok()) return Fail(recs.status());
-    if (recs->empty()) return Fail(Status::NotFound("no point " + id->ToString() + " in '" + c->name() + "'"));
+    if (recs->empty())
+      return Fail(Status::NotFound("no point " + id->ToString() + " in '" + c->name() + "'"));
     auto it = (*recs)[0].vectors.find(req.vector_name);
     if (it == (*recs)[0].vectors.end()) {
       return Fail(Status::NotFound("point " + id->ToString() + " has no vector '" + req.vector_name + "'"));
@@ -290,7 +297,8 @@ int CmdSnapshot(Context& ctx, const Args& args) {
         return Fail(Status::IOError("cannot write '" + tmp + "'"));
       }
     }
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) return Fail(Status::IOError("cannot rename to '" + path + "'"));
+    if (std::rename(tmp.c_str(), path.c_str()) != 0)
+      return Fail(Status::IOError("cannot rename to '" + path + "'"));
     std::cout << "wrote snapshot of '" << name << "' (" << bytes->size() << " bytes) to " << path << "\n";
     return kExitOk;
   }
@@ -336,15 +344,18 @@ int CmdCompact(Context& ctx, const Args& args) {
   CollectionStats before = c->Stats();
   if (Status s = c->Optimize(); !s.ok()) return Fail(s);
   CollectionStats after = c->Stats();
-  std::cout << "compacted '" << c->name() << "': " << before.segments << " -> " << after.segments << " segments, "
-            << HumanBytes(before.disk_bytes) << " -> " << HumanBytes(after.disk_bytes) << " on disk\n";
+  std::cout << "compacted '" << c->name() << "': " << before.segments << " -> " << after.segments
+            << " segments, " << HumanBytes(before.disk_bytes) << " -> " << HumanBytes(after.disk_bytes)
+            << " on disk\n";
   return kExitOk;
 }
 
 int CmdVerify(Context& ctx, const Args& args) {
   std::vector<std::string> names;
-  if (args.positional.empty()) names = ctx.db().ListCollections();
-  else names.push_back(args.positional[0]);
+  if (args.positional.empty())
+    names = ctx.db().ListCollections();
+  else
+    names.push_back(args.positional[0]);
   size_t problems = 0;
   for (const std::string& n : names) {
     int code = kExitOk;
@@ -369,8 +380,10 @@ int CmdVerify(Context& ctx, const Args& args) {
 
 int CmdStats(Context& ctx, const Args& args) {
   std::vector<std::string> names;
-  if (args.positional.empty()) names = ctx.db().ListCollections();
-  else names.push_back(args.positional[0]);
+  if (args.positional.empty())
+    names = ctx.db().ListCollections();
+  else
+    names.push_back(args.positional[0]);
   std::sort(names.begin(), names.end());
   boost::json::object all;
   for (const std::string& n : names) {
@@ -392,8 +405,10 @@ int CmdStats(Context& ctx, const Args& args) {
               << "  memory             " << s.memory_bytes << " (" << HumanBytes(s.memory_bytes) << ")\n"
               << "  SIMD kernels       " << s.simd << "\n";
   }
-  if (args.Has("json")) std::cout << boost::json::serialize(all) << "\n";
-  else if (names.empty()) std::cout << "no collections in " << ctx.path() << "\n";
+  if (args.Has("json"))
+    std::cout << boost::json::serialize(all) << "\n";
+  else if (names.empty())
+    std::cout << "no collections in " << ctx.path() << "\n";
   return kExitOk;
 }
 

@@ -1,5 +1,5 @@
-// quiver import: streams points from a file into a collection in batches, with a progress bar on stderr (when it
-// is a terminal, or with --progress) and a summary with throughput on stdout.
+// quiver import: streams points from a file into a collection in batches, with a progress bar on stderr (when
+// it is a terminal, or with --progress) and a summary with throughput on stdout.
 #include <unistd.h>
 
 #include <chrono>
@@ -14,7 +14,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double Seconds(Clock::time_point since) { return std::chrono::duration<double>(Clock::now() - since).count(); }
+double Seconds(Clock::time_point since) {
+  return std::chrono::duration<double>(Clock::now() - since).count();
+}
 
 class ProgressBar {
  public:
@@ -36,8 +38,8 @@ class ProgressBar {
       std::string bar(size_t(filled), '=');
       if (filled < kWidth) bar += '>';
       bar.resize(kWidth, ' ');
-      std::snprintf(line, sizeof(line), "\r[%s] %3d%% %zu%s%s points  %.0f points/s ", bar.c_str(), int(f * 100),
-                    done, total ? "/" : "", total ? std::to_string(total).c_str() : "", rate);
+      std::snprintf(line, sizeof(line), "\r[%s] %3d%% %zu%s%s points  %.0f points/s ", bar.c_str(),
+                    int(f * 100), done, total ? "/" : "", total ? std::to_string(total).c_str() : "", rate);
     } else {
       std::snprintf(line, sizeof(line), "\r%zu points  %.0f points/s ", done, rate);
     }
@@ -110,8 +112,8 @@ int CmdImport(Context& ctx, const Args& args) {
     CollectionInfo info = c.Info();
     auto it = info.config.vectors.find(ropts.vector_name);
     if (it == info.config.vectors.end()) {
-      return Fail(Status::InvalidArgument("collection '" + name + "' has no vector named '" + ropts.vector_name +
-                                          "' (--vector-name)"));
+      return Fail(Status::InvalidArgument("collection '" + name + "' has no vector named '" +
+                                          ropts.vector_name + "' (--vector-name)"));
     }
     if (file_dim != it->second.size) {
       return Fail(Status::InvalidArgument(path + ": vectors have " + std::to_string(file_dim) +
@@ -135,9 +137,9 @@ int CmdImport(Context& ctx, const Args& args) {
         batch.points.resize(keep);
       }
     }
-    Status s = batch.points.empty()
-                   ? c.UpsertDense(batch.ids, ropts.vector_name, batch.vectors.data(), batch.ids.size(), batch.payloads)
-                   : c.Upsert(batch.points);
+    Status s = batch.points.empty() ? c.UpsertDense(batch.ids, ropts.vector_name, batch.vectors.data(),
+                                                    batch.ids.size(), batch.payloads)
+                                    : c.Upsert(batch.points);
     if (!s.ok()) {
       bar.Finish();
       std::cerr << "quiver: import stopped after " << imported << " points (earlier batches are kept)\n";
@@ -162,10 +164,11 @@ int CmdImport(Context& ctx, const Args& args) {
   bar.Finish();
   if (!s.ok()) return Fail(s, "finishing the import");
   const double secs = Seconds(start);
-  std::printf("imported %zu points into '%s' in %.2f s: %.0f points/s (writes %.2f s at %.0f points/s, then "
-              "indexing %.2f s)\n",
-              imported, name.c_str(), secs, secs > 0 ? double(imported) / secs : 0.0, write_secs,
-              write_secs > 0 ? double(imported) / write_secs : 0.0, secs - write_secs);
+  std::printf(
+      "imported %zu points into '%s' in %.2f s: %.0f points/s (writes %.2f s at %.0f points/s, then "
+      "indexing %.2f s)\n",
+      imported, name.c_str(), secs, secs > 0 ? double(imported) / secs : 0.0, write_secs,
+      write_secs > 0 ? double(imported) / write_secs : 0.0, secs - write_secs);
   return kExitOk;
 }
 

@@ -32,17 +32,23 @@ struct CommandSpec {
 };
 
 const std::vector<OptionSpec> kGlobalOptions = {
-    {"db", "PATH", "the database folder (default: $QUIVER_DATA, else $XDG_DATA_HOME/quiver, else ~/.local/share/quiver)"},
+    {"db", "PATH",
+     "the database folder (default: $QUIVER_DATA, else $XDG_DATA_HOME/quiver, else ~/.local/share/quiver)"},
     {"threads", "N", "threads for index builds and exact ground truth (default: one per core)"},
     {"help", nullptr, "show help"},
 };
 
 const std::vector<CommandSpec>& Commands() {
   static const std::vector<CommandSpec> kCommands = {
-      {"create", "NAME [--dim N] [--distance D] [options]", "create a collection",
-       "Either --dim (with --distance, --index, --m, --ef-construct) or --config with Qdrant's create-collection\n"
+      {"create",
+       "NAME [--dim N] [--distance D] [options]",
+       "create a collection",
+       "Either --dim (with --distance, --index, --m, --ef-construct) or --config with Qdrant's "
+       "create-collection\n"
        "body, e.g. '{\"vectors\": {\"size\": 4, \"distance\": \"Cosine\"}}'.",
-       1, 1, OpenMode::kWrite,
+       1,
+       1,
+       OpenMode::kWrite,
        {{"dim", "N", "vector dimensions (1..65536)"},
         {"distance", "D", "Cosine (default), Euclid, Dot or Manhattan"},
         {"index", "KIND", "hnsw (default) or flat"},
@@ -50,23 +56,44 @@ const std::vector<CommandSpec>& Commands() {
         {"ef-construct", "N", "HNSW build beam width (default 100)"},
         {"config", "JSON", "Qdrant's create-collection body instead of the options above"}},
        CmdCreate},
-      {"list", "", "list collections (and aliases)", "", 0, 0, OpenMode::kRead, {{"json", nullptr, "print JSON"}},
+      {"list",
+       "",
+       "list collections (and aliases)",
+       "",
+       0,
+       0,
+       OpenMode::kRead,
+       {{"json", nullptr, "print JSON"}},
        CmdList},
-      {"info", "NAME", "print a collection's configuration and counts (Qdrant's collection info JSON)", "", 1, 1,
-       OpenMode::kRead, {}, CmdInfo},
+      {"info",
+       "NAME",
+       "print a collection's configuration and counts (Qdrant's collection info JSON)",
+       "",
+       1,
+       1,
+       OpenMode::kRead,
+       {},
+       CmdInfo},
       {"drop", "NAME", "delete a collection and its files", "", 1, 1, OpenMode::kWrite, {}, CmdDrop},
-      {"import", "NAME FILE [options]", "import points from JSONL, CSV, .fvecs or .npy",
+      {"import",
+       "NAME FILE [options]",
+       "import points from JSONL, CSV, .fvecs or .npy",
        "Formats (by extension, or --format; FILE '-' reads stdin and needs --format):\n"
        "  jsonl  one Qdrant point per line: {\"id\": 1, \"vector\": [...], \"payload\": {...}}\n"
-       "  csv    a header row; column 'id' (optional), column 'vector' (a JSON array or numbers separated by\n"
-       "         spaces or ';') or columns v0, v1, ...; every other column is a payload field (numbers, true/false,\n"
+       "  csv    a header row; column 'id' (optional), column 'vector' (a JSON array or numbers separated "
+       "by\n"
+       "         spaces or ';') or columns v0, v1, ...; every other column is a payload field (numbers, "
+       "true/false,\n"
        "         or text; empty cells are left out)\n"
        "  fvecs  rows of [int32 dim][dim x float32]; ids are the row numbers (+ --id-start)\n"
        "  npy    a 2-D NumPy array of float32, float64, uint8 or int8 (C order); ids are the row numbers\n"
        "A missing collection is created when --create or --distance is given (dimensions from the file).\n"
-       "Points are written in batches; each batch is all or nothing. On a bad record the import stops, names it,\n"
+       "Points are written in batches; each batch is all or nothing. On a bad record the import stops, names "
+       "it,\n"
        "and keeps the batches written before it.",
-       2, 2, OpenMode::kBulkWrite,
+       2,
+       2,
+       OpenMode::kBulkWrite,
        {{"format", "F", "jsonl, csv, fvecs or npy (default: from the file extension)"},
         {"create", nullptr, "create the collection if it does not exist"},
         {"distance", "D", "distance of a created collection (default Cosine)"},
@@ -79,15 +106,22 @@ const std::vector<CommandSpec>& Commands() {
         {"progress", nullptr, "show the progress bar even when stderr is not a terminal"},
         {"no-progress", nullptr, "never show the progress bar"}},
        CmdImport},
-      {"search", "NAME (--vector JSON | --vector-file FILE | --id ID) [options]", "nearest neighbours of a vector",
-       "The query vector comes from --vector (JSON array or numbers), --vector-file (FILE or '-' for stdin, same\n"
-       "text forms), or --id (the stored vector of that point). Prints a table, or Qdrant's JSON with --json.",
-       1, 1, OpenMode::kRead,
+      {"search",
+       "NAME (--vector JSON | --vector-file FILE | --id ID) [options]",
+       "nearest neighbours of a vector",
+       "The query vector comes from --vector (JSON array or numbers), --vector-file (FILE or '-' for stdin, "
+       "same\n"
+       "text forms), or --id (the stored vector of that point). Prints a table, or Qdrant's JSON with "
+       "--json.",
+       1,
+       1,
+       OpenMode::kRead,
        {{"vector", "V", "the query vector"},
         {"vector-file", "FILE", "read the query vector from FILE ('-' for stdin)"},
         {"id", "ID", "use the stored vector of point ID"},
         {"vector-name", "NAME", "search this named vector"},
-        {"filter", "JSON", "Qdrant filter, e.g. '{\"must\": [{\"key\": \"city\", \"match\": {\"value\": \"Oslo\"}}]}'"},
+        {"filter", "JSON",
+         "Qdrant filter, e.g. '{\"must\": [{\"key\": \"city\", \"match\": {\"value\": \"Oslo\"}}]}'"},
         {"limit", "N", "how many results (default 10)"},
         {"ef", "N", "HNSW beam width"},
         {"exact", nullptr, "exact scan instead of the HNSW graph"},
@@ -95,9 +129,21 @@ const std::vector<CommandSpec>& Commands() {
         {"with-vector", nullptr, "include vectors"},
         {"json", nullptr, "print JSON"}},
        CmdSearch},
-      {"get", "NAME ID...", "print points by id (JSON)", "", 2, SIZE_MAX, OpenMode::kRead,
-       {{"with-vector", nullptr, "include vectors"}, {"no-payload", nullptr, "leave payloads out"}}, CmdGet},
-      {"scroll", "NAME [options]", "print a page of points in id order (Qdrant's scroll JSON)", "", 1, 1,
+      {"get",
+       "NAME ID...",
+       "print points by id (JSON)",
+       "",
+       2,
+       SIZE_MAX,
+       OpenMode::kRead,
+       {{"with-vector", nullptr, "include vectors"}, {"no-payload", nullptr, "leave payloads out"}},
+       CmdGet},
+      {"scroll",
+       "NAME [options]",
+       "print a page of points in id order (Qdrant's scroll JSON)",
+       "",
+       1,
+       1,
        OpenMode::kRead,
        {{"filter", "JSON", "Qdrant filter"},
         {"limit", "N", "points per page (default 10)"},
@@ -105,30 +151,83 @@ const std::vector<CommandSpec>& Commands() {
         {"with-vector", nullptr, "include vectors"},
         {"no-payload", nullptr, "leave payloads out"}},
        CmdScroll},
-      {"count", "NAME [--filter JSON]", "count points (matching a filter)", "", 1, 1, OpenMode::kRead,
-       {{"filter", "JSON", "Qdrant filter"}}, CmdCount},
-      {"export", "NAME [--output FILE]", "write every point as JSONL (the import format)", "", 1, 1, OpenMode::kRead,
-       {{"output", "FILE", "write to FILE instead of stdout"}, {"filter", "JSON", "only points matching a filter"}},
+      {"count",
+       "NAME [--filter JSON]",
+       "count points (matching a filter)",
+       "",
+       1,
+       1,
+       OpenMode::kRead,
+       {{"filter", "JSON", "Qdrant filter"}},
+       CmdCount},
+      {"export",
+       "NAME [--output FILE]",
+       "write every point as JSONL (the import format)",
+       "",
+       1,
+       1,
+       OpenMode::kRead,
+       {{"output", "FILE", "write to FILE instead of stdout"},
+        {"filter", "JSON", "only points matching a filter"}},
        CmdExport},
-      {"snapshot", "(create NAME FILE | restore NAME FILE)", "write a collection snapshot / restore one",
-       "'create' writes a point-in-time copy of collection NAME to FILE; 'restore' creates collection NAME from\n"
+      {"snapshot",
+       "(create NAME FILE | restore NAME FILE)",
+       "write a collection snapshot / restore one",
+       "'create' writes a point-in-time copy of collection NAME to FILE; 'restore' creates collection NAME "
+       "from\n"
        "FILE (which must not exist yet; use drop first).",
-       3, 3, OpenMode::kWrite, {}, CmdSnapshot},
-      {"alias", "(create ALIAS COLLECTION | delete ALIAS | rename OLD NEW)", "manage aliases (list shows them)",
-       "An alias is another name for a collection, usable wherever a collection name is; creating an existing\n"
+       3,
+       3,
+       OpenMode::kWrite,
+       {},
+       CmdSnapshot},
+      {"alias",
+       "(create ALIAS COLLECTION | delete ALIAS | rename OLD NEW)",
+       "manage aliases (list shows them)",
+       "An alias is another name for a collection, usable wherever a collection name is; creating an "
+       "existing\n"
        "alias re-points it (as in Qdrant).",
-       2, 3, OpenMode::kWrite, {}, CmdAlias},
-      {"compact", "NAME", "merge segments, build indexes and drop deleted points", "", 1, 1, OpenMode::kWrite, {},
+       2,
+       3,
+       OpenMode::kWrite,
+       {},
+       CmdAlias},
+      {"compact",
+       "NAME",
+       "merge segments, build indexes and drop deleted points",
+       "",
+       1,
+       1,
+       OpenMode::kWrite,
+       {},
        CmdCompact},
-      {"verify", "[NAME]", "check every checksum and index invariant (all collections without NAME)",
-       "Exit code 0 when everything is intact, 5 when problems were found (each is printed).", 0, 1,
-       OpenMode::kRead, {}, CmdVerify},
-      {"stats", "[NAME]", "points, segments, bytes on disk, memory and the SIMD kernels in use", "", 0, 1,
-       OpenMode::kRead, {{"json", nullptr, "print JSON"}}, CmdStats},
-      {"bench", "NAME --queries FILE [options]", "recall@k and queries per second against exact ground truth",
-       "Runs the queries (.fvecs or .npy) one per call at each ef, and compares with exact ground truth computed\n"
+      {"verify",
+       "[NAME]",
+       "check every checksum and index invariant (all collections without NAME)",
+       "Exit code 0 when everything is intact, 5 when problems were found (each is printed).",
+       0,
+       1,
+       OpenMode::kRead,
+       {},
+       CmdVerify},
+      {"stats",
+       "[NAME]",
+       "points, segments, bytes on disk, memory and the SIMD kernels in use",
+       "",
+       0,
+       1,
+       OpenMode::kRead,
+       {{"json", nullptr, "print JSON"}},
+       CmdStats},
+      {"bench",
+       "NAME --queries FILE [options]",
+       "recall@k and queries per second against exact ground truth",
+       "Runs the queries (.fvecs or .npy) one per call at each ef, and compares with exact ground truth "
+       "computed\n"
        "from the collection's own vectors in double precision (cached in --truth FILE when given).",
-       1, 1, OpenMode::kRead,
+       1,
+       1,
+       OpenMode::kRead,
        {{"queries", "FILE", "query vectors (.fvecs or .npy)"},
         {"queries-limit", "N", "use only the first N queries"},
         {"truth", "FILE", "ground truth cache (.ivecs of point ids); computed and written when missing"},
@@ -143,8 +242,10 @@ const std::vector<CommandSpec>& Commands() {
 void PrintOptions(const std::vector<OptionSpec>& options, std::ostream& out) {
   for (const OptionSpec& o : options) {
     std::string left = std::string("  --") + o.name + (o.value ? std::string(" ") + o.value : "");
-    if (left.size() < 26) left.resize(26, ' ');
-    else left += "  ";
+    if (left.size() < 26)
+      left.resize(26, ' ');
+    else
+      left += "  ";
     out << left << o.help << "\n";
   }
 }
@@ -222,7 +323,8 @@ int Main(int argc, char** argv) {
         }
         const OptionSpec* spec = FindOption(command, name);
         if (!spec) {
-          throw UsageError("unknown option --" + name + (command ? std::string(" for '") + command->name + "'" : ""));
+          throw UsageError("unknown option --" + name +
+                           (command ? std::string(" for '") + command->name + "'" : ""));
         }
         if (spec->value && !has_value) {
           if (i + 1 >= argc) throw UsageError("option --" + name + " needs a value (" + spec->value + ")");
@@ -243,8 +345,10 @@ int Main(int argc, char** argv) {
       }
     }
     if (args.Has("help")) {
-      if (command) PrintCommandHelp(*command, std::cout);
-      else PrintMainHelp(std::cout);
+      if (command)
+        PrintCommandHelp(*command, std::cout);
+      else
+        PrintMainHelp(std::cout);
       return kExitOk;
     }
     if (!command) {
@@ -254,9 +358,9 @@ int Main(int argc, char** argv) {
     if (args.positional.size() < command->min_args || args.positional.size() > command->max_args) {
       throw UsageError(std::string("'") + command->name + "' takes " +
                        (command->min_args == command->max_args ? std::to_string(command->min_args)
-                        : command->max_args == SIZE_MAX        ? "at least " + std::to_string(command->min_args)
-                                                               : std::to_string(command->min_args) + " to " +
-                                                                     std::to_string(command->max_args)) +
+                        : command->max_args == SIZE_MAX ? "at least " + std::to_string(command->min_args)
+                                                        : std::to_string(command->min_args) + " to " +
+                                                              std::to_string(command->max_args)) +
                        " argument(s), got " + std::to_string(args.positional.size()) + "; usage: quiver " +
                        command->name + " " + command->usage);
     }
@@ -266,7 +370,8 @@ int Main(int argc, char** argv) {
       if (Status s = MakeDirs(path); !s.ok()) return Fail(s);
     }
     Context ctx(path, threads);
-    if (Status s = ctx.Open(command->mode); !s.ok()) return Fail(s, "cannot open the database in '" + path + "'");
+    if (Status s = ctx.Open(command->mode); !s.ok())
+      return Fail(s, "cannot open the database in '" + path + "'");
     int code = command->run(ctx, args);
     if (Status s = ctx.Close(); !s.ok() && code == kExitOk) return Fail(s, "closing the database");
     return code;
@@ -339,13 +444,20 @@ Status Context::Close() {
 
 int ExitCodeFor(const Status& s) {
   switch (s.code()) {
-    case StatusCode::kOk: return kExitOk;
-    case StatusCode::kInvalidArgument: return kExitInvalidInput;
-    case StatusCode::kNotFound: return kExitNotFound;
-    case StatusCode::kAlreadyExists: return kExitAlreadyExists;
-    case StatusCode::kCorruption: return kExitCorruption;
-    case StatusCode::kBusy: return kExitBusy;
-    default: return kExitError;
+    case StatusCode::kOk:
+      return kExitOk;
+    case StatusCode::kInvalidArgument:
+      return kExitInvalidInput;
+    case StatusCode::kNotFound:
+      return kExitNotFound;
+    case StatusCode::kAlreadyExists:
+      return kExitAlreadyExists;
+    case StatusCode::kCorruption:
+      return kExitCorruption;
+    case StatusCode::kBusy:
+      return kExitBusy;
+    default:
+      return kExitError;
   }
 }
 
@@ -375,9 +487,11 @@ Result<std::vector<float>> ParseVectorText(const std::string& text) {
   if (text[first] == '[') {
     boost::json::error_code ec;
     boost::json::value v = boost::json::parse(text, ec);
-    if (ec || !v.is_array()) return Status::InvalidArgument("vector: malformed JSON array (" + ec.message() + ")");
+    if (ec || !v.is_array())
+      return Status::InvalidArgument("vector: malformed JSON array (" + ec.message() + ")");
     for (const auto& x : v.get_array()) {
-      if (!x.is_number()) return Status::InvalidArgument("vector: element " + std::to_string(out.size()) + " is not a number");
+      if (!x.is_number())
+        return Status::InvalidArgument("vector: element " + std::to_string(out.size()) + " is not a number");
       out.push_back(static_cast<float>(x.to_number<double>(ec)));
     }
     return out;
@@ -392,7 +506,8 @@ Result<std::vector<float>> ParseVectorText(const std::string& text) {
     errno = 0;
     float f = std::strtof(tok.c_str(), &end);
     if (end == tok.c_str() || *end != '\0') {
-      return Status::InvalidArgument("vector: '" + tok + "' (element " + std::to_string(out.size()) + ") is not a number");
+      return Status::InvalidArgument("vector: '" + tok + "' (element " + std::to_string(out.size()) +
+                                     ") is not a number");
     }
     out.push_back(f);
   }

@@ -10,7 +10,9 @@
 namespace quiver::cli {
 namespace {
 
-Status Bad(const std::string& where, const std::string& what) { return Status::InvalidArgument(where + ": " + what); }
+Status Bad(const std::string& where, const std::string& what) {
+  return Status::InvalidArgument(where + ": " + what);
+}
 
 // A FILE* with its size, closed on destruction.
 class File {
@@ -36,7 +38,9 @@ class File {
     return f;
   }
   File() = default;
-  File(File&& o) noexcept : f_(o.f_), owned_(o.owned_), size_(o.size_), path_(std::move(o.path_)) { o.f_ = nullptr; }
+  File(File&& o) noexcept : f_(o.f_), owned_(o.owned_), size_(o.size_), path_(std::move(o.path_)) {
+    o.f_ = nullptr;
+  }
   File& operator=(File&& o) noexcept {
     std::swap(f_, o.f_);
     std::swap(owned_, o.owned_);
@@ -94,14 +98,16 @@ class FvecsReader : public Reader {
     QUIVER_ASSIGN_OR_RETURN(bool any, r->file_.ReadExact(&dim, 4, "row 0's header"));
     if (!any) return Bad(r->file_.path(), "empty file: no vectors");
     if (dim <= 0 || dim > 65536) {
-      return Bad(r->file_.path(), "row 0 declares " + std::to_string(dim) + " dimensions; not an .fvecs file?");
+      return Bad(r->file_.path(),
+                 "row 0 declares " + std::to_string(dim) + " dimensions; not an .fvecs file?");
     }
     r->dim_ = static_cast<uint32_t>(dim);
     const uint64_t row = 4 + uint64_t(r->dim_) * 4;
     if (r->file_.size()) {
       if (r->file_.size() % row != 0) {
-        return Bad(r->file_.path(), "size " + std::to_string(r->file_.size()) + " is not a multiple of the row size " +
-                                        std::to_string(row) + " (" + std::to_string(r->dim_) +
+        return Bad(r->file_.path(), "size " + std::to_string(r->file_.size()) +
+                                        " is not a multiple of the row size " + std::to_string(row) + " (" +
+                                        std::to_string(r->dim_) +
                                         " dimensions): truncated or not an .fvecs file");
       }
       r->total_ = r->file_.size() / row;
@@ -116,7 +122,8 @@ class FvecsReader : public Reader {
     while (batch->ids.size() < max) {
       if (!have_header_) {
         int32_t d = 0;
-        QUIVER_ASSIGN_OR_RETURN(bool any, file_.ReadExact(&d, 4, "row " + std::to_string(row_) + "'s header"));
+        QUIVER_ASSIGN_OR_RETURN(bool any,
+                                file_.ReadExact(&d, 4, "row " + std::to_string(row_) + "'s header"));
         if (!any) break;
         if (d != static_cast<int32_t>(dim_)) {
           return Bad(file_.path(), "row " + std::to_string(row_) + " has " + std::to_string(d) +
@@ -126,7 +133,8 @@ class FvecsReader : public Reader {
       have_header_ = false;
       size_t at = batch->vectors.size();
       batch->vectors.resize(at + dim_);
-      QUIVER_ASSIGN_OR_RETURN(bool ok, file_.ReadExact(&batch->vectors[at], size_t(dim_) * 4, "row " + std::to_string(row_)));
+      QUIVER_ASSIGN_OR_RETURN(
+          bool ok, file_.ReadExact(&batch->vectors[at], size_t(dim_) * 4, "row " + std::to_string(row_)));
       if (!ok) return Bad(file_.path(), "the file ends inside row " + std::to_string(row_));
       batch->ids.push_back(PointId::Number(next_id_++));
       ++row_;
@@ -181,24 +189,30 @@ class NpyReader : public Reader {
       if (colon == std::string::npos) return "";
       size_t start = header.find_first_not_of(' ', colon + 1);
       if (start == std::string::npos) return "";
-      size_t end = header[start] == '(' ? header.find(')', start) + 1
+      size_t end = header[start] == '('    ? header.find(')', start) + 1
                    : header[start] == '\'' ? header.find('\'', start + 1) + 1
                                            : header.find_first_of(",}", start);
       return header.substr(start, end - start);
     };
     std::string descr = field("descr"), order = field("fortran_order"), shape = field("shape");
-    if (descr == "'<f4'") r->kind_ = kF32, r->item_ = 4;
-    else if (descr == "'<f8'") r->kind_ = kF64, r->item_ = 8;
-    else if (descr == "'|u1'" || descr == "'<u1'") r->kind_ = kU8, r->item_ = 1;
-    else if (descr == "'|i1'" || descr == "'<i1'") r->kind_ = kI8, r->item_ = 1;
-    else return Bad(p, "unsupported dtype " + descr + " (float32 '<f4', float64 '<f8', uint8, int8)");
+    if (descr == "'<f4'")
+      r->kind_ = kF32, r->item_ = 4;
+    else if (descr == "'<f8'")
+      r->kind_ = kF64, r->item_ = 8;
+    else if (descr == "'|u1'" || descr == "'<u1'")
+      r->kind_ = kU8, r->item_ = 1;
+    else if (descr == "'|i1'" || descr == "'<i1'")
+      r->kind_ = kI8, r->item_ = 1;
+    else
+      return Bad(p, "unsupported dtype " + descr + " (float32 '<f4', float64 '<f8', uint8, int8)");
     if (order != "False") return Bad(p, "Fortran-order arrays are not supported; save with C order");
     // shape "(n, d)"
     std::vector<uint64_t> dims;
     for (size_t i = 0; i < shape.size();) {
       if (std::isdigit(static_cast<unsigned char>(shape[i]))) {
         uint64_t v = 0;
-        while (i < shape.size() && std::isdigit(static_cast<unsigned char>(shape[i]))) v = v * 10 + uint64_t(shape[i++] - '0');
+        while (i < shape.size() && std::isdigit(static_cast<unsigned char>(shape[i])))
+          v = v * 10 + uint64_t(shape[i++] - '0');
         dims.push_back(v);
       } else {
         ++i;
@@ -222,8 +236,11 @@ class NpyReader : public Reader {
     size_t n = std::min(max, total_ - row_);
     if (n == 0) return false;
     raw_.resize(n * dim_ * item_);
-    QUIVER_ASSIGN_OR_RETURN(bool ok, file_.ReadExact(raw_.data(), raw_.size(), "row " + std::to_string(row_)));
-    if (!ok) return Bad(file_.path(), "the file ends at row " + std::to_string(row_) + " of " + std::to_string(total_));
+    QUIVER_ASSIGN_OR_RETURN(bool ok,
+                            file_.ReadExact(raw_.data(), raw_.size(), "row " + std::to_string(row_)));
+    if (!ok)
+      return Bad(file_.path(),
+                 "the file ends at row " + std::to_string(row_) + " of " + std::to_string(total_));
     batch->vectors.resize(n * dim_);
     float* out = batch->vectors.data();
     const size_t count = n * dim_;
@@ -278,8 +295,10 @@ class JsonlReader : public Reader {
       if (!points.ok()) {
         std::string msg(points.status().message());
         // "points[0].vector: ..." -> "vector: ..."
-        if (msg.rfind("upsert.points[0].", 0) == 0) msg = msg.substr(17);
-        else if (msg.rfind("points[0].", 0) == 0) msg = msg.substr(10);
+        if (msg.rfind("upsert.points[0].", 0) == 0)
+          msg = msg.substr(17);
+        else if (msg.rfind("points[0].", 0) == 0)
+          msg = msg.substr(10);
         return Bad(file_.path() + ":" + std::to_string(line_no_), msg);
       }
       for (auto& p : *points) batch->points.push_back(std::move(p));
@@ -317,7 +336,8 @@ class CsvReader : public Reader {
     }
     std::sort(r->component_cols_.begin(), r->component_cols_.end());
     if (r->vector_col_ < 0 && r->component_cols_.empty()) {
-      return Bad(r->file_.path(), "the header names no vector: expected a 'vector' column or columns v0, v1, ...");
+      return Bad(r->file_.path(),
+                 "the header names no vector: expected a 'vector' column or columns v0, v1, ...");
     }
     r->columns_ = header.size();
     return std::unique_ptr<Reader>(std::move(r));
@@ -333,7 +353,8 @@ class CsvReader : public Reader {
       const std::string where = file_.path() + ":" + std::to_string(record_line_);
       if (cells.size() == 1 && cells[0].empty()) continue;  // blank line
       if (cells.size() != columns_) {
-        return Bad(where, "has " + std::to_string(cells.size()) + " fields, the header " + std::to_string(columns_));
+        return Bad(where,
+                   "has " + std::to_string(cells.size()) + " fields, the header " + std::to_string(columns_));
       }
       PointInput p;
       if (id_col_ >= 0) {
@@ -351,7 +372,8 @@ class CsvReader : public Reader {
           boost::json::value v = boost::json::parse(text, ec);
           if (ec || !v.is_array()) return Bad(where, "vector: malformed JSON array");
           for (const auto& x : v.get_array()) {
-            if (!x.is_number()) return Bad(where, "vector: element " + std::to_string(vec.size()) + " is not a number");
+            if (!x.is_number())
+              return Bad(where, "vector: element " + std::to_string(vec.size()) + " is not a number");
             vec.push_back(static_cast<float>(x.to_number<double>(ec)));
           }
         } else {
@@ -422,7 +444,8 @@ class CsvReader : public Reader {
     while (true) {
       if (i >= line.size()) {
         if (quoted) {
-          if (!file_.ReadLine(&line)) return Bad(file_.path() + ":" + std::to_string(record_line_), "unterminated quoted field");
+          if (!file_.ReadLine(&line))
+            return Bad(file_.path() + ":" + std::to_string(record_line_), "unterminated quoted field");
           ++line_no_;
           cell.push_back('\n');
           i = 0;
@@ -478,14 +501,21 @@ std::string Extension(const std::string& path) {
 Result<std::unique_ptr<Reader>> OpenReader(const std::string& path, const ReaderOptions& options) {
   std::string format = options.format;
   if (format.empty()) {
-    if (path == "-") return Status::InvalidArgument("reading stdin needs --format (jsonl, csv, fvecs or npy)");
+    if (path == "-")
+      return Status::InvalidArgument("reading stdin needs --format (jsonl, csv, fvecs or npy)");
     std::string ext = Extension(path);
-    if (ext == "jsonl" || ext == "ndjson" || ext == "json") format = "jsonl";
-    else if (ext == "csv") format = "csv";
-    else if (ext == "fvecs") format = "fvecs";
-    else if (ext == "npy") format = "npy";
-    else return Status::InvalidArgument("cannot tell the format of '" + path + "' from its extension: give --format "
-                                        "(jsonl, csv, fvecs or npy)");
+    if (ext == "jsonl" || ext == "ndjson" || ext == "json")
+      format = "jsonl";
+    else if (ext == "csv")
+      format = "csv";
+    else if (ext == "fvecs")
+      format = "fvecs";
+    else if (ext == "npy")
+      format = "npy";
+    else
+      return Status::InvalidArgument("cannot tell the format of '" + path +
+                                     "' from its extension: give --format "
+                                     "(jsonl, csv, fvecs or npy)");
   }
   if (format != "jsonl" && format != "csv" && format != "fvecs" && format != "npy") {
     return Status::InvalidArgument("unknown format '" + format + "' (jsonl, csv, fvecs or npy)");

@@ -1,6 +1,6 @@
-// Point readers for `quiver import` (and the query files of `quiver bench`): JSONL, CSV, .fvecs and .npy, read
-// in batches so files larger than memory stream through. Every reader names the record (line or row) and what
-// is wrong with it on bad input.
+// Point readers for `quiver import` (and the query files of `quiver bench`): JSONL, CSV, .fvecs and .npy,
+// read in batches so files larger than memory stream through. Every reader names the record (line or row) and
+// what is wrong with it on bad input.
 //
 // Thread safety: one reader per thread.
 #ifndef QUIVER_CLI_READERS_H_
@@ -17,8 +17,8 @@
 
 namespace quiver::cli {
 
-// A batch of points: dense rows (ids, row-major vectors of `dim`, optional payloads) or, for JSONL, whole points
-// (which may carry named vectors).
+// A batch of points: dense rows (ids, row-major vectors of `dim`, optional payloads) or, for JSONL, whole
+// points (which may carry named vectors).
 struct Batch {
   std::vector<PointId> ids;
   std::vector<float> vectors;
@@ -48,9 +48,9 @@ class Reader {
 };
 
 struct ReaderOptions {
-  std::string format;         // "jsonl", "csv", "fvecs", "npy"; empty: from the extension
-  uint64_t id_start = 0;      // ids of formats without ids: id_start + row
-  std::string vector_name;    // csv: the vector name the points get ("" unnamed)
+  std::string format;       // "jsonl", "csv", "fvecs", "npy"; empty: from the extension
+  uint64_t id_start = 0;    // ids of formats without ids: id_start + row
+  std::string vector_name;  // csv: the vector name the points get ("" unnamed)
 };
 
 // Opens `path` ("-" for stdin, which needs options.format).

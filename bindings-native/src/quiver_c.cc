@@ -1,7 +1,5 @@
 // The C API (quiver.h) over the engine's C++ API. Every entry point catches every exception (std::bad_alloc
 // included) and turns it into a status code and a message on the handle; no exception leaves this file.
-#include "quiver.h"
-
 #include <algorithm>
 #include <boost/json.hpp>
 #include <cerrno>
@@ -17,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "quiver.h"
 #include "quiver/collection.h"
 #include "quiver/database.h"
 #include "quiver/json.h"
@@ -199,10 +198,10 @@ Result<quiver::PointsSelector> Selector(const uint64_t* ids, size_t count, const
 }
 
 // The common shape of a collection entry point: misuse checks, then the body, guarded.
-#define QV_COLLECTION_ENTRY(c)                                \
-  if (!(c)) return QV_MISUSE;                                 \
-  ErrorSlot* slot_ = &(c)->error;                             \
-  quiver::Collection& coll_ = *(c)->collection;               \
+#define QV_COLLECTION_ENTRY(c)                  \
+  if (!(c)) return QV_MISUSE;                   \
+  ErrorSlot* slot_ = &(c)->error;               \
+  quiver::Collection& coll_ = *(c)->collection; \
   (void)coll_;
 
 Status SetCount(Result<size_t> r, uint64_t* out) {
@@ -220,20 +219,34 @@ int qv_version_number(void) { return QUIVER_VERSION_NUMBER; }
 
 const char* qv_status_name(int code) {
   switch (code) {
-    case QV_OK: return "ok";
-    case QV_INVALID_ARGUMENT: return "invalid argument";
-    case QV_NOT_FOUND: return "not found";
-    case QV_ALREADY_EXISTS: return "already exists";
-    case QV_CORRUPTION: return "corruption";
-    case QV_IO_ERROR: return "I/O error";
-    case QV_NOT_SUPPORTED: return "not supported";
-    case QV_FAILED_PRECONDITION: return "failed precondition";
-    case QV_BUSY: return "busy";
-    case QV_RESOURCE_EXHAUSTED: return "resource exhausted";
-    case QV_INTERNAL: return "internal error";
-    case QV_NO_MEMORY: return "out of memory";
-    case QV_MISUSE: return "API misuse";
-    default: return "unknown";
+    case QV_OK:
+      return "ok";
+    case QV_INVALID_ARGUMENT:
+      return "invalid argument";
+    case QV_NOT_FOUND:
+      return "not found";
+    case QV_ALREADY_EXISTS:
+      return "already exists";
+    case QV_CORRUPTION:
+      return "corruption";
+    case QV_IO_ERROR:
+      return "I/O error";
+    case QV_NOT_SUPPORTED:
+      return "not supported";
+    case QV_FAILED_PRECONDITION:
+      return "failed precondition";
+    case QV_BUSY:
+      return "busy";
+    case QV_RESOURCE_EXHAUSTED:
+      return "resource exhausted";
+    case QV_INTERNAL:
+      return "internal error";
+    case QV_NO_MEMORY:
+      return "out of memory";
+    case QV_MISUSE:
+      return "API misuse";
+    default:
+      return "unknown";
   }
 }
 
@@ -252,9 +265,12 @@ int qv_options_set(qv_options* options, const char* key, const char* value) {
   try {
     std::string_view k(key), v(value);
     auto parse_bool = [&](bool* out) {
-      if (v == "true" || v == "1") *out = true;
-      else if (v == "false" || v == "0") *out = false;
-      else return false;
+      if (v == "true" || v == "1")
+        *out = true;
+      else if (v == "false" || v == "0")
+        *out = false;
+      else
+        return false;
       return true;
     };
     auto parse_size = [&](size_t* out) {
@@ -268,14 +284,19 @@ int qv_options_set(qv_options* options, const char* key, const char* value) {
       return true;
     };
     if (k == "durability") {
-      if (v == "sync") options->options.durability = quiver::Durability::kSync;
-      else if (v == "batched") options->options.durability = quiver::Durability::kBatched;
-      else if (v == "none") options->options.durability = quiver::Durability::kNone;
-      else return QV_INVALID_ARGUMENT;
+      if (v == "sync")
+        options->options.durability = quiver::Durability::kSync;
+      else if (v == "batched")
+        options->options.durability = quiver::Durability::kBatched;
+      else if (v == "none")
+        options->options.durability = quiver::Durability::kNone;
+      else
+        return QV_INVALID_ARGUMENT;
       return QV_OK;
     }
     if (k == "read_only") return parse_bool(&options->options.read_only) ? QV_OK : QV_INVALID_ARGUMENT;
-    if (k == "auto_optimize") return parse_bool(&options->options.auto_optimize) ? QV_OK : QV_INVALID_ARGUMENT;
+    if (k == "auto_optimize")
+      return parse_bool(&options->options.auto_optimize) ? QV_OK : QV_INVALID_ARGUMENT;
     if (k == "segment_points") {
       size_t n = 0;
       if (!parse_size(&n) || n == 0) return QV_INVALID_ARGUMENT;
@@ -542,7 +563,8 @@ int qv_collection_get(qv_collection* c, const uint64_t* ids, size_t count, unsig
   *out = nullptr;
   return Guard(slot_, [&]() -> Status {
     if (count && !ids) return Misuse("ids is NULL");
-    QUIVER_ASSIGN_OR_RETURN(auto records, coll_.Get(Ids(ids, count), PayloadFlags(flags), VectorFlags(flags)));
+    QUIVER_ASSIGN_OR_RETURN(auto records,
+                            coll_.Get(Ids(ids, count), PayloadFlags(flags), VectorFlags(flags)));
     *out = MakeResult(qv_result::Kind::kRecords, FromRecords(std::move(records))).release();
     return Status::OK();
   });
@@ -595,8 +617,8 @@ int qv_collection_set_payload(qv_collection* c, const uint64_t* ids, size_t coun
   });
 }
 
-int qv_collection_overwrite_payload(qv_collection* c, const uint64_t* ids, size_t count, const char* filter_json,
-                                    const char* payload_json, uint64_t* changed) {
+int qv_collection_overwrite_payload(qv_collection* c, const uint64_t* ids, size_t count,
+                                    const char* filter_json, const char* payload_json, uint64_t* changed) {
   QV_COLLECTION_ENTRY(c);
   return Guard(slot_, [&]() -> Status {
     if (!payload_json) return Misuse("payload_json is NULL");
@@ -605,8 +627,9 @@ int qv_collection_overwrite_payload(qv_collection* c, const uint64_t* ids, size_
   });
 }
 
-int qv_collection_delete_payload_keys(qv_collection* c, const uint64_t* ids, size_t count, const char* filter_json,
-                                      const char* const* keys, size_t key_count, uint64_t* changed) {
+int qv_collection_delete_payload_keys(qv_collection* c, const uint64_t* ids, size_t count,
+                                      const char* filter_json, const char* const* keys, size_t key_count,
+                                      uint64_t* changed) {
   QV_COLLECTION_ENTRY(c);
   return Guard(slot_, [&]() -> Status {
     if (key_count && !keys) return Misuse("keys is NULL");
@@ -667,8 +690,8 @@ int qv_collection_clear_payload_json(qv_collection* c, const char* body, uint64_
 
 namespace {
 
-quiver::SearchRequest MakeSearch(const float* vector, size_t dim, size_t limit, size_t ef, const char* filter_json,
-                                 unsigned flags) {
+quiver::SearchRequest MakeSearch(const float* vector, size_t dim, size_t limit, size_t ef,
+                                 const char* filter_json, unsigned flags) {
   quiver::SearchRequest req;
   req.vector.assign(vector, vector + dim);
   req.limit = limit;
@@ -689,7 +712,8 @@ int qv_collection_search(qv_collection* c, const float* vector, size_t dim, size
   *out = nullptr;
   return Guard(slot_, [&]() -> Status {
     if (!vector && dim) return Misuse("vector is NULL");
-    QUIVER_ASSIGN_OR_RETURN(auto points, coll_.Search(MakeSearch(vector, dim, limit, ef, filter_json, flags)));
+    QUIVER_ASSIGN_OR_RETURN(auto points,
+                            coll_.Search(MakeSearch(vector, dim, limit, ef, filter_json, flags)));
     *out = MakeResult(qv_result::Kind::kScored, std::move(points)).release();
     return Status::OK();
   });
@@ -704,7 +728,8 @@ int qv_collection_search_batch(qv_collection* c, const float* vectors, size_t co
     if (!vectors && count && dim) return Misuse("vectors is NULL");
     std::vector<quiver::SearchRequest> reqs;
     reqs.reserve(count);
-    for (size_t i = 0; i < count; ++i) reqs.push_back(MakeSearch(vectors + i * dim, dim, limit, ef, filter_json, flags));
+    for (size_t i = 0; i < count; ++i)
+      reqs.push_back(MakeSearch(vectors + i * dim, dim, limit, ef, filter_json, flags));
     QUIVER_ASSIGN_OR_RETURN(auto batches, coll_.SearchBatch(reqs));
     std::vector<std::unique_ptr<qv_result>> results;
     results.reserve(batches.size());
@@ -745,13 +770,14 @@ int qv_collection_search_batch_json(qv_collection* c, const char* body, char** o
 }
 
 int qv_collection_recommend(qv_collection* c, const uint64_t* positive, size_t positive_count,
-                            const uint64_t* negative, size_t negative_count, size_t limit, const char* filter_json,
-                            unsigned flags, qv_result** out) {
+                            const uint64_t* negative, size_t negative_count, size_t limit,
+                            const char* filter_json, unsigned flags, qv_result** out) {
   QV_COLLECTION_ENTRY(c);
   if (!out) return QV_MISUSE;
   *out = nullptr;
   return Guard(slot_, [&]() -> Status {
-    if ((positive_count && !positive) || (negative_count && !negative)) return Misuse("positive or negative is NULL");
+    if ((positive_count && !positive) || (negative_count && !negative))
+      return Misuse("positive or negative is NULL");
     quiver::RecommendRequest req;
     req.positive = Ids(positive, positive_count);
     req.negative = Ids(negative, negative_count);
@@ -876,7 +902,8 @@ int qv_collection_stats_json(qv_collection* c, char** out) {
   QV_COLLECTION_ENTRY(c);
   if (!out) return QV_MISUSE;
   *out = nullptr;
-  return Guard(slot_, [&]() -> Status { return Dup(quiver::json::CollectionStatsToJson(coll_.Stats()), out); });
+  return Guard(slot_,
+               [&]() -> Status { return Dup(quiver::json::CollectionStatsToJson(coll_.Stats()), out); });
 }
 
 int qv_collection_verify(qv_collection* c, size_t* problems, char** report) {
