@@ -370,8 +370,16 @@ int Main(int argc, char** argv) {
       if (Status s = MakeDirs(path); !s.ok()) return Fail(s);
     }
     Context ctx(path, threads);
-    if (Status s = ctx.Open(command->mode); !s.ok())
+    if (Status s = ctx.Open(command->mode); !s.ok()) {
+      if (s.IsCorruption() && std::string(command->name) == "verify") {
+        // The engine refuses to open damaged files, so the first problem found while opening is the report.
+        std::cout << path << ": 1 problem (found while opening; fix or restore it to check the rest)\n  "
+                  << s.message() << "\n";
+        std::cerr << "quiver: verify found 1 problem\n";
+        return kExitCorruption;
+      }
       return Fail(s, "cannot open the database in '" + path + "'");
+    }
     int code = command->run(ctx, args);
     if (Status s = ctx.Close(); !s.ok() && code == kExitOk) return Fail(s, "closing the database");
     return code;

@@ -202,7 +202,8 @@ if [[ -n "$victim" ]]; then
   printf '\xde\xad\xbe\xef' | dd of="$victim" bs=1 seek=$((size / 2)) conv=notrunc status=none
   rc=0
   "$quiver" --db "$work/damaged" verify >"$work/verify.out" 2>&1 || rc=$?
-  [[ $rc -ne 0 ]] || fail "verify did not notice a damaged file ($victim): $(cat "$work/verify.out")"
+  [[ $rc -eq 5 ]] || fail "verify exited $rc on a damaged file ($victim): $(cat "$work/verify.out")"
+  grep -q "checksum" "$work/verify.out" || fail "verify does not say what is wrong: $(cat "$work/verify.out")"
 fi
 
 if ((failures)); then
