@@ -289,7 +289,18 @@ async function voyEngine() {
         const v = ds.base.subarray(i * ds.dim, (i + 1) * ds.dim);
         embeddings.push({ id: String(i), title: '', url: '', embeddings: Array.from(normalise ? unit(v) : v) });
       }
-      index = new bg.Voy({ embeddings });
+      // A Rust panic inside Voy is logged through console.error, then surfaces as an unrelated error: keep the
+      // panic's first line as the reason.
+      const log = console.error;
+      let panic;
+      console.error = (m) => (panic ??= String(m));
+      try {
+        index = new bg.Voy({ embeddings });
+      } catch (e) {
+        throw new Error(panic ? panic.split('\n')[0] : String(e.message ?? e));
+      } finally {
+        console.error = log;
+      }
     },
     prepare() {},
     query(v) {
@@ -335,8 +346,9 @@ async function run(engines, ds, efList, repCount) {
       await e.build(ds);
     } catch (err) {
       // Reported in the table; voy-search's k-d tree panics on Fashion-MNIST (many equal pixel values).
-      log(`${ds.name}: ${e.name} failed to build: ${String(err.message ?? err).split('\n')[0]}`);
-      failures.set(`${ds.name} ${e.name}`, String(err.message ?? err).split('\n')[0]);
+      const why = String(err.message ?? err).split('\n')[0].slice(0, 240);
+      log(`${ds.name}: ${e.name} failed to build: ${why}`);
+      failures.set(`${ds.name} ${e.name}`, why);
       engines.splice(engines.indexOf(e), 1);
       rows.delete(e);
       continue;
