@@ -405,12 +405,12 @@ Record CollectionCore::MakeRecord(const Segment& seg, const PointState& st, cons
   r.id = st.id;
   switch (wp.mode) {
     case PayloadSelector::Mode::kNone: break;
-    case PayloadSelector::Mode::kAll: r.payload = boost::json::serialize(st.payload); break;
+    case PayloadSelector::Mode::kAll: r.payload = payload::ReadableJson(st.payload); break;
     case PayloadSelector::Mode::kInclude:
-      r.payload = boost::json::serialize(payload::IncludePaths(st.payload, wp.keys));
+      r.payload = payload::ReadableJson(payload::IncludePaths(st.payload, wp.keys));
       break;
     case PayloadSelector::Mode::kExclude:
-      r.payload = boost::json::serialize(payload::ExcludePaths(st.payload, wp.keys));
+      r.payload = payload::ReadableJson(payload::ExcludePaths(st.payload, wp.keys));
       break;
   }
   for (size_t s = 0; s < spaces_.size(); ++s) {

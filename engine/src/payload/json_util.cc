@@ -5,6 +5,8 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/stream_parser.hpp>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <optional>
 
 #include "payload/json_path.h"
@@ -42,6 +44,57 @@ void Canonical(const json::value& v, std::string* out) {
     out->push_back(']');
   } else {
     *out += json::serialize(v);
+  }
+}
+
+// The shortest "%.{p}g" text that reads back as the same double; whole numbers keep a ".0" so they stay
+// doubles.
+void AppendDouble(double d, std::string* out) {
+  char buf[40];
+  for (int precision = 1; precision <= 17; ++precision) {
+    std::snprintf(buf, sizeof buf, "%.*g", precision, d);
+    if (std::strtod(buf, nullptr) == d) break;
+  }
+  std::string_view text(buf);
+  out->append(text);
+  if (text.find_first_of(".eEn") == std::string_view::npos) out->append(".0");
+}
+
+void Readable(const json::value& v, std::string* out) {
+  switch (v.kind()) {
+    case json::kind::object: {
+      out->push_back('{');
+      bool first = true;
+      for (const json::key_value_pair& kv : v.get_object()) {
+        if (!first) out->push_back(',');
+        first = false;
+        *out += json::serialize(kv.key());
+        out->push_back(':');
+        Readable(kv.value(), out);
+      }
+      out->push_back('}');
+      break;
+    }
+    case json::kind::array: {
+      out->push_back('[');
+      bool first = true;
+      for (const json::value& e : v.get_array()) {
+        if (!first) out->push_back(',');
+        first = false;
+        Readable(e, out);
+      }
+      out->push_back(']');
+      break;
+    }
+    case json::kind::double_:
+      if (std::isfinite(v.get_double())) {
+        AppendDouble(v.get_double(), out);
+      } else {
+        out->append("null");  // never stored (payloads reject non-finite numbers), but never invalid JSON
+      }
+      break;
+    default:
+      *out += json::serialize(v);
   }
 }
 
@@ -235,6 +288,12 @@ Result<boost::json::value> ParseJsonText(std::string_view text, std::string_view
                                    std::to_string(offset));
   }
   return parser.release();
+}
+
+std::string ReadableJson(const boost::json::value& v) {
+  std::string out;
+  Readable(v, &out);
+  return out;
 }
 
 std::string CanonicalJson(const boost::json::value& v) {

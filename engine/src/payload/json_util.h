@@ -34,6 +34,11 @@ Result<boost::json::value> ParseJsonText(std::string_view text, std::string_view
 // value.
 std::string CanonicalJson(const boost::json::value& v);
 
+// JSON text for users: members in stored order, no whitespace, doubles in their shortest round-trip form with
+// whole numbers keeping ".0" (1.5 and 2.0, where Boost.JSON prints 1.5E0 and 2E0); integers and strings as
+// Boost.JSON prints them.
+std::string ReadableJson(const boost::json::value& v);
+
 // Parses a payload: must be a JSON object. InvalidArgument "payload: expected a JSON object, got <kind>", or
 // malformed JSON, or nesting deeper than kMaxPayloadDepth, or a number that does not fit a double ("1e400").
 Result<boost::json::object> ParsePayloadText(std::string_view text, std::string_view what = "payload");

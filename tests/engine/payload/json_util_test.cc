@@ -27,6 +27,24 @@ TEST_CASE("json util: canonical text sorts keys and drops whitespace", "[payload
   CHECK(CanonicalJson(boost::json::value("a\nb")) == "\"a\\nb\"");
 }
 
+TEST_CASE("json util: readable text prints numbers as users wrote them", "[payload][json]") {
+  auto text = [](std::string_view in) { return ReadableJson(*ParsePayloadText(in)); };
+  CHECK(
+      text(
+          R"({"b":1.5,"a":2.0,"c":-0.1,"d":1e300,"e":3,"f":-4,"g":18446744073709551615,"h":0.30000000000000004})") ==
+      R"({"b":1.5,"a":2.0,"c":-0.1,"d":1e+300,"e":3,"f":-4,"g":18446744073709551615,"h":0.30000000000000004})");
+  CHECK(text(R"({"s":"x\"y\u00e9","n":null,"t":[true,false,[],{}],"z":-0.0,"m":1.25e-7})") ==
+        "{\"s\":\"x\\\"y\xc3\xa9\",\"n\":null,\"t\":[true,false,[],{}],\"z\":-0.0,\"m\":1.25e-07}");
+  // Every double reads back bit for bit.
+  for (double d : {0.1, 1.0 / 3, 123456.789, 5e-324, 1.7976931348623157e308, -2.5e-10}) {
+    boost::json::object o;
+    o["x"] = d;
+    const std::string t = ReadableJson(o);
+    INFO(t);
+    CHECK(ParsePayloadText(t)->at("x").as_double() == d);
+  }
+}
+
 TEST_CASE("json util: payload parsing errors", "[payload][json]") {
   auto error = [](const std::string& text) {
     Result<boost::json::object> o = ParsePayloadText(text);
