@@ -1,5 +1,5 @@
 // The package as users get it: `npm pack` of npm/, installed into an empty project, used from `import` and
-// `require`, with the .wasm shipped as a file and the .d.ts types present.
+// `require`, with the .wasm shipped as a file and the .d.ts types usable from TypeScript.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -44,6 +44,20 @@ test('npm pack, install the tarball into an empty project, use it from import an
     const out = execFileSync(process.execPath, [script], { cwd: app, encoding: 'utf8' });
     assert.deepEqual(JSON.parse(out.trim()), expected, script);
   }
+  // The .d.ts types resolve through the exports map and describe the API.
+  writeFileSync(join(app, 'check.mts'), `import { open, QuiverError, type ScoredPoint } from 'quiverdb';
+const db = await open({ path: './data', durability: 'sync' });
+const c = await db.createCollection('c', { vectors: { size: 2, distance: 'Dot' } });
+await c.upsertDense({ ids: [1], vectors: new Float32Array(2) });
+const hits: ScoredPoint[] = c.search({ vector: new Float32Array(2), limit: 1, filter: { must: [] } });
+const n: number = c.count().count + hits.length;
+const e = new QuiverError('NotFound', 'x');
+const code: 'NotFound' | string = e.code;
+export { n, code };
+`);
+  writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'node16', moduleResolution: 'node16', target: 'es2022', strict: true, noEmit: true, skipLibCheck: false, types: [] }, files: ['check.mts'] }));
+  const tsc = join(npmDir, 'node_modules', 'typescript', 'bin', 'tsc');
+  execFileSync(process.execPath, [tsc, '-p', join(app, 'tsconfig.json')], { cwd: app, encoding: 'utf8' });
   // The browser entry resolves under the "browser" condition.
   const resolved = execFileSync(process.execPath, ['--conditions=browser', '--input-type=module', '-e',
     'console.log(import.meta.resolve("quiverdb"))'], { cwd: app, encoding: 'utf8' });
