@@ -158,7 +158,12 @@ test('restart the browser on the same profile: data there', async () => {
     const same = bytes.length === again.length && bytes.every((b, i) => b === again[i]);
     await mem.close();
     await window.db.close();
-    return { same, size: bytes.length };`);
+    // Close and open again on the same page: the mount and the lock are released and taken again.
+    const reopened = await quiver.open({ name: 'persist' });
+    const count = reopened.collection('docs').count().count;
+    await reopened.close();
+    return { same, count, size: bytes.length };`);
   assert.equal(snap.same, true);
+  assert.equal(snap.count, 302);
   await page.close();
 });
