@@ -98,12 +98,19 @@ export async function open(options: OpenOptions): Promise<Database> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   let chain: Promise<void> = Promise.resolve();
   let db: Database | undefined;
+  // Best effort: a flush started on pagehide completes only if the browser keeps the page alive long enough for
+  // IndexedDB (navigations often do not); a tab going to the background (visibilitychange) stays alive, and the
+  // debounce bounds what can be lost to flushDelayMs.
   const onPageHide = () => {
     if (db && !db.isClosed) db.flush().catch(() => {});
+  };
+  const onVisibility = () => {
+    if ((globalThis as any).document?.visibilityState === 'hidden') onPageHide();
   };
   const release = async () => {
     if (timer !== undefined) clearTimeout(timer);
     globalThis.removeEventListener?.('pagehide', onPageHide);
+    globalThis.removeEventListener?.('visibilitychange', onVisibility);
     await chain.catch(() => {});
     mod.FS.unmount(mountPoint);
     mod.FS.rmdir(mountPoint);
@@ -130,6 +137,9 @@ export async function open(options: OpenOptions): Promise<Database> {
     await release();
     throw e;
   }
-  if (!readOnly) globalThis.addEventListener?.('pagehide', onPageHide);
+  if (!readOnly) {
+    globalThis.addEventListener?.('pagehide', onPageHide);
+    globalThis.addEventListener?.('visibilitychange', onVisibility);
+  }
   return db;
 }
