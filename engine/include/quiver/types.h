@@ -34,11 +34,30 @@ struct HnswConfig {
 
 enum class IndexKind : uint8_t { kHnsw = 0, kFlat = 1 };
 
+// Scalar quantization of a vector space, Qdrant's "quantization_config": {"scalar": {"type": "int8", ...}}: the
+// graph indexes keep int8 codes of their vectors beside the floats (a quarter of their memory), searches walk the
+// codes and rescore what they find with the floats. Stored collections quantize each indexed segment when it is
+// built or opened; in memory the graph is quantized once it holds 1,024 vectors and again each time it doubles,
+// and by Collection::Optimize.
+struct ScalarQuantization {
+  double quantile = 1.0;    // the central fraction of values the codes cover, 0.5..1 (1: minimum to maximum)
+  bool always_ram = true;   // accepted for Qdrant compatibility: codes always live in memory
+};
+
+// Per search (Qdrant's "params": {"quantization": {...}}): walk the floats instead (`ignore`), or walk the codes
+// with a beam of at least limit * oversampling and re-measure what was found with the floats (`rescore`).
+struct QuantizationSearchParams {
+  bool ignore = false;
+  bool rescore = true;
+  double oversampling = 1.0;   // >= 1
+};
+
 struct VectorParams {
   uint32_t size = 0;                     // dimensions, 1..65536
   Distance distance = Distance::kCosine;
   IndexKind index = IndexKind::kHnsw;
   std::optional<HnswConfig> hnsw;        // overrides the collection's hnsw config for this vector
+  std::optional<ScalarQuantization> quantization;   // overrides the collection's quantization for this vector
 };
 
 // The name of the unnamed (default) vector.
@@ -48,6 +67,7 @@ struct CollectionConfig {
   // Vector name -> parameters. A single unnamed vector uses the key kDefaultVector ("").
   std::map<std::string, VectorParams> vectors;
   HnswConfig hnsw;
+  std::optional<ScalarQuantization> quantization;   // none: vectors are searched as floats only
 };
 
 // A point to write. Vectors by name ("" for the unnamed vector); payload as JSON object text, empty for {}.
@@ -109,7 +129,8 @@ struct SearchRequest {
   PayloadSelector with_payload;
   VectorSelector with_vector;
   std::optional<size_t> hnsw_ef;         // beam width; default max(limit + offset, ef_construct)
-  bool exact = false;                    // scan exactly instead of walking the graph
+  bool exact = false;                    // scan exactly (floats) instead of walking the graph
+  QuantizationSearchParams quantization;
 };
 
 struct RecommendRequest {
@@ -126,6 +147,7 @@ struct RecommendRequest {
   VectorSelector with_vector;
   std::optional<size_t> hnsw_ef;
   bool exact = false;
+  QuantizationSearchParams quantization;
 };
 
 struct ScrollRequest {

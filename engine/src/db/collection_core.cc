@@ -32,6 +32,14 @@ Status ValidateHnsw(const HnswConfig& h, const std::string& where) {
   return Status::OK();
 }
 
+Status ValidateQuantization(const std::optional<ScalarQuantization>& q, const std::string& where) {
+  if (q && !(q->quantile >= 0.5 && q->quantile <= 1.0)) {
+    return Status::InvalidArgument(where + ".scalar.quantile: " + std::to_string(q->quantile) +
+                                   " is out of range 0.5..1");
+  }
+  return Status::OK();
+}
+
 std::string VectorLabel(std::string_view name) {
   return name.empty() ? "vector" : "vector '" + std::string(name) + "'";
 }
@@ -48,6 +56,7 @@ Status ValidateConfig(const CollectionConfig& config) {
   if (config.vectors.empty())
     return Status::InvalidArgument("vectors: a collection needs at least one vector");
   QUIVER_RETURN_IF_ERROR(ValidateHnsw(config.hnsw, "hnsw_config"));
+  QUIVER_RETURN_IF_ERROR(ValidateQuantization(config.quantization, "quantization_config"));
   for (const auto& [name, params] : config.vectors) {
     const std::string where = name.empty() ? "vectors" : "vectors." + name;
     if (!name.empty() && !ValidName(name)) {
@@ -58,6 +67,7 @@ Status ValidateConfig(const CollectionConfig& config) {
                                      " is out of range 1..65536");
     }
     if (params.hnsw) QUIVER_RETURN_IF_ERROR(ValidateHnsw(*params.hnsw, where + ".hnsw_config"));
+    QUIVER_RETURN_IF_ERROR(ValidateQuantization(params.quantization, where + ".quantization_config"));
   }
   if (config.vectors.count(std::string(kDefaultVector)) && config.vectors.size() > 1) {
     return Status::InvalidArgument("vectors: the unnamed vector cannot be combined with named vectors");
@@ -68,7 +78,8 @@ Status ValidateConfig(const CollectionConfig& config) {
 CollectionCore::CollectionCore(std::string name, CollectionConfig config, HybridClock* clock, uint64_t replica)
     : name_(std::move(name)), config_(std::move(config)), clock_(clock), replica_(replica) {
   for (const auto& [vname, params] : config_.vectors) {
-    spaces_.push_back(VectorSpace{vname, params, params.hnsw.value_or(config_.hnsw)});
+    spaces_.push_back(VectorSpace{vname, params, params.hnsw.value_or(config_.hnsw),
+                                  params.quantization ? params.quantization : config_.quantization});
   }
 }
 
@@ -192,7 +203,11 @@ Status CollectionCore::Commit(std::vector<Op>&& ops, bool stamp) {
     if (listener_) QUIVER_RETURN_IF_ERROR(listener_(ops));
     if (stored()) QUIVER_RETURN_IF_ERROR(LogBatch(ops, &wal));
     for (const Op& op : ops) ApplyLocked(op);
-    if (stored()) QUIVER_RETURN_IF_ERROR(MaybeSealLocked());
+    if (stored()) {
+      QUIVER_RETURN_IF_ERROR(MaybeSealLocked());
+    } else {
+      write_->Quantize(/*force=*/false);
+    }
   }
   if (wal) QUIVER_RETURN_IF_ERROR(SyncPerDurability(wal));
   bool optimize = false;
@@ -498,7 +513,8 @@ bool CollectionCore::PassesThreshold(size_t space, float score, float threshold)
 Result<std::vector<ScoredPoint>> CollectionCore::SearchLocked(
     size_t space, const std::vector<float>& query, const payload::Filter* filter, size_t limit, size_t offset,
     std::optional<float> threshold, const PayloadSelector& wp, const VectorSelector& wv, std::optional<size_t> ef,
-    bool exact, const std::vector<PointId>& exclude, SearchPlan* plan) const {
+    bool exact, const QuantizationSearchParams& quantization, const std::vector<PointId>& exclude,
+    SearchPlan* plan) const {
   const size_t k = limit + offset + exclude.size();
   const size_t beam = ef.value_or(std::max<size_t>(k, spaces_[space].hnsw.ef_construct));
   struct Hit {
@@ -509,7 +525,7 @@ Result<std::vector<ScoredPoint>> CollectionCore::SearchLocked(
   std::vector<Hit> hits;
   std::vector<SlotHit> found;
   for (const Segment* seg : SegmentsLocked()) {
-    QUIVER_RETURN_IF_ERROR(seg->Search(space, query.data(), k, beam, exact, filter, &found, plan));
+    QUIVER_RETURN_IF_ERROR(seg->Search(space, query.data(), k, beam, exact, quantization, filter, &found, plan));
     for (const SlotHit& h : found) hits.push_back(Hit{seg, h.slot, h.distance});
   }
   std::sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) {
@@ -549,7 +565,7 @@ Result<std::vector<ScoredPoint>> CollectionCore::Search(const SearchRequest& req
   std::shared_lock lock(mu_);
   return SearchLocked(space, request.vector, filter ? &*filter : nullptr, request.limit, request.offset,
                       request.score_threshold, request.with_payload, request.with_vector, request.hnsw_ef,
-                      request.exact, {}, plan);
+                      request.exact, request.quantization, {}, plan);
 }
 
 Result<std::vector<std::vector<ScoredPoint>>> CollectionCore::SearchBatch(
@@ -612,7 +628,7 @@ Result<std::vector<ScoredPoint>> CollectionCore::Recommend(const RecommendReques
   exclude.insert(exclude.end(), request.negative.begin(), request.negative.end());
   return SearchLocked(space, query, filter ? &*filter : nullptr, request.limit, request.offset,
                       request.score_threshold, request.with_payload, request.with_vector, request.hnsw_ef,
-                      request.exact, exclude, nullptr);
+                      request.exact, request.quantization, exclude, nullptr);
 }
 
 Status CollectionCore::CreatePayloadIndex(std::string_view field, std::string_view type) {

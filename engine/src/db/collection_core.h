@@ -155,6 +155,7 @@ class CollectionCore {
                                                 const payload::Filter* filter, size_t limit, size_t offset,
                                                 std::optional<float> threshold, const PayloadSelector& wp,
                                                 const VectorSelector& wv, std::optional<size_t> ef, bool exact,
+                                                const QuantizationSearchParams& quantization,
                                                 const std::vector<PointId>& exclude, SearchPlan* plan) const;
   float Score(size_t space, float distance) const;
   bool PassesThreshold(size_t space, float score, float threshold) const;

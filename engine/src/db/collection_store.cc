@@ -386,7 +386,14 @@ void CollectionCore::ScheduleOptimize() {
 }
 
 Status CollectionCore::Optimize() {
-  if (stored()) {
+  if (!stored()) {
+    // In memory the write segment is the graph: optimizing re-learns its codes from every vector.
+    std::unique_lock lock(mu_);
+    QUIVER_RETURN_IF_ERROR(CheckWritable());
+    write_->Quantize(/*force=*/true);
+    return Status::OK();
+  }
+  {
     std::unique_lock lock(mu_);
     QUIVER_RETURN_IF_ERROR(CheckWritable());
     QUIVER_RETURN_IF_ERROR(SealLocked());

@@ -11,10 +11,15 @@ boost::json::object HnswToJson(const HnswConfig& h) {
   return {{"m", h.m}, {"ef_construct", h.ef_construct}, {"full_scan_threshold", h.full_scan_threshold_kb}};
 }
 
+boost::json::object QuantizationToJson(const ScalarQuantization& q) {
+  return {{"scalar", {{"type", "int8"}, {"quantile", q.quantile}, {"always_ram", q.always_ram}}}};
+}
+
 boost::json::object ParamsToJson(const VectorParams& p) {
   boost::json::object o{{"size", p.size}, {"distance", std::string(DistanceName(p.distance))}};
   if (p.index == IndexKind::kFlat) o["index"] = "flat";
   if (p.hnsw) o["hnsw_config"] = HnswToJson(*p.hnsw);
+  if (p.quantization) o["quantization_config"] = QuantizationToJson(*p.quantization);
   return o;
 }
 
@@ -51,6 +56,37 @@ Result<HnswConfig> HnswFromJson(const boost::json::value& v, const std::string& 
   return base;
 }
 
+// {"scalar": {"type": "int8", "quantile": 0.99, "always_ram": true}}; null means none.
+Result<std::optional<ScalarQuantization>> QuantizationFromJson(const boost::json::value& v, const std::string& path) {
+  if (v.is_null()) return std::optional<ScalarQuantization>();
+  const boost::json::object* o = v.if_object();
+  if (!o) return Bad(path, "expected an object");
+  if (o->contains("product") || o->contains("binary")) {
+    return Bad(path, "only scalar quantization is supported (\"scalar\": {\"type\": \"int8\"})");
+  }
+  QUIVER_RETURN_IF_ERROR(CheckKeys(*o, {"scalar"}, path));
+  auto scalar = o->find("scalar");
+  if (scalar == o->end()) return Bad(path, "missing 'scalar'");
+  const std::string sp = path + ".scalar";
+  const boost::json::object* so = scalar->value().if_object();
+  if (!so) return Bad(sp, "expected an object");
+  QUIVER_RETURN_IF_ERROR(CheckKeys(*so, {"type", "quantile", "always_ram"}, sp));
+  auto type = so->find("type");
+  if (type == so->end()) return Bad(sp, "missing 'type'");
+  if (!type->value().is_string() || type->value().get_string() != "int8") return Bad(sp + ".type", "expected \"int8\"");
+  ScalarQuantization q;
+  if (auto it = so->find("quantile"); it != so->end() && !it->value().is_null()) {
+    if (!it->value().is_number()) return Bad(sp + ".quantile", "expected a number from 0.5 to 1");
+    q.quantile = it->value().to_number<double>();
+    if (!(q.quantile >= 0.5 && q.quantile <= 1.0)) return Bad(sp + ".quantile", "expected a number from 0.5 to 1");
+  }
+  if (auto it = so->find("always_ram"); it != so->end() && !it->value().is_null()) {
+    if (!it->value().is_bool()) return Bad(sp + ".always_ram", "expected true or false");
+    q.always_ram = it->value().get_bool();
+  }
+  return std::optional<ScalarQuantization>(q);
+}
+
 Result<VectorParams> ParamsFromJson(const boost::json::value& v, const std::string& path) {
   const boost::json::object* o = v.if_object();
   if (!o) return Bad(path, "expected an object");
@@ -77,6 +113,9 @@ Result<VectorParams> ParamsFromJson(const boost::json::value& v, const std::stri
   if (auto it = o->find("hnsw_config"); it != o->end()) {
     QUIVER_ASSIGN_OR_RETURN(p.hnsw, HnswFromJson(it->value(), path + ".hnsw_config", HnswConfig{}));
   }
+  if (auto it = o->find("quantization_config"); it != o->end()) {
+    QUIVER_ASSIGN_OR_RETURN(p.quantization, QuantizationFromJson(it->value(), path + ".quantization_config"));
+  }
   return p;
 }
 
@@ -93,6 +132,7 @@ boost::json::value ConfigToJson(const CollectionConfig& config) {
     out["vectors"] = std::move(named);
   }
   out["hnsw_config"] = HnswToJson(config.hnsw);
+  if (config.quantization) out["quantization_config"] = QuantizationToJson(*config.quantization);
   return out;
 }
 
@@ -104,6 +144,9 @@ Result<CollectionConfig> ConfigFromJson(const boost::json::value& json, std::str
   CollectionConfig config;
   if (auto it = o->find("hnsw_config"); it != o->end()) {
     QUIVER_ASSIGN_OR_RETURN(config.hnsw, HnswFromJson(it->value(), path + ".hnsw_config", HnswConfig{}));
+  }
+  if (auto it = o->find("quantization_config"); it != o->end()) {
+    QUIVER_ASSIGN_OR_RETURN(config.quantization, QuantizationFromJson(it->value(), path + ".quantization_config"));
   }
   auto vectors = o->find("vectors");
   if (vectors == o->end()) return Bad(path, "missing 'vectors'");

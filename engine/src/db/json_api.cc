@@ -164,7 +164,8 @@ Result<VectorSelector> ParseWithVector(const object& o, const std::string& path)
   return VectorSelector::Only(std::move(names));
 }
 
-Status ParseParams(const object& o, std::optional<size_t>* ef, bool* exact, const std::string& path) {
+Status ParseParams(const object& o, std::optional<size_t>* ef, bool* exact, QuantizationSearchParams* quantization,
+                   const std::string& path) {
   auto it = o.find("params");
   if (it == o.end() || it->value().is_null()) return Status::OK();
   const object* p = it->value().if_object();
@@ -177,6 +178,23 @@ Status ParseParams(const object& o, std::optional<size_t>* ef, bool* exact, cons
   if (auto e = p->find("exact"); e != p->end() && !e->value().is_null()) {
     if (!e->value().is_bool()) return Bad(path + ".params.exact", "expected true or false");
     *exact = e->value().get_bool();
+  }
+  if (auto q = p->find("quantization"); q != p->end() && !q->value().is_null()) {
+    const std::string qp = path + ".params.quantization";
+    const object* qo = q->value().if_object();
+    if (!qo) return Bad(qp, "expected an object");
+    QUIVER_RETURN_IF_ERROR(CheckKeys(*qo, {"ignore", "rescore", "oversampling"}, qp));
+    for (auto [key, field] : {std::pair{"ignore", &quantization->ignore}, std::pair{"rescore", &quantization->rescore}}) {
+      auto it2 = qo->find(key);
+      if (it2 == qo->end() || it2->value().is_null()) continue;
+      if (!it2->value().is_bool()) return Bad(qp + "." + key, "expected true or false");
+      *field = it2->value().get_bool();
+    }
+    if (auto it2 = qo->find("oversampling"); it2 != qo->end() && !it2->value().is_null()) {
+      const double v = it2->value().is_number() ? it2->value().to_number<double>() : 0.0;
+      if (!(v >= 1.0 && v <= 1000.0)) return Bad(qp + ".oversampling", "expected a number from 1 to 1000");
+      quantization->oversampling = v;
+    }
   }
   return Status::OK();
 }
@@ -214,7 +232,7 @@ Result<SearchRequest> SearchFromObject(const object& o, const std::string& path)
   QUIVER_ASSIGN_OR_RETURN(r.with_payload, ParseWithPayload(o, PayloadSelector::None(), path));
   QUIVER_ASSIGN_OR_RETURN(r.with_vector, ParseWithVector(o, path));
   QUIVER_ASSIGN_OR_RETURN(r.score_threshold, ParseThreshold(o, path));
-  QUIVER_RETURN_IF_ERROR(ParseParams(o, &r.hnsw_ef, &r.exact, path));
+  QUIVER_RETURN_IF_ERROR(ParseParams(o, &r.hnsw_ef, &r.exact, &r.quantization, path));
   return r;
 }
 
@@ -425,7 +443,7 @@ Result<RecommendRequest> ParseRecommend(std::string_view body) {
   QUIVER_ASSIGN_OR_RETURN(r.with_payload, ParseWithPayload(o, PayloadSelector::None(), path));
   QUIVER_ASSIGN_OR_RETURN(r.with_vector, ParseWithVector(o, path));
   QUIVER_ASSIGN_OR_RETURN(r.score_threshold, ParseThreshold(o, path));
-  QUIVER_RETURN_IF_ERROR(ParseParams(o, &r.hnsw_ef, &r.exact, path));
+  QUIVER_RETURN_IF_ERROR(ParseParams(o, &r.hnsw_ef, &r.exact, &r.quantization, path));
   return r;
 }
 
@@ -561,6 +579,11 @@ std::string CollectionInfoToJson(const CollectionInfo& info) {
   object cfg;
   cfg["params"] = object{{"vectors", config.get_object()["vectors"]}};
   cfg["hnsw_config"] = config.get_object()["hnsw_config"];
+  if (auto q = config.get_object().find("quantization_config"); q != config.get_object().end()) {
+    cfg["quantization_config"] = q->value();
+  } else {
+    cfg["quantization_config"] = nullptr;
+  }
   o["config"] = std::move(cfg);
   object schema;
   for (const PayloadIndexInfo& p : info.payload_schema) {

@@ -246,8 +246,21 @@ size_t Segment::EstimateMatches(size_t space, const payload::Filter& filter) con
   return (hits * live + seen - 1) / seen;
 }
 
+void Segment::Quantize(bool force) {
+  for (size_t s = 0; s < indexes_.size(); ++s) {
+    if (!spaces_[s].quantization) continue;
+    auto* hnsw = dynamic_cast<index::HnswIndex*>(indexes_[s].index.get());
+    if (hnsw == nullptr) continue;
+    const size_t rows = hnsw->size();
+    if (!force && (rows < kQuantizeMinRows || rows < 2 * indexes_[s].quantized_rows)) continue;
+    hnsw->Quantize(static_cast<float>(spaces_[s].quantization->quantile));
+    indexes_[s].quantized_rows = std::max<size_t>(rows, 1);
+  }
+}
+
 Status Segment::Search(size_t space, const float* query, size_t k, size_t ef, bool exact,
-                       const payload::Filter* filter, std::vector<SlotHit>* out, SearchPlan* plan) const {
+                       const QuantizationSearchParams& quantization, const payload::Filter* filter,
+                       std::vector<SlotHit>* out, SearchPlan* plan) const {
   out->clear();
   const Space& sp = indexes_[space];
   const size_t live = sp.index->live_size();
@@ -255,11 +268,17 @@ Status Segment::Search(size_t space, const float* query, size_t k, size_t ef, bo
   const bool small = live <= sp.threshold_points;
   std::vector<index::Neighbor> found;
   SearchPlan chosen;
+  auto params = [&](size_t kk, size_t beam, bool exact_scan) {
+    index::SearchParams p{kk, beam, exact_scan};
+    p.ignore_quantization = quantization.ignore;
+    p.rescore = quantization.rescore;
+    p.oversampling = quantization.oversampling;
+    return p;
+  };
 
   if (filter == nullptr) {
     chosen = exact || small ? SearchPlan::kExactAll : SearchPlan::kGraph;
-    index::SearchParams params{k, ef, chosen == SearchPlan::kExactAll};
-    QUIVER_RETURN_IF_ERROR(sp.index->Search(query, params, nullptr, &found));
+    QUIVER_RETURN_IF_ERROR(sp.index->Search(query, params(k, ef, chosen == SearchPlan::kExactAll), nullptr, &found));
   } else {
     // Rows of deleted and removed points are already deleted in the index; only the filter is left to check.
     auto admit = [&](uint32_t row) {
@@ -288,7 +307,7 @@ Status Segment::Search(size_t space, const float* query, size_t k, size_t ef, bo
       const size_t estimate = indexed.bounded ? indexed.expected : EstimateMatches(space, *filter);
       if (exact || small || estimate <= sp.threshold_points) {
         chosen = SearchPlan::kExactFiltered;
-        QUIVER_RETURN_IF_ERROR(sp.index->Search(query, index::SearchParams{k, ef, true}, &allow, &found));
+        QUIVER_RETURN_IF_ERROR(sp.index->Search(query, params(k, ef, true), &allow, &found));
       } else {
         // The walk's beam holds only matching rows, and it explores every row closer than its worst match: a
         // beam of ef matches reaches about ef / selectivity rows deep, the cost that makes naive filtered
@@ -300,7 +319,7 @@ Status Segment::Search(size_t space, const float* query, size_t k, size_t ef, bo
         const size_t filtered_ef = std::max<size_t>(
             2 * k, static_cast<size_t>(std::ceil(double(ef) * std::min(1.0, selectivity * 4.0))));
         QUIVER_RETURN_IF_ERROR(
-            sp.index->Search(query, index::SearchParams{k, filtered_ef, false}, &allow, &found));
+            sp.index->Search(query, params(k, filtered_ef, false), &allow, &found));
       }
     }
   }
@@ -429,6 +448,8 @@ Result<std::unique_ptr<Segment>> Segment::FromParts(std::vector<VectorSpace> spa
       }
     }
   }
+  // Codes are not stored: they are learnt again from the vectors, deterministically.
+  seg->Quantize(/*force=*/true);
   return seg;
 }
 

@@ -32,6 +32,7 @@ struct VectorSpace {
   std::string name;
   VectorParams params;
   HnswConfig hnsw;  // effective (collection default or the vector's override)
+  std::optional<ScalarQuantization> quantization;  // effective, as hnsw
 };
 
 // A point's state and its stored vectors (one per space, empty when absent), as moved between segments.
@@ -91,7 +92,13 @@ class Segment {
   // Searches space `space` for the k closest live points matching `filter` (null for none). `query` has the
   // space's dimension and is already validated.
   Status Search(size_t space, const float* query, size_t k, size_t ef, bool exact,
-                const payload::Filter* filter, std::vector<SlotHit>* out, SearchPlan* plan = nullptr) const;
+                const QuantizationSearchParams& quantization, const payload::Filter* filter,
+                std::vector<SlotHit>* out, SearchPlan* plan = nullptr) const;
+
+  // Quantizes the graph indexes of spaces configured for it (VectorSpace::quantization): always when `force`,
+  // otherwise only a graph of at least kQuantizeMinRows rows that has doubled since it was last quantized.
+  void Quantize(bool force);
+  static constexpr size_t kQuantizeMinRows = 1024;
 
   // Live points matching the filter (null: all), calling fn(slot) in id order from `start` (inclusive) until
   // it returns false.
@@ -143,6 +150,7 @@ class Segment {
     std::unique_ptr<index::VectorIndex> index;
     std::vector<uint32_t> row_slot;  // index row -> slot
     size_t threshold_points = 0;     // below this many matches a filtered search scans exactly
+    size_t quantized_rows = 0;       // rows when the graph was last quantized (0: never)
   };
 
   Segment() = default;

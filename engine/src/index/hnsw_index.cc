@@ -6,6 +6,7 @@
 
 #include "base/random.h"
 #include "index/flat_index.h"
+#include "index/scalar_quantizer.h"
 #include "index/top_k.h"
 
 namespace quiver::index {
@@ -18,15 +19,42 @@ constexpr uint32_t kMaxLinks = 2 * kMaxHnswM;
 constexpr uint32_t kPrefetchAhead = 4;
 constexpr uint32_t kPrefetchLines = 4;
 
-inline void PrefetchRow(const float* row, uint32_t lines) {
+
+// What a search measures distances with: the float vectors, or the int8 codes of a quantized index. Both give
+// distances by row, four at a time, and the address to prefetch for a row.
+struct FloatQuery {
+  const VectorStore* store;
+  const float* q;
+  uint32_t lines;  // cache lines per row worth prefetching
+  float Dist(uint32_t row) const { return store->Distance(q, store->Row(row)); }
+  void DistX4(const uint32_t* rows, float* out) const {
+    const float* r[4] = {store->Row(rows[0]), store->Row(rows[1]), store->Row(rows[2]), store->Row(rows[3])};
+    store->DistanceX4(q, r, out);
+  }
+  const void* Address(uint32_t row) const { return store->Row(row); }
+};
+
+struct CodeQuery {
+  const ScalarQuantizer* sq;
+  const int8_t* q;
+  ScalarQuantizer::QueryTerms terms;
+  uint32_t lines;
+  float Dist(uint32_t row) const { return sq->Distance(q, terms, row); }
+  void DistX4(const uint32_t* rows, float* out) const { sq->DistanceX4(q, terms, rows, out); }
+  const void* Address(uint32_t row) const { return sq->Codes(row); }
+};
+
+inline void Prefetch(const void* p, uint32_t lines) {
 #if defined(__GNUC__)
-  const char* p = reinterpret_cast<const char*>(row);
-  for (uint32_t i = 0; i < lines; ++i) __builtin_prefetch(p + i * kCacheLine, 0, 3);
+  const char* c = static_cast<const char*>(p);
+  for (uint32_t i = 0; i < lines; ++i) __builtin_prefetch(c + i * kCacheLine, 0, 3);
 #else
-  (void)row;
+  (void)p;
   (void)lines;
 #endif
 }
+
+uint32_t LinesFor(size_t bytes) { return std::min<uint32_t>(kPrefetchLines, (bytes + kCacheLine - 1) / kCacheLine); }
 
 }  // namespace
 
@@ -37,6 +65,7 @@ struct HnswIndex::SearchContext {
   MinQueue candidates;
   TopK results;
   AlignedArray<float> query;
+  AlignedArray<int8_t> query_codes;
   std::vector<Neighbor> found;
   std::vector<Neighbor> selected;
   std::vector<Neighbor> scratch;
@@ -110,7 +139,8 @@ std::span<const uint32_t> HnswIndex::Links(uint32_t row, int level) const {
 
 size_t HnswIndex::MemoryUsage() const {
   return store_.MemoryUsage() + deleted_.MemoryUsage() + links0_.bytes() + levels_.capacity() +
-         upper_offset_.capacity() * sizeof(uint32_t) + upper_links_.capacity() * sizeof(uint32_t);
+         upper_offset_.capacity() * sizeof(uint32_t) + upper_links_.capacity() * sizeof(uint32_t) +
+         (quantizer_ ? quantizer_->MemoryUsage() : 0);
 }
 
 void HnswIndex::PrepareRows(size_t first) {
@@ -128,6 +158,7 @@ void HnswIndex::PrepareRows(size_t first) {
     }
   }
   upper_links_.resize(upper, 0);
+  if (quantizer_) quantizer_->Append(store_);
 }
 
 template <bool kLocked>
@@ -145,8 +176,8 @@ uint32_t HnswIndex::ReadLinks(uint32_t row, int level, uint32_t* buf) const {
   }
 }
 
-template <bool kLocked>
-void HnswIndex::Descend(const float* q, int top, int stop, uint32_t* ep, float* ep_dist) const {
+template <bool kLocked, class Q>
+void HnswIndex::Descend(const Q& q, int top, int stop, uint32_t* ep, float* ep_dist) const {
   uint32_t buf[kMaxLinks];
   for (int level = top; level > stop; --level) {
     bool changed = true;
@@ -163,7 +194,7 @@ void HnswIndex::Descend(const float* q, int top, int stop, uint32_t* ep, float* 
         links = block + 1;
       }
       for (uint32_t i = 0; i < n; ++i) {
-        float d = Dist(q, links[i]);
+        float d = q.Dist(links[i]);
         if (d < *ep_dist) {
           *ep_dist = d;
           *ep = links[i];
@@ -174,8 +205,8 @@ void HnswIndex::Descend(const float* q, int top, int stop, uint32_t* ep, float* 
   }
 }
 
-template <bool kLocked, bool kFiltered>
-void HnswIndex::SearchLevel(const float* q, uint32_t ep, float ep_dist, int level, size_t ef,
+template <bool kLocked, bool kFiltered, class Q>
+void HnswIndex::SearchLevel(const Q& q, uint32_t ep, float ep_dist, int level, size_t ef,
                             const RowPredicate* allow, SearchContext& ctx) const {
   const uint16_t mark = ctx.NextEpoch(store_.size());
   uint16_t* visited = ctx.visited.data();
@@ -223,26 +254,23 @@ void HnswIndex::SearchLevel(const float* q, uint32_t ep, float ep_dist, int leve
         fresh[nf++] = nb;
       }
     }
-    const uint32_t lines = std::min<uint32_t>(kPrefetchLines, (store_.stride() * 4 + kCacheLine - 1) / kCacheLine);
     auto consider = [&](uint32_t nb, float d) {
       if (d < results.bound()) {
         candidates.Push(nb, d);
         if (admit(nb)) results.Push(nb, d);
       }
     };
-    for (uint32_t i = 0; i < nf && i < kPrefetchAhead; ++i) PrefetchRow(store_.Row(fresh[i]), lines);
+    for (uint32_t i = 0; i < nf && i < kPrefetchAhead; ++i) Prefetch(q.Address(fresh[i]), q.lines);
     uint32_t i = 0;
-    const float* rows[4];
     float d4[4];
     for (; i + 4 <= nf; i += 4) {
       for (uint32_t j = i + kPrefetchAhead; j < std::min(nf, i + 4 + kPrefetchAhead); ++j) {
-        PrefetchRow(store_.Row(fresh[j]), lines);
+        Prefetch(q.Address(fresh[j]), q.lines);
       }
-      for (int j = 0; j < 4; ++j) rows[j] = store_.Row(fresh[i + j]);
-      store_.DistanceX4(q, rows, d4);
+      q.DistX4(fresh + i, d4);
       for (int j = 0; j < 4; ++j) consider(fresh[i + j], d4[j]);
     }
-    for (; i < nf; ++i) consider(fresh[i], Dist(q, fresh[i]));
+    for (; i < nf; ++i) consider(fresh[i], q.Dist(fresh[i]));
     if (!candidates.empty()) {
 #if defined(__GNUC__)
       __builtin_prefetch(LinkBlock(candidates.top().row, level));
@@ -320,11 +348,12 @@ void HnswIndex::Insert(uint32_t row, SearchContext& ctx) {
     if (level <= top) entry_lock.unlock();
   }
 
-  float ep_dist = Dist(q, ep);
-  Descend<kLocked>(q, top, level, &ep, &ep_dist);
+  const FloatQuery fq{&store_, q, LinesFor(store_.stride() * sizeof(float))};
+  float ep_dist = fq.Dist(ep);
+  Descend<kLocked>(fq, top, level, &ep, &ep_dist);
 
   for (int lc = std::min(level, top); lc >= 0; --lc) {
-    SearchLevel<kLocked, false>(q, ep, ep_dist, lc, options_.ef_construction, nullptr, ctx);
+    SearchLevel<kLocked, false>(fq, ep, ep_dist, lc, options_.ef_construction, nullptr, ctx);
     ctx.results.Extract(&ctx.found);
     ep = ctx.found.front().row;
     ep_dist = ctx.found.front().distance;
@@ -422,16 +451,33 @@ Status HnswIndex::Search(const float* query, const SearchParams& params, const R
   }
   if (max_level_ < 0) return Status::OK();
 
-  const size_t ef = std::max(params.k, params.ef ? params.ef : size_t{64});
-  uint32_t ep = entry_point_;
-  float ep_dist = Dist(q, ep);
-  Descend<false>(q, max_level_, 0, &ep, &ep_dist);
-  if (allow == nullptr && deleted_.empty()) {
-    SearchLevel<false, false>(q, ep, ep_dist, 0, ef, nullptr, ctx);
+  size_t ef = std::max(params.k, params.ef ? params.ef : size_t{64});
+  auto walk = [&](const auto& query_space) {
+    uint32_t ep = entry_point_;
+    float ep_dist = query_space.Dist(ep);
+    Descend<false>(query_space, max_level_, 0, &ep, &ep_dist);
+    if (allow == nullptr && deleted_.empty()) {
+      SearchLevel<false, false>(query_space, ep, ep_dist, 0, ef, nullptr, ctx);
+    } else {
+      SearchLevel<false, true>(query_space, ep, ep_dist, 0, ef, allow, ctx);
+    }
+    ctx.results.Extract(&ctx.found);
+  };
+  if (quantizer_ && !params.ignore_quantization) {
+    // Walk the codes with a beam of at least k * oversampling, then (unless told not to) measure what it found
+    // with the float vectors and keep the best k.
+    const double wanted = std::ceil(double(params.k) * std::max(1.0, params.oversampling));
+    ef = std::max(ef, static_cast<size_t>(std::min(wanted, 1e9)));
+    ctx.query_codes.Resize(quantizer_->code_stride());
+    const ScalarQuantizer::QueryTerms terms = quantizer_->EncodeQuery(q, ctx.query_codes.data());
+    walk(CodeQuery{&*quantizer_, ctx.query_codes.data(), terms, LinesFor(quantizer_->code_stride())});
+    if (params.rescore) {
+      for (Neighbor& nb : ctx.found) nb.distance = Dist(q, nb.row);
+      std::sort(ctx.found.begin(), ctx.found.end());
+    }
   } else {
-    SearchLevel<false, true>(q, ep, ep_dist, 0, ef, allow, ctx);
+    walk(FloatQuery{&store_, q, LinesFor(store_.stride() * sizeof(float))});
   }
-  ctx.results.Extract(&ctx.found);
   const size_t k = std::min(params.k, ctx.found.size());
   out->assign(ctx.found.begin(), ctx.found.begin() + k);
   return Status::OK();

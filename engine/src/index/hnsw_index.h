@@ -20,11 +20,13 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <vector>
 
 #include "base/aligned_array.h"
 #include "index/deleted_set.h"
+#include "index/scalar_quantizer.h"
 #include "index/vector_index.h"
 #include "index/vector_store.h"
 
@@ -81,6 +83,14 @@ class HnswIndex final : public VectorIndex {
   // bounds, upper-level neighbours present on that level, entry point on the top level. Corruption if not.
   Status CheckInvariants() const;
 
+  // Scalar quantization (scalar_quantizer.h): learns int8 codes from the rows held now and encodes rows added
+  // later with the same range. Searches then walk the codes and rescore with the floats unless their params say
+  // otherwise. Calling it again retrains on all rows. Codes are not part of the image (Serialize): a loaded index
+  // is quantized again by its owner.
+  void Quantize(float quantile) { quantizer_ = ScalarQuantizer::Train(store_, quantile); }
+  void ClearQuantization() { quantizer_.reset(); }
+  const ScalarQuantizer* quantizer() const { return quantizer_ ? &*quantizer_ : nullptr; }
+
  private:
   struct SearchContext;
   class ContextLease;
@@ -103,11 +113,11 @@ class HnswIndex final : public VectorIndex {
   template <bool kLocked>
   void Insert(uint32_t row, SearchContext& ctx);
   // Greedy descent from `ep` on levels top .. stop + 1; returns the closest row found and its distance.
-  template <bool kLocked>
-  void Descend(const float* q, int top, int stop, uint32_t* ep, float* ep_dist) const;
+  template <bool kLocked, class Q>
+  void Descend(const Q& q, int top, int stop, uint32_t* ep, float* ep_dist) const;
   // Beam search on one level; leaves up to `ef` closest admitted rows in ctx.results.
-  template <bool kLocked, bool kFiltered>
-  void SearchLevel(const float* q, uint32_t ep, float ep_dist, int level, size_t ef, const RowPredicate* allow,
+  template <bool kLocked, bool kFiltered, class Q>
+  void SearchLevel(const Q& q, uint32_t ep, float ep_dist, int level, size_t ef, const RowPredicate* allow,
                    SearchContext& ctx) const;
   // The neighbour-selection heuristic: keeps a candidate only if it is closer to the base than to every kept
   // one. `cands` is sorted closest first; at most `max_links` are kept in *out.
@@ -124,6 +134,7 @@ class HnswIndex final : public VectorIndex {
   uint32_t m0_;
   double level_mult_;
   VectorStore store_;
+  std::optional<ScalarQuantizer> quantizer_;
   DeletedSet deleted_;
   AlignedArray<uint32_t> links0_;     // rows * (1 + m0): [count][neighbours...]
   std::vector<uint8_t> levels_;       // top level of each row

@@ -41,6 +41,12 @@ struct SearchParams {
   size_t k = 10;        // how many results at most
   size_t ef = 0;        // HNSW beam width; 0 picks max(k, 64). Raised to k when smaller.
   bool exact = false;   // scan every allowed row instead of walking the graph
+  // For a quantized index (HnswIndex::Quantize): walk the float vectors instead of the codes; otherwise walk the
+  // codes with a beam of at least k * oversampling and, when `rescore`, re-measure what the walk found with the
+  // float vectors. Unquantized indexes ignore these.
+  bool ignore_quantization = false;
+  bool rescore = true;
+  double oversampling = 1.0;
 };
 
 using RowPredicate = FunctionRef<bool(uint32_t)>;

@@ -13,6 +13,7 @@
 #define QUIVER_SIMD_DISTANCE_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <string_view>
 #include <vector>
 
@@ -23,6 +24,12 @@ using DistanceFn = float (*)(const float* a, const float* b, size_t n);
 // memory reads in flight than four separate calls, which is what a graph search waits on.
 using DistanceX4Fn = void (*)(const float* q, const float* const* v, size_t n, float* out);
 
+// Kernels over int8 codes (scalar quantization, engine/src/index/scalar_quantizer.h). Sums are exact in int32 for
+// every supported dimension (|a[i] * b[i]| <= 127 * 127 and at most 65,536 terms), so every instruction set gives
+// the same result bit for bit.
+using CodeFn = int32_t (*)(const int8_t* a, const int8_t* b, size_t n);
+using CodeX4Fn = void (*)(const int8_t* q, const int8_t* const* v, size_t n, int32_t* out);
+
 // One instruction set's kernels.
 struct Kernels {
   std::string_view isa;            // "avx512f", "fma3+avx2", "avx", "sse2", "wasm-simd128" or "scalar"
@@ -32,6 +39,9 @@ struct Kernels {
   DistanceX4Fn l2_squared_x4;
   DistanceX4Fn inner_product_x4;
   DistanceX4Fn l1_x4;
+  CodeFn code_dot;                 // sum a[i] * b[i] over int8 codes
+  CodeX4Fn code_dot_x4;
+  CodeFn code_l1;                  // sum |a[i] - b[i]| over int8 codes
 };
 
 // The kernels for the best instruction set this CPU supports (chosen once).

@@ -1,6 +1,7 @@
 // The scalar reference kernels: plain loops, summed in index order. They define the expected results and serve
 // as the fallback on targets without a SIMD build.
 #include <cmath>
+#include <cstdlib>
 
 #include "simd/distance.h"
 
@@ -28,6 +29,22 @@ float ScalarL1(const float* a, const float* b, size_t n) {
   return sum;
 }
 
+int32_t ScalarCodeDot(const int8_t* a, const int8_t* b, size_t n) {
+  int32_t sum = 0;
+  for (size_t i = 0; i < n; ++i) sum += int32_t{a[i]} * int32_t{b[i]};
+  return sum;
+}
+
+int32_t ScalarCodeL1(const int8_t* a, const int8_t* b, size_t n) {
+  int32_t sum = 0;
+  for (size_t i = 0; i < n; ++i) sum += std::abs(int32_t{a[i]} - int32_t{b[i]});
+  return sum;
+}
+
+void ScalarCodeDotX4(const int8_t* q, const int8_t* const* v, size_t n, int32_t* out) {
+  for (int j = 0; j < 4; ++j) out[j] = ScalarCodeDot(q, v[j], n);
+}
+
 template <DistanceFn F>
 void ScalarX4(const float* q, const float* const* v, size_t n, float* out) {
   for (int j = 0; j < 4; ++j) out[j] = F(q, v[j], n);
@@ -42,7 +59,10 @@ const Kernels& Scalar() {
                                 &ScalarL1,
                                 &ScalarX4<ScalarL2Squared>,
                                 &ScalarX4<ScalarInnerProduct>,
-                                &ScalarX4<ScalarL1>};
+                                &ScalarX4<ScalarL1>,
+                                &ScalarCodeDot,
+                                &ScalarCodeDotX4,
+                                &ScalarCodeL1};
   return kKernels;
 }
 

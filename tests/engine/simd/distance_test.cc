@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <vector>
 
@@ -152,6 +153,45 @@ TEST_CASE("kernels: NaN and infinity propagate as in the scalar reference", "[si
         b[pos] = 0.25f;
       }
     }
+  }
+}
+
+TEST_CASE("code kernels: every instruction set gives the exact integer sums for dims 1..1024", "[simd]") {
+  SplitMix64 rng(77);
+  std::vector<int8_t> a(1024 + 16), b(1024 + 16);
+  for (auto& x : a) x = static_cast<int8_t>(int(rng() % 255) - 127);
+  for (auto& x : b) x = static_cast<int8_t>(int(rng() % 255) - 127);
+  for (const Kernels* k : Available()) {
+    INFO("isa " << k->isa);
+    for (size_t n = 1; n <= 1024; n += (n < 64 ? 1 : 13)) {
+      for (size_t offset : {size_t{0}, size_t{1}, size_t{3}}) {
+        INFO("n " << n << " offset " << offset);
+        const int8_t* x = a.data() + offset;
+        const int8_t* y = b.data() + 15 - offset;
+        int64_t dot = 0, l1 = 0;
+        for (size_t i = 0; i < n; ++i) {
+          dot += int64_t{x[i]} * y[i];
+          l1 += std::abs(int64_t{x[i]} - y[i]);
+        }
+        REQUIRE(k->code_dot(x, y, n) == dot);
+        REQUIRE(k->code_l1(x, y, n) == l1);
+        const int8_t* rows[4] = {y, x, a.data() + 7, b.data()};
+        int32_t out[4];
+        k->code_dot_x4(x, rows, n, out);
+        for (int j = 0; j < 4; ++j) REQUIRE(out[j] == k->code_dot(x, rows[j], n));
+      }
+    }
+  }
+}
+
+TEST_CASE("code kernels: the extreme codes do not overflow at the largest dimension", "[simd]") {
+  const size_t n = 65536;
+  std::vector<int8_t> hi(n, 127), lo(n, -127);
+  for (const Kernels* k : Available()) {
+    INFO("isa " << k->isa);
+    CHECK(k->code_dot(hi.data(), hi.data(), n) == int64_t{127} * 127 * int64_t(n));
+    CHECK(k->code_dot(hi.data(), lo.data(), n) == -int64_t{127} * 127 * int64_t(n));
+    CHECK(k->code_l1(hi.data(), lo.data(), n) == int64_t{254} * int64_t(n));
   }
 }
 

@@ -1,0 +1,109 @@
+#include "index/scalar_quantizer.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace quiver::index {
+namespace {
+
+// Values sampled to learn the range: whole rows, evenly spread, up to about this many values.
+constexpr size_t kTrainValues = size_t{1} << 20;
+
+}  // namespace
+
+ScalarQuantizer::ScalarQuantizer(uint32_t dim, Metric metric, float quantile, float lo, float hi)
+    : dim_(dim),
+      code_stride_(CodeStrideFor(dim)),
+      metric_(metric),
+      quantile_(quantile),
+      mid_(lo + (hi - lo) * 0.5f),
+      step_(hi > lo ? (hi - lo) / 254.0f : 1.0f),
+      inv_step_(1.0f / step_),
+      kernels_(&simd::Best()) {}
+
+ScalarQuantizer ScalarQuantizer::Train(const VectorStore& store, float quantile) {
+  const size_t rows = store.size();
+  const uint32_t dim = store.dim();
+  std::vector<float> sample;
+  if (rows > 0) {
+    const size_t want = std::clamp<size_t>(kTrainValues / dim, 1, rows);
+    sample.reserve(want * dim);
+    for (size_t i = 0; i < want; ++i) {
+      const float* row = store.Row(static_cast<uint32_t>(i * rows / want));
+      sample.insert(sample.end(), row, row + dim);
+    }
+  }
+  float lo = 0.0f, hi = 0.0f;
+  if (!sample.empty()) {
+    const double tail = (1.0 - std::clamp(double(quantile), 0.5, 1.0)) / 2.0;
+    const size_t last = sample.size() - 1;
+    const size_t lo_at = static_cast<size_t>(std::floor(tail * double(last)));
+    const size_t hi_at = static_cast<size_t>(std::ceil((1.0 - tail) * double(last)));
+    std::nth_element(sample.begin(), sample.begin() + lo_at, sample.end());
+    lo = sample[lo_at];
+    std::nth_element(sample.begin(), sample.begin() + hi_at, sample.end());
+    hi = sample[hi_at];
+  }
+  ScalarQuantizer q(dim, store.metric(), quantile, lo, hi);
+  q.Append(store);
+  return q;
+}
+
+void ScalarQuantizer::Encode(const float* v, float mid, float inv_step, int8_t* out) const {
+  for (uint32_t i = 0; i < dim_; ++i) {
+    const float c = std::nearbyint((v[i] - mid) * inv_step);
+    out[i] = static_cast<int8_t>(std::clamp(c, -127.0f, 127.0f));
+  }
+  for (uint32_t i = dim_; i < code_stride_; ++i) out[i] = 0;
+}
+
+namespace {
+
+int32_t CodeSum(const int8_t* c, uint32_t n) {
+  int32_t sum = 0;
+  for (uint32_t i = 0; i < n; ++i) sum += c[i];
+  return sum;
+}
+
+float Norm2(const float* v, uint32_t n) {
+  double sum = 0;
+  for (uint32_t i = 0; i < n; ++i) sum += double(v[i]) * double(v[i]);
+  return static_cast<float>(sum);
+}
+
+}  // namespace
+
+ScalarQuantizer::QueryTerms ScalarQuantizer::EncodeQuery(const float* stored, int8_t* out) const {
+  QueryTerms t;
+  if (metric_ == Metric::kL1) {
+    Encode(stored, mid_, inv_step_, out);
+    return t;
+  }
+  const auto [lo, hi] = std::minmax_element(stored, stored + dim_);
+  const float qmid = *lo + (*hi - *lo) * 0.5f;
+  const float qstep = *hi > *lo ? (*hi - *lo) / 254.0f : 1.0f;
+  Encode(stored, qmid, 1.0f / qstep, out);
+  t.constant = static_cast<float>(dim_) * qmid * mid_ + qstep * mid_ * static_cast<float>(CodeSum(out, dim_));
+  t.per_sum = qmid * step_;
+  t.per_dot = qstep * step_;
+  if (metric_ == Metric::kL2) t.norm2 = Norm2(stored, dim_);
+  return t;
+}
+
+void ScalarQuantizer::Append(const VectorStore& store) {
+  const size_t first = code_sum_.size();
+  const size_t rows = store.size();
+  if (rows <= first) return;
+  codes_.Resize(rows * code_stride_);
+  code_sum_.resize(rows);
+  if (metric_ == Metric::kL2) norm2_.resize(rows);
+  for (size_t r = first; r < rows; ++r) {
+    const float* v = store.Row(static_cast<uint32_t>(r));
+    int8_t* out = codes_.data() + r * code_stride_;
+    Encode(v, mid_, inv_step_, out);
+    code_sum_[r] = static_cast<float>(CodeSum(out, dim_));
+    if (metric_ == Metric::kL2) norm2_[r] = Norm2(v, dim_);
+  }
+}
+
+}  // namespace quiver::index

@@ -1,0 +1,108 @@
+// ScalarQuantizer: int8 codes for an index's vectors (scalar quantization, "SQ8"), searched first and rescored
+// with the float vectors.
+//
+// One range [lo, hi] for all dimensions, the central `quantile` of the stored values (1.0: min and max; 0.99
+// clips the outer 1% so a few outliers do not waste the codes' resolution). A value x becomes the code
+// c = round((x - mid) / step) clamped to [-127, 127], with mid = (lo + hi) / 2 and step = (hi - lo) / 254, so
+// x ~ mid + step * c. Codes of a row are padded with zeros to a multiple of 16 bytes.
+//
+// A query is encoded with its own range (its minimum and maximum), so a query of another scale than the rows (an
+// inner-product query of any length) loses no resolution; with q ~ qmid + qstep * cq the inner product is
+//   q . x ~ dim qmid mid + qmid step sum c + qstep mid sum cq + qstep step sum cq c
+// from one int32 kernel (sum cq c) and each row's sum of codes. L2 adds the exact squared norms of the query and
+// the row: |q - x|^2 = |q|^2 + |x|^2 - 2 q . x. L1 cannot mix ranges: its queries use the rows' range, and
+// |q - x|_1 ~ step sum |cq - c|. Cosine vectors are normalised before encoding, so cosine is the inner product
+// here. Distances follow metric.h's convention (smaller is closer).
+//
+// Training is deterministic: the same rows give the same quantizer and codes on every platform, so codes are
+// not stored in files; an index re-encodes its rows when loaded.
+//
+// Thread safety: const methods may run concurrently; Append needs exclusive access.
+#ifndef QUIVER_INDEX_SCALAR_QUANTIZER_H_
+#define QUIVER_INDEX_SCALAR_QUANTIZER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "base/aligned_array.h"
+#include "index/metric.h"
+#include "index/vector_store.h"
+#include "simd/distance.h"
+
+namespace quiver::index {
+
+// Code bytes per row: the dimension rounded up to a multiple of 16 (the padding codes are zero).
+constexpr uint32_t CodeStrideFor(uint32_t dim) { return (dim + 15) & ~15u; }
+
+class ScalarQuantizer {
+ public:
+  // Learns the range from the store's rows (a fixed sample of at most about a million values) and encodes every
+  // row. `quantile` is in [0.5, 1].
+  static ScalarQuantizer Train(const VectorStore& store, float quantile);
+
+  uint32_t dim() const { return dim_; }
+  uint32_t code_stride() const { return code_stride_; }
+  size_t size() const { return code_sum_.size(); }
+  float quantile() const { return quantile_; }
+  float lo() const { return mid_ - 127.0f * step_; }
+  float hi() const { return mid_ + 127.0f * step_; }
+  const int8_t* Codes(uint32_t row) const { return codes_.data() + static_cast<size_t>(row) * code_stride_; }
+
+  // Encodes rows [size(), store.size()) of the store, which must hold every row encoded so far unchanged.
+  void Append(const VectorStore& store);
+
+  // What a search keeps of its encoded query besides the codes.
+  struct QueryTerms {
+    float constant = 0;   // dim qmid mid + qstep mid sum cq
+    float per_sum = 0;    // qmid step, times a row's sum of codes
+    float per_dot = 0;    // qstep step, times the code dot product
+    float norm2 = 0;      // |q|^2 (L2)
+  };
+
+  // Encodes a query in stored form (store.stride() floats) into out[0, code_stride).
+  QueryTerms EncodeQuery(const float* stored, int8_t* out) const;
+
+  float Distance(const int8_t* q, const QueryTerms& t, uint32_t row) const {
+    const int8_t* c = Codes(row);
+    if (metric_ == Metric::kL1) return step_ * static_cast<float>(kernels_->code_l1(q, c, code_stride_));
+    return Combine(kernels_->code_dot(q, c, code_stride_), t, row);
+  }
+  void DistanceX4(const int8_t* q, const QueryTerms& t, const uint32_t* rows, float* out) const {
+    if (metric_ == Metric::kL1) {
+      for (int j = 0; j < 4; ++j) out[j] = Distance(q, t, rows[j]);
+      return;
+    }
+    const int8_t* c[4] = {Codes(rows[0]), Codes(rows[1]), Codes(rows[2]), Codes(rows[3])};
+    int32_t dots[4];
+    kernels_->code_dot_x4(q, c, code_stride_, dots);
+    for (int j = 0; j < 4; ++j) out[j] = Combine(dots[j], t, rows[j]);
+  }
+
+  size_t MemoryUsage() const { return codes_.bytes() + (code_sum_.capacity() + norm2_.capacity()) * sizeof(float); }
+
+ private:
+  ScalarQuantizer(uint32_t dim, Metric metric, float quantile, float lo, float hi);
+
+  void Encode(const float* v, float mid, float inv_step, int8_t* out) const;
+  float Combine(int32_t dot, const QueryTerms& t, uint32_t row) const {
+    const float ip = t.constant + t.per_sum * code_sum_[row] + t.per_dot * static_cast<float>(dot);
+    return metric_ == Metric::kL2 ? t.norm2 + norm2_[row] - 2.0f * ip : -ip;
+  }
+
+  uint32_t dim_;
+  uint32_t code_stride_;
+  Metric metric_;
+  float quantile_;
+  float mid_;
+  float step_;
+  float inv_step_;
+  const simd::Kernels* kernels_;
+  AlignedArray<int8_t> codes_;
+  std::vector<float> code_sum_;  // per row: sum of its codes
+  std::vector<float> norm2_;     // per row: its exact squared norm (L2 only)
+};
+
+}  // namespace quiver::index
+
+#endif  // QUIVER_INDEX_SCALAR_QUANTIZER_H_
