@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The npm package against the JavaScript vector-search libraries, in one Node process, in one run:
-//   Quiver (WASM, the quiverdb package)  hnswlib-wasm  hnswlib-node (native addon)  usearch (native addon)
+//   Quiver (WASM, the quiverdb package; with scalar quantization, then floats only)  hnswlib-wasm  hnswlib-node (native addon)  usearch (native addon)
 // on the full sets (HNSW, M=16, ef_construction=200, single-threaded builds, one query per call, k=10), then the
 // slow ones, voy-search (k-d tree, WASM) and @orama/orama (exact scan), on a documented subset together with
 // Quiver on the same subset. Prints build time, recall@10 and QPS per ef, the QPS at the smallest ef whose recall
@@ -153,16 +153,19 @@ function recallAt(found, truth) {
 
 // ---- engines: build(ds) once, then prepare(ef) and query(vector) -> ids ----
 
-async function quiverEngine() {
+// Quiver with float vectors only, or with scalar quantization (int8 codes walked, found points rescored with
+// the floats: the collection's `quantization_config`).
+async function quiverEngine({ sq8 = false } = {}) {
   const { open } = await import(join(root, 'npm', 'dist', 'esm', 'node.js'));
   let db, c;
   const engine = {
-    name: 'Quiver (WASM)',
+    name: sq8 ? 'Quiver (WASM, SQ8)' : 'Quiver (WASM)',
     async build(ds) {
       db = await open({ memory: true, segmentPoints: 1 << 30 });
       c = await db.createCollection('bench', {
         vectors: { size: ds.dim, distance: ds.metric === 'l2' ? 'Euclid' : 'Cosine' },
         hnsw_config: { m: M, ef_construct: EF_CONSTRUCTION },
+        ...(sq8 ? { quantization_config: { scalar: { type: 'int8', quantile: 0.99 } } } : {}),
       });
       const batch = 10000;
       for (let i = 0; i < ds.n; i += batch) {
@@ -408,7 +411,7 @@ function table(title, engines, rows, dsName) {
     const p = atRecall(rows.get(e));
     const ratio = q && p ? (q.qps / p.qps).toFixed(2) + 'x' : 'n/a';
     const build = (rows.get(e).build / rows.get(engines[0]).build).toFixed(2);
-    out.push(`- Quiver QPS / ${e.name} QPS at recall >= 0.95: ${ratio}; ${e.name} build time / Quiver build time: ${build}x`);
+    out.push(`- ${engines[0].name} QPS / ${e.name} QPS at recall >= 0.95: ${ratio}; ${e.name} build time / ${engines[0].name} build time: ${build}x`);
   }
   return out.join('\n');
 }
@@ -440,7 +443,8 @@ for (const name of datasets) {
   // --base N: a smaller set (its ground truth computed here), for a quick check of the script.
   if (args.base) ds = subset(ds, Number(args.base), ds.queries.length);
   log(`${name}: ${ds.n} x ${ds.dim} (${ds.metric}), ${ds.queries.length} queries`);
-  const engines = [await quiverEngine(), await hnswlibWasmEngine(), await hnswlibNodeEngine(), await usearchEngine()];
+  const engines = [await quiverEngine({ sq8: true }), await quiverEngine(), await hnswlibWasmEngine(),
+    await hnswlibNodeEngine(), await usearchEngine()];
   const rows = await run(engines, ds, efs, reps);
   report.push(table(`${name}: ${ds.n} x ${ds.dim}, ${ds.metric}, ${ds.queries.length} queries`, engines, rows, ds.name));
   const sub = subset(ds, Math.min(subsetSize, ds.n), Math.min(subsetQueries, ds.queries.length));

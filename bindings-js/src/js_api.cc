@@ -489,7 +489,7 @@ std::string SimdIsa() {
   auto db = Database::Open();
   if (!db.ok()) return "";
   CollectionConfig config;
-  config.vectors[""] = VectorParams{4, Distance::kDot, IndexKind::kFlat, std::nullopt};
+  config.vectors[""] = VectorParams{4, Distance::kDot, IndexKind::kFlat, std::nullopt, std::nullopt};
   if (!(*db)->CreateCollection("probe", config).ok()) return "";
   auto c = (*db)->GetCollection("probe");
   return c.ok() ? (*c)->Stats().simd : "";

@@ -48,6 +48,11 @@ export interface VectorParams {
   distance: Distance;
   index?: 'hnsw' | 'flat';
   hnsw_config?: HnswConfig;
+  quantization_config?: QuantizationConfig | null;
+}
+/** Scalar quantization: int8 codes walked by searches, found points rescored with the float vectors. */
+export interface QuantizationConfig {
+  scalar: { type: 'int8'; quantile?: number; always_ram?: boolean };
 }
 export interface HnswConfig {
   m?: number;
@@ -58,6 +63,7 @@ export interface HnswConfig {
 export interface CollectionConfig {
   vectors: VectorParams | Record<string, VectorParams>;
   hnsw_config?: HnswConfig;
+  quantization_config?: QuantizationConfig | null;
   [key: string]: unknown;
 }
 
@@ -71,7 +77,13 @@ export interface SearchParams {
   with_payload?: WithPayload;
   with_vector?: WithVector;
   score_threshold?: number | null;
-  params?: { hnsw_ef?: number; exact?: boolean };
+  params?: {
+    hnsw_ef?: number;
+    exact?: boolean;
+    /** On a quantized collection: walk the floats (`ignore`), rescore with them (`rescore`, default true), and
+     * walk a beam of at least limit * `oversampling` (>= 1). */
+    quantization?: { ignore?: boolean; rescore?: boolean; oversampling?: number };
+  };
 }
 export interface SearchRequest extends SearchParams {
   vector: Vector | { name: string; vector: Vector };

@@ -133,7 +133,9 @@ QV_API int qv_db_flush(qv_database* db);
 QV_API int qv_db_create_collection(qv_database* db, const char* name, uint32_t dim, int distance);
 /* Creates a collection from Qdrant's create-collection body, e.g.
  * {"vectors": {"size": 4, "distance": "Cosine"}, "hnsw_config": {"m": 16, "ef_construct": 100}}, or named vectors
- * {"vectors": {"image": {...}, "text": {...}}}. QV_INVALID_ARGUMENT names the bad part of the body. */
+ * {"vectors": {"image": {...}, "text": {...}}}; "quantization_config": {"scalar": {"type": "int8", "quantile":
+ * 0.99}} keeps int8 codes that searches walk before rescoring with the floats. QV_INVALID_ARGUMENT names the bad
+ * part of the body. */
 QV_API int qv_db_create_collection_json(qv_database* db, const char* name, const char* config_json);
 /* Deletes a collection and its files, and the aliases that point at it. QV_NOT_FOUND if absent. */
 QV_API int qv_db_drop_collection(qv_database* db, const char* name);
@@ -233,7 +235,8 @@ QV_API int qv_collection_search(qv_collection* collection, const float* vector, 
 QV_API int qv_collection_search_batch(qv_collection* collection, const float* vectors, size_t count, size_t dim,
                                       size_t limit, size_t ef, const char* filter_json, unsigned flags,
                                       qv_result** out);
-/* Qdrant's search body ({"vector": [...], "filter": {...}, "limit": 10, "params": {"hnsw_ef": 64}, ...});
+/* Qdrant's search body ({"vector": [...], "filter": {...}, "limit": 10, "params": {"hnsw_ef": 64}, ...}; on a
+ * quantized collection "params": {"quantization": {"ignore": false, "rescore": true, "oversampling": 2.0}});
  * *out is the JSON array of scored points. */
 QV_API int qv_collection_search_json(qv_collection* collection, const char* body, char** out);
 /* Qdrant's {"searches": [search, ...]}; *out is a JSON array of arrays. */

@@ -508,6 +508,60 @@ static void test_disk(void) {
   qv_free(err);
 }
 
+/* A quantized collection: the config is validated and reported, searches walk the codes (rescored, or not), and
+ * params.quantization.ignore walks the floats. */
+static void test_quantization(qv_database* db) {
+  CHECK_RC(qv_db_create_collection_json(db, "sq", "{\"vectors\": {\"size\": 8, \"distance\": \"Euclid\"}, "
+                                                 "\"quantization_config\": {\"scalar\": {\"type\": \"int4\"}}}"),
+           QV_INVALID_ARGUMENT);
+  CHECK_MSG(qv_db_errmsg(db), "quantization_config.scalar.type");
+  CHECK_RC(qv_db_create_collection_json(db, "sq", "{\"vectors\": {\"size\": 8, \"distance\": \"Euclid\"}, "
+                                                 "\"hnsw_config\": {\"full_scan_threshold\": 0}, "
+                                                 "\"quantization_config\": {\"scalar\": {\"type\": \"int8\", "
+                                                 "\"quantile\": 0.99}}}"),
+           QV_OK);
+  qv_collection* c = NULL;
+  CHECK_RC(qv_db_collection(db, "sq", &c), QV_OK);
+  enum { kN = 1500, kDim = 8 };
+  uint64_t* ids = malloc(sizeof(uint64_t) * kN);
+  float* vectors = malloc(sizeof(float) * kN * kDim);
+  unsigned state = 12345u;
+  for (size_t i = 0; i < kN; ++i) {
+    ids[i] = i + 1;
+    for (size_t j = 0; j < kDim; ++j) {
+      state = state * 1664525u + 1013904223u;
+      vectors[i * kDim + j] = (float)(state >> 8) / 16777216.0f;
+    }
+  }
+  CHECK_RC(qv_collection_upsert(c, "", ids, vectors, kN, kDim, NULL), QV_OK);
+  CHECK_RC(qv_collection_optimize(c), QV_OK);
+  char* json = NULL;
+  CHECK_RC(qv_collection_info_json(c, &json), QV_OK);
+  CHECK(json && strstr(json, "\"quantization_config\":{\"scalar\":{\"type\":\"int8\""));
+  qv_free(json);
+  /* The point itself is the nearest, through the codes and through the floats. */
+  char body[512];
+  int at = snprintf(body, sizeof(body), "{\"vector\": [");
+  for (size_t j = 0; j < kDim; ++j) at += snprintf(body + at, sizeof(body) - at, "%s%.9g", j ? "," : "", vectors[700 * kDim + j]);
+  const char* variants[] = {"", ", \"params\": {\"quantization\": {\"rescore\": false, \"oversampling\": 3}}",
+                            ", \"params\": {\"quantization\": {\"ignore\": true}}"};
+  for (size_t v = 0; v < 3; ++v) {
+    char full[768];
+    snprintf(full, sizeof(full), "%s], \"limit\": 3%s}", body, variants[v]);
+    CHECK_RC(qv_collection_search_json(c, full, &json), QV_OK);
+    CHECK(json && strncmp(json, "[{\"id\":701,", 11) == 0);
+    qv_free(json);
+  }
+  char bad[768];
+  snprintf(bad, sizeof(bad), "%s], \"params\": {\"quantization\": {\"oversampling\": 0.5}}}", body);
+  CHECK_RC(qv_collection_search_json(c, bad, &json), QV_INVALID_ARGUMENT);
+  CHECK_MSG(qv_collection_errmsg(c), "params.quantization.oversampling");
+  free(ids);
+  free(vectors);
+  qv_collection_destroy(c);
+  CHECK_RC(qv_db_drop_collection(db, "sq"), QV_OK);
+}
+
 int main(int argc, char** argv) {
   if (argc != 2) {
     fprintf(stderr, "usage: %s TMPDIR\n", argv[0]);
@@ -525,6 +579,7 @@ int main(int argc, char** argv) {
   test_points(db);
   test_payloads_and_indexes(db);
   test_search(db);
+  test_quantization(db);
   test_delete_snapshot_stats(db);
   qv_db_destroy(db);
 

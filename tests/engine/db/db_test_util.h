@@ -25,7 +25,7 @@ inline std::unique_ptr<Database> OpenTestDatabase(uint64_t replica = 1) {
 
 inline CollectionConfig SingleVector(uint32_t size, Distance distance, IndexKind index = IndexKind::kHnsw) {
   CollectionConfig c;
-  c.vectors[""] = VectorParams{size, distance, index, std::nullopt};
+  c.vectors[""] = VectorParams{size, distance, index, std::nullopt, std::nullopt};
   return c;
 }
 

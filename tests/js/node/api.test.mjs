@@ -232,6 +232,52 @@ test('snapshot: export to Uint8Array and restore under a new name, same state an
   await db.close();
 });
 
+test('scalar quantization: config in info, rescored scores, params.quantization', async () => {
+  const db = await open({ memory: true });
+  const dim = 24;
+  const config = (quantized) => ({
+    vectors: { size: dim, distance: 'Euclid' },
+    hnsw_config: { full_scan_threshold: 0 },
+    ...(quantized ? { quantization_config: { scalar: { type: 'int8', quantile: 0.99 } } } : {}),
+  });
+  const plain = await db.createCollection('plain', config(false));
+  const sq = await db.createCollection('sq', config(true));
+  const info = sq.info();
+  assert.deepEqual(info.config.quantization_config, { scalar: { type: 'int8', quantile: 0.99, always_ram: true } });
+  assert.equal(plain.info().config.quantization_config, null);
+  const next = rng(5);
+  const n = 2000;
+  const vectors = new Float32Array(n * dim).map(() => next());
+  const ids = Array.from({ length: n }, (_, i) => i);
+  await plain.upsertDense({ ids, vectors });
+  await sq.upsertDense({ ids, vectors });
+  await sq.optimize();
+  assert.ok(sq.stats().memory_bytes > plain.stats().memory_bytes + (n * dim) / 2, 'the codes take memory');
+  let hits = 0;
+  let differ = 0;
+  for (let q = 0; q < 20; q++) {
+    const vector = vectors.subarray(q * 7 * dim, (q * 7 + 1) * dim).map((x) => x + 0.05 * next());
+    const truth = plain.search({ vector, limit: 10, params: { exact: true } });
+    const got = sq.search({ vector, limit: 10, params: { hnsw_ef: 100 } });
+    const want = new Set(truth.map((p) => p.id));
+    hits += got.filter((p) => want.has(p.id)).length;
+    // Rescored scores are the float distances of the same points.
+    const exactScores = new Map(plain.search({ vector, limit: 200, params: { exact: true } }).map((p) => [p.id, p.score]));
+    for (const p of got) if (exactScores.has(p.id)) assert.ok(Math.abs(exactScores.get(p.id) - p.score) < 1e-4);
+    const ignored = sq.search({ vector, limit: 10, params: { hnsw_ef: 100, quantization: { ignore: true } } });
+    assert.deepEqual(ignored.map((p) => p.id), plain.search({ vector, limit: 10, params: { hnsw_ef: 100 } }).map((p) => p.id));
+    const raw = sq.search({ vector, limit: 10, params: { hnsw_ef: 100, quantization: { rescore: false, oversampling: 2 } } });
+    differ += raw.filter((p, i) => got[i] && p.score !== got[i].score).length;
+  }
+  assert.ok(hits / 200 >= 0.95, `recall ${hits / 200}`);
+  assert.ok(differ > 0, 'unrescored scores are the codes\' estimates');
+  assert.throws(() => sq.search({ vector: vectors.subarray(0, dim), params: { quantization: { oversampling: 0 } } }),
+    (e) => e instanceof QuiverError && e.code === 'InvalidArgument' && /params\.quantization\.oversampling/.test(e.message));
+  await assert.rejects(db.createCollection('bad', { vectors: { size: 2, distance: 'Dot' }, quantization_config: { binary: {} } }),
+    (e) => e instanceof QuiverError && e.code === 'InvalidArgument' && /only scalar quantization/.test(e.message));
+  await db.close();
+});
+
 test('vectors in results survive memory growth (they are copies, not views into the heap)', async () => {
   const db = await open({ memory: true });
   const c = await db.createCollection('g', { vectors: { size: 256, distance: 'Dot' } });
