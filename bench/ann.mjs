@@ -83,15 +83,22 @@ function benchDataset(name) {
 
   log(`${name}: searching, Quiver native and hnswlib interleaved, ${reps} reps`);
   const nSearch = native('search', ['--dataset', name, '--ef', efs, '--reps', reps,
-    '--index', `quiver:${image('quiver-native.qvi')}`, '--index', `hnswlib:${image('hnswlib.bin')}`]);
+    '--index', `quiver:${image('quiver-native.qvi')}`, '--index', `hnswlib:${image('hnswlib.bin')}`,
+    '--index', `quiver-sq8:${image('quiver-native.qvi')}`]);
   log(`${name}: searching, Quiver WASM, ${reps} reps`);
   const wSearch = wasm('search', ['--dataset', name, '--ef', efs, '--reps', reps,
-    '--index', `quiver:${image('quiver-wasm.qvi')}`]);
+    '--index', `quiver:${image('quiver-wasm.qvi')}`, '--index', `quiver-sq8:${image('quiver-wasm.qvi')}`]);
 
   const engines = [
     { label: `Quiver native (${qBuild.detail})`, build: qBuild, search: nSearch.engines[0] },
     { label: 'hnswlib 0.6.2', build: hBuild, search: nSearch.engines[1] },
     { label: 'Quiver WASM (simd128)', build: wBuild, search: wSearch.engines[0] },
+  ];
+  // The same graphs with scalar quantization (int8 codes walked, results rescored with the floats): searched, not
+  // built, so they have no build row.
+  const quantized = [
+    { label: 'Quiver native SQ8', search: nSearch.engines[2] },
+    { label: 'Quiver WASM SQ8', search: wSearch.engines[1] },
   ];
   const q = atRecall(engines[0].search.rows), h = atRecall(engines[1].search.rows), w = atRecall(engines[2].search.rows);
   const ratios = {
@@ -99,7 +106,13 @@ function benchDataset(name) {
     native_vs_hnswlib_build: qBuild.build_seconds / hBuild.build_seconds,
     wasm_vs_native_qps: q && w ? w.qps / q.qps : null,
   };
-  return { name, info, engines, build2: qBuild2, ratios, at95: { quiver: q, hnswlib: h, wasm: w } };
+  const qs = atRecall(quantized[0].search.rows), ws = atRecall(quantized[1].search.rows);
+  const sq8 = {
+    native_vs_hnswlib_qps: qs && h ? qs.qps / h.qps : null,
+    wasm_vs_native_sq8_qps: qs && ws ? ws.qps / qs.qps : null,
+    wasm_sq8_vs_native_qps: q && ws ? ws.qps / q.qps : null,
+  };
+  return { name, info, engines, quantized, build2: qBuild2, ratios, sq8, at95: { quiver: q, hnswlib: h, wasm: w, native_sq8: qs, wasm_sq8: ws } };
 }
 
 function report(r) {
@@ -114,11 +127,12 @@ function report(r) {
   }
   lines.push(`| Quiver native, 2 threads | ${r.build2.build_seconds.toFixed(1)} | ${mb(r.build2.peak_rss_bytes)} | ${mb(r.build2.index_memory_bytes)} |`);
   lines.push('');
-  lines.push(`| ef | ${r.engines.map((e) => `${e.label} recall / QPS`).join(' | ')} |`);
-  lines.push(`|---|${r.engines.map(() => '---').join('|')}|`);
+  const columns = [...r.engines, ...r.quantized];
+  lines.push(`| ef | ${columns.map((e) => `${e.label} recall / QPS`).join(' | ')} |`);
+  lines.push(`|---|${columns.map(() => '---').join('|')}|`);
   const rows = r.engines[0].search.rows.length;
   for (let i = 0; i < rows; i++) {
-    const cells = r.engines.map((e) => {
+    const cells = columns.map((e) => {
       const row = e.search.rows[i];
       return `${row.recall.toFixed(4)} / ${Math.round(row.qps)}`;
     });
@@ -134,6 +148,11 @@ function report(r) {
   lines.push(`- Quiver native QPS / hnswlib QPS = ${fmt(a)} (target >= 1.2x: ${verdict(a, (x) => x >= 1.2)})`);
   lines.push(`- Quiver native build time / hnswlib build time = ${fmt(b)} (target <= 1.0x: ${verdict(b, (x) => x <= 1.0)})`);
   lines.push(`- Quiver WASM QPS / Quiver native QPS = ${fmt(c)} (target >= 0.6x: ${verdict(c, (x) => x >= 0.6)})`);
+  lines.push('');
+  lines.push(`With scalar quantization (native SQ8 ${where(at.native_sq8)}; WASM SQ8 ${where(at.wasm_sq8)}):`);
+  lines.push(`- Quiver native SQ8 QPS / hnswlib QPS = ${fmt(r.sq8.native_vs_hnswlib_qps)}`);
+  lines.push(`- Quiver WASM SQ8 QPS / Quiver native SQ8 QPS = ${fmt(r.sq8.wasm_vs_native_sq8_qps)}`);
+  lines.push(`- Quiver WASM SQ8 QPS / Quiver native (float) QPS = ${fmt(r.sq8.wasm_sq8_vs_native_qps)}`);
   return lines.join('\n');
 }
 

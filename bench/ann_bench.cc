@@ -87,6 +87,7 @@ std::vector<size_t> ParseList(const std::string& s) {
 
 std::unique_ptr<Engine> MakeEngine(const std::string& name) {
   if (name == "quiver") return MakeQuiverEngine();
+  if (name == "quiver-sq8") return MakeQuiverEngine(/*sq8=*/true);
 #if defined(QUIVER_BENCH_HNSWLIB)
   if (name == "hnswlib") return MakeHnswlibEngine();
 #endif

@@ -31,7 +31,7 @@ class Engine {
   virtual void Search(const float* query, size_t k, std::vector<uint32_t>* out) = 0;
 };
 
-std::unique_ptr<Engine> MakeQuiverEngine();
+std::unique_ptr<Engine> MakeQuiverEngine(bool sq8 = false);
 #if defined(QUIVER_BENCH_HNSWLIB)
 std::unique_ptr<Engine> MakeHnswlibEngine();
 #endif

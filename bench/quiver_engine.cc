@@ -11,9 +11,12 @@
 namespace quiver::bench {
 namespace {
 
+// "quiver": float vectors; "quiver-sq8": the same graph with scalar quantization (quantile 0.99), searched on the
+// int8 codes and rescored with the floats.
 class QuiverEngine final : public Engine {
  public:
-  std::string name() const override { return "quiver"; }
+  explicit QuiverEngine(bool sq8) : sq8_(sq8) {}
+  std::string name() const override { return sq8_ ? "quiver-sq8" : "quiver"; }
   std::string detail() const override { return std::string(simd::Best().isa); }
 
   Status Build(const Dataset& ds, const BuildParams& params) override {
@@ -21,10 +24,14 @@ class QuiverEngine final : public Engine {
 #if !defined(__EMSCRIPTEN__)
     if (params.threads > 1) {
       ThreadPool pool(params.threads);
-      return index_->AddBatch(ds.base.data(), ds.base_count, &pool);
+      QUIVER_RETURN_IF_ERROR(index_->AddBatch(ds.base.data(), ds.base_count, &pool));
+      if (sq8_) index_->Quantize(kQuantile);
+      return Status::OK();
     }
 #endif
-    return index_->AddBatch(ds.base.data(), ds.base_count, nullptr);
+    QUIVER_RETURN_IF_ERROR(index_->AddBatch(ds.base.data(), ds.base_count, nullptr));
+    if (sq8_) index_->Quantize(kQuantile);
+    return Status::OK();
   }
 
   Status Save(const std::string& path) const override {
@@ -41,6 +48,7 @@ class QuiverEngine final : public Engine {
     if (index_->dim() != ds.dim || index_->size() != ds.base_count) {
       return Status::InvalidArgument(path + " does not hold an index of " + ds.name);
     }
+    if (sq8_) index_->Quantize(kQuantile);
     return Status::OK();
   }
 
@@ -54,6 +62,8 @@ class QuiverEngine final : public Engine {
   }
 
  private:
+  static constexpr float kQuantile = 0.99f;
+  bool sq8_;
   std::unique_ptr<index::HnswIndex> index_;
   index::SearchParams params_;
   std::vector<index::Neighbor> found_;
@@ -61,6 +71,6 @@ class QuiverEngine final : public Engine {
 
 }  // namespace
 
-std::unique_ptr<Engine> MakeQuiverEngine() { return std::make_unique<QuiverEngine>(); }
+std::unique_ptr<Engine> MakeQuiverEngine(bool sq8) { return std::make_unique<QuiverEngine>(sq8); }
 
 }  // namespace quiver::bench

@@ -83,6 +83,17 @@ out=$("$quiver" scroll points --limit 2)
 [[ $("$quiver" count points --filter '{"must":[{"key":"n","range":{"gte":1}}]}') == 2 ]] || fail "count --filter"
 expect 0 '"points_count":4' "$quiver" info points
 
+# ---- a quantized collection: config shown by info, searches walk the codes ------------------------------------
+expect 4 "quantization_config.scalar.quantile" "$quiver" create sq --config \
+  '{"vectors":{"size":3,"distance":"Euclid"},"quantization_config":{"scalar":{"type":"int8","quantile":2}}}'
+expect 0 "created collection 'sq'" "$quiver" create sq --config \
+  '{"vectors":{"size":3,"distance":"Euclid"},"quantization_config":{"scalar":{"type":"int8","quantile":0.99}}}'
+expect 0 '"quantization_config":{"scalar":{"type":"int8","quantile":9.9E-1,"always_ram":true}}' "$quiver" info sq
+expect 0 "imported 4 points" "$quiver" import sq points.jsonl
+out=$("$quiver" search sq --vector '[1, 0, 0]' --limit 1 --json)
+[[ "$out" == '[{"id":1,'* ]] || fail "search on a quantized collection: $out"
+expect 0 "dropped collection 'sq'" "$quiver" drop sq
+
 # ---- CSV with payload columns, .fvecs, .npy --------------------------------------------------------------
 cat > points.csv <<'EOF'
 id,vector,city,score,flag
