@@ -12,28 +12,11 @@
 namespace quiver::index {
 namespace {
 
+using testing::Build;
 using testing::GroundTruth;
 using testing::Mixture;
 using testing::Recall;
-
-std::vector<std::vector<Neighbor>> SearchAll(const VectorIndex& index, const std::vector<float>& queries,
-                                             SearchParams params, const RowPredicate* allow = nullptr) {
-  const uint32_t dim = index.dim();
-  std::vector<std::vector<Neighbor>> out(queries.size() / dim);
-  for (size_t q = 0; q < out.size(); ++q) {
-    Status s = index.Search(&queries[q * dim], params, allow, &out[q]);
-    REQUIRE(s.ok());
-  }
-  return out;
-}
-
-std::unique_ptr<HnswIndex> Build(const std::vector<float>& base, uint32_t dim, Metric metric,
-                                 HnswOptions options = {}) {
-  auto index = HnswIndex::Create(dim, metric, options);
-  REQUIRE(index.ok());
-  REQUIRE((*index)->AddBatch(base.data(), base.size() / dim, nullptr).ok());
-  return std::move(*index);
-}
+using testing::SearchAll;
 
 TEST_CASE("hnsw: recall@10 >= 0.95 against exact search", "[index][hnsw]") {
   const uint32_t dim = 48;

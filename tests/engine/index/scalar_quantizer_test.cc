@@ -11,9 +11,11 @@
 namespace quiver::index {
 namespace {
 
+using testing::Build;
 using testing::GroundTruth;
 using testing::Mixture;
 using testing::Recall;
+using testing::SearchAll;
 
 VectorStore StoreOf(const std::vector<float>& data, uint32_t dim, Metric metric) {
   VectorStore store(dim, metric);
@@ -24,14 +26,6 @@ VectorStore StoreOf(const std::vector<float>& data, uint32_t dim, Metric metric)
 float Decode(const ScalarQuantizer& sq, int8_t c) {
   const float step = (sq.hi() - sq.lo()) / 254.0f;
   return (sq.lo() + sq.hi()) * 0.5f + step * float(c);
-}
-
-std::vector<std::vector<Neighbor>> SearchAll(const VectorIndex& index, const std::vector<float>& queries,
-                                             SearchParams params, const RowPredicate* allow = nullptr) {
-  const uint32_t dim = index.dim();
-  std::vector<std::vector<Neighbor>> out(queries.size() / dim);
-  for (size_t q = 0; q < out.size(); ++q) REQUIRE(index.Search(&queries[q * dim], params, allow, &out[q]).ok());
-  return out;
 }
 
 TEST_CASE("sq8: the range covers the values and codes come back within half a step", "[index][sq8]") {
@@ -131,13 +125,6 @@ TEST_CASE("sq8: code distances track float distances for every metric, queries o
     // The codes keep 8 bits of 255 levels over the range: the mean error is about a percent of the distances.
     CHECK(err / scale < 0.02);
   }
-}
-
-std::unique_ptr<HnswIndex> Build(const std::vector<float>& base, uint32_t dim, Metric metric) {
-  auto index = HnswIndex::Create(dim, metric, {});
-  REQUIRE(index.ok());
-  REQUIRE((*index)->AddBatch(base.data(), base.size() / dim, nullptr).ok());
-  return std::move(*index);
 }
 
 TEST_CASE("hnsw sq8: the code walk with rescoring keeps recall@10 >= 0.95 for every metric", "[index][sq8]") {

@@ -1,15 +1,17 @@
-// Seeded synthetic data for index tests: a Gaussian mixture (clustered like real embeddings) and exact ground
-// truth from the scalar reference kernels.
+// Seeded synthetic data for index tests: a Gaussian mixture (clustered like real embeddings), exact ground
+// truth from the scalar reference kernels, recall, and building and searching an index.
 #ifndef QUIVER_TESTS_INDEX_TEST_DATA_H_
 #define QUIVER_TESTS_INDEX_TEST_DATA_H_
 
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdint>
 #include <set>
 #include <vector>
 
 #include "base/random.h"
+#include "index/hnsw_index.h"
 #include "index/metric.h"
 #include "index/vector_index.h"
 #include "simd/distance.h"
@@ -82,6 +84,27 @@ inline double Recall(const std::vector<std::vector<Neighbor>>& found, const std:
     total += truth[q].size();
   }
   return total ? double(hit) / double(total) : 1.0;
+}
+
+// Runs every query (row-major in `queries`) through index.Search.
+inline std::vector<std::vector<Neighbor>> SearchAll(const VectorIndex& index, const std::vector<float>& queries,
+                                             SearchParams params, const RowPredicate* allow = nullptr) {
+  const uint32_t dim = index.dim();
+  std::vector<std::vector<Neighbor>> out(queries.size() / dim);
+  for (size_t q = 0; q < out.size(); ++q) {
+    Status s = index.Search(&queries[q * dim], params, allow, &out[q]);
+    REQUIRE(s.ok());
+  }
+  return out;
+}
+
+// An HNSW index over `base` (row-major, dim floats each), built on the calling thread.
+inline std::unique_ptr<HnswIndex> Build(const std::vector<float>& base, uint32_t dim, Metric metric,
+                                 HnswOptions options = {}) {
+  auto index = HnswIndex::Create(dim, metric, options);
+  REQUIRE(index.ok());
+  REQUIRE((*index)->AddBatch(base.data(), base.size() / dim, nullptr).ok());
+  return std::move(*index);
 }
 
 }  // namespace quiver::index::testing
