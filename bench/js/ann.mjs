@@ -295,12 +295,13 @@ async function voyEngine() {
       // A Rust panic inside Voy is logged through console.error, then surfaces as an unrelated error: keep the
       // panic's first line as the reason.
       const log = console.error;
-      let panic;
-      console.error = (m) => (panic ??= String(m));
+      const logged = [];
+      console.error = (...m) => logged.push(m.map(String).join(' '));
       try {
         index = new bg.Voy({ embeddings });
       } catch (e) {
-        throw new Error(panic ? panic.split('\n')[0] : String(e.message ?? e));
+        const panic = logged.find((m) => m.includes('panicked at'));
+        throw new Error(panic ? panic.slice(panic.indexOf('panicked at')).split('\n')[0] : String(e.message ?? e));
       } finally {
         console.error = log;
       }
