@@ -278,7 +278,8 @@ Status Segment::Search(size_t space, const float* query, size_t k, size_t ef, bo
 
   if (filter == nullptr) {
     chosen = exact || small ? SearchPlan::kExactAll : SearchPlan::kGraph;
-    QUIVER_RETURN_IF_ERROR(sp.index->Search(query, params(k, ef, chosen == SearchPlan::kExactAll), nullptr, &found));
+    QUIVER_RETURN_IF_ERROR(
+        sp.index->Search(query, params(k, ef, chosen == SearchPlan::kExactAll), nullptr, &found));
   } else {
     // Rows of deleted and removed points are already deleted in the index; only the filter is left to check.
     auto admit = [&](uint32_t row) {
@@ -318,8 +319,7 @@ Status Segment::Search(size_t space, const float* query, size_t k, size_t ef, bo
         const double selectivity = std::clamp(double(estimate) / double(live), 1e-3, 1.0);
         const size_t filtered_ef = std::max<size_t>(
             2 * k, static_cast<size_t>(std::ceil(double(ef) * std::min(1.0, selectivity * 4.0))));
-        QUIVER_RETURN_IF_ERROR(
-            sp.index->Search(query, params(k, filtered_ef, false), &allow, &found));
+        QUIVER_RETURN_IF_ERROR(sp.index->Search(query, params(k, filtered_ef, false), &allow, &found));
       }
     }
   }

@@ -1,18 +1,18 @@
-// ScalarQuantizer: int8 codes for an index's vectors (scalar quantization, "SQ8"), searched first and rescored
-// with the float vectors.
+// ScalarQuantizer: int8 codes for an index's vectors (scalar quantization, "SQ8"), searched first and
+// rescored with the float vectors.
 //
 // One range [lo, hi] for all dimensions, the central `quantile` of the stored values (1.0: min and max; 0.99
 // clips the outer 1% so a few outliers do not waste the codes' resolution). A value x becomes the code
 // c = round((x - mid) / step) clamped to [-127, 127], with mid = (lo + hi) / 2 and step = (hi - lo) / 254, so
 // x ~ mid + step * c. Codes of a row are padded with zeros to a multiple of 16 bytes.
 //
-// A query is encoded with its own range (its minimum and maximum), so a query of another scale than the rows (an
-// inner-product query of any length) loses no resolution; with q ~ qmid + qstep * cq the inner product is
+// A query is encoded with its own range (its minimum and maximum), so a query of another scale than the rows
+// (an inner-product query of any length) loses no resolution; with q ~ qmid + qstep * cq the inner product is
 //   q . x ~ dim qmid mid + qmid step sum c + qstep mid sum cq + qstep step sum cq c
-// from one int32 kernel (sum cq c) and each row's sum of codes. L2 adds the exact squared norms of the query and
-// the row: |q - x|^2 = |q|^2 + |x|^2 - 2 q . x. L1 cannot mix ranges: its queries use the rows' range, and
-// |q - x|_1 ~ step sum |cq - c|. Cosine vectors are normalised before encoding, so cosine is the inner product
-// here. Distances follow metric.h's convention (smaller is closer).
+// from one int32 kernel (sum cq c) and each row's sum of codes. L2 adds the exact squared norms of the query
+// and the row: |q - x|^2 = |q|^2 + |x|^2 - 2 q . x. L1 cannot mix ranges: its queries use the rows' range,
+// and |q - x|_1 ~ step sum |cq - c|. Cosine vectors are normalised before encoding, so cosine is the inner
+// product here. Distances follow metric.h's convention (smaller is closer).
 //
 // Training is deterministic: the same rows give the same quantizer and codes on every platform, so codes are
 // not stored in files; an index re-encodes its rows when loaded.
@@ -37,8 +37,8 @@ constexpr uint32_t CodeStrideFor(uint32_t dim) { return (dim + 15) & ~15u; }
 
 class ScalarQuantizer {
  public:
-  // Learns the range from the store's rows (a fixed sample of at most about a million values) and encodes every
-  // row. `quantile` is in [0.5, 1].
+  // Learns the range from the store's rows (a fixed sample of at most about a million values) and encodes
+  // every row. `quantile` is in [0.5, 1].
   static ScalarQuantizer Train(const VectorStore& store, float quantile);
 
   uint32_t dim() const { return dim_; }
@@ -54,10 +54,10 @@ class ScalarQuantizer {
 
   // What a search keeps of its encoded query besides the codes.
   struct QueryTerms {
-    float constant = 0;   // dim qmid mid + qstep mid sum cq
-    float per_sum = 0;    // qmid step, times a row's sum of codes
-    float per_dot = 0;    // qstep step, times the code dot product
-    float norm2 = 0;      // |q|^2 (L2)
+    float constant = 0;  // dim qmid mid + qstep mid sum cq
+    float per_sum = 0;   // qmid step, times a row's sum of codes
+    float per_dot = 0;   // qstep step, times the code dot product
+    float norm2 = 0;     // |q|^2 (L2)
   };
 
   // Encodes a query in stored form (store.stride() floats) into out[0, code_stride).
@@ -79,7 +79,9 @@ class ScalarQuantizer {
     for (int j = 0; j < 4; ++j) out[j] = Combine(dots[j], t, rows[j]);
   }
 
-  size_t MemoryUsage() const { return codes_.bytes() + (code_sum_.capacity() + norm2_.capacity()) * sizeof(float); }
+  size_t MemoryUsage() const {
+    return codes_.bytes() + (code_sum_.capacity() + norm2_.capacity()) * sizeof(float);
+  }
 
  private:
   ScalarQuantizer(uint32_t dim, Metric metric, float quantile, float lo, float hi);

@@ -1,6 +1,6 @@
-// Scalar quantization through the database: the config (JSON, validation, persistence), per-search params, and
-// results: rescored searches keep recall and report float scores, `ignore` walks the floats, and a reopened
-// database searches exactly as before closing.
+// Scalar quantization through the database: the config (JSON, validation, persistence), per-search params,
+// and results: rescored searches keep recall and report float scores, `ignore` walks the floats, and a
+// reopened database searches exactly as before closing.
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <set>
@@ -57,8 +57,9 @@ TEST_CASE("quantization: the config round-trips through JSON and bad configs are
   CHECK(c->vectors.at("a").quantization->quantile == 0.95);
   CHECK_FALSE(c->vectors.at("b").quantization);
   const std::string text = json::CollectionConfigToJson(*c);
-  CHECK(text.find(R"("quantization_config":{"scalar":{"type":"int8","quantile":9.5E-1,"always_ram":true}})") !=
-        std::string::npos);
+  CHECK(
+      text.find(R"("quantization_config":{"scalar":{"type":"int8","quantile":9.5E-1,"always_ram":true}})") !=
+      std::string::npos);
   auto again = json::ParseCollectionConfig(text);
   REQUIRE(again.ok());
   CHECK(json::CollectionConfigToJson(*again) == text);
@@ -67,20 +68,21 @@ TEST_CASE("quantization: the config round-trips through JSON and bad configs are
     const char* body;
     const char* message;
   };
-  for (Bad b : {
-           Bad{R"({"vectors":{"size":4,"distance":"Dot"},"quantization_config":{"scalar":{"type":"int4"}}})",
-               "config.quantization_config.scalar.type: expected \"int8\""},
-           Bad{R"({"vectors":{"size":4,"distance":"Dot"},"quantization_config":{"scalar":{"type":"int8","quantile":0.3}}})",
-               "config.quantization_config.scalar.quantile: expected a number from 0.5 to 1"},
-           Bad{R"({"vectors":{"size":4,"distance":"Dot"},"quantization_config":{"product":{"compression":"x4"}}})",
-               "config.quantization_config: only scalar quantization is supported"},
-           Bad{R"({"vectors":{"size":4,"distance":"Dot"},"quantization_config":{"scalar":{}}})",
-               "config.quantization_config.scalar: missing 'type'"},
-           Bad{R"({"vectors":{"size":4,"distance":"Dot","quantization_config":[1]}})",
-               "config.vectors.quantization_config: expected an object"},
-           Bad{R"({"vectors":{"size":4,"distance":"Dot"},"quantization_config":{"scalar":{"type":"int8","always_ram":1}}})",
-               "config.quantization_config.scalar.always_ram: expected true or false"},
-       }) {
+  for (
+      Bad b : {
+          Bad{R"({"vectors":{"size":4,"distance":"Dot"},"quantization_config":{"scalar":{"type":"int4"}}})",
+              "config.quantization_config.scalar.type: expected \"int8\""},
+          Bad{R"({"vectors":{"size":4,"distance":"Dot"},"quantization_config":{"scalar":{"type":"int8","quantile":0.3}}})",
+              "config.quantization_config.scalar.quantile: expected a number from 0.5 to 1"},
+          Bad{R"({"vectors":{"size":4,"distance":"Dot"},"quantization_config":{"product":{"compression":"x4"}}})",
+              "config.quantization_config: only scalar quantization is supported"},
+          Bad{R"({"vectors":{"size":4,"distance":"Dot"},"quantization_config":{"scalar":{}}})",
+              "config.quantization_config.scalar: missing 'type'"},
+          Bad{R"({"vectors":{"size":4,"distance":"Dot","quantization_config":[1]}})",
+              "config.vectors.quantization_config: expected an object"},
+          Bad{R"({"vectors":{"size":4,"distance":"Dot"},"quantization_config":{"scalar":{"type":"int8","always_ram":1}}})",
+              "config.quantization_config.scalar.always_ram: expected true or false"},
+      }) {
     auto r = json::ParseCollectionConfig(b.body);
     INFO(b.body);
     REQUIRE_FALSE(r.ok());
@@ -167,7 +169,8 @@ TEST_CASE("quantization: in memory, rescored code searches keep recall and float
       req.quantization = {false, false, 1.0};
       auto raw = sq->Search(req);
       REQUIRE(raw.ok());
-      for (size_t i = 0; i < raw->size() && i < got->size(); ++i) differ += (*raw)[i].score != (*got)[i].score;
+      for (size_t i = 0; i < raw->size() && i < got->size(); ++i)
+        differ += (*raw)[i].score != (*got)[i].score;
       // A filter walks the codes too and returns only matches.
       req.quantization = {};
       req.filter = R"({"must":[{"key":"even","match":{"value":true}}]})";
@@ -181,7 +184,8 @@ TEST_CASE("quantization: in memory, rescored code searches keep recall and float
   }
 }
 
-TEST_CASE("quantization: a stored collection reopens with the config and the same results", "[db][sq8][storage]") {
+TEST_CASE("quantization: a stored collection reopens with the config and the same results",
+          "[db][sq8][storage]") {
   storage::MemoryStorage st;
   DatabaseOptions o;
   o.replica_id = 3;
@@ -207,8 +211,8 @@ TEST_CASE("quantization: a stored collection reopens with the config and the sam
   const CollectionInfo info = c->Info();
   REQUIRE(info.config.quantization);
   CHECK(info.config.quantization->quantile == 0.99);
-  CHECK(json::CollectionInfoToJson(info).find(R"("quantization_config":{"scalar":{"type":"int8","quantile":9.9E-1)") !=
-        std::string::npos);
+  CHECK(json::CollectionInfoToJson(info).find(
+            R"("quantization_config":{"scalar":{"type":"int8","quantile":9.9E-1)") != std::string::npos);
   for (size_t q = 0; q < 30; ++q) {
     auto after = c->Search(Query(queries, q));
     REQUIRE(after.ok());

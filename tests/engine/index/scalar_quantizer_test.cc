@@ -1,7 +1,7 @@
 #include "index/scalar_quantizer.h"
 
-#include <catch2/catch.hpp>
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>
 
@@ -43,7 +43,8 @@ TEST_CASE("sq8: the range covers the values and codes come back within half a st
   const float step = (hi - lo) / 254.0f;
   for (uint32_t r = 0; r < 500; ++r) {
     const int8_t* c = full.Codes(r);
-    for (uint32_t i = 0; i < dim; ++i) REQUIRE(std::fabs(Decode(full, c[i]) - data[r * dim + i]) <= step * 0.501f);
+    for (uint32_t i = 0; i < dim; ++i)
+      REQUIRE(std::fabs(Decode(full, c[i]) - data[r * dim + i]) <= step * 0.501f);
     for (uint32_t i = dim; i < full.code_stride(); ++i) REQUIRE(c[i] == 0);
   }
 
@@ -93,7 +94,8 @@ TEST_CASE("sq8: training is deterministic and later rows use the same range", "[
   CHECK(best == 305);
 }
 
-TEST_CASE("sq8: code distances track float distances for every metric, queries of any scale", "[index][sq8]") {
+TEST_CASE("sq8: code distances track float distances for every metric, queries of any scale",
+          "[index][sq8]") {
   const uint32_t dim = 96;
   auto data = Mixture(400, dim, 7);
   auto unit = data;
@@ -208,7 +210,8 @@ TEST_CASE("hnsw sq8: the allow-list and deletions are honoured by the code walk"
   auto even = [](uint32_t row) { return row % 2 == 0; };
   RowPredicate allow(even);
   auto found = SearchAll(*index, queries, SearchParams{10, 200}, &allow);
-  auto truth = GroundTruth(Metric::kCosine, base, queries, dim, 10, [](uint32_t r) { return r % 2 == 0 && r % 7 != 0; });
+  auto truth = GroundTruth(Metric::kCosine, base, queries, dim, 10,
+                           [](uint32_t r) { return r % 2 == 0 && r % 7 != 0; });
   for (const auto& list : found) {
     REQUIRE(list.size() == 10);
     for (const Neighbor& nb : list) {
