@@ -2,25 +2,20 @@
 // insert, flush, reload: data there; the automatic debounced flush; restart the browser on the same profile:
 // data there; a second tab is refused the write lock (QuiverError Busy) and can open read-only; WASM SIMD in use.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
+import { launchChromium } from './chromium.mjs';
 import { serve } from './server.mjs';
 
-const require = createRequire(import.meta.url);
-const { chromium } = require('../../../npm/node_modules/playwright-core');
-const executablePath = process.env.QUIVER_CHROMIUM ?? '/usr/bin/chromium';
-const args = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];
 const profile = mkdtempSync(join(tmpdir(), 'quiver-js-chromium-'));
 let web;
 let context;
 
 async function launch() {
-  context = await chromium.launchPersistentContext(profile, { executablePath, headless: true, args });
+  context = await launchChromium(profile);
   return context;
 }
 
@@ -53,7 +48,6 @@ async function ok(page, step, source, arg) {
 }
 
 before(async () => {
-  assert.ok(existsSync(executablePath), `${executablePath} is missing: scripts/setup.sh --browser`);
   web = await serve();
   await launch();
 });

@@ -1,32 +1,26 @@
 // The web demo (web-demo/) in Debian's Chromium, headless: load the colour sample, search by colour, with a
 // filter and by point id, import JSONL (a good file and a bad one), reload: everything is still there.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 
 import { serveStatic } from '../../../scripts/static-server.mjs';
+import { launchChromium } from './chromium.mjs';
 
-const require = createRequire(import.meta.url);
-const { chromium } = require('../../../npm/node_modules/playwright-core');
-const executablePath = process.env.QUIVER_CHROMIUM ?? '/usr/bin/chromium';
-const args = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];
 const profile = mkdtempSync(join(tmpdir(), 'quiver-demo-chromium-'));
 let web;
 let context;
 let page;
 
 before(async () => {
-  assert.ok(existsSync(executablePath), `${executablePath} is missing: scripts/setup.sh --browser`);
   web = await serveStatic({
     '/dist/': fileURLToPath(new URL('../../../npm/dist/', import.meta.url)),
     '/': fileURLToPath(new URL('../../../web-demo/', import.meta.url)),
   });
-  context = await chromium.launchPersistentContext(profile, { executablePath, headless: true, args });
+  context = await launchChromium(profile);
   page = await context.newPage();
   page.on('pageerror', (e) => console.error('[page error]', e.message));
 });
