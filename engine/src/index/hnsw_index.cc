@@ -19,7 +19,6 @@ constexpr uint32_t kMaxLinks = 2 * kMaxHnswM;
 constexpr uint32_t kPrefetchAhead = 4;
 constexpr uint32_t kPrefetchLines = 4;
 
-
 // What a search measures distances with: the float vectors, or the int8 codes of a quantized index. Both give
 // distances by row, four at a time, and the address to prefetch for a row.
 struct FloatQuery {
@@ -55,6 +54,28 @@ inline void Prefetch(const void* p, uint32_t lines) {
 }
 
 uint32_t LinesFor(size_t bytes) { return std::min<uint32_t>(kPrefetchLines, (bytes + kCacheLine - 1) / kCacheLine); }
+
+FloatQuery FloatSpace(const VectorStore& store, const float* q) {
+  return FloatQuery{&store, q, LinesFor(store.stride() * sizeof(float))};
+}
+
+// Distances from q to n scattered rows (row_of(i)), four at a time while the next ones are prefetched; calls
+// fn(i, distance) for each. This is what a search waits on: more reads in flight, fewer stalls.
+template <class Q, class RowOf, class Fn>
+inline void MeasureRows(const Q& q, size_t n, RowOf row_of, Fn fn) {
+  for (size_t i = 0; i < n && i < kPrefetchAhead; ++i) Prefetch(q.Address(row_of(i)), q.lines);
+  size_t i = 0;
+  float d4[4];
+  for (; i + 4 <= n; i += 4) {
+    for (size_t j = i + kPrefetchAhead; j < std::min(n, i + 4 + kPrefetchAhead); ++j) {
+      Prefetch(q.Address(row_of(j)), q.lines);
+    }
+    const uint32_t rows[4] = {row_of(i), row_of(i + 1), row_of(i + 2), row_of(i + 3)};
+    q.DistX4(rows, d4);
+    for (size_t j = 0; j < 4; ++j) fn(i + j, d4[j]);
+  }
+  for (; i < n; ++i) fn(i, q.Dist(row_of(i)));
+}
 
 }  // namespace
 
@@ -260,17 +281,8 @@ void HnswIndex::SearchLevel(const Q& q, uint32_t ep, float ep_dist, int level, s
         if (admit(nb)) results.Push(nb, d);
       }
     };
-    for (uint32_t i = 0; i < nf && i < kPrefetchAhead; ++i) Prefetch(q.Address(fresh[i]), q.lines);
-    uint32_t i = 0;
-    float d4[4];
-    for (; i + 4 <= nf; i += 4) {
-      for (uint32_t j = i + kPrefetchAhead; j < std::min(nf, i + 4 + kPrefetchAhead); ++j) {
-        Prefetch(q.Address(fresh[j]), q.lines);
-      }
-      q.DistX4(fresh + i, d4);
-      for (int j = 0; j < 4; ++j) consider(fresh[i + j], d4[j]);
-    }
-    for (; i < nf; ++i) consider(fresh[i], q.Dist(fresh[i]));
+    MeasureRows(
+        q, nf, [&](size_t i) { return fresh[i]; }, [&](size_t i, float d) { consider(fresh[i], d); });
     if (!candidates.empty()) {
 #if defined(__GNUC__)
       __builtin_prefetch(LinkBlock(candidates.top().row, level));
@@ -348,7 +360,7 @@ void HnswIndex::Insert(uint32_t row, SearchContext& ctx) {
     if (level <= top) entry_lock.unlock();
   }
 
-  const FloatQuery fq{&store_, q, LinesFor(store_.stride() * sizeof(float))};
+  const FloatQuery fq = FloatSpace(store_, q);
   float ep_dist = fq.Dist(ep);
   Descend<kLocked>(fq, top, level, &ep, &ep_dist);
 
@@ -472,25 +484,15 @@ Status HnswIndex::Search(const float* query, const SearchParams& params, const R
     const ScalarQuantizer::QueryTerms terms = quantizer_->EncodeQuery(q, ctx.query_codes.data());
     walk(CodeQuery{&*quantizer_, ctx.query_codes.data(), terms, LinesFor(quantizer_->code_stride())});
     if (params.rescore) {
-      // Four float rows at a time, the next four prefetched: the rows are scattered, so this waits on memory.
       std::vector<Neighbor>& f = ctx.found;
-      const uint32_t lines = LinesFor(store_.stride() * sizeof(float));
-      for (size_t i = 0; i < f.size() && i < 4; ++i) Prefetch(store_.Row(f[i].row), lines);
-      size_t i = 0;
-      float d4[4];
-      for (; i + 4 <= f.size(); i += 4) {
-        for (size_t j = i + 4; j < std::min(f.size(), i + 8); ++j) Prefetch(store_.Row(f[j].row), lines);
-        const float* rows[4] = {store_.Row(f[i].row), store_.Row(f[i + 1].row), store_.Row(f[i + 2].row),
-                                store_.Row(f[i + 3].row)};
-        store_.DistanceX4(q, rows, d4);
-        for (int j = 0; j < 4; ++j) f[i + j].distance = d4[j];
-      }
-      for (; i < f.size(); ++i) f[i].distance = Dist(q, f[i].row);
+      MeasureRows(
+          FloatSpace(store_, q), f.size(), [&](size_t i) { return f[i].row; },
+          [&](size_t i, float d) { f[i].distance = d; });
       const size_t keep = std::min(params.k, f.size());
       std::partial_sort(f.begin(), f.begin() + keep, f.end());
     }
   } else {
-    walk(FloatQuery{&store_, q, LinesFor(store_.stride() * sizeof(float))});
+    walk(FloatSpace(store_, q));
   }
   const size_t k = std::min(params.k, ctx.found.size());
   out->assign(ctx.found.begin(), ctx.found.begin() + k);
