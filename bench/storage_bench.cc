@@ -71,9 +71,9 @@ double Ingest(Collection& c, const Dataset& ds, size_t n, size_t batch, uint64_t
     }
     const size_t row = (i % ds.base_count);
     const size_t rows = std::min(m, ds.base_count - row);
-    Check(c.UpsertDense({ids.data(), rows}, "", &ds.base[row * ds.dim], rows, {payloads.data(), rows}));
+    Check(c.UpsertDense({ids.data(), rows}, "", {&ds.base[row * ds.dim], rows * ds.dim}, {payloads.data(), rows}));
     if (rows < m) {
-      Check(c.UpsertDense({ids.data() + rows, m - rows}, "", &ds.base[0], m - rows, {payloads.data() + rows, m - rows}));
+      Check(c.UpsertDense({ids.data() + rows, m - rows}, "", {&ds.base[0], (m - rows) * ds.dim}, {payloads.data() + rows, m - rows}));
     }
   }
   return double(n) / (Now() - t0);

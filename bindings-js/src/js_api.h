@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "quiver/api.h"
 #include "quiver/collection.h"
 #include "quiver/database.h"
 #include "quiver/status.h"
@@ -45,6 +46,12 @@ class CallState {
     floats_.clear();
   }
   int Done(const Status& status) { return status.ok() ? 0 : Fail(status); }
+  // How results print for JavaScript: big integers as strings, vectors into floats_.
+  api::PrintOptions PrintOptions();
+  // The printed result, or "" with the failure recorded.
+  std::string Printed(Result<api::Response> response);
+  // The points a write changed (or a count), or -1 with the failure recorded.
+  double Affected(Result<api::Response> response);
 
   int code_ = 0;
   std::string message_;
@@ -88,13 +95,13 @@ class JsCollection : public CallState {
   std::string Verify();
 
  private:
-  std::string ScoredJson(const std::vector<ScoredPoint>& points);
+  std::string Call(api::Operation op, const std::string& body);
+  double Count(api::Operation op, const std::string& body);
 
   std::shared_ptr<Collection> c_;
   std::string cached_options_;
   std::string cached_name_;
-  SearchRequest cached_request_;
-  bool has_cached_ = false;
+  std::unique_ptr<api::PreparedSearch> prepared_;
 };
 
 class JsDatabase : public CallState {

@@ -46,7 +46,7 @@ cat > points.jsonl <<'EOF'
 {"id":1,"payload":{"city":"Oslo","n":1},"vector":[1,0,0]}
 {"id":2,"payload":{"city":"Rome","n":2,"tags":["a","b"]},"vector":[0,1,0]}
 {"id":3,"payload":{},"vector":[0.5,0.25,0.125]}
-{"id":"550e8400-e29b-41d4-a716-446655440000","payload":{"nested":{"x":1.5}},"vector":[0.100000001,0.200000003,0.300000012]}
+{"id":"550e8400-e29b-41d4-a716-446655440000","payload":{"nested":{"x":1.5}},"vector":[0.1,0.2,0.3]}
 EOF
 expect 0 "imported 4 points" "$quiver" import points points.jsonl
 expect 0 "" "$quiver" export points --output exported.jsonl
@@ -88,7 +88,7 @@ expect 4 "quantization_config.scalar.quantile" "$quiver" create sq --config \
   '{"vectors":{"size":3,"distance":"Euclid"},"quantization_config":{"scalar":{"type":"int8","quantile":2}}}'
 expect 0 "created collection 'sq'" "$quiver" create sq --config \
   '{"vectors":{"size":3,"distance":"Euclid"},"quantization_config":{"scalar":{"type":"int8","quantile":0.99}}}'
-expect 0 '"quantization_config":{"scalar":{"type":"int8","quantile":9.9E-1,"always_ram":true}}' "$quiver" info sq
+expect 0 '"quantization_config":{"scalar":{"type":"int8","quantile":0.99,"always_ram":true}}' "$quiver" info sq
 expect 0 "imported 4 points" "$quiver" import sq points.jsonl
 out=$("$quiver" search sq --vector '[1, 0, 0]' --limit 1 --json)
 [[ "$out" == '[{"id":1,'* ]] || fail "search on a quantized collection: $out"
@@ -154,7 +154,7 @@ expect 4 "truncated" "$quiver" import vecs truncated.fvecs
 { i32 3; f32 1; f32 nan; f32 0; } > nan.fvecs
 expect 4 "" "$quiver" import vecs nan.fvecs --id-start 900
 { i32 2; f32 1; f32 0; } > wrongdim.fvecs
-expect 4 "expects 3" "$quiver" import vecs wrongdim.fvecs
+expect 4 "3 dimensions" "$quiver" import vecs wrongdim.fvecs
 printf 'garbage that is not numpy' > bad.npy
 expect 4 "not a .npy file" "$quiver" import vecs bad.npy
 { npy_header 4 3 '<f4'; f32 1; f32 1; f32 1; } > short.npy

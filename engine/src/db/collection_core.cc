@@ -189,19 +189,38 @@ void CollectionCore::ApplyLocked(const Op& op) {
   write_->Apply(op);
 }
 
-Status CollectionCore::Commit(std::vector<Op>&& ops, bool stamp) {
-  if (ops.empty()) return Status::OK();
+Status CollectionCore::Commit(std::vector<Op>&& ops, bool stamp, const UpsertCondition* condition,
+                              WriteOutcome* outcome) {
   std::shared_ptr<storage::WalWriter> wal;
   {
     std::unique_lock lock(mu_);
     QUIVER_RETURN_IF_ERROR(CheckWritable());
+    if (condition && (condition->mode != UpsertMode::kUpsert || condition->update_filter)) {
+      // Decided against the state before the batch, under the lock, so no other write slips in between.
+      std::erase_if(ops, [&](const Op& op) {
+        const PointState* st = FindLocked(op.id);
+        const bool exists = st != nullptr && !st->deleted;
+        if (condition->mode == UpsertMode::kInsertOnly && exists) return true;
+        if (condition->mode == UpsertMode::kUpdateOnly && !exists) return true;
+        return exists && condition->update_filter && !payload::Matches(*condition->update_filter, op.id, st->payload);
+      });
+    }
+    if (outcome) {
+      outcome->points = ops.size();
+      outcome->operation_id = next_sequence_;
+    }
+    if (ops.empty()) return Status::OK();
     if (stamp) {
       for (Op& op : ops) op.stamp = NextStamp();
     } else {
       for (const Op& op : ops) clock_->Observe(op.stamp.hlc);
     }
     if (listener_) QUIVER_RETURN_IF_ERROR(listener_(ops));
-    if (stored()) QUIVER_RETURN_IF_ERROR(LogBatch(ops, &wal));
+    if (stored()) {
+      QUIVER_RETURN_IF_ERROR(LogBatch(ops, &wal));
+    } else {
+      ++next_sequence_;
+    }
     for (const Op& op : ops) ApplyLocked(op);
     if (stored()) {
       QUIVER_RETURN_IF_ERROR(MaybeSealLocked());
@@ -225,13 +244,22 @@ Status CollectionCore::ApplyOps(std::span<const Op> ops) {
   return Commit(std::vector<Op>(ops.begin(), ops.end()), /*stamp=*/false);
 }
 
+Result<WriteOutcome> CollectionCore::UpsertOps(std::vector<Op>&& ops, const UpsertCondition& condition) {
+  for (size_t i = 0; i < ops.size(); ++i) {
+    ops[i].kind = OpKind::kUpsert;
+    Status s = CheckOp(ops[i]);
+    if (!s.ok()) return s.WithContext("points[" + std::to_string(i) + "]");
+  }
+  WriteOutcome outcome;
+  QUIVER_RETURN_IF_ERROR(Commit(std::move(ops), /*stamp=*/true, &condition, &outcome));
+  return outcome;
+}
+
 Status CollectionCore::Upsert(std::span<const PointInput> points) {
-  std::vector<Op> ops;
-  ops.reserve(points.size());
+  std::vector<Op> ops(points.size());
   for (size_t i = 0; i < points.size(); ++i) {
     const PointInput& p = points[i];
-    Op op;
-    op.kind = OpKind::kUpsert;
+    Op& op = ops[i];
     op.id = p.id;
     for (const auto& [vname, values] : p.vectors) op.vectors.emplace_back(vname, values);
     if (!p.payload.empty()) {
@@ -239,39 +267,50 @@ Status CollectionCore::Upsert(std::span<const PointInput> points) {
       if (!payload.ok()) return payload.status().WithContext("points[" + std::to_string(i) + "]");
       op.payload = std::move(*payload);
     }
-    Status s = CheckOp(op);
-    if (!s.ok()) return s.WithContext("points[" + std::to_string(i) + "]");
-    ops.push_back(std::move(op));
   }
-  return Commit(std::move(ops));
+  return UpsertOps(std::move(ops)).status();
 }
 
-Status CollectionCore::UpsertDense(std::span<const PointId> ids, std::string_view vector_name, const float* vectors,
-                                   size_t count, std::span<const std::string> payloads) {
-  if (ids.size() != count) {
-    return Status::InvalidArgument(std::to_string(ids.size()) + " ids for " + std::to_string(count) + " vectors");
-  }
-  if (!payloads.empty() && payloads.size() != count) {
-    return Status::InvalidArgument(std::to_string(payloads.size()) + " payloads for " + std::to_string(count) +
-                                   " points");
+Result<WriteOutcome> CollectionCore::UpsertDense(std::span<const PointId> ids, std::string_view vector_name,
+                                                 std::span<const float> vectors,
+                                                 std::vector<boost::json::object>&& payloads) {
+  if (!payloads.empty() && payloads.size() != ids.size()) {
+    return Status::InvalidArgument(std::to_string(payloads.size()) + " payloads for " + std::to_string(ids.size()) +
+                                   " ids");
   }
   QUIVER_ASSIGN_OR_RETURN(size_t space, FindSpace(vector_name));
-  const uint32_t dim = spaces_[space].params.size;
-  std::vector<Op> ops(count);
-  for (size_t i = 0; i < count; ++i) {
-    Op& op = ops[i];
-    op.kind = OpKind::kUpsert;
-    op.id = ids[i];
-    op.vectors.emplace_back(std::string(vector_name), std::vector<float>(vectors + i * dim, vectors + (i + 1) * dim));
-    if (!payloads.empty() && !payloads[i].empty()) {
-      auto payload = payload::ParsePayloadText(payloads[i]);
-      if (!payload.ok()) return payload.status().WithContext("points[" + std::to_string(i) + "]");
-      op.payload = std::move(*payload);
-    }
-    Status s = CheckOp(op);
-    if (!s.ok()) return s.WithContext("points[" + std::to_string(i) + "]");
+  const size_t dim = spaces_[space].params.size;
+  if (vectors.size() != ids.size() * dim) {
+    return Status::InvalidArgument(std::to_string(vectors.size()) + " floats for " + std::to_string(ids.size()) +
+                                   " ids: " + VectorLabel(vector_name) + " of collection " + name_ + " has " +
+                                   std::to_string(dim) + " dimensions, so " + std::to_string(ids.size()) +
+                                   " points need " + std::to_string(ids.size() * dim) + " floats");
   }
-  return Commit(std::move(ops));
+  std::vector<Op> ops(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    Op& op = ops[i];
+    op.id = ids[i];
+    op.vectors.emplace_back(std::string(vector_name),
+                            std::vector<float>(vectors.begin() + i * dim, vectors.begin() + (i + 1) * dim));
+    if (!payloads.empty()) op.payload = std::move(payloads[i]);
+  }
+  return UpsertOps(std::move(ops));
+}
+
+Status CollectionCore::UpsertDense(std::span<const PointId> ids, std::string_view vector_name,
+                                   std::span<const float> vectors, std::span<const std::string> payloads) {
+  if (!payloads.empty() && payloads.size() != ids.size()) {
+    return Status::InvalidArgument(std::to_string(payloads.size()) + " payloads for " + std::to_string(ids.size()) +
+                                   " ids");
+  }
+  std::vector<boost::json::object> parsed(payloads.size());
+  for (size_t i = 0; i < payloads.size(); ++i) {
+    if (payloads[i].empty()) continue;
+    auto payload = payload::ParsePayloadText(payloads[i]);
+    if (!payload.ok()) return payload.status().WithContext("points[" + std::to_string(i) + "]");
+    parsed[i] = std::move(*payload);
+  }
+  return UpsertDense(ids, vector_name, vectors, std::move(parsed)).status();
 }
 
 Result<std::optional<payload::Filter>> CollectionCore::ParseOptionalFilter(std::string_view json) const {
@@ -280,12 +319,21 @@ Result<std::optional<payload::Filter>> CollectionCore::ParseOptionalFilter(std::
   return std::optional<payload::Filter>(std::move(f));
 }
 
-Result<std::vector<PointId>> CollectionCore::Resolve(const PointsSelector& points, bool must_exist) const {
-  std::vector<PointId> out;
+Result<Selection> CollectionCore::ParseSelection(const PointsSelector& points) const {
+  Selection out;
   if (!points.filter.empty()) {
-    QUIVER_ASSIGN_OR_RETURN(payload::Filter f, payload::ParseFilterText(points.filter));
+    QUIVER_ASSIGN_OR_RETURN(out.filter, ParseOptionalFilter(points.filter));
+  } else {
+    out.ids = points.ids;
+  }
+  return out;
+}
+
+Result<std::vector<PointId>> CollectionCore::Resolve(const Selection& points, bool must_exist) const {
+  std::vector<PointId> out;
+  if (points.filter) {
     for (const Segment* seg : SegmentsLocked()) {
-      for (uint32_t slot : seg->Select(f)) out.push_back(seg->state(slot).id);
+      for (uint32_t slot : seg->Select(*points.filter)) out.push_back(seg->state(slot).id);
     }
     std::sort(out.begin(), out.end());
     return out;
@@ -303,74 +351,78 @@ Result<std::vector<PointId>> CollectionCore::Resolve(const PointsSelector& point
 }
 
 // Builds one op per selected point (`make` fills kind and data), then commits them.
-template <typename Make>
-static Result<size_t> WriteSelected(CollectionCore* core, std::vector<PointId> ids, Make make,
-                                    std::function<Status(std::vector<Op>&&)> commit) {
-  std::vector<Op> ops;
-  ops.reserve(ids.size());
-  for (const PointId& id : ids) {
-    Op op;
-    op.id = id;
-    make(&op);
-    ops.push_back(std::move(op));
-  }
-  QUIVER_RETURN_IF_ERROR(commit(std::move(ops)));
-  return ids.size();
-}
-
-Result<size_t> CollectionCore::Delete(const PointsSelector& points) {
+Result<WriteOutcome> CollectionCore::WriteToSelected(const Selection& points, bool must_exist,
+                                                     const std::function<void(Op*)>& make) {
   std::vector<PointId> ids;
   {
     std::shared_lock lock(mu_);
-    QUIVER_ASSIGN_OR_RETURN(ids, Resolve(points, false));
+    QUIVER_ASSIGN_OR_RETURN(ids, Resolve(points, must_exist));
   }
-  return WriteSelected(this, std::move(ids), [](Op* op) { op->kind = OpKind::kDelete; },
-                       [this](std::vector<Op>&& ops) { return Commit(std::move(ops)); });
+  std::vector<Op> ops(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    ops[i].id = ids[i];
+    make(&ops[i]);
+  }
+  WriteOutcome outcome;
+  QUIVER_RETURN_IF_ERROR(Commit(std::move(ops), /*stamp=*/true, nullptr, &outcome));
+  return outcome;
+}
+
+Result<WriteOutcome> CollectionCore::Delete(const Selection& points) {
+  return WriteToSelected(points, false, [](Op* op) { op->kind = OpKind::kDelete; });
+}
+
+Result<WriteOutcome> CollectionCore::SetPayload(const Selection& points, const boost::json::object& payload) {
+  return WriteToSelected(points, true, [&](Op* op) {
+    op->kind = OpKind::kSetPayload;
+    op->payload = payload;
+  });
+}
+
+Result<WriteOutcome> CollectionCore::OverwritePayload(const Selection& points, const boost::json::object& payload) {
+  return WriteToSelected(points, true, [&](Op* op) {
+    op->kind = OpKind::kOverwritePayload;
+    op->payload = payload;
+  });
+}
+
+Result<WriteOutcome> CollectionCore::ClearPayload(const Selection& points) {
+  return WriteToSelected(points, true, [](Op* op) { op->kind = OpKind::kClearPayload; });
+}
+
+Result<size_t> CollectionCore::Delete(const PointsSelector& points) {
+  QUIVER_ASSIGN_OR_RETURN(Selection sel, ParseSelection(points));
+  QUIVER_ASSIGN_OR_RETURN(WriteOutcome w, Delete(sel));
+  return w.points;
 }
 
 Result<size_t> CollectionCore::SetPayload(const PointsSelector& points, std::string_view payload_json) {
   QUIVER_ASSIGN_OR_RETURN(boost::json::object payload, payload::ParsePayloadText(payload_json));
-  std::vector<PointId> ids;
-  {
-    std::shared_lock lock(mu_);
-    QUIVER_ASSIGN_OR_RETURN(ids, Resolve(points, true));
-  }
-  return WriteSelected(
-      this, std::move(ids),
-      [&](Op* op) {
-        op->kind = OpKind::kSetPayload;
-        op->payload = payload;
-      },
-      [this](std::vector<Op>&& ops) { return Commit(std::move(ops)); });
+  QUIVER_ASSIGN_OR_RETURN(Selection sel, ParseSelection(points));
+  QUIVER_ASSIGN_OR_RETURN(WriteOutcome w, SetPayload(sel, payload));
+  return w.points;
 }
 
 Result<size_t> CollectionCore::OverwritePayload(const PointsSelector& points, std::string_view payload_json) {
   QUIVER_ASSIGN_OR_RETURN(boost::json::object payload, payload::ParsePayloadText(payload_json));
-  std::vector<PointId> ids;
-  {
-    std::shared_lock lock(mu_);
-    QUIVER_ASSIGN_OR_RETURN(ids, Resolve(points, true));
-  }
-  return WriteSelected(
-      this, std::move(ids),
-      [&](Op* op) {
-        op->kind = OpKind::kOverwritePayload;
-        op->payload = payload;
-      },
-      [this](std::vector<Op>&& ops) { return Commit(std::move(ops)); });
+  QUIVER_ASSIGN_OR_RETURN(Selection sel, ParseSelection(points));
+  QUIVER_ASSIGN_OR_RETURN(WriteOutcome w, OverwritePayload(sel, payload));
+  return w.points;
 }
 
 Result<size_t> CollectionCore::ClearPayload(const PointsSelector& points) {
-  std::vector<PointId> ids;
-  {
-    std::shared_lock lock(mu_);
-    QUIVER_ASSIGN_OR_RETURN(ids, Resolve(points, true));
-  }
-  return WriteSelected(this, std::move(ids), [](Op* op) { op->kind = OpKind::kClearPayload; },
-                       [this](std::vector<Op>&& ops) { return Commit(std::move(ops)); });
+  QUIVER_ASSIGN_OR_RETURN(Selection sel, ParseSelection(points));
+  QUIVER_ASSIGN_OR_RETURN(WriteOutcome w, ClearPayload(sel));
+  return w.points;
 }
 
 Result<size_t> CollectionCore::DeletePayloadKeys(const PointsSelector& points, const std::vector<std::string>& keys) {
+  QUIVER_ASSIGN_OR_RETURN(Selection sel, ParseSelection(points));
+  QUIVER_ASSIGN_OR_RETURN(WriteOutcome w, DeletePayloadKeys(sel, keys));
+  return w.points;
+}
+
+Result<WriteOutcome> CollectionCore::DeletePayloadKeys(const Selection& points, const std::vector<std::string>& keys) {
   for (const std::string& key : keys) {
     if (key.empty()) return Status::InvalidArgument("keys: an empty key");
   }
@@ -410,8 +462,10 @@ Result<size_t> CollectionCore::DeletePayloadKeys(const PointsSelector& points, c
       if (!del.keys.empty()) ops.push_back(std::move(del));
     }
   }
-  QUIVER_RETURN_IF_ERROR(Commit(std::move(ops)));
-  return count;
+  WriteOutcome outcome;
+  QUIVER_RETURN_IF_ERROR(Commit(std::move(ops), /*stamp=*/true, nullptr, &outcome));
+  outcome.points = count;
+  return outcome;
 }
 
 Record CollectionCore::MakeRecord(const Segment& seg, const PointState& st, const PayloadSelector& wp,
@@ -451,9 +505,13 @@ Result<std::vector<Record>> CollectionCore::Get(std::span<const PointId> ids, co
 }
 
 Result<ScrollResult> CollectionCore::Scroll(const ScrollRequest& request) const {
+  QUIVER_ASSIGN_OR_RETURN(auto filter, ParseOptionalFilter(request.filter));
+  return Scroll(request, filter ? &*filter : nullptr);
+}
+
+Result<ScrollResult> CollectionCore::Scroll(const ScrollRequest& request, const payload::Filter* filter) const {
   if (request.limit == 0) return Status::InvalidArgument("limit must be at least 1");
   for (const std::string& vname : request.with_vector.names) QUIVER_RETURN_IF_ERROR(FindSpace(vname).status());
-  QUIVER_ASSIGN_OR_RETURN(auto filter, ParseOptionalFilter(request.filter));
   std::shared_lock lock(mu_);
   // Each segment yields its first limit + 1 matches from the offset, in id order; the smallest limit + 1 of them
   // all are the page and the next page's first id (an id is present in one segment only).
@@ -465,7 +523,7 @@ Result<ScrollResult> CollectionCore::Scroll(const ScrollRequest& request) const 
   std::vector<Hit> hits;
   for (const Segment* seg : SegmentsLocked()) {
     size_t taken = 0;
-    seg->ScanInOrder(request.offset, filter ? &*filter : nullptr, [&](uint32_t slot) {
+    seg->ScanInOrder(request.offset, filter, [&](uint32_t slot) {
       hits.push_back(Hit{seg->state(slot).id, seg, slot});
       return ++taken <= request.limit;
     });
@@ -484,9 +542,13 @@ Result<ScrollResult> CollectionCore::Scroll(const ScrollRequest& request) const 
 
 Result<size_t> CollectionCore::Count(std::string_view filter_json) const {
   QUIVER_ASSIGN_OR_RETURN(auto filter, ParseOptionalFilter(filter_json));
+  return Count(filter ? &*filter : nullptr);
+}
+
+Result<size_t> CollectionCore::Count(const payload::Filter* filter) const {
   std::shared_lock lock(mu_);
   size_t n = 0;
-  for (const Segment* seg : SegmentsLocked()) n += seg->Count(filter ? &*filter : nullptr);
+  for (const Segment* seg : SegmentsLocked()) n += seg->Count(filter);
   return n;
 }
 
@@ -551,6 +613,12 @@ Result<std::vector<ScoredPoint>> CollectionCore::SearchLocked(
 }
 
 Result<std::vector<ScoredPoint>> CollectionCore::Search(const SearchRequest& request, SearchPlan* plan) const {
+  QUIVER_ASSIGN_OR_RETURN(auto filter, ParseOptionalFilter(request.filter));
+  return Search(request, filter ? &*filter : nullptr, plan);
+}
+
+Result<std::vector<ScoredPoint>> CollectionCore::Search(const SearchRequest& request, const payload::Filter* filter,
+                                                        SearchPlan* plan) const {
   QUIVER_ASSIGN_OR_RETURN(size_t space, FindSpace(request.vector_name));
   const uint32_t dim = spaces_[space].params.size;
   if (request.vector.size() != dim) {
@@ -561,9 +629,8 @@ Result<std::vector<ScoredPoint>> CollectionCore::Search(const SearchRequest& req
   QUIVER_RETURN_IF_ERROR(index::CheckFinite(request.vector.data(), dim).WithContext("query"));
   if (request.limit == 0) return Status::InvalidArgument("limit must be at least 1");
   for (const std::string& vname : request.with_vector.names) QUIVER_RETURN_IF_ERROR(FindSpace(vname).status());
-  QUIVER_ASSIGN_OR_RETURN(auto filter, ParseOptionalFilter(request.filter));
   std::shared_lock lock(mu_);
-  return SearchLocked(space, request.vector, filter ? &*filter : nullptr, request.limit, request.offset,
+  return SearchLocked(space, request.vector, filter, request.limit, request.offset,
                       request.score_threshold, request.with_payload, request.with_vector, request.hnsw_ef,
                       request.exact, request.quantization, {}, plan);
 }
@@ -581,6 +648,12 @@ Result<std::vector<std::vector<ScoredPoint>>> CollectionCore::SearchBatch(
 }
 
 Result<std::vector<ScoredPoint>> CollectionCore::Recommend(const RecommendRequest& request) const {
+  QUIVER_ASSIGN_OR_RETURN(auto filter, ParseOptionalFilter(request.filter));
+  return Recommend(request, filter ? &*filter : nullptr);
+}
+
+Result<std::vector<ScoredPoint>> CollectionCore::Recommend(const RecommendRequest& request,
+                                                           const payload::Filter* filter) const {
   QUIVER_ASSIGN_OR_RETURN(size_t space, FindSpace(request.vector_name));
   const uint32_t dim = spaces_[space].params.size;
   if (request.positive.empty() && request.positive_vectors.empty()) {
@@ -596,7 +669,7 @@ Result<std::vector<ScoredPoint>> CollectionCore::Recommend(const RecommendReques
       QUIVER_RETURN_IF_ERROR(index::CheckFinite(v.data(), dim).WithContext("example"));
     }
   }
-  QUIVER_ASSIGN_OR_RETURN(auto filter, ParseOptionalFilter(request.filter));
+  for (const std::string& vname : request.with_vector.names) QUIVER_RETURN_IF_ERROR(FindSpace(vname).status());
   std::shared_lock lock(mu_);
   auto average = [&](const std::vector<PointId>& ids, const std::vector<std::vector<float>>& vectors,
                      std::vector<double>* sum) -> Result<size_t> {
@@ -626,7 +699,7 @@ Result<std::vector<ScoredPoint>> CollectionCore::Recommend(const RecommendReques
   for (uint32_t j = 0; j < dim; ++j) query[j] = static_cast<float>(negatives ? 2 * pos[j] - neg[j] : pos[j]);
   std::vector<PointId> exclude = request.positive;
   exclude.insert(exclude.end(), request.negative.begin(), request.negative.end());
-  return SearchLocked(space, query, filter ? &*filter : nullptr, request.limit, request.offset,
+  return SearchLocked(space, query, filter, request.limit, request.offset,
                       request.score_threshold, request.with_payload, request.with_vector, request.hnsw_ef,
                       request.exact, request.quantization, exclude, nullptr);
 }
@@ -648,6 +721,49 @@ Status CollectionCore::DeletePayloadIndex(std::string_view field) {
   QUIVER_RETURN_IF_ERROR(write_->DeletePayloadIndex(field));
   for (Sealed& s : sealed_) (void)s.segment->DeletePayloadIndex(field);
   payload_fields_ = write_->payload_index().Fields();
+  if (stored()) QUIVER_RETURN_IF_ERROR(CommitEntryLocked(wal_start_));
+  return Status::OK();
+}
+
+namespace {
+
+void ApplyHnsw(const HnswUpdate& u, HnswConfig* h) {
+  if (u.m) h->m = *u.m;
+  if (u.ef_construct) h->ef_construct = *u.ef_construct;
+  if (u.full_scan_threshold_kb) h->full_scan_threshold_kb = *u.full_scan_threshold_kb;
+}
+
+}  // namespace
+
+Status CollectionCore::Update(const CollectionUpdate& update) {
+  CollectionConfig next = config_;
+  if (update.hnsw) ApplyHnsw(*update.hnsw, &next.hnsw);
+  if (update.quantization) next.quantization = update.quantization->scalar;
+  for (const auto& [vname, u] : update.vectors) {
+    auto it = next.vectors.find(vname);
+    if (it == next.vectors.end()) {
+      return Status::NotFound("collection " + name_ + " has no " + VectorLabel(vname));
+    }
+    if (u.hnsw) {
+      HnswConfig h = it->second.hnsw.value_or(next.hnsw);
+      ApplyHnsw(*u.hnsw, &h);
+      it->second.hnsw = h;
+    }
+    if (u.quantization) it->second.quantization = u.quantization->scalar;
+  }
+  QUIVER_RETURN_IF_ERROR(ValidateConfig(next));
+  std::unique_lock lock(mu_);
+  QUIVER_RETURN_IF_ERROR(CheckWritable());
+  config_ = std::move(next);
+  size_t i = 0;
+  for (const auto& [vname, params] : config_.vectors) {
+    VectorSpace& vs = spaces_[i++];
+    vs.params = params;
+    vs.hnsw = params.hnsw.value_or(config_.hnsw);
+    vs.quantization = params.quantization ? params.quantization : config_.quantization;
+  }
+  write_->UpdateSpaces(spaces_);
+  for (Sealed& s : sealed_) s.segment->UpdateSpaces(spaces_);
   if (stored()) QUIVER_RETURN_IF_ERROR(CommitEntryLocked(wal_start_));
   return Status::OK();
 }
