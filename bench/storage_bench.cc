@@ -2,7 +2,7 @@
 // (merging and indexing its segments) against opening it from its files; disk bytes per point against raw vectors
 // plus graph; compaction throughput. Prints a markdown table.
 //
-//   storage_bench --cache .cache/bench [--points 200000] [--threads 2] [--dir .cache/bench/storage]
+//   storage_bench --cache .cache/bench [--points 200000] [--threads 2] [--dir .cache/bench/storage] [--ingest-only 1]
 //
 // Uses the synthetic 384-d set (bench/ann.mjs or `ann_bench prepare --dataset synthetic-384` caches it); the first
 // 100,000 vectors are reused with shifted ids to reach --points.
@@ -107,6 +107,8 @@ int Run(int argc, char** argv) {
     std::printf("| durable ingest, batch %zu (%zu points, synced per batch) | %.0f points/s |\n", batch, n, pps);
     std::fflush(stdout);
   }
+
+  if (Arg(argc, argv, "ingest-only", "0") == "1") return 0;
 
   // 2. A 200,000-point collection: ingest, then merge and index everything (the rebuild), then reopen (load).
   RemoveTree(dir);
