@@ -42,18 +42,18 @@ double CallState::Affected(Result<api::Response> response) {
 
 // ---- JsCollection ----
 
-std::string JsCollection::Call(Operation op, const std::string& body) {
+std::string JsCollection::CallJson(Operation op, const std::string& body) {
   Begin();
   return Printed(api::Call(*c_, op, {}, body));
 }
 
-double JsCollection::Count(Operation op, const std::string& body) {
+double JsCollection::CallCount(Operation op, const std::string& body) {
   Begin();
   return Affected(api::Call(*c_, op, {}, body));
 }
 
-std::string JsCollection::Info() { return Call(Operation::kGetCollection, ""); }
-std::string JsCollection::Stats() { return Call(Operation::kCollectionStats, ""); }
+std::string JsCollection::Info() { return CallJson(Operation::kGetCollection, ""); }
+std::string JsCollection::Stats() { return CallJson(Operation::kCollectionStats, ""); }
 
 int JsCollection::Upsert(const std::string& body) {
   Begin();
@@ -70,13 +70,13 @@ int JsCollection::UpsertDense(const std::string& ids_json, const std::string& ve
                   .status());
 }
 
-std::string JsCollection::Get(const std::string& body) { return Call(Operation::kGetPoints, body); }
-double JsCollection::Delete(const std::string& body) { return Count(Operation::kDeletePoints, body); }
-double JsCollection::SetPayload(const std::string& body) { return Count(Operation::kSetPayload, body); }
-double JsCollection::OverwritePayload(const std::string& body) { return Count(Operation::kOverwritePayload, body); }
-double JsCollection::DeletePayloadKeys(const std::string& body) { return Count(Operation::kDeletePayload, body); }
-double JsCollection::ClearPayload(const std::string& body) { return Count(Operation::kClearPayload, body); }
-std::string JsCollection::Search(const std::string& body) { return Call(Operation::kSearchPoints, body); }
+std::string JsCollection::Get(const std::string& body) { return CallJson(Operation::kGetPoints, body); }
+double JsCollection::Delete(const std::string& body) { return CallCount(Operation::kDeletePoints, body); }
+double JsCollection::SetPayload(const std::string& body) { return CallCount(Operation::kSetPayload, body); }
+double JsCollection::OverwritePayload(const std::string& body) { return CallCount(Operation::kOverwritePayload, body); }
+double JsCollection::DeletePayloadKeys(const std::string& body) { return CallCount(Operation::kDeletePayload, body); }
+double JsCollection::ClearPayload(const std::string& body) { return CallCount(Operation::kClearPayload, body); }
+std::string JsCollection::Search(const std::string& body) { return CallJson(Operation::kSearchPoints, body); }
 
 std::string JsCollection::SearchVector(const std::string& vector_name, uintptr_t vector, double dim,
                                        const std::string& options) {
@@ -96,10 +96,10 @@ std::string JsCollection::SearchVector(const std::string& vector_name, uintptr_t
   return out;
 }
 
-std::string JsCollection::SearchBatch(const std::string& body) { return Call(Operation::kSearchBatch, body); }
-std::string JsCollection::Recommend(const std::string& body) { return Call(Operation::kRecommendPoints, body); }
-std::string JsCollection::Scroll(const std::string& body) { return Call(Operation::kScrollPoints, body); }
-double JsCollection::Count(const std::string& body) { return Count(Operation::kCountPoints, body); }
+std::string JsCollection::SearchBatch(const std::string& body) { return CallJson(Operation::kSearchBatch, body); }
+std::string JsCollection::Recommend(const std::string& body) { return CallJson(Operation::kRecommendPoints, body); }
+std::string JsCollection::Scroll(const std::string& body) { return CallJson(Operation::kScrollPoints, body); }
+double JsCollection::Count(const std::string& body) { return CallCount(Operation::kCountPoints, body); }
 
 int JsCollection::CreatePayloadIndex(const std::string& body) {
   Begin();

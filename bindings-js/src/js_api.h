@@ -95,8 +95,8 @@ class JsCollection : public CallState {
   std::string Verify();
 
  private:
-  std::string Call(api::Operation op, const std::string& body);
-  double Count(api::Operation op, const std::string& body);
+  std::string CallJson(api::Operation op, const std::string& body);
+  double CallCount(api::Operation op, const std::string& body);
 
   std::shared_ptr<Collection> c_;
   std::string cached_options_;
