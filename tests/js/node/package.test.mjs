@@ -18,7 +18,8 @@ test('npm pack, install the tarball into an empty project, use it from import an
   const packed = JSON.parse(npm(['pack', '--json', '--pack-destination', work], npmDir));
   const files = packed[0].files.map((f) => f.path);
   for (const f of ['dist/quiver-web.wasm', 'dist/quiver-node.wasm', 'dist/esm/browser.js', 'dist/esm/node.js',
-    'dist/cjs/node.js', 'dist/types/node.d.ts', 'dist/types/browser.d.ts', 'README.md', 'package.json']) {
+    'dist/cjs/node.js', 'dist/cjs/node.d.ts', 'dist/esm/node.d.ts', 'dist/esm/browser.d.ts', 'dist/esm/worker.js',
+    'dist/esm/quiver-worker.js', 'dist/quiver-web-url.js', 'README.md', 'package.json']) {
     assert.ok(files.includes(f), `${f} is in the package`);
   }
   assert.ok(!files.some((f) => f.startsWith('node_modules/') || f.endsWith('.ts') && !f.endsWith('.d.ts')));
