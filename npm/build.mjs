@@ -12,7 +12,7 @@
 // package.json says so) and dist/esm/*.d.ts as ES modules.
 // Run `cmake --build build/wasm-release --target quiver_js` first (tests/js/run.sh does).
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,6 +34,13 @@ if (!existsSync(tsc)) throw new Error('TypeScript is missing: (cd npm && npm ci)
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist, { recursive: true });
 for (const f of outputs) copyFileSync(join(wasmDir, f), join(dist, f));
+// The Node glue finds its .wasm through __dirname, which an ES module bundle of it (esbuild --platform=node
+// --format=esm) lacks. The wrapper always passes the bytes (wasmBinary), so the glue's own directory is unused:
+// let it be empty there instead of a ReferenceError.
+const nodeGlue = readFileSync(join(dist, 'quiver-node.cjs'), 'utf8');
+const dirnameUse = 'scriptDirectory=__dirname+"/"';
+if (nodeGlue.split(dirnameUse).length !== 2) throw new Error(`quiver-node.cjs: expected one ${dirnameUse} to patch`);
+writeFileSync(join(dist, 'quiver-node.cjs'), nodeGlue.replace(dirnameUse, 'scriptDirectory=typeof __dirname!="undefined"?__dirname+"/":""'));
 writeFileSync(join(dist, 'quiver-web-url.js'), `// The URL of quiver-web.wasm, written so that bundlers (Vite, webpack, Parcel) emit the file and rewrite it;
 // without one, the file beside this module or beside the bundle that holds it.
 export function wasmUrl() {

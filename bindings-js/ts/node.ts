@@ -120,7 +120,7 @@ async function instantiate(wasmPath: string | undefined): Promise<QuiverModule> 
     const mod = createQuiverModule({ wasmBinary: bytes });
     return (mod.ready ? await mod.ready : mod) as QuiverModule;
   } catch (e) {
-    throw new QuiverError('IOError', `the WebAssembly module ${path} does not fit this version of quiverdb's JS (${String((e as Error)?.message ?? e)})`);
+    throw new QuiverError('IOError', `starting the WebAssembly module ${path} failed (${String((e as Error)?.message ?? e)})`);
   }
 }
 
