@@ -71,6 +71,7 @@ class Channel {
 
   call<T>(request: WorkerCall): Promise<T> {
     const id = this.next++;
+    if (request.op === 'call') request.args = request.args.map((a) => compact(a, 0));
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.worker.postMessage({ ...request, id });
@@ -86,6 +87,33 @@ class Channel {
 }
 
 let channel: Channel | undefined;
+
+// postMessage copies the whole buffer under a typed array, so a view onto part of a larger buffer (a row of a
+// big Float32Array, one batch of an import) would copy all of it on every call: copy just the view instead.
+// Containers are copied only where something inside changed; arrays of numbers are not walked.
+function compact(value: unknown, depth: number): unknown {
+  if (ArrayBuffer.isView(value)) {
+    const view = value as Float32Array;
+    return !(value instanceof DataView) && view.byteLength < view.buffer.byteLength ? view.slice() : value;
+  }
+  if (depth > 3 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) {
+    if (value.length === 0 || typeof value[0] !== 'object') return value;
+    let copy: unknown[] | undefined;
+    value.forEach((v, i) => {
+      const c = compact(v, depth + 1);
+      if (c !== v) (copy ??= value.slice())[i] = c;
+    });
+    return copy ?? value;
+  }
+  if (Object.getPrototypeOf(value) !== Object.prototype) return value;
+  let copy: Record<string, unknown> | undefined;
+  for (const [k, v] of Object.entries(value)) {
+    const c = compact(v, depth + 1);
+    if (c !== v) (copy ??= { ...(value as Record<string, unknown>) })[k] = c;
+  }
+  return copy ?? value;
+}
 
 function start(options: OpenOptions): Channel {
   if (channel) return channel;
