@@ -89,3 +89,22 @@ test('open: bad options', async () => {
   await assert.rejects(open({}), is('InvalidArgument'));
   await assert.rejects(open({ memory: true, durability: 'sometimes' }), is('InvalidArgument'));
 });
+
+test('a module that cannot load: QuiverError naming the files; the next open() in the process loads it', async () => {
+  // A fresh process: the module loads once per process.
+  const { execFileSync } = await import('node:child_process');
+  const script = `
+    import { open } from ${JSON.stringify(new URL('../../../npm/dist/esm/node.js', import.meta.url).href)};
+    const errors = [];
+    for (const wasmPath of ['/nonexistent/quiver-node.wasm', ${JSON.stringify(new URL(import.meta.url).pathname)}]) {
+      try { await open({ memory: true, wasmPath }); } catch (e) { errors.push([e.name, e.code, e.message]); }
+    }
+    const db = await open({ memory: true });
+    console.log(JSON.stringify({ errors, simd: db.simd }));`;
+  const out = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' }));
+  assert.deepEqual(out.errors[0], ['QuiverError', 'IOError',
+    'could not find quiver-node.wasm (looked at /nonexistent/quiver-node.wasm); copy node_modules/quiverdb/dist/quiver-node.wasm beside your bundle, or pass open({ wasmPath })']);
+  assert.equal(out.errors[1][1], 'IOError');
+  assert.match(out.errors[1][2], /errors\.test\.mjs is not a WebAssembly module \(\d+ bytes starting 2f 2f 20 42 61 64 20 69\)/);
+  assert.equal(out.simd, 'wasm-simd128');
+});
