@@ -6,7 +6,9 @@
 // current state lives in exactly one segment: an op on a point held by a sealed segment first moves the point to
 // the write segment (removing it from the sealed one). Stored collections also log every batch (write-ahead
 // log), seal the write segment into a segment file at a size threshold, and merge and index sealed segments
-// (Optimize). collection_store.cc holds that part.
+// (Optimize). The implementation is one file per concept: collection_config.cc, collection_writes.cc,
+// collection_reads.cc, and for stored collections collection_recovery.cc, collection_log.cc,
+// collection_optimizer.cc and collection_snapshot.cc.
 //
 // Thread safety: internally synchronised with a reader-writer lock; every public method may be called from any
 // thread. Optimize builds indexes without holding the lock, so reads and writes go on meanwhile.
@@ -54,6 +56,9 @@ struct WriteOutcome {
   size_t points = 0;
   uint64_t operation_id = 0;
 };
+
+// "vector" for the unnamed vector, else "vector 'name'", for messages.
+std::string VectorLabel(std::string_view name);
 
 // Checks a collection configuration; InvalidArgument names the bad field.
 Status ValidateConfig(const CollectionConfig& config);
@@ -206,7 +211,7 @@ class CollectionCore {
   float Score(size_t space, float distance) const;
   bool PassesThreshold(size_t space, float score, float threshold) const;
 
-  // collection_store.cc
+  // collection_log.cc, collection_recovery.cc, collection_optimizer.cc (stored collections)
   Status OpenFiles(const CollectionEntry& entry);
   Status ReplayLogs();
   Status LogBatch(std::span<const Op> ops, std::shared_ptr<storage::WalWriter>* wal);
