@@ -413,4 +413,22 @@ int CmdStats(Context& ctx, const Args& args) {
   return kExitOk;
 }
 
+int CmdRequest(Context& ctx, const Args& args) {
+  auto op = api::FindOperation(args.positional[0]);
+  if (!op) throw UsageError("unknown operation '" + args.positional[0] + "'");
+  if (args.Has("body") && args.Has("body-file")) throw UsageError("give --body or --body-file, not both");
+  std::string body = args.Get("body");
+  if (args.Has("body-file")) {
+    auto text = ReadAll(args.Get("body-file"));
+    if (!text.ok()) return Fail(text.status());
+    body = std::move(*text);
+  }
+  const std::string collection = args.positional.size() > 1 ? args.positional[1] : "";
+  const std::string key = args.Get("key");
+  auto r = api::Call(ctx.db(), *op, {collection, key, key}, body);
+  if (!r.ok()) return Fail(r.status(), std::string(api::Describe(*op).name));
+  std::cout << api::Print(*r) << "\n";
+  return kExitOk;
+}
+
 }  // namespace quiver::cli

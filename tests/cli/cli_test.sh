@@ -199,11 +199,23 @@ expect 0 "alias rename: ok" "$quiver" alias rename latest newest
 expect 3 "" "$quiver" alias delete latest
 expect 0 "alias delete: ok" "$quiver" alias delete newest
 expect 2 "expected 'create'" "$quiver" alias frob x
+# request: any Qdrant operation by its id, through the request layer.
+expect 0 "true" "$quiver" request create_collection reqs --body '{"vectors":{"size":2,"distance":"Dot"}}'
+expect 0 '"status":"completed"' "$quiver" request upsert_points reqs \
+  --body '{"points":[{"id":1,"vector":[1,2],"payload":{"a":1}},{"id":2,"vector":[2,1]}]}'
+printf '{"vector":[1,1],"limit":1,"with_payload":true,"filter":{"must":[{"key":"a","match":{"value":1}}]}}' > req.json
+expect 0 '[{"id":1,"version":0,"score":3,"payload":{"a":1}}]' "$quiver" request search_points reqs --body-file req.json
+expect 0 '{"id":2,"payload":{},"vector":[2,1]}' "$quiver" request get_point reqs --key 2
+expect 0 '{"count":2}' "$quiver" request count_points reqs
+expect 4 "search.limit" "$quiver" request search_points reqs --body '{"vector":[1,1],"limit":-1}'
+expect 3 "no point with id 9" "$quiver" request get_point reqs --key 9
+expect 2 "unknown operation 'frobnicate'" "$quiver" request frobnicate
+expect 0 '{"count":2}' "$quiver" request count_points reqs
 expect 0 "dropped collection 'points2'" "$quiver" drop points2
 expect 3 "not found" "$quiver" drop points2
 expect 0 "created" "$quiver" --db "$work/other" create x --dim 2
 [[ $("$quiver" --db "$work/other" list) == x* ]] || fail "--db list"
-[[ $("$quiver" list | wc -l) -eq 5 ]] || fail "default folder list: $("$quiver" list)"
+[[ $("$quiver" list | wc -l) -eq 6 ]] || fail "default folder list: $("$quiver" list)"
 
 # verify reports damage: flip bytes in the middle of the largest file of a copy of the database.
 cp -r "$work/data" "$work/damaged"
