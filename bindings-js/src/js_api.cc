@@ -61,11 +61,11 @@ int JsCollection::Upsert(const std::string& body) {
 }
 
 int JsCollection::UpsertDense(const std::string& ids_json, const std::string& vector_name, uintptr_t vectors,
-                              double count, double dim, const std::string& payloads_json) {
+                              double floats, const std::string& payloads_json) {
   Begin();
-  // The caller's count and dim only size the float array; the engine checks it against the ids and the vector.
-  const size_t floats = static_cast<size_t>(count * dim + 0.5);
-  return Done(api::UpsertDense(*c_, ids_json, vector_name, {reinterpret_cast<const float*>(vectors), floats},
+  // The engine checks the float count against the ids and the vector's dimension.
+  return Done(api::UpsertDense(*c_, ids_json, vector_name,
+                               {reinterpret_cast<const float*>(vectors), static_cast<size_t>(floats)},
                                payloads_json)
                   .status());
 }

@@ -175,7 +175,7 @@ export interface NativeCollection {
   info(): string;
   stats(): string;
   upsert(body: string): number;
-  upsertDense(ids: string, name: string, ptr: number, count: number, dim: number, payloads: string): number;
+  upsertDense(ids: string, name: string, ptr: number, floats: number, payloads: string): number;
   get(body: string): string;
   deletePoints(body: string): number;
   setPayload(body: string): number;
@@ -217,6 +217,8 @@ export interface NativeDatabase {
 export interface QuiverModule {
   NativeDatabase: new () => NativeDatabase;
   simdIsa(): string;
+  /** The engine's status codes by number (a JSON array of ErrorCodes' names). */
+  statusCodeSymbols(): string;
   HEAPF32: Float32Array;
   HEAPU8: Uint8Array;
   _malloc(size: number): number;
@@ -415,16 +417,13 @@ export class Collection {
     payloads: (Payload | null)[] | undefined,
     fill: (heap: Float32Array, base: number) => void,
   ): void {
-    const n = ids.length;
-    if (n === 0 || floats % n !== 0) {
-      throw new QuiverError('InvalidArgument', `upsertDense: ${floats} floats do not split into ${n} vectors`);
-    }
+    // The engine checks that the floats make one vector per id, and names the mismatch.
     const mod = this.db._module;
-    const ptr = mod._malloc(floats * 4);
+    const ptr = mod._malloc(Math.max(1, floats * 4));
     try {
       fill(mod.HEAPF32, ptr >>> 2);
       const payloadJson = payloads ? toJson(payloads) : '';
-      this.check(c, undefined, c.upsertDense(toJson(ids), using, ptr, n, floats / n, payloadJson) !== 0);
+      this.check(c, undefined, c.upsertDense(toJson(ids), using, ptr, floats, payloadJson) !== 0);
     } finally {
       mod._free(ptr);
     }
