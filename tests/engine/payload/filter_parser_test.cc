@@ -78,6 +78,15 @@ TEST_CASE("filter parser: wrong shapes and types", "[payload][filter][parser]") 
   CHECK(ErrorOf(R"({"must":[1]})") == "filter.must[0]: expected a condition object, got a number");
   CHECK(ErrorOf(R"({"should":[{"key":"a","match":{"value":1}},{"foo":1}]})") ==
         "filter.should[1]: unknown condition 'foo'");
+  // A field predicate without "key" is named as such, not as an unknown condition.
+  CHECK(ErrorOf(R"({"must": [{"match": {"value": 1}}]})") ==
+        "filter.must[0]: the condition has \"match\" but no \"key\"");
+  CHECK(ErrorOf(R"({"should":[{"key":"a","match":{"value":1}},{"range":{"gt":1}}]})") ==
+        "filter.should[1]: the condition has \"range\" but no \"key\"");
+  CHECK(ErrorOf(R"({"must":[{"must":[{"values_count":{"gt":1}}]}]})") ==
+        "filter.must[0].must[0]: the condition has \"values_count\" but no \"key\"");
+  CHECK(ErrorOf(R"({"must_not":{"geo_radius":{"center":{"lon":0,"lat":0},"radius":1}}})") ==
+        "filter.must_not: the condition has \"geo_radius\" but no \"key\"");
   CHECK(ErrorOf(R"({"must":[{"must":[],"foo":1}]})") ==
         "filter.must[0]: unknown field 'foo' (expected must, should, must_not or min_should)");
   CHECK(ErrorOf(R"({"must":[{"key":1,"match":{"value":1}}]})") ==
