@@ -253,6 +253,13 @@ const std::vector<Case>& Cases() {
        kBounded},
       {"min_should 0",
        R"({"min_should":{"conditions":[{"key":"city","match":{"value":"Nowhere"}}],"min_count":0}})", All()},
+      // As Qdrant 1.18: "at least 0" holds for every point, also those where conditions match.
+      {"min_should 0 where conditions match",
+       R"({"min_should":{"conditions":[{"key":"city","match":{"value":"Berlin"}},{"key":"flag","match":{"value":true}}],
+          "min_count":0}})",
+       All()},
+      {"min_should 0 of none", R"({"min_should":{"conditions":[],"min_count":0}})", All()},
+      {"min_should 1 of none", R"({"min_should":{"conditions":[],"min_count":1}})", {}, kExact},
       {"min_should more than there are",
        R"({"min_should":{"conditions":[{"key":"city","match":{"value":"Berlin"}}],"min_count":2}})",
        {},
