@@ -38,10 +38,9 @@ int DaysInMonth(int64_t y, int64_t m) {
 constexpr int64_t kMinYear = -262143;
 constexpr int64_t kMaxYear = 262142;
 
-// The fields one parse attempt reads. `offset` is in seconds east of UTC; absent for a naive (UTC) time.
+// The fields one parse attempt reads. `offset` is in seconds east of UTC, 0 for a naive (UTC) time.
 struct Fields {
   int64_t year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0, nanos = 0;
-  bool has_offset = false;
   int64_t offset = 0;
 };
 
@@ -225,7 +224,6 @@ bool Rfc3339(std::string_view s, Fields* f) {
     return false;
   }
   Cursor c(s.substr(19));
-  f->has_offset = true;
   return c.Fraction(&f->nanos) && c.Offset(/*colon_or_space=*/false, false, &f->offset) && c.AtEnd();
 }
 
@@ -246,7 +244,6 @@ bool Rfc3339Relaxed(std::string_view s, Fields* f) {
   c.SkipSpaces();
   if (!c.Char(':') || !c.Numeric2(&f->second) || !c.Fraction(&f->nanos)) return false;
   c.SkipSpaces();
-  f->has_offset = true;
   if (!c.Utc() && !c.Offset(/*colon_or_space=*/true, false, &f->offset)) return false;
   c.SkipSpaces();
   return c.AtEnd();
@@ -267,7 +264,6 @@ bool StrftimeWithOffset(std::string_view s, bool t_separator, Fields* f) {
     return false;
   }
   c.SkipSpaces();
-  f->has_offset = true;
   return c.Offset(/*colon_or_space=*/true, /*allow_missing_minutes=*/true, &f->offset) && c.AtEnd();
 }
 
