@@ -32,10 +32,16 @@ void CollectionCore::ScheduleOptimize() {
     ++pending_optimizations_;
   }
   auto run = [this] {
-    (void)OptimizeNow();
-    std::lock_guard<std::mutex> lock(pending_mu_);
-    --pending_optimizations_;
-    pending_cv_.notify_all();
+    // The count drops however the merge ends (an exception included), or Close would wait for it forever.
+    struct Done {
+      CollectionCore* core;
+      ~Done() {
+        std::lock_guard<std::mutex> lock(core->pending_mu_);
+        --core->pending_optimizations_;
+        core->pending_cv_.notify_all();
+      }
+    } done{this};
+    (void)OptimizeNow();  // a storage failure is kept in failed_ and reported by the next write
   };
   if (!files_->Schedule(run)) {
     // No executor: the writer that sealed runs it after releasing the lock (Commit checks optimize_due_).

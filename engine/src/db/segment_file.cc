@@ -20,6 +20,10 @@ constexpr uint32_t kTagKeys = SectionTag("SKEY");
 constexpr uint32_t kTagPayloads = SectionTag("SPAY");
 constexpr uint32_t kTagRows = SectionTag("SROW");
 constexpr uint32_t kTagPayloadIndex = SectionTag("SPIX");
+// The version of the value parsers (datetimes, UUIDs) the stored payload indexes were built with. A segment
+// without it, or with another version, has its payload indexes rebuilt from the payloads when it is opened.
+constexpr uint32_t kTagPayloadParsers = SectionTag("SPIV");
+constexpr uint32_t kPayloadParsersVersion = 2;
 constexpr uint32_t kTagDelMeta = SectionTag("DMTA");
 constexpr uint32_t kTagDelBits = SectionTag("DBIT");
 constexpr size_t kIdBytes = 24;
@@ -90,6 +94,9 @@ ByteChunks EncodeSegment(const Segment& segment) {
     std::vector<uint32_t> remap(segment.slot_count(), payload::kDroppedSlot);
     for (uint32_t i = 0; i < slots.size(); ++i) remap[slots[i]] = i;
     w.Add(kTagPayloadIndex, segment.payload_index().Encode(remap));
+    std::string parsers;
+    PutFixed32(&parsers, kPayloadParsersVersion);
+    w.Add(kTagPayloadParsers, parsers);
   }
   return w.FinishChunks();
 }
@@ -205,7 +212,12 @@ Result<std::unique_ptr<Segment>> DecodeSegment(std::span<const uint8_t> bytes,
   }
   QUIVER_ASSIGN_OR_RETURN(auto segment,
                           Segment::FromParts(spaces, std::move(states), std::move(indexes), what));
-  if (reader.Has(kTagPayloadIndex)) {
+  bool current_parsers = false;
+  if (reader.Has(kTagPayloadParsers)) {
+    QUIVER_ASSIGN_OR_RETURN(auto version, reader.Get(kTagPayloadParsers));
+    current_parsers = version.size() == 4 && DecodeFixed32(version.data()) == kPayloadParsersVersion;
+  }
+  if (reader.Has(kTagPayloadIndex) && current_parsers) {
     QUIVER_ASSIGN_OR_RETURN(auto image, reader.Get(kTagPayloadIndex));
     QUIVER_RETURN_IF_ERROR(
         segment->LoadPayloadIndex(image, what + " SPIX", reader.OffsetOf(kTagPayloadIndex)));

@@ -151,7 +151,7 @@ TEST_CASE("api: bodies are checked and named by path", "[api]") {
 TEST_CASE("api: points are written, read and printed in Qdrant's shapes", "[api]") {
   auto db = WithPoints();
   CHECK(Run(*db, Operation::kGetPoint, "c", "", "1") == R"({"id":1,"payload":{"a":"x","n":1},"vector":[0,0]})");
-  CHECK(Run(*db, Operation::kGetPoint, "c", "", "550E8400-E29B-41D4-A716-446655440000")
+  CHECK(Run(*db, Operation::kGetPoint, "c", "", "{550E8400-E29B-41D4-A716-446655440000}")
             .rfind(R"({"id":"550e8400-e29b-41d4-a716-446655440000")", 0) == 0);
   CHECK(Run(*db, Operation::kGetPoint, "c", "", "9").rfind("error not found: no point with id 9", 0) == 0);
   CHECK(Run(*db, Operation::kGetPoints, "c", R"({"ids":[2,1,7],"with_payload":["n"]})") ==
