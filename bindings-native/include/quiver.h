@@ -93,7 +93,8 @@ QV_API int qv_options_create(qv_options** out);
  *                     qv_db_flush), "none" (at qv_db_flush or close only)
  *   "read_only"       "true" / "false" (default): open without the writer lock; writes fail
  *   "threads"         "0" (default: no background threads, index builds run on the writing thread), "N" (N threads
- *                     for index builds and merges), "auto" (one per hardware thread)
+ *                     for index builds and merges, the writing thread counted: "1" is the same as "0", merges run
+ *                     on the writing thread after its write), "auto" (one per hardware thread)
  *   "segment_points"  points per sealed segment (default 20000)
  *   "auto_optimize"   "true" (default) / "false": merge and index segments automatically after a seal
  * QV_INVALID_ARGUMENT for an unknown key or a bad value (the options are unchanged). */
