@@ -507,7 +507,7 @@ void Service::Log(const Context& ctx, const HttpReply& reply, double seconds) co
                     {"path", ctx.path},
                     {"operation", ctx.match.route ? ctx.match.route->name : ""},
                     {"status", reply.status},
-                    {"duration_ms", std::round(seconds * 1e6) / 1e3},
+                    {"duration_us", static_cast<int64_t>(std::llround(seconds * 1e6))},
                     {"request_bytes", ctx.request.body.size()},
                     {"response_bytes", reply.body.size()}};
   if (!ctx.match.collection.empty()) line["collection"] = ctx.match.collection;
