@@ -260,6 +260,9 @@ HttpReply Service::RunApi(Context& ctx) {
   if (Status s = CheckQuota(ctx); !s.ok()) return ctx.Error(403, s.message());
   const api::Target target{ctx.match.collection, ctx.match.point, ctx.match.field};
   auto result = api::Call(db_, op, target, body);
+  if (!result.ok() && op == Op::kDeleteCollection && result.status().IsNotFound()) {
+    return Json(200, Ok("false", Seconds(ctx.start)));  // as Qdrant: deleting nothing is not an error
+  }
   if (!result.ok()) return ctx.Error(result.status());
   api::Response& response = *result;
 
