@@ -123,7 +123,8 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     request_.remote = remote_;
     parser_.emplace();
     parser_->header_limit(static_cast<uint32_t>(state_.config.max_header_kb * 1024));
-    parser_->body_limit(BodyLimit(false));
+    // The route decides the body limit (uploads have their own); until the head is read, allow the larger.
+    parser_->body_limit(std::max(BodyLimit(false), BodyLimit(true)));
     Lowest().expires_after(Ms(state_.config.header_timeout_ms));
     auto self = this->shared_from_this();
     http::async_read_header(stream_, buffer_, *parser_, [self](beast::error_code ec, size_t) { self->OnHeader(ec); });
@@ -140,6 +141,10 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     if (ec == http::error::header_limit) {
       return Refuse(431, "Request header fields too large (the limit is " +
                              std::to_string(state_.config.max_header_kb) + " KB)");
+    }
+    if (ec == http::error::body_limit) {
+      return Refuse(413, "Payload too large: the body exceeds the limit of " +
+                             std::to_string(std::max(BodyLimit(false), BodyLimit(true))) + " bytes");
     }
     if (ec) return Refuse(400, "Malformed HTTP request: " + ec.message());
     const auto& req = parser_->get();
@@ -208,6 +213,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   void Refuse(unsigned status, std::string message) {
     phase_ = Phase::kBusy;
     keep_alive_ = false;
+    refused_ = true;
     state_.active_requests.fetch_add(1);
     Write(state_.service.Reject(request_, status, std::move(message), start_));
   }
@@ -246,8 +252,31 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
   void OnWrite(beast::error_code ec, bool keep) {
     state_.active_requests.fetch_sub(1);
-    if (ec || !keep) return Shutdown();
+    if (ec) return Shutdown();
+    if (!keep) return refused_ ? Linger() : Shutdown();
     WaitForRequest();
+  }
+
+  // After refusing a request whose body was not read: stop sending, then read and drop what the client still
+  // sends (for a second at most), so it sees the error reply instead of a reset connection.
+  void Linger() {
+    if constexpr (kTls) {
+      return Shutdown();
+    } else {
+      beast::error_code ec;
+      Lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
+      Lowest().expires_after(std::chrono::seconds(1));
+      DrainInput();
+    }
+  }
+
+  void DrainInput() {
+    auto self = this->shared_from_this();
+    buffer_.clear();
+    stream_.async_read_some(buffer_.prepare(65536), [self](beast::error_code ec, size_t n) {
+      if (ec || n == 0) return self->Shutdown();
+      self->DrainInput();
+    });
   }
 
   void Shutdown() {
@@ -277,6 +306,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   unsigned version_ = 11;
   bool keep_alive_ = true;
   bool close_after_reply_ = false;
+  bool refused_ = false;
   Phase phase_ = Phase::kIdle;
   Service::Clock::time_point start_;
 };
