@@ -67,40 +67,6 @@ std::string Ok(std::string_view result, double seconds) {
   return out;
 }
 
-// How many points an upsert or batch update writes (0 when the body cannot be read: the request layer then
-// answers with the precise error).
-size_t PointsWritten(Op op, std::string_view body) {
-  boost::system::error_code ec;
-  json::parse_options options;
-  options.max_depth = 96;
-  json::value v = json::parse(body, ec, {}, options);
-  if (ec) return 0;
-  auto count = [](const json::object* o) -> size_t {
-    if (o == nullptr) return 0;
-    if (const json::value* points = o->if_contains("points"); points && points->is_array()) {
-      return points->get_array().size();
-    }
-    if (const json::value* batch = o->if_contains("batch"); batch && batch->is_object()) {
-      if (const json::value* ids = batch->get_object().if_contains("ids"); ids && ids->is_array()) {
-        return ids->get_array().size();
-      }
-    }
-    return 0;
-  };
-  if (op == Op::kUpsertPoints) return count(v.if_object());
-  size_t n = 0;
-  if (const json::object* o = v.if_object()) {
-    if (const json::value* ops = o->if_contains("operations"); ops && ops->is_array()) {
-      for (const json::value& item : ops->get_array()) {
-        if (const json::object* io = item.if_object()) {
-          if (const json::value* up = io->if_contains("upsert")) n += count(up->if_object());
-        }
-      }
-    }
-  }
-  return n;
-}
-
 }  // namespace
 
 unsigned HttpStatusOf(StatusCode code) {
@@ -142,7 +108,12 @@ struct Service::Context {
 };
 
 Service::Service(const Config& config, Database& db)
-    : config_(config), db_(db), auth_(config), tenants_(config), snapshots_(config.data + "/snapshots") {}
+    : config_(config),
+      db_(db),
+      auth_(config),
+      tenants_(config),
+      access_(db, tenants_),
+      snapshots_(config.data + "/snapshots") {}
 
 Status Service::Start() { return tenants_.Load(); }
 
@@ -204,7 +175,9 @@ HttpReply Service::Handle(HttpRequest& request) {
         return Finish(ctx, ctx.Error(401, "Unauthorized: Invalid JWT, stateful validation failed"));
       }
     }
-    if (Status s = CheckAccess(ctx); !s.ok()) return Finish(ctx, ctx.Error(403, s.message()));
+    if (Status s = access_.Check(ctx.principal, route.need, ctx.match.collection); !s.ok()) {
+      return Finish(ctx, ctx.Error(403, s.message()));
+    }
   }
   return Finish(ctx, Dispatch(ctx));
 }
@@ -257,7 +230,9 @@ HttpReply Service::RunApi(Context& ctx) {
     return ctx.Error(400, "Wrong input: the JSON body is nested " + std::to_string(depth) +
                               " levels deep; the limit is " + std::to_string(config_.max_json_depth));
   }
-  if (Status s = CheckQuota(ctx); !s.ok()) return ctx.Error(403, s.message());
+  if (Status s = access_.CheckQuota(ctx.tenant, *ctx.match.route, ctx.match.collection, ctx.request.body); !s.ok()) {
+    return ctx.Error(403, s.message());
+  }
   const api::Target target{ctx.match.collection, ctx.match.point, ctx.match.field};
   auto result = api::Call(db_, op, target, body);
   if (!result.ok() && op == Op::kDeleteCollection && result.status().IsNotFound()) {
@@ -275,10 +250,10 @@ HttpReply Service::RunApi(Context& ctx) {
   // Lists show what the caller may read.
   if (ctx.principal.global < Level::kRead) {
     if (auto* list = std::get_if<api::CollectionList>(&response)) {
-      std::erase_if(list->names, [&](const std::string& n) { return !CanRead(ctx.principal, n); });
+      std::erase_if(list->names, [&](const std::string& n) { return !access_.CanRead(ctx.principal, n); });
     }
     if (auto* list = std::get_if<api::AliasList>(&response)) {
-      std::erase_if(list->aliases, [&](const auto& a) { return !CanRead(ctx.principal, a.second); });
+      std::erase_if(list->aliases, [&](const auto& a) { return !access_.CanRead(ctx.principal, a.second); });
     }
   }
   std::string printed;
@@ -308,7 +283,7 @@ HttpReply Service::RunSnapshot(Context& ctx) {
       return Json(200, Ok(out, Seconds(ctx.start)));
     }
     case RouteKind::kGetSnapshot: {
-      auto path = snapshots_.PathOf(Resolve(name), ctx.match.snapshot);
+      auto path = snapshots_.PathOf(Resolved(name), ctx.match.snapshot);
       if (!path.ok()) return ctx.Error(path.status());
       HttpReply r;
       r.content_type = "application/octet-stream";
@@ -317,7 +292,7 @@ HttpReply Service::RunSnapshot(Context& ctx) {
       return r;
     }
     case RouteKind::kDeleteSnapshot: {
-      if (Status s = snapshots_.Delete(Resolve(name), ctx.match.snapshot); !s.ok()) return ctx.Error(s);
+      if (Status s = snapshots_.Delete(Resolved(name), ctx.match.snapshot); !s.ok()) return ctx.Error(s);
       return ok_true();
     }
     case RouteKind::kUploadSnapshot:
@@ -352,7 +327,9 @@ HttpReply Service::RunSnapshot(Context& ctx) {
         file_bytes = std::move(*read);
         bytes = file_bytes;
       }
-      if (Status s = CheckQuota(ctx); !s.ok()) return ctx.Error(403, s.message());
+      if (Status s = access_.CheckQuota(ctx.tenant, *ctx.match.route, ctx.match.collection, ctx.request.body); !s.ok()) {
+    return ctx.Error(403, s.message());
+  }
       Status s = RestoreReplacing(db_, name, bytes, checksum);
       if (s.code() == StatusCode::kCorruption) return ctx.Error(400, "Wrong input: the snapshot is damaged: " + s.ToString());
       if (!s.ok()) return ctx.Error(s);
@@ -366,97 +343,9 @@ HttpReply Service::RunSnapshot(Context& ctx) {
   }
 }
 
-std::string Service::Resolve(std::string_view name) const {
+std::string Service::Resolved(std::string_view name) const {
   auto c = db_.GetCollection(name);
   return c.ok() ? (*c)->name() : std::string(name);
-}
-
-bool Service::CanRead(const Principal& p, std::string_view collection) const {
-  if (p.global >= Level::kRead) return true;
-  if (p.own_collections_only) {
-    auto owner = tenants_.OwnerOf(collection);
-    return owner && *owner == p.tenant;
-  }
-  return p.collections.count(collection) > 0;
-}
-
-Status Service::CheckAccess(const Context& ctx) const {
-  const Principal& p = ctx.principal;
-  const Need need = ctx.match.route->need;
-  if (need == Need::kNothing || need == Need::kList || p.global == Level::kManage) return Status::OK();
-  const std::string& given = ctx.match.collection;
-  const std::string resolved = Resolve(given);
-  auto denied = [](std::string m) { return Status(StatusCode::kFailedPrecondition, "Forbidden: " + m); };
-  if (p.own_collections_only) {
-    const auto owner = tenants_.OwnerOf(resolved);
-    const bool owns = owner && *owner == p.tenant && db_.CollectionExists(resolved);
-    const bool manage = p.tenant_level >= Level::kManage;
-    switch (need) {
-      case Need::kRead:
-        if (owns) return Status::OK();
-        return denied("tenant '" + p.tenant + "' has no collection '" + given + "'");
-      case Need::kWrite:
-      case Need::kManageCollection:
-        if (owns && manage) return Status::OK();
-        return denied(manage ? "tenant '" + p.tenant + "' has no collection '" + given + "'"
-                             : "tenant '" + p.tenant + "' has read-only access");
-      case Need::kCreate:
-        if (!manage) return denied("tenant '" + p.tenant + "' has read-only access");
-        if (owns || !db_.CollectionExists(given)) return Status::OK();
-        return denied("collection '" + given + "' belongs to another tenant");
-      default:
-        return denied("aliases are managed with the server's API key, not a tenant key");
-    }
-  }
-  Level level = p.global;
-  for (const std::string& n : {given, resolved}) {
-    if (auto it = p.collections.find(n); it != p.collections.end()) level = std::max(level, it->second);
-  }
-  switch (need) {
-    case Need::kRead:
-      if (level >= Level::kRead) return Status::OK();
-      return denied("Access to collection '" + given + "' is required");
-    case Need::kWrite:
-      if (level >= Level::kWrite) return Status::OK();
-      return denied("Write access to collection '" + given + "' is required");
-    default:
-      return denied("Global manage access is required");
-  }
-}
-
-Status Service::CheckQuota(Context& ctx) {
-  if (ctx.tenant.empty()) return Status::OK();
-  const TenantLimits limits = tenants_.LimitsOf(ctx.tenant);
-  const RouteKind kind = ctx.match.route->kind;
-  const Op op = ctx.match.route->operation;
-  const bool creates = (kind == RouteKind::kApi && op == Op::kCreateCollection) ||
-                       ((kind == RouteKind::kUploadSnapshot || kind == RouteKind::kRecoverSnapshot) &&
-                        !db_.CollectionExists(ctx.match.collection));
-  const bool upserts = kind == RouteKind::kApi && (op == Op::kUpsertPoints || op == Op::kBatchUpdate);
-  if (creates && limits.max_collections > 0) {
-    uint64_t owned = 0;
-    for (const std::string& n : tenants_.OwnedBy(ctx.tenant)) owned += db_.CollectionExists(n) ? 1 : 0;
-    if (owned >= limits.max_collections) {
-      tenants_.Count(ctx.tenant, Tenants::Counter::kCollectionQuota);
-      return Status::ResourceExhausted("Quota exceeded: tenant '" + ctx.tenant + "' may hold at most " +
-                                       std::to_string(limits.max_collections) + " collections (max_collections)");
-    }
-  }
-  if (upserts && limits.max_points > 0) {
-    uint64_t held = 0;
-    for (const std::string& n : tenants_.OwnedBy(ctx.tenant)) {
-      if (auto c = db_.GetCollection(n); c.ok()) held += (*c)->Info().points_count;
-    }
-    const size_t adding = PointsWritten(op, ctx.request.body);
-    if (held + adding > limits.max_points) {
-      tenants_.Count(ctx.tenant, Tenants::Counter::kPointQuota);
-      return Status::ResourceExhausted("Quota exceeded: tenant '" + ctx.tenant + "' may hold at most " +
-                                       std::to_string(limits.max_points) + " points (max_points); it holds " +
-                                       std::to_string(held) + " and this request writes " +
-                                       std::to_string(adding));
-    }
-  }
-  return Status::OK();
 }
 
 HttpReply Service::Reject(const HttpRequest& request, unsigned status, std::string message, Clock::time_point start) {

@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "access.h"
 #include "auth.h"
 #include "config.h"
 #include "metrics.h"
@@ -77,11 +78,8 @@ class Service {
   HttpReply RunSnapshot(Context& ctx);
   HttpReply RunServiceEndpoint(Context& ctx);
 
-  // Access checks.
-  std::string Resolve(std::string_view name) const;
-  bool CanRead(const Principal& p, std::string_view collection) const;
-  Status CheckAccess(const Context& ctx) const;
-  Status CheckQuota(Context& ctx);
+  // The collection an alias names, or `name` itself.
+  std::string Resolved(std::string_view name) const;
 
   HttpReply Finish(Context& ctx, HttpReply reply);
   void AddCors(const HttpRequest& request, HttpReply* reply) const;
@@ -91,6 +89,7 @@ class Service {
   Database& db_;
   Authenticator auth_;
   Tenants tenants_;
+  AccessPolicy access_;
   SnapshotStore snapshots_;
   Metrics metrics_;
   std::atomic<bool> draining_{false};

@@ -101,7 +101,7 @@ describe('crashes', () => {
     assert.equal((await create(s, 't')).status, 200);
     const points = Array.from({ length: 4000 }, (_, i) => ({ id: i, vector: vec(i, DIM), payload: { id: i } }));
     const big = s.request('PUT', '/collections/t/points?wait=true', { points });
-    await sleep(30);
+    await sleep(100 * SLOW);  // the request is on its way (the listener stays open for shutdown_delay_ms anyway)
     s.proc.kill('SIGTERM');
     await sleep(100 * SLOW);
     assert.equal((await s.request('GET', '/readyz')).status, 503);
