@@ -297,8 +297,10 @@ int Main(int argc, char** argv) {
     {
       const std::string scratch = cache + "/server-bench-upsert";
       std::filesystem::remove_all(scratch);
+      ThreadPool writer_pool;  // as quiverd has, for background index builds
       DatabaseOptions o;
       o.path = scratch;
+      o.executor = &writer_pool;
       auto wdb = Database::Open(o);
       Check(wdb.status(), "open scratch");
       Check(api::Call(**wdb, api::Operation::kCreateCollection, {"u", "", ""}, R"({"vectors":{"size":384,"distance":"Cosine"}})").status(), "create");
