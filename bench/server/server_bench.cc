@@ -5,7 +5,7 @@
 // upsert throughput over HTTP and in process. Configurations are interleaved rep by rep; medians are reported.
 //
 //   server_bench --quiverd build/native-release/bindings-native/quiverd [--cache .cache/bench] [--reps 3]
-//                [--seconds 5] [--connections 1,8,32]
+//                [--seconds 5] [--connections 1,8,32] [--quiverd-args "--threads 4 --log-requests=true"]
 //
 // The collection is built once into CACHE/server-bench-db (M=16, ef_construct=200) and reused. quiverd serves
 // it (request logs off); the in-process runs open the same folder read-only beside it.
@@ -138,9 +138,12 @@ struct Server {
   uint16_t port = 0;
 };
 
-Server StartQuiverd(const std::string& binary, const std::string& data, const std::string& log) {
+Server StartQuiverd(const std::string& binary, const std::string& data, const std::string& log,
+                    const std::string& extra) {
   std::vector<std::string> args = {binary, "--data", data, "--port", "0", "--log-requests=false",
                                    "--max-body-mb", "256"};
+  std::stringstream words(extra);
+  for (std::string w; words >> w;) args.push_back(w);
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -192,7 +195,7 @@ int Main(int argc, char** argv) {
   EnsureDatabase(ds, dir);
 
   // The in-process side opens the folder read-only, beside quiverd.
-  Server server = StartQuiverd(quiverd, dir, cache + "/server-bench-quiverd.log");
+  Server server = StartQuiverd(quiverd, dir, cache + "/server-bench-quiverd.log", Arg(argc, argv, "quiverd-args", ""));
   DatabaseOptions ro;
   ro.path = dir;
   ro.read_only = true;
@@ -328,7 +331,8 @@ int Main(int argc, char** argv) {
       LoadSpec create;
       create.port = server.port;
       create.each_once = true;
-      create.requests = {RawRequest("PUT", "/collections/" + name, R"({"vectors":{"size":384,"distance":"Cosine"}})")};
+      create.requests = {RawRequest("DELETE", "/collections/" + name, ""),  // left by an interrupted run
+                         RawRequest("PUT", "/collections/" + name, R"({"vectors":{"size":384,"distance":"Cosine"}})")};
       failures += RunLoad(create).failed;
       LoadSpec spec;
       spec.port = server.port;
