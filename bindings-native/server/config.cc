@@ -101,8 +101,10 @@ const std::vector<Setting>& Settings() {
          }
          return Status::OK();
        }},
-      {"threads", "N", "request workers (default: one per hardware thread)", Uint(&Config::threads, "threads", 0, 1024)},
-      {"io_threads", "N", "socket I/O threads (default 1)", Uint(&Config::io_threads, "io_threads", 1, 64)},
+      {"threads", "N", "threads serving connections and running requests (default: one per hardware thread)",
+       Uint(&Config::threads, "threads", 0, 1024)},
+      {"offload_workers", "N", "run requests on a separate pool of N threads, the serving threads doing I/O only "
+       "(default 0: requests run where their connection is served)", Uint(&Config::offload_workers, "offload_workers", 0, 1024)},
       {"max_connections", "N", "open connections at most; more get 503 (default 1024)",
        Uint(&Config::max_connections, "max_connections", 1, 1000000)},
       {"max_body_mb", "MB", "largest request body (default 32)", Double(&Config::max_body_mb, "max_body_mb", 0.001)},

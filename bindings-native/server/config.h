@@ -44,8 +44,8 @@ struct Config {
   std::string tls_cert;                 // PEM files; both set: HTTPS only
   std::string tls_key;
   std::vector<std::string> cors_origins;  // "*" allows any origin
-  size_t threads = 0;                   // request workers; 0: one per hardware thread
-  size_t io_threads = 1;                // socket I/O threads
+  size_t threads = 0;                   // threads serving connections and running requests; 0: one per hardware thread
+  size_t offload_workers = 0;           // > 0: requests run on a separate pool of this many threads instead
   size_t max_connections = 1024;
   double max_body_mb = 32;              // a request body (413 beyond)
   double max_upload_mb = 4096;          // a snapshot upload

@@ -10,9 +10,10 @@ namespace quiver::server {
 struct HttpServer::Impl {
   Impl(Service& service, const Config& config)
       : config(config),
-        workers(config.threads ? config.threads : std::max(1u, std::thread::hardware_concurrency())),
-        state(service, config, workers),
-        ioc(static_cast<int>(config.io_threads)),
+        serving_threads(config.threads ? config.threads : std::max(1u, std::thread::hardware_concurrency())),
+        workers(std::max<size_t>(1, config.offload_workers)),
+        state(service, config, config.offload_workers ? &workers : nullptr),
+        ioc(static_cast<int>(serving_threads)),
         acceptor(net::make_strand(ioc)),
         signals(ioc, SIGTERM, SIGINT),
         timer(ioc) {}
@@ -72,7 +73,8 @@ struct HttpServer::Impl {
 
   // Sessions still queued in `ioc` are destroyed with it and unregister from `state`: state outlives ioc.
   const Config& config;
-  net::thread_pool workers;
+  size_t serving_threads;
+  net::thread_pool workers;  // used only with offload_workers
   ServerState state;
   std::optional<net::ssl::context> tls;
   net::io_context ioc;
@@ -125,7 +127,7 @@ uint16_t HttpServer::port() const {
 void HttpServer::Start() {
   impl_->work.emplace(impl_->ioc.get_executor());
   impl_->Accept();
-  for (size_t i = 0; i < impl_->config.io_threads; ++i) {
+  for (size_t i = 0; i < impl_->serving_threads; ++i) {
     impl_->threads.emplace_back([this] { impl_->ioc.run(); });
   }
 }

@@ -1,10 +1,11 @@
 // HttpServer: HTTP/1.1 with keep-alive on Boost.Beast, plain or TLS (Asio's OpenSSL stream) when a certificate
-// and key are configured. One acceptor and `io_threads` threads do the socket work; requests run on a pool of
-// `threads` workers (health checks are answered on the I/O thread, so they stay quick under load). Enforced
+// and key are configured. `threads` threads (one per hardware thread by default) serve the connections and run
+// each request where it was read, with no hand-off between threads; with `offload_workers` set, requests (but
+// health checks) run on a separate pool instead and the serving threads only do I/O. Enforced
 // here: the connection cap (503), the head size (431), the body size (413), the header, body and idle timeouts
 // (408 or a close), and malformed HTTP (400). Each connection is a Session that lives as long as its socket.
 //
-// Thread safety: Listen, Start and Join from one thread; Drain from any thread.
+// Thread safety: Listen, Start, Stop and Join from one thread; OnSignal before Start.
 #ifndef QUIVER_SERVER_HTTP_SERVER_H_
 #define QUIVER_SERVER_HTTP_SERVER_H_
 

@@ -34,14 +34,14 @@ class SessionBase;
 struct ServerState {
   Service& service;
   const Config& config;
-  net::thread_pool& workers;
+  net::thread_pool* workers;  // null: requests run on the I/O thread that reads them
   std::atomic<int64_t> active_requests{0};
   std::atomic<bool> closing{false};  // draining: no new requests, close idle connections
 
   std::mutex sessions_mu;
   std::unordered_map<SessionBase*, std::weak_ptr<SessionBase>> sessions;  // guarded by sessions_mu
 
-  ServerState(Service& s, const Config& c, net::thread_pool& w) : service(s), config(c), workers(w) {}
+  ServerState(Service& s, const Config& c, net::thread_pool* w) : service(s), config(c), workers(w) {}
 };
 
 class SessionBase {
@@ -201,9 +201,11 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     phase_ = Phase::kBusy;
     Lowest().expires_never();
     state_.active_requests.fetch_add(1);
-    if (Service::IsLight(request_.method, request_.target)) return Write(state_.service.Handle(request_));
+    if (state_.workers == nullptr || Service::IsLight(request_.method, request_.target)) {
+      return Write(state_.service.Handle(request_));
+    }
     auto self = this->shared_from_this();
-    net::post(state_.workers, [self] {
+    net::post(*state_.workers, [self] {
       HttpReply reply = self->state_.service.Handle(self->request_);
       net::post(self->stream_.get_executor(), [self, reply = std::move(reply)]() mutable { self->Write(std::move(reply)); });
     });
