@@ -109,7 +109,9 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     if (buffer_.size() > 0) return ReadHeader();
     Lowest().expires_after(Ms(state_.config.idle_timeout_ms));
     auto self = this->shared_from_this();
-    stream_.async_read_some(buffer_.prepare(4096), [self](beast::error_code ec, size_t n) {
+    // One read takes a whole typical request (a search with a 384-d vector is ~4 KB), so parsing the head and
+    // the body usually needs no further system call.
+    stream_.async_read_some(buffer_.prepare(65536), [self](beast::error_code ec, size_t n) {
       self->buffer_.commit(n);
       if (ec || n == 0) return self->Shutdown();
       self->ReadHeader();
