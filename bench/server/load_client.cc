@@ -115,19 +115,23 @@ LoadResult RunLoad(const LoadSpec& spec) {
   net::io_context ioc(1);
   Shared shared{spec};
   const auto start = Clock::now();
-  auto seconds = [](double s) { return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s)); };
+  auto seconds = [](double s) {
+    return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
+  };
   shared.measure_from = spec.each_once ? start : start + seconds(spec.warmup_seconds);
   shared.measure_to = spec.each_once ? Clock::time_point::max() : shared.measure_from + seconds(spec.seconds);
   shared.result.first_answers.resize(spec.requests.size());
   shared.result.latencies.reserve(1 << 20);
   for (size_t c = 0; c < spec.connections; ++c) std::make_shared<Connection>(ioc, shared, c)->Start();
   ioc.run();
-  shared.result.seconds = spec.each_once ? std::chrono::duration<double>(Clock::now() - start).count() : spec.seconds;
+  shared.result.seconds =
+      spec.each_once ? std::chrono::duration<double>(Clock::now() - start).count() : spec.seconds;
   return std::move(shared.result);
 }
 
 std::string RawRequest(const std::string& method, const std::string& path, const std::string& body) {
-  return method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: " +
+  return method + " " + path +
+         " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: " +
          std::to_string(body.size()) + "\r\n\r\n" + body;
 }
 

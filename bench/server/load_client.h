@@ -1,6 +1,6 @@
 // A small HTTP/1.1 load generator on Boost.Beast: `connections` keep-alive connections on one thread, each
-// sending the next prepared request as soon as the previous answer arrives (closed loop), for a warm-up and then
-// a measured window. Records every measured request's latency and the first answer to each request.
+// sending the next prepared request as soon as the previous answer arrives (closed loop), for a warm-up and
+// then a measured window. Records every measured request's latency and the first answer to each request.
 //
 // Thread safety: Run is reentrant; it owns its io_context and thread.
 #ifndef QUIVER_BENCH_SERVER_LOAD_CLIENT_H_
@@ -13,10 +13,10 @@
 namespace quiver::bench {
 
 struct LoadResult {
-  double seconds = 0;              // the measured window
-  uint64_t completed = 0;          // requests answered 200 inside it
-  uint64_t failed = 0;             // non-200 answers or broken connections (whole run)
-  std::vector<double> latencies;   // seconds, measured requests
+  double seconds = 0;                      // the measured window
+  uint64_t completed = 0;                  // requests answered 200 inside it
+  uint64_t failed = 0;                     // non-200 answers or broken connections (whole run)
+  std::vector<double> latencies;           // seconds, measured requests
   std::vector<std::string> first_answers;  // body of the first 200 answer per request index ("" if none)
   double Qps() const { return seconds > 0 ? completed / seconds : 0; }
   double Percentile(double p) const;  // of latencies, 0..100

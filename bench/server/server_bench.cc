@@ -1,29 +1,29 @@
-// quiverd over loopback against the same search in process, in one run: the synthetic 100,000 x 384 cosine set
-// at the smallest ef whose recall@10 reaches 0.95; search QPS and p50/p99 latency at 1, 8 and 32 keep-alive
-// connections (load from bench/server/load_client.cc, a closed-loop Beast client on one thread), in-process QPS
-// of Collection::Search and of api::Call on the same JSON bodies (1 thread and all hardware threads), and
-// upsert throughput over HTTP and in process. Configurations are interleaved rep by rep; medians are reported.
+// quiverd over loopback against the same search in process, in one run: the synthetic 100,000 x 384 cosine
+// set at the smallest ef whose recall@10 reaches 0.95; search QPS and p50/p99 latency at 1, 8 and 32
+// keep-alive connections (load from bench/server/load_client.cc, a closed-loop Beast client on one thread),
+// in-process QPS of Collection::Search and of api::Call on the same JSON bodies (1 thread and all hardware
+// threads), and upsert throughput over HTTP and in process. Configurations are interleaved rep by rep;
+// medians are reported.
 //
 //   server_bench --quiverd build/native-release/bindings-native/quiverd [--cache .cache/bench] [--reps 3]
 //                [--seconds 5] [--connections 1,8,32] [--quiverd-args "--threads 4 --log-requests=true"]
 //
 // The collection is built once into CACHE/server-bench-db (M=16, ef_construct=200) and reused. quiverd serves
 // it (request logs off); the in-process runs open the same folder read-only beside it.
+#include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <fcntl.h>
-
 #include <algorithm>
 #include <atomic>
 #include <boost/json.hpp>
 #include <chrono>
-#include <filesystem>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
@@ -105,7 +105,8 @@ void EnsureDatabase(const Dataset& ds, const std::string& dir) {
   }
   const double t0 = std::chrono::duration<double>(Clock::now().time_since_epoch()).count();
   Check((*c)->Optimize(), "optimize");
-  Log("indexed in " + std::to_string(std::chrono::duration<double>(Clock::now().time_since_epoch()).count() - t0) + " s");
+  Log("indexed in " +
+      std::to_string(std::chrono::duration<double>(Clock::now().time_since_epoch()).count() - t0) + " s");
   Check((*db)->Close(), "close");
   std::ofstream(stamp) << ds.base_count << "\n";
 }
@@ -120,7 +121,8 @@ std::vector<uint32_t> IdsOf(const std::vector<ScoredPoint>& hits) {
 template <typename F>
 double InProcessQps(size_t threads, double seconds, size_t queries, F search) {
   std::atomic<uint64_t> done{0};
-  const auto end = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  const auto end =
+      Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
   std::vector<std::thread> pool;
   for (size_t t = 0; t < threads; ++t) {
     pool.emplace_back([&, t] {
@@ -140,7 +142,7 @@ struct Server {
 
 Server StartQuiverd(const std::string& binary, const std::string& data, const std::string& log,
                     const std::string& extra) {
-  std::vector<std::string> args = {binary, "--data", data, "--port", "0", "--log-requests=false",
+  std::vector<std::string> args = {binary,          "--data", data, "--port", "0", "--log-requests=false",
                                    "--max-body-mb", "256"};
   std::stringstream words(extra);
   for (std::string w; words >> w;) args.push_back(w);
@@ -151,7 +153,8 @@ Server StartQuiverd(const std::string& binary, const std::string& data, const st
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   Server s;
-  if (posix_spawn(&s.pid, binary.c_str(), &actions, nullptr, argv.data(), environ) != 0) Fail("cannot start " + binary);
+  if (posix_spawn(&s.pid, binary.c_str(), &actions, nullptr, argv.data(), environ) != 0)
+    Fail("cannot start " + binary);
   posix_spawn_file_actions_destroy(&actions);
   for (int i = 0; i < 600 && s.port == 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -167,7 +170,9 @@ Server StartQuiverd(const std::string& binary, const std::string& data, const st
   return s;
 }
 
-double Recall(const Dataset& ds, const std::vector<std::vector<uint32_t>>& found) { return RecallAtK(ds, found, kK); }
+double Recall(const Dataset& ds, const std::vector<std::vector<uint32_t>>& found) {
+  return RecallAtK(ds, found, kK);
+}
 
 }  // namespace
 
@@ -195,7 +200,8 @@ int Main(int argc, char** argv) {
   EnsureDatabase(ds, dir);
 
   // The in-process side opens the folder read-only, beside quiverd.
-  Server server = StartQuiverd(quiverd, dir, cache + "/server-bench-quiverd.log", Arg(argc, argv, "quiverd-args", ""));
+  Server server =
+      StartQuiverd(quiverd, dir, cache + "/server-bench-quiverd.log", Arg(argc, argv, "quiverd-args", ""));
   DatabaseOptions ro;
   ro.path = dir;
   ro.read_only = true;
@@ -234,8 +240,8 @@ int Main(int argc, char** argv) {
     requests[q].vector.assign(&ds.queries[q * ds.dim], &ds.queries[(q + 1) * ds.dim]);
     requests[q].limit = kK;
     requests[q].hnsw_ef = ef;
-    bodies[q] = "{\"vector\":" + VectorJson(&ds.queries[q * ds.dim], ds.dim) + ",\"limit\":10,\"params\":{\"hnsw_ef\":" +
-                std::to_string(ef) + "}}";
+    bodies[q] = "{\"vector\":" + VectorJson(&ds.queries[q * ds.dim], ds.dim) +
+                ",\"limit\":10,\"params\":{\"hnsw_ef\":" + std::to_string(ef) + "}}";
     raw[q] = RawRequest("POST", std::string("/collections/") + kCollection + "/points/search", bodies[q]);
   }
 
@@ -264,12 +270,12 @@ int Main(int argc, char** argv) {
   uint64_t failures = 0;
   for (int rep = 0; rep < reps; ++rep) {
     Log("rep " + std::to_string(rep + 1) + "/" + std::to_string(reps));
-    row("in-process Collection::Search, 1 thread").push_back(
-        InProcessQps(1, seconds, ds.query_count, [&](size_t q) { (void)c.Search(requests[q]); }));
-    row("in-process Collection::Search, " + std::to_string(hw) + " threads").push_back(
-        InProcessQps(hw, seconds, ds.query_count, [&](size_t q) { (void)c.Search(requests[q]); }));
-    row("in-process api::Call (same JSON), " + std::to_string(hw) + " threads").push_back(
-        InProcessQps(hw, seconds, ds.query_count, [&](size_t q) {
+    row("in-process Collection::Search, 1 thread")
+        .push_back(InProcessQps(1, seconds, ds.query_count, [&](size_t q) { (void)c.Search(requests[q]); }));
+    row("in-process Collection::Search, " + std::to_string(hw) + " threads")
+        .push_back(InProcessQps(hw, seconds, ds.query_count, [&](size_t q) { (void)c.Search(requests[q]); }));
+    row("in-process api::Call (same JSON), " + std::to_string(hw) + " threads")
+        .push_back(InProcessQps(hw, seconds, ds.query_count, [&](size_t q) {
           auto r = api::Call(c, api::Operation::kSearchPoints, {}, bodies[q]);
           if (r.ok()) (void)api::Print(*r);
         }));
@@ -291,7 +297,8 @@ int Main(int argc, char** argv) {
           boost::system::error_code ec;
           auto v = boost::json::parse(r.first_answers[q], ec);
           if (ec) continue;
-          for (const auto& hit : v.at("result").as_array()) found[q].push_back(static_cast<uint32_t>(hit.at("id").to_number<uint64_t>()));
+          for (const auto& hit : v.at("result").as_array())
+            found[q].push_back(static_cast<uint32_t>(hit.at("id").to_number<uint64_t>()));
         }
         http_recall = Recall(ds, found);
       }
@@ -306,7 +313,10 @@ int Main(int argc, char** argv) {
       o.executor = &writer_pool;
       auto wdb = Database::Open(o);
       Check(wdb.status(), "open scratch");
-      Check(api::Call(**wdb, api::Operation::kCreateCollection, {"u", "", ""}, R"({"vectors":{"size":384,"distance":"Cosine"}})").status(), "create");
+      Check(api::Call(**wdb, api::Operation::kCreateCollection, {"u", "", ""},
+                      R"({"vectors":{"size":384,"distance":"Cosine"}})")
+                .status(),
+            "create");
       const auto bodies_u = upsert_bodies(0);
       std::atomic<size_t> next{0};
       std::atomic<bool> ok{true};
@@ -321,8 +331,8 @@ int Main(int argc, char** argv) {
       }
       for (auto& t : writers) t.join();
       if (!ok) Fail("in-process upsert failed");
-      row("upsert in process, api::Call from 8 threads (points/s)").push_back(
-          kUpsertPoints / std::chrono::duration<double>(Clock::now() - t0).count());
+      row("upsert in process, api::Call from 8 threads (points/s)")
+          .push_back(kUpsertPoints / std::chrono::duration<double>(Clock::now() - t0).count());
       (void)(*wdb)->Close();
       std::filesystem::remove_all(scratch);
     }
@@ -331,14 +341,16 @@ int Main(int argc, char** argv) {
       LoadSpec create;
       create.port = server.port;
       create.each_once = true;
-      create.requests = {RawRequest("DELETE", "/collections/" + name, ""),  // left by an interrupted run
-                         RawRequest("PUT", "/collections/" + name, R"({"vectors":{"size":384,"distance":"Cosine"}})")};
+      create.requests = {
+          RawRequest("DELETE", "/collections/" + name, ""),  // left by an interrupted run
+          RawRequest("PUT", "/collections/" + name, R"({"vectors":{"size":384,"distance":"Cosine"}})")};
       failures += RunLoad(create).failed;
       LoadSpec spec;
       spec.port = server.port;
       spec.connections = kUpsertConnections;
       spec.each_once = true;
-      for (const auto& b : upsert_bodies(0)) spec.requests.push_back(RawRequest("PUT", "/collections/" + name + "/points?wait=true", b));
+      for (const auto& b : upsert_bodies(0))
+        spec.requests.push_back(RawRequest("PUT", "/collections/" + name + "/points?wait=true", b));
       LoadResult r = RunLoad(spec);
       failures += r.failed;
       row("upsert via quiverd, 8 connections (points/s)").push_back(r.completed * kBatch / r.seconds);
@@ -356,11 +368,16 @@ int Main(int argc, char** argv) {
   // Report.
   const std::string best_in_process = "in-process Collection::Search, " + std::to_string(hw) + " threads";
   const std::string one_thread = "in-process Collection::Search, 1 thread";
-  std::printf("\n#### quiverd search over loopback: synthetic-384 (100000 x 384, cosine), k=10, ef=%zu, %d reps x %.0f s\n\n",
-              ef, reps, seconds);
+  std::printf(
+      "\n#### quiverd search over loopback: synthetic-384 (100000 x 384, cosine), k=10, ef=%zu, %d reps x "
+      "%.0f s\n\n",
+      ef, reps, seconds);
   std::printf("recall@10 in process %.4f, over HTTP %.4f; failed requests: %llu\n\n", recall, http_recall,
               static_cast<unsigned long long>(failures));
-  std::printf("| configuration | QPS (median) | p50 ms | p99 ms | / in-process %zu threads | / in-process 1 thread |\n|---|---|---|---|---|---|\n", hw);
+  std::printf(
+      "| configuration | QPS (median) | p50 ms | p99 ms | / in-process %zu threads | / in-process 1 thread "
+      "|\n|---|---|---|---|---|---|\n",
+      hw);
   const double base = Median(qps[best_in_process]), base1 = Median(qps[one_thread]);
   for (const std::string& name : order) {
     const std::vector<double>& values = qps[name];

@@ -8,7 +8,9 @@ namespace {
 namespace json = boost::json;
 using Op = api::Operation;
 
-Status Denied(const std::string& message) { return Status(StatusCode::kFailedPrecondition, "Forbidden: " + message); }
+Status Denied(const std::string& message) {
+  return Status(StatusCode::kFailedPrecondition, "Forbidden: " + message);
+}
 
 // How many points an upsert or batch update writes (0 when the body cannot be read: the request layer then
 // answers with the precise error).
@@ -109,15 +111,16 @@ Status AccessPolicy::CheckQuota(std::string_view tenant, const Route& route, std
   const bool restores = route.kind == RouteKind::kUploadSnapshot || route.kind == RouteKind::kRecoverSnapshot;
   const bool creates = (route.kind == RouteKind::kApi && route.operation == Op::kCreateCollection) ||
                        (restores && !db_.CollectionExists(collection));
-  const bool upserts =
-      route.kind == RouteKind::kApi && (route.operation == Op::kUpsertPoints || route.operation == Op::kBatchUpdate);
+  const bool upserts = route.kind == RouteKind::kApi &&
+                       (route.operation == Op::kUpsertPoints || route.operation == Op::kBatchUpdate);
   if (creates && limits.max_collections > 0) {
     uint64_t owned = 0;
     for (const std::string& n : tenants_.OwnedBy(tenant)) owned += db_.CollectionExists(n) ? 1 : 0;
     if (owned >= limits.max_collections) {
       tenants_.Count(tenant, Tenants::Counter::kCollectionQuota);
       return Status::ResourceExhausted("Quota exceeded: tenant '" + who + "' may hold at most " +
-                                       std::to_string(limits.max_collections) + " collections (max_collections)");
+                                       std::to_string(limits.max_collections) +
+                                       " collections (max_collections)");
     }
   }
   if (upserts && limits.max_points > 0) {
@@ -130,7 +133,8 @@ Status AccessPolicy::CheckQuota(std::string_view tenant, const Route& route, std
       tenants_.Count(tenant, Tenants::Counter::kPointQuota);
       return Status::ResourceExhausted("Quota exceeded: tenant '" + who + "' may hold at most " +
                                        std::to_string(limits.max_points) + " points (max_points); it holds " +
-                                       std::to_string(held) + " and this request writes " + std::to_string(adding));
+                                       std::to_string(held) + " and this request writes " +
+                                       std::to_string(adding));
     }
   }
   return Status::OK();

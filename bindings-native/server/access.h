@@ -1,5 +1,5 @@
-// AccessPolicy: what a Principal may do with a route's collection (Need), which collections it may list, and the
-// tenant quotas on collections and points. Qdrant's rules for keys and JWTs; tenant keys reach only the
+// AccessPolicy: what a Principal may do with a route's collection (Need), which collections it may list, and
+// the tenant quotas on collections and points. Qdrant's rules for keys and JWTs; tenant keys reach only the
 // collections their tenant owns (Tenants keeps ownership).
 //
 // Thread safety: all methods may be called from any thread (Database and Tenants are synchronised).
@@ -26,9 +26,10 @@ class AccessPolicy {
   // Whether lists show `collection` to `p`.
   bool CanRead(const Principal& p, std::string_view collection) const;
 
-  // OK, or ResourceExhausted naming the limit ("max_collections", "max_points"; answered 403) when the request
-  // would take `tenant` past its quota. `body` is the request's JSON body (counted for upserts).
-  Status CheckQuota(std::string_view tenant, const Route& route, std::string_view collection, std::string_view body);
+  // OK, or ResourceExhausted naming the limit ("max_collections", "max_points"; answered 403) when the
+  // request would take `tenant` past its quota. `body` is the request's JSON body (counted for upserts).
+  Status CheckQuota(std::string_view tenant, const Route& route, std::string_view collection,
+                    std::string_view body);
 
  private:
   // The collection an alias names, or `name` itself.

@@ -73,7 +73,8 @@ std::optional<std::string> ReadValueExists(const json::object& claims, Principal
     const json::object* po = pair.if_object();
     const json::value* key = po ? po->if_contains("key") : nullptr;
     const json::value* value = po ? po->if_contains("value") : nullptr;
-    if (key == nullptr || !key->is_string() || value == nullptr) return "value_exists.matches: expected {key, value}";
+    if (key == nullptr || !key->is_string() || value == nullptr)
+      return "value_exists.matches: expected {key, value}";
     must.push_back(json::object{{"key", *key}, {"match", json::object{{"value", *value}}}});
   }
   p->value_exists = ValueExists{std::string(c->get_string()), json::serialize(json::object{{"must", must}})};
@@ -84,11 +85,16 @@ std::optional<std::string> ReadValueExists(const json::object& claims, Principal
 
 std::string_view Principal::KindName() const {
   switch (kind) {
-    case Kind::kOpen: return "open";
-    case Kind::kApiKey: return "api_key";
-    case Kind::kReadOnlyKey: return "read_only_key";
-    case Kind::kTenantKey: return "tenant_key";
-    case Kind::kJwt: return "jwt";
+    case Kind::kOpen:
+      return "open";
+    case Kind::kApiKey:
+      return "api_key";
+    case Kind::kReadOnlyKey:
+      return "read_only_key";
+    case Kind::kTenantKey:
+      return "tenant_key";
+    case Kind::kJwt:
+      return "jwt";
   }
   return "unknown";
 }
@@ -102,8 +108,9 @@ Authenticator::Authenticator(const Config& config)
   enabled_ = !api_key_.empty() || !read_only_key_.empty() || !tenant_keys_.empty();
 }
 
-std::optional<AuthFailure> Authenticator::Authenticate(std::string_view api_key_header, std::string_view authorization,
-                                                       int64_t now_seconds, Principal* out) const {
+std::optional<AuthFailure> Authenticator::Authenticate(std::string_view api_key_header,
+                                                       std::string_view authorization, int64_t now_seconds,
+                                                       Principal* out) const {
   *out = Principal{};
   if (!enabled_) return std::nullopt;
   std::string_view key = api_key_header;
@@ -146,7 +153,8 @@ std::optional<AuthFailure> Authenticator::DecodeJwt(std::string_view token, int6
   // Anything that is not a well-formed HS256 JWT with an `exp` is "not a JWT": the caller answers 401.
   const size_t dot1 = token.find('.');
   const size_t dot2 = dot1 == std::string_view::npos ? dot1 : token.find('.', dot1 + 1);
-  if (dot2 == std::string_view::npos || token.find('.', dot2 + 1) != std::string_view::npos) return std::nullopt;
+  if (dot2 == std::string_view::npos || token.find('.', dot2 + 1) != std::string_view::npos)
+    return std::nullopt;
   auto header = DecodeSegment(token.substr(0, dot1));
   auto claims = DecodeSegment(token.substr(dot1 + 1, dot2 - dot1 - 1));
   auto signature = Base64UrlDecode(token.substr(dot2 + 1));
@@ -161,7 +169,8 @@ std::optional<AuthFailure> Authenticator::DecodeJwt(std::string_view token, int6
   boost::system::error_code ec;
   const double exp_seconds = exp->to_number<double>(ec);
   if (ec) return std::nullopt;
-  if (exp_seconds + kExpiryLeewaySeconds < static_cast<double>(now_seconds)) return Forbidden("ExpiredSignature");
+  if (exp_seconds + kExpiryLeewaySeconds < static_cast<double>(now_seconds))
+    return Forbidden("ExpiredSignature");
 
   Principal p;
   p.kind = Principal::Kind::kJwt;

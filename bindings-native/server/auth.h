@@ -1,8 +1,9 @@
 // Authentication and access, as Qdrant defines them: a read-write API key and a read-only key (the `api-key`
-// header, or `Authorization: Bearer <key>`), JWTs signed with the API key (HS256; `exp`; `access` global "r" or
-// "m", or a list of {collection, access: "r" | "rw"}; `value_exists`), and, Quiver's addition, tenant keys from
-// the config file: a tenant sees and manages only the collections it created. Keys are compared in constant
-// time. A missing or unknown credential is 401; a bad JWT signature, an expired JWT or too little access 403.
+// header, or `Authorization: Bearer <key>`), JWTs signed with the API key (HS256; `exp`; `access` global "r"
+// or "m", or a list of {collection, access: "r" | "rw"}; `value_exists`), and, Quiver's addition, tenant keys
+// from the config file: a tenant sees and manages only the collections it created. Keys are compared in
+// constant time. A missing or unknown credential is 401; a bad JWT signature, an expired JWT or too little
+// access 403.
 //
 // Thread safety: Authenticator is immutable after construction; Authenticate may be called from any thread.
 #ifndef QUIVER_SERVER_AUTH_H_
@@ -31,9 +32,9 @@ struct ValueExists {
 struct Principal {
   enum class Kind : uint8_t { kOpen, kApiKey, kReadOnlyKey, kTenantKey, kJwt };
   Kind kind = Kind::kOpen;
-  std::string tenant;    // the configured tenant whose limits apply ("" for none)
-  std::string subject;   // a JWT's "sub"
-  Level global = Level::kManage;   // over every collection (kNone when only `collections` apply)
+  std::string tenant;             // the configured tenant whose limits apply ("" for none)
+  std::string subject;            // a JWT's "sub"
+  Level global = Level::kManage;  // over every collection (kNone when only `collections` apply)
   std::map<std::string, Level, std::less<>> collections;  // a JWT's per-collection access (kRead or kWrite)
   bool own_collections_only = false;  // a tenant key: only collections the tenant owns, at `tenant_level`
   Level tenant_level = Level::kNone;

@@ -82,14 +82,18 @@ const std::vector<Setting>& Settings() {
   static const std::vector<Setting> kSettings = {
       {"config", "FILE", "a JSON config file (settings below by their file keys, plus \"tenants\")",
        String(&Config::config_file)},
-      {"data", "DIR", "the database folder; snapshots are kept in DIR/snapshots (required)", String(&Config::data)},
+      {"data", "DIR", "the database folder; snapshots are kept in DIR/snapshots (required)",
+       String(&Config::data)},
       {"host", "ADDR", "address to listen on (default 127.0.0.1)", String(&Config::host)},
       {"port", "N", "port (default 6333; 0 picks a free one, printed in the first log line)",
        Uint(&Config::port, "port", 0, 65535)},
-      {"allow_insecure", nullptr, "listen beyond loopback without an API key", Bool(&Config::allow_insecure, "allow_insecure")},
-      {"api_key", "KEY", "the read-write key (api-key header or Authorization: Bearer)", String(&Config::api_key)},
+      {"allow_insecure", nullptr, "listen beyond loopback without an API key",
+       Bool(&Config::allow_insecure, "allow_insecure")},
+      {"api_key", "KEY", "the read-write key (api-key header or Authorization: Bearer)",
+       String(&Config::api_key)},
       {"read_only_api_key", "KEY", "a key for reads only", String(&Config::read_only_api_key)},
-      {"jwt_rbac", nullptr, "accept JWTs (HS256, signed with the api key) as Qdrant does", Bool(&Config::jwt_rbac, "jwt_rbac")},
+      {"jwt_rbac", nullptr, "accept JWTs (HS256, signed with the api key) as Qdrant does",
+       Bool(&Config::jwt_rbac, "jwt_rbac")},
       {"tls_cert", "FILE", "PEM certificate chain: serve HTTPS (with tls_key)", String(&Config::tls_cert)},
       {"tls_key", "FILE", "PEM private key", String(&Config::tls_key)},
       {"cors_origins", "LIST", "comma-separated origins allowed by CORS (\"*\" for any; default none)",
@@ -103,23 +107,28 @@ const std::vector<Setting>& Settings() {
        }},
       {"threads", "N", "threads serving connections and running requests (default: one per hardware thread)",
        Uint(&Config::threads, "threads", 0, 1024)},
-      {"offload_workers", "N", "run requests on a separate pool of N threads, the serving threads doing I/O only "
-       "(default 0: requests run where their connection is served)", Uint(&Config::offload_workers, "offload_workers", 0, 1024)},
+      {"offload_workers", "N",
+       "run requests on a separate pool of N threads, the serving threads doing I/O only "
+       "(default 0: requests run where their connection is served)",
+       Uint(&Config::offload_workers, "offload_workers", 0, 1024)},
       {"max_connections", "N", "open connections at most; more get 503 (default 1024)",
        Uint(&Config::max_connections, "max_connections", 1, 1000000)},
-      {"max_body_mb", "MB", "largest request body (default 32)", Double(&Config::max_body_mb, "max_body_mb", 0.001)},
+      {"max_body_mb", "MB", "largest request body (default 32)",
+       Double(&Config::max_body_mb, "max_body_mb", 0.001)},
       {"max_upload_mb", "MB", "largest snapshot upload (default 4096)",
        Double(&Config::max_upload_mb, "max_upload_mb", 0.001)},
       {"max_json_depth", "N", "deepest nesting of a JSON body (default 64, at most 96)",
        Uint(&Config::max_json_depth, "max_json_depth", 2, 96)},
-      {"max_header_kb", "KB", "largest request head (default 16)", Uint(&Config::max_header_kb, "max_header_kb", 1, 1024)},
+      {"max_header_kb", "KB", "largest request head (default 16)",
+       Uint(&Config::max_header_kb, "max_header_kb", 1, 1024)},
       {"header_timeout_ms", "MS", "from a request's first byte to the end of its headers (default 10000)",
        Uint(&Config::header_timeout_ms, "header_timeout_ms", 1, 86400000)},
       {"body_timeout_ms", "MS", "to read a request body (default 60000)",
        Uint(&Config::body_timeout_ms, "body_timeout_ms", 1, 86400000)},
       {"idle_timeout_ms", "MS", "an idle keep-alive connection is closed after this (default 60000)",
        Uint(&Config::idle_timeout_ms, "idle_timeout_ms", 1, 86400000)},
-      {"shutdown_delay_ms", "MS", "on SIGTERM, /readyz fails this long before the listener closes (default 0)",
+      {"shutdown_delay_ms", "MS",
+       "on SIGTERM, /readyz fails this long before the listener closes (default 0)",
        Uint(&Config::shutdown_delay_ms, "shutdown_delay_ms", 0, 3600000)},
       {"drain_timeout_ms", "MS", "on SIGTERM, in-flight requests get this long to finish (default 30000)",
        Uint(&Config::drain_timeout_ms, "drain_timeout_ms", 0, 3600000)},
@@ -127,7 +136,8 @@ const std::vector<Setting>& Settings() {
        Bool(&Config::log_requests, "log_requests")},
       {"durability", "MODE", "sync (default: a write is durable when answered), batched (~100 ms) or none",
        [](Config& c, std::string_view text) -> Status {
-         if (text != "sync" && text != "batched" && text != "none") return Bad("durability", text, "sync, batched or none");
+         if (text != "sync" && text != "batched" && text != "none")
+           return Bad("durability", text, "sync, batched or none");
          c.durability = std::string(text);
          return Status::OK();
        }},
@@ -143,7 +153,8 @@ std::string FlagName(std::string_view name) {
 
 std::string EnvName(std::string_view name) {
   std::string e = "QUIVERD_";
-  for (char ch : name) e.push_back(static_cast<char>(ch == '-' ? '_' : std::toupper(static_cast<unsigned char>(ch))));
+  for (char ch : name)
+    e.push_back(static_cast<char>(ch == '-' ? '_' : std::toupper(static_cast<unsigned char>(ch))));
   return e;
 }
 
@@ -176,7 +187,8 @@ Status ReadLimits(const json::object& o, std::string_view where, TenantLimits* l
     const std::string key(kv.key());
     const std::string at = std::string(where) + "." + key;
     double d = 0;
-    if (key != "max_collections" && key != "max_points" && key != "requests_per_second" && key != "burst") continue;
+    if (key != "max_collections" && key != "max_points" && key != "requests_per_second" && key != "burst")
+      continue;
     if (!kv.value().is_number()) return Status::InvalidArgument(at + ": expected a number");
     QUIVER_RETURN_IF_ERROR(ParseDouble(at, json::serialize(kv.value()), 0, &d));
     if (key == "max_collections") limits->max_collections = static_cast<uint64_t>(d);
@@ -187,11 +199,13 @@ Status ReadLimits(const json::object& o, std::string_view where, TenantLimits* l
   return Status::OK();
 }
 
-Status CheckKeys(const json::object& o, std::string_view where, std::initializer_list<std::string_view> keys) {
+Status CheckKeys(const json::object& o, std::string_view where,
+                 std::initializer_list<std::string_view> keys) {
   for (const auto& kv : o) {
     bool known = false;
     for (std::string_view k : keys) known |= kv.key() == k;
-    if (!known) return Status::InvalidArgument(std::string(where) + ": unknown key '" + std::string(kv.key()) + "'");
+    if (!known)
+      return Status::InvalidArgument(std::string(where) + ": unknown key '" + std::string(kv.key()) + "'");
   }
   return Status::OK();
 }
@@ -204,8 +218,8 @@ Status ReadTenants(const json::value& v, Config* c) {
     const json::object* o = (*list)[i].if_object();
     if (o == nullptr) return Status::InvalidArgument(where + ": expected an object");
     QUIVER_RETURN_IF_ERROR(CheckKeys(*o, where,
-                                     {"name", "api_key", "jwt_subject", "read_only", "max_collections", "max_points",
-                                      "requests_per_second", "burst"}));
+                                     {"name", "api_key", "jwt_subject", "read_only", "max_collections",
+                                      "max_points", "requests_per_second", "burst"}));
     TenantConfig t;
     auto text = [&](const char* key, std::string* out) -> Status {
       if (const json::value* x = o->if_contains(key)) {
@@ -285,11 +299,13 @@ Status Validate(Config* c) {
   bool any_key = !c->api_key.empty() || !c->read_only_api_key.empty();
   for (const TenantConfig& t : c->tenants) any_key |= !t.api_key.empty();
   if (!any_key && !IsLoopback(c->host) && !c->allow_insecure) {
-    return Status::InvalidArgument("refusing to listen on " + c->host +
-                                   " without an API key: set api_key, or pass --allow-insecure if an open server "
-                                   "is what you want");
+    return Status::InvalidArgument(
+        "refusing to listen on " + c->host +
+        " without an API key: set api_key, or pass --allow-insecure if an open server "
+        "is what you want");
   }
-  if (c->jwt_rbac && c->api_key.empty()) return Status::InvalidArgument("jwt_rbac needs api_key (the signing secret)");
+  if (c->jwt_rbac && c->api_key.empty())
+    return Status::InvalidArgument("jwt_rbac needs api_key (the signing secret)");
   for (const TenantConfig& t : c->tenants) {
     if (!t.jwt_subject.empty() && !c->jwt_rbac) {
       return Status::InvalidArgument("tenant " + t.name + " names a jwt_subject but jwt_rbac is off");
@@ -310,7 +326,8 @@ Result<Config> LoadConfig(int argc, char** argv, bool* help) {
       *help = true;
       return Config{};
     }
-    if (arg.rfind("--", 0) != 0) return Status::InvalidArgument("unexpected argument '" + arg + "' (see --help)");
+    if (arg.rfind("--", 0) != 0)
+      return Status::InvalidArgument("unexpected argument '" + arg + "' (see --help)");
     std::string name = arg.substr(2), value;
     bool has_value = false;
     if (auto eq = name.find('='); eq != std::string::npos) {
@@ -354,7 +371,8 @@ Result<Config> LoadConfig(int argc, char** argv, bool* help) {
 std::string ConfigUsage() {
   std::string out =
       "usage: quiverd --data DIR [options]\n\n"
-      "quiverd serves a Quiver database over Qdrant's REST API. Every option is also an environment variable and a\n"
+      "quiverd serves a Quiver database over Qdrant's REST API. Every option is also an environment variable "
+      "and a\n"
       "config-file key; flags override the environment, which overrides the file. See docs/server.md.\n\n";
   for (const Setting& s : Settings()) {
     std::string flag = FlagName(s.name) + (s.arg ? " " + std::string(s.arg) : "");

@@ -33,10 +33,11 @@ struct HttpServer::Impl {
       std::string remote = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
       if (tls) {
         using Stream = beast::ssl_stream<beast::tcp_stream>;
-        std::make_shared<Session<Stream>>(Stream(std::move(socket), *tls), state, std::move(remote), refuse)->Start();
+        std::make_shared<Session<Stream>>(Stream(std::move(socket), *tls), state, std::move(remote), refuse)
+            ->Start();
       } else {
-        std::make_shared<Session<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)), state, std::move(remote),
-                                                      refuse)
+        std::make_shared<Session<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)), state,
+                                                     std::move(remote), refuse)
             ->Start();
       }
       Accept();
@@ -86,7 +87,8 @@ struct HttpServer::Impl {
   std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
 };
 
-HttpServer::HttpServer(Service& service, const Config& config) : impl_(std::make_unique<Impl>(service, config)) {}
+HttpServer::HttpServer(Service& service, const Config& config)
+    : impl_(std::make_unique<Impl>(service, config)) {}
 
 HttpServer::~HttpServer() {
   Stop();
@@ -98,7 +100,8 @@ Status HttpServer::Listen() {
   if (c.tls()) {
     auto& ctx = impl_->tls.emplace(net::ssl::context::tls_server);
     ctx.set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
-                    net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 | net::ssl::context::no_tlsv1_1);
+                    net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 |
+                    net::ssl::context::no_tlsv1_1);
     beast::error_code ec;
     ctx.use_certificate_chain_file(c.tls_cert, ec);
     if (ec) return Status::InvalidArgument("tls_cert " + c.tls_cert + ": " + ec.message());
@@ -115,7 +118,8 @@ Status HttpServer::Listen() {
   if (!ec) a.set_option(net::socket_base::reuse_address(true), ec);
   if (!ec) a.bind(endpoint, ec);
   if (!ec) a.listen(net::socket_base::max_listen_connections, ec);
-  if (ec) return Status::IOError("cannot listen on " + c.host + ":" + std::to_string(c.port) + ": " + ec.message());
+  if (ec)
+    return Status::IOError("cannot listen on " + c.host + ":" + std::to_string(c.port) + ": " + ec.message());
   return Status::OK();
 }
 

@@ -8,8 +8,8 @@
 
 namespace quiver::server {
 
-// The deepest nesting of '[' and '{' outside strings (0 for a scalar). Malformed text is measured as far as it
-// goes; the parser reports what is wrong with it.
+// The deepest nesting of '[' and '{' outside strings (0 for a scalar). Malformed text is measured as far as
+// it goes; the parser reports what is wrong with it.
 inline size_t JsonDepth(std::string_view text) {
   size_t depth = 0, deepest = 0;
   bool in_string = false;

@@ -91,7 +91,8 @@ std::string Metrics::Render(Database& db, const Tenants& tenants) const {
       out += "rest_responses_total{method=\"" + method + "\",endpoint=\"" + PrometheusLabel(endpoint) +
              "\",status=\"" + std::to_string(status) + "\"} " + std::to_string(s.count) + "\n";
     }
-    Head(&out, "rest_responses_fail_total", "counter", "total number of failed responses (status 400 and above)");
+    Head(&out, "rest_responses_fail_total", "counter",
+         "total number of failed responses (status 400 and above)");
     for (const auto& [key, s] : series_) {
       const auto& [method, endpoint, status] = key;
       if (status < 400) continue;
@@ -107,7 +108,8 @@ std::string Metrics::Render(Database& db, const Tenants& tenants) const {
         out += "rest_responses_duration_seconds_bucket{" + labels + ",le=\"" + Number(kBuckets[i]) + "\"} " +
                std::to_string(s.buckets[i]) + "\n";
       }
-      out += "rest_responses_duration_seconds_bucket{" + labels + ",le=\"+Inf\"} " + std::to_string(s.count) + "\n";
+      out += "rest_responses_duration_seconds_bucket{" + labels + ",le=\"+Inf\"} " + std::to_string(s.count) +
+             "\n";
       out += "rest_responses_duration_seconds_sum{" + labels + "} " + Number(s.sum) + "\n";
       out += "rest_responses_duration_seconds_count{" + labels + "} " + std::to_string(s.count) + "\n";
     }
@@ -118,7 +120,8 @@ std::string Metrics::Render(Database& db, const Tenants& tenants) const {
   out += "quiver_connections_active " + std::to_string(connections_active.load()) + "\n";
   Head(&out, "quiver_connections_total", "counter", "connections accepted");
   out += "quiver_connections_total " + std::to_string(connections_total.load()) + "\n";
-  Head(&out, "quiver_connections_refused_total", "counter", "connections refused with 503 at max_connections");
+  Head(&out, "quiver_connections_refused_total", "counter",
+       "connections refused with 503 at max_connections");
   out += "quiver_connections_refused_total " + std::to_string(connections_refused.load()) + "\n";
 
   tenants.AppendMetrics(&out);

@@ -32,10 +32,13 @@ std::string Parameter(std::string_view header, std::string_view name) {
 
 }  // namespace
 
-Result<std::string_view> MultipartField(std::string_view content_type, std::string_view body, std::string_view field) {
+Result<std::string_view> MultipartField(std::string_view content_type, std::string_view body,
+                                        std::string_view field) {
   if (Lower(content_type).rfind("multipart/form-data", 0) != 0) {
-    return Status::InvalidArgument("the snapshot must be uploaded as multipart/form-data (field 'snapshot'), got "
-                                   "Content-Type '" + std::string(content_type) + "'");
+    return Status::InvalidArgument(
+        "the snapshot must be uploaded as multipart/form-data (field 'snapshot'), got "
+        "Content-Type '" +
+        std::string(content_type) + "'");
   }
   const std::string boundary = Parameter(content_type, "boundary");
   if (boundary.empty()) return Status::InvalidArgument("multipart/form-data without a boundary");
@@ -50,14 +53,17 @@ Result<std::string_view> MultipartField(std::string_view content_type, std::stri
   for (;;) {
     pos += delimiter.size();
     if (body.substr(pos, 2) == "--") break;  // the closing delimiter
-    if (body.substr(pos, 2) != "\r\n") return Status::InvalidArgument("multipart body: malformed boundary line");
+    if (body.substr(pos, 2) != "\r\n")
+      return Status::InvalidArgument("multipart body: malformed boundary line");
     pos += 2;
     const size_t head_end = body.find("\r\n\r\n", pos);
-    if (head_end == std::string_view::npos) return Status::InvalidArgument("multipart body: a part has no header end");
+    if (head_end == std::string_view::npos)
+      return Status::InvalidArgument("multipart body: a part has no header end");
     const std::string_view head = body.substr(pos, head_end - pos);
     const size_t content_start = head_end + 4;
     const size_t next = body.find("\r\n" + delimiter, content_start);
-    if (next == std::string_view::npos) return Status::InvalidArgument("multipart body: a part is not terminated");
+    if (next == std::string_view::npos)
+      return Status::InvalidArgument("multipart body: a part is not terminated");
     Part part;
     for (size_t line = 0; line < head.size();) {
       size_t end = head.find("\r\n", line);

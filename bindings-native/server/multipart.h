@@ -13,7 +13,8 @@ namespace quiver::server {
 // The content of the part named `field` (or, when no part has that name, of the only part) of a
 // multipart/form-data `body` whose Content-Type header is `content_type`. A view into `body`. InvalidArgument
 // naming what is wrong for anything else.
-Result<std::string_view> MultipartField(std::string_view content_type, std::string_view body, std::string_view field);
+Result<std::string_view> MultipartField(std::string_view content_type, std::string_view body,
+                                        std::string_view field);
 
 }  // namespace quiver::server
 

@@ -24,33 +24,52 @@ const Route kRoutes[] = {
     {"GET", "/aliases", K::kApi, Operation::kListAliases, "get_collections_aliases", N::kList},
     {"GET", "/collections/{name}", K::kApi, Operation::kGetCollection, "get_collection", N::kRead},
     {"PUT", "/collections/{name}", K::kApi, Operation::kCreateCollection, "create_collection", N::kCreate},
-    {"PATCH", "/collections/{name}", K::kApi, Operation::kUpdateCollection, "update_collection", N::kManageCollection},
-    {"DELETE", "/collections/{name}", K::kApi, Operation::kDeleteCollection, "delete_collection", N::kManageCollection},
-    {"GET", "/collections/{name}/exists", K::kApi, Operation::kCollectionExists, "collection_exists", N::kRead},
-    {"GET", "/collections/{name}/aliases", K::kApi, Operation::kListCollectionAliases, "get_collection_aliases", N::kRead},
-    {"PUT", "/collections/{name}/index", K::kApi, Operation::kCreateFieldIndex, "create_field_index", N::kWrite},
-    {"DELETE", "/collections/{name}/index/{field_name}", K::kApi, Operation::kDeleteFieldIndex, "delete_field_index", N::kWrite},
+    {"PATCH", "/collections/{name}", K::kApi, Operation::kUpdateCollection, "update_collection",
+     N::kManageCollection},
+    {"DELETE", "/collections/{name}", K::kApi, Operation::kDeleteCollection, "delete_collection",
+     N::kManageCollection},
+    {"GET", "/collections/{name}/exists", K::kApi, Operation::kCollectionExists, "collection_exists",
+     N::kRead},
+    {"GET", "/collections/{name}/aliases", K::kApi, Operation::kListCollectionAliases,
+     "get_collection_aliases", N::kRead},
+    {"PUT", "/collections/{name}/index", K::kApi, Operation::kCreateFieldIndex, "create_field_index",
+     N::kWrite},
+    {"DELETE", "/collections/{name}/index/{field_name}", K::kApi, Operation::kDeleteFieldIndex,
+     "delete_field_index", N::kWrite},
     {"PUT", "/collections/{name}/points", K::kApi, Operation::kUpsertPoints, "upsert_points", N::kWrite},
     {"POST", "/collections/{name}/points", K::kApi, Operation::kGetPoints, "get_points", N::kRead},
     {"GET", "/collections/{name}/points/{id}", K::kApi, Operation::kGetPoint, "get_point", N::kRead},
-    {"POST", "/collections/{name}/points/delete", K::kApi, Operation::kDeletePoints, "delete_points", N::kWrite},
+    {"POST", "/collections/{name}/points/delete", K::kApi, Operation::kDeletePoints, "delete_points",
+     N::kWrite},
     {"POST", "/collections/{name}/points/payload", K::kApi, Operation::kSetPayload, "set_payload", N::kWrite},
-    {"PUT", "/collections/{name}/points/payload", K::kApi, Operation::kOverwritePayload, "overwrite_payload", N::kWrite},
-    {"POST", "/collections/{name}/points/payload/delete", K::kApi, Operation::kDeletePayload, "delete_payload", N::kWrite},
-    {"POST", "/collections/{name}/points/payload/clear", K::kApi, Operation::kClearPayload, "clear_payload", N::kWrite},
+    {"PUT", "/collections/{name}/points/payload", K::kApi, Operation::kOverwritePayload, "overwrite_payload",
+     N::kWrite},
+    {"POST", "/collections/{name}/points/payload/delete", K::kApi, Operation::kDeletePayload,
+     "delete_payload", N::kWrite},
+    {"POST", "/collections/{name}/points/payload/clear", K::kApi, Operation::kClearPayload, "clear_payload",
+     N::kWrite},
     {"POST", "/collections/{name}/points/batch", K::kApi, Operation::kBatchUpdate, "batch_update", N::kWrite},
-    {"POST", "/collections/{name}/points/scroll", K::kApi, Operation::kScrollPoints, "scroll_points", N::kRead},
+    {"POST", "/collections/{name}/points/scroll", K::kApi, Operation::kScrollPoints, "scroll_points",
+     N::kRead},
     {"POST", "/collections/{name}/points/count", K::kApi, Operation::kCountPoints, "count_points", N::kRead},
-    {"POST", "/collections/{name}/points/search", K::kApi, Operation::kSearchPoints, "search_points", N::kRead},
-    {"POST", "/collections/{name}/points/search/batch", K::kApi, Operation::kSearchBatch, "search_batch_points", N::kRead},
-    {"POST", "/collections/{name}/points/recommend", K::kApi, Operation::kRecommendPoints, "recommend_points", N::kRead},
-    {"POST", "/collections/{name}/points/recommend/batch", K::kApi, Operation::kRecommendBatch, "recommend_batch_points", N::kRead},
+    {"POST", "/collections/{name}/points/search", K::kApi, Operation::kSearchPoints, "search_points",
+     N::kRead},
+    {"POST", "/collections/{name}/points/search/batch", K::kApi, Operation::kSearchBatch,
+     "search_batch_points", N::kRead},
+    {"POST", "/collections/{name}/points/recommend", K::kApi, Operation::kRecommendPoints, "recommend_points",
+     N::kRead},
+    {"POST", "/collections/{name}/points/recommend/batch", K::kApi, Operation::kRecommendBatch,
+     "recommend_batch_points", N::kRead},
     {"POST", "/collections/{name}/snapshots", K::kCreateSnapshot, kNoOp, "create_snapshot", N::kWrite},
     {"GET", "/collections/{name}/snapshots", K::kListSnapshots, kNoOp, "list_snapshots", N::kRead},
-    {"POST", "/collections/{name}/snapshots/upload", K::kUploadSnapshot, kNoOp, "recover_from_uploaded_snapshot", N::kCreate},
-    {"PUT", "/collections/{name}/snapshots/recover", K::kRecoverSnapshot, kNoOp, "recover_from_snapshot", N::kCreate},
-    {"GET", "/collections/{name}/snapshots/{snapshot_name}", K::kGetSnapshot, kNoOp, "get_snapshot", N::kRead},
-    {"DELETE", "/collections/{name}/snapshots/{snapshot_name}", K::kDeleteSnapshot, kNoOp, "delete_snapshot", N::kWrite},
+    {"POST", "/collections/{name}/snapshots/upload", K::kUploadSnapshot, kNoOp,
+     "recover_from_uploaded_snapshot", N::kCreate},
+    {"PUT", "/collections/{name}/snapshots/recover", K::kRecoverSnapshot, kNoOp, "recover_from_snapshot",
+     N::kCreate},
+    {"GET", "/collections/{name}/snapshots/{snapshot_name}", K::kGetSnapshot, kNoOp, "get_snapshot",
+     N::kRead},
+    {"DELETE", "/collections/{name}/snapshots/{snapshot_name}", K::kDeleteSnapshot, kNoOp, "delete_snapshot",
+     N::kWrite},
 };
 
 std::vector<std::string_view> Split(std::string_view path) {
@@ -107,7 +126,8 @@ Result<std::string> PercentDecode(std::string_view text, bool plus_is_space) {
     if (text[i] == '%') {
       const int hi = i + 2 < text.size() ? Hex(text[i + 1]) : -1;
       const int lo = i + 2 < text.size() ? Hex(text[i + 2]) : -1;
-      if (hi < 0 || lo < 0) return Status::InvalidArgument("malformed percent escape in '" + std::string(text) + "'");
+      if (hi < 0 || lo < 0)
+        return Status::InvalidArgument("malformed percent escape in '" + std::string(text) + "'");
       out.push_back(static_cast<char>(hi * 16 + lo));
       i += 2;
     } else if (plus_is_space && text[i] == '+') {
@@ -137,7 +157,8 @@ Result<RouteMatch> MatchRoute(std::string_view method, std::string_view path) {
     return match;
   }
   if (other_method) {
-    return Status::FailedPrecondition("Method " + std::string(method) + " is not allowed on " + std::string(path));
+    return Status::FailedPrecondition("Method " + std::string(method) + " is not allowed on " +
+                                      std::string(path));
   }
   return Status::NotFound("Unknown path " + std::string(path));
 }
@@ -160,10 +181,11 @@ Result<Query> ParseQuery(std::string_view query) {
     q.values[key] = value;
   }
   auto bad = [](std::string_view key, const std::string& value, std::string_view expected) {
-    return Status::InvalidArgument("Query deserialize error: " + std::string(key) + "='" + value + "' is not " +
-                                   std::string(expected));
+    return Status::InvalidArgument("Query deserialize error: " + std::string(key) + "='" + value +
+                                   "' is not " + std::string(expected));
   };
-  if (const std::string* v = q.Find("wait"); v && *v != "true" && *v != "false") return bad("wait", *v, "true or false");
+  if (const std::string* v = q.Find("wait"); v && *v != "true" && *v != "false")
+    return bad("wait", *v, "true or false");
   if (const std::string* v = q.Find("ordering"); v && *v != "weak" && *v != "medium" && *v != "strong") {
     return bad("ordering", *v, "weak, medium or strong");
   }
@@ -172,12 +194,14 @@ Result<Query> ParseQuery(std::string_view query) {
     auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
     return ec == std::errc() && end == v.data() + v.size() && n >= 1;
   };
-  if (const std::string* v = q.Find("timeout"); v && !positive(*v)) return bad("timeout", *v, "a positive integer");
+  if (const std::string* v = q.Find("timeout"); v && !positive(*v))
+    return bad("timeout", *v, "a positive integer");
   if (const std::string* v = q.Find("consistency");
       v && !positive(*v) && *v != "majority" && *v != "quorum" && *v != "all") {
     return bad("consistency", *v, "a positive integer, majority, quorum or all");
   }
-  if (const std::string* v = q.Find("priority"); v && *v != "no_sync" && *v != "snapshot" && *v != "replica") {
+  if (const std::string* v = q.Find("priority");
+      v && *v != "no_sync" && *v != "snapshot" && *v != "replica") {
     return bad("priority", *v, "no_sync, snapshot or replica");
   }
   return q;

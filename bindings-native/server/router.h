@@ -44,7 +44,7 @@ enum class Need : uint8_t {
 
 struct Route {
   const char* method;
-  const char* pattern;   // "/collections/{name}/points/search": also the metrics endpoint label
+  const char* pattern;  // "/collections/{name}/points/search": also the metrics endpoint label
   RouteKind kind;
   api::Operation operation;  // for kApi
   const char* name;          // Qdrant's operationId ("search_points", "create_snapshot")

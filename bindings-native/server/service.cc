@@ -71,14 +71,22 @@ std::string Ok(std::string_view result, double seconds) {
 
 unsigned HttpStatusOf(StatusCode code) {
   switch (code) {
-    case StatusCode::kOk: return 200;
-    case StatusCode::kInvalidArgument: return 400;
-    case StatusCode::kNotSupported: return 400;
-    case StatusCode::kNotFound: return 404;
-    case StatusCode::kAlreadyExists: return 409;
-    case StatusCode::kBusy: return 503;
-    case StatusCode::kResourceExhausted: return 507;
-    default: return 500;
+    case StatusCode::kOk:
+      return 200;
+    case StatusCode::kInvalidArgument:
+      return 400;
+    case StatusCode::kNotSupported:
+      return 400;
+    case StatusCode::kNotFound:
+      return 404;
+    case StatusCode::kAlreadyExists:
+      return 409;
+    case StatusCode::kBusy:
+      return 503;
+    case StatusCode::kResourceExhausted:
+      return 507;
+    default:
+      return 500;
   }
 }
 
@@ -170,7 +178,8 @@ HttpReply Service::Handle(HttpRequest& request) {
     if (const auto& ve = ctx.principal.value_exists) {
       auto counted = api::Call(db_, Op::kCountPoints, api::Target{ve->collection, "", ""},
                                "{\"exact\":true,\"filter\":" + ve->filter_json + "}");
-      if (!counted.ok()) return Finish(ctx, ctx.Error(403, "Forbidden: Invalid JWT, stateful validation failed"));
+      if (!counted.ok())
+        return Finish(ctx, ctx.Error(403, "Forbidden: Invalid JWT, stateful validation failed"));
       if (api::AffectedPoints(*counted) == 0) {
         return Finish(ctx, ctx.Error(401, "Unauthorized: Invalid JWT, stateful validation failed"));
       }
@@ -230,7 +239,8 @@ HttpReply Service::RunApi(Context& ctx) {
     return ctx.Error(400, "Wrong input: the JSON body is nested " + std::to_string(depth) +
                               " levels deep; the limit is " + std::to_string(config_.max_json_depth));
   }
-  if (Status s = access_.CheckQuota(ctx.tenant, *ctx.match.route, ctx.match.collection, ctx.request.body); !s.ok()) {
+  if (Status s = access_.CheckQuota(ctx.tenant, *ctx.match.route, ctx.match.collection, ctx.request.body);
+      !s.ok()) {
     return ctx.Error(403, s.message());
   }
   const api::Target target{ctx.match.collection, ctx.match.point, ctx.match.field};
@@ -309,9 +319,11 @@ HttpReply Service::RunSnapshot(Context& ctx) {
         boost::system::error_code ec;
         json::value v = json::parse(ctx.request.body, ec);
         const json::object* o = ec ? nullptr : v.if_object();
-        if (o == nullptr) return ctx.Error(400, "Wrong input: recover: expected a JSON object {\"location\": ...}");
+        if (o == nullptr)
+          return ctx.Error(400, "Wrong input: recover: expected a JSON object {\"location\": ...}");
         for (const auto& kv : *o) {
-          if (kv.key() != "location" && kv.key() != "priority" && kv.key() != "checksum" && kv.key() != "api_key") {
+          if (kv.key() != "location" && kv.key() != "priority" && kv.key() != "checksum" &&
+              kv.key() != "api_key") {
             return ctx.Error(400, "Wrong input: recover: unknown field '" + std::string(kv.key()) + "'");
           }
         }
@@ -319,7 +331,8 @@ HttpReply Service::RunSnapshot(Context& ctx) {
         if (location == nullptr || !location->is_string()) {
           return ctx.Error(400, "Wrong input: recover.location: expected a string");
         }
-        if (const json::value* c = o->if_contains("checksum"); c && c->is_string()) checksum = c->get_string();
+        if (const json::value* c = o->if_contains("checksum"); c && c->is_string())
+          checksum = c->get_string();
         auto path = snapshots_.ResolveLocation(location->get_string());
         if (!path.ok()) return ctx.Error(path.status());
         auto read = ReadWholeFile(*path);
@@ -327,11 +340,13 @@ HttpReply Service::RunSnapshot(Context& ctx) {
         file_bytes = std::move(*read);
         bytes = file_bytes;
       }
-      if (Status s = access_.CheckQuota(ctx.tenant, *ctx.match.route, ctx.match.collection, ctx.request.body); !s.ok()) {
-    return ctx.Error(403, s.message());
-  }
+      if (Status s = access_.CheckQuota(ctx.tenant, *ctx.match.route, ctx.match.collection, ctx.request.body);
+          !s.ok()) {
+        return ctx.Error(403, s.message());
+      }
       Status s = RestoreReplacing(db_, name, bytes, checksum);
-      if (s.code() == StatusCode::kCorruption) return ctx.Error(400, "Wrong input: the snapshot is damaged: " + s.ToString());
+      if (s.code() == StatusCode::kCorruption)
+        return ctx.Error(400, "Wrong input: the snapshot is damaged: " + s.ToString());
       if (!s.ok()) return ctx.Error(s);
       if (!ctx.tenant.empty()) {
         if (Status o = tenants_.SetOwner(name, ctx.tenant); !o.ok()) return ctx.Error(o);
@@ -348,7 +363,8 @@ std::string Service::Resolved(std::string_view name) const {
   return c.ok() ? (*c)->name() : std::string(name);
 }
 
-HttpReply Service::Reject(const HttpRequest& request, unsigned status, std::string message, Clock::time_point start) {
+HttpReply Service::Reject(const HttpRequest& request, unsigned status, std::string message,
+                          Clock::time_point start) {
   HttpRequest copy = request;
   Context ctx{copy, start};
   ctx.path = request.target.substr(0, request.target.find('?'));
@@ -387,7 +403,8 @@ void Service::AddCors(const HttpRequest& request, HttpReply* reply) const {
 void Service::Log(const Context& ctx, const HttpReply& reply, double seconds) const {
   const auto now = std::chrono::system_clock::now();
   const std::time_t t = std::chrono::system_clock::to_time_t(now);
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
   std::tm tm{};
   gmtime_r(&t, &tm);
   char stamp[64];

@@ -1,8 +1,8 @@
 // Service: one HTTP request in, one reply out, with no sockets involved. It routes the request, authenticates
-// the caller, applies the tenant's rate limit and quotas, checks access, runs the operation (through the request
-// layer, api::Call, or the snapshot store), wraps the result in Qdrant's {result, status, time} envelope (errors
-// as {status: {error}, time} with Qdrant's HTTP status), adds CORS headers, counts the request in the metrics
-// and writes one JSON log line for it.
+// the caller, applies the tenant's rate limit and quotas, checks access, runs the operation (through the
+// request layer, api::Call, or the snapshot store), wraps the result in Qdrant's {result, status, time}
+// envelope (errors as {status: {error}, time} with Qdrant's HTTP status), adds CORS headers, counts the
+// request in the metrics and writes one JSON log line for it.
 //
 // Thread safety: Handle and Reject may be called from any number of threads at once.
 #ifndef QUIVER_SERVER_SERVICE_H_
@@ -28,21 +28,21 @@ namespace quiver::server {
 
 struct HttpRequest {
   std::string method;
-  std::string target;         // path and query
-  std::string api_key;        // header values, "" when absent
+  std::string target;   // path and query
+  std::string api_key;  // header values, "" when absent
   std::string authorization;
   std::string origin;
   std::string content_type;
   std::string access_control_request_headers;
   std::string body;
-  std::string remote;         // "127.0.0.1:54321"
+  std::string remote;  // "127.0.0.1:54321"
 };
 
 struct HttpReply {
   unsigned status = 200;
   std::string content_type = "application/json";
   std::string body;
-  std::string file;           // when set, the reply's body is this file (snapshot downloads)
+  std::string file;  // when set, the reply's body is this file (snapshot downloads)
   std::vector<std::pair<std::string, std::string>> headers;
 };
 

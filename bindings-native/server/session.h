@@ -54,7 +54,8 @@ class SessionBase {
 template <class Stream>
 class Session final : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
  public:
-  // `refuse`: the server is at its connection cap; the first request is answered 503 and the connection closed.
+  // `refuse`: the server is at its connection cap; the first request is answered 503 and the connection
+  // closed.
   Session(Stream stream, ServerState& state, std::string remote, bool refuse)
       : stream_(std::move(stream)), state_(state), remote_(std::move(remote)), refuse_(refuse) {}
 
@@ -73,11 +74,10 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     net::dispatch(stream_.get_executor(), [self] {
       if constexpr (kTls) {
         self->Lowest().expires_after(Ms(self->state_.config.header_timeout_ms));
-        self->stream_.async_handshake(net::ssl::stream_base::server,
-                                      [self](beast::error_code ec) {
-                                        if (ec) return self->Shutdown();
-                                        self->WaitForRequest();
-                                      });
+        self->stream_.async_handshake(net::ssl::stream_base::server, [self](beast::error_code ec) {
+          if (ec) return self->Shutdown();
+          self->WaitForRequest();
+        });
       } else {
         self->WaitForRequest();
       }
@@ -129,7 +129,8 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     parser_->body_limit(std::max(BodyLimit(false), BodyLimit(true)));
     Lowest().expires_after(Ms(state_.config.header_timeout_ms));
     auto self = this->shared_from_this();
-    http::async_read_header(stream_, buffer_, *parser_, [self](beast::error_code ec, size_t) { self->OnHeader(ec); });
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self](beast::error_code ec, size_t) { self->OnHeader(ec); });
   }
 
   uint64_t BodyLimit(bool upload) const {
@@ -139,7 +140,8 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
   void OnHeader(beast::error_code ec) {
     if (ec == http::error::end_of_stream || ec == net::error::eof) return Shutdown();
-    if (ec == beast::error::timeout) return Refuse(408, "Request timeout: the request's headers did not arrive in time");
+    if (ec == beast::error::timeout)
+      return Refuse(408, "Request timeout: the request's headers did not arrive in time");
     if (ec == http::error::header_limit) {
       return Refuse(431, "Request header fields too large (the limit is " +
                              std::to_string(state_.config.max_header_kb) + " KB)");
@@ -161,8 +163,8 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
                              std::to_string(state_.config.max_connections) + ")");
     }
     if (auto length = parser_->content_length(); length && *length > limit) {
-      return Refuse(413, "Payload too large: the body has " + std::to_string(*length) + " bytes; the limit is " +
-                             std::to_string(limit));
+      return Refuse(413, "Payload too large: the body has " + std::to_string(*length) +
+                             " bytes; the limit is " + std::to_string(limit));
     }
     parser_->body_limit(limit);
     if (beast::iequals(req[http::field::expect], "100-continue")) {
@@ -185,8 +187,8 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
   void OnBody(beast::error_code ec) {
     if (ec == http::error::body_limit) {
-      return Refuse(413, "Payload too large: the body exceeds " + std::to_string(parser_->get().body().size()) +
-                             " bytes");
+      return Refuse(413, "Payload too large: the body exceeds " +
+                             std::to_string(parser_->get().body().size()) + " bytes");
     }
     if (ec == beast::error::timeout) return Refuse(408, "Request timeout: the body did not arrive in time");
     if (ec) return Shutdown();
@@ -209,7 +211,8 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     auto self = this->shared_from_this();
     net::post(*state_.workers, [self] {
       HttpReply reply = self->state_.service.Handle(self->request_);
-      net::post(self->stream_.get_executor(), [self, reply = std::move(reply)]() mutable { self->Write(std::move(reply)); });
+      net::post(self->stream_.get_executor(),
+                [self, reply = std::move(reply)]() mutable { self->Write(std::move(reply)); });
     });
   }
 
@@ -241,17 +244,20 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
         res->body() = std::move(file);
         headers(*res);
         res->prepare_payload();
-        return http::async_write(stream_, *res, [self, res, keep](beast::error_code ec, size_t) { self->OnWrite(ec, keep); });
+        return http::async_write(
+            stream_, *res, [self, res, keep](beast::error_code ec, size_t) { self->OnWrite(ec, keep); });
       }
       reply.status = 404;
       reply.content_type = "application/json";
       reply.body = ErrorBody("Not found: the snapshot file cannot be opened: " + ec.message(), 0);
     }
-    auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(reply.status), version_);
+    auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(reply.status),
+                                                                   version_);
     headers(*res);
     res->body() = std::move(reply.body);
     res->prepare_payload();
-    http::async_write(stream_, *res, [self, res, keep](beast::error_code ec, size_t) { self->OnWrite(ec, keep); });
+    http::async_write(stream_, *res,
+                      [self, res, keep](beast::error_code ec, size_t) { self->OnWrite(ec, keep); });
   }
 
   void OnWrite(beast::error_code ec, bool keep) {

@@ -94,8 +94,8 @@ Result<std::string> ReadWholeFile(const std::string& path) {
 }
 
 std::string SnapshotJson(const SnapshotDescription& d) {
-  boost::json::object o{{"name", d.name}, {"creation_time", d.creation_time}, {"size", d.size},
-                        {"checksum", d.checksum}};
+  boost::json::object o{
+      {"name", d.name}, {"creation_time", d.creation_time}, {"size", d.size}, {"checksum", d.checksum}};
   return boost::json::serialize(o);
 }
 
@@ -131,13 +131,14 @@ Result<std::vector<SnapshotDescription>> SnapshotStore::List(std::string_view co
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     const std::string name = entry.path().filename().string();
     if (!ValidName(name) || !entry.is_regular_file()) continue;
-    struct stat st{};
+    struct stat st {};
     if (::stat(entry.path().c_str(), &st) != 0) continue;
     SnapshotDescription d;
     d.name = name;
     d.size = static_cast<uint64_t>(st.st_size);
     d.creation_time = UtcTime(st.st_mtime, "%Y-%m-%dT%H:%M:%S");
-    if (auto sum = ReadWholeFile(entry.path().string() + std::string(kChecksumSuffix)); sum.ok()) d.checksum = *sum;
+    if (auto sum = ReadWholeFile(entry.path().string() + std::string(kChecksumSuffix)); sum.ok())
+      d.checksum = *sum;
     out.push_back(std::move(d));
   }
   if (ec) return Status::IOError("cannot list " + dir + ": " + ec.message());
@@ -150,7 +151,7 @@ Result<std::string> SnapshotStore::PathOf(std::string_view collection, std::stri
     return Status::InvalidArgument("'" + std::string(name) + "' is not a snapshot name");
   }
   const std::string path = root_ + "/" + std::string(collection) + "/" + std::string(name);
-  struct stat st{};
+  struct stat st {};
   if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
     return Status::NotFound("Snapshot " + std::string(name) + " of collection " + std::string(collection) +
                             " does not exist");
@@ -160,7 +161,8 @@ Result<std::string> SnapshotStore::PathOf(std::string_view collection, std::stri
 
 Status SnapshotStore::Delete(std::string_view collection, std::string_view name) {
   QUIVER_ASSIGN_OR_RETURN(std::string path, PathOf(collection, name));
-  if (::unlink(path.c_str()) != 0) return Status::IOError("cannot delete " + path + ": " + std::strerror(errno));
+  if (::unlink(path.c_str()) != 0)
+    return Status::IOError("cannot delete " + path + ": " + std::strerror(errno));
   ::unlink((path + std::string(kChecksumSuffix)).c_str());
   return Status::OK();
 }
@@ -168,8 +170,9 @@ Status SnapshotStore::Delete(std::string_view collection, std::string_view name)
 Result<std::string> SnapshotStore::ResolveLocation(std::string_view location) const {
   std::string_view path = location;
   if (location.substr(0, 7) == "http://" || location.substr(0, 8) == "https://") {
-    return Status::NotSupported("location: quiverd does not download snapshots over http(s); upload the file with "
-                                "POST /collections/{name}/snapshots/upload instead");
+    return Status::NotSupported(
+        "location: quiverd does not download snapshots over http(s); upload the file with "
+        "POST /collections/{name}/snapshots/upload instead");
   }
   if (location.substr(0, 7) == "file://") path = location.substr(7);
   if (path.empty() || path.front() != '/') {
@@ -188,7 +191,8 @@ Result<std::string> SnapshotStore::ResolveLocation(std::string_view location) co
   return r;
 }
 
-Status RestoreReplacing(Database& db, std::string_view name, std::string_view bytes, std::string_view checksum) {
+Status RestoreReplacing(Database& db, std::string_view name, std::string_view bytes,
+                        std::string_view checksum) {
   if (!checksum.empty()) {
     const std::string actual = Hex(Sha256(bytes));
     std::string expected(checksum);

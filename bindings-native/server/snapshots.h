@@ -1,7 +1,8 @@
-// Collection snapshots as files: DATA/snapshots/<collection>/<name>.snapshot, each with a <name>.snapshot.checksum
-// file holding its SHA-256 in hex, described as Qdrant describes them (name, creation_time, size, checksum).
-// The bytes are those of Collection::CreateSnapshot (docs/formats.md, "Snapshot"). Files are written to a
-// temporary name, synced and renamed, so a listed snapshot is always whole.
+// Collection snapshots as files: DATA/snapshots/<collection>/<name>.snapshot, each with a
+// <name>.snapshot.checksum file holding its SHA-256 in hex, described as Qdrant describes them (name,
+// creation_time, size, checksum). The bytes are those of Collection::CreateSnapshot (docs/formats.md,
+// "Snapshot"). Files are written to a temporary name, synced and renamed, so a listed snapshot is always
+// whole.
 //
 // Thread safety: all methods may be called from any thread; the file system arbitrates.
 #ifndef QUIVER_SERVER_SNAPSHOTS_H_
@@ -22,7 +23,7 @@ struct SnapshotDescription {
   std::string name;
   std::string creation_time;  // "2026-01-31T12:00:00" (UTC)
   uint64_t size = 0;
-  std::string checksum;       // SHA-256, lower-case hex
+  std::string checksum;  // SHA-256, lower-case hex
 };
 
 // {"name": ..., "creation_time": ..., "size": ..., "checksum": ...}
@@ -53,7 +54,8 @@ class SnapshotStore {
 // SHA-256 must equal it (InvalidArgument otherwise). A damaged snapshot (Corruption) leaves an existing
 // collection as it was: the snapshot is restored under a scratch name first, then the old collection is
 // dropped and the snapshot restored under its name.
-Status RestoreReplacing(Database& db, std::string_view name, std::string_view bytes, std::string_view checksum);
+Status RestoreReplacing(Database& db, std::string_view name, std::string_view bytes,
+                        std::string_view checksum);
 
 Result<std::string> ReadWholeFile(const std::string& path);
 

@@ -33,13 +33,15 @@ Status WriteFileSynced(const std::string& path, std::string_view data) {
   }
   const bool synced = ::fsync(fd) == 0;
   ::close(fd);
-  if (!synced || std::rename(tmp.c_str(), path.c_str()) != 0) return Status::IOError("cannot replace " + path);
+  if (!synced || std::rename(tmp.c_str(), path.c_str()) != 0)
+    return Status::IOError("cannot replace " + path);
   return Status::OK();
 }
 
 }  // namespace
 
-Tenants::Tenants(const Config& config) : path_(config.data + "/quiverd-owners.json"), jwt_default_(config.jwt_default_limits) {
+Tenants::Tenants(const Config& config)
+    : path_(config.data + "/quiverd-owners.json"), jwt_default_(config.jwt_default_limits) {
   for (const TenantConfig& t : config.tenants) limits_[t.name] = t.limits;
 }
 
@@ -55,7 +57,8 @@ Status Tenants::Load() {
   if (owners == nullptr) return Status::Corruption(path_ + ": expected {\"owners\": {collection: tenant}}");
   std::lock_guard<std::mutex> lock(mu_);
   for (const auto& kv : *owners) {
-    if (!kv.value().is_string()) return Status::Corruption(path_ + ": owner of " + std::string(kv.key()) + " is not a string");
+    if (!kv.value().is_string())
+      return Status::Corruption(path_ + ": owner of " + std::string(kv.key()) + " is not a string");
     owners_[std::string(kv.key())] = std::string(kv.value().get_string());
   }
   return Status::OK();
@@ -139,14 +142,16 @@ void Tenants::AppendMetrics(std::string* out) const {
   static constexpr const char* kNames[] = {"quiver_tenant_requests_total", "quiver_tenant_rate_limited_total",
                                            "quiver_tenant_collection_quota_refused_total",
                                            "quiver_tenant_point_quota_refused_total"};
-  static constexpr const char* kHelp[] = {"requests by tenant", "requests refused with 429 by the tenant's rate limit",
+  static constexpr const char* kHelp[] = {"requests by tenant",
+                                          "requests refused with 429 by the tenant's rate limit",
                                           "collection creations refused by the tenant's max_collections",
                                           "writes refused by the tenant's max_points"};
   std::lock_guard<std::mutex> lock(mu_);
   for (size_t c = 0; c < 4; ++c) {
     *out += std::string("# HELP ") + kNames[c] + " " + kHelp[c] + "\n# TYPE " + kNames[c] + " counter\n";
     for (const auto& [tenant, counts] : counters_) {
-      *out += std::string(kNames[c]) + "{tenant=\"" + PrometheusLabel(tenant) + "\"} " + std::to_string(counts[c]) + "\n";
+      *out += std::string(kNames[c]) + "{tenant=\"" + PrometheusLabel(tenant) + "\"} " +
+              std::to_string(counts[c]) + "\n";
     }
   }
 }

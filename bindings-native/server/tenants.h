@@ -1,7 +1,7 @@
-// Tenants and their quotas: per tenant (a tenant API key, or a JWT subject) a token bucket limiting the request
-// rate, and limits on how many collections and points the tenant holds. Which tenant created which collection
-// is kept in DATA/quiverd-owners.json (written whole, synced, renamed into place), so ownership and quotas
-// survive restarts. Counters of requests and refusals per tenant appear in /metrics.
+// Tenants and their quotas: per tenant (a tenant API key, or a JWT subject) a token bucket limiting the
+// request rate, and limits on how many collections and points the tenant holds. Which tenant created which
+// collection is kept in DATA/quiverd-owners.json (written whole, synced, renamed into place), so ownership
+// and quotas survive restarts. Counters of requests and refusals per tenant appear in /metrics.
 //
 // Thread safety: all methods may be called from any thread (one mutex).
 #ifndef QUIVER_SERVER_TENANTS_H_
@@ -31,7 +31,8 @@ class Tenants {
   // Reads the owners file (absent: nobody owns anything yet).
   Status Load();
 
-  // The limits of a tenant: its configured ones, else jwt_default_limits for `jwt_subject` tenants, else none.
+  // The limits of a tenant: its configured ones, else jwt_default_limits for `jwt_subject` tenants, else
+  // none.
   TenantLimits LimitsOf(std::string_view tenant) const;
 
   // Takes one token from the tenant's bucket. nullopt when the request may go ahead, else the seconds until a
@@ -60,8 +61,8 @@ class Tenants {
   std::map<std::string, TenantLimits, std::less<>> limits_;
   TenantLimits jwt_default_;
   mutable std::mutex mu_;
-  std::map<std::string, Bucket, std::less<>> buckets_;                  // guarded by mu_
-  std::map<std::string, std::string, std::less<>> owners_;              // collection -> tenant, guarded by mu_
+  std::map<std::string, Bucket, std::less<>> buckets_;      // guarded by mu_
+  std::map<std::string, std::string, std::less<>> owners_;  // collection -> tenant, guarded by mu_
   std::map<std::string, std::array<uint64_t, static_cast<size_t>(Counter::kCount)>, std::less<>> counters_;
 };
 
