@@ -14,7 +14,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 deps="$root/.deps"
 
 packages=(build-essential cmake ninja-build pkg-config emscripten libboost1.81-dev libboost-json1.81-dev
-          catch2 libhnswlib-dev dataset-fashion-mnist nodejs)
+          catch2 libhnswlib-dev dataset-fashion-mnist nodejs libssl-dev openssl)
 if [[ "${1:-}" == "--browser" ]]; then
   packages+=(chromium)
 fi
