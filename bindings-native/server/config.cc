@@ -375,7 +375,11 @@ std::string ConfigUsage() {
       "and a\n"
       "config-file key; flags override the environment, which overrides the file. See docs/server.md.\n\n";
   for (const Setting& s : Settings()) {
-    std::string flag = FlagName(s.name) + (s.arg ? " " + std::string(s.arg) : "");
+    std::string flag = FlagName(s.name);
+    if (s.arg) {
+      flag += ' ';
+      flag += s.arg;
+    }
     if (flag.size() < 26) flag.resize(26, ' ');
     out += "  " + flag + " " + s.help + "\n";
     out += std::string(30, ' ') + "[" + EnvName(s.name) + ", file key \"" + s.name + "\"]\n";

@@ -148,9 +148,12 @@ Result<std::vector<SnapshotDescription>> SnapshotStore::List(std::string_view co
 
 Result<std::string> SnapshotStore::PathOf(std::string_view collection, std::string_view name) const {
   if (!ValidName(name) || !ValidCollection(collection)) {
-    return Status::InvalidArgument("'" + std::string(name) + "' is not a snapshot name");
+    std::string message(1, '\'');
+    message.append(name).append("' is not a snapshot name");
+    return Status::InvalidArgument(message);
   }
-  const std::string path = root_ + "/" + std::string(collection) + "/" + std::string(name);
+  std::string path = root_;
+  path.append("/").append(collection).append("/").append(name);
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
     return Status::NotFound("Snapshot " + std::string(name) + " of collection " + std::string(collection) +
