@@ -335,13 +335,15 @@ size_t Segment::Count(const payload::Filter* filter) const {
     size_t n = 0;
     for (uint32_t slot : *candidates) {
       const PointState& st = states_[slot];
-      n += !st.deleted && payload::Matches(*filter, st.id, st.payload) ? 1 : 0;
+      n += !st.deleted && !IsRemoved(slot) && payload::Matches(*filter, st.id, st.payload) ? 1 : 0;
     }
     return n;
   }
   size_t n = 0;
-  for (const PointState& st : states_)
-    n += !st.deleted && payload::Matches(*filter, st.id, st.payload) ? 1 : 0;
+  for (uint32_t slot = 0; slot < states_.size(); ++slot) {
+    const PointState& st = states_[slot];
+    n += !st.deleted && !IsRemoved(slot) && payload::Matches(*filter, st.id, st.payload) ? 1 : 0;
+  }
   return n;
 }
 
