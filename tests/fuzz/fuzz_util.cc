@@ -195,17 +195,23 @@ void ExerciseCollection(const Collection& collection, bool check_filters) {
     }
   }
 
+  if (!check_filters) {
+    for (const char* text : kFilters) (void)collection.Count(text);
+    return;
+  }
+  std::vector<boost::json::object> payloads;
+  for (const Record& rec : records) {
+    auto obj = payload::ParsePayloadText(rec.payload.value_or("{}"));
+    FUZZ_CHECK_OK(obj);
+    payloads.push_back(std::move(*obj));
+  }
   for (const char* text : kFilters) {
     auto n = collection.Count(text);
-    if (!n.ok() || !check_filters) continue;
+    if (!n.ok()) continue;
     auto filter = payload::ParseFilterText(text);
     FUZZ_CHECK_OK(filter);
     size_t expected = 0;
-    for (const Record& rec : records) {
-      auto obj = payload::ParsePayloadText(rec.payload.value_or("{}"));
-      FUZZ_CHECK_OK(obj);
-      expected += payload::Matches(*filter, rec.id, *obj);
-    }
+    for (size_t i = 0; i < records.size(); ++i) expected += payload::Matches(*filter, records[i].id, payloads[i]);
     if (*n != expected) std::fprintf(stderr, "count %zu, expected %zu for %s\n", *n, expected, text);
     FUZZ_CHECK(*n == expected);
   }
