@@ -453,6 +453,47 @@ TEST_CASE("snapshots: a snapshot that cannot be restored leaves no collection be
   CHECK(OpenStored(&st)->ListCollections() == std::vector<std::string>{"restored"});
 }
 
+// Found by fuzz_database: segment files whose checksums hold but that both hold the same live point (here a
+// manifest that lost a segment's deletion file, as a stale copy would) opened, and the point was then counted,
+// scrolled and searched twice.
+TEST_CASE("persistence: a point present in two segment files is corruption", "[db][storage][fuzz]") {
+  storage::MemoryStorage st;
+  DatabaseOptions o = Options(8);
+  o.auto_optimize = false;
+  {
+    auto db = OpenStored(&st, o);
+    REQUIRE(db->CreateCollection("c", Config()).ok());
+    auto c = *db->GetCollection("c");
+    for (uint64_t batch = 0; batch < 2; ++batch) {
+      std::vector<PointInput> pts;
+      for (uint64_t i = 0; i < 8; ++i) {
+        PointInput p;
+        p.id = PointId::Number(batch == 0 ? i : (i == 0 ? 1 : 100 + i));  // the second batch moves point 1
+        p.vectors["v"] = {1, float(i), 0, 1};
+        pts.push_back(std::move(p));
+      }
+      REQUIRE(c->Upsert(pts).ok());
+    }
+    REQUIRE(db->Close().ok());
+  }
+  // The manifest without the first segment's deletion file.
+  const std::string current = *st.ReadFile("CURRENT");
+  const std::string manifest_name = current.substr(0, current.size() - 1);
+  const std::string bytes = *st.ReadFile(manifest_name);
+  auto manifest = db::DecodeManifest({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()}, "m");
+  REQUIRE(manifest.ok());
+  REQUIRE(manifest->collections.at(0).segments.size() == 2);
+  REQUIRE(manifest->collections[0].segments[0].deletions != 0);
+  manifest->collections[0].segments[0].deletions = 0;
+  st.SetContents(manifest_name, db::EncodeManifest(*manifest));
+
+  auto reopened = DatabaseCore::OpenStorage(o, &st);
+  REQUIRE(reopened.status().IsCorruption());
+  const std::string message(reopened.status().message());
+  INFO(message);
+  CHECK(message.find("point 1 is also in seg-1-") != std::string::npos);
+}
+
 // Found by fuzz_database: a filtered count also counted the old copies of points that had moved from a
 // sealed segment to a newer one (removed slots), so it disagreed with scroll and with an unfiltered count.
 TEST_CASE("persistence: a filtered count skips points that moved to a newer segment", "[db][storage][fuzz]") {
