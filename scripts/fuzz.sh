@@ -4,6 +4,7 @@
 # kept under build/fuzz/artifacts/<target>/.
 #
 #   scripts/fuzz.sh [seconds per target] [target ...]     default: 10 seconds, every target
+#   scripts/fuzz.sh --coverage [target ...]                line coverage of the engine by the corpora
 #
 # Each target starts from its checked-in seeds (tests/fuzz/corpus/<target>) plus what earlier runs found
 # (build/fuzz/corpus/<target>, where new inputs go). tests/fuzz/README.md explains the targets and how to
@@ -11,17 +12,47 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
+"$root/scripts/setup.sh" --fuzz
+all_targets=($(sed -n '/^set(QUIVER_FUZZ_TARGETS/,/)/p' tests/fuzz/CMakeLists.txt | grep -o 'fuzz_[a-z_]*'))
+
+if [[ "${1:-}" == "--coverage" ]]; then
+  # The same targets built without sanitizers and with clang's source-based coverage (build/fuzz-cov), run once
+  # over the checked-in seeds and everything the fuzz runs found; the engine's line coverage per file.
+  shift
+  targets=("$@")
+  ((${#targets[@]})) || targets=("${all_targets[@]}")
+  flags="-fsanitize=fuzzer-no-link -fprofile-instr-generate -fcoverage-mapping"
+  if [[ ! -f build/fuzz-cov/build.ninja ]]; then
+    cmake --preset fuzz -B build/fuzz-cov -DCMAKE_C_FLAGS="$flags" -DCMAKE_CXX_FLAGS="$flags" \
+      -DCMAKE_EXE_LINKER_FLAGS="-fprofile-instr-generate" -DCMAKE_SHARED_LINKER_FLAGS="-fprofile-instr-generate" \
+      >/dev/null
+  fi
+  echo "fuzz: building with coverage"
+  cmake --build build/fuzz-cov --target "${targets[@]}" -- --quiet
+  rm -rf build/fuzz-cov/profiles && mkdir -p build/fuzz-cov/profiles
+  objects=()
+  for t in "${targets[@]}"; do
+    mkdir -p "build/fuzz/corpus/$t"
+    LLVM_PROFILE_FILE="build/fuzz-cov/profiles/$t.profraw" "build/fuzz-cov/tests/fuzz/$t" -runs=0 \
+      "build/fuzz/corpus/$t" "tests/fuzz/corpus/$t" >"build/fuzz-cov/profiles/$t.log" 2>&1 ||
+      { echo "FAILED: $t under coverage (build/fuzz-cov/profiles/$t.log)" >&2; exit 1; }
+    objects+=(-object "build/fuzz-cov/tests/fuzz/$t")
+  done
+  llvm-profdata-16 merge -sparse build/fuzz-cov/profiles/*.profraw -o build/fuzz-cov/profiles/all.profdata
+  llvm-cov-16 report "${objects[@]:1}" -instr-profile=build/fuzz-cov/profiles/all.profdata \
+    "$root/engine/src" | tee build/fuzz-cov/coverage.txt
+  echo "fuzz: per-line report: llvm-cov-16 show ${objects[*]:1} -instr-profile=build/fuzz-cov/profiles/all.profdata"
+  exit 0
+fi
+
 seconds="${1:-10}"
 shift || true
-"$root/scripts/setup.sh" --fuzz
 if [[ ! -f build/fuzz/build.ninja ]]; then cmake --preset fuzz >/dev/null; fi
 echo "fuzz: building"
 cmake --build --preset fuzz -- --quiet
 bin=build/fuzz/tests/fuzz
 targets=("$@")
-if ((${#targets[@]} == 0)); then
-  targets=($(sed -n '/^set(QUIVER_FUZZ_TARGETS/,/)/p' tests/fuzz/CMakeLists.txt | grep -o 'fuzz_[a-z_]*'))
-fi
+((${#targets[@]})) || targets=("${all_targets[@]}")
 failed=()
 for t in "${targets[@]}"; do
   corpus="build/fuzz/corpus/$t"
