@@ -259,6 +259,13 @@ void TextSeeds() {
   Add("fuzz_request", 0x80 | static_cast<uint8_t>(Operation::kSearchPoints), R"({"vector":[1,2,3,4],"limit":3,"with_vector":true})");
   Add("fuzz_request", 0x80 | static_cast<uint8_t>(Operation::kUpsertPoints), R"({"points":[{"id":7,"vector":[0.5,0.5,0,1]}]})");
   Add("fuzz_request", 0x80 | static_cast<uint8_t>(Operation::kRecommendPoints), R"({"positive":[1,[1,0,0,0]],"negative":[2],"limit":2})");
+  // Finite values near the float limit: distances and quantization ranges overflow.
+  Add("fuzz_request", 0x80 | static_cast<uint8_t>(Operation::kUpsertPoints),
+      R"({"points":[{"id":50,"vector":[3e38,3e38,-3e38,3e38]},{"id":51,"vector":[-3e38,3e38,3e38,-3e38]}]})");
+  Add("fuzz_request", 0x80 | static_cast<uint8_t>(Operation::kSearchPoints),
+      R"({"vector":[3e38,-3e38,3e38,3e38],"limit":20,"params":{"exact":true}})");
+  Add("fuzz_request", static_cast<uint8_t>(Operation::kCreateCollection),
+      R"({"vectors":{"size":2,"distance":"Dot"},"quantization_config":{"scalar":{"type":"int8","quantile":0.5}}})");
 }
 
 }  // namespace
