@@ -5,6 +5,7 @@
 #
 #   scripts/fuzz.sh [seconds per target] [target ...]     default: 10 seconds, every target
 #   scripts/fuzz.sh --coverage [target ...]                line coverage of the engine by the corpora
+#   FUZZ_MAX_RUNS=10000000 scripts/fuzz.sh 3600            stop each target at that many runs (the long run)
 #
 # Each target starts from its checked-in seeds (tests/fuzz/corpus/<target>) plus what earlier runs found
 # (build/fuzz/corpus/<target>, where new inputs go). tests/fuzz/README.md explains the targets and how to
@@ -61,12 +62,14 @@ for t in "${targets[@]}"; do
   mkdir -p "$corpus" "$artifacts" "$(dirname "$log")"
   args=(-max_total_time="$seconds" -timeout=30 -rss_limit_mb=2048 -print_final_stats=1
         -artifact_prefix="$artifacts")
+  if [[ -n "${FUZZ_MAX_RUNS:-}" ]]; then args+=(-runs="$FUZZ_MAX_RUNS"); fi
   if [[ -f "tests/fuzz/$t.dict" ]]; then args+=(-dict="tests/fuzz/$t.dict"); fi
+  start=$SECONDS
   if ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1 \
       "$bin/$t" "${args[@]}" "$corpus" "tests/fuzz/corpus/$t" >"$log" 2>&1; then
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
-    last=$(grep -E '^#[0-9]+' "$log" | tail -1 | grep -oE 'cov: [0-9]+ ft: [0-9]+' || true)
-    echo "fuzz: $t ok: $runs runs in ${seconds}s, $last"
+    last=$(grep -E '^#[0-9]+' "$log" | tail -1 | grep -oE 'cov: [0-9]+ ft: [0-9]+ corp: [0-9]+' || true)
+    echo "fuzz: $t ok: $runs runs in $((SECONDS - start))s, $last"
   else
     echo "FAILED: $t (log $log)" >&2
     grep -E 'ERROR|FUZZ_CHECK|runtime error|SUMMARY|Test unit written|Assertion' "$log" | head -20 >&2 || true
