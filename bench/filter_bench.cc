@@ -104,7 +104,7 @@ int Run(int argc, char** argv) {
   constexpr size_t kBatch = 1000;
   for (size_t i = 0; i < n; i += kBatch) {
     const size_t m = std::min(kBatch, n - i);
-    Status s = col->UpsertDense({ids.data() + i, m}, "", &ds->base[i * dim], m, {payloads.data() + i, m});
+    Status s = col->UpsertDense({ids.data() + i, m}, "", {&ds->base[i * dim], m * dim}, {payloads.data() + i, m});
     if (!s.ok()) {
       std::fprintf(stderr, "filter_bench: %s\n", s.ToString().c_str());
       return 1;

@@ -2,7 +2,7 @@
 // (merging and indexing its segments) against opening it from its files; disk bytes per point against raw vectors
 // plus graph; compaction throughput. Prints a markdown table.
 //
-//   storage_bench --cache .cache/bench [--points 200000] [--threads 2] [--dir .cache/bench/storage]
+//   storage_bench --cache .cache/bench [--points 200000] [--threads 2] [--dir .cache/bench/storage] [--ingest-only 1]
 //
 // Uses the synthetic 384-d set (bench/ann.mjs or `ann_bench prepare --dataset synthetic-384` caches it); the first
 // 100,000 vectors are reused with shifted ids to reach --points.
@@ -71,9 +71,9 @@ double Ingest(Collection& c, const Dataset& ds, size_t n, size_t batch, uint64_t
     }
     const size_t row = (i % ds.base_count);
     const size_t rows = std::min(m, ds.base_count - row);
-    Check(c.UpsertDense({ids.data(), rows}, "", &ds.base[row * ds.dim], rows, {payloads.data(), rows}));
+    Check(c.UpsertDense({ids.data(), rows}, "", {&ds.base[row * ds.dim], rows * ds.dim}, {payloads.data(), rows}));
     if (rows < m) {
-      Check(c.UpsertDense({ids.data() + rows, m - rows}, "", &ds.base[0], m - rows, {payloads.data() + rows, m - rows}));
+      Check(c.UpsertDense({ids.data() + rows, m - rows}, "", {&ds.base[0], (m - rows) * ds.dim}, {payloads.data() + rows, m - rows}));
     }
   }
   return double(n) / (Now() - t0);
@@ -107,6 +107,8 @@ int Run(int argc, char** argv) {
     std::printf("| durable ingest, batch %zu (%zu points, synced per batch) | %.0f points/s |\n", batch, n, pps);
     std::fflush(stdout);
   }
+
+  if (Arg(argc, argv, "ingest-only", "0") == "1") return 0;
 
   // 2. A 200,000-point collection: ingest, then merge and index everything (the rebuild), then reopen (load).
   RemoveTree(dir);

@@ -4,114 +4,12 @@
 #include <cstdio>
 #include <utility>
 
-#include "quiver/json.h"
+#include "quiver/api.h"
 
 namespace quiver::js {
 namespace {
 
-// Integers above 2^53 - 1 lose precision as JavaScript numbers, so they travel as decimal strings.
-constexpr uint64_t kMaxSafeInteger = (1ull << 53) - 1;
-
-void AppendId(const PointId& id, std::string* out) {
-  if (!id.is_uuid() && id.number() <= kMaxSafeInteger) {
-    out->append(id.ToString());
-  } else {
-    out->push_back('"');
-    out->append(id.ToString());
-    out->push_back('"');
-  }
-}
-
-void AppendNumber(double d, std::string* out) {
-  char buf[32];
-  int n = std::snprintf(buf, sizeof(buf), "%.9g", d);
-  if (n > 0) out->append(buf, static_cast<size_t>(n));
-}
-
-void AppendString(std::string_view s, std::string* out) {
-  out->append(boost::json::serialize(boost::json::string_view(s.data(), s.size())));
-}
-
-// Vectors as [offset, length] into `floats`: a bare pair for the unnamed vector, else an object of pairs.
-void AppendVectors(const std::map<std::string, std::vector<float>>& vectors, std::vector<float>* floats,
-                   std::string* out) {
-  auto one = [&](const std::vector<float>& v) {
-    out->push_back('[');
-    AppendNumber(static_cast<double>(floats->size()), out);
-    out->push_back(',');
-    AppendNumber(static_cast<double>(v.size()), out);
-    out->push_back(']');
-    floats->insert(floats->end(), v.begin(), v.end());
-  };
-  if (vectors.size() == 1 && vectors.begin()->first.empty()) {
-    one(vectors.begin()->second);
-    return;
-  }
-  out->push_back('{');
-  bool first = true;
-  for (const auto& [name, v] : vectors) {
-    if (!first) out->push_back(',');
-    first = false;
-    AppendString(name, out);
-    out->push_back(':');
-    one(v);
-  }
-  out->push_back('}');
-}
-
-void AppendPoint(const PointId& id, const float* score, const std::optional<std::string>& payload,
-                 const std::map<std::string, std::vector<float>>& vectors, std::vector<float>* floats,
-                 std::string* out) {
-  out->append("{\"id\":");
-  AppendId(id, out);
-  if (score) {
-    out->append(",\"score\":");
-    AppendNumber(*score, out);
-  }
-  if (payload) {
-    out->append(",\"payload\":");
-    out->append(payload->empty() ? "{}" : *payload);
-  }
-  if (!vectors.empty()) {
-    out->append(",\"vector\":");
-    AppendVectors(vectors, floats, out);
-  }
-  out->push_back('}');
-}
-
-std::string RecordsJson(const std::vector<Record>& records, std::vector<float>* floats) {
-  std::string out = "[";
-  for (size_t i = 0; i < records.size(); ++i) {
-    if (i) out.push_back(',');
-    AppendPoint(records[i].id, nullptr, records[i].payload, records[i].vectors, floats, &out);
-  }
-  out.push_back(']');
-  return out;
-}
-
-Result<PointId> IdFromJson(const boost::json::value& v, size_t index) {
-  if (v.is_uint64()) return PointId::Number(v.get_uint64());
-  if (v.is_int64() && v.get_int64() >= 0) return PointId::Number(static_cast<uint64_t>(v.get_int64()));
-  if (v.is_double()) {
-    double d = v.get_double();
-    if (d >= 0 && d <= static_cast<double>(kMaxSafeInteger) && d == static_cast<double>(static_cast<uint64_t>(d))) {
-      return PointId::Number(static_cast<uint64_t>(d));
-    }
-  }
-  if (v.is_string()) {
-    auto id = PointId::Parse(std::string_view(v.get_string().data(), v.get_string().size()));
-    if (id.ok()) return id;
-  }
-  return Status::InvalidArgument("ids[" + std::to_string(index) +
-                                 "]: expected an unsigned integer or a UUID, got " + boost::json::serialize(v));
-}
-
-Result<boost::json::value> ParseJson(const std::string& text, std::string_view what) {
-  boost::json::error_code ec;
-  boost::json::value v = boost::json::parse(text, ec);
-  if (ec) return Status::InvalidArgument(std::string(what) + ": malformed JSON: " + ec.message());
-  return v;
-}
+using api::Operation;
 
 }  // namespace
 
@@ -122,239 +20,95 @@ int CallState::Fail(const Status& status) {
   return code_;
 }
 
-// ---- JsCollection ----
-
-std::string JsCollection::Info() {
-  Begin();
-  return json::CollectionInfoToJson(c_->Info());
+api::PrintOptions CallState::PrintOptions() {
+  api::PrintOptions o;
+  o.big_ids_as_strings = true;  // integers above 2^53 - 1 lose precision as JavaScript numbers
+  o.omit_version = true;
+  o.vector_sink = &floats_;
+  return o;
 }
 
-std::string JsCollection::Stats() {
-  Begin();
-  return json::CollectionStatsToJson(c_->Stats());
-}
-
-int JsCollection::Upsert(const std::string& body) {
-  Begin();
-  auto points = json::ParseUpsert(body);
-  if (!points.ok()) return Fail(points.status());
-  return Done(c_->Upsert(*points));
-}
-
-int JsCollection::UpsertDense(const std::string& ids_json, const std::string& vector_name, uintptr_t vectors,
-                              double count, double dim, const std::string& payloads_json) {
-  Begin();
-  const CollectionInfo info = c_->Info();
-  auto params = info.config.vectors.find(vector_name);
-  if (params == info.config.vectors.end()) {
-    return Fail(Status::InvalidArgument("upsert: collection " + c_->name() + " has no vector named \"" +
-                                        vector_name + "\""));
-  }
-  if (static_cast<double>(params->second.size) != dim) {
-    return Fail(Status::InvalidArgument("upsert: vector has " + std::to_string(static_cast<int64_t>(dim)) +
-                                        " dimensions, expected " + std::to_string(params->second.size)));
-  }
-  auto ids_value = ParseJson(ids_json, "ids");
-  if (!ids_value.ok()) return Fail(ids_value.status());
-  const boost::json::array* ids_array = ids_value->if_array();
-  if (!ids_array) return Fail(Status::InvalidArgument("ids: expected an array"));
-  const size_t n = static_cast<size_t>(count);
-  if (ids_array->size() != n) {
-    return Fail(Status::InvalidArgument("ids: " + std::to_string(ids_array->size()) + " ids for " +
-                                        std::to_string(n) + " vectors"));
-  }
-  std::vector<PointId> ids;
-  ids.reserve(n);
-  for (size_t i = 0; i < n; ++i) {
-    auto id = IdFromJson((*ids_array)[i], i);
-    if (!id.ok()) return Fail(id.status());
-    ids.push_back(*id);
-  }
-  std::vector<std::string> payloads;
-  if (!payloads_json.empty()) {
-    auto pv = ParseJson(payloads_json, "payloads");
-    if (!pv.ok()) return Fail(pv.status());
-    const boost::json::array* arr = pv->if_array();
-    if (!arr || arr->size() != n) {
-      return Fail(Status::InvalidArgument("payloads: expected an array of " + std::to_string(n) + " objects"));
-    }
-    payloads.reserve(n);
-    for (size_t i = 0; i < n; ++i) {
-      const boost::json::value& p = (*arr)[i];
-      if (p.is_null()) {
-        payloads.emplace_back("{}");
-      } else if (p.is_object()) {
-        payloads.push_back(boost::json::serialize(p));
-      } else {
-        return Fail(Status::InvalidArgument("payloads[" + std::to_string(i) + "]: expected an object"));
-      }
-    }
-  }
-  return Done(c_->UpsertDense(ids, vector_name, reinterpret_cast<const float*>(vectors), n, payloads));
-}
-
-std::string JsCollection::Get(const std::string& body) {
-  Begin();
-  auto req = json::ParseGet(body);
-  if (!req.ok()) return Fail(req.status()), "";
-  auto records = c_->Get(req->ids, req->with_payload, req->with_vector);
-  if (!records.ok()) return Fail(records.status()), "";
-  return RecordsJson(*records, &floats_);
-}
-
-double JsCollection::Delete(const std::string& body) {
-  Begin();
-  auto sel = json::ParsePointsSelector(body);
-  if (!sel.ok()) return Fail(sel.status()), -1;
-  auto n = c_->Delete(*sel);
-  if (!n.ok()) return Fail(n.status()), -1;
-  return static_cast<double>(*n);
-}
-
-double JsCollection::SetPayload(const std::string& body) {
-  Begin();
-  auto req = json::ParseSetPayload(body);
-  if (!req.ok()) return Fail(req.status()), -1;
-  auto n = c_->SetPayload(req->points, req->payload);
-  if (!n.ok()) return Fail(n.status()), -1;
-  return static_cast<double>(*n);
-}
-
-double JsCollection::OverwritePayload(const std::string& body) {
-  Begin();
-  auto req = json::ParseSetPayload(body);
-  if (!req.ok()) return Fail(req.status()), -1;
-  auto n = c_->OverwritePayload(req->points, req->payload);
-  if (!n.ok()) return Fail(n.status()), -1;
-  return static_cast<double>(*n);
-}
-
-double JsCollection::DeletePayloadKeys(const std::string& body) {
-  Begin();
-  auto req = json::ParseDeletePayloadKeys(body);
-  if (!req.ok()) return Fail(req.status()), -1;
-  auto n = c_->DeletePayloadKeys(req->points, req->keys);
-  if (!n.ok()) return Fail(n.status()), -1;
-  return static_cast<double>(*n);
-}
-
-double JsCollection::ClearPayload(const std::string& body) {
-  Begin();
-  auto sel = json::ParsePointsSelector(body);
-  if (!sel.ok()) return Fail(sel.status()), -1;
-  auto n = c_->ClearPayload(*sel);
-  if (!n.ok()) return Fail(n.status()), -1;
-  return static_cast<double>(*n);
-}
-
-std::string JsCollection::ScoredJson(const std::vector<ScoredPoint>& points) {
-  std::string out = "[";
-  for (size_t i = 0; i < points.size(); ++i) {
-    if (i) out.push_back(',');
-    AppendPoint(points[i].id, &points[i].score, points[i].payload, points[i].vectors, &floats_, &out);
-  }
-  out.push_back(']');
+std::string CallState::Printed(Result<api::Response> response) {
+  if (!response.ok()) return Fail(response.status()), "";
+  std::string out;
+  api::Print(*response, PrintOptions(), &out);
   return out;
 }
 
-std::string JsCollection::Search(const std::string& body) {
-  Begin();
-  auto req = json::ParseSearch(body);
-  if (!req.ok()) return Fail(req.status()), "";
-  auto points = c_->Search(*req);
-  if (!points.ok()) return Fail(points.status()), "";
-  return ScoredJson(*points);
+double CallState::Affected(Result<api::Response> response) {
+  if (!response.ok()) return Fail(response.status()), -1;
+  return static_cast<double>(api::AffectedPoints(*response));
 }
+
+// ---- JsCollection ----
+
+std::string JsCollection::CallJson(Operation op, const std::string& body) {
+  Begin();
+  return Printed(api::Call(*c_, op, {}, body));
+}
+
+double JsCollection::CallCount(Operation op, const std::string& body) {
+  Begin();
+  return Affected(api::Call(*c_, op, {}, body));
+}
+
+std::string JsCollection::Info() { return CallJson(Operation::kGetCollection, ""); }
+std::string JsCollection::Stats() { return CallJson(Operation::kCollectionStats, ""); }
+
+int JsCollection::Upsert(const std::string& body) {
+  Begin();
+  return Done(api::Call(*c_, Operation::kUpsertPoints, {}, body).status());
+}
+
+int JsCollection::UpsertDense(const std::string& ids_json, const std::string& vector_name, uintptr_t vectors,
+                              double floats, const std::string& payloads_json) {
+  Begin();
+  // The engine checks the float count against the ids and the vector's dimension.
+  return Done(api::UpsertDense(*c_, ids_json, vector_name,
+                               {reinterpret_cast<const float*>(vectors), static_cast<size_t>(floats)},
+                               payloads_json)
+                  .status());
+}
+
+std::string JsCollection::Get(const std::string& body) { return CallJson(Operation::kGetPoints, body); }
+double JsCollection::Delete(const std::string& body) { return CallCount(Operation::kDeletePoints, body); }
+double JsCollection::SetPayload(const std::string& body) { return CallCount(Operation::kSetPayload, body); }
+double JsCollection::OverwritePayload(const std::string& body) { return CallCount(Operation::kOverwritePayload, body); }
+double JsCollection::DeletePayloadKeys(const std::string& body) { return CallCount(Operation::kDeletePayload, body); }
+double JsCollection::ClearPayload(const std::string& body) { return CallCount(Operation::kClearPayload, body); }
+std::string JsCollection::Search(const std::string& body) { return CallJson(Operation::kSearchPoints, body); }
 
 std::string JsCollection::SearchVector(const std::string& vector_name, uintptr_t vector, double dim,
                                        const std::string& options) {
   Begin();
-  if (!has_cached_ || options != cached_options_ || vector_name != cached_name_) {
-    has_cached_ = false;
-    auto opts = ParseJson(options.empty() ? "{}" : options, "search");
-    if (!opts.ok()) return Fail(opts.status()), "";
-    boost::json::object* obj = opts->if_object();
-    if (!obj) return Fail(Status::InvalidArgument("search: expected an object")), "";
-    boost::json::array placeholder = {0};
-    if (vector_name.empty()) {
-      (*obj)["vector"] = placeholder;
-    } else {
-      (*obj)["vector"] = boost::json::object{{"name", vector_name}, {"vector", placeholder}};
-    }
-    auto req = json::ParseSearch(boost::json::serialize(*opts));
-    if (!req.ok()) return Fail(req.status()), "";
-    cached_request_ = std::move(*req);
+  if (!prepared_ || options != cached_options_ || vector_name != cached_name_) {
+    prepared_.reset();
+    auto parsed = api::PreparedSearch::Parse(options, vector_name);
+    if (!parsed.ok()) return Fail(parsed.status()), "";
+    prepared_ = std::make_unique<api::PreparedSearch>(std::move(*parsed));
     cached_options_ = options;
     cached_name_ = vector_name;
-    has_cached_ = true;
   }
-  const float* v = reinterpret_cast<const float*>(vector);
-  cached_request_.vector.assign(v, v + static_cast<size_t>(dim));
-  auto points = c_->Search(cached_request_);
+  auto points = prepared_->Run(*c_, {reinterpret_cast<const float*>(vector), static_cast<size_t>(dim)});
   if (!points.ok()) return Fail(points.status()), "";
-  return ScoredJson(*points);
-}
-
-std::string JsCollection::SearchBatch(const std::string& body) {
-  Begin();
-  auto reqs = json::ParseSearchBatch(body);
-  if (!reqs.ok()) return Fail(reqs.status()), "";
-  auto results = c_->SearchBatch(*reqs);
-  if (!results.ok()) return Fail(results.status()), "";
-  std::string out = "[";
-  const auto& lists = *results;
-  for (size_t i = 0; i < lists.size(); ++i) {
-    if (i) out.push_back(',');
-    out.append(ScoredJson(lists[i]));
-  }
-  out.push_back(']');
+  std::string out;
+  api::PrintScoredPoints(*points, PrintOptions(), &out);
   return out;
 }
 
-std::string JsCollection::Recommend(const std::string& body) {
-  Begin();
-  auto req = json::ParseRecommend(body);
-  if (!req.ok()) return Fail(req.status()), "";
-  auto points = c_->Recommend(*req);
-  if (!points.ok()) return Fail(points.status()), "";
-  return ScoredJson(*points);
-}
-
-std::string JsCollection::Scroll(const std::string& body) {
-  Begin();
-  auto req = json::ParseScroll(body);
-  if (!req.ok()) return Fail(req.status()), "";
-  auto result = c_->Scroll(*req);
-  if (!result.ok()) return Fail(result.status()), "";
-  std::string out = "{\"points\":" + RecordsJson(result->points, &floats_) + ",\"next_page_offset\":";
-  if (result->next_page_offset) {
-    AppendId(*result->next_page_offset, &out);
-  } else {
-    out.append("null");
-  }
-  out.push_back('}');
-  return out;
-}
-
-double JsCollection::Count(const std::string& body) {
-  Begin();
-  auto filter = json::ParseCount(body);
-  if (!filter.ok()) return Fail(filter.status()), -1;
-  auto n = c_->Count(*filter);
-  if (!n.ok()) return Fail(n.status()), -1;
-  return static_cast<double>(*n);
-}
+std::string JsCollection::SearchBatch(const std::string& body) { return CallJson(Operation::kSearchBatch, body); }
+std::string JsCollection::Recommend(const std::string& body) { return CallJson(Operation::kRecommendPoints, body); }
+std::string JsCollection::Scroll(const std::string& body) { return CallJson(Operation::kScrollPoints, body); }
+double JsCollection::Count(const std::string& body) { return CallCount(Operation::kCountPoints, body); }
 
 int JsCollection::CreatePayloadIndex(const std::string& body) {
   Begin();
-  auto req = json::ParseCreatePayloadIndex(body);
-  if (!req.ok()) return Fail(req.status());
-  return Done(c_->CreatePayloadIndex(req->field, req->type));
+  return Done(api::Call(*c_, Operation::kCreateFieldIndex, {}, body).status());
 }
 
 int JsCollection::DeletePayloadIndex(const std::string& field) {
   Begin();
-  return Done(c_->DeletePayloadIndex(field));
+  return Done(api::Call(*c_, Operation::kDeleteFieldIndex, {.field = field}, "").status());
 }
 
 int JsCollection::Optimize() {
@@ -374,9 +128,10 @@ std::string JsCollection::Verify() {
   Begin();
   auto problems = c_->Verify();
   if (!problems.ok()) return Fail(problems.status()), "";
-  boost::json::array out;
-  for (const std::string& p : *problems) out.emplace_back(p);
-  return boost::json::serialize(out);
+  auto printed = api::Print(api::Response(api::VerifyReport{std::move(*problems)}));
+  // {"problems":[...]} -> [...]
+  const size_t open = printed.find('[');
+  return printed.substr(open, printed.size() - open - 1);
 }
 
 // ---- JsDatabase ----
@@ -424,9 +179,7 @@ std::string JsDatabase::ReplicaId() {
 int JsDatabase::CreateCollection(const std::string& name, const std::string& config_json) {
   Begin();
   if (Status s = CheckOpen(); !s.ok()) return Fail(s);
-  auto config = json::ParseCollectionConfig(config_json);
-  if (!config.ok()) return Fail(config.status());
-  return Done(db_->CreateCollection(name, *config));
+  return Done(api::Call(*db_, api::Operation::kCreateCollection, {.collection = name}, config_json).status());
 }
 
 int JsDatabase::DeleteCollection(const std::string& name) {
@@ -478,11 +231,12 @@ int JsDatabase::DeleteAlias(const std::string& alias) {
 std::string JsDatabase::ListAliases() {
   Begin();
   if (Status s = CheckOpen(); !s.ok()) return Fail(s), "";
-  boost::json::array out;
-  for (const auto& [alias, collection] : db_->ListAliases()) {
-    out.emplace_back(boost::json::object{{"alias_name", alias}, {"collection_name", collection}});
-  }
-  return boost::json::serialize(out);
+  auto aliases = api::Call(*db_, api::Operation::kListAliases, {}, "");
+  if (!aliases.ok()) return Fail(aliases.status()), "";
+  // {"aliases":[...]} -> [...]
+  std::string printed = api::Print(*aliases);
+  const size_t open = printed.find('[');
+  return printed.substr(open, printed.size() - open - 1);
 }
 
 std::string SimdIsa() {

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "quiver/api.h"
 #include "quiver/collection.h"
 #include "quiver/database.h"
 #include "quiver/status.h"
@@ -45,6 +46,12 @@ class CallState {
     floats_.clear();
   }
   int Done(const Status& status) { return status.ok() ? 0 : Fail(status); }
+  // How results print for JavaScript: big integers as strings, vectors into floats_.
+  api::PrintOptions PrintOptions();
+  // The printed result, or "" with the failure recorded.
+  std::string Printed(Result<api::Response> response);
+  // The points a write changed (or a count), or -1 with the failure recorded.
+  double Affected(Result<api::Response> response);
 
   int code_ = 0;
   std::string message_;
@@ -60,11 +67,11 @@ class JsCollection : public CallState {
   std::string Stats();
   // {"points": [...]} or {"batch": {...}}.
   int Upsert(const std::string& body);
-  // `count` vectors of `dim` floats of `vector_name` from `count * dim` floats at `vectors`; ids as a JSON array
-  // of integers or strings (decimal or UUID); payloads as a JSON array of objects or nulls, or "" for none.
-  // InvalidArgument when `dim` is not the vector's size (the engine's UpsertDense trusts the caller on that).
-  int UpsertDense(const std::string& ids_json, const std::string& vector_name, uintptr_t vectors, double count,
-                  double dim, const std::string& payloads_json);
+  // One point per id with its vector of `vector_name` from the `floats` floats at `vectors` (row after row; the
+  // engine names a count that does not make one vector per id); ids as a JSON array, payloads as a JSON array
+  // of objects or nulls, or "" for none.
+  int UpsertDense(const std::string& ids_json, const std::string& vector_name, uintptr_t vectors, double floats,
+                  const std::string& payloads_json);
   std::string Get(const std::string& body);
   // Selector bodies ({"points": [...]} or {"filter": {...}}); the number of points affected, or -1.
   double Delete(const std::string& body);
@@ -88,13 +95,13 @@ class JsCollection : public CallState {
   std::string Verify();
 
  private:
-  std::string ScoredJson(const std::vector<ScoredPoint>& points);
+  std::string CallJson(api::Operation op, const std::string& body);
+  double CallCount(api::Operation op, const std::string& body);
 
   std::shared_ptr<Collection> c_;
   std::string cached_options_;
   std::string cached_name_;
-  SearchRequest cached_request_;
-  bool has_cached_ = false;
+  std::unique_ptr<api::PreparedSearch> prepared_;
 };
 
 class JsDatabase : public CallState {

@@ -1,8 +1,14 @@
 // quiverdb for browsers (and workers): open({ name }) keeps the database in IndexedDB through Emscripten's IDBFS.
 // The engine writes to memory; flush() makes everything durable (IDBFS writes only the files that changed), and
 // the wrapper flushes by itself shortly after writes and on pagehide. A Web Lock per database name keeps one
-// writer per origin: a second tab gets QuiverError "Busy", or opens read-only when it asks to.
-import { CommonOpenOptions, Database, QuiverError, QuiverModule } from './core.js';
+// writer per origin: a second tab gets QuiverError "Busy", or opens read-only when it asks to. A second open() of
+// the same name on the same page (or in the same worker) shares the database already open there.
+import { CommonOpenOptions, Database, OpenStore, QuiverError, QuiverModule } from './core.js';
+import { compileWasm, scriptUrl } from './wasm_load.js';
+// @ts-ignore: the Emscripten glue has no type declarations
+import createQuiverModule from '../quiver-web.mjs';
+// @ts-ignore: a plain module beside quiver-web.wasm (npm/build.mjs writes it), so that bundlers see the .wasm
+import { wasmUrl as packagedWasmUrl } from '../quiver-web-url.js';
 
 export * from './core.js';
 
@@ -13,21 +19,66 @@ export interface OpenOptions extends CommonOpenOptions {
   memory?: boolean;
   /** Milliseconds after the last write before the automatic flush (default 250). */
   flushDelayMs?: number;
-  /** Where quiver-web.wasm is served from, if not beside the package's JS. */
-  wasmUrl?: string;
+  /**
+   * Where quiver-web.wasm is served from, when the bundler does not emit it (esbuild, Rollup: by default it is
+   * looked for beside the bundle). Relative URLs are resolved against the page. Used by the first successful load.
+   */
+  wasmUrl?: string | URL;
+}
+
+// Where the package's .wasm is when no wasmUrl is given: rewritten by bundlers that emit it (Vite, webpack), else
+// beside the module that holds this code. In an iife bundle import.meta.url is empty: then beside that script.
+function defaultWasmUrl(): string {
+  try {
+    return packagedWasmUrl();
+  } catch {
+    return new URL('quiver-web.wasm', scriptUrl ?? (globalThis as any).location?.href).href;
+  }
+}
+
+function baseUrl(): string | undefined {
+  const g = globalThis as any;
+  return g.document?.baseURI ?? g.location?.href;
+}
+
+async function instantiate(wasmUrl: string | URL | undefined): Promise<QuiverModule> {
+  const url = wasmUrl === undefined ? defaultWasmUrl() : new URL(String(wasmUrl), baseUrl()).href;
+  const hint =
+    wasmUrl === undefined
+      ? 'serve node_modules/quiverdb/dist/quiver-web.wasm beside your bundle (README: your bundler), or pass its URL as open({ wasmUrl })'
+      : 'open({ wasmUrl }) must name quiverdb/dist/quiver-web.wasm as served';
+  const wasm = await compileWasm(url, hint);
+  let failed!: (e: unknown) => void;
+  const failure = new Promise<never>((_, reject) => (failed = reject));
+  const ready: Promise<QuiverModule> = createQuiverModule({
+    instantiateWasm(imports: WebAssembly.Imports, done: (i: WebAssembly.Instance, m: WebAssembly.Module) => void) {
+      WebAssembly.instantiate(wasm, imports).then(
+        (instance) => done(instance, wasm),
+        (e) => failed(new QuiverError('IOError', `the WebAssembly module at ${url} does not fit this version of quiverdb's JS (${String(e?.message ?? e)}); ${hint}`)),
+      );
+      return {};
+    },
+  });
+  return Promise.race([ready, failure]).catch((e) => {
+    throw e instanceof QuiverError ? e : new QuiverError('Internal', `starting the WebAssembly module from ${url} failed: ${String(e?.message ?? e)}`);
+  });
 }
 
 let modulePromise: Promise<QuiverModule> | undefined;
 
-/** The WebAssembly module (loaded once per page or worker). */
-export function loadModule(wasmUrl?: string): Promise<QuiverModule> {
+/**
+ * The WebAssembly module (loaded once per page or worker). A failed load is a QuiverError (IOError) naming the URL
+ * and what came back; the next call tries again.
+ */
+export function loadModule(wasmUrl?: string | URL): Promise<QuiverModule> {
   if (!modulePromise) {
-    // @ts-ignore: the Emscripten glue has no type declarations
-    modulePromise = import('../quiver-web.mjs').then((m: any) =>
-      m.default(wasmUrl ? { locateFile: (f: string, dir: string) => (f.endsWith('.wasm') ? wasmUrl : dir + f) } : {}),
-    );
+    const loading = instantiate(wasmUrl);
+    modulePromise = loading;
+    loading.catch(() => {
+      if (modulePromise === loading) modulePromise = undefined;
+    });
   }
-  return modulePromise as Promise<QuiverModule>;
+  return modulePromise;
 }
 
 function syncfs(mod: QuiverModule, populate: boolean): Promise<void> {
@@ -55,9 +106,13 @@ async function takeLock(name: string): Promise<(() => void) | null> {
   return acquired ? release : null;
 }
 
-const openNames = new Set<string>();
+// The databases open on this page (or in this worker), by name: a second open() shares the first one's storage.
+const stores = new Map<string, Promise<OpenStore>>();
 
-/** Opens (creating if needed) a database stored in IndexedDB, or in memory. */
+/**
+ * Opens (creating if needed) a database stored in IndexedDB, or in memory. Opening a name that is already open
+ * on this page returns another handle on that database (close each one; the storage closes with the last).
+ */
 export async function open(options: OpenOptions): Promise<Database> {
   if (!options || (!options.memory && !options.name)) {
     throw new QuiverError('InvalidArgument', 'open: pass { name } (an IndexedDB database) or { memory: true }');
@@ -75,6 +130,36 @@ export async function open(options: OpenOptions): Promise<Database> {
     throw new QuiverError('InvalidArgument', `open: name "${name}" must be 1..200 letters, digits, '.', '_' or '-'`);
   }
   const readOnly = !!options.readOnly;
+  for (let pending = stores.get(name); pending; pending = stores.get(name)) {
+    const store = await pending.catch(() => undefined);
+    if (!store) {
+      if (stores.get(name) === pending) stores.delete(name);  // that open failed: open afresh
+      continue;
+    }
+    if (stores.get(name) !== pending) continue;
+    if (store.closing) {
+      await store.closing.catch(() => {});
+      continue;
+    }
+    if (store.readOnly && !readOnly) {
+      throw new QuiverError(
+        'Busy',
+        `database "${name}" is already open read-only on this page; close it there before opening it for writing`,
+      );
+    }
+    return Database._share(store, readOnly);
+  }
+  const opening = openStore(mod, name, options);
+  stores.set(name, opening);
+  opening.catch(() => {
+    if (stores.get(name) === opening) stores.delete(name);
+  });
+  return new Database(await opening, readOnly);
+}
+
+// Takes the lock, mounts IDBFS, loads it and opens the engine; the store's release undoes all of it.
+async function openStore(mod: QuiverModule, name: string, options: OpenOptions): Promise<OpenStore> {
+  const readOnly = !!options.readOnly;
   let unlock: (() => void) | null = () => {};
   if (!readOnly) {
     unlock = await takeLock(name);
@@ -86,45 +171,40 @@ export async function open(options: OpenOptions): Promise<Database> {
     }
   }
   const mountPoint = `/quiver-idb/${name}`;
-  if (openNames.has(mountPoint)) {
-    unlock?.();
-    throw new QuiverError('Busy', `database "${name}" is already open on this page`);
-  }
-  openNames.add(mountPoint);
   mod.FS.mkdirTree(mountPoint);
   // IDBFS names its IndexedDB database after the mount point.
   mod.FS.mount(mod.IDBFS, {}, mountPoint);
 
   let timer: ReturnType<typeof setTimeout> | undefined;
   let chain: Promise<void> = Promise.resolve();
-  let db: Database | undefined;
+  let store: OpenStore | undefined;
+  const flushSoon = () => {
+    if (store && !store.closing) flushStore(store).catch(() => {});
+  };
   // Best effort: a flush started on pagehide completes only if the browser keeps the page alive long enough for
   // IndexedDB (navigations often do not); a tab going to the background (visibilitychange) stays alive, and the
   // debounce bounds what can be lost to flushDelayMs.
-  const onPageHide = () => {
-    if (db && !db.isClosed) db.flush().catch(() => {});
-  };
   const onVisibility = () => {
-    if ((globalThis as any).document?.visibilityState === 'hidden') onPageHide();
+    if ((globalThis as any).document?.visibilityState === 'hidden') flushSoon();
   };
   const release = async () => {
     if (timer !== undefined) clearTimeout(timer);
-    globalThis.removeEventListener?.('pagehide', onPageHide);
+    globalThis.removeEventListener?.('pagehide', flushSoon);
     globalThis.removeEventListener?.('visibilitychange', onVisibility);
     await chain.catch(() => {});
     mod.FS.unmount(mountPoint);
     mod.FS.rmdir(mountPoint);
-    openNames.delete(mountPoint);
+    stores.delete(name);
     unlock?.();
   };
   try {
     await syncfs(mod, true);
-    db = Database._open(mod, mountPoint, { durability: 'none', ...options }, {
+    store = Database._openStore(mod, mountPoint, { durability: 'none', ...options }, {
       afterWrite() {
         if (timer !== undefined) clearTimeout(timer);
         timer = setTimeout(() => {
           timer = undefined;
-          if (db && !db.isClosed) db.flush().catch(() => {});
+          flushSoon();
         }, options.flushDelayMs ?? 250);
       },
       persist() {
@@ -138,8 +218,16 @@ export async function open(options: OpenOptions): Promise<Database> {
     throw e;
   }
   if (!readOnly) {
-    globalThis.addEventListener?.('pagehide', onPageHide);
+    globalThis.addEventListener?.('pagehide', flushSoon);
     globalThis.addEventListener?.('visibilitychange', onVisibility);
   }
-  return db;
+  return store;
+}
+
+// The automatic flush: the engine's flush, then IndexedDB, whichever handles are still open.
+function flushStore(store: OpenStore): Promise<void> {
+  if (store.native.flush() !== 0) {
+    return Promise.reject(new QuiverError(store.native.code(), store.native.message()));
+  }
+  return store.hooks.persist();
 }

@@ -1,6 +1,10 @@
 // The platform-neutral part of the quiverdb package: QuiverError, Database and Collection over the Embind module
 // (bindings-js/src/js_api.h). Requests and responses use Qdrant's JSON shapes and the C++ API's names; vectors go
-// in and come out as Float32Array. node.ts and browser.ts add open() with their storage.
+// in and come out as Float32Array. node.ts and browser.ts add open() with their storage; filter.ts has the filter
+// types.
+import type { Filter, PointId } from './filter.js';
+
+export * from './filter.js';
 
 /** Stable error codes, the engine's StatusCode names (their index is the engine's number). */
 export const ErrorCodes = [
@@ -31,10 +35,8 @@ export class QuiverError extends Error {
   }
 }
 
-export type PointId = number | string | bigint;
 export type Vector = Float32Array | number[];
 export type Payload = Record<string, unknown>;
-export type Filter = Record<string, unknown>;
 export type Distance = 'Cosine' | 'Euclid' | 'Dot' | 'Manhattan';
 
 export interface PointStruct {
@@ -49,6 +51,12 @@ export interface VectorParams {
   index?: 'hnsw' | 'flat';
   hnsw_config?: HnswConfig;
   quantization_config?: QuantizationConfig | null;
+  /** Accepted for Qdrant compatibility and ignored. */
+  on_disk?: boolean | null;
+  /** Accepted for Qdrant compatibility and ignored. */
+  datatype?: string | null;
+  /** Accepted for Qdrant compatibility and ignored. */
+  multivector_config?: unknown;
 }
 /** Scalar quantization: int8 codes walked by searches, found points rescored with the float vectors. */
 export interface QuantizationConfig {
@@ -58,13 +66,27 @@ export interface HnswConfig {
   m?: number;
   ef_construct?: number;
   full_scan_threshold?: number;
+  /** Accepted for Qdrant compatibility and ignored. */
+  on_disk?: boolean | null;
+  /** Accepted for Qdrant compatibility and ignored. */
+  max_indexing_threads?: number | null;
+  /** Accepted for Qdrant compatibility and ignored. */
+  payload_m?: number | null;
 }
-/** Qdrant's create-collection body. */
+/** Qdrant's create-collection body. The fields after quantization_config are accepted and ignored. */
 export interface CollectionConfig {
   vectors: VectorParams | Record<string, VectorParams>;
   hnsw_config?: HnswConfig;
   quantization_config?: QuantizationConfig | null;
-  [key: string]: unknown;
+  sparse_vectors?: unknown;
+  shard_number?: number | null;
+  replication_factor?: number | null;
+  write_consistency_factor?: number | null;
+  on_disk_payload?: boolean | null;
+  optimizers_config?: unknown;
+  wal_config?: unknown;
+  init_from?: unknown;
+  sharding_method?: unknown;
 }
 
 export type WithPayload = boolean | string[] | { include?: string[]; exclude?: string[] };
@@ -108,6 +130,16 @@ export interface GetRequest {
 }
 /** Qdrant's points selector: ids or a filter. */
 export type PointsSelector = { points: PointId[] } | { filter: Filter };
+export interface CountRequest {
+  filter?: Filter | null;
+  exact?: boolean;
+}
+export type PayloadSchemaType = 'keyword' | 'integer' | 'float' | 'bool' | 'uuid' | 'datetime' | 'geo' | 'text';
+/** Qdrant's create-index body; the object form's other parameters are accepted and ignored. */
+export interface CreatePayloadIndexRequest {
+  field_name: string;
+  field_schema: PayloadSchemaType | { type: PayloadSchemaType; [param: string]: unknown };
+}
 
 export interface Record_ {
   id: PointId;
@@ -143,7 +175,7 @@ export interface NativeCollection {
   info(): string;
   stats(): string;
   upsert(body: string): number;
-  upsertDense(ids: string, name: string, ptr: number, count: number, dim: number, payloads: string): number;
+  upsertDense(ids: string, name: string, ptr: number, floats: number, payloads: string): number;
   get(body: string): string;
   deletePoints(body: string): number;
   setPayload(body: string): number;
@@ -185,6 +217,8 @@ export interface NativeDatabase {
 export interface QuiverModule {
   NativeDatabase: new () => NativeDatabase;
   simdIsa(): string;
+  /** The engine's status codes by number (a JSON array of ErrorCodes' names). */
+  statusCodeSymbols(): string;
   HEAPF32: Float32Array;
   HEAPU8: Uint8Array;
   _malloc(size: number): number;
@@ -383,16 +417,13 @@ export class Collection {
     payloads: (Payload | null)[] | undefined,
     fill: (heap: Float32Array, base: number) => void,
   ): void {
-    const n = ids.length;
-    if (n === 0 || floats % n !== 0) {
-      throw new QuiverError('InvalidArgument', `upsertDense: ${floats} floats do not split into ${n} vectors`);
-    }
+    // The engine checks that the floats make one vector per id, and names the mismatch.
     const mod = this.db._module;
-    const ptr = mod._malloc(floats * 4);
+    const ptr = mod._malloc(Math.max(1, floats * 4));
     try {
       fill(mod.HEAPF32, ptr >>> 2);
       const payloadJson = payloads ? toJson(payloads) : '';
-      this.check(c, undefined, c.upsertDense(toJson(ids), using, ptr, n, floats / n, payloadJson) !== 0);
+      this.check(c, undefined, c.upsertDense(toJson(ids), using, ptr, floats, payloadJson) !== 0);
     } finally {
       mod._free(ptr);
     }
@@ -491,13 +522,13 @@ export class Collection {
   }
 
   /** Exact count of points matching the filter (all points without one). */
-  count(request: { filter?: Filter | null; exact?: boolean } = {}): { count: number } {
+  count(request: CountRequest = {}): { count: number } {
     const c = this.native();
     return { count: this.number(c, c.count(toJson(request))) };
   }
 
   /** Qdrant's body: `{ field_name, field_schema }` ("keyword", "integer", "float", "bool", "uuid", "datetime", "geo", "text"). */
-  createPayloadIndex(request: { field_name: string; field_schema: string | { type: string } }): Promise<void> {
+  createPayloadIndex(request: CreatePayloadIndexRequest): Promise<void> {
     return this.write((c) => {
       this.check(c, undefined, c.createPayloadIndex(toJson(request)) !== 0);
     });
@@ -540,22 +571,54 @@ export class Collection {
 
 // ---- Database ----
 
+/**
+ * @internal What every Database handle on one opened storage shares: the native database, its collection handles
+ * and the platform's hooks. The storage closes when the last handle does.
+ */
+export class OpenStore {
+  readonly handles = new Map<string, NativeCollection>();
+  refs = 0;
+  /** Set when the last handle closed: the native close and the platform's release, in progress or done. */
+  closing: Promise<void> | undefined;
+  constructor(
+    readonly module: QuiverModule,
+    readonly native: NativeDatabase,
+    readonly hooks: StorageHooks,
+    readonly readOnly: boolean,
+  ) {}
+}
+
 /** A Quiver database: in memory, in IndexedDB (browser) or in a folder (Node). Open it with `open()`. */
 export class Database {
-  private readonly handles = new Map<string, NativeCollection>();
   private closed = false;
+  private readonly db: NativeDatabase;
+  /** @internal */ readonly _module: QuiverModule;
+  /** @internal */ readonly _hooks: StorageHooks;
 
   /** @internal */
   constructor(
-    /** @internal */ readonly _module: QuiverModule,
-    private readonly db: NativeDatabase,
-    /** @internal */ readonly _hooks: StorageHooks,
-    /** Opened without the writer lock. */
+    /** @internal */ readonly _store: OpenStore,
+    /** Opened without the writer lock (or as a read-only handle on a database open on this page). */
     readonly readOnly: boolean,
-  ) {}
+  ) {
+    _store.refs++;
+    this.db = _store.native;
+    this._module = _store.module;
+    this._hooks = _store.hooks;
+  }
+
+  /** @internal Another handle on the same open storage (a second open() of the same database on one page). */
+  static _share(store: OpenStore, readOnly: boolean): Database {
+    return new Database(store, readOnly || store.readOnly);
+  }
 
   /** @internal */
   static _open(mod: QuiverModule, path: string, options: CommonOpenOptions, hooks: StorageHooks): Database {
+    return new Database(Database._openStore(mod, path, options, hooks), !!options.readOnly);
+  }
+
+  /** @internal Opens the engine on `path`; the store has no handle yet. */
+  static _openStore(mod: QuiverModule, path: string, options: CommonOpenOptions, hooks: StorageHooks): OpenStore {
     const db = new mod.NativeDatabase();
     const durability = Durabilities[options.durability ?? 'sync'];
     if (durability === undefined) {
@@ -568,7 +631,7 @@ export class Database {
       db.delete();
       throw error;
     }
-    return new Database(mod, db, hooks, !!options.readOnly);
+    return new OpenStore(mod, db, hooks, !!options.readOnly);
   }
 
   /** @internal */
@@ -585,18 +648,20 @@ export class Database {
   /** @internal */
   _native(name: string): NativeCollection {
     this._checkOpen();
-    let c = this.handles.get(name);
+    const handles = this._store.handles;
+    let c = handles.get(name);
     if (!c) {
       const got = this.db.getCollection(name);
       if (!got) throw new QuiverError(this.db.code(), this.db.message());
-      this.handles.set(name, (c = got));
+      handles.set(name, (c = got));
     }
     return c;
   }
 
   private dropHandles(): void {
-    for (const c of this.handles.values()) c.delete();
-    this.handles.clear();
+    const handles = this._store.handles;
+    for (const c of handles.values()) c.delete();
+    handles.clear();
   }
 
   private run(rc: number): void {
@@ -708,19 +773,34 @@ export class Database {
     await this._hooks.persist();
   }
 
-  /** Flushes, releases the storage and the writer lock. Later calls fail with FailedPrecondition. */
+  /**
+   * Flushes, releases the storage and the writer lock. Later calls fail with FailedPrecondition. When the same
+   * database was opened more than once on the page, this handle closes (after a flush) and the storage stays open
+   * until the last handle closes.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.dropHandles();
-    const rc = this.db.close();
-    const error = rc !== 0 ? new QuiverError(this.db.code(), this.db.message()) : null;
-    this.db.delete();
-    try {
-      if (!this.readOnly && !error) await this._hooks.persist();
-    } finally {
-      await this._hooks.release();
+    const store = this._store;
+    if (--store.refs > 0) {
+      if (!this.readOnly) {
+        this.run(this.db.flush());
+        await this._hooks.persist();
+      }
+      return;
     }
-    if (error) throw error;
+    store.closing = (async () => {
+      this.dropHandles();
+      const rc = this.db.close();
+      const error = rc !== 0 ? new QuiverError(this.db.code(), this.db.message()) : null;
+      this.db.delete();
+      try {
+        if (!store.readOnly && !error) await this._hooks.persist();
+      } finally {
+        await this._hooks.release();
+      }
+      if (error) throw error;
+    })();
+    await store.closing;
   }
 }

@@ -1,7 +1,10 @@
 // quiverdb for Node: open({ path }) keeps the database in a folder (NODEFS: the engine's files on the host file
 // system, fsync reaching the disk, so a write is durable when its Promise resolves, as natively); open({ memory:
-// true }) keeps it in memory.
-import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+// true }) keeps it in memory. Built as CommonJS only (dist/cjs/node.js); Node's `import` gets a thin ES module over
+// it (npm/build.mjs writes dist/esm/node.js), so `import` and `require` share one module instance, and a server
+// bundle (esbuild --platform=node) needs no import.meta.
+import { existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 
 import { CommonOpenOptions, Database, QuiverError, QuiverModule, StorageHooks } from './core.js';
@@ -13,7 +16,16 @@ export interface OpenOptions extends CommonOpenOptions {
   path?: string;
   /** Keep everything in memory. */
   memory?: boolean;
+  /**
+   * The path of quiver-node.wasm, for a server bundle deployed without node_modules/quiverdb (by default it is
+   * looked for beside the bundle, then in node_modules/quiverdb). Used by the first successful load.
+   */
+  wasmPath?: string;
 }
+
+// The Emscripten glue, required by a literal path so that server bundlers (esbuild --platform=node) include it.
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const createQuiverModule = require('../quiver-node.cjs');
 
 let modulePromise: Promise<QuiverModule> | undefined;
 let mounts = 0;
@@ -68,16 +80,60 @@ function lockFolder(host: string): () => void {
   };
 }
 
-/** The WebAssembly module (loaded once per process). */
-export function loadModule(): Promise<QuiverModule> {
+// Where quiver-node.wasm may be: beside this file (a bundle with the .wasm copied next to it), in the package
+// (dist/cjs/../quiver-node.wasm), or in node_modules/quiverdb as seen from the working directory.
+function wasmCandidates(): string[] {
+  const list: string[] = [];
+  if (typeof __dirname === 'string') list.push(join(__dirname, 'quiver-node.wasm'), join(__dirname, '..', 'quiver-node.wasm'));
+  try {
+    list.push(createRequire(join(process.cwd(), 'index.js')).resolve('quiverdb/quiver-node.wasm'));
+  } catch {}
+  return list;
+}
+
+function readWasm(wasmPath: string | undefined): { path: string; bytes: Uint8Array } {
+  const tried = wasmPath !== undefined ? [resolve(wasmPath)] : wasmCandidates();
+  const path = tried.find((p) => existsSync(p));
+  if (path === undefined) {
+    throw new QuiverError(
+      'IOError',
+      `could not find quiver-node.wasm (looked at ${tried.join(', ') || 'nothing'}); copy ` +
+        `node_modules/quiverdb/dist/quiver-node.wasm beside your bundle, or pass open({ wasmPath })`,
+    );
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw new QuiverError('IOError', `could not read ${path}: ${(e as Error).message}`);
+  }
+  if (bytes.length < 4 || bytes[0] !== 0 || bytes[1] !== 0x61 || bytes[2] !== 0x73 || bytes[3] !== 0x6d) {
+    const head = Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ');
+    throw new QuiverError('IOError', `${path} is not a WebAssembly module (${bytes.length} bytes starting ${head})`);
+  }
+  return { path, bytes };
+}
+
+async function instantiate(wasmPath: string | undefined): Promise<QuiverModule> {
+  const { path, bytes } = readWasm(wasmPath);
+  try {
+    const mod = createQuiverModule({ wasmBinary: bytes });
+    return (mod.ready ? await mod.ready : mod) as QuiverModule;
+  } catch (e) {
+    throw new QuiverError('IOError', `starting the WebAssembly module ${path} failed (${String((e as Error)?.message ?? e)})`);
+  }
+}
+
+/**
+ * The WebAssembly module (loaded once per process). A failed load is a QuiverError (IOError) naming the files
+ * tried; the next call tries again.
+ */
+export function loadModule(wasmPath?: string): Promise<QuiverModule> {
   if (!modulePromise) {
-    // A variable specifier keeps TypeScript from resolving the Emscripten glue; ../quiver-node.cjs sits beside
-    // dist/esm and dist/cjs and finds quiver-node.wasm next to itself.
-    const glue = '../quiver-node.cjs';
-    modulePromise = import(glue).then(async (m: any) => {
-      const factory = m.default ?? m;
-      const mod = factory();
-      return (mod.ready ? await mod.ready : mod) as QuiverModule;
+    const loading = instantiate(wasmPath);
+    modulePromise = loading;
+    loading.catch(() => {
+      if (modulePromise === loading) modulePromise = undefined;
     });
   }
   return modulePromise;
@@ -88,7 +144,7 @@ export async function open(options: OpenOptions): Promise<Database> {
   if (!options || (!options.memory && !options.path)) {
     throw new QuiverError('InvalidArgument', 'open: pass { path } (a folder) or { memory: true }');
   }
-  const mod = await loadModule();
+  const mod = await loadModule(options.wasmPath);
   if (options.memory) {
     return Database._open(mod, '', options, { afterWrite() {}, async persist() {}, async release() {} });
   }

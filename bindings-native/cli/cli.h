@@ -112,6 +112,7 @@ int CmdAlias(Context& ctx, const Args& args);
 int CmdVerify(Context& ctx, const Args& args);
 int CmdStats(Context& ctx, const Args& args);
 int CmdBench(Context& ctx, const Args& args);
+int CmdRequest(Context& ctx, const Args& args);
 
 }  // namespace quiver::cli
 

@@ -8,7 +8,7 @@
 #include <sstream>
 
 #include "cli.h"
-#include "quiver/json.h"
+#include "quiver/api.h"
 
 namespace quiver::cli {
 namespace {
@@ -58,7 +58,7 @@ Result<std::optional<PointId>> ParseOptionalId(const Args& args, const std::stri
 }  // namespace
 
 Result<CollectionConfig> ConfigFromArgs(const Args& args, uint32_t dim_from_file) {
-  if (args.Has("config")) return json::ParseCollectionConfig(args.Get("config"));
+  if (args.Has("config")) return api::ParseCollectionConfig(args.Get("config"));
   CollectionConfig config;
   VectorParams params;
   params.size = static_cast<uint32_t>(args.Has("dim") ? GetSize(args, "dim", 0) : dim_from_file);
@@ -117,7 +117,7 @@ int CmdInfo(Context& ctx, const Args& args) {
   int code = kExitOk;
   auto c = Open(ctx, args.positional[0], &code);
   if (!c) return code;
-  std::cout << json::CollectionInfoToJson(c->Info()) << "\n";
+  std::cout << api::Print(api::Response(c->Info())) << "\n";
   return kExitOk;
 }
 
@@ -169,7 +169,7 @@ int CmdSearch(Context& ctx, const Args& args) {
   auto hits = c->Search(req);
   if (!hits.ok()) return Fail(hits.status());
   if (args.Has("json")) {
-    std::cout << json::ScoredPointsToJson(*hits) << "\n";
+    std::cout << api::Print(api::Response(std::move(*hits))) << "\n";
     return kExitOk;
   }
   std::cout << std::left << std::setw(6) << "rank" << std::setw(38) << "id" << std::setw(14) << "score";
@@ -183,8 +183,9 @@ int CmdSearch(Context& ctx, const Args& args) {
               << score.str();
     if (args.Has("with-payload")) std::cout << p.payload.value_or("{}");
     if (args.Has("with-vector")) {
-      std::vector<ScoredPoint> one{p};
-      std::cout << "  " << json::ScoredPointsToJson(one);
+      std::string line;
+      api::PrintScoredPoints({&p, 1}, {}, &line);
+      std::cout << "  " << line;
     }
     std::cout << "\n";
   }
@@ -204,7 +205,7 @@ int CmdGet(Context& ctx, const Args& args) {
   auto recs = c->Get(ids, args.Has("no-payload") ? PayloadSelector::None() : PayloadSelector::All(),
                      args.Has("with-vector") ? VectorSelector::All() : VectorSelector::None());
   if (!recs.ok()) return Fail(recs.status());
-  std::cout << json::RecordsToJson(*recs) << "\n";
+  std::cout << api::Print(api::Response(*recs)) << "\n";
   if (recs->size() < ids.size()) {
     std::cerr << "quiver: " << (ids.size() - recs->size()) << " of " << ids.size() << " ids not found\n";
     return kExitNotFound;
@@ -226,7 +227,7 @@ int CmdScroll(Context& ctx, const Args& args) {
   req.with_vector = args.Has("with-vector") ? VectorSelector::All() : VectorSelector::None();
   auto page = c->Scroll(req);
   if (!page.ok()) return Fail(page.status());
-  std::cout << json::ScrollResultToJson(*page) << "\n";
+  std::cout << api::Print(api::Response(std::move(*page))) << "\n";
   return kExitOk;
 }
 
@@ -262,8 +263,8 @@ int CmdExport(Context& ctx, const Args& args) {
     auto page = c->Scroll(req);
     if (!page.ok()) return Fail(page.status());
     for (const Record& r : page->points) {
-      std::vector<Record> one{r};
-      std::string line = json::RecordsToJson(one);  // "[{...}]"
+      std::string line;
+      api::PrintRecords({&r, 1}, {}, &line);  // "[{...}]"
       out->write(line.data() + 1, static_cast<std::streamsize>(line.size() - 2));
       out->put('\n');
       ++written;
@@ -392,7 +393,7 @@ int CmdStats(Context& ctx, const Args& args) {
     if (!c) return code;
     CollectionStats s = c->Stats();
     if (args.Has("json")) {
-      all[n] = boost::json::parse(json::CollectionStatsToJson(s));
+      all[n] = boost::json::parse(api::Print(api::Response(s)));
       continue;
     }
     std::cout << n << "\n"
@@ -409,6 +410,24 @@ int CmdStats(Context& ctx, const Args& args) {
     std::cout << boost::json::serialize(all) << "\n";
   else if (names.empty())
     std::cout << "no collections in " << ctx.path() << "\n";
+  return kExitOk;
+}
+
+int CmdRequest(Context& ctx, const Args& args) {
+  auto op = api::FindOperation(args.positional[0]);
+  if (!op) throw UsageError("unknown operation '" + args.positional[0] + "'");
+  if (args.Has("body") && args.Has("body-file")) throw UsageError("give --body or --body-file, not both");
+  std::string body = args.Get("body");
+  if (args.Has("body-file")) {
+    auto text = ReadAll(args.Get("body-file"));
+    if (!text.ok()) return Fail(text.status());
+    body = std::move(*text);
+  }
+  const std::string collection = args.positional.size() > 1 ? args.positional[1] : "";
+  const std::string key = args.Get("key");
+  auto r = api::Call(ctx.db(), *op, {collection, key, key}, body);
+  if (!r.ok()) return Fail(r.status(), std::string(api::Describe(*op).name));
+  std::cout << api::Print(*r) << "\n";
   return kExitOk;
 }
 

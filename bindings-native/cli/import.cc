@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <iostream>
 
+#include <boost/json.hpp>
+
 #include "cli.h"
 #include "readers.h"
 
@@ -64,8 +66,18 @@ class ProgressBar {
   Clock::time_point start_, last_;
 };
 
-// The dimension of the batch's vectors for `vector_name`.
+// The dimension of the first point's vector `vector_name` (0 if it has none), for --create.
 uint32_t BatchDim(const Batch& b, const std::string& vector_name) {
+  if (!b.jsonl_lines.empty()) {
+    const size_t start = b.jsonl_starts[0];
+    const size_t end = b.jsonl_lines.size() > 1 ? b.jsonl_starts[1] - 1 : b.jsonl.size() - 2;
+    boost::system::error_code ec;
+    boost::json::value v = boost::json::parse(std::string_view(b.jsonl).substr(start, end - start), ec);
+    const boost::json::object* o = ec ? nullptr : v.if_object();
+    const boost::json::value* vec = o ? o->if_contains("vector") : nullptr;
+    if (vec && vec->is_object()) vec = vec->get_object().if_contains(vector_name);
+    return vec && vec->is_array() ? static_cast<uint32_t>(vec->get_array().size()) : 0;
+  }
   if (b.points.empty()) return b.dim;
   auto it = b.points[0].vectors.find(vector_name);
   return it == b.points[0].vectors.end() ? 0 : static_cast<uint32_t>(it->second.size());
@@ -108,19 +120,6 @@ int CmdImport(Context& ctx, const Args& args) {
     return Fail(coll.status());
   }
   Collection& c = **coll;
-  {
-    CollectionInfo info = c.Info();
-    auto it = info.config.vectors.find(ropts.vector_name);
-    if (it == info.config.vectors.end()) {
-      return Fail(Status::InvalidArgument("collection '" + name + "' has no vector named '" +
-                                          ropts.vector_name + "' (--vector-name)"));
-    }
-    if (file_dim != it->second.size) {
-      return Fail(Status::InvalidArgument(path + ": vectors have " + std::to_string(file_dim) +
-                                          " dimensions, collection '" + name + "' expects " +
-                                          std::to_string(it->second.size)));
-    }
-  }
 
   ProgressBar bar(progress);
   const auto start = Clock::now();
@@ -128,21 +127,12 @@ int CmdImport(Context& ctx, const Args& args) {
   size_t imported = 0;
   bool more = true;
   while (more) {
-    if (batch.size() + imported > limit) {
-      size_t keep = limit - imported;
-      if (batch.points.empty()) {
-        batch.ids.resize(keep);
-        batch.vectors.resize(keep * batch.dim);
-      } else {
-        batch.points.resize(keep);
-      }
-    }
-    Status s = batch.points.empty() ? c.UpsertDense(batch.ids, ropts.vector_name, batch.vectors.data(),
-                                                    batch.ids.size(), batch.payloads)
-                                    : c.Upsert(batch.points);
+    if (batch.size() + imported > limit) batch.Truncate(limit - imported);
+    Status s = batch.Write(c, ropts.vector_name);
     if (!s.ok()) {
       bar.Finish();
       std::cerr << "quiver: import stopped after " << imported << " points (earlier batches are kept)\n";
+      if (!batch.jsonl_lines.empty()) return Fail(s);  // the message names the file and line
       return Fail(s, path + ": batch starting at point " + std::to_string(imported));
     }
     imported += batch.size();

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "cli.h"
+#include "quiver/api.h"
 
 namespace quiver::cli {
 namespace {
@@ -29,7 +30,19 @@ struct CommandSpec {
   OpenMode mode;
   std::vector<OptionSpec> options;
   int (*run)(Context&, const Args&);
+  // When set, decides the open mode from the arguments instead of `mode`.
+  OpenMode (*mode_of)(const Args&) = nullptr;
 };
+
+// request opens for writing only for operations that write.
+OpenMode RequestMode(const Args& args) {
+  auto op = api::FindOperation(args.positional.empty() ? "" : args.positional[0]);
+  if (!op) {
+    throw UsageError("unknown operation '" + (args.positional.empty() ? std::string() : args.positional[0]) +
+                     "' (Qdrant's operation ids, such as search_points; see docs/cli.md)");
+  }
+  return api::Describe(*op).writes ? OpenMode::kWrite : OpenMode::kRead;
+}
 
 const std::vector<OptionSpec> kGlobalOptions = {
     {"db", "PATH",
@@ -219,6 +232,20 @@ const std::vector<CommandSpec>& Commands() {
        OpenMode::kRead,
        {{"json", nullptr, "print JSON"}},
        CmdStats},
+      {"request",
+       "OPERATION [COLLECTION] [--body JSON | --body-file FILE] [--key K]",
+       "run any operation of Qdrant's REST API by its operation id (JSON in, JSON out)",
+       "OPERATION is Qdrant's operation id (create_collection, upsert_points, search_points, scroll_points,\n"
+       "batch_update, update_collection, ...: docs/cli.md lists them); the body is Qdrant's request body and the\n"
+       "output Qdrant's \"result\" JSON. --key is the point id of get_point or the field of delete_field_index.",
+       1,
+       2,
+       OpenMode::kRead,
+       {{"body", "JSON", "the request body"},
+        {"body-file", "FILE", "read the request body from FILE ('-' for stdin)"},
+        {"key", "K", "the point id (get_point) or field name (delete_field_index)"}},
+       CmdRequest,
+       RequestMode},
       {"bench",
        "NAME --queries FILE [options]",
        "recall@k and queries per second against exact ground truth",
@@ -366,11 +393,12 @@ int Main(int argc, char** argv) {
     }
     std::string path = args.Get("db", DefaultDataFolder());
     size_t threads = GetSize(args, "threads", 0);
-    if (command->mode != OpenMode::kRead) {
+    const OpenMode mode = command->mode_of ? command->mode_of(args) : command->mode;
+    if (mode != OpenMode::kRead) {
       if (Status s = MakeDirs(path); !s.ok()) return Fail(s);
     }
     Context ctx(path, threads);
-    if (Status s = ctx.Open(command->mode); !s.ok()) {
+    if (Status s = ctx.Open(mode); !s.ok()) {
       if (s.IsCorruption() && std::string(command->name) == "verify") {
         // The engine refuses to open damaged files, so the first problem found while opening is the report.
         std::cout << path << ": 1 problem (found while opening; fix or restore it to check the rest)\n  "

@@ -1,11 +1,12 @@
 #include "readers.h"
 
 #include <boost/json.hpp>
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
 
-#include "quiver/json.h"
+#include "quiver/api.h"
 
 namespace quiver::cli {
 namespace {
@@ -287,23 +288,21 @@ class JsonlReader : public Reader {
 
   Result<bool> Next(size_t max, Batch* batch) override {
     batch->Clear();
+    batch->source = file_.path();
+    batch->jsonl = "{\"points\":[";
     std::string line;
-    while (batch->points.size() < max && file_.ReadLine(&line)) {
+    while (batch->jsonl_lines.size() < max && file_.ReadLine(&line)) {
       ++line_no_;
-      if (line.find_first_not_of(" \t") == std::string::npos) continue;
-      auto points = json::ParseUpsert("{\"points\":[" + line + "]}");
-      if (!points.ok()) {
-        std::string msg(points.status().message());
-        // "points[0].vector: ..." -> "vector: ..."
-        if (msg.rfind("upsert.points[0].", 0) == 0)
-          msg = msg.substr(17);
-        else if (msg.rfind("points[0].", 0) == 0)
-          msg = msg.substr(10);
-        return Bad(file_.path() + ":" + std::to_string(line_no_), msg);
-      }
-      for (auto& p : *points) batch->points.push_back(std::move(p));
+      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+      if (!batch->jsonl_lines.empty()) batch->jsonl.push_back(',');
+      batch->jsonl_starts.push_back(batch->jsonl.size());
+      batch->jsonl_lines.push_back(line_no_);
+      batch->jsonl.append(line);
+      batch->jsonl.push_back('\n');  // a line comment or an unclosed string cannot swallow the next line
     }
-    return !batch->points.empty();
+    batch->jsonl.append("]}");
+    if (batch->jsonl_lines.empty()) batch->jsonl.clear();
+    return !batch->jsonl_lines.empty();
   }
   double fraction() const override { return file_.fraction(); }
 
@@ -525,6 +524,60 @@ Result<std::unique_ptr<Reader>> OpenReader(const std::string& path, const Reader
   if (format == "npy") return NpyReader::Open(std::move(file), options.id_start);
   if (format == "csv") return CsvReader::Open(std::move(file), options);
   return std::unique_ptr<Reader>(std::make_unique<JsonlReader>(std::move(file)));
+}
+
+void Batch::Truncate(size_t n) {
+  if (!jsonl_lines.empty()) {
+    if (n >= jsonl_lines.size()) return;
+    jsonl.resize(n == 0 ? jsonl_starts[0] : jsonl_starts[n] - 1);  // drop the separating comma too
+    jsonl.append("]}");
+    jsonl_starts.resize(n);
+    jsonl_lines.resize(n);
+    return;
+  }
+  if (points.empty()) {
+    ids.resize(std::min(ids.size(), n));
+    vectors.resize(ids.size() * dim);
+    if (!payloads.empty()) payloads.resize(ids.size());
+  } else {
+    points.resize(std::min(points.size(), n));
+  }
+}
+
+Status Batch::Write(Collection& collection, const std::string& vector_name) const {
+  if (jsonl_lines.empty()) {
+    return points.empty() ? collection.UpsertDense(ids, vector_name, vectors, payloads) : collection.Upsert(points);
+  }
+  auto result = api::Call(collection, api::Operation::kUpsertPoints, {}, jsonl);
+  if (result.ok()) {
+    if (api::AffectedPoints(*result) != jsonl_lines.size()) {
+      return Status::InvalidArgument(source + ": lines " + std::to_string(jsonl_lines.front()) + ".." +
+                                     std::to_string(jsonl_lines.back()) +
+                                     ": expected one JSON point per line (a line holds more than one value)");
+    }
+    return Status::OK();
+  }
+  // Name the line: "upsert.points[17].vector: ..." -> "file:line: vector: ...", and a JSON syntax error's offset.
+  std::string msg(result.status().message());
+  const std::string prefix = "upsert.points[";
+  if (msg.rfind(prefix, 0) == 0) {
+    size_t close = msg.find(']', prefix.size());
+    size_t index = std::stoul(msg.substr(prefix.size(), close - prefix.size()));
+    std::string rest = msg.substr(close + 1);
+    if (rest.rfind(".", 0) == 0) rest = rest.substr(1);
+    if (rest.rfind(": ", 0) == 0) rest = rest.substr(2);
+    if (index < jsonl_lines.size()) {
+      return Status(result.status().code(), source + ":" + std::to_string(jsonl_lines[index]) + ": " + rest);
+    }
+  }
+  if (size_t at = msg.rfind(" at offset "); at != std::string::npos && msg.rfind("upsert: malformed JSON", 0) == 0) {
+    const size_t offset = std::stoul(msg.substr(at + 11));
+    auto it = std::upper_bound(jsonl_starts.begin(), jsonl_starts.end(), offset);
+    const size_t index = it == jsonl_starts.begin() ? 0 : size_t(it - jsonl_starts.begin()) - 1;
+    return Status(result.status().code(), source + ":" + std::to_string(jsonl_lines[index]) + ": " +
+                                              msg.substr(8, at - 8));
+  }
+  return result.status().WithContext(source);
 }
 
 }  // namespace quiver::cli

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "quiver/collection.h"
 #include "quiver/status.h"
 #include "quiver/types.h"
 
@@ -25,13 +26,30 @@ struct Batch {
   std::vector<std::string> payloads;  // empty or one per id
   uint32_t dim = 0;
   std::vector<PointInput> points;
-  size_t size() const { return points.empty() ? ids.size() : points.size(); }
+  // JSONL: the lines as one Qdrant upsert body {"points": [line, line, ...]}, handed to the request layer whole
+  // (so each payload is parsed once), with where each point starts in it and its line number.
+  std::string jsonl;
+  std::vector<size_t> jsonl_starts;
+  std::vector<size_t> jsonl_lines;
+  std::string source;  // the file, for messages
+  size_t size() const {
+    if (!jsonl_lines.empty()) return jsonl_lines.size();
+    return points.empty() ? ids.size() : points.size();
+  }
   void Clear() {
     ids.clear();
     vectors.clear();
     payloads.clear();
     points.clear();
+    jsonl.clear();
+    jsonl_starts.clear();
+    jsonl_lines.clear();
   }
+  // Keeps the first n points.
+  void Truncate(size_t n);
+  // Writes the points: JSONL through the request layer, the others through the C++ API. A failure names the
+  // file and line for JSONL.
+  Status Write(Collection& collection, const std::string& vector_name) const;
 };
 
 class Reader {

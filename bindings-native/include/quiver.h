@@ -122,6 +122,16 @@ QV_API int qv_db_errcode(const qv_database* db);
 /* Makes every write so far durable. */
 QV_API int qv_db_flush(qv_database* db);
 
+/* Runs any operation of Qdrant's REST API that Quiver serves, by its Qdrant operation id ("create_collection",
+ * "upsert_points", "search_points", "scroll_points", "batch_update", ...; docs/c-api.md lists them all), on the
+ * collection or alias `collection` (NULL for database operations such as "get_collections"), with its JSON body
+ * (NULL or "" when it takes none). `key` is the path parameter of "get_point" (the point id) and
+ * "delete_field_index" (the field name), else NULL. *result (may be NULL) is Qdrant's "result" value as JSON,
+ * released with qv_free. QV_INVALID_ARGUMENT for an unknown operation or a bad body (the message names the part),
+ * QV_NOT_FOUND for a missing collection or point. */
+QV_API int qv_db_request(qv_database* db, const char* operation, const char* collection, const char* key,
+                         const char* body, char** result);
+
 #define QV_DISTANCE_COSINE 0
 #define QV_DISTANCE_EUCLID 1
 #define QV_DISTANCE_DOT 2
@@ -174,7 +184,8 @@ QV_API const char* qv_collection_name(const qv_collection* collection);
 
 /* Inserts or replaces `count` points of the vector `vector_name` (NULL or "" for the unnamed vector):
  * ids[i] with vectors[i * dim .. (i + 1) * dim) and payloads[i] (a JSON object; `payloads` may be NULL and any
- * entry may be NULL for an empty payload). `dim` must equal the collection's dimension. The batch is validated
+ * entry may be NULL for an empty payload). `dim` must equal the collection's dimension (QV_INVALID_ARGUMENT
+ * naming both otherwise). The batch is validated
  * whole first: a wrong dimension, NaN or infinity, or a payload that is not a JSON object fails with
  * QV_INVALID_ARGUMENT naming the point, and nothing is written. Duplicate ids: the last one wins. */
 QV_API int qv_collection_upsert(qv_collection* collection, const char* vector_name, const uint64_t* ids,

@@ -46,7 +46,7 @@ cat > points.jsonl <<'EOF'
 {"id":1,"payload":{"city":"Oslo","n":1},"vector":[1,0,0]}
 {"id":2,"payload":{"city":"Rome","n":2,"tags":["a","b"]},"vector":[0,1,0]}
 {"id":3,"payload":{},"vector":[0.5,0.25,0.125]}
-{"id":"550e8400-e29b-41d4-a716-446655440000","payload":{"nested":{"x":1.5}},"vector":[0.100000001,0.200000003,0.300000012]}
+{"id":"550e8400-e29b-41d4-a716-446655440000","payload":{"nested":{"x":1.5}},"vector":[0.1,0.2,0.3]}
 EOF
 expect 0 "imported 4 points" "$quiver" import points points.jsonl
 expect 0 "" "$quiver" export points --output exported.jsonl
@@ -88,7 +88,7 @@ expect 4 "quantization_config.scalar.quantile" "$quiver" create sq --config \
   '{"vectors":{"size":3,"distance":"Euclid"},"quantization_config":{"scalar":{"type":"int8","quantile":2}}}'
 expect 0 "created collection 'sq'" "$quiver" create sq --config \
   '{"vectors":{"size":3,"distance":"Euclid"},"quantization_config":{"scalar":{"type":"int8","quantile":0.99}}}'
-expect 0 '"quantization_config":{"scalar":{"type":"int8","quantile":9.9E-1,"always_ram":true}}' "$quiver" info sq
+expect 0 '"quantization_config":{"scalar":{"type":"int8","quantile":0.99,"always_ram":true}}' "$quiver" info sq
 expect 0 "imported 4 points" "$quiver" import sq points.jsonl
 out=$("$quiver" search sq --vector '[1, 0, 0]' --limit 1 --json)
 [[ "$out" == '[{"id":1,'* ]] || fail "search on a quantized collection: $out"
@@ -154,7 +154,7 @@ expect 4 "truncated" "$quiver" import vecs truncated.fvecs
 { i32 3; f32 1; f32 nan; f32 0; } > nan.fvecs
 expect 4 "" "$quiver" import vecs nan.fvecs --id-start 900
 { i32 2; f32 1; f32 0; } > wrongdim.fvecs
-expect 4 "expects 3" "$quiver" import vecs wrongdim.fvecs
+expect 4 "3 dimensions" "$quiver" import vecs wrongdim.fvecs
 printf 'garbage that is not numpy' > bad.npy
 expect 4 "not a .npy file" "$quiver" import vecs bad.npy
 { npy_header 4 3 '<f4'; f32 1; f32 1; f32 1; } > short.npy
@@ -199,11 +199,23 @@ expect 0 "alias rename: ok" "$quiver" alias rename latest newest
 expect 3 "" "$quiver" alias delete latest
 expect 0 "alias delete: ok" "$quiver" alias delete newest
 expect 2 "expected 'create'" "$quiver" alias frob x
+# request: any Qdrant operation by its id, through the request layer.
+expect 0 "true" "$quiver" request create_collection reqs --body '{"vectors":{"size":2,"distance":"Dot"}}'
+expect 0 '"status":"completed"' "$quiver" request upsert_points reqs \
+  --body '{"points":[{"id":1,"vector":[1,2],"payload":{"a":1}},{"id":2,"vector":[2,1]}]}'
+printf '{"vector":[1,1],"limit":1,"with_payload":true,"filter":{"must":[{"key":"a","match":{"value":1}}]}}' > req.json
+expect 0 '[{"id":1,"version":0,"score":3,"payload":{"a":1}}]' "$quiver" request search_points reqs --body-file req.json
+expect 0 '{"id":2,"payload":{},"vector":[2,1]}' "$quiver" request get_point reqs --key 2
+expect 0 '{"count":2}' "$quiver" request count_points reqs
+expect 4 "search.limit" "$quiver" request search_points reqs --body '{"vector":[1,1],"limit":-1}'
+expect 3 "no point with id 9" "$quiver" request get_point reqs --key 9
+expect 2 "unknown operation 'frobnicate'" "$quiver" request frobnicate
+expect 0 '{"count":2}' "$quiver" request count_points reqs
 expect 0 "dropped collection 'points2'" "$quiver" drop points2
 expect 3 "not found" "$quiver" drop points2
 expect 0 "created" "$quiver" --db "$work/other" create x --dim 2
 [[ $("$quiver" --db "$work/other" list) == x* ]] || fail "--db list"
-[[ $("$quiver" list | wc -l) -eq 5 ]] || fail "default folder list: $("$quiver" list)"
+[[ $("$quiver" list | wc -l) -eq 6 ]] || fail "default folder list: $("$quiver" list)"
 
 # verify reports damage: flip bytes in the middle of the largest file of a copy of the database.
 cp -r "$work/data" "$work/damaged"

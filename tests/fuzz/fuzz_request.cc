@@ -1,163 +1,30 @@
-// Qdrant JSON request bodies, parsed and executed against a small in-memory database.
+// Qdrant JSON request bodies through the request layer (quiver/api.h: api::Call, then api::Print), executed
+// against a small in-memory database, plus the layer's faster paths (api::PreparedSearch, api::UpsertDense).
 //
-// Input: byte 0 picks the operation (api::Operation, modulo the count) and, with its high bit, the collection
-// (a named-vector one or, through an alias, an unnamed-vector one); the rest is the body. Reads run against one
-// database made at start-up; a write gets a fresh database holding only its collection, so a crash reproduces
-// from its input alone. After a write, the collection must still answer consistently (fuzz_util.h,
-// ExerciseCollection) and pass Verify.
-//
-// Call() below stands in for api::Call (quiver/api.h) until the request layer lands; switching means deleting
-// it and Writes() (api::Describe(op).writes) and printing the response with api::Print.
+// Input: byte 0 picks the operation (api::Operation, modulo the count plus two: kOperationCount is a prepared
+// search, kOperationCount + 1 a dense upsert) and, with its high bit, the collection (a named-vector one or,
+// through an alias, an unnamed-vector one); the rest is the body. For get_point the body is the point id and
+// for delete_field_index the field (the REST path's parts); create_collection creates "created". Reads run
+// against one database made at start-up; a write gets a fresh database holding only its collection, so a crash
+// reproduces from its input alone. Checks: a bad body is never Corruption; every response prints; after a
+// write, every collection answers consistently (fuzz_util.h, ExerciseCollection) and passes Verify.
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "fuzz_util.h"
 #include "quiver/api.h"
-#include "quiver/json.h"
 
 using namespace quiver;
 
 namespace {
 
-// Parses `body` for `op` with the quiver::json parsers, runs it and returns the printed result.
-Result<std::string> Call(Database& db, api::Operation op, std::string_view collection, std::string_view body) {
-  using Op = api::Operation;
-  switch (op) {
-    case Op::kListCollections: {
-      std::string out;
-      for (const std::string& n : db.ListCollections()) out += n + ",";
-      return out;
-    }
-    case Op::kCreateCollection: {
-      QUIVER_ASSIGN_OR_RETURN(CollectionConfig config, json::ParseCollectionConfig(body));
-      // What a config prints as parses back to the same config.
-      const std::string printed = json::CollectionConfigToJson(config);
-      auto again = json::ParseCollectionConfig(printed);
-      FUZZ_CHECK_OK(again);
-      FUZZ_CHECK(json::CollectionConfigToJson(*again) == printed);
-      QUIVER_RETURN_IF_ERROR(db.CreateCollection("created", config));
-      QUIVER_ASSIGN_OR_RETURN(auto c, db.GetCollection("created"));
-      return json::CollectionInfoToJson(c->Info());
-    }
-    case Op::kDeleteCollection:
-      QUIVER_RETURN_IF_ERROR(db.DeleteCollection(body));
-      return std::string("true");
-    case Op::kCollectionExists:
-      return std::string(db.CollectionExists(body) ? "true" : "false");
-    default:
-      break;
-  }
-  QUIVER_ASSIGN_OR_RETURN(auto c, db.GetCollection(collection));
-  switch (op) {
-    case Op::kGetCollection:
-      return json::CollectionInfoToJson(c->Info());
-    case Op::kUpsertPoints: {
-      QUIVER_ASSIGN_OR_RETURN(auto points, json::ParseUpsert(body));
-      QUIVER_RETURN_IF_ERROR(c->Upsert(points));
-      return std::string("true");
-    }
-    case Op::kGetPoint: {
-      QUIVER_ASSIGN_OR_RETURN(PointId id, PointId::Parse(body));
-      QUIVER_ASSIGN_OR_RETURN(auto records, c->Get({&id, 1}, PayloadSelector::All(), VectorSelector::All()));
-      return json::RecordsToJson(records);
-    }
-    case Op::kGetPoints: {
-      QUIVER_ASSIGN_OR_RETURN(auto req, json::ParseGet(body));
-      QUIVER_ASSIGN_OR_RETURN(auto records, c->Get(req.ids, req.with_payload, req.with_vector));
-      return json::RecordsToJson(records);
-    }
-    case Op::kDeletePoints: {
-      QUIVER_ASSIGN_OR_RETURN(auto sel, json::ParsePointsSelector(body));
-      QUIVER_ASSIGN_OR_RETURN(size_t n, c->Delete(sel));
-      return std::to_string(n);
-    }
-    case Op::kSetPayload:
-    case Op::kOverwritePayload: {
-      QUIVER_ASSIGN_OR_RETURN(auto req, json::ParseSetPayload(body));
-      QUIVER_ASSIGN_OR_RETURN(size_t n, op == Op::kSetPayload ? c->SetPayload(req.points, req.payload)
-                                                              : c->OverwritePayload(req.points, req.payload));
-      return std::to_string(n);
-    }
-    case Op::kDeletePayload: {
-      QUIVER_ASSIGN_OR_RETURN(auto req, json::ParseDeletePayloadKeys(body));
-      QUIVER_ASSIGN_OR_RETURN(size_t n, c->DeletePayloadKeys(req.points, req.keys));
-      return std::to_string(n);
-    }
-    case Op::kClearPayload: {
-      QUIVER_ASSIGN_OR_RETURN(auto sel, json::ParsePointsSelector(body));
-      QUIVER_ASSIGN_OR_RETURN(size_t n, c->ClearPayload(sel));
-      return std::to_string(n);
-    }
-    case Op::kScrollPoints: {
-      QUIVER_ASSIGN_OR_RETURN(auto req, json::ParseScroll(body));
-      QUIVER_ASSIGN_OR_RETURN(auto result, c->Scroll(req));
-      FUZZ_CHECK(result.points.size() <= req.limit);
-      return json::ScrollResultToJson(result);
-    }
-    case Op::kCountPoints: {
-      QUIVER_ASSIGN_OR_RETURN(std::string filter, json::ParseCount(body));
-      QUIVER_ASSIGN_OR_RETURN(size_t n, c->Count(filter));
-      return std::to_string(n);
-    }
-    case Op::kSearchPoints: {
-      QUIVER_ASSIGN_OR_RETURN(auto req, json::ParseSearch(body));
-      QUIVER_ASSIGN_OR_RETURN(auto hits, c->Search(req));
-      FUZZ_CHECK(hits.size() <= req.limit);
-      return json::ScoredPointsToJson(hits);
-    }
-    case Op::kSearchBatch: {
-      QUIVER_ASSIGN_OR_RETURN(auto reqs, json::ParseSearchBatch(body));
-      QUIVER_ASSIGN_OR_RETURN(auto hits, c->SearchBatch(reqs));
-      FUZZ_CHECK(hits.size() == reqs.size());
-      std::string out;
-      for (const auto& h : hits) out += json::ScoredPointsToJson(h);
-      return out;
-    }
-    case Op::kRecommendPoints:
-    case Op::kRecommendBatch: {
-      QUIVER_ASSIGN_OR_RETURN(auto req, json::ParseRecommend(body));
-      QUIVER_ASSIGN_OR_RETURN(auto hits, c->Recommend(req));
-      FUZZ_CHECK(hits.size() <= req.limit);
-      return json::ScoredPointsToJson(hits);
-    }
-    case Op::kCreateFieldIndex: {
-      QUIVER_ASSIGN_OR_RETURN(auto req, json::ParseCreatePayloadIndex(body));
-      QUIVER_RETURN_IF_ERROR(c->CreatePayloadIndex(req.field, req.type));
-      return std::string("true");
-    }
-    case Op::kDeleteFieldIndex:
-      QUIVER_RETURN_IF_ERROR(c->DeletePayloadIndex(body));
-      return std::string("true");
-    case Op::kOptimize:
-      QUIVER_RETURN_IF_ERROR(c->Optimize());
-      return std::string("true");
-    case Op::kCollectionStats:
-      return json::CollectionStatsToJson(c->Stats());
-    case Op::kVerify: {
-      QUIVER_ASSIGN_OR_RETURN(auto problems, c->Verify());
-      FUZZ_CHECK(problems.empty());
-      return std::string("[]");
-    }
-    default:
-      return Status::NotSupported("operation not yet in the fuzz target");
-  }
-}
-
-bool Writes(api::Operation op) {
-  using Op = api::Operation;
-  switch (op) {
-    case Op::kCreateCollection: case Op::kUpdateCollection: case Op::kDeleteCollection: case Op::kUpdateAliases:
-    case Op::kUpsertPoints: case Op::kDeletePoints: case Op::kSetPayload: case Op::kOverwritePayload:
-    case Op::kDeletePayload: case Op::kClearPayload: case Op::kBatchUpdate: case Op::kCreateFieldIndex:
-    case Op::kDeleteFieldIndex: case Op::kOptimize:
-      return true;
-    default:
-      return false;
-  }
-}
+constexpr size_t kPreparedSearch = api::kOperationCount;
+constexpr size_t kUpsertDense = api::kOperationCount + 1;
+constexpr size_t kOperations = api::kOperationCount + 2;
 
 // "named" (fuzz::SeedConfig), or "single" (one unnamed 4-d Dot vector) with the alias "alias".
 void AddCollection(Database& db, std::string_view name) {
@@ -197,6 +64,58 @@ std::unique_ptr<Database> NewDatabase() {
   return std::move(*Database::Open(o));
 }
 
+// The faster paths: a search body without its vector, run with one; ids and payloads as JSON (split at the
+// first newline) with three vectors' worth of floats.
+Result<std::string> CallFast(Database& db, size_t op, std::string_view collection, std::string_view body) {
+  QUIVER_ASSIGN_OR_RETURN(auto c, db.GetCollection(collection));
+  const std::string vector_name = collection == "named" ? "text" : "";
+  const uint32_t dim = c->Info().config.vectors.at(vector_name).size;
+  if (op == kPreparedSearch) {
+    QUIVER_ASSIGN_OR_RETURN(auto prepared, api::PreparedSearch::Parse(body, vector_name));
+    std::vector<float> query(dim, 0.5f);
+    QUIVER_ASSIGN_OR_RETURN(auto hits, prepared.Run(*c, query));
+    std::string out;
+    api::PrintScoredPoints(hits, {}, &out);
+    return out;
+  }
+  const size_t newline = body.find('\n');
+  const std::string_view ids = body.substr(0, newline);
+  const std::string_view payloads = newline == std::string_view::npos ? "" : body.substr(newline + 1);
+  std::vector<float> vectors(3 * dim);
+  for (size_t i = 0; i < vectors.size(); ++i) vectors[i] = static_cast<float>(i % 7) - 3.0f;
+  QUIVER_ASSIGN_OR_RETURN(auto response, api::UpsertDense(*c, ids, vector_name, vectors, payloads));
+  return api::Print(response);
+}
+
+Result<std::string> Call(Database& db, size_t op, std::string_view collection, std::string_view body) {
+  if (op >= api::kOperationCount) return CallFast(db, op, collection, body);
+  const auto operation = static_cast<api::Operation>(op);
+  api::Target target;
+  target.collection = operation == api::Operation::kCreateCollection ? "created" : collection;
+  if (operation == api::Operation::kGetPoint) {
+    target.point = body;
+    body = {};
+  } else if (operation == api::Operation::kDeleteFieldIndex) {
+    target.field = body;
+    body = {};
+  }
+  QUIVER_ASSIGN_OR_RETURN(api::Response response, api::Call(db, operation, target, body));
+  if (operation == api::Operation::kVerify) {
+    FUZZ_CHECK(std::get<api::VerifyReport>(response).problems.empty());
+  }
+  api::PrintOptions options;
+  options.big_ids_as_strings = body.size() % 2;
+  std::vector<float> sink;
+  if (body.size() % 3 == 0) options.vector_sink = &sink;
+  return api::Print(response, options);
+}
+
+bool Writes(size_t op) {
+  if (op == kPreparedSearch) return false;
+  if (op == kUpsertDense) return true;
+  return api::Describe(static_cast<api::Operation>(op)).writes;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -207,18 +126,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return db;
   }();
   if (size < 1) return 0;
-  const auto op = static_cast<api::Operation>(data[0] % api::kOperationCount);
+  const size_t op = (data[0] & 0x7f) % kOperations;
   const std::string_view collection = data[0] & 0x80 ? "alias" : "named";
   const std::string_view body(reinterpret_cast<const char*>(data + 1), size - 1);
   if (!Writes(op)) {
     auto result = Call(*readable, op, collection, body);
+    // A bad body is the caller's mistake, never the database's.
     if (!result.ok()) FUZZ_CHECK(!result.status().IsCorruption());
     return 0;
   }
   auto db = NewDatabase();
   AddCollection(*db, data[0] & 0x80 ? "single" : "named");
   auto result = Call(*db, op, collection, body);
-  // A bad body is the caller's mistake, never the database's.
   if (!result.ok()) FUZZ_CHECK(!result.status().IsCorruption());
   for (const std::string& name : db->ListCollections()) {
     auto c = db->GetCollection(name);

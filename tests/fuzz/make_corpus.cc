@@ -229,11 +229,17 @@ void TextSeeds() {
       {Operation::kListCollections, ""},
       {Operation::kGetCollection, ""},
       {Operation::kCreateCollection, R"({"vectors":{"size":4,"distance":"Cosine"},"hnsw_config":{"m":8,"ef_construct":32}})"},
-      {Operation::kCreateCollection, R"({"vectors":{"a":{"size":3,"distance":"Dot","index":"flat"},"b":{"size":2,"distance":"Manhattan","hnsw_config":{"m":4},"quantization_config":{"scalar":{"type":"int8","quantile":0.9}}}}})"},
-      {Operation::kDeleteCollection, "named"},
-      {Operation::kCollectionExists, "alias"},
+      {Operation::kCreateCollection, R"({"vectors":{"a":{"size":3,"distance":"Dot","index":"flat"},"b":{"size":2,"distance":"Manhattan","hnsw_config":{"m":4},"quantization_config":{"scalar":{"type":"int8","quantile":0.9}}}},"shard_number":1})"},
+      {Operation::kCreateCollection, R"({"vectors":{"size":2,"distance":"Dot"},"quantization_config":{"scalar":{"type":"int8","quantile":0.5}}})"},
+      {Operation::kUpdateCollection, R"({"hnsw_config":{"m":6},"quantization_config":{"scalar":{"type":"int8"}}})"},
+      {Operation::kDeleteCollection, ""},
+      {Operation::kCollectionExists, ""},
+      {Operation::kUpdateAliases, R"({"actions":[{"create_alias":{"collection_name":"named","alias_name":"a2"}},{"rename_alias":{"old_alias_name":"a2","new_alias_name":"a3"}},{"delete_alias":{"alias_name":"a3"}}]})"},
+      {Operation::kListAliases, ""},
+      {Operation::kListCollectionAliases, ""},
       {Operation::kUpsertPoints, R"({"points":[{"id":100,"vector":{"text":[1,2,3,4,5,6,7,8]},"payload":{"city":"Oslo","n":5}},{"id":"00000000-0000-4000-8000-000000000001","vector":{"image":[1,0,0,1]}}]})"},
       {Operation::kUpsertPoints, R"({"batch":{"ids":[1,2],"vectors":{"text":[[1,1,1,1,1,1,1,1],[0,1,0,1,0,1,0,1]]},"payloads":[{"a":1},null]}})"},
+      {Operation::kUpsertPoints, R"({"points":[{"id":3,"vector":{"text":[1,0,0,0,0,0,0,1]}}],"update_mode":"update_only","update_filter":{"must":[{"key":"n","range":{"gte":2}}]}})"},
       {Operation::kGetPoint, "3"},
       {Operation::kGetPoints, R"({"ids":[1,2,99],"with_payload":["city"],"with_vector":true})"},
       {Operation::kDeletePoints, R"({"points":[1,2]})"},
@@ -242,11 +248,13 @@ void TextSeeds() {
       {Operation::kOverwritePayload, R"({"payload":{"z":1},"filter":{"must":[{"key":"city","match":{"value":"Oslo"}}]}})"},
       {Operation::kDeletePayload, R"({"keys":["city","obj.x[]"],"points":[4]})"},
       {Operation::kClearPayload, R"({"points":[5]})"},
+      {Operation::kBatchUpdate, R"({"operations":[{"upsert":{"points":[{"id":9,"vector":{"text":[1,1,0,0,1,1,0,0]}}]}},{"set_payload":{"payload":{"k":1},"points":[9]}},{"delete_payload":{"keys":["k"],"points":[9]}},{"clear_payload":{"points":[2]}},{"overwrite_payload":{"payload":{"o":true},"points":[3]}},{"delete":{"points":[4]}}]})"},
       {Operation::kScrollPoints, R"({"filter":{"must":[{"key":"city","match":{"value":"Lima"}}]},"limit":3,"offset":2,"with_payload":{"exclude":["tags"]},"with_vector":["text"]})"},
       {Operation::kCountPoints, R"({"filter":{"must_not":[{"key":"n","match":{"any":[1,2,3]}}]},"exact":true})"},
       {Operation::kSearchPoints, R"({"vector":{"name":"text","vector":[1,0,0,1,0,0,1,0]},"filter":{"must":[{"key":"n","range":{"gte":2}}]},"limit":4,"offset":1,"with_payload":true,"score_threshold":0.1,"params":{"hnsw_ef":32,"exact":false}})"},
       {Operation::kSearchBatch, R"({"searches":[{"vector":{"name":"image","vector":[1,2,3,4]},"limit":2},{"vector":{"name":"text","vector":[1,1,1,1,1,1,1,1]},"limit":1,"params":{"quantization":{"ignore":false,"rescore":true,"oversampling":2.0}}}]})"},
       {Operation::kRecommendPoints, R"({"positive":[1,2],"negative":[3],"using":"text","limit":3,"strategy":"average_vector"})"},
+      {Operation::kRecommendBatch, R"({"searches":[{"positive":[1],"using":"text","limit":2},{"positive":[2,3],"negative":[1],"using":"image","limit":1}]})"},
       {Operation::kCreateFieldIndex, R"({"field_name":"tags","field_schema":"keyword"})"},
       {Operation::kCreateFieldIndex, R"({"field_name":"obj.x[]","field_schema":{"type":"integer"}})"},
       {Operation::kDeleteFieldIndex, "city"},
@@ -256,16 +264,21 @@ void TextSeeds() {
   };
   for (const auto& [op, body] : requests) Add("fuzz_request", static_cast<uint8_t>(op), body);
   // The unnamed-vector collection (through its alias).
-  Add("fuzz_request", 0x80 | static_cast<uint8_t>(Operation::kSearchPoints), R"({"vector":[1,2,3,4],"limit":3,"with_vector":true})");
-  Add("fuzz_request", 0x80 | static_cast<uint8_t>(Operation::kUpsertPoints), R"({"points":[{"id":7,"vector":[0.5,0.5,0,1]}]})");
-  Add("fuzz_request", 0x80 | static_cast<uint8_t>(Operation::kRecommendPoints), R"({"positive":[1,[1,0,0,0]],"negative":[2],"limit":2})");
+  auto single = [](Operation op) { return static_cast<uint8_t>(0x80 | static_cast<uint8_t>(op)); };
+  Add("fuzz_request", single(Operation::kSearchPoints), R"({"vector":[1,2,3,4],"limit":3,"with_vector":true})");
+  Add("fuzz_request", single(Operation::kUpsertPoints), R"({"points":[{"id":7,"vector":[0.5,0.5,0,1]}]})");
+  Add("fuzz_request", single(Operation::kRecommendPoints), R"({"positive":[1,[1,0,0,0]],"negative":[2],"limit":2})");
   // Finite values near the float limit: distances and quantization ranges overflow.
-  Add("fuzz_request", 0x80 | static_cast<uint8_t>(Operation::kUpsertPoints),
+  Add("fuzz_request", single(Operation::kUpsertPoints),
       R"({"points":[{"id":50,"vector":[3e38,3e38,-3e38,3e38]},{"id":51,"vector":[-3e38,3e38,3e38,-3e38]}]})");
-  Add("fuzz_request", 0x80 | static_cast<uint8_t>(Operation::kSearchPoints),
+  Add("fuzz_request", single(Operation::kSearchPoints),
       R"({"vector":[3e38,-3e38,3e38,3e38],"limit":20,"params":{"exact":true}})");
-  Add("fuzz_request", static_cast<uint8_t>(Operation::kCreateCollection),
-      R"({"vectors":{"size":2,"distance":"Dot"},"quantization_config":{"scalar":{"type":"int8","quantile":0.5}}})");
+  // The faster paths (fuzz_request.cc): a prepared search body, a dense upsert's ids and payloads.
+  const uint8_t prepared = api::kOperationCount, dense = api::kOperationCount + 1;
+  Add("fuzz_request", prepared, R"({"filter":{"must":[{"key":"city","match":{"value":"Oslo"}}]},"limit":3,"with_payload":true})");
+  Add("fuzz_request", 0x80 | prepared, R"({"limit":5,"params":{"exact":true}})");
+  Add("fuzz_request", dense, "[1,2,\"00000000-0000-4000-8000-000000000002\"]\n[{\"city\":\"Pune\"},null,{}]");
+  Add("fuzz_request", 0x80 | dense, "[10,11,12]\n");
 }
 
 }  // namespace

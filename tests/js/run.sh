@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The npm package's tests: builds the WASM module (build/wasm-release, target quiver_js), installs npm/'s dev
-# dependencies from its package-lock.json, assembles npm/dist, then runs Node's test runner on tests/js/node
-# (the whole API, error codes, persistence across processes, golden snapshot bytes, npm pack + import/require)
-# and tests/js/browser (Debian's Chromium, headless). Exits non-zero, loudly, when anything fails.
+# dependencies from its package-lock.json (and tests/js/fixtures' pinned bundlers from theirs), assembles
+# npm/dist, then runs Node's test runner on tests/js/node (the whole API, error codes, persistence across
+# processes, golden snapshot bytes, npm pack + import/require), tests/js/browser (Debian's Chromium, headless) and
+# tests/js/fixtures/toolchains.test.mjs (apps built from the packed tarball by Vite, webpack, esbuild, Rollup and
+# tsc). Exits non-zero, loudly, when anything fails.
 #   tests/js/run.sh [--no-browser]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -16,6 +18,11 @@ if [[ ! -d npm/node_modules/typescript || npm/package-lock.json -nt npm/node_mod
   echo "test-js: npm ci in npm/"
   (cd npm && npm ci --no-audit --no-fund --loglevel=error)
 fi
+fixtures=tests/js/fixtures
+if [[ ! -d $fixtures/node_modules/vite || $fixtures/package-lock.json -nt $fixtures/node_modules/.package-lock.json ]]; then
+  echo "test-js: npm ci in $fixtures/"
+  (cd "$fixtures" && npm ci --no-audit --no-fund --loglevel=error)
+fi
 node npm/build.mjs
 
 failed=()
@@ -24,6 +31,11 @@ node --test --test-reporter=spec tests/js/node/ || failed+=(node)
 if [[ "${1:-}" != "--no-browser" ]]; then
   echo "test-js: browser (Chromium headless)"
   node --test --test-reporter=spec tests/js/browser/ || failed+=(browser)
+  echo "test-js: toolchains (Vite, webpack, esbuild, Rollup, tsc; from the packed tarball)"
+  node --test --test-reporter=spec $fixtures/toolchains.test.mjs || failed+=(toolchains)
+else
+  echo "test-js: toolchains without the browser (esbuild --platform=node, tsc)"
+  QUIVER_NO_BROWSER=1 node --test --test-reporter=spec $fixtures/toolchains.test.mjs || failed+=(toolchains)
 fi
 if ((${#failed[@]})); then
   echo "FAILED: JS package tests failed: ${failed[*]}" >&2

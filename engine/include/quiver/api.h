@@ -16,6 +16,7 @@
 #define QUIVER_API_H_
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -142,7 +143,30 @@ void PrintScoredPoints(std::span<const ScoredPoint> points, const PrintOptions& 
 void PrintRecords(std::span<const Record> records, const PrintOptions& options, std::string* out);
 void PrintPointId(const PointId& id, const PrintOptions& options, std::string* out);
 
-// ---- Typed bodies, for faces with a faster path than JSON ----
+// ---- Faster paths than JSON, for the faces that hold vectors in memory ----
+
+// An upsert of one vector per id from a float array (row after row: ids times the vector's dimension floats;
+// InvalidArgument names the mismatch), ids as a JSON array, payloads as a JSON array of objects or nulls (""
+// for none). Parsed once; the result is an UpdateResult.
+Result<Response> UpsertDense(Collection& collection, std::string_view ids_json, std::string_view vector_name,
+                             std::span<const float> vectors, std::string_view payloads_json);
+
+// A search body without its vector, parsed once (filter included) and run with many query vectors.
+class PreparedSearch {
+ public:
+  static Result<PreparedSearch> Parse(std::string_view options_body, std::string_view vector_name);
+  PreparedSearch(PreparedSearch&&) noexcept;
+  PreparedSearch& operator=(PreparedSearch&&) noexcept;
+  ~PreparedSearch();
+  Result<std::vector<ScoredPoint>> Run(Collection& collection, std::span<const float> vector) const;
+
+ private:
+  struct Impl;
+  explicit PreparedSearch(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// ---- Typed bodies ----
 
 Result<CollectionConfig> ParseCollectionConfig(std::string_view body);
 std::string PrintCollectionConfig(const CollectionConfig& config);

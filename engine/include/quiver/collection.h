@@ -39,9 +39,10 @@ class Collection {
   // (naming the point and the problem) for a wrong dimension, NaN/Inf, an unknown vector name, a payload that is
   // not a JSON object; the batch is then not applied at all.
   Status Upsert(std::span<const PointInput> points);
-  // Fast form: `count` points of one vector name from one row-major float array (count * size floats), with
-  // optional payloads (empty, or one JSON text per point).
-  Status UpsertDense(std::span<const PointId> ids, std::string_view vector_name, const float* vectors, size_t count,
+  // Fast form: one point per id, with its vector of `vector_name` taken from `vectors` (row after row, so
+  // ids.size() times the vector's dimension floats; InvalidArgument names the mismatch otherwise), and optional
+  // payloads (empty, or one JSON object text per point; "" for none).
+  Status UpsertDense(std::span<const PointId> ids, std::string_view vector_name, std::span<const float> vectors,
                      std::span<const std::string> payloads = {});
 
   // Points by id, in the order asked; ids that do not exist are skipped.

@@ -70,6 +70,27 @@ struct CollectionConfig {
   std::optional<ScalarQuantization> quantization;   // none: vectors are searched as floats only
 };
 
+// Qdrant's update-collection body, the parts that change anything for one node: the graph and quantization
+// settings of the collection or of one vector. Fields left empty keep their value. Graph settings apply to
+// indexes built from then on (Optimize rebuilds them all); quantization applies at once.
+struct HnswUpdate {
+  std::optional<uint32_t> m;
+  std::optional<uint32_t> ef_construct;
+  std::optional<uint32_t> full_scan_threshold_kb;
+};
+struct QuantizationUpdate {
+  std::optional<ScalarQuantization> scalar;   // empty: quantization turned off ("Disabled")
+};
+struct VectorUpdate {
+  std::optional<HnswUpdate> hnsw;
+  std::optional<QuantizationUpdate> quantization;
+};
+struct CollectionUpdate {
+  std::map<std::string, VectorUpdate> vectors;   // by vector name ("" for the unnamed vector)
+  std::optional<HnswUpdate> hnsw;
+  std::optional<QuantizationUpdate> quantization;
+};
+
 // A point to write. Vectors by name ("" for the unnamed vector); payload as JSON object text, empty for {}.
 struct PointInput {
   PointId id;

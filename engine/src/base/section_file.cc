@@ -25,19 +25,39 @@ std::string SectionTagName(uint32_t tag) {
 }
 
 SectionFileWriter::SectionFileWriter(FileKind kind) : kind_(kind) {
-  out_.append(kHeaderMagic, 8);
-  PutFixed32(&out_, kSectionFileVersion);
-  PutFixed32(&out_, static_cast<uint32_t>(kind_));
+  std::string header(kHeaderMagic, 8);
+  PutFixed32(&header, kSectionFileVersion);
+  PutFixed32(&header, static_cast<uint32_t>(kind_));
+  out_.Append(header);
+}
+
+void SectionFileWriter::Pad(size_t alignment) {
+  const size_t rem = out_.size() % alignment;
+  if (rem) out_.Append(std::string(alignment - rem, '\0'));
 }
 
 void SectionFileWriter::Add(uint32_t tag, std::string_view bytes) {
-  PadTo(&out_, kSectionAlignment);
+  Pad(kSectionAlignment);
   entries_.push_back(Entry{tag, out_.size(), bytes.size(), crc32c::Value(bytes.data(), bytes.size())});
-  out_.append(bytes);
+  out_.Append(bytes);
 }
 
-std::string SectionFileWriter::Finish() {
-  PadTo(&out_, 8);
+void SectionFileWriter::AddRef(uint32_t tag, const void* data, size_t n) {
+  Pad(kSectionAlignment);
+  entries_.push_back(Entry{tag, out_.size(), n, crc32c::Value(data, n)});
+  out_.AppendRef(std::string_view(static_cast<const char*>(data), n));
+}
+
+void SectionFileWriter::Add(uint32_t tag, ByteChunks&& chunks) {
+  Pad(kSectionAlignment);
+  entries_.push_back(Entry{tag, out_.size(), chunks.size(), chunks.Crc()});
+  out_.Append(std::move(chunks));
+}
+
+std::string SectionFileWriter::Finish() { return FinishChunks().Flatten(); }
+
+ByteChunks SectionFileWriter::FinishChunks() {
+  Pad(8);
   uint64_t table_offset = out_.size();
   std::string table;
   PutFixed32(&table, static_cast<uint32_t>(entries_.size()));
@@ -50,7 +70,7 @@ std::string SectionFileWriter::Finish() {
     PutFixed32(&table, e.crc);
     PutFixed32(&table, 0);
   }
-  out_.append(table);
+  out_.Append(table);
   std::string footer;
   PutFixed64(&footer, table_offset);
   PutFixed32(&footer, static_cast<uint32_t>(table.size()));
@@ -58,7 +78,7 @@ std::string SectionFileWriter::Finish() {
   PutFixed32(&footer, static_cast<uint32_t>(kind_));
   PutFixed32(&footer, crc32c::Value(footer.data(), footer.size()));
   footer.append(kFooterMagic, 8);
-  out_.append(footer);
+  out_.Append(footer);
   return std::move(out_);
 }
 

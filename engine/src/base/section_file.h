@@ -3,7 +3,8 @@
 // footer. Every section has a crc32c, the table has one and the footer has its own. docs/formats.md describes the
 // bytes ("Section container, version 1").
 //
-// SectionFileWriter builds the bytes in memory; SectionFileReader validates them (sizes, bounds, overlaps,
+// SectionFileWriter builds the bytes as ByteChunks (large sections referenced where they live, not copied);
+// SectionFileReader validates them (sizes, bounds, overlaps,
 // checksums) before handing out any section, and reports problems as Corruption with the offset and reason.
 //
 // Thread safety: a writer or reader is used by one thread at a time; a reader's spans may be read from any thread.
@@ -17,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/byte_chunks.h"
 #include "quiver/status.h"
 
 namespace quiver {
@@ -49,14 +51,19 @@ class SectionFileWriter {
  public:
   explicit SectionFileWriter(FileKind kind);
 
-  // Appends a section. Tags must be unique within a file.
+  // Appends a section (copied). Tags must be unique within a file.
   void Add(uint32_t tag, std::string_view bytes);
   void Add(uint32_t tag, const void* data, size_t n) {
     Add(tag, std::string_view(static_cast<const char*>(data), n));
   }
+  // Appends a section whose bytes stay where they are until the file is written.
+  void AddRef(uint32_t tag, const void* data, size_t n);
+  // Appends a section made of chunks (a nested file).
+  void Add(uint32_t tag, ByteChunks&& chunks);
 
   // Writes the table and footer and returns the whole file. The writer is spent afterwards.
   std::string Finish();
+  ByteChunks FinishChunks();
 
  private:
   struct Entry {
@@ -65,8 +72,10 @@ class SectionFileWriter {
     uint64_t length;
     uint32_t crc;
   };
+  void Pad(size_t alignment);
+
   FileKind kind_;
-  std::string out_;
+  ByteChunks out_;
   std::vector<Entry> entries_;
 };
 

@@ -4,7 +4,7 @@ namespace quiver {
 
 std::string_view StatusCodeName(StatusCode code) {
   switch (code) {
-    case StatusCode::kOk: return "OK";
+    case StatusCode::kOk: return "ok";
     case StatusCode::kInvalidArgument: return "invalid argument";
     case StatusCode::kNotFound: return "not found";
     case StatusCode::kAlreadyExists: return "already exists";
@@ -17,6 +17,23 @@ std::string_view StatusCodeName(StatusCode code) {
     case StatusCode::kInternal: return "internal error";
   }
   return "unknown error";
+}
+
+std::string_view StatusCodeSymbol(StatusCode code) {
+  switch (code) {
+    case StatusCode::kOk: return "Ok";
+    case StatusCode::kInvalidArgument: return "InvalidArgument";
+    case StatusCode::kNotFound: return "NotFound";
+    case StatusCode::kAlreadyExists: return "AlreadyExists";
+    case StatusCode::kCorruption: return "Corruption";
+    case StatusCode::kIOError: return "IOError";
+    case StatusCode::kNotSupported: return "NotSupported";
+    case StatusCode::kFailedPrecondition: return "FailedPrecondition";
+    case StatusCode::kBusy: return "Busy";
+    case StatusCode::kResourceExhausted: return "ResourceExhausted";
+    case StatusCode::kInternal: return "Internal";
+  }
+  return "Internal";
 }
 
 Status::Status(StatusCode code, std::string_view message) {

@@ -34,8 +34,8 @@ const std::string& Collection::name() const { return core_->name(); }
 CollectionInfo Collection::Info() const { return core_->Info(); }
 Status Collection::Upsert(std::span<const PointInput> points) { return core_->Upsert(points); }
 Status Collection::UpsertDense(std::span<const PointId> ids, std::string_view vector_name,
-                               const float* vectors, size_t count, std::span<const std::string> payloads) {
-  return core_->UpsertDense(ids, vector_name, vectors, count, payloads);
+                               std::span<const float> vectors, std::span<const std::string> payloads) {
+  return core_->UpsertDense(ids, vector_name, vectors, payloads);
 }
 Result<std::vector<Record>> Collection::Get(std::span<const PointId> ids, const PayloadSelector& with_payload,
                                             const VectorSelector& with_vector) const {

@@ -6,7 +6,9 @@
 // current state lives in exactly one segment: an op on a point held by a sealed segment first moves the point to
 // the write segment (removing it from the sealed one). Stored collections also log every batch (write-ahead
 // log), seal the write segment into a segment file at a size threshold, and merge and index sealed segments
-// (Optimize). collection_store.cc holds that part.
+// (Optimize). The implementation is one file per concept: collection_config.cc, collection_writes.cc,
+// collection_reads.cc, and for stored collections collection_recovery.cc, collection_log.cc,
+// collection_optimizer.cc and collection_snapshot.cc.
 //
 // Thread safety: internally synchronised with a reader-writer lock; every public method may be called from any
 // thread. Optimize builds indexes without holding the lock, so reads and writes go on meanwhile.
@@ -17,6 +19,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <span>
 #include <string>
@@ -33,6 +36,29 @@
 #include "storage/wal_writer.h"
 
 namespace quiver::db {
+
+// Points chosen by ids or by a parsed filter (the request layer's form of a PointsSelector).
+struct Selection {
+  std::vector<PointId> ids;
+  std::optional<payload::Filter> filter;
+};
+
+// Which points an upsert may write (Qdrant's update_mode and update_filter), checked under the write lock.
+enum class UpsertMode : uint8_t { kUpsert, kInsertOnly, kUpdateOnly };
+struct UpsertCondition {
+  UpsertMode mode = UpsertMode::kUpsert;
+  std::optional<payload::Filter> update_filter;  // an existing point is replaced only when it matches
+};
+
+// What a write did: how many points it wrote, and its operation number (increasing per collection; the
+// write-ahead log's batch number in a stored collection).
+struct WriteOutcome {
+  size_t points = 0;
+  uint64_t operation_id = 0;
+};
+
+// "vector" for the unnamed vector, else "vector 'name'", for messages.
+std::string VectorLabel(std::string_view name);
 
 // Checks a collection configuration; InvalidArgument names the bad field.
 Status ValidateConfig(const CollectionConfig& config);
@@ -76,9 +102,30 @@ class CollectionCore {
   CollectionStats Stats() const;
   Result<std::vector<std::string>> Verify() const;
 
+  // The request layer's forms: payloads and filters already parsed, results with their operation number.
+  // Upsert ops carry their id, vectors sorted by name and payload; they are checked and stamped here.
+  Result<WriteOutcome> UpsertOps(std::vector<Op>&& ops, const UpsertCondition& condition = {});
+  Result<WriteOutcome> Delete(const Selection& points);
+  Result<WriteOutcome> SetPayload(const Selection& points, const boost::json::object& payload);
+  Result<WriteOutcome> OverwritePayload(const Selection& points, const boost::json::object& payload);
+  Result<WriteOutcome> DeletePayloadKeys(const Selection& points, const std::vector<std::string>& keys);
+  Result<WriteOutcome> ClearPayload(const Selection& points);
+  Result<ScrollResult> Scroll(const ScrollRequest& request, const payload::Filter* filter) const;
+  Result<size_t> Count(const payload::Filter* filter) const;
+  Result<std::vector<ScoredPoint>> Search(const SearchRequest& request, const payload::Filter* filter,
+                                          SearchPlan* plan = nullptr) const;
+  Result<std::vector<ScoredPoint>> Recommend(const RecommendRequest& request, const payload::Filter* filter) const;
+  // Applies a CollectionUpdate (graph and quantization settings), persisting the new configuration.
+  Status Update(const CollectionUpdate& update);
+
+  // The public API's forms (JSON text payloads and filters).
   Status Upsert(std::span<const PointInput> points);
-  Status UpsertDense(std::span<const PointId> ids, std::string_view vector_name, const float* vectors, size_t count,
+  // `vectors` holds ids.size() vectors of the named vector's dimension, row after row; payloads are empty or one
+  // per id (JSON text, or parsed).
+  Status UpsertDense(std::span<const PointId> ids, std::string_view vector_name, std::span<const float> vectors,
                      std::span<const std::string> payloads);
+  Result<WriteOutcome> UpsertDense(std::span<const PointId> ids, std::string_view vector_name,
+                                   std::span<const float> vectors, std::vector<boost::json::object>&& payloads);
   Result<std::vector<Record>> Get(std::span<const PointId> ids, const PayloadSelector& with_payload,
                                   const VectorSelector& with_vector) const;
   Result<size_t> Delete(const PointsSelector& points);
@@ -139,7 +186,9 @@ class CollectionCore {
   Status CheckOp(const Op& op) const;
   Status CheckWritable() const;
   // Stamps, logs and applies locally made ops (takes the write lock), then syncs per the durability option.
-  Status Commit(std::vector<Op>&& ops, bool stamp = true);
+  // With a condition, upserts it refuses are dropped (under the lock) first. Sets *outcome when given.
+  Status Commit(std::vector<Op>&& ops, bool stamp = true, const UpsertCondition* condition = nullptr,
+                WriteOutcome* outcome = nullptr);
   // Applies one op under the write lock, moving its point into the write segment first when needed.
   void ApplyLocked(const Op& op);
   std::optional<Location> Locate(const PointId& id) const;
@@ -147,7 +196,9 @@ class CollectionCore {
   const float* StoredVector(const PointId& id, size_t space) const;
   // All segments, write segment last.
   std::vector<const Segment*> SegmentsLocked() const;
-  Result<std::vector<PointId>> Resolve(const PointsSelector& points, bool must_exist) const;
+  Result<std::vector<PointId>> Resolve(const Selection& points, bool must_exist) const;
+  Result<Selection> ParseSelection(const PointsSelector& points) const;
+  Result<WriteOutcome> WriteToSelected(const Selection& points, bool must_exist, const std::function<void(Op*)>& make);
   Result<std::optional<payload::Filter>> ParseOptionalFilter(std::string_view json) const;
   Record MakeRecord(const Segment& seg, const PointState& st, const PayloadSelector& wp,
                     const VectorSelector& wv) const;
@@ -160,7 +211,7 @@ class CollectionCore {
   float Score(size_t space, float distance) const;
   bool PassesThreshold(size_t space, float score, float threshold) const;
 
-  // collection_store.cc
+  // collection_log.cc, collection_recovery.cc, collection_optimizer.cc (stored collections)
   Status OpenFiles(const CollectionEntry& entry);
   Status ReplayLogs();
   Status LogBatch(std::span<const Op> ops, std::shared_ptr<storage::WalWriter>* wal);

@@ -141,6 +141,11 @@ Result<CollectionConfig> ConfigFromJson(const boost::json::value& json, std::str
   const boost::json::object* o = json.if_object();
   if (!o) return Bad(path, "expected an object");
   QUIVER_RETURN_IF_ERROR(CheckKeys(*o, {"vectors", "hnsw_config", "sparse_vectors", "shard_number", "replication_factor", "write_consistency_factor", "on_disk_payload", "optimizers_config", "wal_config", "quantization_config", "init_from", "sharding_method"}, path));
+  if (auto it = o->find("sparse_vectors"); it != o->end() && !it->value().is_null()) {
+    const boost::json::object* so = it->value().if_object();
+    if (!so) return Bad(path + ".sparse_vectors", "expected an object");
+    if (!so->empty()) return Status::NotSupported(path + ".sparse_vectors: sparse vectors are not supported yet");
+  }
   CollectionConfig config;
   if (auto it = o->find("hnsw_config"); it != o->end()) {
     QUIVER_ASSIGN_OR_RETURN(config.hnsw, HnswFromJson(it->value(), path + ".hnsw_config", HnswConfig{}));

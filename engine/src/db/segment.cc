@@ -258,6 +258,27 @@ void Segment::Quantize(bool force) {
   }
 }
 
+void Segment::UpdateSpaces(const std::vector<VectorSpace>& spaces) {
+  for (size_t s = 0; s < spaces_.size() && s < spaces.size(); ++s) {
+    const VectorSpace& next = spaces[s];
+    Space& sp = indexes_[s];
+    sp.threshold_points =
+        std::max<size_t>(1, size_t{next.hnsw.full_scan_threshold_kb} * 1024 / (next.params.size * 4));
+    const bool changed = spaces_[s].quantization.has_value() != next.quantization.has_value() ||
+                         (next.quantization && spaces_[s].quantization->quantile != next.quantization->quantile);
+    spaces_[s].hnsw = next.hnsw;
+    spaces_[s].quantization = next.quantization;
+    auto* hnsw = dynamic_cast<index::HnswIndex*>(sp.index.get());
+    if (!changed || hnsw == nullptr) continue;
+    hnsw->ClearQuantization();
+    sp.quantized_rows = 0;
+    if (next.quantization && hnsw->size() > 0) {
+      hnsw->Quantize(static_cast<float>(next.quantization->quantile));
+      sp.quantized_rows = hnsw->size();
+    }
+  }
+}
+
 Status Segment::Search(size_t space, const float* query, size_t k, size_t ef, bool exact,
                        const QuantizationSearchParams& quantization, const payload::Filter* filter,
                        std::vector<SlotHit>* out, SearchPlan* plan) const {

@@ -99,6 +99,10 @@ class Segment {
   // otherwise only a graph of at least kQuantizeMinRows rows that has doubled since it was last quantized.
   void Quantize(bool force);
   static constexpr size_t kQuantizeMinRows = 1024;
+  // Takes new graph and quantization settings for the same vector spaces (a collection update): the full-scan
+  // threshold applies at once, quantization is learnt again or dropped, the graph settings apply to graphs
+  // built from then on.
+  void UpdateSpaces(const std::vector<VectorSpace>& spaces);
 
   // Live points matching the filter (null: all), calling fn(slot) in id order from `start` (inclusive) until
   // it returns false.

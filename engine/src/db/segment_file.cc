@@ -39,7 +39,7 @@ void PutStamp(std::string* out, const Stamp& s) {
 
 }  // namespace
 
-std::string EncodeSegment(const Segment& segment) {
+ByteChunks EncodeSegment(const Segment& segment) {
   std::vector<uint32_t> slots;
   for (uint32_t slot = 0; slot < segment.slot_count(); ++slot) {
     if (!segment.IsRemoved(slot)) slots.push_back(slot);
@@ -85,13 +85,13 @@ std::string EncodeSegment(const Segment& segment) {
   w.Add(kTagKeys, keys);
   w.Add(kTagPayloads, payloads);
   w.Add(kTagRows, rows);
-  for (size_t s = 0; s < spaces.size(); ++s) w.Add(IndexTag(s), segment.vector_index(s).Serialize());
+  for (size_t s = 0; s < spaces.size(); ++s) w.Add(IndexTag(s), segment.vector_index(s).SerializeChunks());
   if (!segment.payload_index().empty()) {
     std::vector<uint32_t> remap(segment.slot_count(), payload::kDroppedSlot);
     for (uint32_t i = 0; i < slots.size(); ++i) remap[slots[i]] = i;
     w.Add(kTagPayloadIndex, segment.payload_index().Encode(remap));
   }
-  return w.Finish();
+  return w.FinishChunks();
 }
 
 Result<std::unique_ptr<Segment>> DecodeSegment(std::span<const uint8_t> bytes,

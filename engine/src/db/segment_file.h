@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "base/byte_chunks.h"
 #include "db/segment.h"
 
 namespace quiver::db {
@@ -22,7 +23,7 @@ namespace quiver::db {
 inline constexpr uint32_t kSegmentFormatVersion = 1;
 
 // The file image of a segment. Removed slots are skipped.
-std::string EncodeSegment(const Segment& segment);
+ByteChunks EncodeSegment(const Segment& segment);
 
 // Loads a segment image. `spaces` are the collection's vector spaces, which the file must match. With a
 // `keepalive` owning `bytes` (a mapped file), vectors are used in place. `what` names the file in errors.

@@ -85,7 +85,7 @@ Status FlatIndex::SearchRows(const float* query, std::span<const uint32_t> rows,
   return Status::OK();
 }
 
-std::string FlatIndex::Serialize() const {
+ByteChunks FlatIndex::SerializeChunks() const {
   IndexMeta meta;
   meta.kind = IndexKind::kFlat;
   meta.metric = metric();
@@ -96,7 +96,7 @@ std::string FlatIndex::Serialize() const {
   SectionFileWriter w(FileKind::kFlatIndex);
   w.Add(kTagMeta, EncodeIndexMeta(meta));
   WriteVectorsAndDeleted(store_, deleted_, &w);
-  return w.Finish();
+  return w.FinishChunks();
 }
 
 Result<std::unique_ptr<FlatIndex>> FlatIndex::Deserialize(std::span<const uint8_t> bytes,

@@ -46,7 +46,7 @@ class FlatIndex final : public VectorIndex {
                 std::vector<Neighbor>* out) const override;
   Status SearchRows(const float* query, std::span<const uint32_t> rows, size_t k,
                     std::vector<Neighbor>* out) const override;
-  std::string Serialize() const override;
+  ByteChunks SerializeChunks() const override;
   size_t MemoryUsage() const override { return store_.MemoryUsage() + deleted_.MemoryUsage(); }
   const VectorStore& store() const { return store_; }
 

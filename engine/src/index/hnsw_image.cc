@@ -7,7 +7,7 @@
 
 namespace quiver::index {
 
-std::string HnswIndex::Serialize() const {
+ByteChunks HnswIndex::SerializeChunks() const {
   IndexMeta meta;
   meta.kind = IndexKind::kHnsw;
   meta.metric = metric();
@@ -25,7 +25,7 @@ std::string HnswIndex::Serialize() const {
   w.Add(kTagMeta, EncodeIndexMeta(meta));
   WriteVectorsAndDeleted(store_, deleted_, &w);
   w.Add(kTagLevels, levels_.data(), levels_.size());
-  w.Add(kTagLinks0, links0_.data(), links0_.size() * sizeof(uint32_t));
+  w.AddRef(kTagLinks0, links0_.data(), links0_.size() * sizeof(uint32_t));
   // Upper blocks in row order; offsets are implied by the levels.
   std::string upper;
   for (uint32_t r = 0; r < size(); ++r) {
@@ -34,7 +34,7 @@ std::string HnswIndex::Serialize() const {
                  static_cast<size_t>(levels_[r]) * (1 + m_) * sizeof(uint32_t));
   }
   w.Add(kTagLinksUpper, upper);
-  return w.Finish();
+  return w.FinishChunks();
 }
 
 Result<std::unique_ptr<HnswIndex>> HnswIndex::Deserialize(std::span<const uint8_t> bytes,

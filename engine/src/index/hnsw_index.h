@@ -69,7 +69,7 @@ class HnswIndex final : public VectorIndex {
                 std::vector<Neighbor>* out) const override;
   Status SearchRows(const float* query, std::span<const uint32_t> rows, size_t k,
                     std::vector<Neighbor>* out) const override;
-  std::string Serialize() const override;
+  ByteChunks SerializeChunks() const override;
   size_t MemoryUsage() const override;
 
   const HnswOptions& options() const { return options_; }

@@ -71,7 +71,7 @@ Result<IndexMeta> DecodeIndexMeta(const SectionFileReader& reader, IndexKind exp
 }
 
 void WriteVectorsAndDeleted(const VectorStore& store, const DeletedSet& deleted, SectionFileWriter* w) {
-  w->Add(kTagVectors, store.data(), store.size() * store.stride() * sizeof(float));
+  w->AddRef(kTagVectors, store.data(), store.size() * store.stride() * sizeof(float));
   std::vector<uint64_t> words((store.size() + 63) / 64, 0);
   std::copy_n(deleted.words().begin(), std::min(words.size(), deleted.words().size()), words.begin());
   w->Add(kTagDeleted, words.data(), words.size() * sizeof(uint64_t));

@@ -21,6 +21,7 @@
 #include "quiver/executor.h"
 #include "quiver/function_ref.h"
 #include "index/metric.h"
+#include "base/byte_chunks.h"
 #include "quiver/status.h"
 
 namespace quiver::index {
@@ -90,7 +91,8 @@ class VectorIndex {
                             std::vector<Neighbor>* out) const = 0;
 
   // The index image: a section file of this index kind (docs/formats.md).
-  virtual std::string Serialize() const = 0;
+  virtual ByteChunks SerializeChunks() const = 0;
+  std::string Serialize() const { return SerializeChunks().Flatten(); }
   // Bytes of memory held.
   virtual size_t MemoryUsage() const = 0;
 };

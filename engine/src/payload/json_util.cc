@@ -318,6 +318,43 @@ Result<boost::json::object> ParsePayloadText(std::string_view text, std::string_
   return std::move(*o);
 }
 
+namespace {
+
+size_t Depth(const json::value& v, size_t limit) {
+  if (limit == 0) return 1;
+  size_t deepest = 0;
+  if (const json::object* o = v.if_object()) {
+    for (const json::key_value_pair& kv : *o) deepest = std::max(deepest, Depth(kv.value(), limit - 1));
+    return deepest + 1;
+  }
+  if (const json::array* a = v.if_array()) {
+    for (const json::value& e : *a) deepest = std::max(deepest, Depth(e, limit - 1));
+    return deepest + 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+Status ValidatePayload(const boost::json::object& payload, std::string_view what) {
+  size_t deepest = 0;
+  for (const json::key_value_pair& kv : payload) deepest = std::max(deepest, Depth(kv.value(), kMaxPayloadDepth));
+  if (deepest + 1 > kMaxPayloadDepth) {
+    return Status::InvalidArgument(std::string(what) + ": nested deeper than " + std::to_string(kMaxPayloadDepth) +
+                                   " levels");
+  }
+  std::vector<std::string> steps;
+  for (const json::key_value_pair& kv : payload) {
+    if (!FindNonFinite(kv.value(), &steps)) continue;
+    std::string where(what);
+    where += ".";
+    where.append(kv.key().data(), kv.key().size());
+    for (auto it = steps.rbegin(); it != steps.rend(); ++it) where += *it;
+    return Status::InvalidArgument(where + ": number is out of range (it does not fit a double)");
+  }
+  return Status::OK();
+}
+
 Status ValidateKeyPath(std::string_view path) { return JsonPath::Parse(path).status(); }
 
 Result<bool> DeletePath(boost::json::object* payload, std::string_view path) {

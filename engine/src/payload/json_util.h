@@ -42,6 +42,9 @@ std::string ReadableJson(const boost::json::value& v);
 // Parses a payload: must be a JSON object. InvalidArgument "payload: expected a JSON object, got <kind>", or
 // malformed JSON, or nesting deeper than kMaxPayloadDepth, or a number that does not fit a double ("1e400").
 Result<boost::json::object> ParsePayloadText(std::string_view text, std::string_view what = "payload");
+// The checks ParsePayloadText makes, for a payload taken from an already parsed request body: at most
+// kMaxPayloadDepth deep, every number a finite double. InvalidArgument names the place under `what`.
+Status ValidatePayload(const boost::json::object& payload, std::string_view what);
 
 // OK when `path` is a valid key path, else InvalidArgument naming it.
 Status ValidateKeyPath(std::string_view path);

@@ -23,6 +23,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/byte_chunks.h"
 #include "quiver/status.h"
 
 namespace quiver::storage {
@@ -87,6 +88,8 @@ class Storage {
 
   // Writes a whole file durably under a temporary name, then renames it into place and syncs the directory.
   Status WriteFileAtomic(std::string_view name, std::string_view data);
+  // The same for a file given as chunks, appended one after another.
+  Status WriteFileAtomic(std::string_view name, const ByteChunks& data);
 };
 
 // A Storage over a folder of the host's file system. Creates the folder if missing.

@@ -36,8 +36,8 @@ struct Fixture {
       // bucket is a permutation of row order so matching points are spread over the whole graph.
       payloads.push_back(R"({"bucket":)" + std::to_string((i * 7919) % 1000) + "}");
     }
-    REQUIRE(plain->UpsertDense(ids, "", base.data(), kPoints, payloads).ok());
-    REQUIRE(indexed->UpsertDense(ids, "", base.data(), kPoints, payloads).ok());
+    REQUIRE(plain->UpsertDense(ids, "", base, payloads).ok());
+    REQUIRE(indexed->UpsertDense(ids, "", base, payloads).ok());
   }
 };
 

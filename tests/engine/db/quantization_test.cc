@@ -8,7 +8,7 @@
 #include "db/database_core.h"
 #include "engine/db/db_test_util.h"
 #include "engine/index/test_data.h"
-#include "quiver/json.h"
+#include "quiver/api.h"
 #include "storage/storage_memory.h"
 
 namespace quiver {
@@ -45,7 +45,7 @@ SearchRequest Query(const std::vector<float>& queries, size_t q) {
 }
 
 TEST_CASE("quantization: the config round-trips through JSON and bad configs are named", "[db][sq8]") {
-  auto c = json::ParseCollectionConfig(
+  auto c = api::ParseCollectionConfig(
       R"({"vectors":{"a":{"size":4,"distance":"Dot","quantization_config":{"scalar":{"type":"int8","quantile":0.95}}},)"
       R"("b":{"size":2,"distance":"Euclid"}},"quantization_config":{"scalar":{"type":"int8","always_ram":false}}})");
   INFO(c.status().ToString());
@@ -56,13 +56,13 @@ TEST_CASE("quantization: the config round-trips through JSON and bad configs are
   REQUIRE(c->vectors.at("a").quantization);
   CHECK(c->vectors.at("a").quantization->quantile == 0.95);
   CHECK_FALSE(c->vectors.at("b").quantization);
-  const std::string text = json::CollectionConfigToJson(*c);
+  const std::string text = api::PrintCollectionConfig(*c);
   CHECK(
-      text.find(R"("quantization_config":{"scalar":{"type":"int8","quantile":9.5E-1,"always_ram":true}})") !=
+      text.find(R"("quantization_config":{"scalar":{"type":"int8","quantile":0.95,"always_ram":true}})") !=
       std::string::npos);
-  auto again = json::ParseCollectionConfig(text);
+  auto again = api::ParseCollectionConfig(text);
   REQUIRE(again.ok());
-  CHECK(json::CollectionConfigToJson(*again) == text);
+  CHECK(api::PrintCollectionConfig(*again) == text);
 
   struct Bad {
     const char* body;
@@ -83,7 +83,7 @@ TEST_CASE("quantization: the config round-trips through JSON and bad configs are
           Bad{R"({"vectors":{"size":4,"distance":"Dot"},"quantization_config":{"scalar":{"type":"int8","always_ram":1}}})",
               "config.quantization_config.scalar.always_ram: expected true or false"},
       }) {
-    auto r = json::ParseCollectionConfig(b.body);
+    auto r = api::ParseCollectionConfig(b.body);
     INFO(b.body);
     REQUIRE_FALSE(r.ok());
     CHECK(r.status().code() == StatusCode::kInvalidArgument);
@@ -100,13 +100,13 @@ TEST_CASE("quantization: the config round-trips through JSON and bad configs are
 }
 
 TEST_CASE("quantization: search params are parsed and checked", "[db][sq8]") {
-  auto r = json::ParseSearch(
+  auto r = api::ParseSearch(
       R"({"vector":[1,2],"limit":3,"params":{"hnsw_ef":20,"quantization":{"ignore":true,"rescore":false,"oversampling":2.5}}})");
   REQUIRE(r.ok());
   CHECK(r->quantization.ignore);
   CHECK_FALSE(r->quantization.rescore);
   CHECK(r->quantization.oversampling == 2.5);
-  auto d = json::ParseSearch(R"({"vector":[1,2]})");
+  auto d = api::ParseSearch(R"({"vector":[1,2]})");
   REQUIRE(d.ok());
   CHECK_FALSE(d->quantization.ignore);
   CHECK(d->quantization.rescore);
@@ -119,7 +119,7 @@ TEST_CASE("quantization: search params are parsed and checked", "[db][sq8]") {
            std::pair{R"({"vector":[1],"params":{"quantization":{"bits":2}}})",
                      "search.params.quantization: unknown field 'bits'"},
        }) {
-    auto bad = json::ParseSearch(body);
+    auto bad = api::ParseSearch(body);
     INFO(body);
     REQUIRE_FALSE(bad.ok());
     CHECK(std::string(bad.status().message()).find(message) == 0);
@@ -211,8 +211,8 @@ TEST_CASE("quantization: a stored collection reopens with the config and the sam
   const CollectionInfo info = c->Info();
   REQUIRE(info.config.quantization);
   CHECK(info.config.quantization->quantile == 0.99);
-  CHECK(json::CollectionInfoToJson(info).find(
-            R"("quantization_config":{"scalar":{"type":"int8","quantile":9.9E-1)") != std::string::npos);
+  CHECK(api::Print(api::Response(info)).find(
+            R"("quantization_config":{"scalar":{"type":"int8","quantile":0.99)") != std::string::npos);
   for (size_t q = 0; q < 30; ++q) {
     auto after = c->Search(Query(queries, q));
     REQUIRE(after.ok());

@@ -27,6 +27,23 @@ test('wrong dimension: upsert (every form) and search', async () => {
   await db.close();
 });
 
+test('a dense upsert whose floats do not fit its ids names the mismatch', async () => {
+  const db = await open({ memory: true });
+  const c = await db.createCollection('c', { vectors: { size: 128, distance: 'Dot' } });
+  await assert.rejects(
+    c.upsertDense({ ids: [1, 2], vectors: new Float32Array(200) }),
+    is('InvalidArgument', /^200 floats for 2 ids: vector of collection c has 128 dimensions, so 2 points need 256 floats$/),
+  );
+  assert.equal(c.count().count, 0);
+  await db.close();
+});
+
+test('ErrorCodes are the engine\'s status codes, in the engine\'s order', async () => {
+  const db = await open({ memory: true });
+  assert.deepEqual(JSON.parse(db._module.statusCodeSymbols()), [...ErrorCodes]);
+  await db.close();
+});
+
 test('NaN, bad ids, bad payloads', async () => {
   const db = await open({ memory: true });
   const c = await db.createCollection('c', { vectors: { size: 2, distance: 'Dot' } });
@@ -88,4 +105,23 @@ test('closed database: every call fails with FailedPrecondition; close is idempo
 test('open: bad options', async () => {
   await assert.rejects(open({}), is('InvalidArgument'));
   await assert.rejects(open({ memory: true, durability: 'sometimes' }), is('InvalidArgument'));
+});
+
+test('a module that cannot load: QuiverError naming the files; the next open() in the process loads it', async () => {
+  // A fresh process: the module loads once per process.
+  const { execFileSync } = await import('node:child_process');
+  const script = `
+    import { open } from ${JSON.stringify(new URL('../../../npm/dist/esm/node.js', import.meta.url).href)};
+    const errors = [];
+    for (const wasmPath of ['/nonexistent/quiver-node.wasm', ${JSON.stringify(new URL(import.meta.url).pathname)}]) {
+      try { await open({ memory: true, wasmPath }); } catch (e) { errors.push([e.name, e.code, e.message]); }
+    }
+    const db = await open({ memory: true });
+    console.log(JSON.stringify({ errors, simd: db.simd }));`;
+  const out = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' }));
+  assert.deepEqual(out.errors[0], ['QuiverError', 'IOError',
+    'could not find quiver-node.wasm (looked at /nonexistent/quiver-node.wasm); copy node_modules/quiverdb/dist/quiver-node.wasm beside your bundle, or pass open({ wasmPath })']);
+  assert.equal(out.errors[1][1], 'IOError');
+  assert.match(out.errors[1][2], /errors\.test\.mjs is not a WebAssembly module \(\d+ bytes starting 2f 2f 20 42 61 64 20 69\)/);
+  assert.equal(out.simd, 'wasm-simd128');
 });

@@ -18,7 +18,8 @@ test('npm pack, install the tarball into an empty project, use it from import an
   const packed = JSON.parse(npm(['pack', '--json', '--pack-destination', work], npmDir));
   const files = packed[0].files.map((f) => f.path);
   for (const f of ['dist/quiver-web.wasm', 'dist/quiver-node.wasm', 'dist/esm/browser.js', 'dist/esm/node.js',
-    'dist/cjs/node.js', 'dist/types/node.d.ts', 'dist/types/browser.d.ts', 'README.md', 'package.json']) {
+    'dist/cjs/node.js', 'dist/cjs/node.d.ts', 'dist/esm/node.d.ts', 'dist/esm/browser.d.ts', 'dist/esm/worker.js',
+    'dist/esm/quiver-worker.js', 'dist/quiver-web-url.js', 'README.md', 'package.json']) {
     assert.ok(files.includes(f), `${f} is in the package`);
   }
   assert.ok(!files.some((f) => f.startsWith('node_modules/') || f.endsWith('.ts') && !f.endsWith('.d.ts')));
@@ -44,6 +45,12 @@ test('npm pack, install the tarball into an empty project, use it from import an
     const out = execFileSync(process.execPath, [script], { cwd: app, encoding: 'utf8' });
     assert.deepEqual(JSON.parse(out.trim()), expected, script);
   }
+  // import and require in one process share one module instance (no dual-package copies of classes or locks).
+  writeFileSync(join(app, 'both.mjs'), `import { createRequire } from 'node:module';
+import * as esm from 'quiverdb';
+const cjs = createRequire(import.meta.url)('quiverdb');
+console.log(JSON.stringify([esm.QuiverError === cjs.QuiverError, esm.open === cjs.open, Object.keys(esm).length > 5]));`);
+  assert.equal(execFileSync(process.execPath, ['both.mjs'], { cwd: app, encoding: 'utf8' }).trim(), '[true,true,true]');
   // The .d.ts types resolve through the exports map and describe the API.
   writeFileSync(join(app, 'check.mts'), `import { open, QuiverError, type ScoredPoint } from 'quiverdb';
 const db = await open({ path: './data', durability: 'sync' });

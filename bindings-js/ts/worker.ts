@@ -1,0 +1,292 @@
+// quiverdb/worker: the browser build running in a dedicated Web Worker, behind the same API with every method
+// returning a Promise. Imports, index builds and large searches then run off the page's main thread; only the
+// requests and results cross (results' vectors are transferred). One worker serves every open() of the page.
+import {
+  CollectionConfig, CountRequest, CreatePayloadIndexRequest, DenseBatch, GetRequest, PointId, PointsSelector,
+  PointStruct, Payload, QuiverError, RecommendRequest, Record_, ScoredPoint, ScrollRequest, ScrollResult,
+  SearchRequest,
+} from './core.js';
+import type { OpenOptions as BrowserOpenOptions } from './browser.js';
+import { scriptUrl } from './wasm_load.js';
+
+// The types of the API, and its values that do not need the engine (Database and Collection are WorkerDatabase
+// and WorkerCollection here).
+export type * from './core.js';
+export { Durabilities, ErrorCodes, QuiverError } from './core.js';
+
+export interface OpenOptions extends BrowserOpenOptions {
+  /**
+   * The worker script (quiverdb/quiver-worker, bundled), when the bundler does not build it from
+   * `new Worker(new URL('./quiver-worker.js', import.meta.url))` by itself (esbuild, Rollup). Relative URLs are
+   * resolved against the page. Used when the page's worker starts.
+   */
+  workerUrl?: string | URL;
+  /** A worker you started yourself on the quiver-worker script (used when the page's worker starts). */
+  worker?: Worker;
+}
+
+/** @internal The page-to-worker protocol (quiver-worker.ts answers). */
+export type WorkerCall =
+  | { op: 'open'; options: BrowserOpenOptions }
+  | { op: 'call'; db: number; collection?: string; method: string; args: unknown[] };
+/** @internal */
+export type WorkerRequest = WorkerCall & { id: number };
+/** @internal */
+export type WorkerResponse =
+  | { id: number; ok: true; value: any }
+  | { id: number; ok: false; error: { name: string; code: string | null; message: string } };
+
+const g = globalThis as any;
+const baseUrl = (): string | undefined => g.document?.baseURI ?? g.location?.href;
+
+class Channel {
+  private next = 1;
+  private readonly pending = new Map<number, { resolve: (v: any) => void; reject: (e: unknown) => void }>();
+
+  constructor(
+    readonly worker: Worker,
+    private readonly url: string,
+  ) {
+    worker.addEventListener('message', (e: MessageEvent<WorkerResponse>) => {
+      const reply = e.data;
+      const call = this.pending.get(reply.id);
+      if (!call) return;
+      this.pending.delete(reply.id);
+      if (reply.ok) {
+        call.resolve(reply.value);
+      } else if (reply.error.name === 'QuiverError' && reply.error.code) {
+        call.reject(new QuiverError(reply.error.code as any, reply.error.message));
+      } else {
+        const error = new Error(reply.error.message);
+        error.name = reply.error.name;
+        call.reject(error);
+      }
+    });
+    // A script that failed to load or evaluate: every call fails, and the next open() starts a new worker.
+    worker.addEventListener('error', (e: ErrorEvent) => {
+      e.preventDefault?.();
+      this.fail(new QuiverError('IOError', `the quiverdb worker ${this.url} failed: ${e.message || 'the script did not load (check its URL and that it is served as JavaScript)'}`));
+    });
+  }
+
+  call<T>(request: WorkerCall): Promise<T> {
+    const id = this.next++;
+    if (request.op === 'call') request.args = request.args.map((a) => compact(a, 0));
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ ...request, id });
+    });
+  }
+
+  fail(error: QuiverError): void {
+    if (channel === this) channel = undefined;
+    this.worker.terminate();
+    for (const call of this.pending.values()) call.reject(error);
+    this.pending.clear();
+  }
+}
+
+let channel: Channel | undefined;
+
+// postMessage copies the whole buffer under a typed array, so a view onto part of a larger buffer (a row of a
+// big Float32Array, one batch of an import) would copy all of it on every call: copy just the view instead.
+// Containers are copied only where something inside changed; arrays of numbers are not walked.
+function compact(value: unknown, depth: number): unknown {
+  if (ArrayBuffer.isView(value)) {
+    const view = value as Float32Array;
+    return !(value instanceof DataView) && view.byteLength < view.buffer.byteLength ? view.slice() : value;
+  }
+  if (depth > 3 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) {
+    if (value.length === 0 || typeof value[0] !== 'object') return value;
+    let copy: unknown[] | undefined;
+    value.forEach((v, i) => {
+      const c = compact(v, depth + 1);
+      if (c !== v) (copy ??= value.slice())[i] = c;
+    });
+    return copy ?? value;
+  }
+  if (Object.getPrototypeOf(value) !== Object.prototype) return value;
+  let copy: Record<string, unknown> | undefined;
+  for (const [k, v] of Object.entries(value)) {
+    const c = compact(v, depth + 1);
+    if (c !== v) (copy ??= { ...(value as Record<string, unknown>) })[k] = c;
+  }
+  return copy ?? value;
+}
+
+function start(options: OpenOptions): Channel {
+  if (channel) return channel;
+  if (options.worker) return (channel = new Channel(options.worker, 'given as open({ worker })'));
+  if (options.workerUrl !== undefined) {
+    const url = new URL(String(options.workerUrl), baseUrl()).href;
+    return (channel = new Channel(new Worker(url, { type: 'module' }), url));
+  }
+  try {
+    // The literal form that Vite and webpack turn into a worker bundle of their own; without them, the file
+    // quiver-worker.js beside the module (or the bundle) holding this code.
+    const worker = new Worker(new URL('./quiver-worker.js', import.meta.url), { type: 'module' });
+    return (channel = new Channel(worker, 'quiver-worker.js (beside quiverdb/worker, or as your bundler emitted it)'));
+  } catch {
+    // An iife bundle (import.meta.url is empty): quiver-worker.js beside the script.
+    const url = new URL('quiver-worker.js', scriptUrl ?? baseUrl()).href;
+    return (channel = new Channel(new Worker(url, { type: 'module' }), url));
+  }
+}
+
+/** Ends the page's worker: open databases are dropped without a flush, pending calls fail. */
+export function terminate(): void {
+  channel?.fail(new QuiverError('FailedPrecondition', 'the quiverdb worker was terminated'));
+}
+
+/**
+ * Opens a database in the page's quiverdb worker (started on first use): the options of quiverdb's browser
+ * open(), plus workerUrl / worker. The database and its collections have the usual methods, each returning a
+ * Promise.
+ */
+export async function open(options: OpenOptions): Promise<WorkerDatabase> {
+  const { worker, workerUrl, ...rest } = options ?? ({} as OpenOptions);
+  const forward: BrowserOpenOptions = { ...rest };
+  if (forward.wasmUrl !== undefined) forward.wasmUrl = new URL(String(forward.wasmUrl), baseUrl()).href;
+  const c = start(options ?? ({} as OpenOptions));
+  const opened = await c.call<{ id: number; readOnly: boolean; simd: string; replicaId: string }>({ op: 'open', options: forward });
+  return new WorkerDatabase(c, opened.id, opened.readOnly, opened.simd, opened.replicaId);
+}
+
+/** A database open in the worker: Database's methods, each returning a Promise. */
+export class WorkerDatabase {
+  private closed = false;
+  /** @internal */
+  constructor(
+    private readonly channel: Channel,
+    private readonly id: number,
+    readonly readOnly: boolean,
+    readonly simd: string,
+    readonly replicaId: string,
+  ) {}
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** @internal */
+  _call<T>(method: string, args: unknown[], collection?: string): Promise<T> {
+    return this.channel.call<T>({ op: 'call', db: this.id, collection, method, args });
+  }
+
+  private collectionOf = (reply: { collection: string }) => new WorkerCollection(this, reply.collection);
+
+  createCollection(name: string, config: CollectionConfig): Promise<WorkerCollection> {
+    return this._call<{ collection: string }>('createCollection', [name, config]).then(this.collectionOf);
+  }
+  deleteCollection(name: string): Promise<void> {
+    return this._call('deleteCollection', [name]);
+  }
+  listCollections(): Promise<string[]> {
+    return this._call('listCollections', []);
+  }
+  collectionExists(name: string): Promise<boolean> {
+    return this._call('collectionExists', [name]);
+  }
+  /** A collection by name or alias; NotFound if neither. */
+  collection(name: string): Promise<WorkerCollection> {
+    return this._call<{ collection: string }>('collection', [name]).then(this.collectionOf);
+  }
+  getCollection(name: string): Promise<WorkerCollection> {
+    return this.collection(name);
+  }
+  restoreSnapshot(name: string, snapshot: Uint8Array): Promise<WorkerCollection> {
+    return this._call<{ collection: string }>('restoreSnapshot', [name, snapshot]).then(this.collectionOf);
+  }
+  createAlias(alias: string, collection: string): Promise<void> {
+    return this._call('createAlias', [alias, collection]);
+  }
+  deleteAlias(alias: string): Promise<void> {
+    return this._call('deleteAlias', [alias]);
+  }
+  listAliases(): Promise<{ alias_name: string; collection_name: string }[]> {
+    return this._call('listAliases', []);
+  }
+  flush(): Promise<void> {
+    return this._call('flush', []);
+  }
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this._call('close', []);
+  }
+}
+
+/** A collection of a WorkerDatabase: Collection's methods, each returning a Promise. */
+export class WorkerCollection {
+  /** @internal */
+  constructor(
+    private readonly db: WorkerDatabase,
+    readonly name: string,
+  ) {}
+
+  private call<T>(method: string, ...args: unknown[]): Promise<T> {
+    return this.db._call<T>(method, args, this.name);
+  }
+
+  info(): Promise<any> {
+    return this.call('info');
+  }
+  stats(): Promise<any> {
+    return this.call('stats');
+  }
+  upsert(points: PointStruct[] | { points: PointStruct[] } | { batch: unknown }): Promise<void> {
+    return this.call('upsert', points);
+  }
+  upsertDense(batch: DenseBatch): Promise<void> {
+    return this.call('upsertDense', batch);
+  }
+  get(request: PointId[] | GetRequest): Promise<Record_[]> {
+    return this.call('get', request);
+  }
+  delete(selector: PointId[] | PointsSelector): Promise<number> {
+    return this.call('delete', selector);
+  }
+  setPayload(request: { payload: Payload } & PointsSelector): Promise<number> {
+    return this.call('setPayload', request);
+  }
+  overwritePayload(request: { payload: Payload } & PointsSelector): Promise<number> {
+    return this.call('overwritePayload', request);
+  }
+  deletePayloadKeys(request: { keys: string[] } & PointsSelector): Promise<number> {
+    return this.call('deletePayloadKeys', request);
+  }
+  clearPayload(selector: PointId[] | PointsSelector): Promise<number> {
+    return this.call('clearPayload', selector);
+  }
+  search(request: SearchRequest): Promise<ScoredPoint[]> {
+    return this.call('search', request);
+  }
+  searchBatch(request: SearchRequest[] | { searches: SearchRequest[] }): Promise<ScoredPoint[][]> {
+    return this.call('searchBatch', request);
+  }
+  recommend(request: RecommendRequest): Promise<ScoredPoint[]> {
+    return this.call('recommend', request);
+  }
+  scroll(request: ScrollRequest = {}): Promise<ScrollResult> {
+    return this.call('scroll', request);
+  }
+  count(request: CountRequest = {}): Promise<{ count: number }> {
+    return this.call('count', request);
+  }
+  createPayloadIndex(request: CreatePayloadIndexRequest): Promise<void> {
+    return this.call('createPayloadIndex', request);
+  }
+  deletePayloadIndex(field: string): Promise<void> {
+    return this.call('deletePayloadIndex', field);
+  }
+  optimize(): Promise<void> {
+    return this.call('optimize');
+  }
+  createSnapshot(): Promise<Uint8Array> {
+    return this.call('createSnapshot');
+  }
+  verify(): Promise<string[]> {
+    return this.call('verify');
+  }
+}

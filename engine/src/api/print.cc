@@ -1,0 +1,260 @@
+// Printing results in Qdrant's shapes (quiver/api.h), written straight into one string.
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+
+#include "db/config_json.h"
+#include "payload/json_util.h"
+#include "quiver/api.h"
+
+namespace quiver::api {
+namespace {
+
+namespace json = boost::json;
+
+constexpr uint64_t kMaxSafeInteger = (uint64_t{1} << 53) - 1;
+
+// The shortest decimal text that reads back as the same float (as Qdrant prints f32 values).
+void AppendFloat(float f, std::string* out) {
+  if (!std::isfinite(f)) {
+    out->append("null");
+    return;
+  }
+  char buf[32];
+  for (int precision = 6; precision <= 9; ++precision) {
+    int n = std::snprintf(buf, sizeof(buf), "%.*g", precision, static_cast<double>(f));
+    if (n <= 0) break;
+    if (precision == 9 || std::strtof(buf, nullptr) == f) {
+      out->append(buf, static_cast<size_t>(n));
+      return;
+    }
+  }
+}
+
+void AppendString(std::string_view s, std::string* out) {
+  out->append(json::serialize(json::string_view(s.data(), s.size())));
+}
+
+void AppendUint(uint64_t n, std::string* out) { out->append(std::to_string(n)); }
+
+void AppendVectors(const std::map<std::string, std::vector<float>>& vectors, const PrintOptions& o,
+                   std::string* out) {
+  auto one = [&](const std::vector<float>& v) {
+    out->push_back('[');
+    if (o.vector_sink) {
+      AppendUint(o.vector_sink->size(), out);
+      out->push_back(',');
+      AppendUint(v.size(), out);
+      o.vector_sink->insert(o.vector_sink->end(), v.begin(), v.end());
+    } else {
+      for (size_t i = 0; i < v.size(); ++i) {
+        if (i) out->push_back(',');
+        AppendFloat(v[i], out);
+      }
+    }
+    out->push_back(']');
+  };
+  if (vectors.size() == 1 && vectors.begin()->first.empty()) {
+    one(vectors.begin()->second);
+    return;
+  }
+  out->push_back('{');
+  bool first = true;
+  for (const auto& [name, v] : vectors) {
+    if (!first) out->push_back(',');
+    first = false;
+    AppendString(name, out);
+    out->push_back(':');
+    one(v);
+  }
+  out->push_back('}');
+}
+
+void AppendPoint(const PointId& id, const float* score, const std::optional<std::string>& payload,
+                 const std::map<std::string, std::vector<float>>& vectors, const PrintOptions& o, std::string* out) {
+  out->append("{\"id\":");
+  PrintPointId(id, o, out);
+  if (score) {
+    if (!o.omit_version) out->append(",\"version\":0");
+    out->append(",\"score\":");
+    AppendFloat(*score, out);
+  }
+  if (payload) {
+    out->append(",\"payload\":");
+    out->append(payload->empty() ? "{}" : *payload);
+  }
+  if (!vectors.empty()) {
+    out->append(",\"vector\":");
+    AppendVectors(vectors, o, out);
+  }
+  out->push_back('}');
+}
+
+void AppendUpdate(const UpdateResult& u, std::string* out) {
+  out->append("{\"operation_id\":");
+  AppendUint(u.operation_id, out);
+  out->append(",\"status\":\"completed\"}");
+}
+
+json::value InfoJson(const CollectionInfo& info) {
+  json::object o;
+  o["status"] = "green";
+  o["optimizer_status"] = "ok";
+  o["points_count"] = info.points_count;
+  o["indexed_vectors_count"] = info.indexed_vectors_count;
+  o["segments_count"] = info.segments_count;
+  json::value config = db::ConfigToJson(info.config);
+  json::object& c = config.get_object();
+  json::object cfg;
+  cfg["params"] = json::object{{"vectors", c["vectors"]}, {"shard_number", 1}, {"replication_factor", 1},
+                               {"write_consistency_factor", 1}, {"on_disk_payload", false}};
+  cfg["hnsw_config"] = c["hnsw_config"];
+  cfg["optimizer_config"] = json::object{{"deleted_threshold", 0.2},      {"vacuum_min_vector_number", 1000},
+                                         {"default_segment_number", 0},   {"max_segment_size", nullptr},
+                                         {"memmap_threshold", nullptr},   {"indexing_threshold", 20000},
+                                         {"flush_interval_sec", 5},       {"max_optimization_threads", nullptr}};
+  cfg["wal_config"] = json::object{{"wal_capacity_mb", 32}, {"wal_segments_ahead", 0}};
+  if (auto q = c.find("quantization_config"); q != c.end()) {
+    cfg["quantization_config"] = q->value();
+  } else {
+    cfg["quantization_config"] = nullptr;
+  }
+  o["config"] = std::move(cfg);
+  json::object schema;
+  for (const PayloadIndexInfo& p : info.payload_schema) {
+    schema[p.field] = json::object{{"data_type", p.type}, {"params", nullptr}, {"points", p.points}};
+  }
+  o["payload_schema"] = std::move(schema);
+  return o;
+}
+
+json::value StatsJson(const CollectionStats& stats) {
+  return json::object{{"points", stats.points},
+                      {"tombstones", stats.tombstones},
+                      {"segments", stats.segments},
+                      {"indexed_vectors", stats.indexed_vectors},
+                      {"unindexed_vectors", stats.unindexed_vectors},
+                      {"disk_bytes", stats.disk_bytes},
+                      {"memory_bytes", stats.memory_bytes},
+                      {"simd", stats.simd}};
+}
+
+struct Printer {
+  const PrintOptions& o;
+  std::string* out;
+
+  void operator()(bool b) const { out->append(b ? "true" : "false"); }
+  void operator()(const Exists& e) const { out->append(e.exists ? "{\"exists\":true}" : "{\"exists\":false}"); }
+  void operator()(const CollectionList& list) const {
+    out->append("{\"collections\":[");
+    for (size_t i = 0; i < list.names.size(); ++i) {
+      if (i) out->push_back(',');
+      out->append("{\"name\":");
+      AppendString(list.names[i], out);
+      out->push_back('}');
+    }
+    out->append("]}");
+  }
+  void operator()(const AliasList& list) const {
+    out->append("{\"aliases\":[");
+    for (size_t i = 0; i < list.aliases.size(); ++i) {
+      if (i) out->push_back(',');
+      out->append("{\"alias_name\":");
+      AppendString(list.aliases[i].first, out);
+      out->append(",\"collection_name\":");
+      AppendString(list.aliases[i].second, out);
+      out->push_back('}');
+    }
+    out->append("]}");
+  }
+  void operator()(const CollectionInfo& info) const { out->append(payload::ReadableJson(InfoJson(info))); }
+  void operator()(const CollectionStats& stats) const { out->append(payload::ReadableJson(StatsJson(stats))); }
+  void operator()(const UpdateResult& u) const { AppendUpdate(u, out); }
+  void operator()(const std::vector<UpdateResult>& list) const {
+    out->push_back('[');
+    for (size_t i = 0; i < list.size(); ++i) {
+      if (i) out->push_back(',');
+      AppendUpdate(list[i], out);
+    }
+    out->push_back(']');
+  }
+  void operator()(const Record& r) const { AppendPoint(r.id, nullptr, r.payload, r.vectors, o, out); }
+  void operator()(const std::vector<Record>& records) const { PrintRecords(records, o, out); }
+  void operator()(const ScrollResult& page) const {
+    out->append("{\"points\":");
+    PrintRecords(page.points, o, out);
+    out->append(",\"next_page_offset\":");
+    if (page.next_page_offset) {
+      PrintPointId(*page.next_page_offset, o, out);
+    } else {
+      out->append("null");
+    }
+    out->push_back('}');
+  }
+  void operator()(const CountResult& c) const {
+    out->append("{\"count\":");
+    AppendUint(c.count, out);
+    out->push_back('}');
+  }
+  void operator()(const std::vector<ScoredPoint>& points) const { PrintScoredPoints(points, o, out); }
+  void operator()(const std::vector<std::vector<ScoredPoint>>& lists) const {
+    out->push_back('[');
+    for (size_t i = 0; i < lists.size(); ++i) {
+      if (i) out->push_back(',');
+      PrintScoredPoints(lists[i], o, out);
+    }
+    out->push_back(']');
+  }
+  void operator()(const VerifyReport& report) const {
+    out->append("{\"problems\":[");
+    for (size_t i = 0; i < report.problems.size(); ++i) {
+      if (i) out->push_back(',');
+      AppendString(report.problems[i], out);
+    }
+    out->append("]}");
+  }
+};
+
+}  // namespace
+
+void PrintPointId(const PointId& id, const PrintOptions& options, std::string* out) {
+  if (id.is_uuid() || (options.big_ids_as_strings && id.number() > kMaxSafeInteger)) {
+    out->push_back('"');
+    out->append(id.ToString());
+    out->push_back('"');
+  } else {
+    AppendUint(id.number(), out);
+  }
+}
+
+void PrintScoredPoints(std::span<const ScoredPoint> points, const PrintOptions& options, std::string* out) {
+  out->push_back('[');
+  for (size_t i = 0; i < points.size(); ++i) {
+    if (i) out->push_back(',');
+    AppendPoint(points[i].id, &points[i].score, points[i].payload, points[i].vectors, options, out);
+  }
+  out->push_back(']');
+}
+
+void PrintRecords(std::span<const Record> records, const PrintOptions& options, std::string* out) {
+  out->push_back('[');
+  for (size_t i = 0; i < records.size(); ++i) {
+    if (i) out->push_back(',');
+    AppendPoint(records[i].id, nullptr, records[i].payload, records[i].vectors, options, out);
+  }
+  out->push_back(']');
+}
+
+void Print(const Response& response, const PrintOptions& options, std::string* out) {
+  std::visit(Printer{options, out}, response);
+}
+
+std::string Print(const Response& response, const PrintOptions& options) {
+  std::string out;
+  Print(response, options, &out);
+  return out;
+}
+
+}  // namespace quiver::api

@@ -1,0 +1,225 @@
+// CollectionCore: the optimizer, which merges segments, drops removed points and expired tombstones, and
+// builds graph indexes (reusing a segment's graph while few of its rows are deleted).
+#include <algorithm>
+#include <boost/json.hpp>
+#include <chrono>
+#include <cstring>
+
+#include "base/coding.h"
+#include "base/section_file.h"
+#include "db/collection_core.h"
+#include "db/config_json.h"
+#include "db/op_codec.h"
+#include "db/segment_file.h"
+#include "index/flat_index.h"
+#include "index/hnsw_index.h"
+#include "index/vector_store.h"
+#include "payload/json_util.h"
+#include "simd/distance.h"
+#include "storage/wal_reader.h"
+
+namespace quiver::db {
+namespace {
+
+// A graph index is reused by a merge while fewer than this fraction of its rows are deleted.
+constexpr double kReuseDeadFraction = 0.2;
+
+}  // namespace
+
+void CollectionCore::ScheduleOptimize() {
+  {
+    std::lock_guard<std::mutex> lock(pending_mu_);
+    ++pending_optimizations_;
+  }
+  auto run = [this] {
+    (void)OptimizeNow();
+    std::lock_guard<std::mutex> lock(pending_mu_);
+    --pending_optimizations_;
+    pending_cv_.notify_all();
+  };
+  if (!files_->Schedule(run)) {
+    // No executor: the writer that sealed runs it after releasing the lock (Commit checks optimize_due_).
+    std::lock_guard<std::mutex> lock(pending_mu_);
+    --pending_optimizations_;
+    optimize_due_ = true;
+  }
+}
+
+Status CollectionCore::Optimize() {
+  if (!stored()) {
+    // In memory the write segment is the graph: optimizing re-learns its codes from every vector.
+    std::unique_lock lock(mu_);
+    QUIVER_RETURN_IF_ERROR(CheckWritable());
+    write_->Quantize(/*force=*/true);
+    return Status::OK();
+  }
+  {
+    std::unique_lock lock(mu_);
+    QUIVER_RETURN_IF_ERROR(CheckWritable());
+    QUIVER_RETURN_IF_ERROR(SealLocked());
+  }
+  return OptimizeNow();
+}
+
+Status CollectionCore::OptimizeNow() {
+  if (!stored()) return Status::OK();
+  std::lock_guard<std::mutex> one_at_a_time(optimize_mu_);
+  // Phase 1, under the lock: choose the inputs and snapshot what is removed in them.
+  std::vector<Sealed> inputs;
+  std::vector<std::vector<uint8_t>> removed_then;
+  std::vector<std::pair<std::string, payload::FieldIndexType>> fields;
+  uint64_t now_ms;
+  {
+    std::shared_lock lock(mu_);
+    QUIVER_RETURN_IF_ERROR(CheckWritable());
+    inputs = sealed_;
+    fields = payload_fields_;
+    now_ms = HlcMillis(clock_->last());
+  }
+  if (inputs.empty()) return Status::OK();
+  const uint64_t retention = files_->options().tombstone_retention_ms;
+  auto expired = [&](const PointState& st) {
+    return st.deleted && HlcMillis(st.alive.hlc) + retention < now_ms;
+  };
+  // Nothing to gain from one segment already indexed, without removals or expired tombstones.
+  if (inputs.size() == 1) {
+    std::shared_lock lock(mu_);
+    const Segment& only = *inputs[0].segment;
+    bool indexed = true, clean = only.present_count() == only.slot_count();
+    for (size_t s = 0; s < spaces_.size(); ++s) {
+      indexed &=
+          only.vector_index(s).kind() ==
+          (spaces_[s].params.index == IndexKind::kFlat ? index::IndexKind::kFlat : index::IndexKind::kHnsw);
+    }
+    for (uint32_t slot = 0; clean && slot < only.slot_count(); ++slot) clean = !expired(only.state(slot));
+    if (indexed && clean) return Status::OK();
+  }
+
+  // Phase 2, without the lock (sealed segments change only by removals, which phase 3 carries over): per
+  // space, start from the largest healthy graph among the inputs, or an empty index, and add every other live
+  // vector.
+  std::vector<std::unique_ptr<index::VectorIndex>> indexes(spaces_.size());
+  std::vector<int> base(spaces_.size(), -1);
+  {
+    std::shared_lock lock(mu_);
+    for (const Sealed& in : inputs) removed_then.push_back(in.segment->removed());
+    for (size_t s = 0; s < spaces_.size(); ++s) {
+      if (spaces_[s].params.index == IndexKind::kFlat) continue;
+      size_t best_rows = 0;
+      for (size_t i = 0; i < inputs.size(); ++i) {
+        const index::VectorIndex& idx = inputs[i].segment->vector_index(s);
+        if (idx.kind() != index::IndexKind::kHnsw || idx.size() == 0) continue;
+        const double dead = 1.0 - double(idx.live_size()) / double(idx.size());
+        if (dead < kReuseDeadFraction && idx.size() > best_rows) {
+          best_rows = idx.size();
+          base[s] = static_cast<int>(i);
+        }
+      }
+      if (base[s] >= 0) {
+        std::string image = inputs[base[s]].segment->vector_index(s).Serialize();
+        QUIVER_ASSIGN_OR_RETURN(
+            indexes[s], index::LoadIndex({reinterpret_cast<const uint8_t*>(image.data()), image.size()}));
+      }
+    }
+  }
+  for (size_t s = 0; s < spaces_.size(); ++s) {
+    if (indexes[s]) continue;
+    const VectorSpace& vs = spaces_[s];
+    const index::Metric metric = vs.params.distance == Distance::kCosine   ? index::Metric::kCosine
+                                 : vs.params.distance == Distance::kDot    ? index::Metric::kInnerProduct
+                                 : vs.params.distance == Distance::kEuclid ? index::Metric::kL2
+                                                                           : index::Metric::kL1;
+    if (vs.params.index == IndexKind::kFlat) {
+      QUIVER_ASSIGN_OR_RETURN(indexes[s], index::FlatIndex::Create(vs.params.size, metric));
+    } else {
+      QUIVER_ASSIGN_OR_RETURN(indexes[s], index::HnswIndex::Create(vs.params.size, metric,
+                                                                   {vs.hnsw.m, vs.hnsw.ef_construct, 42}));
+    }
+  }
+
+  std::vector<PointState> states;
+  // Per space: the vectors to add (stored form) and the states they belong to.
+  std::vector<std::vector<float>> pending(spaces_.size());
+  std::vector<std::vector<uint32_t>> pending_slots(spaces_.size());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const Segment& seg = *inputs[i].segment;
+    const auto& removed = removed_then[i];
+    for (uint32_t slot = 0; slot < seg.slot_count(); ++slot) {
+      const PointState& st = seg.state(slot);
+      const bool gone = (slot < removed.size() && removed[slot]) || expired(st);
+      for (size_t s = 0; s < spaces_.size(); ++s) {
+        if (base[s] == static_cast<int>(i) && st.rows[s] != kNoRow && gone)
+          (void)indexes[s]->Remove(st.rows[s]);
+      }
+      if (gone) continue;
+      PointState copy = st;
+      const uint32_t new_slot = static_cast<uint32_t>(states.size());
+      for (size_t s = 0; s < spaces_.size(); ++s) {
+        if (base[s] == static_cast<int>(i)) continue;  // rows stay as they are in the reused graph
+        const uint32_t row = st.rows[s];
+        copy.rows[s] = kNoRow;
+        if (row == kNoRow || st.deleted) continue;
+        const index::VectorIndex& from = seg.vector_index(s);
+        const float* v = from.Vector(row);
+        pending[s].insert(pending[s].end(), v, v + from.stride());
+        pending_slots[s].push_back(new_slot);
+      }
+      states.push_back(std::move(copy));
+    }
+  }
+  for (size_t s = 0; s < spaces_.size(); ++s) {
+    const uint32_t first = static_cast<uint32_t>(indexes[s]->size());
+    const size_t n = pending_slots[s].size();
+    if (n) QUIVER_RETURN_IF_ERROR(indexes[s]->AddPrepared(pending[s].data(), n, files_->options().executor));
+    for (size_t j = 0; j < n; ++j) states[pending_slots[s][j]].rows[s] = first + static_cast<uint32_t>(j);
+    pending[s] = {};
+  }
+  QUIVER_ASSIGN_OR_RETURN(
+      auto merged, Segment::FromParts(spaces_, std::move(states), std::move(indexes), "merged segment"));
+  QUIVER_RETURN_IF_ERROR(merged->IndexPayloadFields(fields));
+  storage::Storage& st = files_->storage();
+  const uint64_t seg_number = files_->NewFileNumber();
+  Status s = st.WriteFileAtomic(SegmentFileName(id_, seg_number), EncodeSegment(*merged));
+  if (!s.ok()) {
+    std::unique_lock lock(mu_);
+    if (failed_.ok()) failed_ = s;
+    return s;
+  }
+
+  // Phase 3, under the lock: carry over removals made meanwhile, swap the segments, commit, delete the
+  // inputs.
+  std::unique_lock lock(mu_);
+  bool dirty = false;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const Segment& seg = *inputs[i].segment;
+    for (uint32_t slot = 0; slot < seg.slot_count(); ++slot) {
+      const bool then = slot < removed_then[i].size() && removed_then[i][slot];
+      if (then || !seg.IsRemoved(slot)) continue;
+      if (auto moved = merged->FindSlot(seg.state(slot).id)) {
+        merged->Remove(*moved);
+        dirty = true;
+      }
+    }
+  }
+  if (payload_fields_ != fields) QUIVER_RETURN_IF_ERROR(merged->IndexPayloadFields(payload_fields_));
+  std::vector<Sealed> kept;
+  kept.push_back(Sealed{std::shared_ptr<Segment>(std::move(merged)), seg_number, 0, dirty});
+  for (const Sealed& s2 : sealed_) {
+    bool was_input = false;
+    for (const Sealed& in : inputs) was_input |= in.segment == s2.segment;
+    if (!was_input) kept.push_back(s2);
+  }
+  sealed_ = std::move(kept);
+  s = CommitEntryLocked(wal_start_);
+  if (!s.ok()) {
+    if (failed_.ok()) failed_ = s;
+    return s;
+  }
+  for (const Sealed& in : inputs) {
+    (void)st.Remove(SegmentFileName(id_, in.file));
+    if (in.deletions) (void)st.Remove(DeletionFileName(id_, in.deletions));
+  }
+  return Status::OK();
+}
+
+}  // namespace quiver::db
