@@ -6,7 +6,9 @@
 #   scripts/setup.sh --fuzz     also clang 16 with libFuzzer, for the fuzz targets (scripts/fuzz.sh)
 #
 # xsimd 13.2 (with its WASM backend) comes from Debian trixie: its two header-only packages are downloaded with a
-# private apt configuration into .deps/ and unpacked there. The system's apt configuration is never changed.
+# private apt configuration into .deps/ and unpacked there, from the Debian archive the machine's own apt sources
+# name (scripts/debian_archive.sh; deb.debian.org when they name none). The system's apt configuration is never
+# changed.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -49,7 +51,9 @@ if [[ ! -f "$xsimd_stamp" ]]; then
   work="$deps/apt-trixie"
   rm -rf "$work" "$deps/xsimd"
   mkdir -p "$work/lists/partial" "$work/cache/archives/partial" "$work/debs" "$deps/xsimd"
-  echo "deb http://deb.debian.org/debian trixie main" > "$work/sources.list"
+  # The archive this machine's apt already uses (a local mirror or proxy), with trixie for its suite.
+  source "$root/scripts/debian_archive.sh"
+  debian_source_for_suite trixie > "$work/sources.list"
   apt_opts=(-qq -o "Dir::Etc::SourceList=$work/sources.list" -o "Dir::Etc::SourceParts=-"
             -o "Dir::State::Lists=$work/lists" -o "Dir::Cache=$work/cache" -o "APT::Sandbox::User=root")
   apt-get "${apt_opts[@]}" update

@@ -266,7 +266,7 @@ export function toJson(value: unknown): string {
     return v;
   });
   if (text === undefined) throw new QuiverError('InvalidArgument', 'request: expected a JSON value');
-  return hasBig ? text.replace(/"\\u0000qv-big:(\d+)"/g, '$1') : text;
+  return hasBig ? text.replace(/"\\u0000qv-big:(-?\d+)"/g, '$1') : text;
 }
 
 // Ids above 2^53 - 1 come back as decimal strings: make them bigint. UUIDs contain '-' and stay strings.

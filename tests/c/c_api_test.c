@@ -508,6 +508,87 @@ static void test_disk(void) {
   qv_free(err);
 }
 
+/* Issue 13: with "threads" "1" the first upsert after each segment seal failed with "unexpected exception:
+ * Resource deadlock avoided" (the merge ran inside the writer, under its lock). Upserts of 50 across six
+ * seals of 500 points, with 0, 1 and 2 threads; then the data is checked, and again after reopening. */
+static float seal_vector_value(size_t i, size_t j) {
+  return (float)((i * 31 + j * 17) % 101) / 101.0f + (j == i % 16 ? 1.0f : 0.0f) +
+         (j == 0 ? (float)i / 1000.0f : 0);
+}
+
+static void test_threads_across_seals(void) {
+  const char* thread_counts[] = {"0", "1", "2"};
+  enum { kDim = 16, kPoints = 3000, kBatch = 50 };
+  for (size_t t = 0; t < 3; ++t) {
+    char name[64], path[1200];
+    snprintf(name, sizeof(name), "seals-threads-%s", thread_counts[t]);
+    path_in_dir(path, sizeof(path), name);
+    qv_options* o = NULL;
+    CHECK_RC(qv_options_create(&o), QV_OK);
+    CHECK_RC(qv_options_set(o, "threads", thread_counts[t]), QV_OK);
+    CHECK_RC(qv_options_set(o, "segment_points", "500"), QV_OK);
+    CHECK_RC(qv_options_set(o, "durability", "sync"), QV_OK);
+    qv_database* db = NULL;
+    CHECK_RC(qv_open(path, o, &db, NULL), QV_OK);
+    if (!db) {
+      qv_options_destroy(o);
+      continue;
+    }
+    CHECK_RC(qv_db_create_collection(db, "c", kDim, QV_DISTANCE_EUCLID), QV_OK);
+    qv_collection* c = NULL;
+    CHECK_RC(qv_db_collection(db, "c", &c), QV_OK);
+    uint64_t ids[kBatch];
+    float vectors[kBatch * kDim];
+    int failed_batches = 0;
+    for (size_t first = 0; first < kPoints; first += kBatch) {
+      for (size_t i = 0; i < kBatch; ++i) {
+        ids[i] = first + i;
+        for (size_t j = 0; j < kDim; ++j) vectors[i * kDim + j] = seal_vector_value(first + i, j);
+      }
+      int rc = qv_collection_upsert(c, NULL, ids, vectors, kBatch, kDim, NULL);
+      if (rc != QV_OK) {
+        if (failed_batches++ == 0) {
+          fprintf(stderr, "threads %s: upsert of ids %zu.. failed: %s\n", thread_counts[t], first,
+                  qv_collection_errmsg(c));
+        }
+      }
+    }
+    CHECK(failed_batches == 0);
+    /* Checked now, and after reopening. */
+    for (int round = 0; round < 2; ++round) {
+      uint64_t n = 0;
+      CHECK_RC(qv_collection_count(c, NULL, &n), QV_OK);
+      CHECK(n == kPoints);
+      const size_t probes[] = {0, 499, 500, 1777, 2999};
+      for (size_t p = 0; p < 5; ++p) {
+        float q[kDim];
+        for (size_t j = 0; j < kDim; ++j) q[j] = seal_vector_value(probes[p], j);
+        qv_result* r = NULL;
+        CHECK_RC(qv_collection_search(c, q, kDim, 1, 0, NULL, 0, &r), QV_OK);
+        CHECK(r && qv_result_count(r) == 1 && qv_result_id(r, 0) == probes[p]);
+        qv_result_free(r);
+      }
+      size_t problems = 1;
+      CHECK_RC(qv_collection_verify(c, &problems, NULL), QV_OK);
+      CHECK(problems == 0);
+      qv_collection_destroy(c);
+      c = NULL;
+      CHECK_RC(qv_db_close(db), QV_OK);
+      qv_db_destroy(db);
+      db = NULL;
+      if (round == 1) break;
+      CHECK_RC(qv_open(path, o, &db, NULL), QV_OK);
+      if (!db) break;
+      CHECK_RC(qv_db_collection(db, "c", &c), QV_OK);
+      if (!c) {
+        qv_db_destroy(db);
+        break;
+      }
+    }
+    qv_options_destroy(o);
+  }
+}
+
 /* A quantized collection: the config is validated and reported, searches walk the codes (rescored, or not), and
  * params.quantization.ignore walks the floats. */
 static void test_quantization(qv_database* db) {
@@ -584,6 +665,7 @@ int main(int argc, char** argv) {
   qv_db_destroy(db);
 
   test_disk();
+  test_threads_across_seals();
 
   printf("c_api_test: %d checks, %d failures\n", checks, failures);
   return failures ? 1 : 0;

@@ -560,6 +560,64 @@ TEST_CASE("persistence: merges run in the background with an executor", "[db][st
   CHECK(c->Stats().indexed_vectors > 0);
 }
 
+// Issue 13: a pool of one thread ran the background merge inside the writer that sealed, under the
+// collection's write lock, so the merge's own lock failed ("Resource deadlock avoided") on the first upsert
+// after every seal.
+TEST_CASE("persistence: upserts across seals with no executor and pools of 1 and 2 threads",
+          "[db][storage]") {
+  constexpr size_t kDim = 16, kPoints = 3000, kBatch = 50;
+  auto vector_of = [](size_t i) {
+    std::vector<float> v(kDim);
+    for (size_t j = 0; j < kDim; ++j)
+      v[j] = float((i * 31 + j * 17) % 101) / 101.0f + (j == i % kDim ? 1.0f : 0);
+    v[0] += float(i) / 1000.0f;  // no two alike
+    return v;
+  };
+  for (size_t threads : {0, 1, 2}) {
+    INFO("threads " << threads);
+    std::unique_ptr<ThreadPool> pool = threads ? std::make_unique<ThreadPool>(threads) : nullptr;
+    storage::MemoryStorage st;
+    DatabaseOptions o = Options(500);
+    o.durability = Durability::kSync;
+    o.executor = pool.get();
+    {
+      auto db = OpenStored(&st, o);
+      CollectionConfig config;
+      config.vectors[""] = VectorParams{kDim, Distance::kEuclid};
+      REQUIRE(db->CreateCollection("c", config).ok());
+      auto c = *db->GetCollection("c");
+      for (size_t first = 0; first < kPoints; first += kBatch) {
+        std::vector<PointInput> batch;
+        for (size_t i = first; i < first + kBatch; ++i) {
+          PointInput p;
+          p.id = PointId::Number(i);
+          p.vectors[""] = vector_of(i);
+          batch.push_back(std::move(p));
+        }
+        Status s = c->Upsert(batch);
+        INFO("batch at " << first << ": " << s.ToString());
+        REQUIRE(s.ok());
+      }
+      REQUIRE(db->Close().ok());
+    }
+    auto db = OpenStored(&st, o);
+    auto c = *db->GetCollection("c");
+    CHECK(*c->Count("") == kPoints);
+    CHECK(c->Stats().indexed_vectors > 0);
+    for (size_t i : {0, 777, 2999}) {
+      SearchRequest r;
+      r.vector = vector_of(i);
+      r.limit = 1;
+      Result<std::vector<ScoredPoint>> hits = c->Search(r);
+      REQUIRE(hits.ok());
+      REQUIRE(hits->size() == 1);
+      CHECK((*hits)[0].id == PointId::Number(i));
+    }
+    CHECK(c->Verify()->empty());
+    REQUIRE(db->Close().ok());
+  }
+}
+
 }  // namespace
 }  // namespace quiver
 #endif
