@@ -3,6 +3,7 @@
 #
 #   scripts/setup.sh            apt packages + xsimd headers (native and WASM builds, tests, benchmarks)
 #   scripts/setup.sh --browser  also Debian's Chromium, for the browser tests
+#   scripts/setup.sh --fuzz     also clang 16 with libFuzzer, for the fuzz targets (scripts/fuzz.sh)
 #
 # xsimd 13.2 (with its WASM backend) comes from Debian trixie: its two header-only packages are downloaded with a
 # private apt configuration into .deps/ and unpacked there, from the Debian archive the machine's own apt sources
@@ -15,9 +16,12 @@ deps="$root/.deps"
 
 packages=(build-essential cmake ninja-build pkg-config emscripten libboost1.81-dev libboost-json1.81-dev
           catch2 libhnswlib-dev dataset-fashion-mnist nodejs libssl-dev openssl)
-if [[ "${1:-}" == "--browser" ]]; then
-  packages+=(chromium)
-fi
+for arg in "$@"; do
+  case "$arg" in
+    --browser) packages+=(chromium) ;;
+    --fuzz) packages+=(clang-16 libfuzzer-16-dev libclang-rt-16-dev llvm-16) ;;
+  esac
+done
 
 sudo_cmd=()
 if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi

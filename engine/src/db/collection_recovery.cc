@@ -108,6 +108,13 @@ Status CollectionCore::OpenFiles(const CollectionEntry& entry) {
     ObserveStamps(*seg, clock_);
     sealed_.push_back(Sealed{std::shared_ptr<Segment>(std::move(seg)), se.file, se.deletions, false});
   }
+  std::vector<const Segment*> loaded;
+  std::vector<std::string> names;
+  for (const Sealed& s : sealed_) {
+    loaded.push_back(s.segment.get());
+    names.push_back(SegmentFileName(id_, s.file));
+  }
+  QUIVER_RETURN_IF_ERROR(CheckSegmentsDisjoint(loaded, names));
   QUIVER_RETURN_IF_ERROR(ReplayLogs());
   return Status::OK();
 }

@@ -356,13 +356,15 @@ size_t Segment::Count(const payload::Filter* filter) const {
     size_t n = 0;
     for (uint32_t slot : *candidates) {
       const PointState& st = states_[slot];
-      n += !st.deleted && payload::Matches(*filter, st.id, st.payload) ? 1 : 0;
+      n += !st.deleted && !IsRemoved(slot) && payload::Matches(*filter, st.id, st.payload) ? 1 : 0;
     }
     return n;
   }
   size_t n = 0;
-  for (const PointState& st : states_)
-    n += !st.deleted && payload::Matches(*filter, st.id, st.payload) ? 1 : 0;
+  for (uint32_t slot = 0; slot < states_.size(); ++slot) {
+    const PointState& st = states_[slot];
+    n += !st.deleted && !IsRemoved(slot) && payload::Matches(*filter, st.id, st.payload) ? 1 : 0;
+  }
   return n;
 }
 
@@ -525,6 +527,45 @@ size_t Segment::MemoryUsage() const {
   for (const Space& sp : indexes_)
     bytes += sp.index->MemoryUsage() + sp.row_slot.capacity() * sizeof(uint32_t);
   return bytes;
+}
+
+Status CheckSegmentsDisjoint(std::span<const Segment* const> segments, std::span<const std::string> names) {
+  // A k-way merge of the segments' id maps (each in id order), smallest id on top of the heap.
+  struct Cursor {
+    std::map<PointId, uint32_t>::const_iterator it, end;
+    size_t segment;
+  };
+  auto skip_removed = [&](Cursor& c) {
+    while (c.it != c.end && segments[c.segment]->IsRemoved(c.it->second)) ++c.it;
+  };
+  auto after = [](const Cursor& a, const Cursor& b) { return b.it->first < a.it->first; };
+  std::vector<Cursor> heap;
+  for (size_t s = 0; s < segments.size(); ++s) {
+    Cursor c{segments[s]->id_map().begin(), segments[s]->id_map().end(), s};
+    skip_removed(c);
+    if (c.it != c.end) heap.push_back(c);
+  }
+  std::make_heap(heap.begin(), heap.end(), after);
+  const PointId* previous = nullptr;
+  size_t previous_segment = 0;
+  while (!heap.empty()) {
+    std::pop_heap(heap.begin(), heap.end(), after);
+    Cursor& c = heap.back();
+    if (previous != nullptr && *previous == c.it->first) {
+      return Status::Corruption(names[c.segment] + ": point " + previous->ToString() + " is also in " +
+                                names[previous_segment]);
+    }
+    previous = &c.it->first;
+    previous_segment = c.segment;
+    ++c.it;
+    skip_removed(c);
+    if (c.it == c.end) {
+      heap.pop_back();
+    } else {
+      std::push_heap(heap.begin(), heap.end(), after);
+    }
+  }
+  return Status::OK();
 }
 
 }  // namespace quiver::db

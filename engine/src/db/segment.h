@@ -173,6 +173,11 @@ class Segment {
   size_t live_ = 0;
 };
 
+// A point lives in exactly one segment: OK when no id is present (not removed) in two of `segments`, else
+// Corruption naming both (`names[i]` names segments[i]). Opening checks the loaded segment files with it, so a
+// stale or forged file cannot make a point appear twice. O(points * log(segments)).
+Status CheckSegmentsDisjoint(std::span<const Segment* const> segments, std::span<const std::string> names);
+
 }  // namespace quiver::db
 
 #endif  // QUIVER_DB_SEGMENT_H_
