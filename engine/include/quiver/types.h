@@ -89,10 +89,10 @@ struct SparseVectorParams {
 struct CollectionConfig {
   // Vector name -> parameters. A single unnamed vector uses the key kDefaultVector ("").
   std::map<std::string, VectorParams> vectors;
-  // Sparse vector name -> parameters (names are not empty and differ from the dense vectors' names).
-  std::map<std::string, SparseVectorParams> sparse_vectors;
   HnswConfig hnsw;
   std::optional<ScalarQuantization> quantization;   // none: vectors are searched as floats only
+  // Sparse vector name -> parameters (names are not empty and differ from the dense vectors' names).
+  std::map<std::string, SparseVectorParams> sparse_vectors;
 };
 
 // Qdrant's update-collection body, the parts that change anything for one node: the graph and quantization
@@ -121,8 +121,8 @@ struct CollectionUpdate {
 struct PointInput {
   PointId id;
   std::map<std::string, std::vector<float>> vectors;
-  std::map<std::string, SparseVector> sparse_vectors;
   std::string payload;
+  std::map<std::string, SparseVector> sparse_vectors;
 };
 
 // Which payload to return: none, all, only some key paths, or all but some.
@@ -173,9 +173,6 @@ struct ScoredPoint {
 
 struct SearchRequest {
   std::vector<float> vector;
-  // Set: a sparse search of the sparse vector `vector_name` (Qdrant's NamedSparseVector); `vector`, hnsw_ef,
-  // exact and quantization are then unused.
-  std::optional<SparseVector> sparse_vector;
   std::string vector_name;               // "" for the unnamed vector ("using" in Qdrant)
   std::string filter;                    // JSON; empty for none
   size_t limit = 10;
@@ -186,6 +183,9 @@ struct SearchRequest {
   std::optional<size_t> hnsw_ef;         // beam width; default max(limit + offset, ef_construct)
   bool exact = false;                    // scan exactly (floats) instead of walking the graph
   QuantizationSearchParams quantization;
+  // Set: a sparse search of the sparse vector `vector_name` (Qdrant's NamedSparseVector); `vector`, hnsw_ef,
+  // exact and quantization are then unused.
+  std::optional<SparseVector> sparse_vector;
 };
 
 struct RecommendRequest {

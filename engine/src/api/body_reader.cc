@@ -160,11 +160,11 @@ Status UnsupportedVector(const json::value& v, std::string_view path) {
 
 // A document or sparse vector where only a dense vector can go (the unnamed vector).
 Status NotUnnamed(const json::value& v, std::string_view path) {
-  if (IsDocument(v)) {
+  if (IsBareDocument(v)) {
     return BadField(path, "a document embeds into a sparse vector, which has a name: give {\"<sparse name>\": "
                           "{\"text\": ..., \"model\": \"qdrant/bm25\"}}");
   }
-  if (IsSparseVector(v)) {
+  if (IsBareSparseVector(v)) {
     return BadField(path, "a sparse vector has a name: give {\"<sparse name>\": {\"indices\": ..., \"values\": ...}}");
   }
   return Status::OK();
@@ -200,7 +200,8 @@ Status ReadPointVectors(const json::value& v, std::string_view path, VectorReade
                         std::vector<std::pair<std::string, SparseVector>>* sparse) {
   dense->clear();
   sparse->clear();
-  QUIVER_RETURN_IF_ERROR(UnsupportedVector(v, path));
+  // An object is a map of named vectors, unless it is a bare sparse vector or document (Qdrant's order).
+  if (v.is_array()) QUIVER_RETURN_IF_ERROR(UnsupportedVector(v, path));
   QUIVER_RETURN_IF_ERROR(NotUnnamed(v, path));
   if (v.is_array()) {
     QUIVER_ASSIGN_OR_RETURN(auto values, payload::ReadVector(v, path));

@@ -320,7 +320,7 @@ Result<SearchPointsRequest> ReadSearch(const json::object& o, const std::string&
     if (v->is_array()) {
       QUIVER_ASSIGN_OR_RETURN(s.vector, payload::ReadVector(*v, vp));
     } else if (const json::object* named = v->if_object()) {
-      if (IsSparseVector(*v) || IsDocument(*v)) {
+      if (IsBareSparseVector(*v) || IsBareDocument(*v)) {
         return BadField(vp, "a sparse vector or document is searched by name: give {\"name\": ..., \"vector\": "
                             "{\"indices\": ..., \"values\": ...}}");
       }

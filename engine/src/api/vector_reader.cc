@@ -24,6 +24,21 @@ bool IsDocument(const json::value& v) {
   return o && (o->contains("text") || o->contains("model"));
 }
 
+bool IsBareSparseVector(const json::value& v) {
+  const json::object* o = v.if_object();
+  if (!o || o->size() != 2) return false;
+  const json::value* i = o->if_contains("indices");
+  const json::value* x = o->if_contains("values");
+  return i && x && i->is_array() && x->is_array();
+}
+
+bool IsBareDocument(const json::value& v) {
+  const json::object* o = v.if_object();
+  if (!o) return false;
+  const json::value* t = o->if_contains("text");
+  return t && t->is_string();
+}
+
 Result<SparseVector> ReadSparseVector(const json::value& v, std::string_view path) {
   QUIVER_ASSIGN_OR_RETURN(const json::object* o, payload::ReadObject(v, path));
   QUIVER_RETURN_IF_ERROR(CheckKeys(*o, {"indices", "values"}, path));

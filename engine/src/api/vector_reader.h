@@ -19,10 +19,15 @@
 
 namespace quiver::api {
 
-// True for an object shaped like a sparse vector (it has "indices" or "values").
+// Where one vector goes (a named vector's value): true for an object shaped like a sparse vector (it has
+// "indices" or "values") or a document to embed (it has "text" or "model").
 bool IsSparseVector(const boost::json::value& v);
-// True for an object shaped like a document to embed (it has "text" or "model").
 bool IsDocument(const boost::json::value& v);
+// Where named vectors could also go (a point's "vector"), as Qdrant reads it: a map of named vectors first, so
+// only {"indices": [...], "values": [...]} is a sparse vector and only an object whose "text" is a string a
+// document.
+bool IsBareSparseVector(const boost::json::value& v);
+bool IsBareDocument(const boost::json::value& v);
 
 // {"indices": [u32...], "values": [finite numbers...]}: sorted by index; InvalidArgument names a duplicate
 // index, a value that is not a finite float, an index outside 0..2^32-1, or lengths that differ.

@@ -37,6 +37,7 @@ DatabaseOptions StoredOptions(size_t segment_points) {
   auto wall = std::make_shared<uint64_t>(1'700'000'000'000ull);
   o.wall_clock_ms = [wall] { return (*wall)++; };
   o.segment_points = segment_points;
+  o.auto_optimize = false;  // sealed segments pile up until Optimize: searches span several
   o.path = "mem";
   return o;
 }
