@@ -87,7 +87,7 @@ if [[ ! -f "$snowball_stamp" ]]; then
   done
   pattern="^($(IFS='|'; echo "${languages[*]}"))[[:space:]]"
   grep -E "$pattern" "$src/libstemmer/modules.txt" > "$work/modules.txt"
-  perl "$src/libstemmer/mkmodules.pl" "$out/libstemmer/modules_utf8.h" ../src_c "$work/modules.txt" \
+  perl "$src/libstemmer/mkmodules.pl" "$out/libstemmer/modules_utf8.h" src_c "$work/modules.txt" \
     "$work/mkinc_utf8.mak" utf8
   sed 's/@MODULES_H@/modules_utf8.h/' "$src/libstemmer/libstemmer_c.in" > "$out/libstemmer/libstemmer_utf8.c"
   cp "$src/runtime/"*.c "$src/runtime/"*.h "$out/runtime/"
