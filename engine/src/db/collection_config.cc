@@ -120,6 +120,12 @@ Result<size_t> CollectionCore::FindSpace(std::string_view vector_name) const {
   if (vector_name.empty()) {
     return Status::InvalidArgument("collection " + name_ + " has only named vectors; name one");
   }
+  for (const SparseSpace& ss : sparse_spaces_) {
+    if (ss.name == vector_name) {
+      return Status::InvalidArgument("vector '" + ss.name + "' of collection " + name_ +
+                                     " is a sparse vector; this operation takes a dense vector");
+    }
+  }
   return Status::InvalidArgument("collection " + name_ + " has no vector named '" + std::string(vector_name) +
                                  "'");
 }

@@ -288,7 +288,7 @@ Result<std::vector<ScoredPoint>> CollectionCore::SearchSparse(std::string_view v
       q.values[i] *= static_cast<float>(index::SparseIdf(n_all, n));
     }
   }
-  const size_t k = limit + offset;
+  const size_t k = offset > SIZE_MAX - limit ? SIZE_MAX : limit + offset;  // saturating
   struct Hit {
     const Segment* seg;
     uint32_t slot;
