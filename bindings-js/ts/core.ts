@@ -39,9 +39,42 @@ export type Vector = Float32Array | number[];
 export type Payload = Record<string, unknown>;
 export type Distance = 'Cosine' | 'Euclid' | 'Dot' | 'Manhattan';
 
+/** Qdrant's sparse vector: the value of each listed index (indices unique, any order; stored sorted). */
+export interface SparseVector {
+  indices: number[] | Uint32Array;
+  values: number[] | Float32Array;
+}
+/** Qdrant's Bm25Config: how `qdrant/bm25` turns text into a sparse vector (defaults as Qdrant's). */
+export interface Bm25Config {
+  /** Term frequency saturation (default 1.2). */
+  k?: number;
+  /** Length normalisation, 0..1 (default 0.75). */
+  b?: number;
+  /** Expected average document length in tokens (default 256). */
+  avg_len?: number;
+  /** Quiver embeds with `word` (default) and `whitespace`; `prefix` and `multilingual` are refused. */
+  tokenizer?: 'word' | 'whitespace' | 'prefix' | 'multilingual';
+  /** Default stop words and stemmer ("english" when absent); "none" turns both off. */
+  language?: string | null;
+  lowercase?: boolean | null;
+  ascii_folding?: boolean | null;
+  stopwords?: string | { languages?: string[] | null; custom?: string[] | null } | null;
+  stemmer?: { type: 'snowball'; language: string } | null;
+  min_token_len?: number | null;
+  max_token_len?: number | null;
+}
+/** Text that Quiver embeds itself as a BM25 sparse vector (Qdrant 1.18's Document with `qdrant/bm25`). */
+export interface Document {
+  text: string;
+  model: 'qdrant/bm25' | (string & {});
+  options?: Bm25Config | null;
+}
+/** A named vector's value: dense, sparse, or a document to embed into a sparse vector. */
+export type NamedVectorValue = Vector | SparseVector | Document;
+
 export interface PointStruct {
   id: PointId;
-  vector?: Vector | Record<string, Vector>;
+  vector?: Vector | Record<string, NamedVectorValue>;
   payload?: Payload | null;
 }
 
@@ -73,12 +106,26 @@ export interface HnswConfig {
   /** Accepted for Qdrant compatibility and ignored. */
   payload_m?: number | null;
 }
-/** Qdrant's create-collection body. The fields after quantization_config are accepted and ignored. */
+/** Qdrant's SparseVectorParams: a named sparse vector, searched by dot product over shared indices. */
+export interface SparseVectorParams {
+  index?: {
+    /** Below this many points passing a filter, their vectors are scored directly (default 5000). */
+    full_scan_threshold?: number | null;
+    /** Accepted for Qdrant compatibility; vectors live in memory. */
+    on_disk?: boolean | null;
+    /** Only "float32" is stored. */
+    datatype?: 'float32' | null;
+  } | null;
+  /** "idf": query weights times each index's inverse document frequency over the collection. */
+  modifier?: 'none' | 'idf' | null;
+}
+/** Qdrant's create-collection body. The fields after sparse_vectors are accepted and ignored. */
 export interface CollectionConfig {
-  vectors: VectorParams | Record<string, VectorParams>;
+  /** Dense vectors; may be left out when the collection has sparse vectors only. */
+  vectors?: VectorParams | Record<string, VectorParams>;
   hnsw_config?: HnswConfig;
   quantization_config?: QuantizationConfig | null;
-  sparse_vectors?: unknown;
+  sparse_vectors?: Record<string, SparseVectorParams> | null;
   shard_number?: number | null;
   replication_factor?: number | null;
   write_consistency_factor?: number | null;
@@ -108,7 +155,9 @@ export interface SearchParams {
   };
 }
 export interface SearchRequest extends SearchParams {
-  vector: Vector | { name: string; vector: Vector };
+  /** A dense vector, a named dense vector, Qdrant's NamedSparseVector, or a named document (embedded as a
+   * BM25 query: distinct tokens of weight 1). */
+  vector: Vector | { name: string; vector: Vector | SparseVector | Document };
 }
 export interface RecommendRequest extends SearchParams {
   positive: (PointId | Vector)[];
@@ -141,10 +190,15 @@ export interface CreatePayloadIndexRequest {
   field_schema: PayloadSchemaType | { type: PayloadSchemaType; [param: string]: unknown };
 }
 
+/** A sparse vector as returned: indices increasing. */
+export interface SparseVectorOutput {
+  indices: number[];
+  values: number[];
+}
 export interface Record_ {
   id: PointId;
   payload?: Payload;
-  vector?: Float32Array | Record<string, Float32Array>;
+  vector?: Float32Array | Record<string, Float32Array | SparseVectorOutput>;
 }
 export interface ScoredPoint extends Record_ {
   score: number;
@@ -339,7 +393,7 @@ export class Collection {
       const v = p.vector;
       if (v === undefined) continue;
       if (Array.isArray(v)) floats = Math.max(floats, v[0] + v[1]);
-      else for (const k in v) floats = Math.max(floats, v[k][0] + v[k][1]);
+      else for (const k in v) if (Array.isArray(v[k])) floats = Math.max(floats, v[k][0] + v[k][1]);
     }
     if (floats === 0) {
       for (const p of list) if (p.vector !== undefined) p.vector = Array.isArray(p.vector) ? new Float32Array(0) : p.vector;
@@ -352,7 +406,7 @@ export class Collection {
       const v = p.vector;
       if (v === undefined) continue;
       if (Array.isArray(v)) p.vector = view(v as [number, number]);
-      else for (const k in v) v[k] = view(v[k]);
+      else for (const k in v) if (Array.isArray(v[k])) v[k] = view(v[k]);
     }
     return list;
   }
@@ -489,7 +543,11 @@ export class Collection {
       name = (vector as { name: string }).name;
       v = (vector as { vector: Vector }).vector;
     }
-    if (!isVector(v)) throw new QuiverError('InvalidArgument', 'search.vector: expected a Float32Array or number[]');
+    if (!isVector(v)) {
+      // Sparse vectors and documents go as JSON.
+      if (v && typeof v === 'object' && name) return this.points(c, this.json(c, c.search(toJson(request))));
+      throw new QuiverError('InvalidArgument', 'search.vector: expected a Float32Array or number[]');
+    }
     const ptr = memoryOf(this.db._module).vector(v);
     const text = c.searchVector(name, ptr, v.length, toJson(options));
     return this.points(c, this.json(c, text));

@@ -643,6 +643,60 @@ static void test_quantization(qv_database* db) {
   CHECK_RC(qv_db_drop_collection(db, "sq"), QV_OK);
 }
 
+/* Sparse vectors and BM25 documents through qv_db_request and the *_json functions. */
+static void test_sparse(qv_database* db) {
+  char* json = NULL;
+  CHECK_RC(qv_db_request(db, "create_collection", "sp", NULL,
+                         "{\"vectors\": {\"dense\": {\"size\": 2, \"distance\": \"Dot\"}}, "
+                         "\"sparse_vectors\": {\"bm25\": {\"modifier\": \"idf\"}, \"raw\": {}}}",
+                         &json),
+           QV_OK);
+  qv_free(json);
+  CHECK_RC(qv_db_request(db, "get_collection", "sp", NULL, NULL, &json), QV_OK);
+  CHECK(json && strstr(json, "\"sparse_vectors\":{\"bm25\":{\"modifier\":\"idf\"},\"raw\":{}}"));
+  qv_free(json);
+  CHECK_RC(qv_db_request(db, "upsert_points", "sp", NULL,
+                         "{\"points\": [{\"id\": 1, \"vector\": {\"raw\": {\"indices\": [9, 4], \"values\": [1, 2]}, "
+                         "\"bm25\": {\"text\": \"Vector databases store vectors\", \"model\": \"qdrant/bm25\"}}}, "
+                         "{\"id\": 2, \"vector\": {\"dense\": [1, 0], \"bm25\": {\"text\": \"Keyword search without a model\", "
+                         "\"model\": \"qdrant/bm25\"}}}]}",
+                         &json),
+           QV_OK);
+  qv_free(json);
+  qv_collection* c = NULL;
+  CHECK_RC(qv_db_collection(db, "sp", &c), QV_OK);
+  CHECK_RC(qv_collection_get_json(c, "{\"ids\": [1], \"with_vector\": [\"raw\"], \"with_payload\": false}", &json), QV_OK);
+  CHECK(json && strcmp(json, "[{\"id\":1,\"vector\":{\"raw\":{\"indices\":[4,9],\"values\":[2,1]}}}]") == 0);
+  qv_free(json);
+  CHECK_RC(qv_collection_search_json(
+               c, "{\"vector\": {\"name\": \"raw\", \"vector\": {\"indices\": [4], \"values\": [0.5]}}}", &json),
+           QV_OK);
+  const char* want = "[{\"id\":1,\"version\":0,\"score\":1}";
+  CHECK(json && strncmp(json, want, strlen(want)) == 0);
+  qv_free(json);
+  /* A document query: "searching" stems to "search", found in point 2 only. */
+  CHECK_RC(qv_db_request(db, "search_points", "sp", NULL,
+                         "{\"vector\": {\"name\": \"bm25\", \"vector\": {\"text\": \"searching\", \"model\": \"qdrant/bm25\"}}}",
+                         &json),
+           QV_OK);
+  CHECK(json && strncmp(json, "[{\"id\":2,", 8) == 0 && !strstr(json, "\"id\":1"));
+  qv_free(json);
+  CHECK_RC(qv_db_request(db, "upsert_points", "sp", NULL,
+                         "{\"points\": [{\"id\": 3, \"vector\": {\"raw\": {\"indices\": [1, 1], \"values\": [1, 2]}}}]}",
+                         &json),
+           QV_INVALID_ARGUMENT);
+  CHECK(json == NULL);
+  CHECK_MSG(qv_db_errmsg(db), "upsert.points[0].vector.raw: duplicate index 1");
+  CHECK_RC(qv_collection_upsert_json(c, "{\"points\": [{\"id\": 3, \"vector\": {\"dense\": {\"indices\": [1], \"values\": [1]}}}]}"),
+           QV_INVALID_ARGUMENT);
+  CHECK_MSG(qv_collection_errmsg(c), "vector 'dense' of collection sp is dense");
+  uint64_t n = 0;
+  CHECK_RC(qv_collection_count_json(c, "{}", &n), QV_OK);
+  CHECK(n == 2);
+  qv_collection_destroy(c);
+  CHECK_RC(qv_db_drop_collection(db, "sp"), QV_OK);
+}
+
 int main(int argc, char** argv) {
   if (argc != 2) {
     fprintf(stderr, "usage: %s TMPDIR\n", argv[0]);
@@ -661,6 +715,7 @@ int main(int argc, char** argv) {
   test_payloads_and_indexes(db);
   test_search(db);
   test_quantization(db);
+  test_sparse(db);
   test_delete_snapshot_stats(db);
   qv_db_destroy(db);
 

@@ -211,6 +211,23 @@ expect 4 "search.limit" "$quiver" request search_points reqs --body '{"vector":[
 expect 3 "no point with id 9" "$quiver" request get_point reqs --key 9
 expect 2 "unknown operation 'frobnicate'" "$quiver" request frobnicate
 expect 0 '{"count":2}' "$quiver" request count_points reqs
+# Sparse vectors and BM25 documents through the request layer (their own folder, so the listing below holds).
+sp=(--db "$work/sparse")
+expect 0 "true" "$quiver" "${sp[@]}" request create_collection kw \
+  --body '{"sparse_vectors":{"bm25":{"modifier":"idf"},"raw":{}}}'
+expect 0 '"sparse_vectors":{"bm25":{"modifier":"idf"},"raw":{}}' "$quiver" "${sp[@]}" request get_collection kw
+expect 0 '"status":"completed"' "$quiver" "${sp[@]}" request upsert_points kw --body \
+  '{"points":[{"id":1,"vector":{"bm25":{"text":"Fast keyword search","model":"qdrant/bm25"},"raw":{"indices":[5,1],"values":[1,2]}}},
+              {"id":2,"vector":{"bm25":{"text":"Slow dense retrieval","model":"qdrant/bm25"}}}]}'
+expect 0 '[{"id":1,"version":0,"score":' "$quiver" "${sp[@]}" request search_points kw \
+  --body '{"vector":{"name":"bm25","vector":{"text":"searching keywords","model":"qdrant/bm25"}}}'
+expect 0 '{"id":1,"vector":{"raw":{"indices":[1,5],"values":[2,1]}}}' "$quiver" "${sp[@]}" request get_points kw \
+  --body '{"ids":[1],"with_vector":["raw"],"with_payload":false}'
+expect 0 '[{"id":1,"version":0,"score":4}]' "$quiver" "${sp[@]}" request search_points kw \
+  --body '{"vector":{"name":"raw","vector":{"indices":[1],"values":[2]}}}'
+expect 4 "upsert.points[0].vector.raw: duplicate index 3" "$quiver" "${sp[@]}" request upsert_points kw \
+  --body '{"points":[{"id":3,"vector":{"raw":{"indices":[3,3],"values":[1,1]}}}]}'
+expect 0 '{"count":2}' "$quiver" "${sp[@]}" request count_points kw
 expect 0 "dropped collection 'points2'" "$quiver" drop points2
 expect 3 "not found" "$quiver" drop points2
 expect 0 "created" "$quiver" --db "$work/other" create x --dim 2

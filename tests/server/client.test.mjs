@@ -61,7 +61,14 @@ describe('the client', () => {
     assert.equal(await client.deleteCollection('r'), true);
     await rejects(() => client.getCollection('zzz'), 404, /zzz/);
     await rejects(() => client.createCollection('c', { vectors: { size: 4, distance: 'Cosine' } }), 409);
-    await rejects(() => client.createCollection('bad', { vectors: { size: 4, distance: 'Cosine' }, sparse_vectors: { s: {} } }), 400, /sparse/);
+    assert.equal(await client.createCollection('sp', { vectors: { size: 4, distance: 'Cosine' }, sparse_vectors: { s: { modifier: 'idf' } } }), true);
+    assert.equal((await client.getCollection('sp')).config.params.sparse_vectors.s.modifier, 'idf');
+    await client.upsert('sp', { wait: true, points: [{ id: 1, vector: { s: { indices: [7, 2], values: [0.5, 1] } } }] });
+    const [sp] = await client.retrieve('sp', { ids: [1], with_vector: true });
+    assert.deepEqual(sp.vector.s, { indices: [2, 7], values: [1, 0.5] });
+    await rejects(() => client.upsert('sp', { wait: true, points: [{ id: 2, vector: { s: { indices: [1, 1], values: [1, 2] } } }] }), 400, /duplicate|twice/i);
+    await rejects(() => client.createCollection('bad', { vectors: { size: 4, distance: 'Cosine' }, sparse_vectors: { s: { modifier: 'tfidf' } } }), 400, /modifier/);
+    assert.equal(await client.deleteCollection('sp'), true);
     assert.equal(await client.deleteCollection('zzz'), false);
   });
 

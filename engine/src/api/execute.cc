@@ -20,6 +20,7 @@ Result<UpdateResult> Upsert(CollectionCore& c, UpsertRequest&& r) {
     PointWrite& p = r.points[i];
     ops[i].id = p.id;
     ops[i].vectors = std::move(p.vectors);
+    ops[i].sparse = std::move(p.sparse);
     ops[i].payload = std::move(p.payload);
   }
   QUIVER_ASSIGN_OR_RETURN(db::WriteOutcome w, c.UpsertOps(std::move(ops), r.condition));

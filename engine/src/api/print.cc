@@ -39,8 +39,23 @@ void AppendString(std::string_view s, std::string* out) {
 
 void AppendUint(uint64_t n, std::string* out) { out->append(std::to_string(n)); }
 
-void AppendVectors(const std::map<std::string, std::vector<float>>& vectors, const PrintOptions& o,
-                   std::string* out) {
+// {"indices":[...],"values":[...]}, always inline (the vector sink holds dense vectors only).
+void AppendSparse(const SparseVector& v, std::string* out) {
+  out->append("{\"indices\":[");
+  for (size_t i = 0; i < v.indices.size(); ++i) {
+    if (i) out->push_back(',');
+    AppendUint(v.indices[i], out);
+  }
+  out->append("],\"values\":[");
+  for (size_t i = 0; i < v.values.size(); ++i) {
+    if (i) out->push_back(',');
+    AppendFloat(v.values[i], out);
+  }
+  out->append("]}");
+}
+
+void AppendVectors(const std::map<std::string, std::vector<float>>& vectors,
+                   const std::map<std::string, SparseVector>& sparse, const PrintOptions& o, std::string* out) {
   auto one = [&](const std::vector<float>& v) {
     out->push_back('[');
     if (o.vector_sink) {
@@ -56,7 +71,7 @@ void AppendVectors(const std::map<std::string, std::vector<float>>& vectors, con
     }
     out->push_back(']');
   };
-  if (vectors.size() == 1 && vectors.begin()->first.empty()) {
+  if (vectors.size() == 1 && vectors.begin()->first.empty() && sparse.empty()) {
     one(vectors.begin()->second);
     return;
   }
@@ -69,11 +84,19 @@ void AppendVectors(const std::map<std::string, std::vector<float>>& vectors, con
     out->push_back(':');
     one(v);
   }
+  for (const auto& [name, v] : sparse) {
+    if (!first) out->push_back(',');
+    first = false;
+    AppendString(name, out);
+    out->push_back(':');
+    AppendSparse(v, out);
+  }
   out->push_back('}');
 }
 
 void AppendPoint(const PointId& id, const float* score, const std::optional<std::string>& payload,
-                 const std::map<std::string, std::vector<float>>& vectors, const PrintOptions& o, std::string* out) {
+                 const std::map<std::string, std::vector<float>>& vectors,
+                 const std::map<std::string, SparseVector>& sparse, const PrintOptions& o, std::string* out) {
   out->append("{\"id\":");
   PrintPointId(id, o, out);
   if (score) {
@@ -85,9 +108,9 @@ void AppendPoint(const PointId& id, const float* score, const std::optional<std:
     out->append(",\"payload\":");
     out->append(payload->empty() ? "{}" : *payload);
   }
-  if (!vectors.empty()) {
+  if (!vectors.empty() || !sparse.empty()) {
     out->append(",\"vector\":");
-    AppendVectors(vectors, o, out);
+    AppendVectors(vectors, sparse, o, out);
   }
   out->push_back('}');
 }
@@ -110,6 +133,7 @@ json::value InfoJson(const CollectionInfo& info) {
   json::object cfg;
   cfg["params"] = json::object{{"vectors", c["vectors"]}, {"shard_number", 1}, {"replication_factor", 1},
                                {"write_consistency_factor", 1}, {"on_disk_payload", false}};
+  if (auto sv = c.find("sparse_vectors"); sv != c.end()) cfg["params"].get_object()["sparse_vectors"] = sv->value();
   cfg["hnsw_config"] = c["hnsw_config"];
   cfg["optimizer_config"] = json::object{{"deleted_threshold", 0.2},      {"vacuum_min_vector_number", 1000},
                                          {"default_segment_number", 0},   {"max_segment_size", nullptr},
@@ -180,7 +204,9 @@ struct Printer {
     }
     out->push_back(']');
   }
-  void operator()(const Record& r) const { AppendPoint(r.id, nullptr, r.payload, r.vectors, o, out); }
+  void operator()(const Record& r) const {
+    AppendPoint(r.id, nullptr, r.payload, r.vectors, r.sparse_vectors, o, out);
+  }
   void operator()(const std::vector<Record>& records) const { PrintRecords(records, o, out); }
   void operator()(const ScrollResult& page) const {
     out->append("{\"points\":");
@@ -233,7 +259,8 @@ void PrintScoredPoints(std::span<const ScoredPoint> points, const PrintOptions& 
   out->push_back('[');
   for (size_t i = 0; i < points.size(); ++i) {
     if (i) out->push_back(',');
-    AppendPoint(points[i].id, &points[i].score, points[i].payload, points[i].vectors, options, out);
+    AppendPoint(points[i].id, &points[i].score, points[i].payload, points[i].vectors, points[i].sparse_vectors,
+                options, out);
   }
   out->push_back(']');
 }
@@ -242,7 +269,8 @@ void PrintRecords(std::span<const Record> records, const PrintOptions& options, 
   out->push_back('[');
   for (size_t i = 0; i < records.size(); ++i) {
     if (i) out->push_back(',');
-    AppendPoint(records[i].id, nullptr, records[i].payload, records[i].vectors, options, out);
+    AppendPoint(records[i].id, nullptr, records[i].payload, records[i].vectors, records[i].sparse_vectors, options,
+                out);
   }
   out->push_back(']');
 }

@@ -23,10 +23,12 @@ namespace quiver::api {
 // Points chosen by ids or by a filter.
 using Selector = db::Selection;
 
-// One point of an upsert: vectors sorted by name, the payload parsed.
+// One point of an upsert: vectors and sparse vectors (documents already embedded) sorted by name, the payload
+// parsed.
 struct PointWrite {
   PointId id;
   std::vector<std::pair<std::string, std::vector<float>>> vectors;
+  std::vector<std::pair<std::string, SparseVector>> sparse;
   boost::json::object payload;
 };
 

@@ -13,6 +13,7 @@
 #include "db/segment_file.h"
 #include "index/flat_index.h"
 #include "index/hnsw_index.h"
+#include "index/sparse_index.h"
 #include "index/vector_store.h"
 #include "payload/json_util.h"
 #include "simd/distance.h"
@@ -143,6 +144,9 @@ Status CollectionCore::OptimizeNow() {
     }
   }
 
+  // Sparse vectors are copied into fresh inverted indexes, in slot order.
+  std::vector<std::unique_ptr<index::SparseIndex>> sparse_indexes;
+  for (size_t s = 0; s < sparse_spaces_.size(); ++s) sparse_indexes.push_back(std::make_unique<index::SparseIndex>());
   std::vector<PointState> states;
   // Per space: the vectors to add (stored form) and the states they belong to.
   std::vector<std::vector<float>> pending(spaces_.size());
@@ -170,6 +174,10 @@ Status CollectionCore::OptimizeNow() {
         pending[s].insert(pending[s].end(), v, v + from.stride());
         pending_slots[s].push_back(new_slot);
       }
+      for (size_t s = 0; s < sparse_spaces_.size(); ++s) {
+        copy.sparse_rows[s] = kNoRow;
+        if (auto v = seg.StoredSparse(st, s)) copy.sparse_rows[s] = sparse_indexes[s]->Add(*v);
+      }
       states.push_back(std::move(copy));
     }
   }
@@ -181,7 +189,8 @@ Status CollectionCore::OptimizeNow() {
     pending[s] = {};
   }
   QUIVER_ASSIGN_OR_RETURN(
-      auto merged, Segment::FromParts(spaces_, std::move(states), std::move(indexes), "merged segment"));
+      auto merged, Segment::FromParts(spaces_, sparse_spaces_, std::move(states), std::move(indexes),
+                                      std::move(sparse_indexes), "merged segment"));
   QUIVER_RETURN_IF_ERROR(merged->IndexPayloadFields(fields));
   storage::Storage& st = files_->storage();
   const uint64_t seg_number = files_->NewFileNumber();

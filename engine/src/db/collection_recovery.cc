@@ -89,7 +89,7 @@ Status CollectionCore::OpenFiles(const CollectionEntry& entry) {
   for (const SegmentEntry& se : entry.segments) {
     const std::string name = SegmentFileName(id_, se.file);
     QUIVER_ASSIGN_OR_RETURN(auto image, ReadImage(st, name));
-    QUIVER_ASSIGN_OR_RETURN(auto seg, DecodeSegment(image->bytes(), spaces_, image, name));
+    QUIVER_ASSIGN_OR_RETURN(auto seg, DecodeSegment(image->bytes(), spaces_, sparse_spaces_, image, name));
     if (seg->slot_count() != se.slots) {
       return Status::Corruption(name + ": holds " + std::to_string(seg->slot_count()) +
                                 " points, the manifest says " + std::to_string(se.slots));
@@ -202,7 +202,7 @@ Result<std::vector<std::string>> CollectionCore::Verify() const {
       continue;
     }
     auto reread = DecodeSegment({reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size()}, spaces_,
-                                nullptr, where);
+                                sparse_spaces_, nullptr, where);
     if (!reread.ok()) {
       problems.push_back(reread.status().ToString());
     } else if (Status pst = (*reread)->CheckPayloadIndex(); !pst.ok()) {

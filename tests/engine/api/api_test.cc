@@ -52,8 +52,9 @@ TEST_CASE("api: collections and aliases", "[api]") {
             .rfind("error already exists", 0) == 0);
   CHECK(Run(*db, Operation::kCreateCollection, "x", R"({"vectors":{"size":3,"distance":"Dot"},"colour":1})") ==
         "error invalid argument: create_collection: unknown field 'colour'");
-  CHECK(Run(*db, Operation::kCreateCollection, "x", R"({"vectors":{"size":3,"distance":"Dot"},"sparse_vectors":{"s":{}}})")
-            .rfind("error not supported: create_collection.sparse_vectors", 0) == 0);
+  CHECK(Run(*db, Operation::kCreateCollection, "x",
+            R"({"vectors":{"size":3,"distance":"Dot"},"sparse_vectors":{"s":{"index":{"datatype":"uint8"}}}})")
+            .rfind("error not supported: create_collection.sparse_vectors.s.index.datatype", 0) == 0);
   CHECK(Run(*db, Operation::kListCollections, "", "") == R"({"collections":[{"name":"a"},{"name":"b"}]})");
   CHECK(Run(*db, Operation::kCollectionExists, "a", "") == R"({"exists":true})");
   CHECK(Run(*db, Operation::kCollectionExists, "z", "") == R"({"exists":false})");
@@ -105,7 +106,9 @@ TEST_CASE("api: bodies are checked and named by path", "[api]") {
                 "error invalid argument: search.filter.must[0]"},
            Case{Operation::kSearchPoints, R"({"vector":[1,2],"wibble":1})", "error invalid argument: search: unknown field 'wibble'"},
            Case{Operation::kSearchPoints, R"({"vector":{"indices":[1],"values":[1]}})",
-                "error not supported: search.vector: sparse vectors are not supported yet"},
+                "error invalid argument: search.vector: a sparse vector or document is searched by name"},
+           Case{Operation::kSearchPoints, R"({"vector":{"name":"","vector":{"indices":[1],"values":[1]}}})",
+                "error invalid argument: vector of collection c is dense"},
            Case{Operation::kUpsertPoints, R"({"points":[{"id":-1,"vector":[1,2]}]})",
                 "error invalid argument: upsert.points[0].id: expected a point id (an unsigned integer or a UUID string), got the number -1"},
            Case{Operation::kUpsertPoints, R"({"points":[{"id":5,"vector":[1e300,0]}]})",

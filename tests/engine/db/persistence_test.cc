@@ -209,7 +209,7 @@ TEST_CASE("persistence: segment files carry the payload indexes, and reopening f
     payload::PayloadIndex stored;
     auto section = *reader->Get(SectionTag("SPIX"));
     auto seg = db::DecodeSegment({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()},
-                                 {db::VectorSpace{"v", VectorParams{4, Distance::kCosine}}}, nullptr, name);
+                                 {db::VectorSpace{"v", VectorParams{4, Distance::kCosine}}}, {}, nullptr, name);
     REQUIRE(seg.ok());
     REQUIRE(stored.Decode(section, static_cast<uint32_t>((*seg)->slot_count()), name).ok());
     CHECK(stored.Fields() == std::vector<std::pair<std::string, payload::FieldIndexType>>{
