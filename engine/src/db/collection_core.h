@@ -28,6 +28,7 @@
 #include "db/hlc.h"
 #include "db/manifest.h"
 #include "db/op.h"
+#include "db/order_by.h"
 #include "db/segment.h"
 #include "payload/filter.h"
 #include "quiver/database.h"
@@ -115,6 +116,19 @@ class CollectionCore {
   Result<std::vector<ScoredPoint>> Search(const SearchRequest& request, const payload::Filter* filter,
                                           SearchPlan* plan = nullptr) const;
   Result<std::vector<ScoredPoint>> Recommend(const RecommendRequest& request, const payload::Filter* filter) const;
+  // The Query API's reads (collection_query.cc; db/query.h runs queries from them and the reads above).
+  // Exact scores of the live points among `ids` that have the named vector, measured with the float vectors,
+  // best first (ties by id), at most `limit`, those passing `threshold`. InvalidArgument for a bad query vector.
+  Result<std::vector<ScoredPoint>> ScorePoints(std::string_view vector_name, std::span<const float> query,
+                                               std::span<const PointId> ids, size_t limit,
+                                               std::optional<float> threshold) const;
+  // The first `limit` live points matching `filter` (null: all), or only those among `ids` when given, in the
+  // order of the payload value `spec` names (db/order_by.h), with that value.
+  Result<std::vector<std::pair<PointId, OrderValue>>> OrderByPayload(OrderBySpec spec, const payload::Filter* filter,
+                                                                    const std::vector<PointId>* ids,
+                                                                    size_t limit) const;
+  // The named vector's dimension and distance (fixed when the collection is created).
+  Result<std::pair<uint32_t, Distance>> VectorShape(std::string_view vector_name) const;
   // Applies a CollectionUpdate (graph and quantization settings), persisting the new configuration.
   Status Update(const CollectionUpdate& update);
 
