@@ -269,8 +269,10 @@ Result<db::LookupLocation> ReadLookupFrom(const json::value& v, const std::strin
   return l;
 }
 
-constexpr std::initializer_list<std::string_view> kPrefetchKeys = {
-    "prefetch", "query", "using", "filter", "params", "score_threshold", "limit", "lookup_from"};
+Status CheckPrefetchKeys(const json::object& o, const std::string& path) {
+  return CheckKeys(o, {"prefetch", "query", "using", "filter", "params", "score_threshold", "limit", "lookup_from"},
+                   path);
+}
 
 // The members a Prefetch and a QueryRequest share, into `stage` (its path set).
 Status ReadStage(const json::object& o, size_t depth, db::QueryStage* stage) {
@@ -282,7 +284,7 @@ Status ReadStage(const json::object& o, size_t depth, db::QueryStage* stage) {
     }
     auto one = [&](const json::value& item, const std::string& ip) -> Status {
       QUIVER_ASSIGN_OR_RETURN(const json::object* io, payload::ReadObject(item, ip));
-      QUIVER_RETURN_IF_ERROR(CheckKeys(*io, kPrefetchKeys, ip));
+      QUIVER_RETURN_IF_ERROR(CheckPrefetchKeys(*io, ip));
       db::QueryStage child;
       child.path = ip;
       QUIVER_RETURN_IF_ERROR(ReadStage(*io, depth + 1, &child));

@@ -50,7 +50,7 @@ TEST_CASE("fusion: rrf weights stretch positions; equal scores order by id", "[f
   CHECK(weighted[1] == Approx(1.0 / (1.0 / 3 + 59) + 1.0 / (2.0 / 1 + 59)));
   CHECK(weighted[2] == Approx(1.0 / (2.0 / 3 + 59) + 1.0 / (1.0 / 1 + 59)));
   const float zero[] = {1.0f, 0.0f};
-  auto z = Scores(FuseRrf({List({{1, 1}}), List({{2, 1}})}, 2, zero));
+  auto z = Scores(FuseRrf(std::vector<RankedList>{List({{1, 1}}), List({{2, 1}})}, 2, zero));
   CHECK(z[1] == Approx(0.5));
   CHECK(z[2] == 0.0f);
 }
@@ -72,12 +72,12 @@ TEST_CASE("fusion: dbsf normalises by mean +- 3 sample standard deviations", "[f
   CHECK(fused[3] == Approx(norm({0.9, 0.5, 0.1}, 0.1) + norm({10, 4}, 10)).epsilon(1e-5));
   CHECK(fused[4] == Approx(norm({10, 4}, 4)).epsilon(1e-5));
   // One point scores 0.5; no spread scores 0.5.
-  auto single = Scores(FuseDbsf({List({{7, 3}}), List({{8, 2}, {9, 2}})}));
+  auto single = Scores(FuseDbsf(std::vector<RankedList>{List({{7, 3}}), List({{8, 2}, {9, 2}})}));
   CHECK(single[7] == 0.5f);
   CHECK(single[8] == 0.5f);
   CHECK(single[9] == 0.5f);
   // Distances: the closer point scores higher.
-  auto dist = FuseDbsf({List({{1, 0.1f}, {2, 0.5f}, {3, 2.0f}}, true)});
+  auto dist = FuseDbsf(std::vector<RankedList>{List({{1, 0.1f}, {2, 0.5f}, {3, 2.0f}}, true)});
   CHECK(dist[0].id.number() == 1);
   CHECK(dist[2].id.number() == 3);
 }
