@@ -131,7 +131,9 @@ Status QueryRunner::Prepare(const QueryStage& stage, size_t depth) {
     }));
     auto shape = collection_.VectorShape(stage.using_vector);
     if (!shape.ok()) return shape.status().WithContext(stage.path + ".using");
-    const auto [dim, distance] = *shape;
+    // (Not a structured binding: clang 14, Emscripten's, cannot capture one in a lambda.)
+    const uint32_t dim = shape->first;
+    const Distance distance = shape->second;
     SourceQuery source;
     source.vector_name = stage.using_vector;
     source.smaller_is_better = distance == Distance::kEuclid || distance == Distance::kManhattan;
