@@ -121,7 +121,7 @@ test('query API in Chromium: the browser build and quiverdb/worker', async () =>
   for (const api of ['quiver', 'worker']) {
     const got = await run(page, `query scenario (${api})`, scenario(api));
     assert.deepEqual(got.rrf.map((x) => x[0]), want.rrf.map((x) => x[0]), `${api}: rrf ids`);
-    got.rrf.forEach((x, i) => assert.equal(x[1], want.rrf[i][1], `${api}: rrf score ${i}`));
+    got.rrf.forEach((x, i) => assert.equal(Math.fround(x[1]), want.rrf[i][1], `${api}: rrf score ${i}`));
     assert.deepEqual(got.rescored, want.rescored, `${api}: rescored`);
     assert.equal(got.vectorIsFloat32, true, `${api}: vectors are Float32Array`);
     assert.deepEqual(got.ordered, want.ordered, `${api}: order_by`);

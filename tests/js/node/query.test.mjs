@@ -96,7 +96,8 @@ test('query: rrf of two prefetches equals the formula; rescoring equals exact sc
   const fused = c.query({ prefetch, query: { fusion: 'rrf' }, limit: 12 });
   const want = rrf([la, lb]).slice(0, 12);
   assert.deepEqual(ids(fused.points), ids(want));
-  fused.points.forEach((p, i) => assert.equal(p.score, want[i].score));
+  // Scores print as the shortest text that reads back as the same float32.
+  fused.points.forEach((p, i) => assert.equal(Math.fround(p.score), want[i].score));
   const weighted = c.query({ prefetch, query: { rrf: { k: 5, weights: [2, 0.5] } }, limit: 40 });
   assert.deepEqual(ids(weighted.points), ids(rrf([la, lb], 5, [2, 0.5])));
   const union = new Set([...ids(la), ...ids(lb)]);
