@@ -239,6 +239,15 @@ std::string JsDatabase::ListAliases() {
   return printed.substr(open, printed.size() - open - 1);
 }
 
+std::string JsDatabase::Query(const std::string& name, int kind, const std::string& body) {
+  Begin();
+  if (Status s = CheckOpen(); !s.ok()) return Fail(s), "";
+  static constexpr api::Operation kKinds[] = {api::Operation::kQueryPoints, api::Operation::kQueryBatch,
+                                              api::Operation::kQueryGroups};
+  if (kind < 0 || kind > 2) return Fail(Status::InvalidArgument("query: unknown kind")), "";
+  return Printed(api::Call(*db_, kKinds[kind], {.collection = name}, body));
+}
+
 std::string SimdIsa() {
   auto db = Database::Open();
   if (!db.ok()) return "";

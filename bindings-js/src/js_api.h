@@ -123,6 +123,10 @@ class JsDatabase : public CallState {
   int CreateAlias(const std::string& alias, const std::string& collection);
   int DeleteAlias(const std::string& alias);
   std::string ListAliases();
+  // Qdrant's Query API on collection `name` (or alias): kind 0 query_points, 1 query_batch_points, 2
+  // query_points_groups, with its JSON body. Called on the database so that a query may name other collections
+  // (lookup_from, with_lookup). Vectors print into floats() as for a collection's results.
+  std::string Query(const std::string& name, int kind, const std::string& body);
 
  private:
   Status CheckOpen() const;

@@ -208,6 +208,84 @@ export interface ScrollResult {
   next_page_offset: PointId | null;
 }
 
+// ---- the Query API (Qdrant's /points/query, /points/query/batch, /points/query/groups) ----
+
+/** A dense vector, a point id (the stored vector of that point, of `using` or `lookup_from`; the point is left
+ * out of the results), a sparse vector, or a document (embedded as a BM25 query: distinct tokens, weight 1). The
+ * stage's `using` decides which kind it must be. */
+export type VectorInput = Vector | PointId | SparseVector | Document;
+export interface OrderBy {
+  key: string;
+  /** Default "asc". A point with several values is ordered by its first one in that direction. */
+  direction?: 'asc' | 'desc';
+  /** A number, or a datetime string (then datetime strings are ordered). */
+  start_from?: number | string;
+}
+export type Fusion = 'rrf' | 'dbsf';
+/** Qdrant's QueryInterface: a nearest query (a bare VectorInput or `{ nearest }`), recommend (average_vector),
+ * order_by a payload field, or a fusion of the prefetches (`{ fusion: 'rrf' | 'dbsf' }`, `{ rrf: { k, weights } }`). */
+export type Query =
+  | VectorInput
+  | { nearest: VectorInput }
+  | { recommend: { positive?: VectorInput[]; negative?: VectorInput[]; strategy?: 'average_vector' } }
+  | { order_by: string | OrderBy }
+  | { fusion: Fusion }
+  | { rrf: { k?: number; weights?: number[] } };
+export interface LookupLocation {
+  collection: string;
+  /** The vector of that collection (default: `using`). */
+  vector?: string | null;
+}
+/** A prefetch: a query (or prefetches merged by a query) whose points the outer query rescores or fuses. */
+export interface Prefetch {
+  prefetch?: Prefetch | Prefetch[] | null;
+  query?: Query | null;
+  /** The named vector to query ("" or absent: the unnamed vector). */
+  using?: string | null;
+  filter?: Filter | null;
+  params?: SearchParams['params'] & { indexed_only?: boolean };
+  score_threshold?: number | null;
+  /** Default 10. */
+  limit?: number | null;
+  lookup_from?: LookupLocation | null;
+}
+/** Qdrant's QueryRequest. Without a query (and prefetches), points in id order through the filter. */
+export interface QueryRequest extends Prefetch {
+  offset?: number | null;
+  with_payload?: WithPayload;
+  with_vector?: WithVector;
+}
+export interface WithLookup {
+  collection: string;
+  /** Default true. */
+  with_payload?: WithPayload;
+  with_vectors?: WithVector;
+}
+/** Qdrant's QueryGroupsRequest: `limit` is the number of groups (default 10). */
+export interface QueryGroupsRequest extends Omit<QueryRequest, 'offset'> {
+  group_by: string;
+  /** Points per group (default 3). */
+  group_size?: number | null;
+  with_lookup?: string | WithLookup | null;
+}
+/** A point of a query's result; `order_value` is the payload value an order_by query ordered it by. */
+export interface QueryPoint extends ScoredPoint {
+  order_value?: number;
+}
+export interface QueryResponse {
+  points: QueryPoint[];
+}
+export interface PointGroup {
+  /** The group_by value the hits share. */
+  id: string | number;
+  hits: QueryPoint[];
+  /** with_lookup: the point of the lookup collection whose id is the group id. */
+  lookup?: Record_;
+}
+export interface GroupsResult {
+  groups: PointGroup[];
+}
+
 /** The batch form of upsert: `ids.length` vectors packed row-major in one Float32Array. */
 export interface DenseBatch {
   ids: PointId[];
@@ -266,6 +344,8 @@ export interface NativeDatabase {
   createAlias(alias: string, collection: string): number;
   deleteAlias(alias: string): number;
   listAliases(): string;
+  floats(): number;
+  query(collection: string, kind: number, body: string): string;
   delete(): void;
 }
 export interface QuiverModule {
@@ -380,13 +460,13 @@ export class Collection {
     return this.check(c, n, n < 0);
   }
 
-  private json(c: NativeCollection, text: string): any {
+  private json(c: { code(): number; message(): string }, text: string): any {
     if (text === '' && c.code() !== 0) throw new QuiverError(c.code(), c.message());
     return JSON.parse(text);
   }
 
   // Turns [offset, length] vector references into Float32Arrays over one copy of the result's floats.
-  private points<T extends Record_>(c: NativeCollection, list: any[]): T[] {
+  private points<T extends Record_>(c: { floats(): number }, list: any[]): T[] {
     let floats = 0;
     for (const p of list) {
       p.id = fixId(p.id);
@@ -570,6 +650,41 @@ export class Collection {
     return this.points(c, this.json(c, c.recommend(toJson(request))));
   }
 
+  /**
+   * Qdrant's Query API: nearest (a vector, or a point id), recommend, order_by a payload field, prefetches (nested
+   * to any depth) rescored or fused by the outer query (`{ fusion: 'rrf' }`, `{ rrf: { k, weights } }`,
+   * `{ fusion: 'dbsf' }`), filter, score_threshold, limit, offset, with_payload, with_vector, params. Runs on the
+   * database, so `lookup_from` may name another collection.
+   */
+  query(request: QueryRequest = {}): QueryResponse {
+    const n = this.db._nativeDatabase();
+    const result = this.json(n, n.query(this.name, 0, toJson(request)));
+    this.points(n, result.points);
+    return result;
+  }
+
+  /** Several queries in one call: an array of query bodies or `{ searches }`. */
+  queryBatch(request: QueryRequest[] | { searches: QueryRequest[] }): QueryResponse[] {
+    const body = Array.isArray(request) ? { searches: request } : request;
+    const n = this.db._nativeDatabase();
+    const results: QueryResponse[] = this.json(n, n.query(this.name, 1, toJson(body)));
+    this.points(n, results.flatMap((r) => r.points));
+    return results;
+  }
+
+  /** The query's points grouped by a payload field: `{ groups: [{ id, hits, lookup? }] }`, best group first. */
+  queryGroups(request: QueryGroupsRequest): GroupsResult {
+    const n = this.db._nativeDatabase();
+    const result: GroupsResult = this.json(n, n.query(this.name, 2, toJson(request)));
+    const all: Record_[] = [];
+    for (const g of result.groups) {
+      all.push(...g.hits);
+      if (g.lookup) all.push(g.lookup);
+    }
+    this.points(n, all);
+    return result;
+  }
+
   /** Points in id order, a page at a time: pass `next_page_offset` as `offset` to continue. */
   scroll(request: ScrollRequest = {}): ScrollResult {
     const c = this.native();
@@ -714,6 +829,12 @@ export class Database {
       handles.set(name, (c = got));
     }
     return c;
+  }
+
+  /** @internal The native database, for calls that may name other collections (the Query API). */
+  _nativeDatabase(): NativeDatabase {
+    this._checkOpen();
+    return this.db;
   }
 
   private dropHandles(): void {

@@ -694,7 +694,159 @@ static void test_sparse(qv_database* db) {
   CHECK_RC(qv_collection_count_json(c, "{}", &n), QV_OK);
   CHECK(n == 2);
   qv_collection_destroy(c);
+  /* The Query API on sparse vectors: a sparse nearest, and a BM25 document fused with it. */
+  CHECK_RC(qv_db_request(db, "query_points", "sp", NULL,
+                         "{\"query\": {\"indices\": [4], \"values\": [0.5]}, \"using\": \"raw\"}", &json),
+           QV_OK);
+  CHECK(json && strcmp(json, "{\"points\":[{\"id\":1,\"version\":0,\"score\":1}]}") == 0);
+  qv_free(json);
+  CHECK_RC(qv_db_request(db, "query_points", "sp", NULL,
+                         "{\"prefetch\": [{\"query\": {\"indices\": [4], \"values\": [0.5]}, \"using\": \"raw\"}, "
+                         "{\"query\": {\"text\": \"searching\", \"model\": \"qdrant/bm25\"}, \"using\": \"bm25\"}], "
+                         "\"query\": {\"fusion\": \"rrf\"}}",
+                         &json),
+           QV_OK);
+  /* Each first in its list: RRF 1/2 each, the tie to the smaller id. */
+  CHECK(json && strcmp(json, "{\"points\":[{\"id\":1,\"version\":0,\"score\":0.5},{\"id\":2,\"version\":0,\"score\":0.5}]}") == 0);
+  qv_free(json);
   CHECK_RC(qv_db_drop_collection(db, "sp"), QV_OK);
+}
+
+/* The Query API from C: results checked against lists computed here (brute-force dot products, RRF). */
+static const float kQueryPoints[6][2] = {{1, 0}, {0.9f, 0.1f}, {0.5f, 0.5f}, {0.1f, 0.9f}, {0, 1}, {-1, 0}};
+static const double kQueryPrice[6] = {5, 1, 3, 4, 2, 6};
+
+/* Ids (1-based) of the `limit` points with the largest dot product with q among those with price >= min_price. */
+static size_t dot_list(const float* q, double min_price, size_t limit, uint64_t* out) {
+  size_t n = 0;
+  uint64_t ids[6];
+  double scores[6];
+  for (size_t i = 0; i < 6; ++i) {
+    if (kQueryPrice[i] < min_price) continue;
+    ids[n] = i + 1;
+    scores[n] = (double)q[0] * kQueryPoints[i][0] + (double)q[1] * kQueryPoints[i][1];
+    ++n;
+  }
+  for (size_t i = 0; i < n; ++i) { /* selection sort: score desc, id asc */
+    for (size_t j = i + 1; j < n; ++j) {
+      if (scores[j] > scores[i] || (scores[j] == scores[i] && ids[j] < ids[i])) {
+        double s = scores[i]; scores[i] = scores[j]; scores[j] = s;
+        uint64_t t = ids[i]; ids[i] = ids[j]; ids[j] = t;
+      }
+    }
+  }
+  if (n > limit) n = limit;
+  memcpy(out, ids, n * sizeof(uint64_t));
+  return n;
+}
+
+/* The ids of {"points":[{"id":N,...},...]} in order. */
+static size_t json_ids(const char* json, uint64_t* out, size_t max) {
+  size_t n = 0;
+  const char* at = json;
+  while (n < max && (at = strstr(at, "{\"id\":")) != NULL) {
+    at += 6;
+    out[n++] = strtoull(at, NULL, 10);
+  }
+  return n;
+}
+
+static void test_query(qv_database* db) {
+  char* json = NULL;
+  CHECK_RC(qv_db_create_collection_json(db, "q", "{\"vectors\": {\"d\": {\"size\": 2, \"distance\": \"Dot\"}}}"), QV_OK);
+  qv_collection* c = NULL;
+  CHECK_RC(qv_db_collection(db, "q", &c), QV_OK);
+  char body[2048];
+  int at = snprintf(body, sizeof(body), "{\"points\": [");
+  for (size_t i = 0; i < 6; ++i) {
+    at += snprintf(body + at, sizeof(body) - at, "%s{\"id\": %zu, \"vector\": {\"d\": [%g, %g]}, \"payload\": {\"p\": %g, \"g\": \"%c\"}}",
+                   i ? "," : "", i + 1, kQueryPoints[i][0], kQueryPoints[i][1], kQueryPrice[i], "aabbcc"[i]);
+  }
+  snprintf(body + at, sizeof(body) - at, "]}");
+  CHECK_RC(qv_collection_upsert_json(c, body), QV_OK);
+
+  const float qa[2] = {1, 0.2f}, qb[2] = {0, 1};
+  uint64_t want[6], got[6];
+  size_t nw = dot_list(qa, 0, 4, want);
+  CHECK_RC(qv_collection_query_json(c, "{\"query\": [1, 0.2], \"using\": \"d\", \"limit\": 4}", &json), QV_OK);
+  CHECK(json && strncmp(json, "{\"points\":[", 11) == 0);
+  CHECK(json && json_ids(json, got, 6) == nw && memcmp(got, want, nw * sizeof(uint64_t)) == 0);
+  qv_free(json);
+
+  /* RRF (k = 2) of two prefetches: 1 / (position + 2) summed, ties by id. */
+  uint64_t la[3], lb[3];
+  size_t na = dot_list(qa, 0, 3, la), nb = dot_list(qb, 2, 3, lb);
+  uint64_t ids[6];
+  double score[6];
+  size_t n = 0;
+  for (size_t l = 0; l < 2; ++l) {
+    const uint64_t* list = l ? lb : la;
+    for (size_t p = 0; p < (l ? nb : na); ++p) {
+      size_t k = 0;
+      while (k < n && ids[k] != list[p]) ++k;
+      if (k == n) { ids[n] = list[p]; score[n++] = 0; }
+      score[k] += 1.0 / (double)(p + 2);
+    }
+  }
+  for (size_t i = 0; i < n; ++i) {
+    for (size_t j = i + 1; j < n; ++j) {
+      if (score[j] > score[i] + 1e-9 || (fabs(score[j] - score[i]) <= 1e-9 && ids[j] < ids[i])) {
+        double s = score[i]; score[i] = score[j]; score[j] = s;
+        uint64_t t = ids[i]; ids[i] = ids[j]; ids[j] = t;
+      }
+    }
+  }
+  CHECK_RC(qv_collection_query_json(c,
+           "{\"prefetch\": [{\"query\": [1, 0.2], \"using\": \"d\", \"limit\": 3},"
+           " {\"query\": [0, 1], \"using\": \"d\", \"limit\": 3, \"filter\": {\"must\": [{\"key\": \"p\", \"range\": {\"gte\": 2}}]}}],"
+           " \"query\": {\"fusion\": \"rrf\"}}", &json), QV_OK);
+  CHECK(json && json_ids(json, got, 6) == n && memcmp(got, ids, n * sizeof(uint64_t)) == 0);
+  qv_free(json);
+
+  /* order_by, and the value each point was ordered by. */
+  CHECK_RC(qv_collection_query_json(c, "{\"query\": {\"order_by\": {\"key\": \"p\", \"direction\": \"desc\"}}, \"limit\": 3}", &json), QV_OK);
+  CHECK(json && json_ids(json, got, 6) == 3 && got[0] == 6 && got[1] == 1 && got[2] == 4);
+  CHECK(json && strstr(json, "\"order_value\":6"));
+  qv_free(json);
+
+  CHECK_RC(qv_collection_query_batch_json(c, "{\"searches\": [{\"limit\": 1}, {\"query\": 1, \"using\": \"d\", \"limit\": 1}]}", &json), QV_OK);
+  /* The second finds the point nearest to point 1 other than point 1 itself. */
+  CHECK(json && strcmp(json, "[{\"points\":[{\"id\":1,\"version\":0,\"score\":1}]},{\"points\":[{\"id\":2,\"version\":0,\"score\":0.9}]}]") == 0);
+  qv_free(json);
+
+  CHECK_RC(qv_collection_query_groups_json(c, "{\"query\": [1, 0.2], \"using\": \"d\", \"group_by\": \"g\", \"group_size\": 1, \"limit\": 2}", &json), QV_OK);
+  CHECK(json && strncmp(json, "{\"groups\":[{\"id\":\"a\",\"hits\":[{\"id\":1,\"version\":0,\"score\":1}]},"
+                              "{\"id\":\"b\",\"hits\":[{\"id\":3,", 88) == 0);
+  qv_free(json);
+
+  /* Errors name the part; another collection needs the database handle. */
+  CHECK_RC(qv_collection_query_json(c, "{\"query\": {\"fusion\": \"rrf\"}}", &json), QV_INVALID_ARGUMENT);
+  CHECK(json == NULL);
+  CHECK_MSG(qv_collection_errmsg(c), "query.query: a fusion needs prefetches");
+  CHECK_RC(qv_collection_query_json(c, "{\"query\": [1, 0], \"using\": \"nope\"}", &json), QV_INVALID_ARGUMENT);
+  CHECK_MSG(qv_collection_errmsg(c), "query.using: collection q has no vector named 'nope'");
+  CHECK_RC(qv_collection_query_json(c, "{\"query\": {\"indices\": [1], \"values\": [1]}, \"using\": \"d\"}", &json), QV_INVALID_ARGUMENT);
+  CHECK_MSG(qv_collection_errmsg(c), "query.query: vector 'd' of collection q is dense; a sparse vector is not its kind");
+  CHECK_RC(qv_collection_query_groups_json(c, "{\"group_by\": \"g\", \"with_lookup\": \"q2\"}", &json), QV_FAILED_PRECONDITION);
+  CHECK_MSG(qv_collection_errmsg(c), "with_lookup.collection");
+  CHECK_RC(qv_collection_query_json(NULL, "{}", &json), QV_MISUSE);
+  CHECK_RC(qv_collection_query_json(c, "{}", NULL), QV_MISUSE);
+
+  CHECK_RC(qv_db_create_collection_json(db, "q2", "{\"vectors\": {\"size\": 2, \"distance\": \"Dot\"}}"), QV_OK);
+  CHECK_RC(qv_db_request(db, "upsert_points", "q2", NULL, "{\"points\": [{\"id\": 1, \"vector\": [-1, 0], \"payload\": {\"name\": \"one\"}}]}", NULL), QV_OK);
+  CHECK_RC(qv_db_request(db, "query_points_groups", "q", NULL,
+                         "{\"query\": {\"order_by\": \"p\"}, \"group_by\": \"p\", \"group_size\": 1, \"limit\": 1, \"with_lookup\": \"q2\"}", &json), QV_OK);
+  CHECK(json && strcmp(json, "{\"groups\":[{\"id\":1,\"hits\":[{\"id\":2,\"version\":0,\"score\":1,\"order_value\":1}],"
+                             "\"lookup\":{\"id\":1,\"payload\":{\"name\":\"one\"}}}]}") == 0);
+  qv_free(json);
+  CHECK_RC(qv_db_request(db, "query_points", "q", NULL,
+                         "{\"query\": 1, \"using\": \"d\", \"lookup_from\": {\"collection\": \"q2\", \"vector\": \"\"}, \"limit\": 1}", &json), QV_OK);
+  /* [-1, 0] from q2's point 1: q's point 6. */
+  CHECK(json && strncmp(json, "{\"points\":[{\"id\":6,", 19) == 0);
+  qv_free(json);
+  qv_collection_destroy(c);
+  CHECK_RC(qv_db_drop_collection(db, "q"), QV_OK);
+  CHECK_RC(qv_db_drop_collection(db, "q2"), QV_OK);
 }
 
 int main(int argc, char** argv) {
@@ -716,6 +868,7 @@ int main(int argc, char** argv) {
   test_search(db);
   test_quantization(db);
   test_sparse(db);
+  test_query(db);
   test_delete_snapshot_stats(db);
   qv_db_destroy(db);
 

@@ -103,6 +103,41 @@ describe('the client', () => {
     await rejects(() => client.recommend('c', { positive: [99999], limit: 2 }), 404);
   });
 
+  test('query, queryBatch, queryGroups: dense, hybrid RRF with a BM25 document, groups', async () => {
+    const near = await client.query('c', { query: vec(7), limit: 3, with_payload: true });
+    assert.equal(near.points[0].id, 7);
+    assert.equal(near.points[0].payload.n, 7);
+    const byId = await client.query('c', { query: 7, limit: 2 });
+    assert.ok(byId.points.every((p) => p.id !== 7));
+    const fused = await client.query('c', {
+      prefetch: [{ query: vec(3), limit: 5 }, { query: vec(4), limit: 5 }],
+      query: { fusion: 'rrf' }, limit: 4,
+    });
+    assert.equal(fused.points.length, 4);
+    assert.ok(fused.points.some((p) => p.id === 3) && fused.points.some((p) => p.id === 4));
+    const batch = await client.queryBatch('c', { searches: [{ query: vec(1), limit: 1 }, { query: { order_by: { key: 'n', direction: 'desc' } }, limit: 2 }] });
+    assert.equal(batch[0].points[0].id, 1);
+    assert.deepEqual(batch[1].points.map((p) => p.order_value), [32, 31]);
+    const groups = await client.queryGroups('c', { query: vec(9), group_by: 'group', group_size: 2, limit: 3 });
+    assert.equal(groups.groups.length, 3);
+    assert.ok(groups.groups.every((g) => g.hits.length === 2 && g.hits.every((h) => h.id % 3 === g.id)));
+
+    // Hybrid search: a dense vector and BM25 documents, fused.
+    await client.createCollection('docs', { vectors: { d: { size: 4, distance: 'Cosine' } }, sparse_vectors: { text: { modifier: 'idf' } } });
+    const texts = ['red running shoes', 'blue garden hose', 'running in the rain', 'red garden gloves'];
+    await client.upsert('docs', { wait: true, points: texts.map((t, i) => ({ id: i + 1, vector: { d: vec(i + 1), text: { text: t, model: 'qdrant/bm25' } }, payload: { t } })) });
+    const words = await client.query('docs', { query: { text: 'running', model: 'qdrant/bm25' }, using: 'text', limit: 10 });
+    assert.deepEqual(words.points.map((p) => p.id).sort(), [1, 3]);
+    const hybrid = await client.query('docs', {
+      prefetch: [{ query: vec(2), using: 'd', limit: 2 }, { query: { text: 'garden', model: 'qdrant/bm25' }, using: 'text', limit: 2 }],
+      query: { fusion: 'rrf' }, limit: 3, with_payload: true,
+    });
+    assert.equal(hybrid.points[0].id, 2);  // first in both lists
+    await rejects(() => client.query('docs', { query: [1, 2, 3, 4], using: 'text' }), 400, /sparse/);
+    await rejects(() => client.query('docs', { query: { fusion: 'rrf' } }), 400, /prefetch/);
+    assert.equal(await client.deleteCollection('docs'), true);
+  });
+
   test('payloads: set, overwrite, delete, clear', async () => {
     await client.setPayload('c', { payload: { colour: 'red' }, points: [1, 2] });
     await client.overwritePayload('c', { payload: { only: 1 }, points: [2] });

@@ -183,6 +183,10 @@ Result<Response> Execute(Database* db, Collection* collection, Operation operati
   const OperationInfo& info = Describe(operation);
   if (info.collection) {
     if (collection == nullptr) return Status::InvalidArgument(std::string(info.name) + ": no collection given");
+    if (operation == Operation::kQueryPoints || operation == Operation::kQueryBatch ||
+        operation == Operation::kQueryGroups) {
+      return ExecuteQuery(db, *collection, operation, std::move(request));
+    }
     return RunOnCollection(*collection, operation, std::move(request));
   }
   if (db == nullptr) {

@@ -463,6 +463,9 @@ std::string_view BodyRoot(Operation operation) {
     case Operation::kRecommendPoints: return "recommend";
     case Operation::kRecommendBatch: return "recommend_batch";
     case Operation::kGetPoints: return "get_points";
+    case Operation::kQueryPoints: return "query";
+    case Operation::kQueryBatch: return "query_batch";
+    case Operation::kQueryGroups: return "query_groups";
     default: return Describe(operation).name;
   }
 }
@@ -555,6 +558,10 @@ Result<Request> ParseRequest(Operation operation, const Target& target, std::str
       if (target.field.empty()) return BadField(path, "missing the field name");
       return Request(DeleteFieldIndexRequest{std::string(target.field)});
     }
+    case Operation::kQueryPoints:
+    case Operation::kQueryBatch:
+    case Operation::kQueryGroups:
+      return ParseQueryRequest(operation, o, BodyRoot(operation));
   }
   return Status::InvalidArgument("unknown operation");
 }

@@ -94,15 +94,28 @@ void AppendVectors(const std::map<std::string, std::vector<float>>& vectors,
   out->push_back('}');
 }
 
+void AppendOrderValue(const OrderValue& v, std::string* out) {
+  if (const int64_t* i = std::get_if<int64_t>(&v.value)) {
+    out->append(std::to_string(*i));
+  } else {
+    out->append(payload::ReadableJson(json::value(std::get<double>(v.value))));
+  }
+}
+
 void AppendPoint(const PointId& id, const float* score, const std::optional<std::string>& payload,
                  const std::map<std::string, std::vector<float>>& vectors,
-                 const std::map<std::string, SparseVector>& sparse, const PrintOptions& o, std::string* out) {
+                 const std::map<std::string, SparseVector>& sparse, const PrintOptions& o, std::string* out,
+                 const OrderValue* order_value = nullptr) {
   out->append("{\"id\":");
   PrintPointId(id, o, out);
   if (score) {
     if (!o.omit_version) out->append(",\"version\":0");
     out->append(",\"score\":");
     AppendFloat(*score, out);
+  }
+  if (order_value) {
+    out->append(",\"order_value\":");
+    AppendOrderValue(*order_value, out);
   }
   if (payload) {
     out->append(",\"payload\":");
@@ -163,6 +176,34 @@ json::value StatsJson(const CollectionStats& stats) {
                       {"disk_bytes", stats.disk_bytes},
                       {"memory_bytes", stats.memory_bytes},
                       {"simd", stats.simd}};
+}
+
+// The points of a query's response, each with its order_value when the query ordered by a payload value.
+void AppendQueryPoints(const QueryResponse& r, const PrintOptions& o, std::string* out) {
+  out->push_back('[');
+  const bool ordered = !r.order_values.empty() && r.order_values.size() == r.points.size();
+  for (size_t i = 0; i < r.points.size(); ++i) {
+    if (i) out->push_back(',');
+    const ScoredPoint& p = r.points[i];
+    AppendPoint(p.id, &p.score, p.payload, p.vectors, p.sparse_vectors, o, out, ordered ? &r.order_values[i] : nullptr);
+  }
+  out->push_back(']');
+}
+
+void AppendQueryResponse(const QueryResponse& r, const PrintOptions& o, std::string* out) {
+  out->append("{\"points\":");
+  AppendQueryPoints(r, o, out);
+  out->push_back('}');
+}
+
+void AppendGroupId(const GroupId& id, std::string* out) {
+  if (const std::string* s = std::get_if<std::string>(&id)) {
+    AppendString(*s, out);
+  } else if (const uint64_t* u = std::get_if<uint64_t>(&id)) {
+    AppendUint(*u, out);
+  } else {
+    out->append(std::to_string(std::get<int64_t>(id)));
+  }
 }
 
 struct Printer {
@@ -232,6 +273,32 @@ struct Printer {
       PrintScoredPoints(lists[i], o, out);
     }
     out->push_back(']');
+  }
+  void operator()(const QueryResponse& r) const { AppendQueryResponse(r, o, out); }
+  void operator()(const std::vector<QueryResponse>& list) const {
+    out->push_back('[');
+    for (size_t i = 0; i < list.size(); ++i) {
+      if (i) out->push_back(',');
+      AppendQueryResponse(list[i], o, out);
+    }
+    out->push_back(']');
+  }
+  void operator()(const GroupsResponse& r) const {
+    out->append("{\"groups\":[");
+    for (size_t i = 0; i < r.groups.size(); ++i) {
+      const PointGroup& g = r.groups[i];
+      if (i) out->push_back(',');
+      out->append("{\"id\":");
+      AppendGroupId(g.id, out);
+      out->append(",\"hits\":");
+      AppendQueryPoints(g.hits, o, out);
+      if (g.lookup) {
+        out->append(",\"lookup\":");
+        AppendPoint(g.lookup->id, nullptr, g.lookup->payload, g.lookup->vectors, g.lookup->sparse_vectors, o, out);
+      }
+      out->push_back('}');
+    }
+    out->append("]}");
   }
   void operator()(const VerifyReport& report) const {
     out->append("{\"problems\":[");

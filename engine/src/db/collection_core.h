@@ -28,6 +28,7 @@
 #include "db/hlc.h"
 #include "db/manifest.h"
 #include "db/op.h"
+#include "db/order_by.h"
 #include "db/segment.h"
 #include "payload/filter.h"
 #include "quiver/database.h"
@@ -126,6 +127,21 @@ class CollectionCore {
                                                 std::optional<float> score_threshold,
                                                 const PayloadSelector& with_payload,
                                                 const VectorSelector& with_vector, SearchPlan* plan = nullptr) const;
+  // The Query API's reads (collection_query.cc; db/query.h runs queries from them and the reads above).
+  // Exact scores of the live points among `ids` that have the named vector, measured with the float vectors,
+  // best first (ties by id), at most `limit`, those passing `threshold`. InvalidArgument for a bad query vector.
+  Result<std::vector<ScoredPoint>> ScorePoints(std::string_view vector_name, std::span<const float> query,
+                                               std::span<const PointId> ids, size_t limit,
+                                               std::optional<float> threshold) const;
+  // The first `limit` live points matching `filter` (null: all), or only those among `ids` when given, in the
+  // order of the payload value `spec` names (db/order_by.h), with that value.
+  Result<std::vector<std::pair<PointId, OrderValue>>> OrderByPayload(OrderBySpec spec, const payload::Filter* filter,
+                                                                    const std::vector<PointId>* ids,
+                                                                    size_t limit) const;
+  // The named vector's dimension and distance (fixed when the collection is created).
+  Result<std::pair<uint32_t, Distance>> VectorShape(std::string_view vector_name) const;
+  // The sparse space of that name; InvalidArgument for a dense or unknown name.
+  Result<size_t> FindSparseSpace(std::string_view vector_name) const;
   // Applies a CollectionUpdate (graph and quantization settings), persisting the new configuration.
   Status Update(const CollectionUpdate& update);
 
@@ -195,8 +211,6 @@ class CollectionCore {
 
   Stamp NextStamp() { return Stamp{clock_->Now(), replica_}; }
   Result<size_t> FindSpace(std::string_view vector_name) const;
-  // The sparse space of that name; InvalidArgument for a dense or unknown name.
-  Result<size_t> FindSparseSpace(std::string_view vector_name) const;
   // OK when a dense or sparse vector has this name (with_vector selectors).
   Status CheckVectorName(std::string_view vector_name) const;
   Status CheckOp(const Op& op) const;
