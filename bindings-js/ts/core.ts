@@ -486,7 +486,7 @@ export class Collection {
       const v = p.vector;
       if (v === undefined) continue;
       if (Array.isArray(v)) p.vector = view(v as [number, number]);
-      else for (const k in v) if (Array.isArray(v[k])) v[k] = view(v[k]);
+      else for (const k in v) if (Array.isArray(v[k])) v[k] = view(v[k] as [number, number]);
     }
     return list;
   }

@@ -86,7 +86,7 @@ TEST_CASE("section file: a table with valid checksums but bad bounds is rejected
 TEST_CASE("section file: non-zero reserved words and flags are rejected", "[base][section_file][fuzz]") {
   const std::string file = SampleFile();
   const size_t footer = file.size() - kSectionFooterSize;
-  const uint64_t table_offset = DecodeFixed64(file.data() + footer);
+  const size_t table_offset = static_cast<size_t>(DecodeFixed64(file.data() + footer));
   const uint32_t table_length = DecodeFixed32(file.data() + footer + 8);
   struct Case {
     size_t at;

@@ -167,8 +167,9 @@ test('query: bad input throws QuiverError naming the part', async () => {
   fails({ query: qa, using: 'a', limit: 1e12 }, 'InvalidArgument', 'query.limit');
   fails({ prefetch: [{ query: qa, using: 'a' }, { query: [1, 2], using: 'nope' }], query: { fusion: 'rrf' } }, 'InvalidArgument',
     "query.prefetch[1].using: collection q has no vector named 'nope'");
-  fails({ query: { indices: [1, 4], values: [0.5, 0.1] }, using: 'sparse' }, 'NotSupported', 'sparse vectors');
-  fails({ query: { text: 'red shoes', model: 'qdrant/bm25' }, using: 'bm25' }, 'NotSupported', 'documents');
+  fails({ query: { indices: [1, 4], values: [0.5, 0.1] }, using: 'sparse' }, 'InvalidArgument', "query.using: collection q has no vector named 'sparse'");
+  fails({ query: { text: 'red shoes', model: 'qdrant/bm25' }, using: 'a' }, 'InvalidArgument', "vector 'a' of collection q is dense; a sparse vector is not its kind");
+  fails({ query: { indices: [1, 1], values: [0.5, 0.1] }, using: 'a' }, 'InvalidArgument', 'query.query: duplicate index 1');
   fails({ group_by: 'grp', group_size: 0 }, 'InvalidArgument', 'query_groups.group_size', 'queryGroups');
   fails({ searches: [{ limit: 1 }, { query: { fusion: 'dbsf' } }] }, 'InvalidArgument', 'query_batch.searches[1].query', 'queryBatch');
   fails({ query: 99999, using: 'a' }, 'NotFound', 'no point with id 99999');

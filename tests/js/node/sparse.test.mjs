@@ -107,7 +107,21 @@ test('BM25 documents: scores equal a reference BM25, and the default English pip
       assert.ok(h.score <= previous);
       previous = h.score;
     }
+    // The Query API with the same Document: the same points and scores.
+    const queried = c.query({ query: { text: query, model: 'qdrant/bm25', options }, using: 'bm25', limit: 100 });
+    assert.deepEqual(queried.points.map((p) => [p.id, p.score]), hits.map((h) => [h.id, h.score]), query);
   }
+  // A sparse vector as a query, and RRF of a sparse and a document prefetch: each list's first point at 1/2.
+  const top = c.query({ query: { indices: [0], values: [1] }, using: 'bm25', limit: 1 });
+  assert.equal(top.points.length, 0);  // no token has index 0
+  const fused = c.query({
+    prefetch: [
+      { query: { text: 'browser', model: 'qdrant/bm25', options }, using: 'bm25', limit: 1 },
+      { query: { text: 'dense', model: 'qdrant/bm25', options }, using: 'bm25', limit: 1 },
+    ],
+    query: { fusion: 'rrf' },
+  });
+  assert.ok(fused.points.length >= 1 && fused.points.every((p) => p.score >= 0.5));
   // Defaults: English stop words and Snowball stemming, the same as the native build.
   const e = await db.createCollection('english', { sparse_vectors: { bm25: { modifier: 'idf' } } });
   await e.upsert([
