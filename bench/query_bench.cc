@@ -1,7 +1,8 @@
 // Hybrid query cost: a Query API call with two prefetches fused by RRF against running its two prefetches as
-// separate queries, on the synthetic 100,000 x 384 cosine set (bench/ann_datasets.h). Until sparse vectors land,
-// the two prefetches are dense: the nearest points to one query vector, and the nearest points to a second
-// query vector, either among all points or among the 10% of points a payload filter admits. Both sides go through the request layer
+// separate queries, on the synthetic 100,000 x 384 cosine set (bench/ann_datasets.h). Here both prefetches are
+// dense (a dense and a BM25 prefetch on real text: sparse_bench): the nearest points to one query vector, and the
+// nearest points to a second query vector, either among all points or among the 10% of points a payload filter
+// admits. Both sides go through the request layer
 // (api::Call with a JSON body), as every face does; results are not fetched (no payloads, no vectors).
 //
 //   query_bench --cache .cache/bench [--queries 200] [--reps 5] [--prefetch 20,100]
