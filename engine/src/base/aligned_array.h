@@ -86,6 +86,12 @@ class AlignedArray {
     size_ = n;
   }
 
+  // Resizes to n elements, leaving new elements unwritten: the caller writes every one before reading it.
+  void ResizeForOverwrite(size_t n) {
+    if (n > capacity_) Reserve(n);
+    size_ = n;
+  }
+
   void Clear() {
     Free();
     data_ = nullptr;

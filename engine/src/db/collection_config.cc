@@ -95,6 +95,11 @@ std::unique_ptr<Segment> CollectionCore::NewWriteSegment() const {
   auto seg = Segment::Create(spaces_, sparse_spaces_,
                              stored() ? std::optional<IndexKind>(IndexKind::kFlat) : std::nullopt);
   std::unique_ptr<Segment> out = std::move(*seg);
+#ifndef __EMSCRIPTEN__
+  // Natively, reserved room costs address space only until rows land in it; in WebAssembly it would grow the
+  // module's memory at once, so there the vectors grow as they come.
+  if (stored()) out->ReserveRows(files_->options().segment_points);
+#endif
   for (const auto& [field, type] : payload_fields_) (void)out->CreatePayloadIndex(field, type);
   return out;
 }

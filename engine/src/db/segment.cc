@@ -59,6 +59,12 @@ Result<std::unique_ptr<Segment>> Segment::Create(std::vector<VectorSpace> spaces
   return seg;
 }
 
+void Segment::ReserveRows(size_t rows) {
+  for (Space& sp : indexes_) {
+    if (auto* flat = dynamic_cast<index::FlatIndex*>(sp.index.get())) flat->Reserve(rows);
+  }
+}
+
 uint32_t Segment::SlotFor(const PointId& id) {
   auto [it, inserted] = ids_.try_emplace(id, static_cast<uint32_t>(states_.size()));
   if (inserted) {

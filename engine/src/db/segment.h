@@ -156,6 +156,9 @@ class Segment {
   std::vector<uint32_t> Select(const payload::Filter& filter) const;
 
   Status CreatePayloadIndex(std::string_view field, payload::FieldIndexType type);
+  // Room for `rows` vectors in each flat space, so a write segment that fills up to its seal size never moves
+  // its vectors (each move touches fresh pages again).
+  void ReserveRows(size_t rows);
   Status DeletePayloadIndex(std::string_view field);
   const payload::PayloadIndex& payload_index() const { return payload_index_; }
   size_t indexed_vectors() const;

@@ -49,6 +49,8 @@ class FlatIndex final : public VectorIndex {
   ByteChunks SerializeChunks() const override;
   size_t MemoryUsage() const override { return store_.MemoryUsage() + deleted_.MemoryUsage(); }
   const VectorStore& store() const { return store_; }
+  // Room for `rows` vectors without moving them (a write segment that will hold that many before it seals).
+  void Reserve(size_t rows) { store_.Reserve(rows); }
 
  private:
   FlatIndex(uint32_t dim, Metric metric) : store_(dim, metric) {}

@@ -75,10 +75,11 @@ Result<uint32_t> VectorStore::Append(const float* v) {
   if (rows_ >= UINT32_MAX) return Status::ResourceExhausted("an index holds at most 2^32 - 1 vectors");
   QUIVER_RETURN_IF_ERROR(CheckFinite(v, dim_));
   Own();
-  data_.Resize((rows_ + 1) * stride_);
+  data_.ResizeForOverwrite((rows_ + 1) * stride_);
   base_ = data_.data();
   float* row = data_.data() + rows_ * stride_;
   std::memcpy(row, v, dim_ * sizeof(float));
+  std::memset(row + dim_, 0, (stride_ - dim_) * sizeof(float));
   if (metric_ == Metric::kCosine) simd::Normalize(row, stride_);
   return static_cast<uint32_t>(rows_++);
 }

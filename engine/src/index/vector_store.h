@@ -45,7 +45,9 @@ class VectorStore {
   const float* Row(uint32_t row) const { return base_ + static_cast<size_t>(row) * stride_; }
   const float* data() const { return base_; }
   // Bytes of memory the store owns (adopted rows are not counted).
-  size_t MemoryUsage() const { return data_.bytes(); }
+  // The bytes of the rows it owns (reserved room that holds no row yet is address space, not memory: its pages
+  // are untouched).
+  size_t MemoryUsage() const { return data_.size() * sizeof(float); }
   bool external() const { return keepalive_ != nullptr; }
 
   void Reserve(size_t rows) {
