@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Every test: set up, build native (release and ASan+UBSan) and WASM, and run the whole suite on each, then each
-# fuzz target for a few seconds. Exits non-zero, loudly, when anything fails.
+# Every test: set up, build native release, the `fuzz` preset (clang 16 with ASan+UBSan: the whole suite and the
+# libFuzzer targets in one sanitizer build) and WASM, run the whole suite on each, the npm package's tests, then
+# each fuzz target for a few seconds. Exits non-zero, loudly, when anything fails. (The gcc ASan+UBSan build,
+# preset native-asan, stays available: scripts/build.sh native-asan && ctest --preset native-asan.)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 "$root/scripts/setup.sh" --browser --fuzz
-presets=(native-release native-asan wasm-release)
+presets=(native-release fuzz wasm-release)
 "$root/scripts/build.sh" "${presets[@]}"
 failed=()
 for preset in "${presets[@]}"; do
