@@ -2,16 +2,10 @@
 
 #include <algorithm>
 
+#include "api/json_names.h"
 #include "payload/json_util.h"
 
 namespace quiver::api {
-
-namespace json = boost::json;
-using payload::BadField;
-using payload::CheckKeys;
-using payload::Element;
-using payload::Find;
-using payload::Member;
 
 Result<std::optional<payload::Filter>> ReadFilter(const json::object& o, std::string_view path) {
   const json::value* f = Find(o, "filter");

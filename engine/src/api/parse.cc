@@ -4,6 +4,7 @@
 #include <boost/json/value.hpp>
 
 #include "api/body_reader.h"
+#include "api/json_names.h"
 #include "api/request.h"
 #include "db/config_json.h"
 #include "payload/payload_index.h"
@@ -11,13 +12,6 @@
 
 namespace quiver::api {
 namespace {
-
-namespace json = boost::json;
-using payload::BadField;
-using payload::CheckKeys;
-using payload::Element;
-using payload::Find;
-using payload::Member;
 
 // ---- Collections and aliases ----
 

@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "api/body_reader.h"
+#include "api/json_names.h"
 #include "api/request.h"
 #include "api/vector_reader.h"
 #include "payload/datetime.h"
@@ -13,13 +14,6 @@
 
 namespace quiver::api {
 namespace {
-
-namespace json = boost::json;
-using payload::BadField;
-using payload::CheckKeys;
-using payload::Element;
-using payload::Find;
-using payload::Member;
 
 Status NotSupported(const std::string& path, std::string_view what) {
   return Status::NotSupported(path + ": " + std::string(what));

@@ -2,17 +2,11 @@
 
 #include <boost/json/serialize.hpp>
 
+#include "api/json_names.h"
 #include "index/sparse_index.h"
 #include "payload/json_read.h"
 
 namespace quiver::api {
-
-namespace json = boost::json;
-using payload::BadField;
-using payload::CheckKeys;
-using payload::Element;
-using payload::Find;
-using payload::Member;
 
 bool IsSparseVector(const json::value& v) {
   const json::object* o = v.if_object();
