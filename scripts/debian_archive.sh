@@ -9,7 +9,7 @@
 # archive when its suite is a Debian release (the machine's codename, a known codename or stable/testing/unstable,
 # optionally with -updates, -backports or -proposed-updates), it has the main component, and it is not the
 # security archive. Its URI and signed-by keyring are kept and its suite swapped for SUITE. Without such an entry
-# it prints the deb.debian.org line.
+# it prints an error and returns 1 (no archive host is assumed).
 
 debian_source_for_suite() {
   local suite="$1" etc="${2:-/etc/apt}" codename="" file
@@ -95,8 +95,8 @@ debian_source_for_suite() {
   fi
   local uri="${entry%%$'\t'*}" opts="${entry#*$'\t'}"
   if [[ -z "$entry" || -z "$uri" ]]; then
-    uri="http://deb.debian.org/debian"
-    opts=""
+    echo "setup: no Debian main archive found in $etc's apt sources; add the archive this machine uses there" >&2
+    return 1
   fi
   if [[ -n "$opts" ]]; then
     echo "deb [$opts] $uri $suite main"

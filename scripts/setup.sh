@@ -7,8 +7,8 @@
 #
 # xsimd 13.2 (with its WASM backend) comes from Debian trixie: its two header-only packages are downloaded with a
 # private apt configuration into .deps/ and unpacked there, from the Debian archive the machine's own apt sources
-# name (scripts/debian_archive.sh; deb.debian.org when they name none). The system's apt configuration is never
-# changed.
+# name (scripts/debian_archive.sh; setup stops with an error when they name none). The system's apt configuration
+# is never changed.
 # The WASM build's Snowball stemmers come the same way: the source package of bookworm's libstemmer-dev (the
 # library the native build links), whose compiler generates the stemmers' C into .deps/snowball.
 set -euo pipefail
