@@ -1,0 +1,263 @@
+// The shapes of Qdrant's request and response bodies as the package takes and returns them (points, vectors,
+// collection configs, searches, the Query API), apart from the classes that use them (core.ts).
+import type { Filter, PointId } from './filter.js';
+
+export type Vector = Float32Array | number[];
+export type Payload = Record<string, unknown>;
+export type Distance = 'Cosine' | 'Euclid' | 'Dot' | 'Manhattan';
+
+/** Qdrant's sparse vector: the value of each listed index (indices unique, any order; stored sorted). */
+export interface SparseVector {
+  indices: number[] | Uint32Array;
+  values: number[] | Float32Array;
+}
+/** Qdrant's Bm25Config: how `qdrant/bm25` turns text into a sparse vector (defaults as Qdrant's). */
+export interface Bm25Config {
+  /** Term frequency saturation (default 1.2). */
+  k?: number;
+  /** Length normalisation, 0..1 (default 0.75). */
+  b?: number;
+  /** Expected average document length in tokens (default 256). */
+  avg_len?: number;
+  /** Quiver embeds with `word` (default) and `whitespace`; `prefix` and `multilingual` are refused. */
+  tokenizer?: 'word' | 'whitespace' | 'prefix' | 'multilingual';
+  /** Default stop words and stemmer ("english" when absent); "none" turns both off. */
+  language?: string | null;
+  lowercase?: boolean | null;
+  ascii_folding?: boolean | null;
+  stopwords?: string | { languages?: string[] | null; custom?: string[] | null } | null;
+  stemmer?: { type: 'snowball'; language: string } | null;
+  min_token_len?: number | null;
+  max_token_len?: number | null;
+}
+/** Text that Quiver embeds itself as a BM25 sparse vector (Qdrant 1.18's Document with `qdrant/bm25`). */
+export interface Document {
+  text: string;
+  model: 'qdrant/bm25' | (string & {});
+  options?: Bm25Config | null;
+}
+/** A named vector's value: dense, sparse, or a document to embed into a sparse vector. */
+export type NamedVectorValue = Vector | SparseVector | Document;
+
+export interface PointStruct {
+  id: PointId;
+  vector?: Vector | Record<string, NamedVectorValue>;
+  payload?: Payload | null;
+}
+
+export interface VectorParams {
+  size: number;
+  distance: Distance;
+  index?: 'hnsw' | 'flat';
+  hnsw_config?: HnswConfig;
+  quantization_config?: QuantizationConfig | null;
+  /** Accepted for Qdrant compatibility and ignored. */
+  on_disk?: boolean | null;
+  /** Accepted for Qdrant compatibility and ignored. */
+  datatype?: string | null;
+  /** Accepted for Qdrant compatibility and ignored. */
+  multivector_config?: unknown;
+}
+/** Scalar quantization: int8 codes walked by searches, found points rescored with the float vectors. */
+export interface QuantizationConfig {
+  scalar: { type: 'int8'; quantile?: number; always_ram?: boolean };
+}
+export interface HnswConfig {
+  m?: number;
+  ef_construct?: number;
+  full_scan_threshold?: number;
+  /** Accepted for Qdrant compatibility and ignored. */
+  on_disk?: boolean | null;
+  /** Accepted for Qdrant compatibility and ignored. */
+  max_indexing_threads?: number | null;
+  /** Accepted for Qdrant compatibility and ignored. */
+  payload_m?: number | null;
+}
+/** Qdrant's SparseVectorParams: a named sparse vector, searched by dot product over shared indices. */
+export interface SparseVectorParams {
+  index?: {
+    /** Below this many points passing a filter, their vectors are scored directly (default 5000). */
+    full_scan_threshold?: number | null;
+    /** Accepted for Qdrant compatibility; vectors live in memory. */
+    on_disk?: boolean | null;
+    /** Only "float32" is stored. */
+    datatype?: 'float32' | null;
+  } | null;
+  /** "idf": query weights times each index's inverse document frequency over the collection. */
+  modifier?: 'none' | 'idf' | null;
+}
+/** Qdrant's create-collection body. The fields after sparse_vectors are accepted and ignored. */
+export interface CollectionConfig {
+  /** Dense vectors; may be left out when the collection has sparse vectors only. */
+  vectors?: VectorParams | Record<string, VectorParams>;
+  hnsw_config?: HnswConfig;
+  quantization_config?: QuantizationConfig | null;
+  sparse_vectors?: Record<string, SparseVectorParams> | null;
+  shard_number?: number | null;
+  replication_factor?: number | null;
+  write_consistency_factor?: number | null;
+  on_disk_payload?: boolean | null;
+  optimizers_config?: unknown;
+  wal_config?: unknown;
+  init_from?: unknown;
+  sharding_method?: unknown;
+}
+
+export type WithPayload = boolean | string[] | { include?: string[]; exclude?: string[] };
+export type WithVector = boolean | string[];
+
+export interface SearchParams {
+  limit?: number;
+  offset?: number;
+  filter?: Filter | null;
+  with_payload?: WithPayload;
+  with_vector?: WithVector;
+  score_threshold?: number | null;
+  params?: {
+    hnsw_ef?: number;
+    exact?: boolean;
+    /** On a quantized collection: walk the floats (`ignore`), rescore with them (`rescore`, default true), and
+     * walk a beam of at least limit * `oversampling` (>= 1). */
+    quantization?: { ignore?: boolean; rescore?: boolean; oversampling?: number };
+  };
+}
+export interface SearchRequest extends SearchParams {
+  /** A dense vector, a named dense vector, Qdrant's NamedSparseVector, or a named document (embedded as a
+   * BM25 query: distinct tokens of weight 1). */
+  vector: Vector | { name: string; vector: Vector | SparseVector | Document };
+}
+export interface RecommendRequest extends SearchParams {
+  positive: (PointId | Vector)[];
+  negative?: (PointId | Vector)[];
+  using?: string;
+  strategy?: 'average_vector';
+}
+export interface ScrollRequest {
+  filter?: Filter | null;
+  limit?: number;
+  offset?: PointId | null;
+  with_payload?: WithPayload;
+  with_vector?: WithVector;
+}
+export interface GetRequest {
+  ids: PointId[];
+  with_payload?: WithPayload;
+  with_vector?: WithVector;
+}
+/** Qdrant's points selector: ids or a filter. */
+export type PointsSelector = { points: PointId[] } | { filter: Filter };
+export interface CountRequest {
+  filter?: Filter | null;
+  exact?: boolean;
+}
+export type PayloadSchemaType = 'keyword' | 'integer' | 'float' | 'bool' | 'uuid' | 'datetime' | 'geo' | 'text';
+/** Qdrant's create-index body; the object form's other parameters are accepted and ignored. */
+export interface CreatePayloadIndexRequest {
+  field_name: string;
+  field_schema: PayloadSchemaType | { type: PayloadSchemaType; [param: string]: unknown };
+}
+
+/** A sparse vector as returned: indices increasing. */
+export interface SparseVectorOutput {
+  indices: number[];
+  values: number[];
+}
+export interface Record_ {
+  id: PointId;
+  payload?: Payload;
+  vector?: Float32Array | Record<string, Float32Array | SparseVectorOutput>;
+}
+export interface ScoredPoint extends Record_ {
+  score: number;
+}
+export interface ScrollResult {
+  points: Record_[];
+  next_page_offset: PointId | null;
+}
+
+// ---- the Query API (Qdrant's /points/query, /points/query/batch, /points/query/groups) ----
+
+/** A dense vector, a point id (the stored vector of that point, of `using` or `lookup_from`; the point is left
+ * out of the results), a sparse vector, or a document (embedded as a BM25 query: distinct tokens, weight 1). The
+ * stage's `using` decides which kind it must be. */
+export type VectorInput = Vector | PointId | SparseVector | Document;
+export interface OrderBy {
+  key: string;
+  /** Default "asc". A point with several values is ordered by its first one in that direction. */
+  direction?: 'asc' | 'desc';
+  /** A number, or a datetime string (then datetime strings are ordered). */
+  start_from?: number | string;
+}
+export type Fusion = 'rrf' | 'dbsf';
+/** Qdrant's QueryInterface: a nearest query (a bare VectorInput or `{ nearest }`), recommend (average_vector),
+ * order_by a payload field, or a fusion of the prefetches (`{ fusion: 'rrf' | 'dbsf' }`, `{ rrf: { k, weights } }`). */
+export type Query =
+  | VectorInput
+  | { nearest: VectorInput }
+  | { recommend: { positive?: VectorInput[]; negative?: VectorInput[]; strategy?: 'average_vector' } }
+  | { order_by: string | OrderBy }
+  | { fusion: Fusion }
+  | { rrf: { k?: number; weights?: number[] } };
+export interface LookupLocation {
+  collection: string;
+  /** The vector of that collection (default: `using`). */
+  vector?: string | null;
+}
+/** A prefetch: a query (or prefetches merged by a query) whose points the outer query rescores or fuses. */
+export interface Prefetch {
+  prefetch?: Prefetch | Prefetch[] | null;
+  query?: Query | null;
+  /** The named vector to query ("" or absent: the unnamed vector). */
+  using?: string | null;
+  filter?: Filter | null;
+  params?: SearchParams['params'] & { indexed_only?: boolean };
+  score_threshold?: number | null;
+  /** Default 10. */
+  limit?: number | null;
+  lookup_from?: LookupLocation | null;
+}
+/** Qdrant's QueryRequest. Without a query (and prefetches), points in id order through the filter. */
+export interface QueryRequest extends Prefetch {
+  offset?: number | null;
+  with_payload?: WithPayload;
+  with_vector?: WithVector;
+}
+export interface WithLookup {
+  collection: string;
+  /** Default true. */
+  with_payload?: WithPayload;
+  with_vectors?: WithVector;
+}
+/** Qdrant's QueryGroupsRequest: `limit` is the number of groups (default 10). */
+export interface QueryGroupsRequest extends Omit<QueryRequest, 'offset'> {
+  group_by: string;
+  /** Points per group (default 3). */
+  group_size?: number | null;
+  with_lookup?: string | WithLookup | null;
+}
+/** A point of a query's result; `order_value` is the payload value an order_by query ordered it by. */
+export interface QueryPoint extends ScoredPoint {
+  order_value?: number;
+}
+export interface QueryResponse {
+  points: QueryPoint[];
+}
+export interface PointGroup {
+  /** The group_by value the hits share. */
+  id: string | number;
+  hits: QueryPoint[];
+  /** with_lookup: the point of the lookup collection whose id is the group id. */
+  lookup?: Record_;
+}
+export interface GroupsResult {
+  groups: PointGroup[];
+}
+
+/** The batch form of upsert: `ids.length` vectors packed row-major in one Float32Array. */
+export interface DenseBatch {
+  ids: PointId[];
+  vectors: Float32Array;
+  /** The vector's name ("" or absent: the unnamed vector). */
+  using?: string;
+  payloads?: (Payload | null)[];
+}
