@@ -108,6 +108,7 @@ Status CollectionCore::OpenFiles(const CollectionEntry& entry) {
     ObserveStamps(*seg, clock_);
     sealed_.push_back(Sealed{std::shared_ptr<Segment>(std::move(seg)), se.file, se.deletions, false});
   }
+  LoadFeedLocked(entry.feed);
   QUIVER_RETURN_IF_ERROR(ReplayLogs());
   return Status::OK();
 }
@@ -130,9 +131,10 @@ Status CollectionCore::ReplayLogs() {
     QUIVER_ASSIGN_OR_RETURN(std::string bytes, st.ReadFile(name));
     storage::WalTail tail;
     const bool newest = i + 1 == logs.size();
-    Status s = storage::ReadWalFile(
+    Status s = storage::ReadWalRecords(
         {reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()}, name, number, newest,
-        [&](std::string_view payload, uint64_t offset) -> Status {
+        [&](storage::WalRecordType type, std::string_view payload, uint64_t offset) -> Status {
+          if (type == storage::WalRecordType::kSync) return ReplayFeedRecordLocked(payload, name, offset);
           QUIVER_ASSIGN_OR_RETURN(OpBatch batch,
                                   DecodeOpBatch(payload, name, offset + storage::kWalRecordHeaderSize));
           for (const Op& op : batch.ops) {

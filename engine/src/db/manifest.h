@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include <boost/json/object.hpp>
+
 #include "quiver/types.h"
 
 namespace quiver::db {
@@ -26,6 +28,17 @@ struct SegmentEntry {
   uint64_t slots = 0;       // slots in the segment file (checked against the file)
 };
 
+// A collection's change feed as of `wal_start` (collection_feed.cc; docs/formats.md, "Manifest"): the seq
+// allocated last by the batches the segments hold, the purge watermark, commit-time checkpoints and the sync
+// metadata. Log records from wal_start on carry the rest.
+struct FeedEntry {
+  uint64_t seq = 0;        // the last seq allocated before wal_start
+  uint64_t min_valid = 0;  // min_valid_cursor: tombstones with seqs up to this were purged
+  std::vector<std::pair<uint64_t, uint64_t>> checkpoints;  // (seq, unix ms): every seq <= seq committed by ms
+  boost::json::object meta;  // sync metadata (engine/sync), key -> JSON value
+  bool empty() const { return seq == 0 && min_valid == 0 && checkpoints.empty() && meta.empty(); }
+};
+
 struct CollectionEntry {
   uint32_t id = 0;
   std::string name;
@@ -34,6 +47,7 @@ struct CollectionEntry {
   uint64_t wal_start = 0;       // log files numbered >= this are replayed at open
   uint64_t next_sequence = 1;   // the next batch sequence number to log
   std::vector<SegmentEntry> segments;  // oldest first
+  FeedEntry feed;
 };
 
 struct Manifest {
@@ -43,6 +57,7 @@ struct Manifest {
   uint32_t next_collection = 1;
   std::vector<CollectionEntry> collections;
   std::map<std::string, std::string> aliases;
+  boost::json::object sync;  // database-level sync metadata (engine/sync): replica bindings, collection tombstones
 };
 
 std::string EncodeManifest(const Manifest& manifest);

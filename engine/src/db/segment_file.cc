@@ -6,6 +6,7 @@
 
 #include "base/coding.h"
 #include "base/section_file.h"
+#include "db/segment_seqs.h"
 #include "index/vector_index.h"
 #include "payload/field_index.h"
 #include "payload/json_util.h"
@@ -39,7 +40,7 @@ void PutStamp(std::string* out, const Stamp& s) {
 
 }  // namespace
 
-ByteChunks EncodeSegment(const Segment& segment) {
+ByteChunks EncodeSegment(const Segment& segment, bool with_feed_seqs) {
   std::vector<uint32_t> slots;
   for (uint32_t slot = 0; slot < segment.slot_count(); ++slot) {
     if (!segment.IsRemoved(slot)) slots.push_back(slot);
@@ -90,6 +91,9 @@ ByteChunks EncodeSegment(const Segment& segment) {
     std::vector<uint32_t> remap(segment.slot_count(), payload::kDroppedSlot);
     for (uint32_t i = 0; i < slots.size(); ++i) remap[slots[i]] = i;
     w.Add(kTagPayloadIndex, segment.payload_index().Encode(remap));
+  }
+  if (with_feed_seqs) {
+    if (std::string seqs = EncodeRegisterSeqs(segment, slots); !seqs.empty()) w.Add(kTagRegisterSeqs, seqs);
   }
   return w.FinishChunks();
 }
@@ -195,6 +199,10 @@ Result<std::unique_ptr<Segment>> DecodeSegment(std::span<const uint8_t> bytes,
   }
   if (!keys.empty()) return keys.Error("unexpected bytes after the last point");
   if (!payloads.empty()) return payloads.Error("unexpected bytes after the last point");
+  if (reader.Has(kTagRegisterSeqs)) {
+    QUIVER_ASSIGN_OR_RETURN(auto seqs, reader.Get(kTagRegisterSeqs));
+    QUIVER_RETURN_IF_ERROR(DecodeRegisterSeqs(seqs, what, reader.OffsetOf(kTagRegisterSeqs), &states));
+  }
 
   std::vector<std::unique_ptr<index::VectorIndex>> indexes;
   for (size_t s = 0; s < spaces.size(); ++s) {

@@ -22,8 +22,9 @@ namespace quiver::db {
 
 inline constexpr uint32_t kSegmentFormatVersion = 1;
 
-// The file image of a segment. Removed slots are skipped.
-ByteChunks EncodeSegment(const Segment& segment);
+// The file image of a segment. Removed slots are skipped. Without `with_feed_seqs` the register seqs are left
+// out (a sync snapshot: the receiver's seqs are its own).
+ByteChunks EncodeSegment(const Segment& segment, bool with_feed_seqs = true);
 
 // Loads a segment image. `spaces` are the collection's vector spaces, which the file must match. With a
 // `keepalive` owning `bytes` (a mapped file), vectors are used in place. `what` names the file in errors.
