@@ -206,6 +206,8 @@ class CollectionCore {
                     const std::function<bool(uint64_t seq, const PointState&, const Segment&)>& fn) const;
   // Calls fn(state, segment) for every present point (tombstones included), in no particular order, from one read.
   FeedInfo VisitPoints(const std::function<void(const PointState&, const Segment&)>& fn) const;
+  // Calls fn(state, segment) for one present point under the shared lock; false when absent.
+  bool VisitPoint(const PointId& id, const std::function<void(const PointState&, const Segment&)>& fn) const;
   // Which tombstones the optimizer may purge (SYNC.md 2.9). By default a tombstone older than the database's
   // tombstone_retention_ms; with a horizon, one stamped below it. Either way its seq must be at most `max_seq`
   // and committed longer than the retention ago (the commit-time checkpoints). A purge raises min_valid_cursor.
@@ -221,7 +223,8 @@ class CollectionCore {
   Status InstallFeedGeneration(const std::vector<std::shared_ptr<const std::string>>& images, FeedWrite&& pending);
   // A segment file image of each segment, as of one read, without register seqs (for sync snapshots): a sealed
   // segment's image is cached by its file number and removal count, so unchanged segments give the same bytes.
-  std::vector<std::shared_ptr<const std::string>> FeedSegmentImages(FeedInfo* info) const;
+  // Returns (image, points present) pairs.
+  std::vector<std::pair<std::shared_ptr<const std::string>, uint64_t>> FeedSegmentImages(FeedInfo* info) const;
 
  private:
   struct Sealed {
@@ -283,8 +286,13 @@ class CollectionCore {
   struct FeedGcRule {
     uint64_t horizon_hlc = 0;
     uint64_t max_seq = 0;
+    // A tombstone whose every register is below the horizon (so anything accepted later beats all of it).
     bool Purgeable(const PointState& st) const {
-      return st.deleted && st.alive.hlc < horizon_hlc && st.seq() <= max_seq;
+      if (!st.deleted || st.alive.hlc >= horizon_hlc || st.payload_reset.hlc >= horizon_hlc) return false;
+      for (const KeyStamp& ks : st.key_stamps) {
+        if (ks.stamp.hlc >= horizon_hlc) return false;
+      }
+      return st.seq() <= max_seq;
     }
   };
   FeedGcRule FeedGcRuleLocked(uint64_t now_ms) const;

@@ -280,6 +280,15 @@ FeedInfo CollectionCore::VisitPoints(const std::function<void(const PointState&,
   return FeedInfo{last_seq_, min_valid_cursor_};
 }
 
+bool CollectionCore::VisitPoint(const PointId& id,
+                                const std::function<void(const PointState&, const Segment&)>& fn) const {
+  std::shared_lock lock(mu_);
+  auto loc = Locate(id);
+  if (!loc) return false;
+  fn(loc->segment->state(loc->slot), *loc->segment);
+  return true;
+}
+
 // --- Listening ---
 
 void CollectionCore::SetFeedListener(std::function<void(uint64_t)> listener) {
@@ -366,9 +375,10 @@ FeedEntry CollectionCore::FeedEntryLocked() const {
 
 // --- Snapshots and installing them ---
 
-std::vector<std::shared_ptr<const std::string>> CollectionCore::FeedSegmentImages(FeedInfo* info) const {
+std::vector<std::pair<std::shared_ptr<const std::string>, uint64_t>> CollectionCore::FeedSegmentImages(
+    FeedInfo* info) const {
   std::shared_lock lock(mu_);
-  std::vector<std::shared_ptr<const std::string>> out;
+  std::vector<std::pair<std::shared_ptr<const std::string>, uint64_t>> out;
   std::lock_guard<std::mutex> cache_lock(image_mu_);
   std::vector<CachedImage> cache;
   for (const Sealed& s : sealed_) {
@@ -381,11 +391,12 @@ std::vector<std::shared_ptr<const std::string>> CollectionCore::FeedSegmentImage
     }
     if (!image) image = std::make_shared<const std::string>(EncodeSegment(seg, /*with_feed_seqs=*/false).Flatten());
     if (s.file != 0) cache.push_back(CachedImage{s.file, removed, image});
-    out.push_back(std::move(image));
+    out.emplace_back(std::move(image), seg.present_count());
   }
   image_cache_ = std::move(cache);
   if (write_->present_count() > 0) {
-    out.push_back(std::make_shared<const std::string>(EncodeSegment(*write_, /*with_feed_seqs=*/false).Flatten()));
+    out.emplace_back(std::make_shared<const std::string>(EncodeSegment(*write_, /*with_feed_seqs=*/false).Flatten()),
+                     write_->present_count());
   }
   if (info) *info = FeedInfo{last_seq_, min_valid_cursor_};
   return out;

@@ -1,0 +1,29 @@
+// LocalFeedStore: the server's feeds kept in a Quiver database (the collection change feed of
+// db/collection_core.h, "Change feed"): one collection per feed, the database's sync metadata for the store.
+//
+// Thread safety: internally synchronised (through the database and its collections).
+#ifndef QUIVER_SYNC_LOCAL_FEED_H_
+#define QUIVER_SYNC_LOCAL_FEED_H_
+
+#include <memory>
+
+#include "quiver/database.h"
+#include "sync/feed.h"
+
+namespace quiver::sync {
+
+// `db` must outlive the store.
+std::unique_ptr<FeedStore> NewLocalFeedStore(Database* db);
+
+// Helpers shared with the sync client: a point's delta under a register filter, read from a collection.
+namespace local {
+// The configuration's semantic part (vector names, sizes, distances) hashed: collections with equal hashes store
+// and compare vectors alike (SYNC.md 2.11). 16 hex digits.
+std::string ConfigHash(const CollectionConfig& config);
+// Checks a delta against a collection's vector spaces.
+Status ValidateDelta(const PointDelta& point, const std::vector<db::VectorSpace>& spaces);
+}  // namespace local
+
+}  // namespace quiver::sync
+
+#endif  // QUIVER_SYNC_LOCAL_FEED_H_
