@@ -217,10 +217,14 @@ class CollectionCore {
   // Blocks until the feed's last seq passes `after_seq` or `timeout_ms` passes; returns the last seq.
   uint64_t WaitForFeed(uint64_t after_seq, uint64_t timeout_ms) const;
   // Replaces the collection's whole state with the given segment file images (a sync snapshot, SYNC.md 2.10)
-  // plus `pending` applied on top, in one flip: the images are checked and written as segment files first (a
-  // crash leaves them unreferenced, removed at the next open), then one manifest commit switches the collection
-  // to them (stored collections). Seqs continue from the current last seq.
-  Status InstallFeedGeneration(const std::vector<std::shared_ptr<const std::string>>& images, FeedWrite&& pending);
+  // plus, merged on top, the ops `carry` returns for each point of the old state (the sync client's pending
+  // registers; called under the write lock, so no write slips between) and then `pending`, in one flip: the
+  // images are checked and written as segment files first (a crash leaves them unreferenced, removed at the next
+  // open), then one manifest commit switches the collection to them (stored collections). Seqs continue from the
+  // current last seq.
+  using CarryFn = std::function<std::vector<Op>(const PointState&, const Segment&)>;
+  Status InstallFeedGeneration(const std::vector<std::shared_ptr<const std::string>>& images, const CarryFn& carry,
+                               FeedWrite&& pending);
   // A segment file image of each segment, as of one read, without register seqs (for sync snapshots): a sealed
   // segment's image is cached by its file number and removal count, so unchanged segments give the same bytes.
   // Returns (image, points present) pairs.

@@ -403,7 +403,7 @@ std::vector<std::pair<std::shared_ptr<const std::string>, uint64_t>> CollectionC
 }
 
 Status CollectionCore::InstallFeedGeneration(const std::vector<std::shared_ptr<const std::string>>& images,
-                                             FeedWrite&& pending) {
+                                             const CarryFn& carry, FeedWrite&& pending) {
   for (size_t i = 0; i < pending.ops.size(); ++i) {
     Status s = CheckOp(pending.ops[i]);
     if (!s.ok()) return s.WithContext("ops[" + std::to_string(i) + "]");
@@ -432,6 +432,21 @@ Status CollectionCore::InstallFeedGeneration(const std::vector<std::shared_ptr<c
     std::unique_lock lock(mu_);
     QUIVER_RETURN_IF_ERROR(CheckWritable());
     for (auto& seg : segments) QUIVER_RETURN_IF_ERROR(seg->IndexPayloadFields(payload_fields_));
+    // What the old state carries over, checked before anything changes.
+    std::vector<Op> carried;
+    if (carry) {
+      for (const Segment* seg : SegmentsLocked()) {
+        for (uint32_t slot = 0; slot < seg->slot_count(); ++slot) {
+          if (seg->IsRemoved(slot)) continue;
+          for (Op& op : carry(seg->state(slot), *seg)) carried.push_back(std::move(op));
+        }
+      }
+      for (size_t i = 0; i < carried.size(); ++i) {
+        Status s = CheckOp(carried[i]);
+        if (!s.ok()) return s.WithContext("carried ops[" + std::to_string(i) + "]");
+        carried[i].stored_form = carried[i].kind == OpKind::kUpsert;
+      }
+    }
     std::vector<Sealed> old_sealed = std::move(sealed_);
     sealed_.clear();
     for (size_t i = 0; i < segments.size(); ++i) {
@@ -444,6 +459,10 @@ Status CollectionCore::InstallFeedGeneration(const std::vector<std::shared_ptr<c
     }
     write_ = NewWriteSegment();
     FeedIndexRebuildLocked();
+    for (const Op& op : carried) {
+      clock_->Observe(op.stamp.hlc);
+      ApplyLocked(op);
+    }
     ApplyFeedWriteLocked(pending);
     FeedCheckpointLocked(std::max(HlcMillis(clock_->last()), clock_->PhysicalMs()));
     notify = last_seq_;

@@ -1,0 +1,784 @@
+#include "sync/client.h"
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <chrono>
+#include <map>
+#include <random>
+#include <set>
+
+#include "base/hashes.h"
+#include "db/collection_core.h"
+#include "db/config_json.h"
+#include "db/database_core.h"
+#include "sync/local_feed.h"
+
+namespace quiver::sync {
+namespace json = boost::json;
+
+namespace {
+
+// Client metadata keys, in each synced collection (docs/sync.md, "Client metadata").
+constexpr const char* kUid = "sync.uid";
+constexpr const char* kIdentified = "sync.identified";
+constexpr const char* kEpoch = "sync.epoch";
+constexpr const char* kCursor = "sync.cursor";
+constexpr const char* kPushCursor = "sync.push_cursor";
+constexpr const char* kHorizon = "sync.horizon";
+constexpr const char* kResync = "sync.resync";
+constexpr const char* kOffset = "sync.offset_ms";
+constexpr const char* kClock = "sync.clock";
+constexpr const char* kConflictPrefix = "sync.conflict.";
+
+uint64_t MetaU64(const db::CollectionCore& core, std::string_view key) {
+  auto v = core.FeedMeta(key);
+  if (!v) return 0;
+  if (auto p = v->if_uint64()) return *p;
+  if (auto p = v->if_int64(); p && *p >= 0) return static_cast<uint64_t>(*p);
+  return 0;
+}
+
+int64_t MetaI64(const db::CollectionCore& core, std::string_view key) {
+  auto v = core.FeedMeta(key);
+  if (!v) return 0;
+  if (auto p = v->if_int64()) return *p;
+  if (auto p = v->if_uint64()) return static_cast<int64_t>(*p);
+  return 0;
+}
+
+std::string MetaStr(const db::CollectionCore& core, std::string_view key) {
+  auto v = core.FeedMeta(key);
+  return v && v->is_string() ? std::string(v->get_string()) : std::string();
+}
+
+Status CommitMeta(db::CollectionCore& core, MetaChanges meta) {
+  db::FeedWrite w;
+  w.meta = std::move(meta);
+  return core.CommitFeedWrite(std::move(w)).status();
+}
+
+// Which register a field, for matching registers of two deltas.
+enum class Reg { kLife, kReset };
+
+}  // namespace
+
+// One sync round: a small state machine whose steps run one after another from a queue, so a transport that
+// answers inside Send does not nest the steps.
+struct SyncClient::Round : std::enable_shared_from_this<SyncClient::Round> {
+  SyncClient* c;
+  std::function<void(Status)> done;
+  std::shared_ptr<bool> alive;
+  size_t index = 0;
+  std::shared_ptr<Collection> col;
+  std::string name;
+  size_t push_limit = 0;
+  int resync_attempts = 0;
+  bool token_refreshed = false;
+  bool reregistered = false;
+  std::deque<std::function<void()>> queue;
+  bool draining = false;
+  bool finished = false;
+
+  db::CollectionCore& core() { return col->core(); }
+  db::HybridClock& clock() { return c->db_->core().clock(); }
+  uint64_t self() const { return c->db_->replica_id(); }
+  uint64_t Monotonic() const { return c->options_.monotonic_ms(); }
+
+  void Post(std::function<void()> step) {
+    queue.push_back(std::move(step));
+    if (draining) return;
+    draining = true;
+    while (!queue.empty()) {
+      auto next = std::move(queue.front());
+      queue.pop_front();
+      next();
+    }
+    draining = false;
+  }
+
+  void Finish(Status s) {
+    if (finished) return;
+    finished = true;
+    queue.clear();
+    auto self_ref = shared_from_this();
+    SyncClient* client = c;
+    ++client->stats_.rounds;
+    if (s.ok()) {
+      client->failures_ = 0;
+      client->retry_delay_ms_ = 0;
+    } else {
+      ++client->stats_.failed_rounds;
+      ++client->failures_;
+      const uint64_t shift = std::min<uint64_t>(client->failures_ - 1, 20);
+      const uint64_t base = std::min(client->options_.backoff_max_ms, client->options_.backoff_initial_ms << shift);
+      // Jitter: [0.5, 1) of the step.
+      client->retry_delay_ms_ = base / 2 + (base > 1 ? client->options_.random() % (base - base / 2) : 0);
+    }
+    client->round_.reset();
+    auto cb = std::move(done);
+    if (cb) cb(s);
+  }
+
+  // --- Requests ---
+
+  SyncRequest NewRequest(std::string method, std::string path) {
+    SyncRequest r;
+    r.method = std::move(method);
+    r.path = std::move(path);
+    r.replica = Hex16(self());
+    r.token = c->token_;
+    if (col) r.push_cursor = std::to_string(MetaU64(core(), kPushCursor));
+    return r;
+  }
+
+  // Sends and hands the response to `on` (on the round's queue). Transport failures end the round; 401 asks for a
+  // fresh token and retries once; 403 for an unknown replica registers again and retries once.
+  void Send(SyncRequest request, std::function<void(const SyncResponse&, uint64_t rtt_ms)> on) {
+    ++c->stats_.requests;
+    const uint64_t sent = Monotonic();
+    std::weak_ptr<Round> weak = shared_from_this();
+    std::shared_ptr<bool> token = alive;
+    SyncRequest copy = request;
+    c->transport_->Send(std::move(request), [weak, token, on = std::move(on), copy = std::move(copy), sent](
+                                                Result<SyncResponse> r) mutable {
+      if (!*token) return;
+      auto round = weak.lock();
+      if (!round || round->finished) return;
+      round->Post([round, r = std::move(r), on = std::move(on), copy = std::move(copy), sent]() mutable {
+        if (round->finished) return;
+        if (!r.ok()) return round->Finish(r.status().WithContext(copy.method + " " + copy.path));
+        const uint64_t rtt = round->Monotonic() - sent;
+        if (r->status == 401 && !round->token_refreshed && round->c->options_.get_token) {
+          round->token_refreshed = true;
+          auto t = round->c->options_.get_token(true);
+          if (!t.ok()) return round->Finish(t.status());
+          round->c->token_ = *t;
+          copy.token = *t;
+          return round->Send(std::move(copy), std::move(on));
+        }
+        if (r->status == 403 && !round->reregistered && r->body.find("replica_unknown") != std::string::npos) {
+          round->reregistered = true;
+          round->c->registered_ = false;
+          return round->Register([round, copy = std::move(copy), on = std::move(on)]() mutable {
+            round->Send(std::move(copy), std::move(on));
+          });
+        }
+        on(*r, rtt);
+      });
+    });
+  }
+
+  Status Unexpected(const SyncResponse& r, const std::string& what) {
+    auto e = DecodeErrorBody(r.body);
+    std::string detail = e.ok() ? e->error + (e->reason.empty() ? "" : "/" + e->reason) + ": " + e->message : r.body.substr(0, 200);
+    const std::string msg = what + ": HTTP " + std::to_string(r.status) + " " + detail;
+    switch (r.status) {
+      case 404:
+        return Status::NotFound(msg);
+      case 401:
+      case 403:
+      case 409:
+      case 426:
+        return Status::FailedPrecondition(msg);
+      default:
+        return Status::IOError(msg);
+    }
+  }
+
+  // Takes the server's clock into account: the HLC receive and the offset estimate (SYNC.md 2.12).
+  void ObserveServer(const ServerClock& sc, uint64_t rtt_ms) {
+    if (sc.server_hlc) clock().Observe(sc.server_hlc);
+    if (!sc.server_time_ms) return;
+    db::HybridClock& ck = clock();
+    const int64_t offset = ck.offset_ms();
+    const int64_t local_wall = static_cast<int64_t>(ck.PhysicalMs()) - offset;
+    const int64_t sample = static_cast<int64_t>(sc.server_time_ms + rtt_ms / 2) - local_wall;
+    int64_t next = sample;
+    if (std::llabs(sample - offset) <= 1000) next = offset + (sample - offset) / 4;
+    constexpr int64_t kClamp = int64_t{365} * 24 * 3600 * 1000;
+    next = std::clamp(next, -kClamp, kClamp);
+    ck.SetOffsetMs(next);
+  }
+
+  // --- Steps ---
+
+  void Start() { Post([self = shared_from_this()] { self->StartCollection(); }); }
+
+  void StartCollection() {
+    if (index >= c->options_.collections.size()) return Finish(Status::OK());
+    name = c->options_.collections[index];
+    auto got = c->db_->GetCollection(name);
+    if (!got.ok()) return Finish(got.status().WithContext("sync"));
+    col = *got;
+    push_limit = c->options_.max_push_bytes;
+    resync_attempts = 0;
+    // The clock persisted with the last sync commit, and the last offset estimate.
+    if (auto v = ParseHex16(MetaStr(core(), kClock))) clock().Observe(*v);
+    if (clock().offset_ms() == 0) {
+      if (int64_t off = MetaI64(core(), kOffset)) clock().SetOffsetMs(off);
+    }
+    if (!c->registered_) return Register([self = shared_from_this()] { self->Identify(); });
+    Identify();
+  }
+
+  void NextCollection() {
+    ++index;
+    col.reset();
+    StartCollection();
+  }
+
+  void Register(std::function<void()> then) {
+    RegisterReplicaRequest m;
+    m.replica = self();
+    m.client = c->options_.client;
+    SyncRequest r = NewRequest("POST", "/v1/replicas");
+    r.body = Encode(m);
+    Send(std::move(r), [self = shared_from_this(), then = std::move(then)](const SyncResponse& resp, uint64_t rtt) {
+      if (resp.status != 200) return self->Finish(self->Unexpected(resp, "register replica"));
+      auto m = DecodeRegisterReplicaResponse(resp.body);
+      if (!m.ok()) return self->Finish(m.status());
+      self->ObserveServer(m->clock, rtt);
+      self->c->registered_ = true;
+      then();
+    });
+  }
+
+  void Identify() {
+    std::string uid = MetaStr(core(), kUid);
+    if (uid.empty()) {
+      uid = Id128Text(Id128{c->options_.random() | 1, c->options_.random()});
+      Status s = CommitMeta(core(), {{kUid, json::value(uid)}, {kIdentified, json::value(false)}});
+      if (!s.ok()) return Finish(s);
+    }
+    auto identified = core().FeedMeta(kIdentified);
+    if (identified && identified->is_bool() && identified->get_bool()) return AfterIdentify();
+    PutCollectionRequest m;
+    m.uid = uid;
+    m.config = db::ConfigToJson(core().config());
+    SyncRequest r = NewRequest("PUT", "/v1/collections/by-name/" + name);
+    r.body = Encode(m);
+    Send(std::move(r), [self = shared_from_this(), uid](const SyncResponse& resp, uint64_t rtt) {
+      if (resp.status == 409) {
+        auto e = DecodeErrorBody(resp.body);
+        if (e.ok() && e->error == "collection_gone") return self->DropGone();
+      }
+      if (resp.status != 200) return self->Finish(self->Unexpected(resp, "collection " + self->name));
+      auto m = DecodePutCollectionResponse(resp.body);
+      if (!m.ok()) return self->Finish(m.status());
+      self->ObserveServer(m->clock, rtt);
+      MetaChanges meta = {{kIdentified, json::value(true)}};
+      if (m->collection.uid != uid) {
+        // The server knows this name under another uid with the same configuration: adopt it (re-key). The
+        // local points are keyed by point id, so they merge; all of them are pushed after the snapshot.
+        meta.emplace_back(kUid, json::value(m->collection.uid));
+        for (const char* k : {kEpoch, kCursor, kPushCursor, kHorizon, kResync}) meta.emplace_back(k, std::nullopt);
+      }
+      Status s = CommitMeta(self->core(), std::move(meta));
+      if (!s.ok()) return self->Finish(s);
+      self->AfterIdentify();
+    });
+  }
+
+  void AfterIdentify() {
+    if (MetaStr(core(), kEpoch).empty() || !core().FeedMeta(kCursor) || !MetaStr(core(), kResync).empty()) {
+      return Resync();
+    }
+    Push();
+  }
+
+  std::string UidPath(const std::string& action) {
+    return "/v1/collections/" + MetaStr(core(), kUid) + (action.empty() ? "" : "/" + action);
+  }
+
+  // --- Resync by snapshot (SYNC.md 2.10) ---
+
+  void Resync() {
+    if (++resync_attempts > 3) return Finish(Status::IOError("sync: snapshot resync did not complete"));
+    Send(NewRequest("GET", UidPath("snapshot")), [self = shared_from_this()](const SyncResponse& resp, uint64_t rtt) {
+      if (resp.status == 409) return self->DropGone();
+      if (resp.status != 200) return self->Finish(self->Unexpected(resp, "snapshot"));
+      auto m = DecodeSnapshotManifest(resp.body);
+      if (!m.ok()) return self->Finish(m.status());
+      self->ObserveServer(m->clock, rtt);
+      auto config = db::ConfigFromJson(m->config, "snapshot.config");
+      if (!config.ok()) return self->Finish(config.status());
+      if (local::ConfigHash(*config) != local::ConfigHash(self->core().config())) {
+        return self->Finish(Status::FailedPrecondition("sync: collection " + self->name +
+                                                       " has another configuration on the server"));
+      }
+      auto manifest = std::make_shared<SnapshotManifest>(std::move(*m));
+      auto images = std::make_shared<std::vector<std::shared_ptr<const std::string>>>();
+      self->FetchBlobs(manifest, images);
+    });
+  }
+
+  void FetchBlobs(std::shared_ptr<SnapshotManifest> m, std::shared_ptr<std::vector<std::shared_ptr<const std::string>>> images) {
+    if (images->size() == m->segments.size()) return Install(*m, *images);
+    const SegmentRef& ref = m->segments[images->size()];
+    Send(NewRequest("GET", "/v1/blobs/" + ref.sha256), [self = shared_from_this(), m, images](const SyncResponse& resp, uint64_t) {
+      if (resp.status == 404) return self->Resync();  // the snapshot moved on meanwhile: start again
+      if (resp.status != 200) return self->Finish(self->Unexpected(resp, "blob"));
+      const SegmentRef& ref = m->segments[images->size()];
+      if (resp.body.size() != ref.bytes || Sha256Hex(resp.body) != ref.sha256) {
+        return self->Resync();  // damaged in transit
+      }
+      images->push_back(std::make_shared<const std::string>(resp.body));
+      self->FetchBlobs(m, images);
+    });
+  }
+
+  void Install(const SnapshotManifest& m, const std::vector<std::shared_ptr<const std::string>>& images) {
+    const std::string reason = MetaStr(core(), kResync);
+    const bool had_cursor = !MetaStr(core(), kEpoch).empty() && core().FeedMeta(kCursor).has_value();
+    // What survives the flip: every register this replica wrote when the server may have lost some (no cursor yet,
+    // a new epoch), else only those not yet acknowledged.
+    const bool all_self = !had_cursor || reason == "epoch_changed" || m.epoch != MetaStr(core(), kEpoch);
+    const uint64_t push_cursor = MetaU64(core(), kPushCursor);
+    const uint64_t me = self();
+    const std::vector<db::VectorSpace>& spaces = core().spaces();
+    RegisterFilter filter;
+    filter.include = [&](uint64_t seq, const Stamp& s) { return s.replica == me && (all_self || seq > push_cursor); };
+    db::CollectionCore::CarryFn carry = [&](const db::PointState& st, const db::Segment& seg) {
+      PointDelta d = DeltaFromState(st, seg, spaces, filter);
+      if (d.empty()) return std::vector<db::Op>();
+      auto ops = DeltaToOps(d);
+      return ops.ok() ? std::move(*ops) : std::vector<db::Op>();
+    };
+    db::FeedWrite pending;
+    pending.meta = {{kEpoch, json::value(m.epoch)},
+                    {kCursor, json::value(m.snapshot_seq)},
+                    {kHorizon, json::value(Hex16(m.horizon_hlc))},
+                    {kResync, std::nullopt},
+                    {kClock, json::value(Hex16(clock().last()))},
+                    {kOffset, json::value(clock().offset_ms())}};
+    Status s = core().InstallFeedGeneration(images, carry, std::move(pending));
+    if (!s.ok()) return Finish(s.WithContext("sync: installing the snapshot of " + name));
+    ++c->stats_.resyncs;
+    c->clean_to_[name] = 0;
+    core().SetFeedGcBounds(m.horizon_hlc, push_cursor);
+    Push();
+  }
+
+  // --- Push (SYNC.md 2.5, 2.6) ---
+
+  struct Batch {
+    PushRequest request;
+    uint64_t push_cursor = 0;
+  };
+
+  void Push() {
+    // Local writes must be durable before the server learns of them: the server never sends a replica its own
+    // registers back.
+    Status flushed = core().Flush();
+    if (!flushed.ok()) return Finish(flushed);
+    auto batch = std::make_shared<Batch>();
+    batch->push_cursor = MetaU64(core(), kPushCursor);
+    const uint64_t start = std::max(batch->push_cursor, c->clean_to_[name]);
+    const uint64_t me = self();
+    const uint64_t from = batch->push_cursor;
+    RegisterFilter filter;
+    filter.include = [&](uint64_t seq, const Stamp& s) { return seq > from && s.replica == me; };
+    const std::vector<db::VectorSpace>& spaces = core().spaces();
+    size_t bytes = 0;
+    bool end = true;
+    uint64_t to = from;
+    const db::FeedInfo info = core().ScanFeed(start, [&](uint64_t seq, const db::PointState& st, const db::Segment& seg) {
+      PointDelta d = DeltaFromState(st, seg, spaces, filter);
+      if (!d.empty()) {
+        const size_t size = d.EstimateBytes();
+        if (!batch->request.points.empty() && bytes + size > push_limit) {
+          end = false;
+          return false;
+        }
+        bytes += size;
+        batch->request.points.push_back(std::move(d));
+      }
+      to = seq;
+      return true;
+    });
+    if (end) to = std::max(to, info.last_seq);
+    if (batch->request.points.empty()) {
+      c->clean_to_[name] = std::max(c->clean_to_[name], to);
+      return Pull();
+    }
+    batch->request.replica = me;
+    batch->request.from_local_seq = from;
+    batch->request.to_local_seq = to;
+    batch->request.hlc = clock().last();
+    SyncRequest r = NewRequest("POST", UidPath("push"));
+    r.body = Encode(batch->request);
+    Send(std::move(r), [self = shared_from_this(), batch](const SyncResponse& resp, uint64_t rtt) {
+      if (resp.status == 413) {
+        if (batch->request.points.size() <= 1) return self->Finish(self->Unexpected(resp, "push of one point"));
+        self->push_limit = std::max<size_t>(1, self->push_limit / 2);
+        return self->Push();
+      }
+      if (resp.status == 410) return self->NeedResync(resp);
+      if (resp.status == 409) return self->DropGone();
+      if (resp.status != 200) return self->Finish(self->Unexpected(resp, "push"));
+      auto m = DecodePushResponse(resp.body);
+      if (!m.ok()) return self->Finish(m.status());
+      self->OnPushed(*batch, *m, rtt);
+    });
+  }
+
+  void OnPushed(const Batch& batch, const PushResponse& m, uint64_t rtt) {
+    ObserveServer(m.clock, rtt);
+    const uint64_t to = batch.request.to_local_seq;
+    Status s = CommitMeta(core(), {{kPushCursor, json::value(to)}, {kClock, json::value(Hex16(clock().last()))}});
+    if (!s.ok()) return Finish(s);
+    c->stats_.pushed_points += batch.request.points.size() - m.rejected.size();
+    core().SetFeedGcBounds(ParseHex16(MetaStr(core(), kHorizon)).value_or(0), to);
+    bool skew = false;
+    for (const Rejection& r : m.rejected) {
+      ++c->stats_.rejected_points;
+      if (r.reason == "clock_skew") {
+        skew = true;
+        continue;
+      }
+      const PointDelta* sent = nullptr;
+      for (const PointDelta& p : batch.request.points) {
+        if (p.id == r.id) sent = &p;
+      }
+      s = Resolve(r, sent, to);
+      if (!s.ok()) return Finish(s);
+    }
+    if (skew) {
+      s = RepairClock();
+      if (!s.ok()) return Finish(s);
+    }
+    Push();
+  }
+
+  // The registers of the point's current state whose seq is above `seq`.
+  std::optional<PointDelta> RegistersAbove(const PointId& id, uint64_t seq) {
+    std::optional<PointDelta> out;
+    const std::vector<db::VectorSpace>& spaces = core().spaces();
+    RegisterFilter filter;
+    filter.include = [&](uint64_t s, const Stamp&) { return s > seq; };
+    core().VisitPoint(id, [&](const db::PointState& st, const db::Segment& seg) {
+      PointDelta d = DeltaFromState(st, seg, spaces, filter);
+      if (!d.empty()) out = std::move(d);
+    });
+    return out;
+  }
+
+  // A rejected point: recorded, shown to the app, and resolved at once (keep_server or reapply_local).
+  Status Resolve(const Rejection& r, const PointDelta* sent, uint64_t to) {
+    Conflict conflict;
+    conflict.collection = name;
+    conflict.id = r.id;
+    conflict.reason = r.reason;
+    if (sent) conflict.local = *sent;
+    conflict.server = r.server;
+    Resolution how = c->options_.on_conflict ? c->options_.on_conflict(conflict) : Resolution::kKeepServer;
+    if (r.reason != "stale_op") how = Resolution::kKeepServer;  // nothing to gain from writing it again
+    db::FeedWrite w;
+    w.reset_points.push_back(r.id);
+    auto add = [&](const PointDelta& d) -> Status {
+      QUIVER_ASSIGN_OR_RETURN(std::vector<db::Op> ops, DeltaToOps(d));
+      for (db::Op& op : ops) w.ops.push_back(std::move(op));
+      return Status::OK();
+    };
+    if (r.server) QUIVER_RETURN_IF_ERROR(add(*r.server));
+    std::optional<PointDelta> newer = RegistersAbove(r.id, to);
+    if (newer) QUIVER_RETURN_IF_ERROR(add(*newer));
+    if (how == Resolution::kReapplyLocal && sent) {
+      // The sent registers not written again since, with fresh stamps (in their order).
+      PointDelta again;
+      again.id = r.id;
+      const bool life_newer = newer && (newer->del || newer->vec);
+      const bool reset_newer = newer && newer->reset;
+      std::map<Stamp, Stamp> fresh;
+      auto restamp = [&](const Stamp& old) -> Stamp {
+        auto it = fresh.find(old);
+        if (it != fresh.end()) return it->second;
+        return fresh[old] = Stamp{};
+      };
+      for (const Stamp& st : sent->Stamps()) restamp(st);
+      for (auto& [old, now] : fresh) now = Stamp{clock().Now(), self()};
+      if (sent->del && !life_newer) again.del = fresh[*sent->del];
+      if (sent->vec && !life_newer) {
+        again.vec = *sent->vec;
+        again.vec->ts = fresh[sent->vec->ts];
+      }
+      if (sent->reset && !reset_newer) again.reset = fresh[*sent->reset];
+      for (const FieldRegister& f : sent->fields) {
+        bool superseded = false;
+        if (newer) {
+          for (const FieldRegister& nf : newer->fields) superseded |= nf.key == f.key;
+        }
+        if (superseded) continue;
+        FieldRegister g = f;
+        g.ts = fresh[f.ts];
+        again.fields.push_back(std::move(g));
+      }
+      if (!again.empty()) QUIVER_RETURN_IF_ERROR(add(again));
+    }
+    json::object record{{"reason", r.reason},
+                        {"local", sent ? PointToJson(*sent) : json::value(nullptr)},
+                        {"server", r.server ? PointToJson(*r.server) : json::value(nullptr)},
+                        {"resolution", how == Resolution::kKeepServer ? "keep_server" : "reapply_local"}};
+    w.meta.emplace_back(kConflictPrefix + r.id.ToString(), json::value(std::move(record)));
+    return core().CommitFeedWrite(std::move(w)).status();
+  }
+
+  // clock_skew (SYNC.md 2.12): this replica stamped registers beyond the server's drift bound. The offset was
+  // corrected from the response; now the clock comes back to the corrected time and every register stamped
+  // beyond it is stamped again, in every synced collection, so later writes are not stuck behind them.
+  Status RepairClock() {
+    ++c->stats_.clock_repairs;
+    db::HybridClock& ck = clock();
+    const uint64_t now = ck.PhysicalMs();
+    const uint64_t threshold = db::MakeHlc(now + c->options_.max_drift_ms / 2, 0);
+    const uint64_t me = self();
+    struct Future {
+      std::shared_ptr<Collection> col;
+      std::vector<PointDelta> points;  // whole states
+    };
+    std::vector<Future> future;
+    uint64_t keep = db::MakeHlc(now, 0);
+    for (const std::string& n : c->options_.collections) {
+      auto got = c->db_->GetCollection(n);
+      if (!got.ok()) continue;
+      Future f;
+      f.col = *got;
+      const std::vector<db::VectorSpace>& spaces = f.col->core().spaces();
+      f.col->core().VisitPoints([&](const db::PointState& st, const db::Segment& seg) {
+        PointDelta d = FullDelta(st, seg, spaces);
+        bool ahead = false;
+        for (const Stamp& s : d.Stamps()) {
+          if (s.hlc > threshold && s.replica == me) {
+            ahead = true;
+          } else {
+            keep = std::max(keep, s.hlc);
+          }
+        }
+        if (ahead) f.points.push_back(std::move(d));
+      });
+      if (!f.points.empty()) future.push_back(std::move(f));
+    }
+    ck.Rewind(keep);
+    for (Future& f : future) {
+      db::FeedWrite w;
+      for (PointDelta& d : f.points) {
+        std::map<Stamp, Stamp> fresh;
+        for (const Stamp& s : d.Stamps()) {
+          if (s.hlc > threshold && s.replica == me) fresh[s] = Stamp{};
+        }
+        for (auto& [old, now_stamp] : fresh) now_stamp = Stamp{ck.Now(), me};
+        auto re = [&](Stamp& s) {
+          auto it = fresh.find(s);
+          if (it != fresh.end()) s = it->second;
+        };
+        if (d.del) re(*d.del);
+        if (d.vec) re(d.vec->ts);
+        if (d.reset) re(*d.reset);
+        for (FieldRegister& fr : d.fields) re(fr.ts);
+        w.reset_points.push_back(d.id);
+        QUIVER_ASSIGN_OR_RETURN(std::vector<db::Op> ops, DeltaToOps(d));
+        for (db::Op& op : ops) w.ops.push_back(std::move(op));
+      }
+      w.meta = {{kOffset, json::value(ck.offset_ms())}, {kClock, json::value(Hex16(ck.last()))}};
+      QUIVER_RETURN_IF_ERROR(f.col->core().CommitFeedWrite(std::move(w)).status());
+    }
+    return Status::OK();
+  }
+
+  void NeedResync(const SyncResponse& resp) {
+    auto e = DecodeErrorBody(resp.body);
+    const std::string reason = e.ok() && !e->reason.empty() ? e->reason : "cursor_too_old";
+    Status s = CommitMeta(core(), {{kResync, json::value(reason)}});
+    if (!s.ok()) return Finish(s);
+    Resync();
+  }
+
+  // --- Pull ---
+
+  void Pull(bool long_poll = false) {
+    PullRequest q;
+    q.cursor = CursorText(Cursor{*ParseId128(MetaStr(core(), kEpoch)), MetaU64(core(), kCursor)});
+    q.limit = c->options_.pull_limit;
+    q.max_bytes = c->options_.pull_max_bytes;
+    q.wait_ms = long_poll ? c->options_.wait_ms : 0;
+    SyncRequest r = NewRequest("GET", UidPath("pull"));
+    r.query = EncodePullQuery(q);
+    Send(std::move(r), [self = shared_from_this(), long_poll](const SyncResponse& resp, uint64_t rtt) {
+      if (resp.status == 410) return self->NeedResync(resp);
+      if (resp.status == 409) return self->DropGone();
+      if (resp.status != 200) return self->Finish(self->Unexpected(resp, "pull"));
+      auto m = DecodePullResponse(resp.body);
+      if (!m.ok()) return self->Finish(m.status());
+      self->OnPulled(*m, rtt, long_poll);
+    });
+  }
+
+  void OnPulled(const PullResponse& m, uint64_t rtt, bool long_poll) {
+    ObserveServer(m.clock, rtt);
+    if (m.epoch != MetaStr(core(), kEpoch)) return Finish(Status::IOError("sync: pull answered for another epoch"));
+    db::FeedWrite w;
+    for (const PointDelta& p : m.points) {
+      auto ops = DeltaToOps(p);
+      if (!ops.ok()) return Finish(ops.status().WithContext("sync: pulled point"));
+      for (db::Op& op : *ops) w.ops.push_back(std::move(op));
+    }
+    const uint64_t seq = ParseCursor(m.cursor)->seq;
+    w.meta = {{kCursor, json::value(seq)},
+              {kHorizon, json::value(Hex16(m.horizon_hlc))},
+              {kClock, json::value(Hex16(clock().last()))},
+              {kOffset, json::value(clock().offset_ms())}};
+    auto r = core().CommitFeedWrite(std::move(w));
+    if (!r.ok()) return Finish(r.status().WithContext("sync: applying a pulled page"));
+    c->stats_.pulled_points += m.points.size();
+    core().SetFeedGcBounds(m.horizon_hlc, MetaU64(core(), kPushCursor));
+    if (m.has_more) return Pull();
+    if (long_poll) return NextCollection();
+    if (c->options_.check_digest) return CheckDigest();
+    if (c->options_.wait_ms > 0) return Pull(true);
+    NextCollection();
+  }
+
+  // --- Anti-entropy (SYNC.md 2.7) ---
+
+  bool OutboxEmpty() {
+    const uint64_t from = MetaU64(core(), kPushCursor);
+    const uint64_t me = self();
+    bool dirty = false;
+    core().ScanFeed(std::max(from, c->clean_to_[name]), [&](uint64_t, const db::PointState& st, const db::Segment&) {
+      dirty = (st.life_seq > from && st.alive.replica == me && !st.alive.zero()) ||
+              (st.reset_seq > from && st.payload_reset.replica == me && !st.payload_reset.zero());
+      for (const db::KeyStamp& ks : st.key_stamps) dirty |= ks.seq > from && ks.stamp.replica == me;
+      return !dirty;
+    });
+    return !dirty;
+  }
+
+  void CheckDigest() {
+    if (!OutboxEmpty()) return Push();
+    Send(NewRequest("GET", UidPath("digest")), [self = shared_from_this()](const SyncResponse& resp, uint64_t rtt) {
+      if (resp.status == 409) return self->DropGone();
+      if (resp.status != 200) return self->Finish(self->Unexpected(resp, "digest"));
+      auto m = DecodeDigestResponse(resp.body);
+      if (!m.ok()) return self->Finish(m.status());
+      self->ObserveServer(m->clock, rtt);
+      db::CollectionCore& core = self->core();
+      const std::string ours = CursorText(Cursor{*ParseId128(MetaStr(core, kEpoch)), MetaU64(core, kCursor)});
+      if (m->cursor == ours && self->OutboxEmpty()) {
+        uint64_t sum = 0;
+        core.VisitPoints([&](const db::PointState& st, const db::Segment&) { sum += DigestTerm(st, m->horizon_hlc); });
+        if (sum != m->digest) {
+          ++self->c->stats_.digest_mismatches;
+          Status s = CommitMeta(core, {{kResync, json::value("digest_mismatch")}});
+          if (!s.ok()) return self->Finish(s);
+          return self->Resync();
+        }
+      }
+      if (self->c->options_.wait_ms > 0) return self->Pull(true);
+      self->NextCollection();
+    });
+  }
+
+  // --- A deleted collection (SYNC.md 2.11) ---
+
+  void DropGone() {
+    // Pending local writes cannot land anywhere: they go to the conflict handler, then the data goes.
+    const uint64_t from = MetaU64(core(), kPushCursor);
+    const uint64_t me = self();
+    const std::vector<db::VectorSpace>& spaces = core().spaces();
+    RegisterFilter filter;
+    filter.include = [&](uint64_t seq, const Stamp& s) { return seq > from && s.replica == me; };
+    std::vector<PointDelta> pending;
+    core().ScanFeed(from, [&](uint64_t, const db::PointState& st, const db::Segment& seg) {
+      PointDelta d = DeltaFromState(st, seg, spaces, filter);
+      if (!d.empty()) pending.push_back(std::move(d));
+      return true;
+    });
+    for (const PointDelta& d : pending) {
+      Conflict conflict{name, d.id, "collection_gone", d, std::nullopt};
+      if (c->options_.on_conflict) (void)c->options_.on_conflict(conflict);
+    }
+    db::FeedWrite w;
+    for (const char* k : {kUid, kIdentified, kEpoch, kCursor, kPushCursor, kHorizon, kResync}) w.meta.emplace_back(k, std::nullopt);
+    Status s = core().InstallFeedGeneration({}, {}, std::move(w));
+    if (!s.ok()) return Finish(s);
+    c->clean_to_[name] = 0;
+    NextCollection();
+  }
+};
+
+SyncClient::SyncClient(Database* db, Transport* transport, SyncClientOptions options)
+    : db_(db), transport_(transport), options_(std::move(options)), alive_(std::make_shared<bool>(true)) {
+  if (!options_.random) {
+    auto rd = std::make_shared<std::random_device>();
+    options_.random = [rd] { return (uint64_t{(*rd)()} << 32) ^ (*rd)(); };
+  }
+  if (!options_.monotonic_ms) {
+    options_.monotonic_ms = [] {
+      return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                       std::chrono::steady_clock::now().time_since_epoch())
+                                       .count());
+    };
+  }
+  if (options_.get_token) {
+    auto t = options_.get_token(false);
+    if (t.ok()) token_ = *t;
+  }
+}
+
+SyncClient::~SyncClient() { Close(); }
+
+void SyncClient::Close() {
+  closed_ = true;
+  *alive_ = false;
+  round_.reset();
+}
+
+bool SyncClient::busy() const { return round_ != nullptr; }
+uint64_t SyncClient::RetryDelayMs() const { return retry_delay_ms_; }
+
+void SyncClient::Sync(std::function<void(Status)> done) {
+  if (closed_) return done(Status::FailedPrecondition("the sync client is closed"));
+  if (round_) return done(Status::FailedPrecondition("a sync round is already running"));
+  auto round = std::make_shared<Round>();
+  round->c = this;
+  round->done = std::move(done);
+  round->alive = alive_;
+  round_ = round;
+  round->Start();
+}
+
+std::vector<Conflict> SyncClient::Conflicts(std::string_view collection) const {
+  std::vector<Conflict> out;
+  auto got = db_->GetCollection(collection);
+  if (!got.ok()) return out;
+  for (const auto& kv : (*got)->core().FeedMetaWithPrefix(kConflictPrefix)) {
+    const json::object* o = kv.value().if_object();
+    if (!o) continue;
+    Conflict c;
+    c.collection = std::string(collection);
+    auto id = PointId::Parse(std::string_view(kv.key()).substr(std::string_view(kConflictPrefix).size()));
+    if (!id.ok()) continue;
+    c.id = *id;
+    if (auto it = o->find("reason"); it != o->end() && it->value().is_string()) c.reason = std::string(it->value().get_string());
+    if (auto it = o->find("local"); it != o->end() && !it->value().is_null()) {
+      auto d = PointFromJson(it->value(), "conflict.local");
+      if (d.ok()) c.local = std::move(*d);
+    }
+    if (auto it = o->find("server"); it != o->end() && !it->value().is_null()) {
+      auto d = PointFromJson(it->value(), "conflict.server");
+      if (d.ok()) c.server = std::move(*d);
+    }
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+Status SyncClient::ClearConflicts(std::string_view collection) {
+  QUIVER_ASSIGN_OR_RETURN(auto col, db_->GetCollection(collection));
+  MetaChanges meta;
+  for (const auto& kv : col->core().FeedMetaWithPrefix(kConflictPrefix)) meta.emplace_back(std::string(kv.key()), std::nullopt);
+  if (meta.empty()) return Status::OK();
+  return CommitMeta(col->core(), std::move(meta));
+}
+
+}  // namespace quiver::sync
