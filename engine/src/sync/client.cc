@@ -80,7 +80,7 @@ struct SyncClient::Round : std::enable_shared_from_this<SyncClient::Round> {
   bool finished = false;
 
   db::CollectionCore& core() { return col->core(); }
-  db::HybridClock& clock() { return c->db_->core().clock(); }
+  db::HybridClock& clock() { return c->db_->clock(); }
   uint64_t self() const { return c->db_->replica_id(); }
   uint64_t Monotonic() const { return c->options_.monotonic_ms(); }
 
@@ -475,6 +475,8 @@ struct SyncClient::Round : std::enable_shared_from_this<SyncClient::Round> {
     if (r.reason != "stale_op") how = Resolution::kKeepServer;  // nothing to gain from writing it again
     db::FeedWrite w;
     w.reset_points.push_back(r.id);
+    PointDelta written;
+    written.id = r.id;
     auto add = [&](const PointDelta& d) -> Status {
       QUIVER_ASSIGN_OR_RETURN(std::vector<db::Op> ops, DeltaToOps(d));
       for (db::Op& op : ops) w.ops.push_back(std::move(op));
@@ -514,6 +516,26 @@ struct SyncClient::Round : std::enable_shared_from_this<SyncClient::Round> {
         again.fields.push_back(std::move(g));
       }
       if (!again.empty()) QUIVER_RETURN_IF_ERROR(add(again));
+      written = std::move(again);
+    }
+    if (sent && c->options_.on_rewrite) {
+      // Withdrawn: what was sent and the server does not hold.
+      PointDelta withdrawn;
+      withdrawn.id = r.id;
+      const PointDelta* sv = r.server ? &*r.server : nullptr;
+      auto held = [&](const std::optional<Stamp>& a, const std::optional<Stamp>& b) { return a && b && *a == *b; };
+      std::optional<Stamp> server_life = sv ? (sv->del ? sv->del : sv->vec ? std::optional<Stamp>(sv->vec->ts) : std::nullopt) : std::nullopt;
+      if (sent->del && !held(sent->del, server_life)) withdrawn.del = sent->del;
+      if (sent->vec && !held(sent->vec->ts, server_life)) withdrawn.vec = sent->vec;
+      if (sent->reset && !(sv && held(sent->reset, sv->reset))) withdrawn.reset = sent->reset;
+      for (const FieldRegister& f : sent->fields) {
+        bool keep = false;
+        if (sv) {
+          for (const FieldRegister& g : sv->fields) keep |= g.key == f.key && g.ts == f.ts;
+        }
+        if (!keep) withdrawn.fields.push_back(f);
+      }
+      c->options_.on_rewrite(name, withdrawn, written);
     }
     json::object record{{"reason", r.reason},
                         {"local", sent ? PointToJson(*sent) : json::value(nullptr)},
@@ -567,6 +589,29 @@ struct SyncClient::Round : std::enable_shared_from_this<SyncClient::Round> {
           if (s.hlc > threshold && s.replica == me) fresh[s] = Stamp{};
         }
         for (auto& [old, now_stamp] : fresh) now_stamp = Stamp{ck.Now(), me};
+        if (c->options_.on_rewrite) {
+          PointDelta withdrawn, written;
+          withdrawn.id = written.id = d.id;
+          auto pick = [&](const PointDelta& from, PointDelta* out, bool restamp) {
+            auto moved = [&](const Stamp& s) { return fresh.count(s) > 0; };
+            auto to = [&](const Stamp& s) { return restamp ? fresh[s] : s; };
+            if (from.del && moved(*from.del)) out->del = to(*from.del);
+            if (from.vec && moved(from.vec->ts)) {
+              out->vec = from.vec;
+              out->vec->ts = to(from.vec->ts);
+            }
+            if (from.reset && moved(*from.reset)) out->reset = to(*from.reset);
+            for (const FieldRegister& f : from.fields) {
+              if (!moved(f.ts)) continue;
+              FieldRegister g = f;
+              g.ts = to(f.ts);
+              out->fields.push_back(std::move(g));
+            }
+          };
+          pick(d, &withdrawn, false);
+          pick(d, &written, true);
+          c->options_.on_rewrite(f.col->name(), withdrawn, written);
+        }
         auto re = [&](Stamp& s) {
           auto it = fresh.find(s);
           if (it != fresh.end()) s = it->second;
@@ -706,7 +751,7 @@ struct SyncClient::Round : std::enable_shared_from_this<SyncClient::Round> {
   }
 };
 
-SyncClient::SyncClient(Database* db, Transport* transport, SyncClientOptions options)
+SyncClient::SyncClient(db::DatabaseCore* db, Transport* transport, SyncClientOptions options)
     : db_(db), transport_(transport), options_(std::move(options)), alive_(std::make_shared<bool>(true)) {
   if (!options_.random) {
     auto rd = std::make_shared<std::random_device>();

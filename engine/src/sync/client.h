@@ -34,6 +34,10 @@
 #include <vector>
 
 #include "quiver/database.h"
+
+namespace quiver::db {
+class DatabaseCore;
+}
 #include "sync/transport.h"
 #include "sync/wire.h"
 
@@ -73,6 +77,9 @@ struct SyncClientOptions {
   std::function<Result<std::string>(bool refresh)> get_token;
   // Empty: keep_server.
   std::function<Resolution(const Conflict&)> on_conflict;
+  // Observer (tests, metrics): the client rewrote a point locally, withdrawing registers it had written (rejected,
+  // or stamped in the future) and writing `written` in their place (reapply_local, clock repair; may be empty).
+  std::function<void(const std::string& collection, const PointDelta& withdrawn, const PointDelta& written)> on_rewrite;
 };
 
 struct SyncStats {
@@ -84,8 +91,8 @@ struct SyncStats {
 
 class SyncClient {
  public:
-  // `db` and `transport` must outlive the client.
-  SyncClient(Database* db, Transport* transport, SyncClientOptions options);
+  // `db` and `transport` must outlive the client (a face passes &database.core()).
+  SyncClient(db::DatabaseCore* db, Transport* transport, SyncClientOptions options);
   ~SyncClient();
   SyncClient(const SyncClient&) = delete;
   SyncClient& operator=(const SyncClient&) = delete;
@@ -106,7 +113,7 @@ class SyncClient {
  private:
   struct Round;
   std::shared_ptr<Round> round_;
-  Database* db_;
+  db::DatabaseCore* db_;
   Transport* transport_;
   SyncClientOptions options_;
   std::shared_ptr<bool> alive_;

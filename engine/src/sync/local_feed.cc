@@ -173,11 +173,11 @@ class LocalFeed final : public Feed {
 
 class LocalFeedStore final : public FeedStore {
  public:
-  explicit LocalFeedStore(Database* db) : db_(db) {}
+  explicit LocalFeedStore(db::DatabaseCore* db) : db_(db) {}
 
   std::vector<std::string> Names() const override { return db_->ListCollections(); }
   Result<std::shared_ptr<Feed>> Get(std::string_view name) override {
-    auto c = db_->core().GetCollection(name);
+    auto c = db_->GetCollection(name);
     if (!c.ok()) return c.status();
     if ((*c)->name() != name) return Status::NotFound("collection '" + std::string(name) + "' does not exist");
     return std::shared_ptr<Feed>(std::make_shared<LocalFeed>(*c));
@@ -187,17 +187,17 @@ class LocalFeedStore final : public FeedStore {
     return Get(name);
   }
   Status Drop(std::string_view name) override { return db_->DeleteCollection(name); }
-  std::optional<boost::json::value> Meta(std::string_view key) const override { return db_->core().SyncMeta(key); }
-  Status SetMeta(const MetaChanges& changes) override { return db_->core().SetSyncMeta(changes); }
-  db::HybridClock& clock() override { return db_->core().clock(); }
+  std::optional<boost::json::value> Meta(std::string_view key) const override { return db_->SyncMeta(key); }
+  Status SetMeta(const MetaChanges& changes) override { return db_->SetSyncMeta(changes); }
+  db::HybridClock& clock() override { return db_->clock(); }
   uint64_t replica_id() const override { return db_->replica_id(); }
 
  private:
-  Database* db_;
+  db::DatabaseCore* db_;
 };
 
 }  // namespace
 
-std::unique_ptr<FeedStore> NewLocalFeedStore(Database* db) { return std::make_unique<LocalFeedStore>(db); }
+std::unique_ptr<FeedStore> NewLocalFeedStore(db::DatabaseCore* db) { return std::make_unique<LocalFeedStore>(db); }
 
 }  // namespace quiver::sync

@@ -8,12 +8,16 @@
 #include <memory>
 
 #include "quiver/database.h"
+
+namespace quiver::db {
+class DatabaseCore;
+}
 #include "sync/feed.h"
 
 namespace quiver::sync {
 
-// `db` must outlive the store.
-std::unique_ptr<FeedStore> NewLocalFeedStore(Database* db);
+// `db` must outlive the store (a face passes &database.core()).
+std::unique_ptr<FeedStore> NewLocalFeedStore(db::DatabaseCore* db);
 
 // Helpers shared with the sync client: a point's delta under a register filter, read from a collection.
 namespace local {

@@ -23,7 +23,7 @@ PointInput P(uint64_t id, std::vector<float> v, std::string payload = "") {
 struct World {
   std::shared_ptr<FakeClock> clock = std::make_shared<FakeClock>();
   std::unique_ptr<Database> server_db = OpenSyncDatabase(100, clock);
-  std::unique_ptr<sync::FeedStore> store = sync::NewLocalFeedStore(server_db.get());
+  std::unique_ptr<sync::FeedStore> store = sync::NewLocalFeedStore(&server_db->core());
   sync::SyncService service{store.get()};
   sync::LoopbackTransport transport{&service};
   std::unique_ptr<Database> a = OpenSyncDatabase(1, clock);
@@ -38,8 +38,8 @@ struct World {
     o.get_token = [](bool) -> Result<std::string> { return std::string("alice"); };
     uint64_t seed = 1;
     o.random = [seed]() mutable { return seed = seed * 6364136223846793005ull + 1442695040888963407ull; };
-    ca = std::make_unique<sync::SyncClient>(a.get(), &transport, o);
-    cb = std::make_unique<sync::SyncClient>(b.get(), &transport, o);
+    ca = std::make_unique<sync::SyncClient>(&a->core(), &transport, o);
+    cb = std::make_unique<sync::SyncClient>(&b->core(), &transport, o);
   }
   std::shared_ptr<Collection> A() { return *a->GetCollection("docs"); }
   std::shared_ptr<Collection> B() { return *b->GetCollection("docs"); }
