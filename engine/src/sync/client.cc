@@ -422,31 +422,48 @@ struct SyncClient::Round : std::enable_shared_from_this<SyncClient::Round> {
     });
   }
 
+  using Reports = std::vector<std::tuple<std::string, PointDelta, PointDelta>>;  // (collection, withdrawn, written)
+
+  // The ack, the resolution of every rejected point and the repair of registers stamped in the future commit as
+  // one: a crash leaves either the batch unacknowledged (pushed again) or all of it settled.
   void OnPushed(const Batch& batch, const PushResponse& m, uint64_t rtt) {
     ObserveServer(m.clock, rtt);
     const uint64_t to = batch.request.to_local_seq;
-    Status s = CommitMeta(core(), {{kPushCursor, json::value(to)}, {kClock, json::value(Hex16(clock().last()))}});
-    if (!s.ok()) return Finish(s);
-    c->stats_.pushed_points += batch.request.points.size() - m.rejected.size();
-    core().SetFeedGcBounds(ParseHex16(MetaStr(core(), kHorizon)).value_or(0), to);
-    bool skew = false;
+    db::FeedWrite w;
+    Reports reports;
+    std::set<PointId> repaired;
+    std::map<PointId, const PointDelta*> refused;
+    for (const Rejection& r : m.rejected) {
+      if (r.reason != "clock_skew") continue;
+      refused[r.id] = nullptr;
+      for (const PointDelta& p : batch.request.points) {
+        if (p.id == r.id) refused[r.id] = &p;
+      }
+    }
+    if (!refused.empty()) {
+      Status s = RepairClock(refused, to, &w, &reports, &repaired);
+      if (!s.ok()) return Finish(s);
+    }
     for (const Rejection& r : m.rejected) {
       ++c->stats_.rejected_points;
-      if (r.reason == "clock_skew") {
-        skew = true;
-        continue;
-      }
+      if (r.reason == "clock_skew" || repaired.count(r.id)) continue;
       const PointDelta* sent = nullptr;
       for (const PointDelta& p : batch.request.points) {
         if (p.id == r.id) sent = &p;
       }
-      s = Resolve(r, sent, to);
+      Status s = Resolve(r, sent, to, &w, &reports);
       if (!s.ok()) return Finish(s);
     }
-    if (skew) {
-      s = RepairClock();
-      if (!s.ok()) return Finish(s);
+    w.meta.emplace_back(kPushCursor, json::value(to));
+    w.meta.emplace_back(kClock, json::value(Hex16(clock().last())));
+    w.meta.emplace_back(kOffset, json::value(clock().offset_ms()));
+    auto committed = core().CommitFeedWrite(std::move(w));
+    if (!committed.ok()) return Finish(committed.status());
+    if (c->options_.on_rewrite) {
+      for (const auto& [n, withdrawn, written] : reports) c->options_.on_rewrite(n, withdrawn, written);
     }
+    c->stats_.pushed_points += batch.request.points.size() - m.rejected.size();
+    core().SetFeedGcBounds(ParseHex16(MetaStr(core(), kHorizon)).value_or(0), to);
     Push();
   }
 
@@ -463,8 +480,14 @@ struct SyncClient::Round : std::enable_shared_from_this<SyncClient::Round> {
     return out;
   }
 
-  // A rejected point: recorded, shown to the app, and resolved at once (keep_server or reapply_local).
-  Status Resolve(const Rejection& r, const PointDelta* sent, uint64_t to) {
+  static Status AddOps(const PointDelta& d, db::FeedWrite* w) {
+    QUIVER_ASSIGN_OR_RETURN(std::vector<db::Op> ops, DeltaToOps(d));
+    for (db::Op& op : ops) w->ops.push_back(std::move(op));
+    return Status::OK();
+  }
+
+  // A rejected point: recorded, shown to the app, and resolved (keep_server or reapply_local) into `w`.
+  Status Resolve(const Rejection& r, const PointDelta* sent, uint64_t to, db::FeedWrite* w, Reports* reports) {
     Conflict conflict;
     conflict.collection = name;
     conflict.id = r.id;
@@ -472,39 +495,27 @@ struct SyncClient::Round : std::enable_shared_from_this<SyncClient::Round> {
     if (sent) conflict.local = *sent;
     conflict.server = r.server;
     Resolution how = c->options_.on_conflict ? c->options_.on_conflict(conflict) : Resolution::kKeepServer;
-    if (r.reason != "stale_op") how = Resolution::kKeepServer;  // nothing to gain from writing it again
-    db::FeedWrite w;
-    w.reset_points.push_back(r.id);
+    if (r.reason != "stale_op") how = Resolution::kKeepServer;  // writing it again would be refused again
+    // The point becomes the server's, plus what was written locally after the batch, plus (reapply_local) the
+    // rejected registers with fresh stamps where nothing newer replaced them.
+    w->reset_points.push_back(r.id);
+    if (r.server) QUIVER_RETURN_IF_ERROR(AddOps(*r.server, w));
+    std::optional<PointDelta> newer = RegistersAbove(r.id, to);
+    if (newer) QUIVER_RETURN_IF_ERROR(AddOps(*newer, w));
     PointDelta written;
     written.id = r.id;
-    auto add = [&](const PointDelta& d) -> Status {
-      QUIVER_ASSIGN_OR_RETURN(std::vector<db::Op> ops, DeltaToOps(d));
-      for (db::Op& op : ops) w.ops.push_back(std::move(op));
-      return Status::OK();
-    };
-    if (r.server) QUIVER_RETURN_IF_ERROR(add(*r.server));
-    std::optional<PointDelta> newer = RegistersAbove(r.id, to);
-    if (newer) QUIVER_RETURN_IF_ERROR(add(*newer));
     if (how == Resolution::kReapplyLocal && sent) {
-      // The sent registers not written again since, with fresh stamps (in their order).
-      PointDelta again;
-      again.id = r.id;
       const bool life_newer = newer && (newer->del || newer->vec);
       const bool reset_newer = newer && newer->reset;
       std::map<Stamp, Stamp> fresh;
-      auto restamp = [&](const Stamp& old) -> Stamp {
-        auto it = fresh.find(old);
-        if (it != fresh.end()) return it->second;
-        return fresh[old] = Stamp{};
-      };
-      for (const Stamp& st : sent->Stamps()) restamp(st);
+      for (const Stamp& st : sent->Stamps()) fresh[st] = Stamp{};
       for (auto& [old, now] : fresh) now = Stamp{clock().Now(), self()};
-      if (sent->del && !life_newer) again.del = fresh[*sent->del];
+      if (sent->del && !life_newer) written.del = fresh[*sent->del];
       if (sent->vec && !life_newer) {
-        again.vec = *sent->vec;
-        again.vec->ts = fresh[sent->vec->ts];
+        written.vec = *sent->vec;
+        written.vec->ts = fresh[sent->vec->ts];
       }
-      if (sent->reset && !reset_newer) again.reset = fresh[*sent->reset];
+      if (sent->reset && !reset_newer) written.reset = fresh[*sent->reset];
       for (const FieldRegister& f : sent->fields) {
         bool superseded = false;
         if (newer) {
@@ -513,21 +524,22 @@ struct SyncClient::Round : std::enable_shared_from_this<SyncClient::Round> {
         if (superseded) continue;
         FieldRegister g = f;
         g.ts = fresh[f.ts];
-        again.fields.push_back(std::move(g));
+        written.fields.push_back(std::move(g));
       }
-      if (!again.empty()) QUIVER_RETURN_IF_ERROR(add(again));
-      written = std::move(again);
+      if (!written.empty()) QUIVER_RETURN_IF_ERROR(AddOps(written, w));
     }
-    if (sent && c->options_.on_rewrite) {
+    if (sent) {
       // Withdrawn: what was sent and the server does not hold.
       PointDelta withdrawn;
       withdrawn.id = r.id;
       const PointDelta* sv = r.server ? &*r.server : nullptr;
-      auto held = [&](const std::optional<Stamp>& a, const std::optional<Stamp>& b) { return a && b && *a == *b; };
-      std::optional<Stamp> server_life = sv ? (sv->del ? sv->del : sv->vec ? std::optional<Stamp>(sv->vec->ts) : std::nullopt) : std::nullopt;
-      if (sent->del && !held(sent->del, server_life)) withdrawn.del = sent->del;
+      std::optional<Stamp> server_life;
+      if (sv && sv->del) server_life = sv->del;
+      if (sv && sv->vec) server_life = sv->vec->ts;
+      auto held = [](const Stamp& a, const std::optional<Stamp>& b) { return b && a == *b; };
+      if (sent->del && !held(*sent->del, server_life)) withdrawn.del = sent->del;
       if (sent->vec && !held(sent->vec->ts, server_life)) withdrawn.vec = sent->vec;
-      if (sent->reset && !(sv && held(sent->reset, sv->reset))) withdrawn.reset = sent->reset;
+      if (sent->reset && !(sv && held(*sent->reset, sv->reset))) withdrawn.reset = sent->reset;
       for (const FieldRegister& f : sent->fields) {
         bool keep = false;
         if (sv) {
@@ -535,28 +547,46 @@ struct SyncClient::Round : std::enable_shared_from_this<SyncClient::Round> {
         }
         if (!keep) withdrawn.fields.push_back(f);
       }
-      c->options_.on_rewrite(name, withdrawn, written);
+      reports->emplace_back(name, std::move(withdrawn), std::move(written));
     }
     json::object record{{"reason", r.reason},
                         {"local", sent ? PointToJson(*sent) : json::value(nullptr)},
                         {"server", r.server ? PointToJson(*r.server) : json::value(nullptr)},
                         {"resolution", how == Resolution::kKeepServer ? "keep_server" : "reapply_local"}};
-    w.meta.emplace_back(kConflictPrefix + r.id.ToString(), json::value(std::move(record)));
-    return core().CommitFeedWrite(std::move(w)).status();
+    w->meta.emplace_back(kConflictPrefix + r.id.ToString(), json::value(std::move(record)));
+    return Status::OK();
   }
 
   // clock_skew (SYNC.md 2.12): this replica stamped registers beyond the server's drift bound. The offset was
-  // corrected from the response; now the clock comes back to the corrected time and every register stamped
-  // beyond it is stamped again, in every synced collection, so later writes are not stuck behind them.
-  Status RepairClock() {
+  // corrected from the response; now the clock comes back to the corrected time, and the registers the server
+  // refused (`refused`: the sent registers of the points rejected for clock_skew) plus every register not pushed
+  // yet that is stamped beyond the bound are stamped again, in every synced collection, so later writes are not
+  // stuck behind them. Registers the server accepted are never stamped again. The current collection's rewrite
+  // goes into `w` (committed with the push ack), the others' are committed here.
+  Status RepairClock(const std::map<PointId, const PointDelta*>& refused, uint64_t to, db::FeedWrite* w,
+                     Reports* reports, std::set<PointId>* repaired) {
     ++c->stats_.clock_repairs;
     db::HybridClock& ck = clock();
     const uint64_t now = ck.PhysicalMs();
     const uint64_t threshold = db::MakeHlc(now + c->options_.max_drift_ms / 2, 0);
     const uint64_t me = self();
+    // A register: "" for the deleted/vectors register, "\x01" for the payload reset, else "k" + key.
+    using Key = std::pair<std::string, Stamp>;
+    auto sent_keys = [](const PointDelta& d) {
+      std::set<Key> out;
+      if (d.del) out.emplace("", *d.del);
+      if (d.vec) out.emplace("", d.vec->ts);
+      if (d.reset) out.emplace("\x01", *d.reset);
+      for (const FieldRegister& f : d.fields) out.emplace("k" + f.key, f.ts);
+      return out;
+    };
+    struct Rewrite {
+      PointDelta state;      // the whole state
+      std::set<Key> chosen;  // its registers to stamp again
+    };
     struct Future {
       std::shared_ptr<Collection> col;
-      std::vector<PointDelta> points;  // whole states
+      std::vector<Rewrite> points;
     };
     std::vector<Future> future;
     uint64_t keep = db::MakeHlc(now, 0);
@@ -565,67 +595,81 @@ struct SyncClient::Round : std::enable_shared_from_this<SyncClient::Round> {
       if (!got.ok()) continue;
       Future f;
       f.col = *got;
+      const bool current = n == name;
+      const uint64_t pushed = current ? to : MetaU64(f.col->core(), kPushCursor);
       const std::vector<db::VectorSpace>& spaces = f.col->core().spaces();
       f.col->core().VisitPoints([&](const db::PointState& st, const db::Segment& seg) {
-        PointDelta d = FullDelta(st, seg, spaces);
-        bool ahead = false;
-        for (const Stamp& s : d.Stamps()) {
-          if (s.hlc > threshold && s.replica == me) {
-            ahead = true;
-          } else {
-            keep = std::max(keep, s.hlc);
-          }
+        std::set<Key> refused_here;
+        if (current) {
+          auto it = refused.find(st.id);
+          if (it != refused.end() && it->second) refused_here = sent_keys(*it->second);
         }
-        if (ahead) f.points.push_back(std::move(d));
+        Rewrite rw;
+        auto consider = [&](const std::string& key, const Stamp& stamp, uint64_t seq) {
+          if (stamp.zero()) return;
+          const bool choose = refused_here.count({key, stamp}) > 0 ||
+                              (stamp.replica == me && seq > pushed && stamp.hlc > threshold);
+          if (choose) {
+            rw.chosen.emplace(key, stamp);
+          } else {
+            keep = std::max(keep, stamp.hlc);
+          }
+        };
+        consider("", st.alive, st.life_seq);
+        consider("\x01", st.payload_reset, st.reset_seq);
+        for (const db::KeyStamp& ks : st.key_stamps) consider("k" + ks.key, ks.stamp, ks.seq);
+        if (rw.chosen.empty()) return;
+        rw.state = FullDelta(st, seg, spaces);
+        f.points.push_back(std::move(rw));
       });
       if (!f.points.empty()) future.push_back(std::move(f));
     }
     ck.Rewind(keep);
     for (Future& f : future) {
-      db::FeedWrite w;
-      for (PointDelta& d : f.points) {
+      const bool current = f.col->name() == name;
+      db::FeedWrite own;
+      db::FeedWrite* out = current ? w : &own;
+      Reports own_reports;
+      for (Rewrite& rw : f.points) {
+        PointDelta& d = rw.state;
+        // New stamps in the old ones' order, one per old stamp (the registers of one op stay one op).
         std::map<Stamp, Stamp> fresh;
-        for (const Stamp& s : d.Stamps()) {
-          if (s.hlc > threshold && s.replica == me) fresh[s] = Stamp{};
-        }
+        for (const Key& k : rw.chosen) fresh[k.second] = Stamp{};
         for (auto& [old, now_stamp] : fresh) now_stamp = Stamp{ck.Now(), me};
-        if (c->options_.on_rewrite) {
-          PointDelta withdrawn, written;
-          withdrawn.id = written.id = d.id;
-          auto pick = [&](const PointDelta& from, PointDelta* out, bool restamp) {
-            auto moved = [&](const Stamp& s) { return fresh.count(s) > 0; };
-            auto to = [&](const Stamp& s) { return restamp ? fresh[s] : s; };
-            if (from.del && moved(*from.del)) out->del = to(*from.del);
-            if (from.vec && moved(from.vec->ts)) {
-              out->vec = from.vec;
-              out->vec->ts = to(from.vec->ts);
-            }
-            if (from.reset && moved(*from.reset)) out->reset = to(*from.reset);
-            for (const FieldRegister& f : from.fields) {
-              if (!moved(f.ts)) continue;
-              FieldRegister g = f;
-              g.ts = to(f.ts);
-              out->fields.push_back(std::move(g));
-            }
-          };
-          pick(d, &withdrawn, false);
-          pick(d, &written, true);
-          c->options_.on_rewrite(f.col->name(), withdrawn, written);
+        PointDelta withdrawn, written;
+        withdrawn.id = written.id = d.id;
+        auto chosen = [&](const std::string& key, const Stamp& s) { return rw.chosen.count({key, s}) > 0; };
+        if (d.del && chosen("", *d.del)) {
+          withdrawn.del = *d.del;
+          written.del = d.del = fresh[*d.del];
         }
-        auto re = [&](Stamp& s) {
-          auto it = fresh.find(s);
-          if (it != fresh.end()) s = it->second;
-        };
-        if (d.del) re(*d.del);
-        if (d.vec) re(d.vec->ts);
-        if (d.reset) re(*d.reset);
-        for (FieldRegister& fr : d.fields) re(fr.ts);
-        w.reset_points.push_back(d.id);
-        QUIVER_ASSIGN_OR_RETURN(std::vector<db::Op> ops, DeltaToOps(d));
-        for (db::Op& op : ops) w.ops.push_back(std::move(op));
+        if (d.vec && chosen("", d.vec->ts)) {
+          withdrawn.vec = d.vec;
+          d.vec->ts = fresh[d.vec->ts];
+          written.vec = d.vec;
+        }
+        if (d.reset && chosen("\x01", *d.reset)) {
+          withdrawn.reset = *d.reset;
+          written.reset = d.reset = fresh[*d.reset];
+        }
+        for (FieldRegister& fr : d.fields) {
+          if (!chosen("k" + fr.key, fr.ts)) continue;
+          withdrawn.fields.push_back(fr);
+          fr.ts = fresh[fr.ts];
+          written.fields.push_back(fr);
+        }
+        (current ? *reports : own_reports).emplace_back(f.col->name(), std::move(withdrawn), std::move(written));
+        out->reset_points.push_back(d.id);
+        if (current) repaired->insert(d.id);
+        QUIVER_RETURN_IF_ERROR(AddOps(d, out));
       }
-      w.meta = {{kOffset, json::value(ck.offset_ms())}, {kClock, json::value(Hex16(ck.last()))}};
-      QUIVER_RETURN_IF_ERROR(f.col->core().CommitFeedWrite(std::move(w)).status());
+      if (!current) {
+        own.meta = {{kOffset, json::value(ck.offset_ms())}, {kClock, json::value(Hex16(ck.last()))}};
+        QUIVER_RETURN_IF_ERROR(f.col->core().CommitFeedWrite(std::move(own)).status());
+        if (c->options_.on_rewrite) {
+          for (const auto& [n, withdrawn, written] : own_reports) c->options_.on_rewrite(n, withdrawn, written);
+        }
+      }
     }
     return Status::OK();
   }

@@ -127,13 +127,13 @@ Result<std::vector<db::Op>> DeltaToOps(const PointDelta& delta) {
 }
 
 uint64_t DigestTerm(const db::PointState& st, uint64_t horizon_hlc) {
-  bool all_zero = st.alive.zero() && st.payload_reset.zero() && st.key_stamps.empty();
-  if (all_zero) return 0;
-  if (st.deleted) {
-    bool old = st.alive.hlc < horizon_hlc && st.payload_reset.hlc < horizon_hlc;
-    for (const db::KeyStamp& ks : st.key_stamps) old &= ks.stamp.hlc < horizon_hlc;
-    if (old) return 0;
-  }
+  // A deleted point's registers below the horizon can never matter again (anything accepted later beats them)
+  // and may have been purged on one side only: they are left out, and so is a point left with none.
+  const uint64_t floor = st.deleted ? horizon_hlc : 0;
+  auto counts = [&](const Stamp& s) { return !s.zero() && s.hlc >= floor; };
+  bool any = counts(st.alive) || counts(st.payload_reset);
+  for (const db::KeyStamp& ks : st.key_stamps) any |= counts(ks.stamp);
+  if (!any) return 0;
   std::string b;
   if (st.id.is_uuid()) {
     PutFixed8(&b, 1);
@@ -142,12 +142,16 @@ uint64_t DigestTerm(const db::PointState& st, uint64_t horizon_hlc) {
     PutFixed8(&b, 0);
     PutFixed64(&b, st.id.number());
   }
-  PutFixed64(&b, st.alive.hlc);
-  PutFixed64(&b, st.alive.replica);
   PutFixed8(&b, st.deleted ? 1 : 0);
-  PutFixed64(&b, st.payload_reset.hlc);
-  PutFixed64(&b, st.payload_reset.replica);
+  const Stamp zero;
+  const Stamp& alive = counts(st.alive) ? st.alive : zero;
+  const Stamp& reset = counts(st.payload_reset) ? st.payload_reset : zero;
+  PutFixed64(&b, alive.hlc);
+  PutFixed64(&b, alive.replica);
+  PutFixed64(&b, reset.hlc);
+  PutFixed64(&b, reset.replica);
   for (const db::KeyStamp& ks : st.key_stamps) {
+    if (!counts(ks.stamp)) continue;
     PutLengthPrefixed(&b, ks.key);
     PutFixed64(&b, ks.stamp.hlc);
     PutFixed64(&b, ks.stamp.replica);

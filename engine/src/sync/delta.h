@@ -82,9 +82,9 @@ PointDelta FullDelta(const db::PointState& st, const db::Segment& segment, const
 // sparse vectors (not supported by the engine yet).
 Result<std::vector<db::Op>> DeltaToOps(const PointDelta& delta);
 
-// The point's term of the anti-entropy digest (SYNC.md 2.7): xxh64 over its id and every register stamp (docs/sync.md
-// gives the bytes), or 0 for a point the digest leaves out: one never written, or a tombstone whose registers are
-// all below `horizon_hlc` (it may have been purged on one side and not the other).
+// The point's term of the anti-entropy digest (SYNC.md 2.7): xxh64 over its id and its register stamps (docs/sync.md
+// gives the bytes). A deleted point's registers below `horizon_hlc` are left out (they can never matter again and
+// may have been purged on one side only); the term is 0 for a point left with no register.
 uint64_t DigestTerm(const db::PointState& st, uint64_t horizon_hlc);
 
 }  // namespace quiver::sync
