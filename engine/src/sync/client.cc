@@ -29,6 +29,7 @@ constexpr const char* kResync = "sync.resync";
 constexpr const char* kOffset = "sync.offset_ms";
 constexpr const char* kClock = "sync.clock";
 constexpr const char* kConflictPrefix = "sync.conflict.";
+constexpr const char* kAckedHlc = "sync.acked_hlc";
 
 uint64_t MetaU64(const db::CollectionCore& core, std::string_view key) {
   auto v = core.FeedMeta(key);
@@ -440,10 +441,19 @@ struct SyncClient::Round : std::enable_shared_from_this<SyncClient::Round> {
         if (p.id == r.id) refused[r.id] = &p;
       }
     }
+    uint64_t floor = 0;
     if (!refused.empty()) {
-      Status s = RepairClock(refused, to, &w, &reports, &repaired);
+      Status s = RepairClock(refused, to, &w, &reports, &repaired, &floor);
       if (!s.ok()) return Finish(s);
     }
+    // The largest stamp the server accepted from this replica (a clock repair never goes below it).
+    uint64_t accepted = ParseHex16(MetaStr(core(), kAckedHlc)).value_or(0);
+    for (const PointDelta& p : batch.request.points) {
+      bool rejected = false;
+      for (const Rejection& r : m.rejected) rejected |= r.id == p.id;
+      if (!rejected) accepted = std::max(accepted, p.MaxHlc());
+    }
+    w.meta.emplace_back(kAckedHlc, json::value(Hex16(accepted)));
     for (const Rejection& r : m.rejected) {
       ++c->stats_.rejected_points;
       if (r.reason == "clock_skew" || repaired.count(r.id)) continue;
@@ -462,6 +472,7 @@ struct SyncClient::Round : std::enable_shared_from_this<SyncClient::Round> {
     if (c->options_.on_rewrite) {
       for (const auto& [n, withdrawn, written] : reports) c->options_.on_rewrite(n, withdrawn, written);
     }
+    if (floor && c->options_.on_clock_rewind) c->options_.on_clock_rewind(floor);
     c->stats_.pushed_points += batch.request.points.size() - m.rejected.size();
     core().SetFeedGcBounds(ParseHex16(MetaStr(core(), kHorizon)).value_or(0), to);
     Push();
@@ -564,7 +575,7 @@ struct SyncClient::Round : std::enable_shared_from_this<SyncClient::Round> {
   // stuck behind them. Registers the server accepted are never stamped again. The current collection's rewrite
   // goes into `w` (committed with the push ack), the others' are committed here.
   Status RepairClock(const std::map<PointId, const PointDelta*>& refused, uint64_t to, db::FeedWrite* w,
-                     Reports* reports, std::set<PointId>* repaired) {
+                     Reports* reports, std::set<PointId>* repaired, uint64_t* floor) {
     ++c->stats_.clock_repairs;
     db::HybridClock& ck = clock();
     const uint64_t now = ck.PhysicalMs();
@@ -624,7 +635,15 @@ struct SyncClient::Round : std::enable_shared_from_this<SyncClient::Round> {
       });
       if (!f.points.empty()) future.push_back(std::move(f));
     }
-    ck.Rewind(keep);
+    // Never below a stamp the server accepted from this replica: its own registers are not sent back to it, so
+    // a lower stamp on the same register would never be corrected.
+    uint64_t accepted = 0;
+    for (const std::string& n : c->options_.collections) {
+      auto got = c->db_->GetCollection(n);
+      if (got.ok()) accepted = std::max(accepted, ParseHex16(MetaStr((*got)->core(), kAckedHlc)).value_or(0));
+    }
+    *floor = std::max(keep, accepted);
+    ck.Rewind(*floor);
     for (Future& f : future) {
       const bool current = f.col->name() == name;
       db::FeedWrite own;

@@ -80,6 +80,9 @@ struct SyncClientOptions {
   // Observer (tests, metrics): the client rewrote a point locally, withdrawing registers it had written (rejected,
   // or stamped in the future) and writing `written` in their place (reapply_local, clock repair; may be empty).
   std::function<void(const std::string& collection, const PointDelta& withdrawn, const PointDelta& written)> on_rewrite;
+  // Observer (tests): a clock repair rewound the clock to `floor_hlc`; registers this replica stamped above it and
+  // no longer holds were never accepted by the server (they were replaced locally before being pushed).
+  std::function<void(uint64_t floor_hlc)> on_clock_rewind;
 };
 
 struct SyncStats {
