@@ -23,6 +23,7 @@ constexpr const char* kUid = "sync.uid";
 constexpr const char* kIdentified = "sync.identified";
 constexpr const char* kEpoch = "sync.epoch";
 constexpr const char* kCursor = "sync.cursor";
+constexpr const char* kSince = "sync.since";
 constexpr const char* kPushCursor = "sync.push_cursor";
 constexpr const char* kHorizon = "sync.horizon";
 constexpr const char* kResync = "sync.resync";
@@ -272,7 +273,7 @@ struct SyncClient::Round : std::enable_shared_from_this<SyncClient::Round> {
         // The server knows this name under another uid with the same configuration: adopt it (re-key). The
         // local points are keyed by point id, so they merge; all of them are pushed after the snapshot.
         meta.emplace_back(kUid, json::value(m->collection.uid));
-        for (const char* k : {kEpoch, kCursor, kPushCursor, kHorizon, kResync}) meta.emplace_back(k, std::nullopt);
+        for (const char* k : {kEpoch, kCursor, kSince, kPushCursor, kHorizon, kResync}) meta.emplace_back(k, std::nullopt);
       }
       Status s = CommitMeta(self->core(), std::move(meta));
       if (!s.ok()) return self->Finish(s);
@@ -295,8 +296,15 @@ struct SyncClient::Round : std::enable_shared_from_this<SyncClient::Round> {
 
   void Resync() {
     if (++resync_attempts > 3) return Finish(Status::IOError("sync: snapshot resync did not complete"));
-    Send(NewRequest("GET", UidPath("snapshot")), [self = shared_from_this()](const SyncResponse& resp, uint64_t rtt) {
+    SyncRequest request = NewRequest("GET", UidPath("snapshot"));
+    // The cursor held so far, so a server that lost data notices (regression detection) even now.
+    if (auto epoch = ParseId128(MetaStr(core(), kEpoch)); epoch && core().FeedMeta(kCursor)) {
+      request.query.emplace_back("cursor", CursorText(Cursor{*epoch, MetaU64(core(), kCursor)}));
+    }
+    Send(std::move(request), [self = shared_from_this()](const SyncResponse& resp, uint64_t rtt) {
+      if (resp.status == 410) return self->NeedResync(resp);
       if (resp.status == 409) return self->DropGone();
+      if (resp.status == 404) return self->Forgotten();
       if (resp.status != 200) return self->Finish(self->Unexpected(resp, "snapshot"));
       auto m = DecodeSnapshotManifest(resp.body);
       if (!m.ok()) return self->Finish(m.status());
@@ -334,7 +342,7 @@ struct SyncClient::Round : std::enable_shared_from_this<SyncClient::Round> {
     // What survives the flip: every register this replica wrote when the server may have lost some (no cursor yet,
     // a new epoch), else only those not yet acknowledged.
     const bool all_self = !had_cursor || reason == "epoch_changed" || m.epoch != MetaStr(core(), kEpoch);
-    const uint64_t push_cursor = MetaU64(core(), kPushCursor);
+    const uint64_t push_cursor = all_self ? 0 : MetaU64(core(), kPushCursor);
     const uint64_t me = self();
     const std::vector<db::VectorSpace>& spaces = core().spaces();
     RegisterFilter filter;
@@ -348,8 +356,10 @@ struct SyncClient::Round : std::enable_shared_from_this<SyncClient::Round> {
     db::FeedWrite pending;
     pending.meta = {{kEpoch, json::value(m.epoch)},
                     {kCursor, json::value(m.snapshot_seq)},
+                    {kSince, json::value(m.snapshot_seq)},
                     {kHorizon, json::value(Hex16(m.horizon_hlc))},
                     {kResync, std::nullopt},
+                    {kPushCursor, json::value(push_cursor)},
                     {kClock, json::value(Hex16(clock().last()))},
                     {kOffset, json::value(clock().offset_ms())}};
     Status s = core().InstallFeedGeneration(images, carry, std::move(pending));
@@ -408,6 +418,10 @@ struct SyncClient::Round : std::enable_shared_from_this<SyncClient::Round> {
     batch->request.hlc = clock().last();
     SyncRequest r = NewRequest("POST", UidPath("push"));
     r.body = Encode(batch->request);
+    // The pull cursor too: a server that lost data notices before it hands out the lost seqs again.
+    if (auto epoch = ParseId128(MetaStr(core(), kEpoch)); epoch && core().FeedMeta(kCursor)) {
+      r.query.emplace_back("cursor", CursorText(Cursor{*epoch, MetaU64(core(), kCursor)}));
+    }
     Send(std::move(r), [self = shared_from_this(), batch](const SyncResponse& resp, uint64_t rtt) {
       if (resp.status == 413) {
         if (batch->request.points.size() <= 1) return self->Finish(self->Unexpected(resp, "push of one point"));
@@ -416,6 +430,7 @@ struct SyncClient::Round : std::enable_shared_from_this<SyncClient::Round> {
       }
       if (resp.status == 410) return self->NeedResync(resp);
       if (resp.status == 409) return self->DropGone();
+      if (resp.status == 404) return self->Forgotten();
       if (resp.status != 200) return self->Finish(self->Unexpected(resp, "push"));
       auto m = DecodePushResponse(resp.body);
       if (!m.ok()) return self->Finish(m.status());
@@ -693,10 +708,26 @@ struct SyncClient::Round : std::enable_shared_from_this<SyncClient::Round> {
     return Status::OK();
   }
 
+  // The server does not know the collection's uid (restored from a backup older than the collection): settle
+  // the identity again (the server adopts the uid or names its own), then resync as after a new epoch, pushing
+  // every register this replica wrote.
+  void Forgotten() {
+    if (++resync_attempts > 3) return Finish(Status::NotFound("sync: the server does not know collection " + name));
+    Status s = CommitMeta(core(), {{kIdentified, json::value(false)},
+                                   {kResync, json::value("epoch_changed")},
+                                   {kPushCursor, json::value(0)}});
+    if (!s.ok()) return Finish(s);
+    Identify();
+  }
+
   void NeedResync(const SyncResponse& resp) {
     auto e = DecodeErrorBody(resp.body);
     const std::string reason = e.ok() && !e->reason.empty() ? e->reason : "cursor_too_old";
-    Status s = CommitMeta(core(), {{kResync, json::value(reason)}});
+    MetaChanges meta = {{kResync, json::value(reason)}};
+    // A new epoch: nothing this replica pushed is known to be held; every register it wrote is in the outbox
+    // again (and it no longer claims acknowledgements the server may have lost).
+    if (reason == "epoch_changed") meta.emplace_back(kPushCursor, json::value(0));
+    Status s = CommitMeta(core(), std::move(meta));
     if (!s.ok()) return Finish(s);
     Resync();
   }
@@ -705,7 +736,10 @@ struct SyncClient::Round : std::enable_shared_from_this<SyncClient::Round> {
 
   void Pull(bool long_poll = false) {
     PullRequest q;
-    q.cursor = CursorText(Cursor{*ParseId128(MetaStr(core(), kEpoch)), MetaU64(core(), kCursor)});
+    const Id128 epoch = *ParseId128(MetaStr(core(), kEpoch));
+    const uint64_t cursor = MetaU64(core(), kCursor);
+    q.cursor = CursorText(Cursor{epoch, cursor});
+    q.since = CursorText(Cursor{epoch, std::min(cursor, MetaU64(core(), kSince))});
     q.limit = c->options_.pull_limit;
     q.max_bytes = c->options_.pull_max_bytes;
     q.wait_ms = long_poll ? c->options_.wait_ms : 0;
@@ -714,6 +748,7 @@ struct SyncClient::Round : std::enable_shared_from_this<SyncClient::Round> {
     Send(std::move(r), [self = shared_from_this(), long_poll](const SyncResponse& resp, uint64_t rtt) {
       if (resp.status == 410) return self->NeedResync(resp);
       if (resp.status == 409) return self->DropGone();
+      if (resp.status == 404) return self->Forgotten();
       if (resp.status != 200) return self->Finish(self->Unexpected(resp, "pull"));
       auto m = DecodePullResponse(resp.body);
       if (!m.ok()) return self->Finish(m.status());
@@ -731,7 +766,10 @@ struct SyncClient::Round : std::enable_shared_from_this<SyncClient::Round> {
       for (db::Op& op : *ops) w.ops.push_back(std::move(op));
     }
     const uint64_t seq = ParseCursor(m.cursor)->seq;
+    // A catch-up ends when the server has nothing more: only then has this replica every register up to the
+    // cursor, and the next one starts from there.
     w.meta = {{kCursor, json::value(seq)},
+              {kSince, json::value(m.has_more ? std::min(seq, MetaU64(core(), kSince)) : seq)},
               {kHorizon, json::value(Hex16(m.horizon_hlc))},
               {kClock, json::value(Hex16(clock().last()))},
               {kOffset, json::value(clock().offset_ms())}};
@@ -765,6 +803,7 @@ struct SyncClient::Round : std::enable_shared_from_this<SyncClient::Round> {
     if (!OutboxEmpty()) return Push();
     Send(NewRequest("GET", UidPath("digest")), [self = shared_from_this()](const SyncResponse& resp, uint64_t rtt) {
       if (resp.status == 409) return self->DropGone();
+      if (resp.status == 404) return self->Forgotten();
       if (resp.status != 200) return self->Finish(self->Unexpected(resp, "digest"));
       auto m = DecodeDigestResponse(resp.body);
       if (!m.ok()) return self->Finish(m.status());
@@ -806,7 +845,9 @@ struct SyncClient::Round : std::enable_shared_from_this<SyncClient::Round> {
       if (c->options_.on_conflict) (void)c->options_.on_conflict(conflict);
     }
     db::FeedWrite w;
-    for (const char* k : {kUid, kIdentified, kEpoch, kCursor, kPushCursor, kHorizon, kResync}) w.meta.emplace_back(k, std::nullopt);
+    for (const char* k : {kUid, kIdentified, kEpoch, kCursor, kSince, kPushCursor, kHorizon, kResync}) {
+      w.meta.emplace_back(k, std::nullopt);
+    }
     Status s = core().InstallFeedGeneration({}, {}, std::move(w));
     if (!s.ok()) return Finish(s);
     c->clean_to_[name] = 0;

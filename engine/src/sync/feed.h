@@ -71,9 +71,10 @@ class Feed {
   // Merges the (validated) points and applies the metadata changes as one atomic, durable commit. Registers that
   // change get new seqs; a duplicate changes nothing.
   virtual Result<FeedHead> Commit(const std::vector<PointDelta>& points, const MetaChanges& meta) = 0;
-  // The changes after seq `after` for `requester` (SYNC.md 2.4 "Serve pull"): per point, registers with reg_seq >
-  // after, without the requester's own, with `del` always for deleted points; empty deltas skipped.
-  virtual FeedPage Read(uint64_t after, uint64_t requester, const PageLimits& limits) const = 0;
+  // The points after seq `after` for `requester` (SYNC.md 2.4 "Serve pull"): per point, registers with reg_seq >
+  // since (<= after; the start of the requester's catch-up), without the requester's own, with `del` always for
+  // deleted points; empty deltas skipped.
+  virtual FeedPage Read(uint64_t after, uint64_t since, uint64_t requester, const PageLimits& limits) const = 0;
   // The whole state of a point, or none.
   virtual std::optional<PointDelta> Get(const PointId& id) const = 0;
   // Segment file images of the whole state at one seq.

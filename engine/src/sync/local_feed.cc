@@ -92,10 +92,10 @@ class LocalFeed final : public Feed {
     return Head();
   }
 
-  FeedPage Read(uint64_t after, uint64_t requester, const PageLimits& limits) const override {
+  FeedPage Read(uint64_t after, uint64_t since, uint64_t requester, const PageLimits& limits) const override {
     FeedPage page;
     RegisterFilter filter;
-    filter.include = [&](uint64_t seq, const Stamp& stamp) { return seq > after && stamp.replica != requester; };
+    filter.include = [&](uint64_t seq, const Stamp& stamp) { return seq > since && stamp.replica != requester; };
     filter.always_del = true;
     size_t bytes = 0, scanned = 0;
     bool stopped = false;

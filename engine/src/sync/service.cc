@@ -16,6 +16,8 @@ namespace {
 constexpr std::string_view kUid = "sync.uid";
 constexpr std::string_view kEpoch = "sync.epoch";
 constexpr std::string_view kHorizon = "sync.horizon";
+// Set when an epoch came from a bump: replicas with no state in it are not judged (they had state in the old one).
+constexpr std::string_view kEpochBumped = "sync.epoch_bumped";
 std::string ReplicaKey(uint64_t replica) { return "sync.r." + Hex16(replica); }
 std::string BindingKey(uint64_t replica) { return "sync.replica." + Hex16(replica); }
 std::string GoneKey(std::string_view uid) { return "sync.gone." + std::string(uid); }
@@ -173,7 +175,7 @@ uint64_t SyncService::HorizonLocked(Open& feed) {
 }
 
 Status SyncService::BumpEpochLocked(Open& feed) {
-  MetaChanges meta = {{std::string(kEpoch), json::value(Id128Text(NewId()))}};
+  MetaChanges meta = {{std::string(kEpoch), json::value(Id128Text(NewId()))}, {std::string(kEpochBumped), json::value(true)}};
   return feed.feed->Commit({}, meta).status();
 }
 
@@ -184,8 +186,15 @@ std::optional<SyncResponse> SyncService::CheckRegression(const Context& ctx, Ope
   const FeedHead head = feed.feed->Head();
   bool lost = cursor && Id128Text(cursor->epoch) == epoch && cursor->seq > head.last_seq;
   if (ctx.replica != 0 && ctx.push_cursor != 0) {
-    const ReplicaState rs = ReplicaState::From(feed.feed->Meta(ReplicaKey(ctx.replica)));
-    lost |= rs.epoch == epoch && ctx.push_cursor > rs.acked;
+    // A replica whose pushes were acknowledged in this epoch never holds an ack the feed has not recorded.
+    auto state = feed.feed->Meta(ReplicaKey(ctx.replica));
+    const ReplicaState rs = ReplicaState::From(state);
+    if (!state) {
+      auto bumped = feed.feed->Meta(kEpochBumped);
+      lost |= !(bumped && bumped->is_bool() && bumped->get_bool());
+    } else {
+      lost |= rs.epoch == epoch && ctx.push_cursor > rs.acked;
+    }
   }
   if (!lost) return std::nullopt;
   // The client has seen more than the server holds: the server lost data (restored without the runbook's epoch
@@ -360,7 +369,14 @@ SyncResponse SyncService::Route(const SyncRequest& request, bool* park, std::str
       *park_uid = uid;
       return Pull(ctx, **feed, request, park);
     }
-    if (action == "snapshot") return Snapshot(ctx, **feed);
+    if (action == "snapshot") {
+      std::optional<Cursor> cursor;
+      for (const auto& [k, v] : request.query) {
+        if (k == "cursor") cursor = ParseCursor(v);
+      }
+      if (auto lost = CheckRegression(ctx, **feed, cursor)) return *lost;
+      return Snapshot(ctx, **feed);
+    }
     return Digest(ctx, **feed);
   }
   if (action.empty() && method == "DELETE") {
@@ -431,7 +447,11 @@ SyncResponse SyncService::Push(const Context& ctx, Open& feed, const SyncRequest
   auto m = DecodePushRequest(request.body);
   if (!m.ok()) return Error(400, "invalid", "", std::string(m.status().message()));
   if (m->replica != ctx.replica) return Error(400, "invalid", "", "push.replica differs from X-Replica");
-  if (auto lost = CheckRegression(ctx, feed, std::nullopt)) return *lost;
+  std::optional<Cursor> cursor;
+  for (const auto& [k, v] : request.query) {
+    if (k == "cursor") cursor = ParseCursor(v);
+  }
+  if (auto lost = CheckRegression(ctx, feed, cursor)) return *lost;
 
   std::lock_guard<std::mutex> lock(feed.mu);
   const std::string epoch = feed.Epoch();
@@ -541,18 +561,19 @@ SyncResponse SyncService::Pull(const Context& ctx, Open& feed, const SyncRequest
   };
   if (q->cursor.empty()) return resync("no_cursor", "start from the snapshot");
   const Cursor cursor = *ParseCursor(q->cursor);
+  const Cursor since = q->since.empty() ? cursor : *ParseCursor(q->since);
   if (auto lost = CheckRegression(ctx, feed, cursor)) return *lost;
   const std::string epoch = feed.Epoch();
   if (Id128Text(cursor.epoch) != epoch) return resync("epoch_changed", "the feed has a new epoch");
   FeedHead head = feed.feed->Head();
-  if (cursor.seq < head.min_valid_cursor) {
+  if (since.seq < head.min_valid_cursor) {
     return resync("cursor_too_old", "the cursor is older than the tombstone retention");
   }
   PageLimits limits;
   limits.limit = q->limit;
   limits.max_bytes = std::min<size_t>(q->max_bytes, options_.max_pull_bytes);
   limits.max_scan = std::max<size_t>(1000, 20 * q->limit);
-  FeedPage page = feed.feed->Read(cursor.seq, ctx.replica, limits);
+  FeedPage page = feed.feed->Read(cursor.seq, since.seq, ctx.replica, limits);
   if (park && q->wait_ms > 0 && page.points.empty() && page.reached_end && page.next_seq == cursor.seq) {
     *park = true;
     return SyncResponse{};

@@ -586,6 +586,9 @@ Result<PullRequest> DecodePullQuery(const std::vector<std::pair<std::string, std
     if (key == "cursor") {
       if (!value.empty() && !ParseCursor(value)) return Bad("pull.cursor", "not a cursor");
       r.cursor = value;
+    } else if (key == "since") {
+      if (!value.empty() && !ParseCursor(value)) return Bad("pull.since", "not a cursor");
+      r.since = value;
     } else if (key == "limit") {
       QUIVER_ASSIGN_OR_RETURN(r.limit, number(key, value, 100000));
       if (r.limit == 0) return Bad("pull.limit", "at least 1");
@@ -596,12 +599,18 @@ Result<PullRequest> DecodePullQuery(const std::vector<std::pair<std::string, std
       QUIVER_ASSIGN_OR_RETURN(r.wait_ms, number(key, value, 600000));
     }
   }
+  if (!r.since.empty()) {
+    if (r.cursor.empty()) return Bad("pull.since", "given without a cursor");
+    const Cursor c = *ParseCursor(r.cursor), s = *ParseCursor(r.since);
+    if (!(c.epoch == s.epoch) || s.seq > c.seq) return Bad("pull.since", "must be of the cursor's epoch and not after it");
+  }
   return r;
 }
 
 std::vector<std::pair<std::string, std::string>> EncodePullQuery(const PullRequest& r) {
   std::vector<std::pair<std::string, std::string>> q;
   if (!r.cursor.empty()) q.emplace_back("cursor", r.cursor);
+  if (!r.since.empty() && r.since != r.cursor) q.emplace_back("since", r.since);
   q.emplace_back("limit", std::to_string(r.limit));
   q.emplace_back("max_bytes", std::to_string(r.max_bytes));
   if (r.wait_ms) q.emplace_back("wait_ms", std::to_string(r.wait_ms));

@@ -77,6 +77,9 @@ struct PushResponse {
 // GET /v1/collections/{uid}/pull?cursor&limit&max_bytes&wait_ms
 struct PullRequest {
   std::string cursor;  // empty: from the start of the feed
+  // The cursor this catch-up began at (docs/sync.md, "Pull"): registers changed after it are sent. Empty: the
+  // cursor. A client keeps it while has_more is true and moves it to the cursor when a pull ends the catch-up.
+  std::string since;
   uint64_t limit = 1000;
   uint64_t max_bytes = 4 << 20;
   uint64_t wait_ms = 0;
