@@ -408,6 +408,11 @@ class World {
                      " after seeing " + std::to_string(rp->max_seen >> 16) + "." + std::to_string(rp->max_seen & 0xFFFF);
         }
         rp->pending.push_back(op);
+        if (std::getenv("QUIVER_SYNC_TRACE")) {
+          fprintf(stderr, "[%llu] r%d op %s %s %s\n", (unsigned long long)now_, rp->index,
+                  std::string(db::OpKindName(op.kind)).c_str(), op.id.ToString().c_str(),
+                  sync::StampText(op.stamp).c_str());
+        }
       }
       return Status::OK();
     });
@@ -426,9 +431,34 @@ class World {
     so.on_conflict = [crng](const sync::Conflict&) {
       return (*crng)() % 2 ? sync::Resolution::kKeepServer : sync::Resolution::kReapplyLocal;
     };
-    so.on_rewrite = [this](const std::string&, const PointDelta& withdrawn, const PointDelta& written) {
+    so.on_rewrite = [this, rp](const std::string&, const PointDelta& withdrawn, const PointDelta& written) {
       oracle_.Withdraw(withdrawn);
       oracle_.Add(written);
+      // The replica's earlier writes of the same registers that it had replaced before pushing them were never
+      // sent: withdrawing the later write must not bring them back. What the replica holds now (the server's
+      // register, kept) stays.
+      auto c = rp->db->GetCollection(kCollection);
+      std::map<std::string, Stamp> limit;
+      if (withdrawn.del) limit[""] = *withdrawn.del;
+      if (withdrawn.vec) limit[""] = withdrawn.vec->ts;
+      if (withdrawn.reset) limit["\x01"] = *withdrawn.reset;
+      for (const sync::FieldRegister& f : withdrawn.fields) limit["k" + f.key] = f.ts;
+      std::map<std::string, Stamp> held;
+      (*c)->core().VisitPoint(withdrawn.id, [&](const db::PointState& st, const db::Segment&) {
+        held[""] = st.alive;
+        held["\x01"] = st.payload_reset;
+        for (const db::KeyStamp& ks : st.key_stamps) held["k" + ks.key] = ks.stamp;
+      });
+      oracle_.WithdrawIf([&](const PointId& id, const std::string& reg, const Stamp& s) {
+        if (id != withdrawn.id || s.replica != rp->id) return false;
+        auto it = limit.find(reg);
+        // A reset the replica wrote also hid its older key writes.
+        auto reset = limit.find("\x01");
+        const bool by_reset = reg[0] == 'k' && reset != limit.end() && s < reset->second;
+        if (!by_reset && (it == limit.end() || s > it->second)) return false;
+        auto h = held.find(reg);
+        return h == held.end() || h->second != s;
+      });
     };
     so.on_clock_rewind = [this, rp](uint64_t floor) {
       auto c = rp->db->GetCollection(kCollection);
@@ -481,6 +511,7 @@ class World {
   // A crash of a replica at this instant (nothing more reaches its storage), then a restart.
   std::string CrashReplica(Replica& r) {
     ++report_.client_crashes;
+    if (std::getenv("QUIVER_SYNC_TRACE")) fprintf(stderr, "[%llu] r%d crash\n", (unsigned long long)now_, r.index);
     AddStats(r);
     r.fault->FailAt(1, true);
     r.client.reset();
@@ -638,6 +669,9 @@ class World {
     }
     std::vector<db::Op> ops = std::move(r.pending);
     r.pending.clear();
+    if (std::getenv("QUIVER_SYNC_TRACE")) {
+      fprintf(stderr, "[%llu] r%d write: %s\n", (unsigned long long)now_, r.index, s.ToString().c_str());
+    }
     if (s.ok()) {
       for (const db::Op& op : ops) oracle_.AddOp(op);
       report_.ops += ops.size();
