@@ -22,3 +22,28 @@ if(EMSCRIPTEN)
   endforeach()
   target_include_directories(quiver_system_headers SYSTEM INTERFACE "${_quiver_sysinc}")
 endif()
+
+# Snowball stemmers (libstemmer 2.2) for BM25. Natively: Debian's libstemmer-dev. In WASM: the same Snowball
+# release's generated C, which scripts/setup.sh puts into .deps/snowball (see docs/formats.md), compiled here.
+if(EMSCRIPTEN)
+  set(QUIVER_SNOWBALL_DIR "${PROJECT_SOURCE_DIR}/.deps/snowball" CACHE PATH "Generated Snowball 2.2 C sources")
+  file(GLOB _quiver_snowball_stemmers "${QUIVER_SNOWBALL_DIR}/src_c/stem_UTF_8_*.c")
+  if(NOT EXISTS "${QUIVER_SNOWBALL_DIR}/libstemmer/libstemmer_utf8.c" OR NOT _quiver_snowball_stemmers)
+    message(FATAL_ERROR "Snowball sources not found in ${QUIVER_SNOWBALL_DIR}: run scripts/setup.sh")
+  endif()
+  add_library(quiver_stemmer STATIC
+    "${QUIVER_SNOWBALL_DIR}/libstemmer/libstemmer_utf8.c"
+    "${QUIVER_SNOWBALL_DIR}/runtime/api.c"
+    "${QUIVER_SNOWBALL_DIR}/runtime/utilities.c"
+    ${_quiver_snowball_stemmers})
+  target_include_directories(quiver_stemmer SYSTEM PUBLIC "${QUIVER_SNOWBALL_DIR}/include")
+  target_compile_options(quiver_stemmer PRIVATE -O2 -w)
+else()
+  find_path(QUIVER_STEMMER_INCLUDE_DIR libstemmer.h)
+  find_library(QUIVER_STEMMER_LIBRARY stemmer)
+  if(NOT QUIVER_STEMMER_INCLUDE_DIR OR NOT QUIVER_STEMMER_LIBRARY)
+    message(FATAL_ERROR "libstemmer not found: run scripts/setup.sh (Debian package libstemmer-dev)")
+  endif()
+  add_library(quiver_stemmer INTERFACE)
+  target_link_libraries(quiver_stemmer INTERFACE "${QUIVER_STEMMER_LIBRARY}")
+endif()

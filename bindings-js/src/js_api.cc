@@ -61,11 +61,11 @@ int JsCollection::Upsert(const std::string& body) {
 }
 
 int JsCollection::UpsertDense(const std::string& ids_json, const std::string& vector_name, uintptr_t vectors,
-                              double count, double dim, const std::string& payloads_json) {
+                              double floats, const std::string& payloads_json) {
   Begin();
-  // The caller's count and dim only size the float array; the engine checks it against the ids and the vector.
-  const size_t floats = static_cast<size_t>(count * dim + 0.5);
-  return Done(api::UpsertDense(*c_, ids_json, vector_name, {reinterpret_cast<const float*>(vectors), floats},
+  // The engine checks the float count against the ids and the vector's dimension.
+  return Done(api::UpsertDense(*c_, ids_json, vector_name,
+                               {reinterpret_cast<const float*>(vectors), static_cast<size_t>(floats)},
                                payloads_json)
                   .status());
 }
@@ -237,6 +237,15 @@ std::string JsDatabase::ListAliases() {
   std::string printed = api::Print(*aliases);
   const size_t open = printed.find('[');
   return printed.substr(open, printed.size() - open - 1);
+}
+
+std::string JsDatabase::Query(const std::string& name, int kind, const std::string& body) {
+  Begin();
+  if (Status s = CheckOpen(); !s.ok()) return Fail(s), "";
+  static constexpr api::Operation kKinds[] = {api::Operation::kQueryPoints, api::Operation::kQueryBatch,
+                                              api::Operation::kQueryGroups};
+  if (kind < 0 || kind > 2) return Fail(Status::InvalidArgument("query: unknown kind")), "";
+  return Printed(api::Call(*db_, kKinds[kind], {.collection = name}, body));
 }
 
 std::string SimdIsa() {

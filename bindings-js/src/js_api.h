@@ -67,11 +67,11 @@ class JsCollection : public CallState {
   std::string Stats();
   // {"points": [...]} or {"batch": {...}}.
   int Upsert(const std::string& body);
-  // `count` vectors of `dim` floats of `vector_name` from `count * dim` floats at `vectors`; ids as a JSON array
-  // of integers or strings (decimal or UUID); payloads as a JSON array of objects or nulls, or "" for none.
-  // InvalidArgument when `dim` is not the vector's size (the engine's UpsertDense trusts the caller on that).
-  int UpsertDense(const std::string& ids_json, const std::string& vector_name, uintptr_t vectors, double count,
-                  double dim, const std::string& payloads_json);
+  // One point per id with its vector of `vector_name` from the `floats` floats at `vectors` (row after row; the
+  // engine names a count that does not make one vector per id); ids as a JSON array, payloads as a JSON array
+  // of objects or nulls, or "" for none.
+  int UpsertDense(const std::string& ids_json, const std::string& vector_name, uintptr_t vectors, double floats,
+                  const std::string& payloads_json);
   std::string Get(const std::string& body);
   // Selector bodies ({"points": [...]} or {"filter": {...}}); the number of points affected, or -1.
   double Delete(const std::string& body);
@@ -123,6 +123,10 @@ class JsDatabase : public CallState {
   int CreateAlias(const std::string& alias, const std::string& collection);
   int DeleteAlias(const std::string& alias);
   std::string ListAliases();
+  // Qdrant's Query API on collection `name` (or alias): kind 0 query_points, 1 query_batch_points, 2
+  // query_points_groups, with its JSON body. Called on the database so that a query may name other collections
+  // (lookup_from, with_lookup). Vectors print into floats() as for a collection's results.
+  std::string Query(const std::string& name, int kind, const std::string& body);
 
  private:
   Status CheckOpen() const;

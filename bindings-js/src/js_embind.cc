@@ -55,7 +55,18 @@ EMSCRIPTEN_BINDINGS(quiver) {
       .function("restoreSnapshot", &JsDatabase::RestoreSnapshot)
       .function("createAlias", &JsDatabase::CreateAlias)
       .function("deleteAlias", &JsDatabase::DeleteAlias)
-      .function("listAliases", &JsDatabase::ListAliases);
+      .function("listAliases", &JsDatabase::ListAliases)
+      .function("floats", +[](JsDatabase& o) { return o.floats(); })
+      .function("query", &JsDatabase::Query);
 
   function("simdIsa", &quiver::js::SimdIsa);
+  // The engine's status codes by number, as the names the TypeScript wrapper's ErrorCodes lists.
+  function("statusCodeSymbols", +[]() {
+    std::string out = "[";
+    for (int c = 0; c <= static_cast<int>(quiver::StatusCode::kInternal); ++c) {
+      if (c) out += ',';
+      out += '"' + std::string(quiver::StatusCodeSymbol(static_cast<quiver::StatusCode>(c))) + '"';
+    }
+    return out + "]";
+  });
 }

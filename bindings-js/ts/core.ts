@@ -39,9 +39,42 @@ export type Vector = Float32Array | number[];
 export type Payload = Record<string, unknown>;
 export type Distance = 'Cosine' | 'Euclid' | 'Dot' | 'Manhattan';
 
+/** Qdrant's sparse vector: the value of each listed index (indices unique, any order; stored sorted). */
+export interface SparseVector {
+  indices: number[] | Uint32Array;
+  values: number[] | Float32Array;
+}
+/** Qdrant's Bm25Config: how `qdrant/bm25` turns text into a sparse vector (defaults as Qdrant's). */
+export interface Bm25Config {
+  /** Term frequency saturation (default 1.2). */
+  k?: number;
+  /** Length normalisation, 0..1 (default 0.75). */
+  b?: number;
+  /** Expected average document length in tokens (default 256). */
+  avg_len?: number;
+  /** Quiver embeds with `word` (default) and `whitespace`; `prefix` and `multilingual` are refused. */
+  tokenizer?: 'word' | 'whitespace' | 'prefix' | 'multilingual';
+  /** Default stop words and stemmer ("english" when absent); "none" turns both off. */
+  language?: string | null;
+  lowercase?: boolean | null;
+  ascii_folding?: boolean | null;
+  stopwords?: string | { languages?: string[] | null; custom?: string[] | null } | null;
+  stemmer?: { type: 'snowball'; language: string } | null;
+  min_token_len?: number | null;
+  max_token_len?: number | null;
+}
+/** Text that Quiver embeds itself as a BM25 sparse vector (Qdrant 1.18's Document with `qdrant/bm25`). */
+export interface Document {
+  text: string;
+  model: 'qdrant/bm25' | (string & {});
+  options?: Bm25Config | null;
+}
+/** A named vector's value: dense, sparse, or a document to embed into a sparse vector. */
+export type NamedVectorValue = Vector | SparseVector | Document;
+
 export interface PointStruct {
   id: PointId;
-  vector?: Vector | Record<string, Vector>;
+  vector?: Vector | Record<string, NamedVectorValue>;
   payload?: Payload | null;
 }
 
@@ -73,12 +106,26 @@ export interface HnswConfig {
   /** Accepted for Qdrant compatibility and ignored. */
   payload_m?: number | null;
 }
-/** Qdrant's create-collection body. The fields after quantization_config are accepted and ignored. */
+/** Qdrant's SparseVectorParams: a named sparse vector, searched by dot product over shared indices. */
+export interface SparseVectorParams {
+  index?: {
+    /** Below this many points passing a filter, their vectors are scored directly (default 5000). */
+    full_scan_threshold?: number | null;
+    /** Accepted for Qdrant compatibility; vectors live in memory. */
+    on_disk?: boolean | null;
+    /** Only "float32" is stored. */
+    datatype?: 'float32' | null;
+  } | null;
+  /** "idf": query weights times each index's inverse document frequency over the collection. */
+  modifier?: 'none' | 'idf' | null;
+}
+/** Qdrant's create-collection body. The fields after sparse_vectors are accepted and ignored. */
 export interface CollectionConfig {
-  vectors: VectorParams | Record<string, VectorParams>;
+  /** Dense vectors; may be left out when the collection has sparse vectors only. */
+  vectors?: VectorParams | Record<string, VectorParams>;
   hnsw_config?: HnswConfig;
   quantization_config?: QuantizationConfig | null;
-  sparse_vectors?: unknown;
+  sparse_vectors?: Record<string, SparseVectorParams> | null;
   shard_number?: number | null;
   replication_factor?: number | null;
   write_consistency_factor?: number | null;
@@ -108,7 +155,9 @@ export interface SearchParams {
   };
 }
 export interface SearchRequest extends SearchParams {
-  vector: Vector | { name: string; vector: Vector };
+  /** A dense vector, a named dense vector, Qdrant's NamedSparseVector, or a named document (embedded as a
+   * BM25 query: distinct tokens of weight 1). */
+  vector: Vector | { name: string; vector: Vector | SparseVector | Document };
 }
 export interface RecommendRequest extends SearchParams {
   positive: (PointId | Vector)[];
@@ -141,10 +190,15 @@ export interface CreatePayloadIndexRequest {
   field_schema: PayloadSchemaType | { type: PayloadSchemaType; [param: string]: unknown };
 }
 
+/** A sparse vector as returned: indices increasing. */
+export interface SparseVectorOutput {
+  indices: number[];
+  values: number[];
+}
 export interface Record_ {
   id: PointId;
   payload?: Payload;
-  vector?: Float32Array | Record<string, Float32Array>;
+  vector?: Float32Array | Record<string, Float32Array | SparseVectorOutput>;
 }
 export interface ScoredPoint extends Record_ {
   score: number;
@@ -152,6 +206,84 @@ export interface ScoredPoint extends Record_ {
 export interface ScrollResult {
   points: Record_[];
   next_page_offset: PointId | null;
+}
+
+// ---- the Query API (Qdrant's /points/query, /points/query/batch, /points/query/groups) ----
+
+/** A dense vector, a point id (the stored vector of that point, of `using` or `lookup_from`; the point is left
+ * out of the results), a sparse vector, or a document (embedded as a BM25 query: distinct tokens, weight 1). The
+ * stage's `using` decides which kind it must be. */
+export type VectorInput = Vector | PointId | SparseVector | Document;
+export interface OrderBy {
+  key: string;
+  /** Default "asc". A point with several values is ordered by its first one in that direction. */
+  direction?: 'asc' | 'desc';
+  /** A number, or a datetime string (then datetime strings are ordered). */
+  start_from?: number | string;
+}
+export type Fusion = 'rrf' | 'dbsf';
+/** Qdrant's QueryInterface: a nearest query (a bare VectorInput or `{ nearest }`), recommend (average_vector),
+ * order_by a payload field, or a fusion of the prefetches (`{ fusion: 'rrf' | 'dbsf' }`, `{ rrf: { k, weights } }`). */
+export type Query =
+  | VectorInput
+  | { nearest: VectorInput }
+  | { recommend: { positive?: VectorInput[]; negative?: VectorInput[]; strategy?: 'average_vector' } }
+  | { order_by: string | OrderBy }
+  | { fusion: Fusion }
+  | { rrf: { k?: number; weights?: number[] } };
+export interface LookupLocation {
+  collection: string;
+  /** The vector of that collection (default: `using`). */
+  vector?: string | null;
+}
+/** A prefetch: a query (or prefetches merged by a query) whose points the outer query rescores or fuses. */
+export interface Prefetch {
+  prefetch?: Prefetch | Prefetch[] | null;
+  query?: Query | null;
+  /** The named vector to query ("" or absent: the unnamed vector). */
+  using?: string | null;
+  filter?: Filter | null;
+  params?: SearchParams['params'] & { indexed_only?: boolean };
+  score_threshold?: number | null;
+  /** Default 10. */
+  limit?: number | null;
+  lookup_from?: LookupLocation | null;
+}
+/** Qdrant's QueryRequest. Without a query (and prefetches), points in id order through the filter. */
+export interface QueryRequest extends Prefetch {
+  offset?: number | null;
+  with_payload?: WithPayload;
+  with_vector?: WithVector;
+}
+export interface WithLookup {
+  collection: string;
+  /** Default true. */
+  with_payload?: WithPayload;
+  with_vectors?: WithVector;
+}
+/** Qdrant's QueryGroupsRequest: `limit` is the number of groups (default 10). */
+export interface QueryGroupsRequest extends Omit<QueryRequest, 'offset'> {
+  group_by: string;
+  /** Points per group (default 3). */
+  group_size?: number | null;
+  with_lookup?: string | WithLookup | null;
+}
+/** A point of a query's result; `order_value` is the payload value an order_by query ordered it by. */
+export interface QueryPoint extends ScoredPoint {
+  order_value?: number;
+}
+export interface QueryResponse {
+  points: QueryPoint[];
+}
+export interface PointGroup {
+  /** The group_by value the hits share. */
+  id: string | number;
+  hits: QueryPoint[];
+  /** with_lookup: the point of the lookup collection whose id is the group id. */
+  lookup?: Record_;
+}
+export interface GroupsResult {
+  groups: PointGroup[];
 }
 
 /** The batch form of upsert: `ids.length` vectors packed row-major in one Float32Array. */
@@ -175,7 +307,7 @@ export interface NativeCollection {
   info(): string;
   stats(): string;
   upsert(body: string): number;
-  upsertDense(ids: string, name: string, ptr: number, count: number, dim: number, payloads: string): number;
+  upsertDense(ids: string, name: string, ptr: number, floats: number, payloads: string): number;
   get(body: string): string;
   deletePoints(body: string): number;
   setPayload(body: string): number;
@@ -212,11 +344,15 @@ export interface NativeDatabase {
   createAlias(alias: string, collection: string): number;
   deleteAlias(alias: string): number;
   listAliases(): string;
+  floats(): number;
+  query(collection: string, kind: number, body: string): string;
   delete(): void;
 }
 export interface QuiverModule {
   NativeDatabase: new () => NativeDatabase;
   simdIsa(): string;
+  /** The engine's status codes by number (a JSON array of ErrorCodes' names). */
+  statusCodeSymbols(): string;
   HEAPF32: Float32Array;
   HEAPU8: Uint8Array;
   _malloc(size: number): number;
@@ -264,7 +400,7 @@ export function toJson(value: unknown): string {
     return v;
   });
   if (text === undefined) throw new QuiverError('InvalidArgument', 'request: expected a JSON value');
-  return hasBig ? text.replace(/"\\u0000qv-big:(\d+)"/g, '$1') : text;
+  return hasBig ? text.replace(/"\\u0000qv-big:(-?\d+)"/g, '$1') : text;
 }
 
 // Ids above 2^53 - 1 come back as decimal strings: make them bigint. UUIDs contain '-' and stay strings.
@@ -324,20 +460,20 @@ export class Collection {
     return this.check(c, n, n < 0);
   }
 
-  private json(c: NativeCollection, text: string): any {
+  private json(c: { code(): number; message(): string }, text: string): any {
     if (text === '' && c.code() !== 0) throw new QuiverError(c.code(), c.message());
     return JSON.parse(text);
   }
 
   // Turns [offset, length] vector references into Float32Arrays over one copy of the result's floats.
-  private points<T extends Record_>(c: NativeCollection, list: any[]): T[] {
+  private points<T extends Record_>(c: { floats(): number }, list: any[]): T[] {
     let floats = 0;
     for (const p of list) {
       p.id = fixId(p.id);
       const v = p.vector;
       if (v === undefined) continue;
       if (Array.isArray(v)) floats = Math.max(floats, v[0] + v[1]);
-      else for (const k in v) floats = Math.max(floats, v[k][0] + v[k][1]);
+      else for (const k in v) if (Array.isArray(v[k])) floats = Math.max(floats, v[k][0] + v[k][1]);
     }
     if (floats === 0) {
       for (const p of list) if (p.vector !== undefined) p.vector = Array.isArray(p.vector) ? new Float32Array(0) : p.vector;
@@ -350,7 +486,7 @@ export class Collection {
       const v = p.vector;
       if (v === undefined) continue;
       if (Array.isArray(v)) p.vector = view(v as [number, number]);
-      else for (const k in v) v[k] = view(v[k]);
+      else for (const k in v) if (Array.isArray(v[k])) v[k] = view(v[k]);
     }
     return list;
   }
@@ -415,16 +551,13 @@ export class Collection {
     payloads: (Payload | null)[] | undefined,
     fill: (heap: Float32Array, base: number) => void,
   ): void {
-    const n = ids.length;
-    if (n === 0 || floats % n !== 0) {
-      throw new QuiverError('InvalidArgument', `upsertDense: ${floats} floats do not split into ${n} vectors`);
-    }
+    // The engine checks that the floats make one vector per id, and names the mismatch.
     const mod = this.db._module;
-    const ptr = mod._malloc(floats * 4);
+    const ptr = mod._malloc(Math.max(1, floats * 4));
     try {
       fill(mod.HEAPF32, ptr >>> 2);
       const payloadJson = payloads ? toJson(payloads) : '';
-      this.check(c, undefined, c.upsertDense(toJson(ids), using, ptr, n, floats / n, payloadJson) !== 0);
+      this.check(c, undefined, c.upsertDense(toJson(ids), using, ptr, floats, payloadJson) !== 0);
     } finally {
       mod._free(ptr);
     }
@@ -490,7 +623,11 @@ export class Collection {
       name = (vector as { name: string }).name;
       v = (vector as { vector: Vector }).vector;
     }
-    if (!isVector(v)) throw new QuiverError('InvalidArgument', 'search.vector: expected a Float32Array or number[]');
+    if (!isVector(v)) {
+      // Sparse vectors and documents go as JSON.
+      if (v && typeof v === 'object' && name) return this.points(c, this.json(c, c.search(toJson(request))));
+      throw new QuiverError('InvalidArgument', 'search.vector: expected a Float32Array or number[]');
+    }
     const ptr = memoryOf(this.db._module).vector(v);
     const text = c.searchVector(name, ptr, v.length, toJson(options));
     return this.points(c, this.json(c, text));
@@ -511,6 +648,41 @@ export class Collection {
   recommend(request: RecommendRequest): ScoredPoint[] {
     const c = this.native();
     return this.points(c, this.json(c, c.recommend(toJson(request))));
+  }
+
+  /**
+   * Qdrant's Query API: nearest (a vector, or a point id), recommend, order_by a payload field, prefetches (nested
+   * to any depth) rescored or fused by the outer query (`{ fusion: 'rrf' }`, `{ rrf: { k, weights } }`,
+   * `{ fusion: 'dbsf' }`), filter, score_threshold, limit, offset, with_payload, with_vector, params. Runs on the
+   * database, so `lookup_from` may name another collection.
+   */
+  query(request: QueryRequest = {}): QueryResponse {
+    const n = this.db._nativeDatabase();
+    const result = this.json(n, n.query(this.name, 0, toJson(request)));
+    this.points(n, result.points);
+    return result;
+  }
+
+  /** Several queries in one call: an array of query bodies or `{ searches }`. */
+  queryBatch(request: QueryRequest[] | { searches: QueryRequest[] }): QueryResponse[] {
+    const body = Array.isArray(request) ? { searches: request } : request;
+    const n = this.db._nativeDatabase();
+    const results: QueryResponse[] = this.json(n, n.query(this.name, 1, toJson(body)));
+    this.points(n, results.flatMap((r) => r.points));
+    return results;
+  }
+
+  /** The query's points grouped by a payload field: `{ groups: [{ id, hits, lookup? }] }`, best group first. */
+  queryGroups(request: QueryGroupsRequest): GroupsResult {
+    const n = this.db._nativeDatabase();
+    const result: GroupsResult = this.json(n, n.query(this.name, 2, toJson(request)));
+    const all: Record_[] = [];
+    for (const g of result.groups) {
+      all.push(...g.hits);
+      if (g.lookup) all.push(g.lookup);
+    }
+    this.points(n, all);
+    return result;
   }
 
   /** Points in id order, a page at a time: pass `next_page_offset` as `offset` to continue. */
@@ -657,6 +829,12 @@ export class Database {
       handles.set(name, (c = got));
     }
     return c;
+  }
+
+  /** @internal The native database, for calls that may name other collections (the Query API). */
+  _nativeDatabase(): NativeDatabase {
+    this._checkOpen();
+    return this.db;
   }
 
   private dropHandles(): void {

@@ -16,7 +16,8 @@ const kDatabaseMethods = new Set([
 ]);
 const kCollectionMethods = new Set([
   'info', 'stats', 'upsert', 'upsertDense', 'get', 'delete', 'setPayload', 'overwritePayload', 'deletePayloadKeys',
-  'clearPayload', 'search', 'searchBatch', 'recommend', 'scroll', 'count', 'createPayloadIndex',
+  'clearPayload', 'search', 'searchBatch', 'recommend', 'query', 'queryBatch', 'queryGroups', 'scroll', 'count',
+  'createPayloadIndex',
   'deletePayloadIndex', 'optimize', 'createSnapshot', 'verify',
 ]);
 

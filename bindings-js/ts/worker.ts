@@ -2,9 +2,9 @@
 // returning a Promise. Imports, index builds and large searches then run off the page's main thread; only the
 // requests and results cross (results' vectors are transferred). One worker serves every open() of the page.
 import {
-  CollectionConfig, CountRequest, CreatePayloadIndexRequest, DenseBatch, GetRequest, PointId, PointsSelector,
-  PointStruct, Payload, QuiverError, RecommendRequest, Record_, ScoredPoint, ScrollRequest, ScrollResult,
-  SearchRequest,
+  CollectionConfig, CountRequest, CreatePayloadIndexRequest, DenseBatch, GetRequest, GroupsResult, PointId,
+  PointsSelector, PointStruct, Payload, QueryGroupsRequest, QueryRequest, QueryResponse, QuiverError,
+  RecommendRequest, Record_, ScoredPoint, ScrollRequest, ScrollResult, SearchRequest,
 } from './core.js';
 import type { OpenOptions as BrowserOpenOptions } from './browser.js';
 import { scriptUrl } from './wasm_load.js';
@@ -267,6 +267,15 @@ export class WorkerCollection {
   }
   recommend(request: RecommendRequest): Promise<ScoredPoint[]> {
     return this.call('recommend', request);
+  }
+  query(request: QueryRequest = {}): Promise<QueryResponse> {
+    return this.call('query', request);
+  }
+  queryBatch(request: QueryRequest[] | { searches: QueryRequest[] }): Promise<QueryResponse[]> {
+    return this.call('queryBatch', request);
+  }
+  queryGroups(request: QueryGroupsRequest): Promise<GroupsResult> {
+    return this.call('queryGroups', request);
   }
   scroll(request: ScrollRequest = {}): Promise<ScrollResult> {
     return this.call('scroll', request);

@@ -113,6 +113,7 @@ int CmdVerify(Context& ctx, const Args& args);
 int CmdStats(Context& ctx, const Args& args);
 int CmdBench(Context& ctx, const Args& args);
 int CmdRequest(Context& ctx, const Args& args);
+int CmdQuery(Context& ctx, const Args& args);
 
 }  // namespace quiver::cli
 

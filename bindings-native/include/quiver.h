@@ -93,7 +93,8 @@ QV_API int qv_options_create(qv_options** out);
  *                     qv_db_flush), "none" (at qv_db_flush or close only)
  *   "read_only"       "true" / "false" (default): open without the writer lock; writes fail
  *   "threads"         "0" (default: no background threads, index builds run on the writing thread), "N" (N threads
- *                     for index builds and merges), "auto" (one per hardware thread)
+ *                     for index builds and merges, the writing thread counted: "1" is the same as "0", merges run
+ *                     on the writing thread after its write), "auto" (one per hardware thread)
  *   "segment_points"  points per sealed segment (default 20000)
  *   "auto_optimize"   "true" (default) / "false": merge and index segments automatically after a seal
  * QV_INVALID_ARGUMENT for an unknown key or a bad value (the options are unchanged). */
@@ -260,6 +261,24 @@ QV_API int qv_collection_recommend(qv_collection* collection, const uint64_t* po
                                    const char* filter_json, unsigned flags, qv_result** out);
 /* Qdrant's recommend body; *out is the JSON array of scored points. */
 QV_API int qv_collection_recommend_json(qv_collection* collection, const char* body, char** out);
+
+/* Qdrant's Query API (docs/api.md, "The Query API"): a QueryRequest body such as
+ * {"prefetch": [{"query": [...], "using": "dense", "limit": 50}, {"query": [...], "using": "title", "limit": 50}],
+ *  "query": {"fusion": "rrf"}, "limit": 10, "with_payload": true}; nearest (a vector, or a point id: the point is
+ * left out), recommend (average_vector), order_by a payload field, fusion (rrf with k and weights, dbsf),
+ * prefetches nested to any depth, the outer query rescoring or fusing what they found. *out is
+ * {"points": [...]} (an order_by query adds each point's "order_value"). lookup_from naming another collection
+ * needs the database: use qv_db_request("query_points", ...) for it. QV_INVALID_ARGUMENT names the bad part
+ * ("query.prefetch[1].using: ..."); QV_NOT_SUPPORTED for sparse vectors and documents (not yet), other query
+ * kinds and strategies, naming them. */
+QV_API int qv_collection_query_json(qv_collection* collection, const char* body, char** out);
+/* Qdrant's {"searches": [QueryRequest, ...]}; *out is a JSON array of {"points": [...]}. */
+QV_API int qv_collection_query_batch_json(qv_collection* collection, const char* body, char** out);
+/* Qdrant's QueryGroupsRequest: a query body with "group_by" (a payload key), "group_size" (default 3) and
+ * "limit" (groups, default 10); *out is {"groups": [{"id": ..., "hits": [...]}, ...]}. with_lookup (attaching the
+ * point of another collection whose id is the group id) needs the database: use qv_db_request
+ * ("query_points_groups", ...). */
+QV_API int qv_collection_query_groups_json(qv_collection* collection, const char* body, char** out);
 
 /* Up to `limit` points matching filter_json (NULL for all) in id order, starting at id *offset (NULL: from the
  * start). qv_result_next_offset tells where the next page starts. */

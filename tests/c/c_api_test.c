@@ -508,6 +508,87 @@ static void test_disk(void) {
   qv_free(err);
 }
 
+/* Issue 13: with "threads" "1" the first upsert after each segment seal failed with "unexpected exception:
+ * Resource deadlock avoided" (the merge ran inside the writer, under its lock). Upserts of 50 across six
+ * seals of 500 points, with 0, 1 and 2 threads; then the data is checked, and again after reopening. */
+static float seal_vector_value(size_t i, size_t j) {
+  return (float)((i * 31 + j * 17) % 101) / 101.0f + (j == i % 16 ? 1.0f : 0.0f) +
+         (j == 0 ? (float)i / 1000.0f : 0);
+}
+
+static void test_threads_across_seals(void) {
+  const char* thread_counts[] = {"0", "1", "2"};
+  enum { kDim = 16, kPoints = 3000, kBatch = 50 };
+  for (size_t t = 0; t < 3; ++t) {
+    char name[64], path[1200];
+    snprintf(name, sizeof(name), "seals-threads-%s", thread_counts[t]);
+    path_in_dir(path, sizeof(path), name);
+    qv_options* o = NULL;
+    CHECK_RC(qv_options_create(&o), QV_OK);
+    CHECK_RC(qv_options_set(o, "threads", thread_counts[t]), QV_OK);
+    CHECK_RC(qv_options_set(o, "segment_points", "500"), QV_OK);
+    CHECK_RC(qv_options_set(o, "durability", "sync"), QV_OK);
+    qv_database* db = NULL;
+    CHECK_RC(qv_open(path, o, &db, NULL), QV_OK);
+    if (!db) {
+      qv_options_destroy(o);
+      continue;
+    }
+    CHECK_RC(qv_db_create_collection(db, "c", kDim, QV_DISTANCE_EUCLID), QV_OK);
+    qv_collection* c = NULL;
+    CHECK_RC(qv_db_collection(db, "c", &c), QV_OK);
+    uint64_t ids[kBatch];
+    float vectors[kBatch * kDim];
+    int failed_batches = 0;
+    for (size_t first = 0; first < kPoints; first += kBatch) {
+      for (size_t i = 0; i < kBatch; ++i) {
+        ids[i] = first + i;
+        for (size_t j = 0; j < kDim; ++j) vectors[i * kDim + j] = seal_vector_value(first + i, j);
+      }
+      int rc = qv_collection_upsert(c, NULL, ids, vectors, kBatch, kDim, NULL);
+      if (rc != QV_OK) {
+        if (failed_batches++ == 0) {
+          fprintf(stderr, "threads %s: upsert of ids %zu.. failed: %s\n", thread_counts[t], first,
+                  qv_collection_errmsg(c));
+        }
+      }
+    }
+    CHECK(failed_batches == 0);
+    /* Checked now, and after reopening. */
+    for (int round = 0; round < 2; ++round) {
+      uint64_t n = 0;
+      CHECK_RC(qv_collection_count(c, NULL, &n), QV_OK);
+      CHECK(n == kPoints);
+      const size_t probes[] = {0, 499, 500, 1777, 2999};
+      for (size_t p = 0; p < 5; ++p) {
+        float q[kDim];
+        for (size_t j = 0; j < kDim; ++j) q[j] = seal_vector_value(probes[p], j);
+        qv_result* r = NULL;
+        CHECK_RC(qv_collection_search(c, q, kDim, 1, 0, NULL, 0, &r), QV_OK);
+        CHECK(r && qv_result_count(r) == 1 && qv_result_id(r, 0) == probes[p]);
+        qv_result_free(r);
+      }
+      size_t problems = 1;
+      CHECK_RC(qv_collection_verify(c, &problems, NULL), QV_OK);
+      CHECK(problems == 0);
+      qv_collection_destroy(c);
+      c = NULL;
+      CHECK_RC(qv_db_close(db), QV_OK);
+      qv_db_destroy(db);
+      db = NULL;
+      if (round == 1) break;
+      CHECK_RC(qv_open(path, o, &db, NULL), QV_OK);
+      if (!db) break;
+      CHECK_RC(qv_db_collection(db, "c", &c), QV_OK);
+      if (!c) {
+        qv_db_destroy(db);
+        break;
+      }
+    }
+    qv_options_destroy(o);
+  }
+}
+
 /* A quantized collection: the config is validated and reported, searches walk the codes (rescored, or not), and
  * params.quantization.ignore walks the floats. */
 static void test_quantization(qv_database* db) {
@@ -562,6 +643,212 @@ static void test_quantization(qv_database* db) {
   CHECK_RC(qv_db_drop_collection(db, "sq"), QV_OK);
 }
 
+/* Sparse vectors and BM25 documents through qv_db_request and the *_json functions. */
+static void test_sparse(qv_database* db) {
+  char* json = NULL;
+  CHECK_RC(qv_db_request(db, "create_collection", "sp", NULL,
+                         "{\"vectors\": {\"dense\": {\"size\": 2, \"distance\": \"Dot\"}}, "
+                         "\"sparse_vectors\": {\"bm25\": {\"modifier\": \"idf\"}, \"raw\": {}}}",
+                         &json),
+           QV_OK);
+  qv_free(json);
+  CHECK_RC(qv_db_request(db, "get_collection", "sp", NULL, NULL, &json), QV_OK);
+  CHECK(json && strstr(json, "\"sparse_vectors\":{\"bm25\":{\"modifier\":\"idf\"},\"raw\":{}}"));
+  qv_free(json);
+  CHECK_RC(qv_db_request(db, "upsert_points", "sp", NULL,
+                         "{\"points\": [{\"id\": 1, \"vector\": {\"raw\": {\"indices\": [9, 4], \"values\": [1, 2]}, "
+                         "\"bm25\": {\"text\": \"Vector databases store vectors\", \"model\": \"qdrant/bm25\"}}}, "
+                         "{\"id\": 2, \"vector\": {\"dense\": [1, 0], \"bm25\": {\"text\": \"Keyword search without a model\", "
+                         "\"model\": \"qdrant/bm25\"}}}]}",
+                         &json),
+           QV_OK);
+  qv_free(json);
+  qv_collection* c = NULL;
+  CHECK_RC(qv_db_collection(db, "sp", &c), QV_OK);
+  CHECK_RC(qv_collection_get_json(c, "{\"ids\": [1], \"with_vector\": [\"raw\"], \"with_payload\": false}", &json), QV_OK);
+  CHECK(json && strcmp(json, "[{\"id\":1,\"vector\":{\"raw\":{\"indices\":[4,9],\"values\":[2,1]}}}]") == 0);
+  qv_free(json);
+  CHECK_RC(qv_collection_search_json(
+               c, "{\"vector\": {\"name\": \"raw\", \"vector\": {\"indices\": [4], \"values\": [0.5]}}}", &json),
+           QV_OK);
+  const char* want = "[{\"id\":1,\"version\":0,\"score\":1}";
+  CHECK(json && strncmp(json, want, strlen(want)) == 0);
+  qv_free(json);
+  /* A document query: "searching" stems to "search", found in point 2 only. */
+  CHECK_RC(qv_db_request(db, "search_points", "sp", NULL,
+                         "{\"vector\": {\"name\": \"bm25\", \"vector\": {\"text\": \"searching\", \"model\": \"qdrant/bm25\"}}}",
+                         &json),
+           QV_OK);
+  CHECK(json && strncmp(json, "[{\"id\":2,", 8) == 0 && !strstr(json, "\"id\":1"));
+  qv_free(json);
+  CHECK_RC(qv_db_request(db, "upsert_points", "sp", NULL,
+                         "{\"points\": [{\"id\": 3, \"vector\": {\"raw\": {\"indices\": [1, 1], \"values\": [1, 2]}}}]}",
+                         &json),
+           QV_INVALID_ARGUMENT);
+  CHECK(json == NULL);
+  CHECK_MSG(qv_db_errmsg(db), "upsert.points[0].vector.raw: duplicate index 1");
+  CHECK_RC(qv_collection_upsert_json(c, "{\"points\": [{\"id\": 3, \"vector\": {\"dense\": {\"indices\": [1], \"values\": [1]}}}]}"),
+           QV_INVALID_ARGUMENT);
+  CHECK_MSG(qv_collection_errmsg(c), "vector 'dense' of collection sp is dense");
+  uint64_t n = 0;
+  CHECK_RC(qv_collection_count_json(c, "{}", &n), QV_OK);
+  CHECK(n == 2);
+  qv_collection_destroy(c);
+  /* The Query API on sparse vectors: a sparse nearest, and a BM25 document fused with it. */
+  CHECK_RC(qv_db_request(db, "query_points", "sp", NULL,
+                         "{\"query\": {\"indices\": [4], \"values\": [0.5]}, \"using\": \"raw\"}", &json),
+           QV_OK);
+  CHECK(json && strcmp(json, "{\"points\":[{\"id\":1,\"version\":0,\"score\":1}]}") == 0);
+  qv_free(json);
+  CHECK_RC(qv_db_request(db, "query_points", "sp", NULL,
+                         "{\"prefetch\": [{\"query\": {\"indices\": [4], \"values\": [0.5]}, \"using\": \"raw\"}, "
+                         "{\"query\": {\"text\": \"searching\", \"model\": \"qdrant/bm25\"}, \"using\": \"bm25\"}], "
+                         "\"query\": {\"fusion\": \"rrf\"}}",
+                         &json),
+           QV_OK);
+  /* Each first in its list: RRF 1/2 each, the tie to the smaller id. */
+  CHECK(json && strcmp(json, "{\"points\":[{\"id\":1,\"version\":0,\"score\":0.5},{\"id\":2,\"version\":0,\"score\":0.5}]}") == 0);
+  qv_free(json);
+  CHECK_RC(qv_db_drop_collection(db, "sp"), QV_OK);
+}
+
+/* The Query API from C: results checked against lists computed here (brute-force dot products, RRF). */
+static const float kQueryPoints[6][2] = {{1, 0}, {0.9f, 0.1f}, {0.5f, 0.5f}, {0.1f, 0.9f}, {0, 1}, {-1, 0}};
+static const double kQueryPrice[6] = {5, 1, 3, 4, 2, 6};
+
+/* Ids (1-based) of the `limit` points with the largest dot product with q among those with price >= min_price. */
+static size_t dot_list(const float* q, double min_price, size_t limit, uint64_t* out) {
+  size_t n = 0;
+  uint64_t ids[6];
+  double scores[6];
+  for (size_t i = 0; i < 6; ++i) {
+    if (kQueryPrice[i] < min_price) continue;
+    ids[n] = i + 1;
+    scores[n] = (double)q[0] * kQueryPoints[i][0] + (double)q[1] * kQueryPoints[i][1];
+    ++n;
+  }
+  for (size_t i = 0; i < n; ++i) { /* selection sort: score desc, id asc */
+    for (size_t j = i + 1; j < n; ++j) {
+      if (scores[j] > scores[i] || (scores[j] == scores[i] && ids[j] < ids[i])) {
+        double s = scores[i]; scores[i] = scores[j]; scores[j] = s;
+        uint64_t t = ids[i]; ids[i] = ids[j]; ids[j] = t;
+      }
+    }
+  }
+  if (n > limit) n = limit;
+  memcpy(out, ids, n * sizeof(uint64_t));
+  return n;
+}
+
+/* The ids of {"points":[{"id":N,...},...]} in order. */
+static size_t json_ids(const char* json, uint64_t* out, size_t max) {
+  size_t n = 0;
+  const char* at = json;
+  while (n < max && (at = strstr(at, "{\"id\":")) != NULL) {
+    at += 6;
+    out[n++] = strtoull(at, NULL, 10);
+  }
+  return n;
+}
+
+static void test_query(qv_database* db) {
+  char* json = NULL;
+  CHECK_RC(qv_db_create_collection_json(db, "q", "{\"vectors\": {\"d\": {\"size\": 2, \"distance\": \"Dot\"}}}"), QV_OK);
+  qv_collection* c = NULL;
+  CHECK_RC(qv_db_collection(db, "q", &c), QV_OK);
+  char body[2048];
+  int at = snprintf(body, sizeof(body), "{\"points\": [");
+  for (size_t i = 0; i < 6; ++i) {
+    at += snprintf(body + at, sizeof(body) - at, "%s{\"id\": %zu, \"vector\": {\"d\": [%g, %g]}, \"payload\": {\"p\": %g, \"g\": \"%c\"}}",
+                   i ? "," : "", i + 1, kQueryPoints[i][0], kQueryPoints[i][1], kQueryPrice[i], "aabbcc"[i]);
+  }
+  snprintf(body + at, sizeof(body) - at, "]}");
+  CHECK_RC(qv_collection_upsert_json(c, body), QV_OK);
+
+  const float qa[2] = {1, 0.2f}, qb[2] = {0, 1};
+  uint64_t want[6], got[6];
+  size_t nw = dot_list(qa, 0, 4, want);
+  CHECK_RC(qv_collection_query_json(c, "{\"query\": [1, 0.2], \"using\": \"d\", \"limit\": 4}", &json), QV_OK);
+  CHECK(json && strncmp(json, "{\"points\":[", 11) == 0);
+  CHECK(json && json_ids(json, got, 6) == nw && memcmp(got, want, nw * sizeof(uint64_t)) == 0);
+  qv_free(json);
+
+  /* RRF (k = 2) of two prefetches: 1 / (position + 2) summed, ties by id. */
+  uint64_t la[3], lb[3];
+  size_t na = dot_list(qa, 0, 3, la), nb = dot_list(qb, 2, 3, lb);
+  uint64_t ids[6];
+  double score[6];
+  size_t n = 0;
+  for (size_t l = 0; l < 2; ++l) {
+    const uint64_t* list = l ? lb : la;
+    for (size_t p = 0; p < (l ? nb : na); ++p) {
+      size_t k = 0;
+      while (k < n && ids[k] != list[p]) ++k;
+      if (k == n) { ids[n] = list[p]; score[n++] = 0; }
+      score[k] += 1.0 / (double)(p + 2);
+    }
+  }
+  for (size_t i = 0; i < n; ++i) {
+    for (size_t j = i + 1; j < n; ++j) {
+      if (score[j] > score[i] + 1e-9 || (fabs(score[j] - score[i]) <= 1e-9 && ids[j] < ids[i])) {
+        double s = score[i]; score[i] = score[j]; score[j] = s;
+        uint64_t t = ids[i]; ids[i] = ids[j]; ids[j] = t;
+      }
+    }
+  }
+  CHECK_RC(qv_collection_query_json(c,
+           "{\"prefetch\": [{\"query\": [1, 0.2], \"using\": \"d\", \"limit\": 3},"
+           " {\"query\": [0, 1], \"using\": \"d\", \"limit\": 3, \"filter\": {\"must\": [{\"key\": \"p\", \"range\": {\"gte\": 2}}]}}],"
+           " \"query\": {\"fusion\": \"rrf\"}}", &json), QV_OK);
+  CHECK(json && json_ids(json, got, 6) == n && memcmp(got, ids, n * sizeof(uint64_t)) == 0);
+  qv_free(json);
+
+  /* order_by, and the value each point was ordered by. */
+  CHECK_RC(qv_collection_query_json(c, "{\"query\": {\"order_by\": {\"key\": \"p\", \"direction\": \"desc\"}}, \"limit\": 3}", &json), QV_OK);
+  CHECK(json && json_ids(json, got, 6) == 3 && got[0] == 6 && got[1] == 1 && got[2] == 4);
+  CHECK(json && strstr(json, "\"order_value\":6"));
+  qv_free(json);
+
+  CHECK_RC(qv_collection_query_batch_json(c, "{\"searches\": [{\"limit\": 1}, {\"query\": 1, \"using\": \"d\", \"limit\": 1}]}", &json), QV_OK);
+  /* The second finds the point nearest to point 1 other than point 1 itself. */
+  CHECK(json && strcmp(json, "[{\"points\":[{\"id\":1,\"version\":0,\"score\":1}]},{\"points\":[{\"id\":2,\"version\":0,\"score\":0.9}]}]") == 0);
+  qv_free(json);
+
+  CHECK_RC(qv_collection_query_groups_json(c, "{\"query\": [1, 0.2], \"using\": \"d\", \"group_by\": \"g\", \"group_size\": 1, \"limit\": 2}", &json), QV_OK);
+  CHECK(json && strncmp(json, "{\"groups\":[{\"id\":\"a\",\"hits\":[{\"id\":1,\"version\":0,\"score\":1}]},"
+                              "{\"id\":\"b\",\"hits\":[{\"id\":3,", 88) == 0);
+  qv_free(json);
+
+  /* Errors name the part; another collection needs the database handle. */
+  CHECK_RC(qv_collection_query_json(c, "{\"query\": {\"fusion\": \"rrf\"}}", &json), QV_INVALID_ARGUMENT);
+  CHECK(json == NULL);
+  CHECK_MSG(qv_collection_errmsg(c), "query.query: a fusion needs prefetches");
+  CHECK_RC(qv_collection_query_json(c, "{\"query\": [1, 0], \"using\": \"nope\"}", &json), QV_INVALID_ARGUMENT);
+  CHECK_MSG(qv_collection_errmsg(c), "query.using: collection q has no vector named 'nope'");
+  CHECK_RC(qv_collection_query_json(c, "{\"query\": {\"indices\": [1], \"values\": [1]}, \"using\": \"d\"}", &json), QV_INVALID_ARGUMENT);
+  CHECK_MSG(qv_collection_errmsg(c), "query.query: vector 'd' of collection q is dense; a sparse vector is not its kind");
+  CHECK_RC(qv_collection_query_groups_json(c, "{\"group_by\": \"g\", \"with_lookup\": \"q2\"}", &json), QV_FAILED_PRECONDITION);
+  CHECK_MSG(qv_collection_errmsg(c), "with_lookup.collection");
+  CHECK_RC(qv_collection_query_json(NULL, "{}", &json), QV_MISUSE);
+  CHECK_RC(qv_collection_query_json(c, "{}", NULL), QV_MISUSE);
+
+  CHECK_RC(qv_db_create_collection_json(db, "q2", "{\"vectors\": {\"size\": 2, \"distance\": \"Dot\"}}"), QV_OK);
+  CHECK_RC(qv_db_request(db, "upsert_points", "q2", NULL, "{\"points\": [{\"id\": 1, \"vector\": [-1, 0], \"payload\": {\"name\": \"one\"}}]}", NULL), QV_OK);
+  CHECK_RC(qv_db_request(db, "query_points_groups", "q", NULL,
+                         "{\"query\": {\"order_by\": \"p\"}, \"group_by\": \"p\", \"group_size\": 1, \"limit\": 1, \"with_lookup\": \"q2\"}", &json), QV_OK);
+  CHECK(json && strcmp(json, "{\"groups\":[{\"id\":1,\"hits\":[{\"id\":2,\"version\":0,\"score\":1,\"order_value\":1}],"
+                             "\"lookup\":{\"id\":1,\"payload\":{\"name\":\"one\"}}}]}") == 0);
+  qv_free(json);
+  CHECK_RC(qv_db_request(db, "query_points", "q", NULL,
+                         "{\"query\": 1, \"using\": \"d\", \"lookup_from\": {\"collection\": \"q2\", \"vector\": \"\"}, \"limit\": 1}", &json), QV_OK);
+  /* [-1, 0] from q2's point 1: q's point 6. */
+  CHECK(json && strncmp(json, "{\"points\":[{\"id\":6,", 19) == 0);
+  qv_free(json);
+  qv_collection_destroy(c);
+  CHECK_RC(qv_db_drop_collection(db, "q"), QV_OK);
+  CHECK_RC(qv_db_drop_collection(db, "q2"), QV_OK);
+}
+
 int main(int argc, char** argv) {
   if (argc != 2) {
     fprintf(stderr, "usage: %s TMPDIR\n", argv[0]);
@@ -580,10 +867,13 @@ int main(int argc, char** argv) {
   test_payloads_and_indexes(db);
   test_search(db);
   test_quantization(db);
+  test_sparse(db);
+  test_query(db);
   test_delete_snapshot_stats(db);
   qv_db_destroy(db);
 
   test_disk();
+  test_threads_across_seals();
 
   printf("c_api_test: %d checks, %d failures\n", checks, failures);
   return failures ? 1 : 0;

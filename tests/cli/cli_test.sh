@@ -175,7 +175,7 @@ expect 2 "exactly one of" "$quiver" search points
 [[ $("$quiver" count points) == 4 ]] || fail "points lost after bad imports"
 [[ $("$quiver" count vecs) == 7 ]] || fail "vecs changed by bad imports"
 expect 0 "usage: quiver import" "$quiver" import --help
-for cmd in create list info drop import search get scroll count export snapshot alias compact verify stats bench; do
+for cmd in create list info drop import search query get scroll count export snapshot alias compact verify stats bench; do
   expect 0 "usage: quiver $cmd" "$quiver" "$cmd" --help
 done
 
@@ -211,6 +211,47 @@ expect 4 "search.limit" "$quiver" request search_points reqs --body '{"vector":[
 expect 3 "no point with id 9" "$quiver" request get_point reqs --key 9
 expect 2 "unknown operation 'frobnicate'" "$quiver" request frobnicate
 expect 0 '{"count":2}' "$quiver" request count_points reqs
+# Sparse vectors and BM25 documents through the request layer (their own folder, so the listing below holds).
+sp=(--db "$work/sparse")
+expect 0 "true" "$quiver" "${sp[@]}" request create_collection kw \
+  --body '{"sparse_vectors":{"bm25":{"modifier":"idf"},"raw":{}}}'
+expect 0 '"sparse_vectors":{"bm25":{"modifier":"idf"},"raw":{}}' "$quiver" "${sp[@]}" request get_collection kw
+expect 0 '"status":"completed"' "$quiver" "${sp[@]}" request upsert_points kw --body \
+  '{"points":[{"id":1,"vector":{"bm25":{"text":"Fast keyword search","model":"qdrant/bm25"},"raw":{"indices":[5,1],"values":[1,2]}}},
+              {"id":2,"vector":{"bm25":{"text":"Slow dense retrieval","model":"qdrant/bm25"}}}]}'
+expect 0 '[{"id":1,"version":0,"score":' "$quiver" "${sp[@]}" request search_points kw \
+  --body '{"vector":{"name":"bm25","vector":{"text":"searching keywords","model":"qdrant/bm25"}}}'
+expect 0 '{"id":1,"vector":{"raw":{"indices":[1,5],"values":[2,1]}}}' "$quiver" "${sp[@]}" request get_points kw \
+  --body '{"ids":[1],"with_vector":["raw"],"with_payload":false}'
+expect 0 '[{"id":1,"version":0,"score":4}]' "$quiver" "${sp[@]}" request search_points kw \
+  --body '{"vector":{"name":"raw","vector":{"indices":[1],"values":[2]}}}'
+expect 4 "upsert.points[0].vector.raw: duplicate index 3" "$quiver" "${sp[@]}" request upsert_points kw \
+  --body '{"points":[{"id":3,"vector":{"raw":{"indices":[3,3],"values":[1,1]}}}]}'
+expect 0 '{"count":2}' "$quiver" "${sp[@]}" request count_points kw
+# query: Qdrant's Query API, from a body or from options.
+expect 0 '"status":"completed"' "$quiver" request upsert_points reqs \
+  --body '{"points":[{"id":3,"vector":[0,1],"payload":{"a":2,"g":"x"}},{"id":4,"vector":[1,0],"payload":{"a":3,"g":"y"}}]}'
+expect 0 '{"points":[{"id":1,"version":0,"score":3},{"id":2,"version":0,"score":3}]}' "$quiver" query reqs --vector '[1,1]' --limit 2
+expect 0 '{"points":[{"id":2,"version":0,"score":4}]}' "$quiver" query reqs --id 1 --limit 1
+expect 0 '{"points":[{"id":4,"version":0,"score":1,"order_value":3,"payload":{"a":3,"g":"y"}},{"id":3,"version":0,"score":1,"order_value":2,"payload":{"a":2,"g":"x"}}]}' \
+  "$quiver" query reqs --order-by a --desc --limit 2 --with-payload
+# RRF of [1,0] -> (2, 1) and [0,1] -> (1, 2): both 1/2 + 1/3, the tie to the smaller id.
+expect 0 '{"points":[{"id":1,"version":0,"score":0.833333' "$quiver" query reqs \
+  --body '{"prefetch":[{"query":[1,0],"limit":2},{"query":[0,1],"limit":2}],"query":{"fusion":"rrf"},"limit":3}'
+printf '{"searches":[{"limit":1},{"limit":1,"offset":1}]}' > query.json
+expect 0 '[{"points":[{"id":1,"version":0,"score":1}]},{"points":[{"id":2,"version":0,"score":1}]}]' "$quiver" query reqs --batch --body-file query.json
+expect 0 '{"groups":[{"id":"x","hits":[{"id":3,"version":0,"score":1}]},{"id":"y","hits":[{"id":4,"version":0,"score":1}]}]}' \
+  "$quiver" query reqs --vector '[1,1]' --group-by g --group-size 1
+expect 0 '{"groups":[{"id":"x",' "$quiver" query reqs --groups --body '{"query":[1,1],"group_by":"g","limit":1}'
+expect 4 "query.query: a fusion needs prefetches to fuse" "$quiver" query reqs --body '{"query":{"fusion":"rrf"}}'
+expect 4 "query.using: collection reqs has no vector named 'nope'" "$quiver" query reqs --vector '[1,1]' --using nope
+expect 4 "query.limit: expected an integer from 1 to 1000000" "$quiver" query reqs --body '{"limit":-5}'
+expect 4 "query.query: the unnamed vector of collection reqs is dense; a sparse vector is not its kind" "$quiver" query reqs --body '{"query":{"indices":[1],"values":[1]}}'
+expect 3 "query_points: not found: collection 'nope' does not exist" "$quiver" query nope --vector '[1,1]'
+expect 2 "does not go with a body" "$quiver" query reqs --body '{}' --limit 3
+expect 2 "--batch needs --body" "$quiver" query reqs --batch
+expect 2 "at most one of --vector" "$quiver" query reqs --vector '[1,1]' --id 1
+expect 0 '{"count":4}' "$quiver" request count_points reqs
 expect 0 "dropped collection 'points2'" "$quiver" drop points2
 expect 3 "not found" "$quiver" drop points2
 expect 0 "created" "$quiver" --db "$work/other" create x --dim 2

@@ -311,6 +311,27 @@ int qv_collection_recommend_json(qv_collection* c, const char* body, char** out)
   return Guard(slot_, [&]() -> Status { return RunJson(coll_, quiver::api::Operation::kRecommendPoints, body, out, nullptr); });
 }
 
+int qv_collection_query_json(qv_collection* c, const char* body, char** out) {
+  QV_COLLECTION_ENTRY(c);
+  if (!out) return QV_MISUSE;
+  *out = nullptr;
+  return Guard(slot_, [&]() -> Status { return RunJson(coll_, quiver::api::Operation::kQueryPoints, body, out, nullptr); });
+}
+
+int qv_collection_query_batch_json(qv_collection* c, const char* body, char** out) {
+  QV_COLLECTION_ENTRY(c);
+  if (!out) return QV_MISUSE;
+  *out = nullptr;
+  return Guard(slot_, [&]() -> Status { return RunJson(coll_, quiver::api::Operation::kQueryBatch, body, out, nullptr); });
+}
+
+int qv_collection_query_groups_json(qv_collection* c, const char* body, char** out) {
+  QV_COLLECTION_ENTRY(c);
+  if (!out) return QV_MISUSE;
+  *out = nullptr;
+  return Guard(slot_, [&]() -> Status { return RunJson(coll_, quiver::api::Operation::kQueryGroups, body, out, nullptr); });
+}
+
 int qv_collection_scroll(qv_collection* c, const char* filter_json, size_t limit, const uint64_t* offset,
                          unsigned flags, qv_result** out) {
   QV_COLLECTION_ENTRY(c);

@@ -143,7 +143,7 @@ int qv_db_create_collection_json(qv_database* db, const char* name, const char* 
   if (!db) return QV_MISUSE;
   return Guard(&db->error, [&]() -> Status {
     if (!name || !config_json) return Misuse("name or config_json is NULL");
-    return Run(db, quiver::api::Operation::kCreateCollection, {name}, config_json, nullptr);
+    return Run(db, quiver::api::Operation::kCreateCollection, quiver::api::Target{name, {}, {}}, config_json, nullptr);
   });
 }
 

@@ -6,7 +6,7 @@ namespace {
 std::vector<quiver::Record> ToRecords(const std::vector<quiver::ScoredPoint>& points) {
   std::vector<quiver::Record> out;
   out.reserve(points.size());
-  for (const auto& p : points) out.push_back(quiver::Record{p.id, p.payload, p.vectors});
+  for (const auto& p : points) out.push_back(quiver::Record{p.id, p.payload, p.vectors, p.sparse_vectors});
   return out;
 }
 

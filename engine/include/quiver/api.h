@@ -27,6 +27,7 @@
 
 #include "quiver/collection.h"
 #include "quiver/database.h"
+#include "quiver/query.h"
 #include "quiver/status.h"
 #include "quiver/types.h"
 
@@ -63,8 +64,11 @@ enum class Operation : uint8_t {
   kOptimize,              // Quiver: merge and index segments now
   kCollectionStats,       // Quiver: CollectionStats
   kVerify,                // Quiver: check every stored byte and index invariant
+  kQueryPoints,           // POST   /collections/{c}/points/query
+  kQueryBatch,            // POST   /collections/{c}/points/query/batch
+  kQueryGroups,           // POST   /collections/{c}/points/query/groups
 };
-inline constexpr size_t kOperationCount = static_cast<size_t>(Operation::kVerify) + 1;
+inline constexpr size_t kOperationCount = static_cast<size_t>(Operation::kQueryGroups) + 1;
 
 struct OperationInfo {
   Operation operation;
@@ -111,7 +115,7 @@ struct VerifyReport {
 using Response = std::variant<bool, Exists, CollectionList, AliasList, CollectionInfo, CollectionStats,
                               UpdateResult, std::vector<UpdateResult>, Record, std::vector<Record>, ScrollResult,
                               CountResult, std::vector<ScoredPoint>, std::vector<std::vector<ScoredPoint>>,
-                              VerifyReport>;
+                              VerifyReport, QueryResponse, std::vector<QueryResponse>, GroupsResponse>;
 
 // ---- Calls ----
 

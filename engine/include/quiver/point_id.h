@@ -8,6 +8,7 @@
 #include <array>
 #include <compare>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -23,11 +24,15 @@ class PointId {
   static PointId Number(uint64_t n) { return PointId(false, n, {}); }
   static PointId Uuid(const UuidBytes& bytes) { return PointId(true, 0, bytes); }
 
-  // Parses a decimal integer ("42", 0 .. 2^64-1) or a UUID ("550e8400-e29b-41d4-a716-446655440000", hex digits in
-  // either case, hyphenated or as 32 digits). InvalidArgument names the text otherwise.
+  // Parses a decimal integer ("42", 0 .. 2^64-1) or a UUID in any form Qdrant (the Rust uuid crate) accepts:
+  // hex digits in either case, hyphenated ("550e8400-e29b-41d4-a716-446655440000"), 32 digits without
+  // hyphens, braced ("{550e8400-...}") or as a URN ("urn:uuid:550e8400-..."). InvalidArgument names the text
+  // otherwise.
   static Result<PointId> Parse(std::string_view text);
   // Parses a UUID only.
   static Result<PointId> ParseUuid(std::string_view text);
+  // The bytes of a UUID in any form ParseUuid accepts, or nullopt. No allocation.
+  static std::optional<UuidBytes> UuidBytesOf(std::string_view text);
 
   bool is_uuid() const { return is_uuid_; }
   uint64_t number() const { return number_; }

@@ -36,6 +36,8 @@ enum class StatusCode : int {
 
 // The lower-case name of a code, for messages and logs ("invalid argument").
 std::string_view StatusCodeName(StatusCode code);
+// The code as an identifier, its enumerator without the k ("InvalidArgument"): the JS package's error codes.
+std::string_view StatusCodeSymbol(StatusCode code);
 
 class [[nodiscard]] Status {
  public:

@@ -29,8 +29,9 @@ class ThreadPool final : public Executor {
   size_t Parallelism() const override { return workers_.size() + 1; }
   // Callers are served one at a time; a task may itself call ParallelFor.
   void ParallelFor(size_t n, FunctionRef<void(size_t)> task) override;
-  // Queues a background task for a worker thread (runs it inline when the pool has no workers). Tasks still
-  // queued when the pool is destroyed run before the destructor returns.
+  // Queues a background task for a worker thread. A pool of one thread has no workers and returns false, as
+  // an Executor that cannot run work in the background does (the caller then runs it itself, when it is safe
+  // to). Tasks still queued when the pool is destroyed run before the destructor returns.
   bool Submit(std::function<void()> task) override;
 
  private:

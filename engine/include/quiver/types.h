@@ -63,11 +63,36 @@ struct VectorParams {
 // The name of the unnamed (default) vector.
 inline constexpr std::string_view kDefaultVector = "";
 
+// A sparse vector, Qdrant's {"indices": [...], "values": [...]}: the value of each listed dimension, all others
+// zero. Stored and returned with indices strictly increasing (writes sort them; duplicates are refused).
+struct SparseVector {
+  std::vector<uint32_t> indices;
+  std::vector<float> values;   // one per index, finite
+  bool operator==(const SparseVector&) const = default;
+};
+
+// Qdrant's "modifier" of a sparse vector: with kIdf a query's weight for an index is multiplied at search time
+// by its inverse document frequency over the collection's live points:
+// idf = ln((N - n + 0.5) / (n + 0.5) + 1), N the points with this sparse vector, n those with the index.
+enum class SparseModifier : uint8_t { kNone = 0, kIdf = 1 };
+
+// One named sparse vector (Qdrant's SparseVectorParams): searched by dot product over shared indices with an
+// inverted index per segment.
+struct SparseVectorParams {
+  // Below this many points admitted by a filter's payload indexes, a filtered search scores those points'
+  // vectors directly instead of walking the postings (Qdrant's "index.full_scan_threshold", in points).
+  std::optional<uint32_t> full_scan_threshold;
+  std::optional<bool> on_disk;   // accepted for Qdrant compatibility, kept and shown; vectors live in memory
+  SparseModifier modifier = SparseModifier::kNone;
+};
+
 struct CollectionConfig {
   // Vector name -> parameters. A single unnamed vector uses the key kDefaultVector ("").
   std::map<std::string, VectorParams> vectors;
   HnswConfig hnsw;
   std::optional<ScalarQuantization> quantization;   // none: vectors are searched as floats only
+  // Sparse vector name -> parameters (names are not empty and differ from the dense vectors' names).
+  std::map<std::string, SparseVectorParams> sparse_vectors;
 };
 
 // Qdrant's update-collection body, the parts that change anything for one node: the graph and quantization
@@ -91,11 +116,13 @@ struct CollectionUpdate {
   std::optional<QuantizationUpdate> quantization;
 };
 
-// A point to write. Vectors by name ("" for the unnamed vector); payload as JSON object text, empty for {}.
+// A point to write. Vectors by name ("" for the unnamed vector), sparse vectors by name (indices in any order,
+// without duplicates); payload as JSON object text, empty for {}.
 struct PointInput {
   PointId id;
   std::map<std::string, std::vector<float>> vectors;
   std::string payload;
+  std::map<std::string, SparseVector> sparse_vectors;
 };
 
 // Which payload to return: none, all, only some key paths, or all but some.
@@ -131,13 +158,17 @@ struct Record {
   PointId id;
   std::optional<std::string> payload;                          // JSON object text, when selected
   std::map<std::string, std::vector<float>> vectors;           // selected vectors (cosine ones normalised)
+  std::map<std::string, SparseVector> sparse_vectors;          // selected sparse vectors
 };
 
 struct ScoredPoint {
   PointId id;
-  float score = 0;   // Cosine, Dot: similarity (higher is closer); Euclid, Manhattan: distance (lower is closer)
+  // Cosine, Dot: similarity (higher is closer); Euclid, Manhattan: distance (lower is closer); sparse: the dot
+  // product over shared indices (higher is closer).
+  float score = 0;
   std::optional<std::string> payload;
   std::map<std::string, std::vector<float>> vectors;
+  std::map<std::string, SparseVector> sparse_vectors;
 };
 
 struct SearchRequest {
@@ -152,6 +183,9 @@ struct SearchRequest {
   std::optional<size_t> hnsw_ef;         // beam width; default max(limit + offset, ef_construct)
   bool exact = false;                    // scan exactly (floats) instead of walking the graph
   QuantizationSearchParams quantization;
+  // Set: a sparse search of the sparse vector `vector_name` (Qdrant's NamedSparseVector); `vector`, hnsw_ef,
+  // exact and quantization are then unused.
+  std::optional<SparseVector> sparse_vector;
 };
 
 struct RecommendRequest {

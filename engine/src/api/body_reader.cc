@@ -146,15 +146,11 @@ Result<size_t> ReadOffset(const json::object& o, std::string_view path) {
 
 namespace {
 
-// Explains vector forms Quiver does not store yet, instead of a bare type error.
+// Explains vector forms Quiver does not store, instead of a bare type error.
 Status UnsupportedVector(const json::value& v, std::string_view path) {
-  if (const json::object* o = v.if_object()) {
-    if (o->contains("indices") || o->contains("values")) {
-      return Status::NotSupported(std::string(path) + ": sparse vectors are not supported yet");
-    }
-    if (o->contains("text") || o->contains("image") || o->contains("model")) {
-      return Status::NotSupported(std::string(path) + ": inference objects (documents, images) are not supported");
-    }
+  if (const json::object* o = v.if_object(); o && (o->contains("image") || o->contains("object"))) {
+    return Status::NotSupported(std::string(path) + ": images and other inference objects are not supported; "
+                                                    "documents embed with \"model\": \"qdrant/bm25\"");
   }
   if (const json::array* a = v.if_array(); a && !a->empty() && (*a)[0].is_array()) {
     return Status::NotSupported(std::string(path) + ": multivectors are not supported");
@@ -162,27 +158,64 @@ Status UnsupportedVector(const json::value& v, std::string_view path) {
   return Status::OK();
 }
 
+// A document or sparse vector where only a dense vector can go (the unnamed vector).
+Status NotUnnamed(const json::value& v, std::string_view path) {
+  if (IsBareDocument(v)) {
+    return BadField(path, "a document embeds into a sparse vector, which has a name: give {\"<sparse name>\": "
+                          "{\"text\": ..., \"model\": \"qdrant/bm25\"}}");
+  }
+  if (IsBareSparseVector(v)) {
+    return BadField(path, "a sparse vector has a name: give {\"<sparse name>\": {\"indices\": ..., \"values\": ...}}");
+  }
+  return Status::OK();
+}
+
+// One named vector of any kind, added to `dense` or `sparse`.
+Status ReadNamedVector(const json::value& v, const std::string& name, const std::string& path, VectorReader* reader,
+                       std::vector<std::pair<std::string, std::vector<float>>>* dense,
+                       std::vector<std::pair<std::string, SparseVector>>* sparse) {
+  QUIVER_RETURN_IF_ERROR(UnsupportedVector(v, path));
+  if (IsSparseVector(v)) {
+    QUIVER_ASSIGN_OR_RETURN(SparseVector sv, ReadSparseVector(v, path));
+    sparse->emplace_back(name, std::move(sv));
+  } else if (IsDocument(v)) {
+    QUIVER_ASSIGN_OR_RETURN(SparseVector sv, reader->ReadDocument(v, path, text::Bm25Side::kDocument));
+    sparse->emplace_back(name, std::move(sv));
+  } else {
+    QUIVER_ASSIGN_OR_RETURN(auto values, payload::ReadVector(v, path));
+    dense->emplace_back(name, std::move(values));
+  }
+  return Status::OK();
+}
+
+template <typename T>
+void SortByName(std::vector<std::pair<std::string, T>>* list) {
+  std::sort(list->begin(), list->end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+}
+
 }  // namespace
 
-Status ReadPointVectors(const json::value& v, std::string_view path,
-                        std::vector<std::pair<std::string, std::vector<float>>>* out) {
-  out->clear();
-  QUIVER_RETURN_IF_ERROR(UnsupportedVector(v, path));
+Status ReadPointVectors(const json::value& v, std::string_view path, VectorReader* reader,
+                        std::vector<std::pair<std::string, std::vector<float>>>* dense,
+                        std::vector<std::pair<std::string, SparseVector>>* sparse) {
+  dense->clear();
+  sparse->clear();
+  // An object is a map of named vectors, unless it is a bare sparse vector or document (Qdrant's order).
+  if (v.is_array()) QUIVER_RETURN_IF_ERROR(UnsupportedVector(v, path));
+  QUIVER_RETURN_IF_ERROR(NotUnnamed(v, path));
   if (v.is_array()) {
     QUIVER_ASSIGN_OR_RETURN(auto values, payload::ReadVector(v, path));
-    out->emplace_back(std::string(), std::move(values));
+    dense->emplace_back(std::string(), std::move(values));
     return Status::OK();
   }
   const json::object* o = v.if_object();
   if (!o) return BadField(path, "expected an array of numbers or an object of named vectors");
-  out->reserve(o->size());
   for (const auto& kv : *o) {
-    const std::string p = Member(path, kv.key());
-    QUIVER_RETURN_IF_ERROR(UnsupportedVector(kv.value(), p));
-    QUIVER_ASSIGN_OR_RETURN(auto values, payload::ReadVector(kv.value(), p));
-    out->emplace_back(std::string(kv.key()), std::move(values));
+    QUIVER_RETURN_IF_ERROR(ReadNamedVector(kv.value(), std::string(kv.key()), Member(path, kv.key()), reader, dense,
+                                           sparse));
   }
-  std::sort(out->begin(), out->end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  SortByName(dense);
+  SortByName(sparse);
   return Status::OK();
 }
 
@@ -196,6 +229,7 @@ Result<json::object> TakePayload(json::value& v, std::string_view path) {
 
 Status ReadUpsertPoints(json::object& o, std::string_view path, std::vector<PointWrite>* out) {
   out->clear();
+  VectorReader reader;
   if (json::value* pts = o.if_contains("points")) {
     const std::string pp = Member(path, "points");
     json::array* a = pts->if_array();
@@ -211,7 +245,7 @@ Status ReadUpsertPoints(json::object& o, std::string_view path, std::vector<Poin
       if (!id) return BadField(p, "missing 'id'");
       QUIVER_ASSIGN_OR_RETURN(w.id, payload::ReadPointId(*id, Member(p, "id")));
       if (const json::value* vec = Find(*po, "vector")) {
-        QUIVER_RETURN_IF_ERROR(ReadPointVectors(*vec, Member(p, "vector"), &w.vectors));
+        QUIVER_RETURN_IF_ERROR(ReadPointVectors(*vec, Member(p, "vector"), &reader, &w.vectors, &w.sparse));
       }
       if (json::value* pl = po->if_contains("payload")) {
         QUIVER_ASSIGN_OR_RETURN(w.payload, TakePayload(*pl, Member(p, "payload")));
@@ -238,9 +272,8 @@ Status ReadUpsertPoints(json::object& o, std::string_view path, std::vector<Poin
     }
     for (size_t i = 0; i < out->size(); ++i) {
       const std::string ep = Element(p, i);
-      QUIVER_RETURN_IF_ERROR(UnsupportedVector((*a)[i], ep));
-      QUIVER_ASSIGN_OR_RETURN(auto values, payload::ReadVector((*a)[i], ep));
-      (*out)[i].vectors.emplace_back(name, std::move(values));
+      if (name.empty()) QUIVER_RETURN_IF_ERROR(NotUnnamed((*a)[i], ep));
+      QUIVER_RETURN_IF_ERROR(ReadNamedVector((*a)[i], name, ep, &reader, &(*out)[i].vectors, &(*out)[i].sparse));
     }
     return Status::OK();
   };
@@ -251,7 +284,8 @@ Status ReadUpsertPoints(json::object& o, std::string_view path, std::vector<Poin
   } else if (const json::object* named = vecs->if_object()) {
     for (const auto& kv : *named) QUIVER_RETURN_IF_ERROR(add(std::string(kv.key()), kv.value(), Member(Member(bp, "vectors"), kv.key())));
     for (PointWrite& w : *out) {
-      std::sort(w.vectors.begin(), w.vectors.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+      SortByName(&w.vectors);
+      SortByName(&w.sparse);
     }
   } else {
     return BadField(Member(bp, "vectors"), "expected an array of vectors or an object of named vector arrays");

@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "api/request.h"
+#include "api/vector_reader.h"
 #include "payload/json_read.h"
 
 namespace quiver::api {
@@ -31,9 +32,12 @@ Result<std::optional<float>> ReadScoreThreshold(const boost::json::object& o, st
 inline constexpr uint64_t kMaxLimit = 1'000'000;
 Result<size_t> ReadLimit(const boost::json::object& o, std::optional<size_t> fallback, std::string_view path);
 Result<size_t> ReadOffset(const boost::json::object& o, std::string_view path);
-// A point's vectors: [numbers] for the unnamed vector or {"name": [numbers], ...}; sorted by name.
-Status ReadPointVectors(const boost::json::value& v, std::string_view path,
-                        std::vector<std::pair<std::string, std::vector<float>>>* out);
+// A point's vectors: [numbers] for the unnamed vector, or {"name": vector, ...} where each vector is [numbers],
+// a sparse vector {"indices", "values"} or a document {"text", "model": "qdrant/bm25", "options"} (embedded as a
+// BM25 document by `reader`); each list sorted by name.
+Status ReadPointVectors(const boost::json::value& v, std::string_view path, VectorReader* reader,
+                        std::vector<std::pair<std::string, std::vector<float>>>* dense,
+                        std::vector<std::pair<std::string, SparseVector>>* sparse);
 // A payload object (null: empty), moved out of the parsed body.
 Result<boost::json::object> TakePayload(boost::json::value& v, std::string_view path);
 // {"points": [...]} or {"batch": {...}} of an upsert, with the points moved out of `o`.

@@ -39,6 +39,9 @@ constexpr std::array<OperationInfo, kOperationCount> kOperations = {{
     {Op::kOptimize, "optimize", true, true, false},
     {Op::kCollectionStats, "collection_stats", false, true, false},
     {Op::kVerify, "verify", false, true, false},
+    {Op::kQueryPoints, "query_points", false, true, true},
+    {Op::kQueryBatch, "query_batch_points", false, true, true},
+    {Op::kQueryGroups, "query_points_groups", false, true, true},
 }};
 
 constexpr bool TableInOrder() {

@@ -20,6 +20,7 @@ Result<UpdateResult> Upsert(CollectionCore& c, UpsertRequest&& r) {
     PointWrite& p = r.points[i];
     ops[i].id = p.id;
     ops[i].vectors = std::move(p.vectors);
+    ops[i].sparse = std::move(p.sparse);
     ops[i].payload = std::move(p.payload);
   }
   QUIVER_ASSIGN_OR_RETURN(db::WriteOutcome w, c.UpsertOps(std::move(ops), r.condition));
@@ -182,6 +183,10 @@ Result<Response> Execute(Database* db, Collection* collection, Operation operati
   const OperationInfo& info = Describe(operation);
   if (info.collection) {
     if (collection == nullptr) return Status::InvalidArgument(std::string(info.name) + ": no collection given");
+    if (operation == Operation::kQueryPoints || operation == Operation::kQueryBatch ||
+        operation == Operation::kQueryGroups) {
+      return ExecuteQuery(db, *collection, operation, std::move(request));
+    }
     return RunOnCollection(*collection, operation, std::move(request));
   }
   if (db == nullptr) {

@@ -95,7 +95,8 @@ Result<Request> ParseUpdateCollection(const json::value& body) {
   if (const json::value* v = Find(o, "sparse_vectors")) {
     QUIVER_ASSIGN_OR_RETURN(const json::object* so, payload::ReadObject(*v, Member(path, "sparse_vectors")));
     if (!so->empty()) {
-      return Status::NotSupported(Member(path, "sparse_vectors") + ": sparse vectors are not supported yet");
+      return Status::NotSupported(Member(path, "sparse_vectors") +
+                                  ": changing the sparse vectors of an existing collection is not supported");
     }
   }
   // optimizers_config, params, strict_mode_config and metadata tune or describe a Qdrant cluster; they are
@@ -319,15 +320,26 @@ Result<SearchPointsRequest> ReadSearch(const json::object& o, const std::string&
     if (v->is_array()) {
       QUIVER_ASSIGN_OR_RETURN(s.vector, payload::ReadVector(*v, vp));
     } else if (const json::object* named = v->if_object()) {
-      if (named->contains("indices")) {
-        return Status::NotSupported(vp + ": sparse vectors are not supported yet");
+      if (IsBareSparseVector(*v) || IsBareDocument(*v)) {
+        return BadField(vp, "a sparse vector or document is searched by name: give {\"name\": ..., \"vector\": "
+                            "{\"indices\": ..., \"values\": ...}}");
       }
       QUIVER_RETURN_IF_ERROR(CheckKeys(*named, {"name", "vector"}, vp));
       const json::value* name = Find(*named, "name");
       const json::value* values = Find(*named, "vector");
       if (!name || !values) return BadField(vp, "expected {\"name\": ..., \"vector\": [...]}");
       QUIVER_ASSIGN_OR_RETURN(s.vector_name, payload::ReadString(*name, Member(vp, "name")));
-      QUIVER_ASSIGN_OR_RETURN(s.vector, payload::ReadVector(*values, Member(vp, "vector")));
+      const std::string inner = Member(vp, "vector");
+      if (IsSparseVector(*values)) {
+        // Qdrant's NamedSparseVector.
+        QUIVER_ASSIGN_OR_RETURN(s.sparse_vector, ReadSparseVector(*values, inner));
+      } else if (IsDocument(*values)) {
+        // Quiver's extension until the Query API: a document, embedded as a BM25 query.
+        VectorReader reader;
+        QUIVER_ASSIGN_OR_RETURN(s.sparse_vector, reader.ReadDocument(*values, inner, text::Bm25Side::kQuery));
+      } else {
+        QUIVER_ASSIGN_OR_RETURN(s.vector, payload::ReadVector(*values, inner));
+      }
     } else {
       return BadField(vp, "expected an array of numbers or {\"name\": ..., \"vector\": [...]}");
     }
@@ -451,6 +463,9 @@ std::string_view BodyRoot(Operation operation) {
     case Operation::kRecommendPoints: return "recommend";
     case Operation::kRecommendBatch: return "recommend_batch";
     case Operation::kGetPoints: return "get_points";
+    case Operation::kQueryPoints: return "query";
+    case Operation::kQueryBatch: return "query_batch";
+    case Operation::kQueryGroups: return "query_groups";
     default: return Describe(operation).name;
   }
 }
@@ -543,6 +558,10 @@ Result<Request> ParseRequest(Operation operation, const Target& target, std::str
       if (target.field.empty()) return BadField(path, "missing the field name");
       return Request(DeleteFieldIndexRequest{std::string(target.field)});
     }
+    case Operation::kQueryPoints:
+    case Operation::kQueryBatch:
+    case Operation::kQueryGroups:
+      return ParseQueryRequest(operation, o, BodyRoot(operation));
   }
   return Status::InvalidArgument("unknown operation");
 }

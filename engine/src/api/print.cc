@@ -39,8 +39,23 @@ void AppendString(std::string_view s, std::string* out) {
 
 void AppendUint(uint64_t n, std::string* out) { out->append(std::to_string(n)); }
 
-void AppendVectors(const std::map<std::string, std::vector<float>>& vectors, const PrintOptions& o,
-                   std::string* out) {
+// {"indices":[...],"values":[...]}, always inline (the vector sink holds dense vectors only).
+void AppendSparse(const SparseVector& v, std::string* out) {
+  out->append("{\"indices\":[");
+  for (size_t i = 0; i < v.indices.size(); ++i) {
+    if (i) out->push_back(',');
+    AppendUint(v.indices[i], out);
+  }
+  out->append("],\"values\":[");
+  for (size_t i = 0; i < v.values.size(); ++i) {
+    if (i) out->push_back(',');
+    AppendFloat(v.values[i], out);
+  }
+  out->append("]}");
+}
+
+void AppendVectors(const std::map<std::string, std::vector<float>>& vectors,
+                   const std::map<std::string, SparseVector>& sparse, const PrintOptions& o, std::string* out) {
   auto one = [&](const std::vector<float>& v) {
     out->push_back('[');
     if (o.vector_sink) {
@@ -56,7 +71,7 @@ void AppendVectors(const std::map<std::string, std::vector<float>>& vectors, con
     }
     out->push_back(']');
   };
-  if (vectors.size() == 1 && vectors.begin()->first.empty()) {
+  if (vectors.size() == 1 && vectors.begin()->first.empty() && sparse.empty()) {
     one(vectors.begin()->second);
     return;
   }
@@ -69,11 +84,28 @@ void AppendVectors(const std::map<std::string, std::vector<float>>& vectors, con
     out->push_back(':');
     one(v);
   }
+  for (const auto& [name, v] : sparse) {
+    if (!first) out->push_back(',');
+    first = false;
+    AppendString(name, out);
+    out->push_back(':');
+    AppendSparse(v, out);
+  }
   out->push_back('}');
 }
 
+void AppendOrderValue(const OrderValue& v, std::string* out) {
+  if (const int64_t* i = std::get_if<int64_t>(&v.value)) {
+    out->append(std::to_string(*i));
+  } else {
+    out->append(payload::ReadableJson(json::value(std::get<double>(v.value))));
+  }
+}
+
 void AppendPoint(const PointId& id, const float* score, const std::optional<std::string>& payload,
-                 const std::map<std::string, std::vector<float>>& vectors, const PrintOptions& o, std::string* out) {
+                 const std::map<std::string, std::vector<float>>& vectors,
+                 const std::map<std::string, SparseVector>& sparse, const PrintOptions& o, std::string* out,
+                 const OrderValue* order_value = nullptr) {
   out->append("{\"id\":");
   PrintPointId(id, o, out);
   if (score) {
@@ -81,13 +113,17 @@ void AppendPoint(const PointId& id, const float* score, const std::optional<std:
     out->append(",\"score\":");
     AppendFloat(*score, out);
   }
+  if (order_value) {
+    out->append(",\"order_value\":");
+    AppendOrderValue(*order_value, out);
+  }
   if (payload) {
     out->append(",\"payload\":");
     out->append(payload->empty() ? "{}" : *payload);
   }
-  if (!vectors.empty()) {
+  if (!vectors.empty() || !sparse.empty()) {
     out->append(",\"vector\":");
-    AppendVectors(vectors, o, out);
+    AppendVectors(vectors, sparse, o, out);
   }
   out->push_back('}');
 }
@@ -110,6 +146,7 @@ json::value InfoJson(const CollectionInfo& info) {
   json::object cfg;
   cfg["params"] = json::object{{"vectors", c["vectors"]}, {"shard_number", 1}, {"replication_factor", 1},
                                {"write_consistency_factor", 1}, {"on_disk_payload", false}};
+  if (auto sv = c.find("sparse_vectors"); sv != c.end()) cfg["params"].get_object()["sparse_vectors"] = sv->value();
   cfg["hnsw_config"] = c["hnsw_config"];
   cfg["optimizer_config"] = json::object{{"deleted_threshold", 0.2},      {"vacuum_min_vector_number", 1000},
                                          {"default_segment_number", 0},   {"max_segment_size", nullptr},
@@ -139,6 +176,34 @@ json::value StatsJson(const CollectionStats& stats) {
                       {"disk_bytes", stats.disk_bytes},
                       {"memory_bytes", stats.memory_bytes},
                       {"simd", stats.simd}};
+}
+
+// The points of a query's response, each with its order_value when the query ordered by a payload value.
+void AppendQueryPoints(const QueryResponse& r, const PrintOptions& o, std::string* out) {
+  out->push_back('[');
+  const bool ordered = !r.order_values.empty() && r.order_values.size() == r.points.size();
+  for (size_t i = 0; i < r.points.size(); ++i) {
+    if (i) out->push_back(',');
+    const ScoredPoint& p = r.points[i];
+    AppendPoint(p.id, &p.score, p.payload, p.vectors, p.sparse_vectors, o, out, ordered ? &r.order_values[i] : nullptr);
+  }
+  out->push_back(']');
+}
+
+void AppendQueryResponse(const QueryResponse& r, const PrintOptions& o, std::string* out) {
+  out->append("{\"points\":");
+  AppendQueryPoints(r, o, out);
+  out->push_back('}');
+}
+
+void AppendGroupId(const GroupId& id, std::string* out) {
+  if (const std::string* s = std::get_if<std::string>(&id)) {
+    AppendString(*s, out);
+  } else if (const uint64_t* u = std::get_if<uint64_t>(&id)) {
+    AppendUint(*u, out);
+  } else {
+    out->append(std::to_string(std::get<int64_t>(id)));
+  }
 }
 
 struct Printer {
@@ -180,7 +245,9 @@ struct Printer {
     }
     out->push_back(']');
   }
-  void operator()(const Record& r) const { AppendPoint(r.id, nullptr, r.payload, r.vectors, o, out); }
+  void operator()(const Record& r) const {
+    AppendPoint(r.id, nullptr, r.payload, r.vectors, r.sparse_vectors, o, out);
+  }
   void operator()(const std::vector<Record>& records) const { PrintRecords(records, o, out); }
   void operator()(const ScrollResult& page) const {
     out->append("{\"points\":");
@@ -206,6 +273,32 @@ struct Printer {
       PrintScoredPoints(lists[i], o, out);
     }
     out->push_back(']');
+  }
+  void operator()(const QueryResponse& r) const { AppendQueryResponse(r, o, out); }
+  void operator()(const std::vector<QueryResponse>& list) const {
+    out->push_back('[');
+    for (size_t i = 0; i < list.size(); ++i) {
+      if (i) out->push_back(',');
+      AppendQueryResponse(list[i], o, out);
+    }
+    out->push_back(']');
+  }
+  void operator()(const GroupsResponse& r) const {
+    out->append("{\"groups\":[");
+    for (size_t i = 0; i < r.groups.size(); ++i) {
+      const PointGroup& g = r.groups[i];
+      if (i) out->push_back(',');
+      out->append("{\"id\":");
+      AppendGroupId(g.id, out);
+      out->append(",\"hits\":");
+      AppendQueryPoints(g.hits, o, out);
+      if (g.lookup) {
+        out->append(",\"lookup\":");
+        AppendPoint(g.lookup->id, nullptr, g.lookup->payload, g.lookup->vectors, g.lookup->sparse_vectors, o, out);
+      }
+      out->push_back('}');
+    }
+    out->append("]}");
   }
   void operator()(const VerifyReport& report) const {
     out->append("{\"problems\":[");
@@ -233,7 +326,8 @@ void PrintScoredPoints(std::span<const ScoredPoint> points, const PrintOptions& 
   out->push_back('[');
   for (size_t i = 0; i < points.size(); ++i) {
     if (i) out->push_back(',');
-    AppendPoint(points[i].id, &points[i].score, points[i].payload, points[i].vectors, options, out);
+    AppendPoint(points[i].id, &points[i].score, points[i].payload, points[i].vectors, points[i].sparse_vectors,
+                options, out);
   }
   out->push_back(']');
 }
@@ -242,7 +336,8 @@ void PrintRecords(std::span<const Record> records, const PrintOptions& options, 
   out->push_back('[');
   for (size_t i = 0; i < records.size(); ++i) {
     if (i) out->push_back(',');
-    AppendPoint(records[i].id, nullptr, records[i].payload, records[i].vectors, options, out);
+    AppendPoint(records[i].id, nullptr, records[i].payload, records[i].vectors, records[i].sparse_vectors, options,
+                out);
   }
   out->push_back(']');
 }

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "db/collection_core.h"
+#include "db/query.h"
 #include "payload/filter.h"
 #include "quiver/api.h"
 #include "quiver/types.h"
@@ -23,10 +24,12 @@ namespace quiver::api {
 // Points chosen by ids or by a filter.
 using Selector = db::Selection;
 
-// One point of an upsert: vectors sorted by name, the payload parsed.
+// One point of an upsert: vectors and sparse vectors (documents already embedded) sorted by name, the payload
+// parsed.
 struct PointWrite {
   PointId id;
   std::vector<std::pair<std::string, std::vector<float>>> vectors;
+  std::vector<std::pair<std::string, SparseVector>> sparse;
   boost::json::object payload;
 };
 
@@ -107,18 +110,35 @@ struct DeleteFieldIndexRequest {
   std::string field;
 };
 
+// The Query API (db/query.h; parsed by parse_query.cc, run by query_exec.cc).
+struct QueryPointsRequest {
+  db::QueryRequest query;
+};
+struct QueryBatchRequest {
+  std::vector<db::QueryRequest> searches;
+};
+struct QueryGroupsPointsRequest {
+  db::QueryGroupsRequest groups;
+};
+
 using Request =
     std::variant<NoBody, CreateCollectionRequest, UpdateCollectionRequest, UpdateAliasesRequest, UpsertRequest,
                  GetPointRequest, GetPointsRequest, DeletePointsRequest, PayloadWriteRequest, DeletePayloadRequest,
                  ClearPayloadRequest, BatchUpdateRequest, ScrollPointsRequest, CountPointsRequest,
                  SearchPointsRequest, SearchBatchRequest, RecommendPointsRequest, RecommendBatchRequest,
-                 CreateFieldIndexRequest, DeleteFieldIndexRequest>;
+                 CreateFieldIndexRequest, DeleteFieldIndexRequest, QueryPointsRequest, QueryBatchRequest,
+                 QueryGroupsPointsRequest>;
 
 // Parses the body (and path parameters) of `operation` into its typed request.
 Result<Request> ParseRequest(Operation operation, const Target& target, std::string_view body);
 
 // A search body without "vector" (the options of many searches).
 Result<SearchPointsRequest> ParseSearchWithoutVector(std::string_view body);
+
+// The body of a query operation (kQueryPoints, kQueryBatch, kQueryGroups), errors named from `root`.
+Result<Request> ParseQueryRequest(Operation operation, const boost::json::object& body, std::string_view root);
+// Runs a query operation; `db` (may be null) finds the other collections a query names.
+Result<Response> ExecuteQuery(Database* db, Collection& collection, Operation operation, Request&& request);
 
 // Runs a parsed request. `collection` is the target collection for collection operations (null for the
 // others); `db` is null when the caller holds only a collection (then database operations are refused).

@@ -12,32 +12,54 @@ int HexValue(char c) {
   return -1;
 }
 
+// 32 hex digits, or 36 characters with hyphens at 8, 13, 18 and 23 and hex digits elsewhere.
+std::optional<PointId::UuidBytes> HexUuid(std::string_view text) {
+  if (text.size() != 32 && text.size() != 36) return std::nullopt;
+  const bool hyphenated = text.size() == 36;
+  PointId::UuidBytes bytes{};
+  size_t nibble = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (hyphenated && (i == 8 || i == 13 || i == 18 || i == 23)) {
+      if (text[i] != '-') return std::nullopt;
+      continue;
+    }
+    const int h = HexValue(text[i]);
+    if (h < 0) return std::nullopt;
+    bytes[nibble / 2] = static_cast<uint8_t>(nibble % 2 == 0 ? h << 4 : bytes[nibble / 2] | h);
+    ++nibble;
+  }
+  return bytes;
+}
+
+Status NotAPointId(std::string_view text) {
+  std::string message;
+  message.reserve(128);
+  message.append("'")
+      .append(text.substr(0, 64))
+      .append("' is not a valid point id: expected an unsigned integer or a UUID");
+  return Status::InvalidArgument(message);
+}
+
 }  // namespace
 
+std::optional<PointId::UuidBytes> PointId::UuidBytesOf(std::string_view text) {
+  // The uuid crate's forms: simple and hyphenated, and hyphenated inside braces or after a lower-case URN
+  // prefix.
+  constexpr std::string_view kUrn = "urn:uuid:";
+  if (text.size() == 38 && text.front() == '{' && text.back() == '}') {
+    text = text.substr(1, 36);
+  } else if (text.size() == 45 && text.substr(0, kUrn.size()) == kUrn) {
+    text = text.substr(kUrn.size());
+  } else if (text.size() != 32 && text.size() != 36) {
+    return std::nullopt;
+  }
+  return HexUuid(text);
+}
+
 Result<PointId> PointId::ParseUuid(std::string_view text) {
-  auto bad = [&] {
-    return Status::InvalidArgument("'" + std::string(text.substr(0, 64)) +
-                                   "' is not a valid point id: expected an unsigned integer or a UUID");
-  };
-  std::string hex;
-  if (text.size() == 36) {
-    for (size_t i = 0; i < 36; ++i) {
-      const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-      if (dash != (text[i] == '-')) return bad();
-      if (!dash) hex.push_back(text[i]);
-    }
-  } else if (text.size() == 32) {
-    hex = std::string(text);
-  } else {
-    return bad();
-  }
-  UuidBytes bytes{};
-  for (size_t i = 0; i < 16; ++i) {
-    int hi = HexValue(hex[2 * i]), lo = HexValue(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) return bad();
-    bytes[i] = static_cast<uint8_t>(hi << 4 | lo);
-  }
-  return PointId::Uuid(bytes);
+  std::optional<UuidBytes> bytes = UuidBytesOf(text);
+  if (!bytes) return NotAPointId(text);
+  return PointId::Uuid(*bytes);
 }
 
 Result<PointId> PointId::Parse(std::string_view text) {

@@ -124,6 +124,7 @@ Result<SectionFileReader> SectionFileReader::Open(std::span<const uint8_t> bytes
   uint32_t count = 0, reserved = 0;
   QUIVER_RETURN_IF_ERROR(table.ReadU32(&count, "section count"));
   QUIVER_RETURN_IF_ERROR(table.ReadU32(&reserved, "reserved"));
+  if (reserved != 0) return corrupt("non-zero reserved field in the section table" + At(table_offset + 4));
   if (static_cast<uint64_t>(count) * kSectionEntrySize != table.remaining()) {
     return corrupt("section table holds " + std::to_string(table.remaining()) + " bytes for " +
                    std::to_string(count) + " entries" + At(table_offset));
@@ -146,6 +147,10 @@ Result<SectionFileReader> SectionFileReader::Open(std::span<const uint8_t> bytes
     QUIVER_RETURN_IF_ERROR(table.ReadU32(&crc, "section checksum"));
     QUIVER_RETURN_IF_ERROR(table.ReadU32(&pad, "reserved"));
     const std::string label = "section " + SectionTagName(tag);
+    if (flags != 0 || pad != 0) {
+      return corrupt(label + " has non-zero " + (flags != 0 ? "flags" : "reserved field") +
+                     At(table_offset + 8 + i * kSectionEntrySize + (flags != 0 ? 4 : 28)));
+    }
     if (offset % kSectionAlignment != 0 || offset < previous_end || offset > table_offset ||
         length > table_offset - offset) {
       return corrupt(label + " has bad bounds [" + std::to_string(offset) + ", +" + std::to_string(length) + ")" +

@@ -19,6 +19,23 @@ std::string_view StatusCodeName(StatusCode code) {
   return "unknown error";
 }
 
+std::string_view StatusCodeSymbol(StatusCode code) {
+  switch (code) {
+    case StatusCode::kOk: return "Ok";
+    case StatusCode::kInvalidArgument: return "InvalidArgument";
+    case StatusCode::kNotFound: return "NotFound";
+    case StatusCode::kAlreadyExists: return "AlreadyExists";
+    case StatusCode::kCorruption: return "Corruption";
+    case StatusCode::kIOError: return "IOError";
+    case StatusCode::kNotSupported: return "NotSupported";
+    case StatusCode::kFailedPrecondition: return "FailedPrecondition";
+    case StatusCode::kBusy: return "Busy";
+    case StatusCode::kResourceExhausted: return "ResourceExhausted";
+    case StatusCode::kInternal: return "Internal";
+  }
+  return "Internal";
+}
+
 Status::Status(StatusCode code, std::string_view message) {
   if (code != StatusCode::kOk) state_.reset(new State{code, std::string(message)});
 }

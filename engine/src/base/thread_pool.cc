@@ -39,10 +39,9 @@ void ThreadPool::Drain(Job* job) {
 }
 
 bool ThreadPool::Submit(std::function<void()> task) {
-  if (workers_.empty()) {
-    task();
-    return true;
-  }
+  // Without workers nothing runs in the background. Running the task here instead would run it inside the
+  // caller, which may hold locks the task takes (the engine schedules merges while holding its write lock).
+  if (workers_.empty()) return false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     tasks_.push_back(std::move(task));

@@ -47,8 +47,8 @@ std::string VectorLabel(std::string_view name) {
 }
 
 Status ValidateConfig(const CollectionConfig& config) {
-  if (config.vectors.empty())
-    return Status::InvalidArgument("vectors: a collection needs at least one vector");
+  if (config.vectors.empty() && config.sparse_vectors.empty())
+    return Status::InvalidArgument("vectors: a collection needs at least one vector or sparse vector");
   QUIVER_RETURN_IF_ERROR(ValidateHnsw(config.hnsw, "hnsw_config"));
   QUIVER_RETURN_IF_ERROR(ValidateQuantization(config.quantization, "quantization_config"));
   for (const auto& [name, params] : config.vectors) {
@@ -66,6 +66,15 @@ Status ValidateConfig(const CollectionConfig& config) {
   if (config.vectors.count(std::string(kDefaultVector)) && config.vectors.size() > 1) {
     return Status::InvalidArgument("vectors: the unnamed vector cannot be combined with named vectors");
   }
+  for (const auto& [name, params] : config.sparse_vectors) {
+    const std::string where = "sparse_vectors." + name;
+    if (!ValidName(name)) {
+      return Status::InvalidArgument(where + ": sparse vector names are 1..255 letters, digits, '-', '_' or '.'");
+    }
+    if (config.vectors.count(name)) {
+      return Status::InvalidArgument(where + ": the name is already taken by a dense vector");
+    }
+  }
   return Status::OK();
 }
 
@@ -75,6 +84,7 @@ CollectionCore::CollectionCore(std::string name, CollectionConfig config, Hybrid
     spaces_.push_back(VectorSpace{vname, params, params.hnsw.value_or(config_.hnsw),
                                   params.quantization ? params.quantization : config_.quantization});
   }
+  for (const auto& [vname, params] : config_.sparse_vectors) sparse_spaces_.push_back(SparseSpace{vname, params});
 }
 
 CollectionCore::~CollectionCore() { (void)Close(); }
@@ -82,7 +92,8 @@ CollectionCore::~CollectionCore() { (void)Close(); }
 std::unique_ptr<Segment> CollectionCore::NewWriteSegment() const {
   // Stored collections write into a flat segment (cheap to append, searched exactly) that the optimizer indexes
   // after sealing; in memory the write segment is indexed as points arrive.
-  auto seg = Segment::Create(spaces_, stored() ? std::optional<IndexKind>(IndexKind::kFlat) : std::nullopt);
+  auto seg = Segment::Create(spaces_, sparse_spaces_,
+                             stored() ? std::optional<IndexKind>(IndexKind::kFlat) : std::nullopt);
   std::unique_ptr<Segment> out = std::move(*seg);
   for (const auto& [field, type] : payload_fields_) (void)out->CreatePayloadIndex(field, type);
   return out;
@@ -92,7 +103,7 @@ Result<std::unique_ptr<CollectionCore>> CollectionCore::Create(std::string name,
                                                                HybridClock* clock, uint64_t replica) {
   QUIVER_RETURN_IF_ERROR(ValidateConfig(config));
   std::unique_ptr<CollectionCore> core(new CollectionCore(std::move(name), std::move(config), clock, replica));
-  QUIVER_RETURN_IF_ERROR(Segment::Create(core->spaces_).status());
+  QUIVER_RETURN_IF_ERROR(Segment::Create(core->spaces_, core->sparse_spaces_).status());
   core->write_ = core->NewWriteSegment();
   return core;
 }
@@ -109,8 +120,35 @@ Result<size_t> CollectionCore::FindSpace(std::string_view vector_name) const {
   if (vector_name.empty()) {
     return Status::InvalidArgument("collection " + name_ + " has only named vectors; name one");
   }
+  for (const SparseSpace& ss : sparse_spaces_) {
+    if (ss.name == vector_name) {
+      return Status::InvalidArgument("vector '" + ss.name + "' of collection " + name_ +
+                                     " is a sparse vector; this operation takes a dense vector");
+    }
+  }
   return Status::InvalidArgument("collection " + name_ + " has no vector named '" + std::string(vector_name) +
                                  "'");
+}
+
+Result<size_t> CollectionCore::FindSparseSpace(std::string_view vector_name) const {
+  for (size_t i = 0; i < sparse_spaces_.size(); ++i) {
+    if (sparse_spaces_[i].name == vector_name) return i;
+  }
+  for (const VectorSpace& vs : spaces_) {
+    if (vs.name == vector_name) {
+      return Status::InvalidArgument(VectorLabel(vector_name) + " of collection " + name_ +
+                                     " is dense; a sparse vector ({\"indices\", \"values\"}) is not its kind");
+    }
+  }
+  return Status::InvalidArgument("collection " + name_ + " has no sparse vector named '" + std::string(vector_name) +
+                                 "'");
+}
+
+Status CollectionCore::CheckVectorName(std::string_view vector_name) const {
+  for (const SparseSpace& ss : sparse_spaces_) {
+    if (ss.name == vector_name) return Status::OK();
+  }
+  return FindSpace(vector_name).status();
 }
 
 Status CollectionCore::CreatePayloadIndex(std::string_view field, std::string_view type) {

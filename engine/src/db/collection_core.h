@@ -28,6 +28,7 @@
 #include "db/hlc.h"
 #include "db/manifest.h"
 #include "db/op.h"
+#include "db/order_by.h"
 #include "db/segment.h"
 #include "payload/filter.h"
 #include "quiver/database.h"
@@ -69,7 +70,7 @@ struct SnapshotContents {
   std::string name;
   CollectionConfig config;
   std::vector<std::pair<std::string, std::string>> payload_indexes;  // (field, type)
-  std::vector<MovedPoint> points;                                   // vectors of `size` floats, unpadded
+  std::vector<MovedPoint> points;  // vectors of `size` floats, unpadded; sparse vectors per sparse space
 };
 Result<SnapshotContents> DecodeSnapshot(std::span<const uint8_t> bytes, const std::string& what);
 
@@ -135,6 +136,32 @@ class CollectionCore {
   Result<std::vector<ScoredPoint>> Search(const SearchRequest& request, const payload::Filter* filter,
                                           SearchPlan* plan = nullptr) const;
   Result<std::vector<ScoredPoint>> Recommend(const RecommendRequest& request, const payload::Filter* filter) const;
+  // Sparse search of the sparse vector `vector_name` (Qdrant's NamedSparseVector search, and the Query API's
+  // sparse "nearest"): the points sharing at least one index with `query` (indices in any order, no duplicates,
+  // finite values), by the dot product over shared indices, highest first and equal scores by id. With the IDF
+  // modifier each query weight is first multiplied by its index's IDF over the collection's live points. Only
+  // points passing `filter` (null for none), scoring at least `score_threshold` when given; `offset` best ones
+  // skipped, then at most `limit` (>= 1). InvalidArgument names a bad query or an unknown or dense name.
+  Result<std::vector<ScoredPoint>> SearchSparse(std::string_view vector_name, const SparseVector& query,
+                                                const payload::Filter* filter, size_t limit, size_t offset,
+                                                std::optional<float> score_threshold,
+                                                const PayloadSelector& with_payload,
+                                                const VectorSelector& with_vector, SearchPlan* plan = nullptr) const;
+  // The Query API's reads (collection_query.cc; db/query.h runs queries from them and the reads above).
+  // Exact scores of the live points among `ids` that have the named vector, measured with the float vectors,
+  // best first (ties by id), at most `limit`, those passing `threshold`. InvalidArgument for a bad query vector.
+  Result<std::vector<ScoredPoint>> ScorePoints(std::string_view vector_name, std::span<const float> query,
+                                               std::span<const PointId> ids, size_t limit,
+                                               std::optional<float> threshold) const;
+  // The first `limit` live points matching `filter` (null: all), or only those among `ids` when given, in the
+  // order of the payload value `spec` names (db/order_by.h), with that value.
+  Result<std::vector<std::pair<PointId, OrderValue>>> OrderByPayload(OrderBySpec spec, const payload::Filter* filter,
+                                                                    const std::vector<PointId>* ids,
+                                                                    size_t limit) const;
+  // The named vector's dimension and distance (fixed when the collection is created).
+  Result<std::pair<uint32_t, Distance>> VectorShape(std::string_view vector_name) const;
+  // The sparse space of that name; InvalidArgument for a dense or unknown name.
+  Result<size_t> FindSparseSpace(std::string_view vector_name) const;
   // Applies a CollectionUpdate (graph and quantization settings), persisting the new configuration.
   Status Update(const CollectionUpdate& update);
 
@@ -173,6 +200,7 @@ class CollectionCore {
   std::string StateDigest() const;
   // Vector spaces in index order.
   const std::vector<VectorSpace>& spaces() const { return spaces_; }
+  const std::vector<SparseSpace>& sparse_spaces() const { return sparse_spaces_; }
   // Makes logged writes durable.
   Status Flush();
   // Flushes and waits for background work; the collection accepts no more writes.
@@ -249,6 +277,8 @@ class CollectionCore {
 
   Stamp NextStamp() { return Stamp{clock_->Now(), replica_}; }
   Result<size_t> FindSpace(std::string_view vector_name) const;
+  // OK when a dense or sparse vector has this name (with_vector selectors).
+  Status CheckVectorName(std::string_view vector_name) const;
   Status CheckOp(const Op& op) const;
   Status CheckWritable() const;
   // Stamps, logs and applies locally made ops (takes the write lock), then syncs per the durability option.
@@ -342,6 +372,7 @@ class CollectionCore {
   uint32_t id_ = 0;
   CollectionConfig config_;
   std::vector<VectorSpace> spaces_;
+  std::vector<SparseSpace> sparse_spaces_;
   HybridClock* clock_;
   uint64_t replica_;
   std::function<Status(std::span<const Op>)> listener_;

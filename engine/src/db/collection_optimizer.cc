@@ -13,6 +13,7 @@
 #include "db/segment_file.h"
 #include "index/flat_index.h"
 #include "index/hnsw_index.h"
+#include "index/sparse_index.h"
 #include "index/vector_store.h"
 #include "payload/json_util.h"
 #include "simd/distance.h"
@@ -32,10 +33,16 @@ void CollectionCore::ScheduleOptimize() {
     ++pending_optimizations_;
   }
   auto run = [this] {
-    (void)OptimizeNow();
-    std::lock_guard<std::mutex> lock(pending_mu_);
-    --pending_optimizations_;
-    pending_cv_.notify_all();
+    // The count drops however the merge ends (an exception included), or Close would wait for it forever.
+    struct Done {
+      CollectionCore* core;
+      ~Done() {
+        std::lock_guard<std::mutex> lock(core->pending_mu_);
+        --core->pending_optimizations_;
+        core->pending_cv_.notify_all();
+      }
+    } done{this};
+    (void)OptimizeNow();  // a storage failure is kept in failed_ and reported by the next write
   };
   if (!files_->Schedule(run)) {
     // No executor: the writer that sealed runs it after releasing the lock (Commit checks optimize_due_).
@@ -136,6 +143,9 @@ Status CollectionCore::OptimizeNow() {
     }
   }
 
+  // Sparse vectors are copied into fresh inverted indexes, in slot order.
+  std::vector<std::unique_ptr<index::SparseIndex>> sparse_indexes;
+  for (size_t s = 0; s < sparse_spaces_.size(); ++s) sparse_indexes.push_back(std::make_unique<index::SparseIndex>());
   std::vector<PointState> states;
   // Per space: the vectors to add (stored form) and the states they belong to.
   std::vector<std::vector<float>> pending(spaces_.size());
@@ -165,6 +175,10 @@ Status CollectionCore::OptimizeNow() {
         pending[s].insert(pending[s].end(), v, v + from.stride());
         pending_slots[s].push_back(new_slot);
       }
+      for (size_t s = 0; s < sparse_spaces_.size(); ++s) {
+        copy.sparse_rows[s] = kNoRow;
+        if (auto v = seg.StoredSparse(st, s)) copy.sparse_rows[s] = sparse_indexes[s]->Add(*v);
+      }
       states.push_back(std::move(copy));
     }
   }
@@ -176,7 +190,8 @@ Status CollectionCore::OptimizeNow() {
     pending[s] = {};
   }
   QUIVER_ASSIGN_OR_RETURN(
-      auto merged, Segment::FromParts(spaces_, std::move(states), std::move(indexes), "merged segment"));
+      auto merged, Segment::FromParts(spaces_, sparse_spaces_, std::move(states), std::move(indexes),
+                                      std::move(sparse_indexes), "merged segment"));
   QUIVER_RETURN_IF_ERROR(merged->IndexPayloadFields(fields));
   storage::Storage& st = files_->storage();
   const uint64_t seg_number = files_->NewFileNumber();

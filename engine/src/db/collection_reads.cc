@@ -7,6 +7,7 @@
 
 #include "db/collection_core.h"
 #include "index/hnsw_index.h"
+#include "index/sparse_index.h"
 #include "index/vector_store.h"
 #include "payload/json_util.h"
 #include "simd/distance.h"
@@ -32,12 +33,17 @@ Record CollectionCore::MakeRecord(const Segment& seg, const PointState& st, cons
     if (!wv.all && std::find(wv.names.begin(), wv.names.end(), vname) == wv.names.end()) continue;
     if (const float* v = seg.StoredVector(st, s)) r.vectors[vname].assign(v, v + spaces_[s].params.size);
   }
+  for (size_t s = 0; s < sparse_spaces_.size(); ++s) {
+    const std::string& vname = sparse_spaces_[s].name;
+    if (!wv.all && std::find(wv.names.begin(), wv.names.end(), vname) == wv.names.end()) continue;
+    if (auto v = seg.StoredSparse(st, s)) r.sparse_vectors[vname] = v->ToVector();
+  }
   return r;
 }
 
 Result<std::vector<Record>> CollectionCore::Get(std::span<const PointId> ids, const PayloadSelector& with_payload,
                                                 const VectorSelector& with_vector) const {
-  for (const std::string& vname : with_vector.names) QUIVER_RETURN_IF_ERROR(FindSpace(vname).status());
+  for (const std::string& vname : with_vector.names) QUIVER_RETURN_IF_ERROR(CheckVectorName(vname));
   std::shared_lock lock(mu_);
   std::vector<Record> out;
   for (const PointId& id : ids) {
@@ -56,7 +62,7 @@ Result<ScrollResult> CollectionCore::Scroll(const ScrollRequest& request) const 
 
 Result<ScrollResult> CollectionCore::Scroll(const ScrollRequest& request, const payload::Filter* filter) const {
   if (request.limit == 0) return Status::InvalidArgument("limit must be at least 1");
-  for (const std::string& vname : request.with_vector.names) QUIVER_RETURN_IF_ERROR(FindSpace(vname).status());
+  for (const std::string& vname : request.with_vector.names) QUIVER_RETURN_IF_ERROR(CheckVectorName(vname));
   std::shared_lock lock(mu_);
   // Each segment yields its first limit + 1 matches from the offset, in id order; the smallest limit + 1 of them
   // all are the page and the next page's first id (an id is present in one segment only).
@@ -152,7 +158,7 @@ Result<std::vector<ScoredPoint>> CollectionCore::SearchLocked(
     }
     if (out.size() == limit) break;
     Record r = MakeRecord(*h.seg, st, wp, wv);
-    out.push_back(ScoredPoint{r.id, score, std::move(r.payload), std::move(r.vectors)});
+    out.push_back(ScoredPoint{r.id, score, std::move(r.payload), std::move(r.vectors), std::move(r.sparse_vectors)});
   }
   return out;
 }
@@ -164,6 +170,16 @@ Result<std::vector<ScoredPoint>> CollectionCore::Search(const SearchRequest& req
 
 Result<std::vector<ScoredPoint>> CollectionCore::Search(const SearchRequest& request, const payload::Filter* filter,
                                                         SearchPlan* plan) const {
+  if (request.sparse_vector) {
+    return SearchSparse(request.vector_name, *request.sparse_vector, filter, request.limit, request.offset,
+                        request.score_threshold, request.with_payload, request.with_vector, plan);
+  }
+  for (const SparseSpace& ss : sparse_spaces_) {
+    if (ss.name == request.vector_name) {
+      return Status::InvalidArgument("vector '" + ss.name +
+                                     "' is a sparse vector: search it with {\"indices\": [...], \"values\": [...]}");
+    }
+  }
   QUIVER_ASSIGN_OR_RETURN(size_t space, FindSpace(request.vector_name));
   const uint32_t dim = spaces_[space].params.size;
   if (request.vector.size() != dim) {
@@ -173,7 +189,7 @@ Result<std::vector<ScoredPoint>> CollectionCore::Search(const SearchRequest& req
   }
   QUIVER_RETURN_IF_ERROR(index::CheckFinite(request.vector.data(), dim).WithContext("query"));
   if (request.limit == 0) return Status::InvalidArgument("limit must be at least 1");
-  for (const std::string& vname : request.with_vector.names) QUIVER_RETURN_IF_ERROR(FindSpace(vname).status());
+  for (const std::string& vname : request.with_vector.names) QUIVER_RETURN_IF_ERROR(CheckVectorName(vname));
   std::shared_lock lock(mu_);
   return SearchLocked(space, request.vector, filter, request.limit, request.offset,
                       request.score_threshold, request.with_payload, request.with_vector, request.hnsw_ef,
@@ -214,7 +230,7 @@ Result<std::vector<ScoredPoint>> CollectionCore::Recommend(const RecommendReques
       QUIVER_RETURN_IF_ERROR(index::CheckFinite(v.data(), dim).WithContext("example"));
     }
   }
-  for (const std::string& vname : request.with_vector.names) QUIVER_RETURN_IF_ERROR(FindSpace(vname).status());
+  for (const std::string& vname : request.with_vector.names) QUIVER_RETURN_IF_ERROR(CheckVectorName(vname));
   std::shared_lock lock(mu_);
   auto average = [&](const std::vector<PointId>& ids, const std::vector<std::vector<float>>& vectors,
                      std::vector<double>* sum) -> Result<size_t> {
@@ -247,6 +263,56 @@ Result<std::vector<ScoredPoint>> CollectionCore::Recommend(const RecommendReques
   return SearchLocked(space, query, filter, request.limit, request.offset,
                       request.score_threshold, request.with_payload, request.with_vector, request.hnsw_ef,
                       request.exact, request.quantization, exclude, nullptr);
+}
+
+Result<std::vector<ScoredPoint>> CollectionCore::SearchSparse(std::string_view vector_name, const SparseVector& query,
+                                                              const payload::Filter* filter, size_t limit,
+                                                              size_t offset, std::optional<float> score_threshold,
+                                                              const PayloadSelector& with_payload,
+                                                              const VectorSelector& with_vector,
+                                                              SearchPlan* plan) const {
+  QUIVER_ASSIGN_OR_RETURN(size_t space, FindSparseSpace(vector_name));
+  SparseVector q = query;
+  QUIVER_RETURN_IF_ERROR(index::NormalizeSparse(&q).WithContext("query"));
+  if (limit == 0) return Status::InvalidArgument("limit must be at least 1");
+  for (const std::string& vname : with_vector.names) QUIVER_RETURN_IF_ERROR(CheckVectorName(vname));
+  std::shared_lock lock(mu_);
+  const std::vector<const Segment*> segments = SegmentsLocked();
+  if (sparse_spaces_[space].params.modifier == SparseModifier::kIdf) {
+    // Qdrant's IDF over the collection's live points with this sparse vector.
+    size_t n_all = 0;
+    for (const Segment* seg : segments) n_all += seg->SparseLiveRows(space);
+    for (size_t i = 0; i < q.indices.size(); ++i) {
+      size_t n = 0;
+      for (const Segment* seg : segments) n += seg->SparseDocumentFrequency(space, q.indices[i]);
+      q.values[i] *= static_cast<float>(index::SparseIdf(n_all, n));
+    }
+  }
+  const size_t k = offset > SIZE_MAX - limit ? SIZE_MAX : limit + offset;  // saturating
+  struct Hit {
+    const Segment* seg;
+    uint32_t slot;
+    float distance;
+  };
+  std::vector<Hit> hits;
+  std::vector<SlotHit> found;
+  const index::SparseView view{q.indices, q.values};
+  for (const Segment* seg : segments) {
+    QUIVER_RETURN_IF_ERROR(seg->SearchSparse(space, view, k, score_threshold, filter, &found, plan));
+    for (const SlotHit& h : found) hits.push_back(Hit{seg, h.slot, h.distance});
+  }
+  std::sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) {
+    if (a.distance != b.distance) return a.distance < b.distance;
+    return a.seg->state(a.slot).id < b.seg->state(b.slot).id;
+  });
+  std::vector<ScoredPoint> out;
+  for (size_t i = offset; i < hits.size() && out.size() < limit; ++i) {
+    const Hit& h = hits[i];
+    Record r = MakeRecord(*h.seg, h.seg->state(h.slot), with_payload, with_vector);
+    out.push_back(ScoredPoint{r.id, -h.distance, std::move(r.payload), std::move(r.vectors),
+                              std::move(r.sparse_vectors)});
+  }
+  return out;
 }
 
 std::string CollectionCore::StateDigest() const {

@@ -89,7 +89,7 @@ Status CollectionCore::OpenFiles(const CollectionEntry& entry) {
   for (const SegmentEntry& se : entry.segments) {
     const std::string name = SegmentFileName(id_, se.file);
     QUIVER_ASSIGN_OR_RETURN(auto image, ReadImage(st, name));
-    QUIVER_ASSIGN_OR_RETURN(auto seg, DecodeSegment(image->bytes(), spaces_, image, name));
+    QUIVER_ASSIGN_OR_RETURN(auto seg, DecodeSegment(image->bytes(), spaces_, sparse_spaces_, image, name));
     if (seg->slot_count() != se.slots) {
       return Status::Corruption(name + ": holds " + std::to_string(seg->slot_count()) +
                                 " points, the manifest says " + std::to_string(se.slots));
@@ -108,6 +108,13 @@ Status CollectionCore::OpenFiles(const CollectionEntry& entry) {
     ObserveStamps(*seg, clock_);
     sealed_.push_back(Sealed{std::shared_ptr<Segment>(std::move(seg)), se.file, se.deletions, false});
   }
+  std::vector<const Segment*> loaded;
+  std::vector<std::string> names;
+  for (const Sealed& s : sealed_) {
+    loaded.push_back(s.segment.get());
+    names.push_back(SegmentFileName(id_, s.file));
+  }
+  QUIVER_RETURN_IF_ERROR(CheckSegmentsDisjoint(loaded, names));
   LoadFeedLocked(entry.feed);
   QUIVER_RETURN_IF_ERROR(ReplayLogs());
   return Status::OK();
@@ -197,7 +204,7 @@ Result<std::vector<std::string>> CollectionCore::Verify() const {
       continue;
     }
     auto reread = DecodeSegment({reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size()}, spaces_,
-                                nullptr, where);
+                                sparse_spaces_, nullptr, where);
     if (!reread.ok()) {
       problems.push_back(reread.status().ToString());
     } else if (Status pst = (*reread)->CheckPayloadIndex(); !pst.ok()) {

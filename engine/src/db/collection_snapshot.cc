@@ -13,6 +13,7 @@
 #include "db/segment_file.h"
 #include "index/flat_index.h"
 #include "index/hnsw_index.h"
+#include "index/sparse_index.h"
 #include "index/vector_store.h"
 #include "payload/json_util.h"
 #include "simd/distance.h"
@@ -33,7 +34,8 @@ Result<std::string> CollectionCore::CreateSnapshot() const {
   lock.unlock();
   std::sort(points.begin(), points.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   boost::json::object meta;
-  meta["format"] = 1;
+  // The lowest format that holds the collection: format 1 bytes for a collection without sparse vectors.
+  meta["format"] = sparse_spaces_.empty() ? 1 : 2;
   meta["name"] = name_;
   meta["config"] = ConfigToJson(config_);
   boost::json::array indexes;
@@ -68,6 +70,14 @@ Result<std::string> CollectionCore::CreateSnapshot() const {
       PutFixed8(&body, v.empty() ? 0 : 1);
       if (!v.empty())
         body.append(reinterpret_cast<const char*>(v.data()), spaces_[s].params.size * sizeof(float));
+    }
+    for (size_t s = 0; s < sparse_spaces_.size(); ++s) {
+      const std::optional<SparseVector>& v = mp.sparse[s];
+      PutFixed8(&body, v ? 1 : 0);
+      if (!v) continue;
+      PutVarint64(&body, v->indices.size());
+      body.append(reinterpret_cast<const char*>(v->indices.data()), v->indices.size() * sizeof(uint32_t));
+      body.append(reinterpret_cast<const char*>(v->values.data()), v->values.size() * sizeof(float));
     }
   }
   SectionFileWriter w(FileKind::kSnapshot);
@@ -107,9 +117,11 @@ Result<SnapshotContents> DecodeSnapshot(std::span<const uint8_t> bytes, const st
   const boost::json::object& meta = mv.get_object();
   SnapshotContents out;
   auto format = meta.find("format");
-  if (format == meta.end() || !format->value().is_int64() || format->value().get_int64() != 1) {
+  if (format == meta.end() || !format->value().is_int64() || format->value().get_int64() < 1 ||
+      format->value().get_int64() > 2) {
     return corrupt("unsupported snapshot format");
   }
+  const int64_t version = format->value().get_int64();
   auto name = meta.find("name");
   if (name == meta.end() || !name->value().is_string()) return corrupt("snapshot has no collection name");
   out.name = std::string(name->value().get_string());
@@ -118,6 +130,10 @@ Result<SnapshotContents> DecodeSnapshot(std::span<const uint8_t> bytes, const st
   auto parsed = ConfigFromJson(config->value(), "config");
   if (!parsed.ok()) return corrupt(std::string(parsed.status().message()));
   out.config = std::move(*parsed);
+  if (version < 2 && !out.config.sparse_vectors.empty()) {
+    return corrupt("a format 1 snapshot cannot hold sparse vectors");
+  }
+  const size_t nsparse = out.config.sparse_vectors.size();
   auto indexes = meta.find("payload_indexes");
   if (indexes == meta.end() || !indexes->value().is_array())
     return corrupt("snapshot has no payload index list");
@@ -200,6 +216,28 @@ Result<SnapshotContents> DecodeSnapshot(std::span<const uint8_t> bytes, const st
       std::memcpy(mp.vectors[s].data(), raw.data(), raw.size());
       Status fin = index::CheckFinite(mp.vectors[s].data(), dims[s]);
       if (!fin.ok()) return r.Error("point " + st.id.ToString() + ": " + std::string(fin.message()));
+    }
+    mp.sparse.resize(nsparse);
+    st.sparse_rows.assign(nsparse, kNoRow);
+    for (size_t s = 0; s < nsparse; ++s) {
+      uint8_t has = 0;
+      QUIVER_RETURN_IF_ERROR(r.ReadU8(&has, "sparse vector flag"));
+      if (has > 1) return r.Error("bad sparse vector flag");
+      if (!has) continue;
+      uint64_t n = 0;
+      QUIVER_RETURN_IF_ERROR(r.ReadVarint64(&n, "sparse vector length"));
+      if (n > r.remaining() / 8) return r.Error("sparse vector length exceeds the section");
+      SparseVector v;
+      v.indices.resize(n);
+      v.values.resize(n);
+      std::span<const uint8_t> raw;
+      QUIVER_RETURN_IF_ERROR(r.ReadBytes(n * sizeof(uint32_t), &raw, "sparse indices"));
+      if (n) std::memcpy(v.indices.data(), raw.data(), raw.size());
+      QUIVER_RETURN_IF_ERROR(r.ReadBytes(n * sizeof(float), &raw, "sparse values"));
+      if (n) std::memcpy(v.values.data(), raw.data(), raw.size());
+      Status ok = index::CheckSparse(v.indices, v.values);
+      if (!ok.ok()) return r.Error("point " + st.id.ToString() + ": sparse vector: " + std::string(ok.message()));
+      mp.sparse[s] = std::move(v);
     }
     out.points.push_back(std::move(mp));
   }

@@ -8,6 +8,7 @@
 
 #include "db/collection_core.h"
 #include "index/hnsw_index.h"
+#include "index/sparse_index.h"
 #include "index/vector_store.h"
 #include "payload/json_util.h"
 
@@ -24,13 +25,20 @@ bool AllTopLevel(const std::vector<std::string>& keys) {
 
 Status CollectionCore::CheckOp(const Op& op) const {
   if (op.kind != OpKind::kUpsert) return Status::OK();
-  if (spaces_.size() == 1 && spaces_[0].name.empty() && op.vectors.empty()) {
-    return Status::InvalidArgument("point " + op.id.ToString() + ": a vector is required");
+  const std::string point = "point " + op.id.ToString();
+  if (spaces_.size() == 1 && spaces_[0].name.empty() && sparse_spaces_.empty() && op.vectors.empty()) {
+    return Status::InvalidArgument(point + ": a vector is required");
   }
   for (size_t i = 0; i < op.vectors.size(); ++i) {
     const auto& [vname, values] = op.vectors[i];
     if (i > 0 && !(op.vectors[i - 1].first < vname)) {
-      return Status::InvalidArgument("point " + op.id.ToString() + ": vector names must be sorted and unique");
+      return Status::InvalidArgument(point + ": vector names must be sorted and unique");
+    }
+    for (const SparseSpace& ss : sparse_spaces_) {
+      if (ss.name == vname) {
+        return Status::InvalidArgument(point + ": vector '" + vname +
+                                       "' is a sparse vector: give {\"indices\": [...], \"values\": [...]}");
+      }
     }
     QUIVER_ASSIGN_OR_RETURN(size_t space, FindSpace(vname));
     const uint32_t dim = spaces_[space].params.size;
@@ -40,7 +48,17 @@ Status CollectionCore::CheckOp(const Op& op) const {
                                      std::to_string(dim));
     }
     Status s = index::CheckFinite(values.data(), dim);
-    if (!s.ok()) return s.WithContext("point " + op.id.ToString() + ": " + VectorLabel(vname));
+    if (!s.ok()) return s.WithContext(point + ": " + VectorLabel(vname));
+  }
+  for (size_t i = 0; i < op.sparse.size(); ++i) {
+    const auto& [vname, v] = op.sparse[i];
+    if (i > 0 && !(op.sparse[i - 1].first < vname)) {
+      return Status::InvalidArgument(point + ": sparse vector names must be sorted and unique");
+    }
+    auto space = FindSparseSpace(vname);
+    if (!space.ok()) return space.status().WithContext(point);
+    Status s = index::CheckSparse(v.indices, v.values);
+    if (!s.ok()) return s.WithContext(point + ": sparse vector '" + vname + "'");
   }
   return Status::OK();
 }
@@ -166,6 +184,12 @@ Status CollectionCore::Upsert(std::span<const PointInput> points) {
     Op& op = ops[i];
     op.id = p.id;
     for (const auto& [vname, values] : p.vectors) op.vectors.emplace_back(vname, values);
+    for (const auto& [vname, v] : p.sparse_vectors) {
+      SparseVector sorted = v;
+      Status s = index::NormalizeSparse(&sorted);
+      if (!s.ok()) return s.WithContext("points[" + std::to_string(i) + "]: sparse vector '" + vname + "'");
+      op.sparse.emplace_back(vname, std::move(sorted));
+    }
     if (!p.payload.empty()) {
       auto payload = payload::ParsePayloadText(p.payload);
       if (!payload.ok()) return payload.status().WithContext("points[" + std::to_string(i) + "]");

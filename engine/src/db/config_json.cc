@@ -25,6 +25,16 @@ boost::json::object ParamsToJson(const VectorParams& p) {
 
 Status Bad(const std::string& path, const std::string& why) { return Status::InvalidArgument(path + ": " + why); }
 
+boost::json::object SparseToJson(const SparseVectorParams& p) {
+  boost::json::object o;
+  boost::json::object index;
+  if (p.full_scan_threshold) index["full_scan_threshold"] = *p.full_scan_threshold;
+  if (p.on_disk) index["on_disk"] = *p.on_disk;
+  if (!index.empty()) o["index"] = std::move(index);
+  if (p.modifier == SparseModifier::kIdf) o["modifier"] = "idf";
+  return o;
+}
+
 Result<uint32_t> ReadUint(const boost::json::value& v, const std::string& path, uint64_t max) {
   if (auto p = v.if_int64(); p && *p >= 0 && uint64_t(*p) <= max) return static_cast<uint32_t>(*p);
   if (auto p = v.if_uint64(); p && *p <= max) return static_cast<uint32_t>(*p);
@@ -87,6 +97,46 @@ Result<std::optional<ScalarQuantization>> QuantizationFromJson(const boost::json
   return std::optional<ScalarQuantization>(q);
 }
 
+// {"index": {"full_scan_threshold", "on_disk", "datatype"}, "modifier": "idf" | "none"}; null is the defaults.
+Result<SparseVectorParams> SparseFromJson(const boost::json::value& v, const std::string& path) {
+  SparseVectorParams p;
+  if (v.is_null()) return p;
+  const boost::json::object* o = v.if_object();
+  if (!o) return Bad(path, "expected an object");
+  QUIVER_RETURN_IF_ERROR(CheckKeys(*o, {"index", "modifier"}, path));
+  if (auto it = o->find("index"); it != o->end() && !it->value().is_null()) {
+    const std::string ip = path + ".index";
+    const boost::json::object* io = it->value().if_object();
+    if (!io) return Bad(ip, "expected an object");
+    QUIVER_RETURN_IF_ERROR(CheckKeys(*io, {"full_scan_threshold", "on_disk", "datatype"}, ip));
+    if (auto t = io->find("full_scan_threshold"); t != io->end() && !t->value().is_null()) {
+      QUIVER_ASSIGN_OR_RETURN(p.full_scan_threshold, ReadUint(t->value(), ip + ".full_scan_threshold", 1u << 30));
+    }
+    if (auto d = io->find("on_disk"); d != io->end() && !d->value().is_null()) {
+      if (!d->value().is_bool()) return Bad(ip + ".on_disk", "expected true or false");
+      p.on_disk = d->value().get_bool();
+    }
+    if (auto d = io->find("datatype"); d != io->end() && !d->value().is_null()) {
+      const boost::json::string* s = d->value().if_string();
+      if (!s) return Bad(ip + ".datatype", "expected \"float32\", \"float16\" or \"uint8\"");
+      if (*s != "float32") {
+        return Status::NotSupported(ip + ".datatype: sparse values are stored as float32 only");
+      }
+    }
+  }
+  if (auto it = o->find("modifier"); it != o->end() && !it->value().is_null()) {
+    const boost::json::string* s = it->value().if_string();
+    if (s && *s == "idf") {
+      p.modifier = SparseModifier::kIdf;
+    } else if (s && *s == "none") {
+      p.modifier = SparseModifier::kNone;
+    } else {
+      return Bad(path + ".modifier", "expected \"none\" or \"idf\"");
+    }
+  }
+  return p;
+}
+
 Result<VectorParams> ParamsFromJson(const boost::json::value& v, const std::string& path) {
   const boost::json::object* o = v.if_object();
   if (!o) return Bad(path, "expected an object");
@@ -131,6 +181,11 @@ boost::json::value ConfigToJson(const CollectionConfig& config) {
     for (const auto& [name, params] : config.vectors) named[name] = ParamsToJson(params);
     out["vectors"] = std::move(named);
   }
+  if (!config.sparse_vectors.empty()) {
+    boost::json::object sparse;
+    for (const auto& [name, params] : config.sparse_vectors) sparse[name] = SparseToJson(params);
+    out["sparse_vectors"] = std::move(sparse);
+  }
   out["hnsw_config"] = HnswToJson(config.hnsw);
   if (config.quantization) out["quantization_config"] = QuantizationToJson(*config.quantization);
   return out;
@@ -141,12 +196,15 @@ Result<CollectionConfig> ConfigFromJson(const boost::json::value& json, std::str
   const boost::json::object* o = json.if_object();
   if (!o) return Bad(path, "expected an object");
   QUIVER_RETURN_IF_ERROR(CheckKeys(*o, {"vectors", "hnsw_config", "sparse_vectors", "shard_number", "replication_factor", "write_consistency_factor", "on_disk_payload", "optimizers_config", "wal_config", "quantization_config", "init_from", "sharding_method"}, path));
+  CollectionConfig config;
   if (auto it = o->find("sparse_vectors"); it != o->end() && !it->value().is_null()) {
     const boost::json::object* so = it->value().if_object();
     if (!so) return Bad(path + ".sparse_vectors", "expected an object");
-    if (!so->empty()) return Status::NotSupported(path + ".sparse_vectors: sparse vectors are not supported yet");
+    for (const auto& kv : *so) {
+      QUIVER_ASSIGN_OR_RETURN(config.sparse_vectors[std::string(kv.key())],
+                              SparseFromJson(kv.value(), path + ".sparse_vectors." + std::string(kv.key())));
+    }
   }
-  CollectionConfig config;
   if (auto it = o->find("hnsw_config"); it != o->end()) {
     QUIVER_ASSIGN_OR_RETURN(config.hnsw, HnswFromJson(it->value(), path + ".hnsw_config", HnswConfig{}));
   }
@@ -154,11 +212,13 @@ Result<CollectionConfig> ConfigFromJson(const boost::json::value& json, std::str
     QUIVER_ASSIGN_OR_RETURN(config.quantization, QuantizationFromJson(it->value(), path + ".quantization_config"));
   }
   auto vectors = o->find("vectors");
-  if (vectors == o->end()) return Bad(path, "missing 'vectors'");
-  const boost::json::object* vo = vectors->value().if_object();
+  if (vectors == o->end() && config.sparse_vectors.empty()) return Bad(path, "missing 'vectors'");
+  static const boost::json::value kNoVectors = boost::json::object();
+  const boost::json::value& vectors_value = vectors == o->end() ? kNoVectors : vectors->value();
+  const boost::json::object* vo = vectors_value.if_object();
   if (!vo) return Bad(path + ".vectors", "expected an object");
   if (vo->contains("size") || vo->contains("distance")) {
-    QUIVER_ASSIGN_OR_RETURN(config.vectors[std::string(kDefaultVector)], ParamsFromJson(vectors->value(), path + ".vectors"));
+    QUIVER_ASSIGN_OR_RETURN(config.vectors[std::string(kDefaultVector)], ParamsFromJson(vectors_value, path + ".vectors"));
   } else {
     for (const auto& kv : *vo) {
       QUIVER_ASSIGN_OR_RETURN(config.vectors[std::string(kv.key())],

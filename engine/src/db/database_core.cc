@@ -361,10 +361,16 @@ Status DatabaseCore::RestoreSnapshot(std::string_view name, std::string_view sna
     QUIVER_ASSIGN_OR_RETURN(collection, NewCollection(name, contents.config));
     collections_.emplace(std::string(name), collection);
   }
+  Status s;
   for (const auto& [field, type] : contents.payload_indexes) {
-    QUIVER_RETURN_IF_ERROR(collection->core().CreatePayloadIndex(field, type));
+    s = collection->core().CreatePayloadIndex(field, type);
+    if (s.IsInvalidArgument()) s = Status::Corruption("snapshot: payload index: " + std::string(s.message()));
+    if (!s.ok()) break;
   }
-  return collection->core().LoadSnapshotPoints(std::move(contents.points));
+  if (s.ok()) s = collection->core().LoadSnapshotPoints(std::move(contents.points));
+  // A snapshot that cannot be restored whole leaves no collection behind.
+  if (!s.ok()) (void)DeleteCollection(name);
+  return s;
 }
 
 std::optional<boost::json::value> DatabaseCore::SyncMeta(std::string_view key) const {

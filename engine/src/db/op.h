@@ -1,6 +1,6 @@
 // Op: one change to one point, the unit of the apply path, the WAL and sync (DESIGN.md "Versions"). Every op
 // is a set of register writes at its stamp:
-//   upsert            deleted := false, vectors := v, payload_reset, and each payload key := value
+//   upsert            deleted := false, vectors := v (dense and sparse), payload_reset, and each payload key := value
 //   delete            deleted := true, vectors := none, payload_reset
 //   set_payload       each given key := value
 //   overwrite_payload payload_reset, and each given key := value
@@ -20,6 +20,7 @@
 
 #include "db/hlc.h"
 #include "quiver/point_id.h"
+#include "quiver/types.h"
 
 namespace quiver::db {
 
@@ -38,8 +39,11 @@ struct Op {
   OpKind kind = OpKind::kUpsert;
   PointId id;
   Stamp stamp;
-  // kUpsert: the point's vectors by name, sorted by name; stored form is decided by the collection.
+  // kUpsert: the point's vectors by name, sorted by name; stored form is decided by the collection. Dense and
+  // sparse vectors are one register (the point's vectors), written together.
   std::vector<std::pair<std::string, std::vector<float>>> vectors;
+  // kUpsert: the point's sparse vectors by name, sorted by name, each with strictly increasing indices.
+  std::vector<std::pair<std::string, SparseVector>> sparse;
   // kUpsert, kSetPayload, kOverwritePayload.
   boost::json::object payload;
   // kDeletePayloadKeys: top-level keys.

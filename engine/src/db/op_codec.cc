@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "base/coding.h"
+#include "index/sparse_index.h"
 #include "index/vector_store.h"
 
 namespace quiver::db {
@@ -26,7 +27,11 @@ void PutId(std::string* out, const PointId& id) {
 }  // namespace
 
 void EncodeOpBatch(uint64_t sequence, std::span<const Op> ops, std::string* out) {
-  PutFixed8(out, kOpBatchVersion);
+  // The lowest version that holds the batch: version 1 bytes unless an op carries sparse vectors.
+  bool sparse = false;
+  for (const Op& op : ops) sparse |= !op.sparse.empty();
+  const uint8_t version = sparse ? kOpBatchVersion : 1;
+  PutFixed8(out, version);
   PutFixed64(out, sequence);
   PutVarint64(out, ops.size());
   for (const Op& op : ops) {
@@ -41,6 +46,15 @@ void EncodeOpBatch(uint64_t sequence, std::span<const Op> ops, std::string* out)
           PutLengthPrefixed(out, name);
           PutVarint64(out, values.size());
           out->append(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(float));
+        }
+        if (version >= 2) {
+          PutVarint64(out, op.sparse.size());
+          for (const auto& [name, v] : op.sparse) {
+            PutLengthPrefixed(out, name);
+            PutVarint64(out, v.indices.size());
+            out->append(reinterpret_cast<const char*>(v.indices.data()), v.indices.size() * sizeof(uint32_t));
+            out->append(reinterpret_cast<const char*>(v.values.data()), v.values.size() * sizeof(float));
+          }
         }
         PutLengthPrefixed(out, boost::json::serialize(op.payload));
         break;
@@ -64,7 +78,9 @@ Result<OpBatch> DecodeOpBatch(std::string_view bytes, std::string_view what, uin
   OpBatch batch;
   uint8_t version = 0;
   QUIVER_RETURN_IF_ERROR(r.ReadU8(&version, "version"));
-  if (version != kOpBatchVersion) return r.Error("unsupported op batch version " + std::to_string(version));
+  if (version < 1 || version > kOpBatchVersion) {
+    return r.Error("unsupported op batch version " + std::to_string(version));
+  }
   QUIVER_RETURN_IF_ERROR(r.ReadU64(&batch.sequence, "sequence"));
   uint64_t count = 0;
   QUIVER_RETURN_IF_ERROR(r.ReadVarint64(&count, "op count"));
@@ -118,6 +134,27 @@ Result<OpBatch> DecodeOpBatch(std::string_view bytes, std::string_view what, uin
           std::vector<float> values(dim);
           if (!raw.empty()) std::memcpy(values.data(), raw.data(), raw.size());
           op.vectors.emplace_back(std::string(name), std::move(values));
+        }
+        uint64_t nsparse = 0;
+        if (version >= 2) QUIVER_RETURN_IF_ERROR(r.ReadVarint64(&nsparse, "sparse vector count"));
+        if (nsparse > 1024) return r.Error("too many sparse vectors in one point");
+        for (uint64_t v = 0; v < nsparse; ++v) {
+          std::string_view name;
+          uint64_t count = 0;
+          QUIVER_RETURN_IF_ERROR(r.ReadLengthPrefixed(&name, "sparse vector name"));
+          QUIVER_RETURN_IF_ERROR(r.ReadVarint64(&count, "sparse vector length"));
+          if (count > r.remaining() / 8) return r.Error("sparse vector length " + std::to_string(count) + " out of range");
+          SparseVector sv;
+          sv.indices.resize(count);
+          sv.values.resize(count);
+          std::span<const uint8_t> raw;
+          QUIVER_RETURN_IF_ERROR(r.ReadBytes(count * sizeof(uint32_t), &raw, "sparse indices"));
+          if (count) std::memcpy(sv.indices.data(), raw.data(), raw.size());
+          QUIVER_RETURN_IF_ERROR(r.ReadBytes(count * sizeof(float), &raw, "sparse values"));
+          if (count) std::memcpy(sv.values.data(), raw.data(), raw.size());
+          Status ok = index::CheckSparse(sv.indices, sv.values);
+          if (!ok.ok()) return r.Error("sparse vector '" + std::string(name) + "': " + std::string(ok.message()));
+          op.sparse.emplace_back(std::string(name), std::move(sv));
         }
         QUIVER_RETURN_IF_ERROR(read_payload(&op.payload));
         break;

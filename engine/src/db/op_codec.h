@@ -15,7 +15,9 @@
 
 namespace quiver::db {
 
-inline constexpr uint8_t kOpBatchVersion = 1;
+// The newest op batch version: 2 adds sparse vectors to upserts. A batch without sparse vectors is written as
+// version 1, byte for byte as before.
+inline constexpr uint8_t kOpBatchVersion = 2;
 
 struct OpBatch {
   uint64_t sequence = 0;  // the collection's batch number, increasing by one per logged batch

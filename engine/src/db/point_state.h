@@ -1,7 +1,7 @@
 // PointState: the registers of one point (DESIGN.md "Versions") and its visible values.
 //
 //   deleted        (alive stamp, flag)   written by upsert (false) and delete (true)
-//   vectors        (stamp, rows)         written by upsert (the vectors) and delete (none)
+//   vectors        (stamp, rows)         written by upsert (the dense and sparse vectors) and delete (none)
 //   payload_reset  stamp                 written by upsert, delete, overwrite_payload, clear_payload
 //   key registers  (stamp, value|absent) one per top-level payload key, written by upsert, set_payload,
 //                                        overwrite_payload, delete_payload_keys
@@ -42,6 +42,7 @@ struct PointState {
       key_stamps;               // sorted by key; keys written at or after payload_reset (present or absent)
   boost::json::object payload;  // the visible keys
   std::vector<uint32_t> rows;   // per vector space: the row in that space's index, or kNoRow
+  std::vector<uint32_t> sparse_rows;   // per sparse vector space: the row in its sparse index, or kNoRow
   // Change feed (collection_feed.cc): the collection seq of the last change of the deleted/vectors register and
   // of payload_reset; key registers carry theirs. 0: not changed since the feed began (old files).
   uint64_t life_seq = 0;

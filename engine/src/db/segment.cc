@@ -32,8 +32,11 @@ constexpr size_t kEstimateSample = 256;
 }  // namespace
 
 Result<std::unique_ptr<Segment>> Segment::Create(std::vector<VectorSpace> spaces,
+                                                 std::vector<SparseSpace> sparse_spaces,
                                                  std::optional<IndexKind> index_kind_override) {
   std::unique_ptr<Segment> seg(new Segment());
+  for (size_t s = 0; s < sparse_spaces.size(); ++s) seg->sparse_.push_back(Sparse{std::make_unique<index::SparseIndex>(), {}});
+  seg->sparse_spaces_ = std::move(sparse_spaces);
   for (const VectorSpace& vs : spaces) {
     Space sp;
     const IndexKind kind = index_kind_override.value_or(vs.params.index);
@@ -62,6 +65,7 @@ uint32_t Segment::SlotFor(const PointId& id) {
     PointState st;
     st.id = id;
     st.rows.assign(spaces_.size(), kNoRow);
+    st.sparse_rows.assign(sparse_spaces_.size(), kNoRow);
     states_.push_back(std::move(st));
   }
   return it->second;
@@ -91,6 +95,9 @@ void Segment::Remove(uint32_t slot) {
   for (size_t s = 0; s < st.rows.size(); ++s) {
     if (st.rows[s] != kNoRow) (void)indexes_[s].index->Remove(st.rows[s]);
   }
+  for (size_t s = 0; s < st.sparse_rows.size(); ++s) {
+    if (st.sparse_rows[s] != kNoRow) sparse_[s].index->Remove(st.sparse_rows[s]);
+  }
 }
 
 MovedPoint Segment::Extract(uint32_t slot) const {
@@ -105,6 +112,11 @@ MovedPoint Segment::Extract(uint32_t slot) const {
       out.vectors[s].assign(v, v + idx.stride());
     }
     out.state.rows[s] = kNoRow;
+  }
+  out.sparse.resize(sparse_spaces_.size());
+  for (size_t s = 0; s < sparse_spaces_.size(); ++s) {
+    if (auto v = StoredSparse(out.state, s)) out.sparse[s] = v->ToVector();
+    out.state.sparse_rows[s] = kNoRow;
   }
   return out;
 }
@@ -123,6 +135,12 @@ void Segment::Adopt(const MovedPoint& point) {
     if (sp.row_slot.size() <= row) sp.row_slot.resize(row + 1, kNoRow);
     sp.row_slot[row] = slot;
   }
+  st.sparse_rows.assign(sparse_spaces_.size(), kNoRow);
+  for (size_t s = 0; s < sparse_spaces_.size() && s < point.sparse.size(); ++s) {
+    if (!point.sparse[s] || st.deleted) continue;
+    const SparseVector& v = *point.sparse[s];
+    AddSparseRow(slot, st, s, index::SparseView{v.indices, v.values});
+  }
   if (!st.deleted) {
     ++live_;
     if (!payload_index_.empty()) payload_index_.Insert(slot, st.payload);
@@ -134,11 +152,29 @@ const float* Segment::StoredVector(const PointState& st, size_t space) const {
   return indexes_[space].index->Vector(st.rows[space]);
 }
 
+std::optional<index::SparseView> Segment::StoredSparse(const PointState& st, size_t space) const {
+  if (st.deleted || space >= st.sparse_rows.size() || st.sparse_rows[space] == kNoRow) return std::nullopt;
+  return sparse_[space].index->Vector(st.sparse_rows[space]);
+}
+
+void Segment::AddSparseRow(uint32_t slot, PointState& st, size_t space, index::SparseView v) {
+  Sparse& sp = sparse_[space];
+  const uint32_t row = sp.index->Add(v);
+  st.sparse_rows[space] = row;
+  if (sp.row_slot.size() <= row) sp.row_slot.resize(row + 1, kNoRow);
+  sp.row_slot[row] = slot;
+}
+
 void Segment::RemoveRows(PointState& st) {
   for (size_t s = 0; s < st.rows.size(); ++s) {
     if (st.rows[s] == kNoRow) continue;
     (void)indexes_[s].index->Remove(st.rows[s]);
     st.rows[s] = kNoRow;
+  }
+  for (size_t s = 0; s < st.sparse_rows.size(); ++s) {
+    if (st.sparse_rows[s] == kNoRow) continue;
+    sparse_[s].index->Remove(st.sparse_rows[s]);
+    st.sparse_rows[s] = kNoRow;
   }
 }
 
@@ -175,6 +211,13 @@ void Segment::AddRows(uint32_t slot, PointState& st, const Op& op) {
       st.rows[s] = *row;
       if (sp.row_slot.size() <= *row) sp.row_slot.resize(*row + 1, kNoRow);
       sp.row_slot[*row] = slot;
+      break;
+    }
+  }
+  for (const auto& [name, v] : op.sparse) {
+    for (size_t s = 0; s < sparse_spaces_.size(); ++s) {
+      if (sparse_spaces_[s].name != name) continue;
+      AddSparseRow(slot, st, s, index::SparseView{v.indices, v.values});
       break;
     }
   }
@@ -372,19 +415,94 @@ Status Segment::Search(size_t space, const float* query, size_t k, size_t ef, bo
   return Status::OK();
 }
 
+size_t Segment::SparseLiveRows(size_t space) const { return sparse_[space].index->live_size(); }
+
+uint32_t Segment::SparseDocumentFrequency(size_t space, uint32_t index) const {
+  return sparse_[space].index->DocumentFrequency(index);
+}
+
+Status Segment::SearchSparse(size_t space, index::SparseView query, size_t k, std::optional<float> threshold,
+                             const payload::Filter* filter, std::vector<SlotHit>* out, SearchPlan* plan) const {
+  out->clear();
+  const Sparse& sp = sparse_[space];
+  if (k == 0 || sp.index->live_size() == 0 || query.indices.empty()) return Status::OK();
+  // The k best seen so far as a heap with the worst on top: lower score, or equal score and larger id.
+  struct Hit {
+    float score;
+    uint32_t slot;
+  };
+  auto worse = [&](const Hit& a, const Hit& b) {
+    if (a.score != b.score) return a.score < b.score;
+    return states_[b.slot].id < states_[a.slot].id;
+  };
+  auto better_first = [&](const Hit& a, const Hit& b) { return worse(b, a); };
+  std::vector<Hit> heap;
+  heap.reserve(std::min<size_t>(k, 1024));
+  // Pushes a candidate; `admit` (the filter) is asked only for candidates good enough to enter.
+  auto offer = [&](uint32_t slot, float score, auto&& admit) {
+    if (threshold && !(score >= *threshold)) return;
+    const Hit h{score, slot};
+    if (heap.size() == k && !worse(heap.front(), h)) return;
+    if (!admit(slot)) return;
+    if (heap.size() == k) {
+      std::pop_heap(heap.begin(), heap.end(), better_first);
+      heap.back() = h;
+    } else {
+      heap.push_back(h);
+    }
+    std::push_heap(heap.begin(), heap.end(), better_first);
+  };
+  auto matches = [&](uint32_t slot) {
+    const PointState& st = states_[slot];
+    return payload::Matches(*filter, st.id, st.payload);
+  };
+  SearchPlan chosen = filter ? SearchPlan::kSparseFiltered : SearchPlan::kSparse;
+  std::optional<std::vector<uint32_t>> candidates;
+  if (filter) {
+    const size_t limit = sparse_spaces_[space].params.full_scan_threshold.value_or(kDefaultSparseFullScanThreshold);
+    const payload::CardinalityEstimate indexed = payload_index_.Estimate(*filter, live_);
+    if (indexed.bounded && indexed.max_candidates <= limit) candidates = payload_index_.Candidates(*filter, limit);
+  }
+  if (candidates) {
+    // Few points pass the filter: score their vectors directly.
+    chosen = SearchPlan::kExactCandidates;
+    for (uint32_t slot : *candidates) {
+      const PointState& st = states_[slot];
+      if (st.deleted || IsRemoved(slot) || st.sparse_rows[space] == kNoRow) continue;
+      if (!matches(slot)) continue;
+      if (auto score = index::SparseDot(query, sp.index->Vector(st.sparse_rows[space]))) {
+        offer(slot, *score, [](uint32_t) { return true; });
+      }
+    }
+  } else if (filter) {
+    sp.index->Score(query, [&](uint32_t row, float score) { offer(sp.row_slot[row], score, matches); });
+  } else {
+    sp.index->Score(query, [&](uint32_t row, float score) {
+      offer(sp.row_slot[row], score, [](uint32_t) { return true; });
+    });
+  }
+  std::sort_heap(heap.begin(), heap.end(), better_first);
+  out->reserve(heap.size());
+  for (const Hit& h : heap) out->push_back(SlotHit{h.slot, -h.score});
+  if (plan) *plan = chosen;
+  return Status::OK();
+}
+
 size_t Segment::Count(const payload::Filter* filter) const {
   if (filter == nullptr) return live_;
   if (auto candidates = payload_index_.Candidates(*filter)) {
     size_t n = 0;
     for (uint32_t slot : *candidates) {
       const PointState& st = states_[slot];
-      n += !st.deleted && payload::Matches(*filter, st.id, st.payload) ? 1 : 0;
+      n += !st.deleted && !IsRemoved(slot) && payload::Matches(*filter, st.id, st.payload) ? 1 : 0;
     }
     return n;
   }
   size_t n = 0;
-  for (const PointState& st : states_)
-    n += !st.deleted && payload::Matches(*filter, st.id, st.payload) ? 1 : 0;
+  for (uint32_t slot = 0; slot < states_.size(); ++slot) {
+    const PointState& st = states_[slot];
+    n += !st.deleted && !IsRemoved(slot) && payload::Matches(*filter, st.id, st.payload) ? 1 : 0;
+  }
   return n;
 }
 
@@ -441,18 +559,38 @@ void Segment::Digest(std::vector<std::pair<PointId, std::string>>* out) const {
       d.push_back('|');
       if (v) d.append(reinterpret_cast<const char*>(v), spaces_[s].params.size * sizeof(float));
     }
+    for (size_t s = 0; s < sparse_spaces_.size(); ++s) {
+      d.push_back('|');
+      if (auto v = StoredSparse(st, s)) {
+        d.push_back('S');
+        d.append(reinterpret_cast<const char*>(v->indices.data()), v->indices.size() * sizeof(uint32_t));
+        d.append(reinterpret_cast<const char*>(v->values.data()), v->values.size() * sizeof(float));
+      }
+    }
     out->emplace_back(id, std::move(d));
   }
 }
 
 Result<std::unique_ptr<Segment>> Segment::FromParts(std::vector<VectorSpace> spaces,
+                                                    std::vector<SparseSpace> sparse_spaces,
                                                     std::vector<PointState> states,
                                                     std::vector<std::unique_ptr<index::VectorIndex>> indexes,
+                                                    std::vector<std::unique_ptr<index::SparseIndex>> sparse_indexes,
                                                     const std::string& what) {
   auto bad = [&](const std::string& why) { return Status::Corruption(what + ": " + why); };
   if (indexes.size() != spaces.size()) return bad("index count does not match the vector spaces");
+  if (sparse_indexes.size() != sparse_spaces.size()) {
+    return bad("sparse index count does not match the sparse vector spaces");
+  }
   std::unique_ptr<Segment> seg(new Segment());
   seg->spaces_ = std::move(spaces);
+  seg->sparse_spaces_ = std::move(sparse_spaces);
+  for (auto& si : sparse_indexes) {
+    Sparse sp;
+    sp.index = std::move(si);
+    sp.row_slot.assign(sp.index->size(), kNoRow);
+    seg->sparse_.push_back(std::move(sp));
+  }
   for (size_t s = 0; s < indexes.size(); ++s) {
     const VectorSpace& vs = seg->spaces_[s];
     if (indexes[s]->dim() != vs.params.size)
@@ -479,7 +617,28 @@ Result<std::unique_ptr<Segment>> Segment::FromParts(std::vector<VectorSpace> spa
       }
       sp.row_slot[row] = slot;
     }
+    if (st.sparse_rows.size() != seg->sparse_spaces_.size()) {
+      return bad("point " + st.id.ToString() + " has the wrong sparse row count");
+    }
+    for (size_t s = 0; s < st.sparse_rows.size(); ++s) {
+      const uint32_t row = st.sparse_rows[s];
+      if (row == kNoRow) continue;
+      Sparse& sp = seg->sparse_[s];
+      if (st.deleted || row >= sp.row_slot.size() || sp.row_slot[row] != kNoRow || sp.index->IsDeleted(row)) {
+        return bad("point " + st.id.ToString() + " has an invalid sparse row " + std::to_string(row));
+      }
+      sp.row_slot[row] = slot;
+    }
     if (!st.deleted) ++seg->live_;
+  }
+  for (size_t s = 0; s < seg->sparse_.size(); ++s) {
+    const Sparse& sp = seg->sparse_[s];
+    for (uint32_t row = 0; row < sp.row_slot.size(); ++row) {
+      if (sp.row_slot[row] == kNoRow && !sp.index->IsDeleted(row)) {
+        return bad("row " + std::to_string(row) + " of sparse vector space " + std::to_string(s) +
+                   " belongs to no point");
+      }
+    }
   }
   // Every live row belongs to a point: an index row without one would be searchable but unreachable.
   for (size_t s = 0; s < seg->indexes_.size(); ++s) {
@@ -546,7 +705,47 @@ size_t Segment::MemoryUsage() const {
                  ids_.size() * (sizeof(PointId) + 48);
   for (const Space& sp : indexes_)
     bytes += sp.index->MemoryUsage() + sp.row_slot.capacity() * sizeof(uint32_t);
+  for (const Sparse& sp : sparse_) bytes += sp.index->MemoryUsage() + sp.row_slot.capacity() * sizeof(uint32_t);
   return bytes;
+}
+
+Status CheckSegmentsDisjoint(std::span<const Segment* const> segments, std::span<const std::string> names) {
+  // A k-way merge of the segments' id maps (each in id order), smallest id on top of the heap.
+  struct Cursor {
+    std::map<PointId, uint32_t>::const_iterator it, end;
+    size_t segment;
+  };
+  auto skip_removed = [&](Cursor& c) {
+    while (c.it != c.end && segments[c.segment]->IsRemoved(c.it->second)) ++c.it;
+  };
+  auto after = [](const Cursor& a, const Cursor& b) { return b.it->first < a.it->first; };
+  std::vector<Cursor> heap;
+  for (size_t s = 0; s < segments.size(); ++s) {
+    Cursor c{segments[s]->id_map().begin(), segments[s]->id_map().end(), s};
+    skip_removed(c);
+    if (c.it != c.end) heap.push_back(c);
+  }
+  std::make_heap(heap.begin(), heap.end(), after);
+  const PointId* previous = nullptr;
+  size_t previous_segment = 0;
+  while (!heap.empty()) {
+    std::pop_heap(heap.begin(), heap.end(), after);
+    Cursor& c = heap.back();
+    if (previous != nullptr && *previous == c.it->first) {
+      return Status::Corruption(names[c.segment] + ": point " + previous->ToString() + " is also in " +
+                                names[previous_segment]);
+    }
+    previous = &c.it->first;
+    previous_segment = c.segment;
+    ++c.it;
+    skip_removed(c);
+    if (c.it == c.end) {
+      heap.pop_back();
+    } else {
+      std::push_heap(heap.begin(), heap.end(), after);
+    }
+  }
+  return Status::OK();
 }
 
 }  // namespace quiver::db

@@ -20,6 +20,7 @@
 
 #include "db/op.h"
 #include "db/point_state.h"
+#include "index/sparse_index.h"
 #include "index/vector_index.h"
 #include "payload/filter.h"
 #include "payload/payload_index.h"
@@ -35,10 +36,20 @@ struct VectorSpace {
   std::optional<ScalarQuantization> quantization;  // effective, as hnsw
 };
 
+// One named sparse vector's configuration inside a segment.
+struct SparseSpace {
+  std::string name;
+  SparseVectorParams params;
+};
+
+// Qdrant's default of SparseIndexParams.full_scan_threshold, in points.
+inline constexpr size_t kDefaultSparseFullScanThreshold = 5000;
+
 // A point's state and its stored vectors (one per space, empty when absent), as moved between segments.
 struct MovedPoint {
   PointState state;
   std::vector<std::vector<float>> vectors;  // stored form (stride floats), per space
+  std::vector<std::optional<SparseVector>> sparse;  // per sparse space; nullopt when absent
 };
 
 // A hit inside one segment: the slot and the index's internal distance (smaller is closer).
@@ -48,16 +59,27 @@ struct SlotHit {
 };
 
 // How a search was answered, for tests and stats.
-enum class SearchPlan : uint8_t { kGraph, kFilteredGraph, kExactAll, kExactFiltered, kExactCandidates };
+// kSparse*: a sparse search by the postings, with or without a filter checked on the best candidates.
+enum class SearchPlan : uint8_t {
+  kGraph,
+  kFilteredGraph,
+  kExactAll,
+  kExactFiltered,
+  kExactCandidates,
+  kSparse,
+  kSparseFiltered
+};
 
 class Segment {
  public:
   // `spaces` in the order the collection numbers them. `index_kind_override`, when set, replaces every
   // space's configured index kind (the storage layer keeps unsealed segments flat).
   static Result<std::unique_ptr<Segment>> Create(std::vector<VectorSpace> spaces,
+                                                 std::vector<SparseSpace> sparse_spaces = {},
                                                  std::optional<IndexKind> index_kind_override = std::nullopt);
 
   const std::vector<VectorSpace>& spaces() const { return spaces_; }
+  const std::vector<SparseSpace>& sparse_spaces() const { return sparse_spaces_; }
   // Live points (not deleted, not removed).
   size_t live_count() const { return live_; }
   size_t slot_count() const { return states_.size(); }
@@ -94,12 +116,24 @@ class Segment {
   const std::map<PointId, uint32_t>& id_map() const { return ids_; }
   // The stored form of a live point's vector in space `space`, or null.
   const float* StoredVector(const PointState& st, size_t space) const;
+  // A live point's sparse vector in sparse space `space`, or nullopt.
+  std::optional<index::SparseView> StoredSparse(const PointState& st, size_t space) const;
 
   // Searches space `space` for the k closest live points matching `filter` (null for none). `query` has the
   // space's dimension and is already validated.
   Status Search(size_t space, const float* query, size_t k, size_t ef, bool exact,
                 const QuantizationSearchParams& quantization, const payload::Filter* filter,
                 std::vector<SlotHit>* out, SearchPlan* plan = nullptr) const;
+
+  // The `k` live points matching `filter` (null for none) with the highest scores against a sparse query of
+  // sparse space `space` (normalised; weights already multiplied by any IDF), at least `threshold` when given,
+  // highest score first and equal scores by id. Only points sharing an index with the query are candidates.
+  // SlotHit::distance holds minus the score.
+  Status SearchSparse(size_t space, index::SparseView query, size_t k, std::optional<float> threshold,
+                      const payload::Filter* filter, std::vector<SlotHit>* out, SearchPlan* plan = nullptr) const;
+  // The IDF statistics of a sparse space: live points with the vector, and those of them holding `index`.
+  size_t SparseLiveRows(size_t space) const;
+  uint32_t SparseDocumentFrequency(size_t space, uint32_t index) const;
 
   // Quantizes the graph indexes of spaces configured for it (VectorSpace::quantization): always when `force`,
   // otherwise only a graph of at least kQuantizeMinRows rows that has doubled since it was last quantized.
@@ -138,12 +172,16 @@ class Segment {
   const index::VectorIndex& vector_index(size_t space) const { return *indexes_[space].index; }
   index::VectorIndex& vector_index(size_t space) { return *indexes_[space].index; }
   const std::vector<uint32_t>& row_slots(size_t space) const { return indexes_[space].row_slot; }
+  const index::SparseIndex& sparse_index(size_t space) const { return *sparse_[space].index; }
 
   // Assembles a segment from loaded parts (segment_file.cc): states in slot order, one index per space and
-  // each space's row -> slot map. Validates that ids are unique and rows consistent; Corruption otherwise.
+  // per sparse space. Validates that ids are unique and rows consistent (each live row belongs to exactly one
+  // point); Corruption otherwise.
   static Result<std::unique_ptr<Segment>> FromParts(std::vector<VectorSpace> spaces,
+                                                    std::vector<SparseSpace> sparse_spaces,
                                                     std::vector<PointState> states,
                                                     std::vector<std::unique_ptr<index::VectorIndex>> indexes,
+                                                    std::vector<std::unique_ptr<index::SparseIndex>> sparse_indexes,
                                                     const std::string& what);
   // Makes the payload indexes exactly those listed: drops the others and builds the missing ones (after
   // loading).
@@ -162,16 +200,23 @@ class Segment {
     size_t threshold_points = 0;     // below this many matches a filtered search scans exactly
     size_t quantized_rows = 0;       // rows when the graph was last quantized (0: never)
   };
+  struct Sparse {
+    std::unique_ptr<index::SparseIndex> index;
+    std::vector<uint32_t> row_slot;  // sparse row -> slot
+  };
 
   Segment() = default;
   uint32_t SlotFor(const PointId& id);
   void RemoveRows(PointState& st);
   void AddRows(uint32_t slot, PointState& st, const Op& op);
   Result<uint32_t> AddStoredForm(Space& sp, const std::vector<float>& values);
+  void AddSparseRow(uint32_t slot, PointState& st, size_t space, index::SparseView v);
   size_t EstimateMatches(size_t space, const payload::Filter& filter) const;
 
   std::vector<VectorSpace> spaces_;
   std::vector<Space> indexes_;
+  std::vector<SparseSpace> sparse_spaces_;
+  std::vector<Sparse> sparse_;
   std::vector<PointState> states_;
   std::map<PointId, uint32_t> ids_;
   std::vector<uint8_t> removed_;  // per slot, 1 when removed
@@ -179,6 +224,11 @@ class Segment {
   payload::PayloadIndex payload_index_;
   size_t live_ = 0;
 };
+
+// A point lives in exactly one segment: OK when no id is present (not removed) in two of `segments`, else
+// Corruption naming both (`names[i]` names segments[i]). Opening checks the loaded segment files with it, so a
+// stale or forged file cannot make a point appear twice. O(points * log(segments)).
+Status CheckSegmentsDisjoint(std::span<const Segment* const> segments, std::span<const std::string> names);
 
 }  // namespace quiver::db
 

@@ -20,18 +20,25 @@ constexpr uint32_t kTagRegisters = SectionTag("SREG");
 constexpr uint32_t kTagKeys = SectionTag("SKEY");
 constexpr uint32_t kTagPayloads = SectionTag("SPAY");
 constexpr uint32_t kTagRows = SectionTag("SROW");
+constexpr uint32_t kTagSparseRows = SectionTag("SSRO");
 constexpr uint32_t kTagPayloadIndex = SectionTag("SPIX");
+// The version of the value parsers (datetimes, UUIDs) the stored payload indexes were built with. A segment
+// without it, or with another version, has its payload indexes rebuilt from the payloads when it is opened.
+constexpr uint32_t kTagPayloadParsers = SectionTag("SPIV");
+constexpr uint32_t kPayloadParsersVersion = 2;
 constexpr uint32_t kTagDelMeta = SectionTag("DMTA");
 constexpr uint32_t kTagDelBits = SectionTag("DBIT");
 constexpr size_t kIdBytes = 24;
 constexpr size_t kRegisterBytes = 56;
 
-// "IX00", "IX01", ...: the index image of space i.
-uint32_t IndexTag(size_t space) {
+// "IX00", "IX01", ...: the index image of space i; "SX00", ...: the sparse index of sparse space i.
+uint32_t NumberedTag(char a, char b, size_t space) {
   static constexpr char kHex[] = "0123456789ABCDEF";
-  return static_cast<uint32_t>('I') | static_cast<uint32_t>('X') << 8 |
+  return static_cast<uint32_t>(a) | static_cast<uint32_t>(b) << 8 |
          static_cast<uint32_t>(kHex[(space >> 4) & 15]) << 16 | static_cast<uint32_t>(kHex[space & 15]) << 24;
 }
+uint32_t IndexTag(size_t space) { return NumberedTag('I', 'X', space); }
+uint32_t SparseTag(size_t space) { return NumberedTag('S', 'X', space); }
 
 void PutStamp(std::string* out, const Stamp& s) {
   PutFixed64(out, s.hlc);
@@ -46,8 +53,11 @@ ByteChunks EncodeSegment(const Segment& segment, bool with_feed_seqs) {
     if (!segment.IsRemoved(slot)) slots.push_back(slot);
   }
   const auto& spaces = segment.spaces();
-  std::string meta, ids, regs, keys, payloads, rows;
-  PutFixed32(&meta, kSegmentFormatVersion);
+  const auto& sparse_spaces = segment.sparse_spaces();
+  // The lowest version that holds the segment: version 1 bytes for a collection without sparse vectors.
+  const uint32_t version = sparse_spaces.empty() ? 1 : kSegmentFormatVersion;
+  std::string meta, ids, regs, keys, payloads, rows, sparse_rows;
+  PutFixed32(&meta, version);
   PutFixed32(&meta, static_cast<uint32_t>(slots.size()));
   PutFixed32(&meta, static_cast<uint32_t>(spaces.size()));
   for (const VectorSpace& vs : spaces) {
@@ -55,6 +65,13 @@ ByteChunks EncodeSegment(const Segment& segment, bool with_feed_seqs) {
     PutFixed32(&meta, vs.params.size);
     PutFixed8(&meta, static_cast<uint8_t>(vs.params.distance));
     PutFixed8(&meta, static_cast<uint8_t>(segment.vector_index(&vs - spaces.data()).kind()));
+  }
+  if (version >= 2) {
+    PutFixed32(&meta, static_cast<uint32_t>(sparse_spaces.size()));
+    for (const SparseSpace& ss : sparse_spaces) {
+      PutLengthPrefixed(&meta, ss.name);
+      PutFixed8(&meta, static_cast<uint8_t>(ss.params.modifier));
+    }
   }
   for (uint32_t slot : slots) {
     const PointState& st = segment.state(slot);
@@ -78,6 +95,7 @@ ByteChunks EncodeSegment(const Segment& segment, bool with_feed_seqs) {
     }
     PutLengthPrefixed(&payloads, boost::json::serialize(st.payload));
     for (uint32_t row : st.rows) PutFixed32(&rows, row);
+    for (uint32_t row : st.sparse_rows) PutFixed32(&sparse_rows, row);
   }
   SectionFileWriter w(FileKind::kSegment);
   w.Add(kTagMeta, meta);
@@ -87,10 +105,17 @@ ByteChunks EncodeSegment(const Segment& segment, bool with_feed_seqs) {
   w.Add(kTagPayloads, payloads);
   w.Add(kTagRows, rows);
   for (size_t s = 0; s < spaces.size(); ++s) w.Add(IndexTag(s), segment.vector_index(s).SerializeChunks());
+  if (version >= 2) {
+    w.Add(kTagSparseRows, sparse_rows);
+    for (size_t s = 0; s < sparse_spaces.size(); ++s) w.Add(SparseTag(s), segment.sparse_index(s).Serialize());
+  }
   if (!segment.payload_index().empty()) {
     std::vector<uint32_t> remap(segment.slot_count(), payload::kDroppedSlot);
     for (uint32_t i = 0; i < slots.size(); ++i) remap[slots[i]] = i;
     w.Add(kTagPayloadIndex, segment.payload_index().Encode(remap));
+    std::string parsers;
+    PutFixed32(&parsers, kPayloadParsersVersion);
+    w.Add(kTagPayloadParsers, parsers);
   }
   if (with_feed_seqs) {
     if (std::string seqs = EncodeRegisterSeqs(segment, slots); !seqs.empty()) w.Add(kTagRegisterSeqs, seqs);
@@ -100,6 +125,7 @@ ByteChunks EncodeSegment(const Segment& segment, bool with_feed_seqs) {
 
 Result<std::unique_ptr<Segment>> DecodeSegment(std::span<const uint8_t> bytes,
                                                const std::vector<VectorSpace>& spaces,
+                                               const std::vector<SparseSpace>& sparse_spaces,
                                                std::shared_ptr<const void> keepalive,
                                                const std::string& what) {
   QUIVER_ASSIGN_OR_RETURN(auto reader, SectionFileReader::Open(bytes, FileKind::kSegment, what));
@@ -111,7 +137,7 @@ Result<std::unique_ptr<Segment>> DecodeSegment(std::span<const uint8_t> bytes,
   QUIVER_ASSIGN_OR_RETURN(ByteReader m, section(kTagMeta));
   uint32_t version = 0, slots = 0, nspaces = 0;
   QUIVER_RETURN_IF_ERROR(m.ReadU32(&version, "version"));
-  if (version != kSegmentFormatVersion)
+  if (version < 1 || version > kSegmentFormatVersion)
     return m.Error("unsupported segment format version " + std::to_string(version));
   QUIVER_RETURN_IF_ERROR(m.ReadU32(&slots, "slot count"));
   QUIVER_RETURN_IF_ERROR(m.ReadU32(&nspaces, "space count"));
@@ -132,6 +158,23 @@ Result<std::unique_ptr<Segment>> DecodeSegment(std::span<const uint8_t> bytes,
     }
     if (kind > 1) return m.Error("unknown index kind " + std::to_string(kind));
   }
+  uint32_t nsparse = 0;
+  if (version >= 2) QUIVER_RETURN_IF_ERROR(m.ReadU32(&nsparse, "sparse space count"));
+  if (nsparse != sparse_spaces.size()) {
+    return m.Error("segment has " + std::to_string(nsparse) + " sparse vector spaces, the collection " +
+                   std::to_string(sparse_spaces.size()));
+  }
+  for (const SparseSpace& ss : sparse_spaces) {
+    std::string_view name;
+    uint8_t modifier = 0;
+    QUIVER_RETURN_IF_ERROR(m.ReadLengthPrefixed(&name, "sparse vector name"));
+    QUIVER_RETURN_IF_ERROR(m.ReadU8(&modifier, "modifier"));
+    if (name != ss.name) {
+      return m.Error("sparse vector space '" + std::string(name) + "' does not match the collection's configuration");
+    }
+    if (modifier > 1) return m.Error("unknown sparse modifier " + std::to_string(modifier));
+  }
+  if (!m.empty()) return m.Error("unexpected bytes after the vector spaces");
 
   QUIVER_ASSIGN_OR_RETURN(ByteReader ids, section(kTagIds));
   QUIVER_ASSIGN_OR_RETURN(ByteReader regs, section(kTagRegisters));
@@ -144,6 +187,12 @@ Result<std::unique_ptr<Segment>> DecodeSegment(std::span<const uint8_t> bytes,
     return regs.Error("size does not match " + std::to_string(slots) + " points");
   if (rows.remaining() != uint64_t{slots} * spaces.size() * 4)
     return rows.Error("size does not match " + std::to_string(slots) + " points");
+  std::optional<ByteReader> sparse_rows;
+  if (version >= 2) {
+    QUIVER_ASSIGN_OR_RETURN(sparse_rows, section(kTagSparseRows));
+    if (sparse_rows->remaining() != uint64_t{slots} * sparse_spaces.size() * 4)
+      return sparse_rows->Error("size does not match " + std::to_string(slots) + " points");
+  }
 
   std::vector<PointState> states(slots);
   for (uint32_t slot = 0; slot < slots; ++slot) {
@@ -196,6 +245,10 @@ Result<std::unique_ptr<Segment>> DecodeSegment(std::span<const uint8_t> bytes,
 
     st.rows.resize(spaces.size());
     for (size_t s = 0; s < spaces.size(); ++s) QUIVER_RETURN_IF_ERROR(rows.ReadU32(&st.rows[s], "row"));
+    st.sparse_rows.resize(sparse_spaces.size());
+    for (size_t s = 0; s < sparse_spaces.size(); ++s) {
+      QUIVER_RETURN_IF_ERROR(sparse_rows->ReadU32(&st.sparse_rows[s], "sparse row"));
+    }
   }
   if (!keys.empty()) return keys.Error("unexpected bytes after the last point");
   if (!payloads.empty()) return payloads.Error("unexpected bytes after the last point");
@@ -211,9 +264,22 @@ Result<std::unique_ptr<Segment>> DecodeSegment(std::span<const uint8_t> bytes,
     if (!index.ok()) return index.status().WithContext(what + " index of vector space " + std::to_string(s));
     indexes.push_back(std::move(*index));
   }
+  std::vector<std::unique_ptr<index::SparseIndex>> sparse_indexes;
+  for (size_t s = 0; s < sparse_spaces.size(); ++s) {
+    QUIVER_ASSIGN_OR_RETURN(auto image, reader.Get(SparseTag(s)));
+    QUIVER_ASSIGN_OR_RETURN(auto index, index::SparseIndex::Load(image, what + " " + SectionTagName(SparseTag(s)),
+                                                                 reader.OffsetOf(SparseTag(s))));
+    sparse_indexes.push_back(std::move(index));
+  }
   QUIVER_ASSIGN_OR_RETURN(auto segment,
-                          Segment::FromParts(spaces, std::move(states), std::move(indexes), what));
-  if (reader.Has(kTagPayloadIndex)) {
+                          Segment::FromParts(spaces, sparse_spaces, std::move(states), std::move(indexes),
+                                             std::move(sparse_indexes), what));
+  bool current_parsers = false;
+  if (reader.Has(kTagPayloadParsers)) {
+    QUIVER_ASSIGN_OR_RETURN(auto version, reader.Get(kTagPayloadParsers));
+    current_parsers = version.size() == 4 && DecodeFixed32(version.data()) == kPayloadParsersVersion;
+  }
+  if (reader.Has(kTagPayloadIndex) && current_parsers) {
     QUIVER_ASSIGN_OR_RETURN(auto image, reader.Get(kTagPayloadIndex));
     QUIVER_RETURN_IF_ERROR(
         segment->LoadPayloadIndex(image, what + " SPIX", reader.OffsetOf(kTagPayloadIndex)));

@@ -20,15 +20,18 @@
 
 namespace quiver::db {
 
-inline constexpr uint32_t kSegmentFormatVersion = 1;
+// The newest segment format: 2 adds sparse vectors. Writers use version 1 for collections without them.
+inline constexpr uint32_t kSegmentFormatVersion = 2;
 
 // The file image of a segment. Removed slots are skipped. Without `with_feed_seqs` the register seqs are left
 // out (a sync snapshot: the receiver's seqs are its own).
 ByteChunks EncodeSegment(const Segment& segment, bool with_feed_seqs = true);
 
-// Loads a segment image. `spaces` are the collection's vector spaces, which the file must match. With a
-// `keepalive` owning `bytes` (a mapped file), vectors are used in place. `what` names the file in errors.
+// Loads a segment image (version 1 or 2). `spaces` and `sparse_spaces` are the collection's vector spaces,
+// which the file must match. With a `keepalive` owning `bytes` (a mapped file), vectors are used in place.
+// `what` names the file in errors.
 Result<std::unique_ptr<Segment>> DecodeSegment(std::span<const uint8_t> bytes, const std::vector<VectorSpace>& spaces,
+                                               const std::vector<SparseSpace>& sparse_spaces,
                                                std::shared_ptr<const void> keepalive, const std::string& what);
 
 // A deletion file: the removed slots of a segment with `slot_count` slots.

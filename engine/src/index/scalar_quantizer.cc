@@ -2,12 +2,21 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace quiver::index {
 namespace {
 
 // Values sampled to learn the range: whole rows, evenly spread, up to about this many values.
 constexpr size_t kTrainValues = size_t{1} << 20;
+
+// The middle and step of a range [lo, hi] of finite floats, in double: hi - lo overflows a float for values
+// near +-3.4e38, and a step that underflows to zero makes 1 / step infinite; either turned codes into NaN.
+float MidOf(float lo, float hi) { return static_cast<float>((double(lo) + double(hi)) * 0.5); }
+float StepOf(float lo, float hi) {
+  if (!(hi > lo)) return 1.0f;
+  return std::max(static_cast<float>((double(hi) - double(lo)) / 254.0), std::numeric_limits<float>::min());
+}
 
 }  // namespace
 
@@ -16,8 +25,8 @@ ScalarQuantizer::ScalarQuantizer(uint32_t dim, Metric metric, float quantile, fl
       code_stride_(CodeStrideFor(dim)),
       metric_(metric),
       quantile_(quantile),
-      mid_(lo + (hi - lo) * 0.5f),
-      step_(hi > lo ? (hi - lo) / 254.0f : 1.0f),
+      mid_(MidOf(lo, hi)),
+      step_(StepOf(lo, hi)),
       inv_step_(1.0f / step_),
       kernels_(&simd::Best()) {}
 
@@ -80,8 +89,8 @@ ScalarQuantizer::QueryTerms ScalarQuantizer::EncodeQuery(const float* stored, in
     return t;
   }
   const auto [lo, hi] = std::minmax_element(stored, stored + dim_);
-  const float qmid = *lo + (*hi - *lo) * 0.5f;
-  const float qstep = *hi > *lo ? (*hi - *lo) / 254.0f : 1.0f;
+  const float qmid = MidOf(*lo, *hi);
+  const float qstep = StepOf(*lo, *hi);
   Encode(stored, qmid, 1.0f / qstep, out);
   t.constant = static_cast<float>(dim_) * qmid * mid_ + qstep * mid_ * static_cast<float>(CodeSum(out, dim_));
   t.per_sum = qmid * step_;

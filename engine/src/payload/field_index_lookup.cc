@@ -1,5 +1,6 @@
 // Lookup indexes: keyword (strings), bool, uuid.
 #include "payload/field_index_parts.h"
+#include "quiver/point_id.h"
 
 namespace quiver::payload::field_index_parts {
 namespace {
@@ -100,31 +101,8 @@ class BoolIndex final : public FieldIndex {
 
 using UuidKey = std::array<uint8_t, 16>;
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// A UUID in hyphenated (36 characters) or simple (32 hex digits) form, as PointId accepts.
-std::optional<UuidKey> ParseUuidKey(std::string_view s) {
-  UuidKey key{};
-  size_t nibble = 0;
-  if (s.size() != 36 && s.size() != 32) return std::nullopt;
-  for (size_t i = 0; i < s.size(); ++i) {
-    const bool dash_position = s.size() == 36 && (i == 8 || i == 13 || i == 18 || i == 23);
-    if (dash_position) {
-      if (s[i] != '-') return std::nullopt;
-      continue;
-    }
-    const int h = HexValue(s[i]);
-    if (h < 0) return std::nullopt;
-    key[nibble / 2] = static_cast<uint8_t>(key[nibble / 2] | (nibble % 2 == 0 ? h << 4 : h));
-    ++nibble;
-  }
-  return key;
-}
+// A UUID in any form PointId accepts.
+std::optional<UuidKey> ParseUuidKey(std::string_view s) { return PointId::UuidBytesOf(s); }
 
 class UuidIndex final : public FieldIndex {
  public:

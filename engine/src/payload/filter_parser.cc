@@ -255,6 +255,14 @@ Status Parser::ParseCondition(const json::value& v, const std::string& path, int
     if (key == "must" || key == "should" || key == "must_not" || key == "min_should") has_filter_key = true;
   }
   if (!has_filter_key && !o->empty()) {
+    // A field predicate without its key is a field condition missing "key", not an unknown condition.
+    for (const auto& kv : *o) {
+      const std::string_view key = View(kv.key());
+      if (key == "match" || key == "range" || key == "geo_radius" || key == "geo_bounding_box" ||
+          key == "geo_polygon" || key == "values_count") {
+        return Err(path, "the condition has \"" + std::string(key) + "\" but no \"key\"");
+      }
+    }
     return Err(path, "unknown condition '" + Shorten(View(o->begin()->key())) + "'");
   }
   auto filter = std::make_shared<Filter>();

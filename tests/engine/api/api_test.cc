@@ -52,8 +52,9 @@ TEST_CASE("api: collections and aliases", "[api]") {
             .rfind("error already exists", 0) == 0);
   CHECK(Run(*db, Operation::kCreateCollection, "x", R"({"vectors":{"size":3,"distance":"Dot"},"colour":1})") ==
         "error invalid argument: create_collection: unknown field 'colour'");
-  CHECK(Run(*db, Operation::kCreateCollection, "x", R"({"vectors":{"size":3,"distance":"Dot"},"sparse_vectors":{"s":{}}})")
-            .rfind("error not supported: create_collection.sparse_vectors", 0) == 0);
+  CHECK(Run(*db, Operation::kCreateCollection, "x",
+            R"({"vectors":{"size":3,"distance":"Dot"},"sparse_vectors":{"s":{"index":{"datatype":"uint8"}}}})")
+            .rfind("error not supported: create_collection.sparse_vectors.s.index.datatype", 0) == 0);
   CHECK(Run(*db, Operation::kListCollections, "", "") == R"({"collections":[{"name":"a"},{"name":"b"}]})");
   CHECK(Run(*db, Operation::kCollectionExists, "a", "") == R"({"exists":true})");
   CHECK(Run(*db, Operation::kCollectionExists, "z", "") == R"({"exists":false})");
@@ -105,7 +106,9 @@ TEST_CASE("api: bodies are checked and named by path", "[api]") {
                 "error invalid argument: search.filter.must[0]"},
            Case{Operation::kSearchPoints, R"({"vector":[1,2],"wibble":1})", "error invalid argument: search: unknown field 'wibble'"},
            Case{Operation::kSearchPoints, R"({"vector":{"indices":[1],"values":[1]}})",
-                "error not supported: search.vector: sparse vectors are not supported yet"},
+                "error invalid argument: search.vector: a sparse vector or document is searched by name"},
+           Case{Operation::kSearchPoints, R"({"vector":{"name":"","vector":{"indices":[1],"values":[1]}}})",
+                "error invalid argument: vector of collection c is dense"},
            Case{Operation::kUpsertPoints, R"({"points":[{"id":-1,"vector":[1,2]}]})",
                 "error invalid argument: upsert.points[0].id: expected a point id (an unsigned integer or a UUID string), got the number -1"},
            Case{Operation::kUpsertPoints, R"({"points":[{"id":5,"vector":[1e300,0]}]})",
@@ -151,7 +154,7 @@ TEST_CASE("api: bodies are checked and named by path", "[api]") {
 TEST_CASE("api: points are written, read and printed in Qdrant's shapes", "[api]") {
   auto db = WithPoints();
   CHECK(Run(*db, Operation::kGetPoint, "c", "", "1") == R"({"id":1,"payload":{"a":"x","n":1},"vector":[0,0]})");
-  CHECK(Run(*db, Operation::kGetPoint, "c", "", "550E8400-E29B-41D4-A716-446655440000")
+  CHECK(Run(*db, Operation::kGetPoint, "c", "", "{550E8400-E29B-41D4-A716-446655440000}")
             .rfind(R"({"id":"550e8400-e29b-41d4-a716-446655440000")", 0) == 0);
   CHECK(Run(*db, Operation::kGetPoint, "c", "", "9").rfind("error not found: no point with id 9", 0) == 0);
   CHECK(Run(*db, Operation::kGetPoints, "c", R"({"ids":[2,1,7],"with_payload":["n"]})") ==

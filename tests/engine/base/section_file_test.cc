@@ -81,5 +81,30 @@ TEST_CASE("section file: a table with valid checksums but bad bounds is rejected
   CHECK(r.status().message().find("section AAAA has bad bounds") != std::string_view::npos);
 }
 
+// Found by fuzz_section_file: the reserved words and entry flags are format version 1's zeros; a table whose
+// checksums were recomputed over non-zero ones was accepted, so two different files read as the same one.
+TEST_CASE("section file: non-zero reserved words and flags are rejected", "[base][section_file][fuzz]") {
+  const std::string file = SampleFile();
+  const size_t footer = file.size() - kSectionFooterSize;
+  const uint64_t table_offset = DecodeFixed64(file.data() + footer);
+  const uint32_t table_length = DecodeFixed32(file.data() + footer + 8);
+  struct Case {
+    size_t at;
+    const char* message;
+  };
+  for (const Case& c : {Case{table_offset + 4, "sample: non-zero reserved field in the section table at offset "},
+                        Case{table_offset + 8 + 32 + 4, "sample: section BBBB has non-zero flags at offset "},
+                        Case{table_offset + 8 + 64 + 28, "sample: section CCCC has non-zero reserved field at offset "}}) {
+    std::string bad = file;
+    bad[c.at] = 1;
+    EncodeFixed32(&bad[footer + 12], crc32c::Value(bad.data() + table_offset, table_length));
+    EncodeFixed32(&bad[footer + 20], crc32c::Value(bad.data() + footer, 20));
+    auto r = SectionFileReader::Open(Bytes(bad), FileKind::kHnswIndex, "sample");
+    INFO("byte " << c.at);
+    REQUIRE(r.status().IsCorruption());
+    CHECK(r.status().message() == c.message + std::to_string(c.at));
+  }
+}
+
 }  // namespace
 }  // namespace quiver

@@ -136,6 +136,37 @@ TEST_CASE("collection: bad input gets a clear error and changes nothing", "[db][
   CHECK(col->core().StateDigest() == before);
 }
 
+TEST_CASE("collection: point ids in every UUID form Qdrant accepts name one point", "[db][collection]") {
+  // The Rust uuid crate's forms (issue 10): hyphenated, simple, braced, URN; hex digits in either case.
+  const char* canonical = "550e8400-e29b-41d4-a716-446655440000";
+  for (const char* form :
+       {"550e8400-e29b-41d4-a716-446655440000", "550E8400E29B41D4A716446655440000",
+        "{550e8400-E29B-41d4-a716-446655440000}", "urn:uuid:550e8400-e29b-41d4-a716-446655440000"}) {
+    INFO(form);
+    Result<PointId> id = PointId::Parse(form);
+    REQUIRE(id.ok());
+    CHECK(id->ToString() == canonical);
+  }
+  for (const char* bad :
+       {"{550e8400e29b41d4a716446655440000}", "URN:UUID:550e8400-e29b-41d4-a716-446655440000",
+        "urn:uuid:{550e8400-e29b-41d4-a716-446655440000}", "{550e8400-e29b-41d4-a716-446655440000",
+        "550e8400-e29b-41d4-a716-4466554400001", " 550e8400-e29b-41d4-a716-446655440000"}) {
+    INFO(bad);
+    CHECK(PointId::Parse(bad).status().message() ==
+          "'" + std::string(bad) + "' is not a valid point id: expected an unsigned integer or a UUID");
+  }
+  auto db = OpenTestDatabase();
+  auto col = MakeCollection(*db, "c", SingleVector(2, Distance::kCosine));
+  PointInput p = P(0, {1, 2});
+  p.id = *PointId::Parse("{550e8400-e29b-41d4-a716-446655440000}");
+  REQUIRE(col->Upsert({&p, 1}).ok());
+  const PointId urn = *PointId::Parse("urn:uuid:550E8400-E29B-41D4-A716-446655440000");
+  Result<std::vector<Record>> got = col->Get({&urn, 1}, PayloadSelector{}, VectorSelector{});
+  REQUIRE(got.ok());
+  REQUIRE(got->size() == 1);
+  CHECK((*got)[0].id.ToString() == canonical);
+}
+
 TEST_CASE("collection: payload operations", "[db][collection]") {
   auto db = OpenTestDatabase();
   auto col = MakeCollection(*db, "c", SingleVector(2, Distance::kDot));

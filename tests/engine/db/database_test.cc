@@ -48,7 +48,7 @@ TEST_CASE("database: configurations and names are validated", "[db][database]") 
   expect("x", SingleVector(0, Distance::kCosine), "vectors.size: 0 is out of range 1..65536");
   expect("x", SingleVector(65537, Distance::kCosine), "vectors.size: 65537 is out of range 1..65536");
   CollectionConfig none;
-  expect("x", none, "vectors: a collection needs at least one vector");
+  expect("x", none, "vectors: a collection needs at least one vector or sparse vector");
   CollectionConfig bad_m = SingleVector(4, Distance::kCosine);
   bad_m.hnsw.m = 1;
   expect("x", bad_m, "hnsw_config.m: 1 is out of range 2..128");

@@ -86,6 +86,70 @@ inline Status RunGoldenWorkload(Database& db) {
   return c->Delete(PointsSelector::Ids({PointId::Number(501)})).status();
 }
 
+// Format version 2 (sparse vectors; tests/data/golden/v2): a collection with a dense vector and two sparse
+// vectors (one with the IDF modifier); points with only sparse, only dense or both vectors; deletions, a merge,
+// a second seal and a logged write, so the folder holds version-2 segments, a deletion file and version-2 log
+// records.
+inline CollectionConfig GoldenConfigV2() {
+  CollectionConfig c;
+  c.vectors["dense"] = VectorParams{4, Distance::kDot};
+  SparseVectorParams idf;
+  idf.modifier = SparseModifier::kIdf;
+  idf.full_scan_threshold = 20;
+  c.sparse_vectors["text"] = idf;
+  c.sparse_vectors["tags"] = SparseVectorParams{};
+  c.hnsw.m = 6;
+  c.hnsw.ef_construct = 24;
+  return c;
+}
+
+inline Status RunGoldenWorkloadV2(Database& db) {
+  QUIVER_RETURN_IF_ERROR(db.CreateCollection("hybrid", GoldenConfigV2()));
+  QUIVER_ASSIGN_OR_RETURN(auto c, db.GetCollection("hybrid"));
+  QUIVER_RETURN_IF_ERROR(c->CreatePayloadIndex("kind", "keyword"));
+  for (int b = 0; b < 4; ++b) {
+    std::vector<PointInput> pts;
+    for (int i = 0; i < 25; ++i) {
+      const int n = b * 25 + i;
+      PointInput p;
+      p.id = PointId::Number(static_cast<uint64_t>(n));
+      if (n % 4 != 1) {
+        SparseVector text;
+        for (int j = 0; j < 1 + n % 5; ++j) {
+          text.indices.push_back(static_cast<uint32_t>((n * 7 + j * 13) % 50) + uint32_t(j) * 50);
+          text.values.push_back(0.25f * float(1 + (n + j) % 4));
+        }
+        p.sparse_vectors["text"] = text;
+      }
+      if (n % 3 == 0) p.sparse_vectors["tags"] = SparseVector{{uint32_t(n % 6), 4000000000u}, {1.0f, -0.5f}};
+      if (n % 4 != 2) p.vectors["dense"] = {float(n % 5), 1, float(n % 3), -1};
+      p.payload = std::string(R"({"kind":")") + (n % 2 ? "odd" : "even") + R"(","n":)" + std::to_string(n) + "}";
+      pts.push_back(std::move(p));
+    }
+    QUIVER_RETURN_IF_ERROR(c->Upsert(pts));
+    if (b == 1) {
+      QUIVER_RETURN_IF_ERROR(c->Delete(PointsSelector::Ids({PointId::Number(2), PointId::Number(8)})).status());
+    }
+    if (b == 2) QUIVER_RETURN_IF_ERROR(c->Optimize());
+  }
+  QUIVER_RETURN_IF_ERROR(c->Delete(PointsSelector::Ids({PointId::Number(5)})).status());
+  std::vector<PointInput> more;
+  for (int i = 0; i < 20; ++i) {
+    PointInput p;
+    p.id = PointId::Number(static_cast<uint64_t>(300 + i));
+    p.sparse_vectors["text"] = SparseVector{{uint32_t(i), 77}, {1.0f, 2.0f}};
+    more.push_back(std::move(p));
+  }
+  QUIVER_RETURN_IF_ERROR(c->Upsert(more));
+  QUIVER_RETURN_IF_ERROR(c->Delete(PointsSelector::Ids({PointId::Number(301)})).status());
+  // One logged upsert with sparse vectors: a version-2 log record.
+  PointInput last;
+  last.id = PointId::Number(400);
+  last.sparse_vectors["tags"] = SparseVector{{3}, {2.0f}};
+  last.vectors["dense"] = {1, 1, 1, 1};
+  return c->Upsert({&last, 1});
+}
+
 }  // namespace quiver::testing
 
 #endif  // QUIVER_TESTS_DB_GOLDEN_WORKLOAD_H_

@@ -82,5 +82,35 @@ TEST_CASE("op batch: damaged bytes are corruption, never a crash", "[db][codec]"
         "log op batch: 1 unexpected bytes after the last op at offset " + std::to_string(bytes.size()));
 }
 
+TEST_CASE("op batch: version 2 carries sparse vectors; batches without them stay version 1", "[db][codec]") {
+  auto ops = SampleOps();
+  std::string v1;
+  EncodeOpBatch(7, ops, &v1);
+  CHECK(v1[0] == 1);
+  ops[0].sparse = {{"tags", {{0, 4000000000u}, {1.0f, -0.5f}}}, {"text", {}}};
+  std::string v2;
+  EncodeOpBatch(7, ops, &v2);
+  CHECK(v2[0] == 2);
+  auto batch = DecodeOpBatch(v2, "log");
+  REQUIRE(batch.ok());
+  CHECK(batch->ops[0].sparse == ops[0].sparse);
+  CHECK(batch->ops[0].vectors == ops[0].vectors);
+  CHECK(batch->ops[0].payload == ops[0].payload);
+  std::string again;
+  EncodeOpBatch(7, batch->ops, &again);
+  CHECK(again == v2);
+  for (size_t n = 0; n < v2.size(); ++n) CHECK(DecodeOpBatch(v2.substr(0, n), "log").status().IsCorruption());
+  // Stored sparse vectors must be strictly increasing and finite.
+  ops[0].sparse = {{"tags", {{5, 5}, {1.0f, 1.0f}}}};
+  std::string dup;
+  EncodeOpBatch(7, ops, &dup);
+  auto r = DecodeOpBatch(dup, "log");
+  CHECK(r.status().IsCorruption());
+  CHECK(r.status().message().find("sparse vector 'tags': duplicate index 5") != std::string::npos);
+  std::string v3 = v2;
+  v3[0] = 3;
+  CHECK(DecodeOpBatch(v3, "log").status().message().find("unsupported op batch version 3") != std::string::npos);
+}
+
 }  // namespace
 }  // namespace quiver::db

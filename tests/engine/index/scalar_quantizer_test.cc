@@ -4,6 +4,8 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>
+#include <limits>
+#include <vector>
 
 #include "engine/index/test_data.h"
 #include "index/hnsw_index.h"
@@ -220,6 +222,38 @@ TEST_CASE("hnsw sq8: the allow-list and deletions are honoured by the code walk"
     }
   }
   CHECK(Recall(found, truth) >= 0.95);
+}
+
+// Found by fuzz_index_image (UBSan: NaN converted to int8): finite values near +-3.4e38 made hi - lo overflow
+// to infinity, and a range of a few subnormals made the step underflow to zero (1 / step infinite); both turned
+// codes into NaN. The subnormal range loses its resolution (every code 0), but nothing is undefined.
+TEST_CASE("sq8: extreme finite ranges give codes, never NaN", "[index][sq8][fuzz]") {
+  const float big = 3.0e38f, tiny = std::numeric_limits<float>::denorm_min();
+  for (Metric metric : {Metric::kL2, Metric::kInnerProduct, Metric::kL1}) {
+    INFO("metric " << int(metric));
+    const std::vector<float> huge = {-big, 0, big, big, 0, -big};
+    VectorStore store = StoreOf(huge, 2, metric);
+    ScalarQuantizer sq = ScalarQuantizer::Train(store, 1.0f);
+    for (uint32_t r = 0; r < 3; ++r) {
+      for (uint32_t i = 0; i < 2; ++i) {
+        const float x = huge[r * 2 + i];
+        CHECK(int(sq.Codes(r)[i]) == (x == big ? 127 : x == -big ? -127 : 0));
+      }
+    }
+    std::vector<int8_t> query(sq.code_stride());
+    ScalarQuantizer::QueryTerms t = sq.EncodeQuery(store.Row(0), query.data());
+    CHECK(int(query[0]) == -127);
+    CHECK(int(query[1]) == (metric == Metric::kL1 ? 0 : 127));  // L1 queries use the rows' range
+    CHECK_FALSE(std::isnan(t.constant));
+
+    const std::vector<float> subnormal = {0, tiny, tiny, 2 * tiny, 2 * tiny, 0};
+    VectorStore small = StoreOf(subnormal, 2, metric);
+    ScalarQuantizer sq_small = ScalarQuantizer::Train(small, 1.0f);
+    REQUIRE(sq_small.size() == 3);
+    t = sq_small.EncodeQuery(small.Row(1), query.data());
+    CHECK_FALSE(std::isnan(t.constant));
+    CHECK_FALSE(std::isnan(sq_small.Distance(query.data(), t, 2)));
+  }
 }
 
 }  // namespace

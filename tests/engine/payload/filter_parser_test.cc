@@ -78,6 +78,15 @@ TEST_CASE("filter parser: wrong shapes and types", "[payload][filter][parser]") 
   CHECK(ErrorOf(R"({"must":[1]})") == "filter.must[0]: expected a condition object, got a number");
   CHECK(ErrorOf(R"({"should":[{"key":"a","match":{"value":1}},{"foo":1}]})") ==
         "filter.should[1]: unknown condition 'foo'");
+  // A field predicate without "key" is named as such, not as an unknown condition.
+  CHECK(ErrorOf(R"({"must": [{"match": {"value": 1}}]})") ==
+        "filter.must[0]: the condition has \"match\" but no \"key\"");
+  CHECK(ErrorOf(R"({"should":[{"key":"a","match":{"value":1}},{"range":{"gt":1}}]})") ==
+        "filter.should[1]: the condition has \"range\" but no \"key\"");
+  CHECK(ErrorOf(R"({"must":[{"must":[{"values_count":{"gt":1}}]}]})") ==
+        "filter.must[0].must[0]: the condition has \"values_count\" but no \"key\"");
+  CHECK(ErrorOf(R"({"must_not":{"geo_radius":{"center":{"lon":0,"lat":0},"radius":1}}})") ==
+        "filter.must_not: the condition has \"geo_radius\" but no \"key\"");
   CHECK(ErrorOf(R"({"must":[{"must":[],"foo":1}]})") ==
         "filter.must[0]: unknown field 'foo' (expected must, should, must_not or min_should)");
   CHECK(ErrorOf(R"({"must":[{"key":1,"match":{"value":1}}]})") ==
@@ -195,6 +204,26 @@ TEST_CASE("filter parser: geo errors", "[payload][filter][parser]") {
                   {"lon":1,"lat":1},{"lon":0,"lat":0}]},"interiors":null}}]})") == "OK");
 }
 
+TEST_CASE("filter parser: has_id takes every UUID form Qdrant takes", "[payload][filter][parser]") {
+  // The Rust uuid crate's forms: hyphenated, simple, braced and URN, hex digits in either case.
+  Result<Filter> f = ParseFilterText(R"({"must":[{"has_id":[
+      "550e8400-e29b-41d4-a716-446655440000", "550E8400E29B41D4A716446655440000",
+      "{550e8400-e29b-41d4-a716-446655440000}", "urn:uuid:550e8400-E29B-41d4-a716-446655440000", 7]}]})");
+  REQUIRE(f.ok());
+  const std::vector<PointId>& ids = std::get<HasIdCondition>(f->must[0]).ids;
+  REQUIRE(ids.size() == 2);
+  CHECK(ids[0] == PointId::Number(7));
+  CHECK(ids[1].ToString() == "550e8400-e29b-41d4-a716-446655440000");
+  for (const char* bad :
+       {"{550e8400e29b41d4a716446655440000}", "URN:UUID:550e8400-e29b-41d4-a716-446655440000",
+        "urn:uuid:550e8400e29b41d4a716446655440000", "(550e8400-e29b-41d4-a716-446655440000)",
+        "{550e8400-e29b-41d4-a716-446655440000", "550e8400-e29b-41d4-a716-44665544000g",
+        "550e8400-e29b41d4-a716-4466554400000"}) {
+    INFO(bad);
+    CHECK_FALSE(ParseFilterText(std::string(R"({"must":[{"has_id":[")") + bad + "\"]}]}").ok());
+  }
+}
+
 TEST_CASE("filter parser: has_id, nested and min_should errors", "[payload][filter][parser]") {
   CHECK(ErrorOf(R"({"must":[{"has_id":1}]})") ==
         "filter.must[0].has_id: expected a list of point ids, got a number");
@@ -202,6 +231,10 @@ TEST_CASE("filter parser: has_id, nested and min_should errors", "[payload][filt
         "filter.must[0].has_id[1]: expected an unsigned integer or a UUID string, got a number");
   CHECK(ErrorOf(R"({"must":[{"has_id":[1,"42"]}]})") ==
         "filter.must[0].has_id[1]: '42' is not a valid point id (expected an unsigned integer or a UUID)");
+  CHECK(ErrorOf(R"({"must":[{"has_id":["{550e8400-e29b-41d4-a716-446655440000"]}]})") ==
+        "filter.must[0].has_id[0]: '{550e8400-e29b-41d4-a716-446655440000' is not a valid point id (expected "
+        "an "
+        "unsigned integer or a UUID)");
   CHECK(ErrorOf(R"({"must":[{"nested":{"key":"a"}}]})") == "filter.must[0].nested: missing 'filter'");
   CHECK(ErrorOf(R"({"must":[{"nested":{"key":"a","filter":{},"x":1}}]})") ==
         "filter.must[0].nested: unknown field 'x' (expected key and filter)");

@@ -253,6 +253,13 @@ const std::vector<Case>& Cases() {
        kBounded},
       {"min_should 0",
        R"({"min_should":{"conditions":[{"key":"city","match":{"value":"Nowhere"}}],"min_count":0}})", All()},
+      // As Qdrant 1.18: "at least 0" holds for every point, also those where conditions match.
+      {"min_should 0 where conditions match",
+       R"({"min_should":{"conditions":[{"key":"city","match":{"value":"Berlin"}},{"key":"flag","match":{"value":true}}],
+          "min_count":0}})",
+       All()},
+      {"min_should 0 of none", R"({"min_should":{"conditions":[],"min_count":0}})", All()},
+      {"min_should 1 of none", R"({"min_should":{"conditions":[],"min_count":1}})", {}, kExact},
       {"min_should more than there are",
        R"({"min_should":{"conditions":[{"key":"city","match":{"value":"Berlin"}}],"min_count":2}})",
        {},
@@ -473,6 +480,51 @@ TEST_CASE("filter: has_id holds only at the top level of a point", "[payload][fi
   Filter uuid = *ParseFilterText(R"({"must":[{"has_id":["A0000000-0000-0000-0000-000000000001"]}]})");
   CHECK(Matches(uuid, *PointId::ParseUuid("a0000000-0000-0000-0000-000000000001"), payload));
   CHECK_FALSE(Matches(uuid, PointId::Number(1), payload));
+}
+
+TEST_CASE("filter: datetime forms Qdrant accepts agree between Matches() and a datetime index",
+          "[payload][filter][index]") {
+  // Qdrant's relaxed datetimes as payload values and as range bounds (issue 10); `t` without a zone is no
+  // datetime, in either place.
+  const std::vector<std::string> values = {
+      "2023-2-8",                    // 0: midnight
+      "2023-02-08T9:49:00Z",         // 1: 09:49
+      "2023-02-08T10:49:00UTC",      // 2: 10:49
+      "2023-02-08T10:49:00 +01:00",  // 3: 09:49
+      "2023-02-08t10:49:00",         // 4: not a datetime
+      "2023-02-08t10:49:00z",        // 5: 10:49
+      "2023-02-08 11:49:00+01",      // 6: 10:49
+  };
+  PayloadIndex index;
+  REQUIRE(index.CreateField("ts", FieldIndexType::kDatetime).ok());
+  std::vector<boost::json::object> payloads;
+  for (size_t i = 0; i < values.size(); ++i) {
+    payloads.push_back(*ParsePayloadText(R"({"ts":")" + values[i] + "\"}"));
+    index.Insert(static_cast<uint32_t>(i), payloads.back());
+  }
+  const std::vector<std::pair<std::string, std::vector<uint32_t>>> cases = {
+      {R"({"gte":"2023-2-8T9:49:00Z","lte":"2023-02-08T9:49:00z"})", {1, 3}},
+      {R"({"gt":"2023-02-08T10:49:00 +01:00","lte":"2023-02-08T10:49:00 utc"})", {2, 5, 6}},
+      {R"({"lt":"2023-02-08T9:49"})", {0}},
+      {R"({"gte":"2023-2-8"})", {0, 1, 2, 3, 5, 6}},
+  };
+  for (const auto& [range, expected] : cases) {
+    INFO("range " << range);
+    Result<Filter> filter = ParseFilterText(R"({"must":[{"key":"ts","range":)" + range + "}]}");
+    REQUIRE(filter.ok());
+    std::vector<uint32_t> matched;
+    for (size_t i = 0; i < payloads.size(); ++i) {
+      if (Matches(*filter, PointId::Number(i), payloads[i])) matched.push_back(static_cast<uint32_t>(i));
+    }
+    CHECK(matched == expected);
+    std::optional<std::vector<uint32_t>> candidates = index.Candidates(*filter);
+    REQUIRE(candidates.has_value());
+    CHECK(*candidates == expected);
+  }
+  CHECK(
+      ParseFilterText(R"({"must":[{"key":"ts","range":{"lt":"2023-02-08t10:49:00"}}]})").status().message() ==
+      "filter.must[0].range.lt: '2023-02-08t10:49:00' is not a valid datetime (expected RFC 3339, e.g. "
+      "2023-02-08T10:49:00Z)");
 }
 
 TEST_CASE("filter: a deep but legal filter evaluates", "[payload][filter]") {

@@ -94,6 +94,37 @@ test('WASM SIMD is in use', async () => {
   await page.close();
 });
 
+test('sparse vectors and BM25 documents in the browser, persisted across a reload', async () => {
+  const page = await newPage();
+  const written = await ok(page, 'sparse write', `
+    const db = await quiver.open({ name: 'sparse' });
+    const c = await db.createCollection('kw', { sparse_vectors: { bm25: { modifier: 'idf' }, raw: {} } });
+    await c.upsert([
+      { id: 1, vector: { bm25: { text: 'Keyword search in the browser', model: 'qdrant/bm25' }, raw: { indices: [9, 2], values: [1, 3] } } },
+      { id: 2, vector: { bm25: { text: 'Dense retrieval with embeddings', model: 'qdrant/bm25' } } },
+      { id: 3, vector: { bm25: { text: 'Searching keywords, searched keywords', model: 'qdrant/bm25' } } },
+    ]);
+    await db.flush();
+    await db.close();
+    return true;`);
+  assert.equal(written, true);
+  await page.reload();
+  await page.waitForFunction(() => window.ready === true);
+  const read = await ok(page, 'sparse read', `
+    const db = await quiver.open({ name: 'sparse' });
+    const c = db.collection('kw');
+    const hits = c.search({ vector: { name: 'bm25', vector: { text: 'keyword searches', model: 'qdrant/bm25' } }, limit: 5 });
+    const raw = c.get({ ids: [1], with_vector: ['raw'] })[0].vector.raw;
+    const dot = c.search({ vector: { name: 'raw', vector: { indices: [2], values: [2] } } });
+    await db.close();
+    return { ids: hits.map((h) => h.id), raw, dot: dot.map((h) => [h.id, h.score]) };`);
+  // "keyword searches" stems to keyword + search: point 3 holds both twice, point 1 once each, point 2 neither.
+  assert.deepEqual(read.ids, [3, 1]);
+  assert.deepEqual(read.raw, { indices: [2, 9], values: [3, 1] });
+  assert.deepEqual(read.dot, [[1, 6]]);
+  await page.close();
+});
+
 test('insert, flush, reload: data there; a second tab is refused the write lock and can read', async () => {
   const page = await newPage();
   const written = await ok(page, 'write', writeBody);

@@ -27,6 +27,23 @@ test('wrong dimension: upsert (every form) and search', async () => {
   await db.close();
 });
 
+test('a dense upsert whose floats do not fit its ids names the mismatch', async () => {
+  const db = await open({ memory: true });
+  const c = await db.createCollection('c', { vectors: { size: 128, distance: 'Dot' } });
+  await assert.rejects(
+    c.upsertDense({ ids: [1, 2], vectors: new Float32Array(200) }),
+    is('InvalidArgument', /^200 floats for 2 ids: vector of collection c has 128 dimensions, so 2 points need 256 floats$/),
+  );
+  assert.equal(c.count().count, 0);
+  await db.close();
+});
+
+test('ErrorCodes are the engine\'s status codes, in the engine\'s order', async () => {
+  const db = await open({ memory: true });
+  assert.deepEqual(JSON.parse(db._module.statusCodeSymbols()), [...ErrorCodes]);
+  await db.close();
+});
+
 test('NaN, bad ids, bad payloads', async () => {
   const db = await open({ memory: true });
   const c = await db.createCollection('c', { vectors: { size: 2, distance: 'Dot' } });

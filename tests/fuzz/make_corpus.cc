@@ -1,0 +1,302 @@
+// Writes the seed corpora of the fuzz targets: tests/fuzz/corpus/<target>/seed-<n>. The binary seeds come from
+// one small stored database made in memory (the golden workload's shape with fewer points: two segments, one
+// with an HNSW graph, a deletion file, log records of every op kind, a snapshot); the text seeds are listed
+// below. Deterministic: running it again gives the same files.
+//
+//   build/fuzz/tests/fuzz/make_corpus tests/fuzz/corpus
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "base/section_file.h"
+#include "db/database_core.h"
+#include "db/manifest.h"
+#include "fuzz_util.h"
+#include "quiver/api.h"
+#include "storage/storage_memory.h"
+#include "storage/wal_format.h"
+#include "storage/wal_reader.h"
+
+using namespace quiver;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::map<std::string, std::vector<std::string>> seeds;
+
+void Add(const std::string& target, std::string bytes) { seeds[target].push_back(std::move(bytes)); }
+void Add(const std::string& target, uint8_t mode, const std::string& bytes) {
+  Add(target, std::string(1, static_cast<char>(mode)) + bytes);
+}
+
+#define CHECK_OK(expr)                                                                   \
+  do {                                                                                   \
+    Status _s = (expr);                                                                  \
+    if (!_s.ok()) {                                                                      \
+      std::fprintf(stderr, "%s: %s\n", #expr, _s.ToString().c_str());                   \
+      std::exit(1);                                                                      \
+    }                                                                                    \
+  } while (0)
+
+PointInput Point(int n) {
+  PointInput p;
+  if (n % 10 == 9) {
+    PointId::UuidBytes u{};
+    u[6] = 0x40;
+    u[8] = 0x80;
+    u[15] = static_cast<uint8_t>(n);
+    p.id = PointId::Uuid(u);
+  } else {
+    p.id = PointId::Number(static_cast<uint64_t>(n));
+  }
+  std::vector<float> text(8);
+  for (int j = 0; j < 8; ++j) text[j] = float((n * (j + 3)) % 11) - 5.0f;
+  p.vectors["text"] = text;
+  if (n % 3 != 0) p.vectors["image"] = {float(n % 5), float(n % 7), 1.5f, -float(n % 3)};
+  static const char* cities[] = {"Oslo", "Lima", "Pune", "Kyiv"};
+  p.payload = std::string(R"({"city":")") + cities[n % 4] + R"(","year":)" + std::to_string(1990 + n % 30) +
+              R"(,"tags":["t)" + std::to_string(n % 3) + R"(","all"],"loc":{"lon":)" + std::to_string(n % 50) +
+              R"(.5,"lat":)" + std::to_string(n % 40) + R"(.25}})";
+  return p;
+}
+
+// The stored database: returns its files (LOCK left out).
+std::vector<std::pair<std::string, std::string>> MakeDatabase(std::string* snapshot) {
+  storage::MemoryStorage st;
+  {
+    auto db = db::DatabaseCore::OpenStorage(fuzz::SeedOptions(), &st);
+    CHECK_OK(db.status());
+    CHECK_OK((*db)->CreateCollection("docs", fuzz::SeedConfig()));
+    CHECK_OK((*db)->UpdateAliases(std::vector<AliasAction>{{AliasAction::Kind::kCreate, "main", "docs", ""}}));
+    auto c = *(*db)->GetCollection("docs");
+    for (const auto& [field, type] : fuzz::SeedPayloadFields())
+      CHECK_OK(c->CreatePayloadIndex(field, payload::FieldIndexTypeName(type)));
+    for (int b = 0; b < 2; ++b) {
+      std::vector<PointInput> pts;
+      for (int i = 0; i < 5; ++i) pts.push_back(Point(b * 5 + i));
+      CHECK_OK(c->Upsert(pts));
+    }
+    CHECK_OK(c->Delete(PointsSelector::Ids({PointId::Number(3)})).status());
+    CHECK_OK(c->Optimize());  // one indexed segment (an HNSW graph for "text")
+    std::vector<PointInput> more;
+    for (int i = 0; i < 7; ++i) more.push_back(Point(20 + i));
+    more.push_back(Point(2));  // moves a point out of the indexed segment: a deletion file at the next seal
+    CHECK_OK(c->Upsert(more));
+    CHECK_OK(c->SetPayload(PointsSelector::Filter(R"({"must":[{"key":"city","match":{"value":"Lima"}}]})"),
+                           R"({"flag":true,"when":"2026-01-02T03:04:05Z"})")
+                 .status());
+    CHECK_OK(c->DeletePayloadKeys(PointsSelector::Ids({PointId::Number(5)}), {"tags"}).status());
+    CHECK_OK(c->ClearPayload(PointsSelector::Ids({PointId::Number(6)})).status());
+    CHECK_OK(c->OverwritePayload(PointsSelector::Ids({PointId::Number(7)}), R"({"only":1.5})").status());
+    CHECK_OK(c->Delete(PointsSelector::Ids({PointId::Number(21)})).status());
+    *snapshot = *c->CreateSnapshot();
+    CHECK_OK((*db)->Close());
+  }
+  std::vector<std::pair<std::string, std::string>> files;
+  const std::vector<std::string> names = *st.List();
+  for (const std::string& name : names) {
+    if (name == db::kLockFileName) continue;
+    files.emplace_back(name, *st.ReadFile(name));
+  }
+  return files;
+}
+
+std::string Section(const std::string& file, FileKind kind, const char (&tag)[5]) {
+  auto reader = SectionFileReader::Open({reinterpret_cast<const uint8_t*>(file.data()), file.size()}, kind, "seed");
+  CHECK_OK(reader.status());
+  if (!reader->Has(SectionTag(tag))) return "";
+  auto bytes = reader->Get(SectionTag(tag));
+  return std::string(reinterpret_cast<const char*>(bytes->data()), bytes->size());
+}
+
+void BinarySeeds() {
+  std::string snapshot;
+  const auto files = MakeDatabase(&snapshot);
+  const std::string folder = fuzz::PackFiles(files);
+  for (uint8_t mode : {0, 1, 2, 5, 13}) Add("fuzz_database", mode, folder);
+  for (const auto& [name, bytes] : files) {
+    const db::ParsedFileName p = db::ParseFileName(name);
+    switch (p.kind) {
+      case db::ParsedFileName::Kind::kManifest:
+        Add("fuzz_manifest", 0, bytes);
+        Add("fuzz_manifest", 1, bytes);
+        Add("fuzz_section_file", 1 | (5 - 1) << 1, bytes);
+        break;
+      case db::ParsedFileName::Kind::kSegment: {
+        for (uint8_t mode : {0, 1, 3}) Add("fuzz_segment", mode, bytes);
+        Add("fuzz_section_file", 1 | (3 - 1) << 1, bytes);
+        for (const char* tag : {"IX00", "IX01"}) {
+          const char t[5] = {tag[0], tag[1], tag[2], tag[3], 0};
+          const std::string image = Section(bytes, FileKind::kSegment, t);
+          for (uint8_t mode : {0, 1, 3, 5}) Add("fuzz_index_image", mode, image);
+          const uint32_t kind = image.size() >= 16 ? static_cast<uint8_t>(image[12]) : 2;
+          Add("fuzz_section_file", 1 | (kind - 1) << 1, image);
+        }
+        break;
+      }
+      case db::ParsedFileName::Kind::kDeletions: {
+        const std::string meta = Section(bytes, FileKind::kDeletions, "DMTA");
+        const uint32_t slots = static_cast<uint8_t>(meta[0]) | static_cast<uint8_t>(meta[1]) << 8;
+        for (uint8_t mode : {0, 1}) {
+          Add("fuzz_deletions", std::string{static_cast<char>(mode), static_cast<char>(slots & 0xff),
+                                            static_cast<char>(slots >> 8)} + bytes);
+        }
+        Add("fuzz_section_file", 1 | (6 - 1) << 1, bytes);
+        break;
+      }
+      case db::ParsedFileName::Kind::kWal: {
+        for (uint8_t mode : {0, 1, 3}) Add("fuzz_wal", mode, bytes);
+        Add("fuzz_wal", 3, bytes.substr(0, bytes.size() - 5));  // a torn tail
+        storage::WalTail tail;
+        CHECK_OK(storage::ReadWalFile({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()}, name,
+                                      p.number, true,
+                                      [](std::string_view payload, uint64_t) {
+                                        Add("fuzz_op_batch", std::string(payload));
+                                        return Status::OK();
+                                      },
+                                      &tail));
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  Add("fuzz_snapshot", 0, snapshot);
+  Add("fuzz_snapshot", 1, snapshot);
+  Add("fuzz_section_file", 1 | (4 - 1) << 1, snapshot);
+}
+
+void TextSeeds() {
+  for (const char* f : {
+           R"({})",
+           R"({"must":[{"key":"city","match":{"value":"Oslo"}}]})",
+           R"({"must":{"key":"year","match":{"value":2001}}})",
+           R"({"must":[{"key":"flag","match":{"value":true}}]})",
+           R"({"should":[{"key":"city","match":{"any":["Oslo","Lima"]}},{"key":"year","match":{"any":[1,2]}}]})",
+           R"({"must_not":[{"key":"city","match":{"except":["Pune"]}}]})",
+           R"({"must":[{"key":"desc","match":{"text":"quick fox"}}]})",
+           R"({"must":[{"key":"desc","match":{"text_any":"fox dog"}}]})",
+           R"({"must":[{"key":"desc","match":{"phrase":"brown fox"}}]})",
+           R"({"must":[{"key":"price","range":{"gt":1.5,"lte":20}}]})",
+           R"({"must":[{"key":"year","range":{"gte":1995,"lt":2005}}]})",
+           R"({"must":[{"key":"date","range":{"gte":"2024-01-12T00:00:00Z","lt":"2024-01-15"}}]})",
+           R"({"must":[{"key":"loc","geo_radius":{"center":{"lon":15.5,"lat":52.25},"radius":300000}}]})",
+           R"({"must":[{"key":"loc","geo_bounding_box":{"top_left":{"lon":10,"lat":58},"bottom_right":{"lon":20,"lat":50}}}]})",
+           R"({"must":[{"key":"loc","geo_polygon":{"exterior":{"points":[{"lon":10,"lat":50},{"lon":30,"lat":50},{"lon":30,"lat":60},{"lon":10,"lat":50}]},"interiors":[]}}]})",
+           R"({"must":[{"key":"tags","values_count":{"gte":2}}]})",
+           R"({"must":[{"is_empty":{"key":"tags"}}]})",
+           R"({"must":[{"is_null":{"key":"city"}}]})",
+           R"({"must":[{"key":"n","is_null":true}]})",
+           R"({"must":[{"key":"tags","is_empty":false}]})",
+           R"({"must":[{"has_id":[1,3,"00000000-0000-4000-8000-000000000007"]}]})",
+           R"({"must":[{"nested":{"key":"nested","filter":{"must":[{"key":"a","range":{"gt":5}},{"key":"b","match":{"value":"y"}}]}}}]})",
+           R"({"must":[{"key":"nested[].a","match":{"value":4}}]})",
+           R"({"must":[{"key":"nested[0].b","match":{"value":"x"}}]})",
+           R"({"must":[{"key":"uid","match":{"value":"550e8400-e29b-41d4-a716-446655440011"}}]})",
+           R"({"min_should":{"conditions":[{"key":"flag","match":{"value":true}},{"key":"city","match":{"value":"Kyiv"}}],"min_count":1}})",
+           R"({"must":[{"must_not":[{"should":[{"key":"year","range":{"lt":2000}}]}]}]})",
+           R"({"should":[]})",
+           R"({"must":null,"should":null,"must_not":null,"min_should":null})",
+       }) {
+    Add("fuzz_filter", f);
+  }
+
+  for (const char* p : {
+           "city\n{\"city\":\"Oslo\",\"n\":1}",
+           "a.b\n{\"a\":{\"b\":1,\"c\":[1,2.5,-0.0,1e300]}}",
+           "a[].b\n{\"a\":[{\"b\":1},{\"b\":null},3]}",
+           "a[1]\n{\"a\":[1,2,3]}",
+           "a[]\n{\"a\":[1,2,3]}",
+           "\"a.b\".c\n{\"a.b\":{\"c\":true}}",
+           "x\n{\"x\":\"\\u00e9\\ud83d\\ude00\",\"big\":18446744073709551615,\"neg\":-9223372036854775808}",
+           "k\n[1,2]",
+           "k\n{\"d\":{\"d\":{\"d\":{\"d\":[[[[{}]]]]}}}}",
+       }) {
+    Add("fuzz_payload_json", p);
+  }
+
+  for (const char* d : {"2024-01-15", "2024-01-15T10:49:00Z", "2024-01-15 10:49", "2024-01-15t10:49:00.123456789+05:30",
+                        "0000-01-01T00:00:00+14:00", "9999-12-31T23:59:60-12", "2016-12-31T23:59:60Z",
+                        "2024-02-29T00:00:00.5-0130"}) {
+    Add("fuzz_datetime", d);
+  }
+
+  using api::Operation;
+  const std::vector<std::pair<Operation, const char*>> requests = {
+      {Operation::kListCollections, ""},
+      {Operation::kGetCollection, ""},
+      {Operation::kCreateCollection, R"({"vectors":{"size":4,"distance":"Cosine"},"hnsw_config":{"m":8,"ef_construct":32}})"},
+      {Operation::kCreateCollection, R"({"vectors":{"a":{"size":3,"distance":"Dot","index":"flat"},"b":{"size":2,"distance":"Manhattan","hnsw_config":{"m":4},"quantization_config":{"scalar":{"type":"int8","quantile":0.9}}}},"shard_number":1})"},
+      {Operation::kCreateCollection, R"({"vectors":{"size":2,"distance":"Dot"},"quantization_config":{"scalar":{"type":"int8","quantile":0.5}}})"},
+      {Operation::kUpdateCollection, R"({"hnsw_config":{"m":6},"quantization_config":{"scalar":{"type":"int8"}}})"},
+      {Operation::kDeleteCollection, ""},
+      {Operation::kCollectionExists, ""},
+      {Operation::kUpdateAliases, R"({"actions":[{"create_alias":{"collection_name":"named","alias_name":"a2"}},{"rename_alias":{"old_alias_name":"a2","new_alias_name":"a3"}},{"delete_alias":{"alias_name":"a3"}}]})"},
+      {Operation::kListAliases, ""},
+      {Operation::kListCollectionAliases, ""},
+      {Operation::kUpsertPoints, R"({"points":[{"id":100,"vector":{"text":[1,2,3,4,5,6,7,8]},"payload":{"city":"Oslo","n":5}},{"id":"00000000-0000-4000-8000-000000000001","vector":{"image":[1,0,0,1]}}]})"},
+      {Operation::kUpsertPoints, R"({"batch":{"ids":[1,2],"vectors":{"text":[[1,1,1,1,1,1,1,1],[0,1,0,1,0,1,0,1]]},"payloads":[{"a":1},null]}})"},
+      {Operation::kUpsertPoints, R"({"points":[{"id":3,"vector":{"text":[1,0,0,0,0,0,0,1]}}],"update_mode":"update_only","update_filter":{"must":[{"key":"n","range":{"gte":2}}]}})"},
+      {Operation::kGetPoint, "3"},
+      {Operation::kGetPoints, R"({"ids":[1,2,99],"with_payload":["city"],"with_vector":true})"},
+      {Operation::kDeletePoints, R"({"points":[1,2]})"},
+      {Operation::kDeletePoints, R"({"filter":{"must":[{"key":"n","range":{"gt":5}}]}})"},
+      {Operation::kSetPayload, R"({"payload":{"x":{"y":[1,2]}},"points":[1,3]})"},
+      {Operation::kOverwritePayload, R"({"payload":{"z":1},"filter":{"must":[{"key":"city","match":{"value":"Oslo"}}]}})"},
+      {Operation::kDeletePayload, R"({"keys":["city","obj.x[]"],"points":[4]})"},
+      {Operation::kClearPayload, R"({"points":[5]})"},
+      {Operation::kBatchUpdate, R"({"operations":[{"upsert":{"points":[{"id":9,"vector":{"text":[1,1,0,0,1,1,0,0]}}]}},{"set_payload":{"payload":{"k":1},"points":[9]}},{"delete_payload":{"keys":["k"],"points":[9]}},{"clear_payload":{"points":[2]}},{"overwrite_payload":{"payload":{"o":true},"points":[3]}},{"delete":{"points":[4]}}]})"},
+      {Operation::kScrollPoints, R"({"filter":{"must":[{"key":"city","match":{"value":"Lima"}}]},"limit":3,"offset":2,"with_payload":{"exclude":["tags"]},"with_vector":["text"]})"},
+      {Operation::kCountPoints, R"({"filter":{"must_not":[{"key":"n","match":{"any":[1,2,3]}}]},"exact":true})"},
+      {Operation::kSearchPoints, R"({"vector":{"name":"text","vector":[1,0,0,1,0,0,1,0]},"filter":{"must":[{"key":"n","range":{"gte":2}}]},"limit":4,"offset":1,"with_payload":true,"score_threshold":0.1,"params":{"hnsw_ef":32,"exact":false}})"},
+      {Operation::kSearchBatch, R"({"searches":[{"vector":{"name":"image","vector":[1,2,3,4]},"limit":2},{"vector":{"name":"text","vector":[1,1,1,1,1,1,1,1]},"limit":1,"params":{"quantization":{"ignore":false,"rescore":true,"oversampling":2.0}}}]})"},
+      {Operation::kRecommendPoints, R"({"positive":[1,2],"negative":[3],"using":"text","limit":3,"strategy":"average_vector"})"},
+      {Operation::kRecommendBatch, R"({"searches":[{"positive":[1],"using":"text","limit":2},{"positive":[2,3],"negative":[1],"using":"image","limit":1}]})"},
+      {Operation::kCreateFieldIndex, R"({"field_name":"tags","field_schema":"keyword"})"},
+      {Operation::kCreateFieldIndex, R"({"field_name":"obj.x[]","field_schema":{"type":"integer"}})"},
+      {Operation::kDeleteFieldIndex, "city"},
+      {Operation::kOptimize, ""},
+      {Operation::kCollectionStats, ""},
+      {Operation::kVerify, ""},
+  };
+  for (const auto& [op, body] : requests) Add("fuzz_request", static_cast<uint8_t>(op), body);
+  // The unnamed-vector collection (through its alias).
+  auto single = [](Operation op) { return static_cast<uint8_t>(0x80 | static_cast<uint8_t>(op)); };
+  Add("fuzz_request", single(Operation::kSearchPoints), R"({"vector":[1,2,3,4],"limit":3,"with_vector":true})");
+  Add("fuzz_request", single(Operation::kUpsertPoints), R"({"points":[{"id":7,"vector":[0.5,0.5,0,1]}]})");
+  Add("fuzz_request", single(Operation::kRecommendPoints), R"({"positive":[1,[1,0,0,0]],"negative":[2],"limit":2})");
+  // Finite values near the float limit: distances and quantization ranges overflow.
+  Add("fuzz_request", single(Operation::kUpsertPoints),
+      R"({"points":[{"id":50,"vector":[3e38,3e38,-3e38,3e38]},{"id":51,"vector":[-3e38,3e38,3e38,-3e38]}]})");
+  Add("fuzz_request", single(Operation::kSearchPoints),
+      R"({"vector":[3e38,-3e38,3e38,3e38],"limit":20,"params":{"exact":true}})");
+  // The faster paths (fuzz_request.cc): a prepared search body, a dense upsert's ids and payloads.
+  const uint8_t prepared = api::kOperationCount, dense = api::kOperationCount + 1;
+  Add("fuzz_request", prepared, R"({"filter":{"must":[{"key":"city","match":{"value":"Oslo"}}]},"limit":3,"with_payload":true})");
+  Add("fuzz_request", 0x80 | prepared, R"({"limit":5,"params":{"exact":true}})");
+  Add("fuzz_request", dense, "[1,2,\"00000000-0000-4000-8000-000000000002\"]\n[{\"city\":\"Pune\"},null,{}]");
+  Add("fuzz_request", 0x80 | dense, "[10,11,12]\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: make_corpus <corpus folder>\n");
+    return 2;
+  }
+  BinarySeeds();
+  TextSeeds();
+  for (const auto& [target, list] : seeds) {
+    const fs::path dir = fs::path(argv[1]) / target;
+    fs::create_directories(dir);
+    for (size_t i = 0; i < list.size(); ++i) {
+      std::ofstream(dir / ("seed-" + std::to_string(i)), std::ios::binary) << list[i];
+    }
+    std::printf("%s: %zu seeds\n", target.c_str(), list.size());
+  }
+  return 0;
+}
