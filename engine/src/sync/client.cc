@@ -25,6 +25,7 @@ constexpr const char* kEpoch = "sync.epoch";
 constexpr const char* kCursor = "sync.cursor";
 constexpr const char* kSince = "sync.since";
 constexpr const char* kPushCursor = "sync.push_cursor";
+constexpr const char* kPushScan = "sync.push_scan";
 constexpr const char* kHorizon = "sync.horizon";
 constexpr const char* kResync = "sync.resync";
 constexpr const char* kOffset = "sync.offset_ms";
@@ -273,7 +274,9 @@ struct SyncClient::Round : std::enable_shared_from_this<SyncClient::Round> {
         // The server knows this name under another uid with the same configuration: adopt it (re-key). The
         // local points are keyed by point id, so they merge; all of them are pushed after the snapshot.
         meta.emplace_back(kUid, json::value(m->collection.uid));
-        for (const char* k : {kEpoch, kCursor, kSince, kPushCursor, kHorizon, kResync}) meta.emplace_back(k, std::nullopt);
+        for (const char* k : {kEpoch, kCursor, kSince, kPushCursor, kPushScan, kHorizon, kResync}) {
+          meta.emplace_back(k, std::nullopt);
+        }
       }
       Status s = CommitMeta(self->core(), std::move(meta));
       if (!s.ok()) return self->Finish(s);
@@ -360,6 +363,7 @@ struct SyncClient::Round : std::enable_shared_from_this<SyncClient::Round> {
                     {kHorizon, json::value(Hex16(m.horizon_hlc))},
                     {kResync, std::nullopt},
                     {kPushCursor, json::value(push_cursor)},
+                    {kPushScan, std::nullopt},
                     {kClock, json::value(Hex16(clock().last()))},
                     {kOffset, json::value(clock().offset_ms())}};
     Status s = core().InstallFeedGeneration(images, carry, std::move(pending));
@@ -375,7 +379,23 @@ struct SyncClient::Round : std::enable_shared_from_this<SyncClient::Round> {
   struct Batch {
     PushRequest request;
     uint64_t push_cursor = 0;
+    bool end = false;  // the batch reaches the end of the feed: the drain completes with its ack
   };
+
+  // Where the drain of the outbox stands. Every register of this replica at or below `cursor` (sync.push_cursor)
+  // is acknowledged; the points at feed seqs in (cursor, scan] (sync.push_scan) have had every register above
+  // `cursor` acknowledged. A point appears in the feed once, at its latest seq, so a register written early can sit
+  // on a point the drain has not reached yet: the cursor moves only when a drain completes.
+  struct Drain {
+    uint64_t cursor = 0;
+    uint64_t scan = 0;
+  };
+  Drain PushDrain() {
+    Drain d;
+    d.cursor = MetaU64(core(), kPushCursor);
+    d.scan = std::max(d.cursor, MetaU64(core(), kPushScan));
+    return d;
+  }
 
   void Push() {
     // Local writes must be durable before the server learns of them: the server never sends a replica its own
@@ -383,10 +403,11 @@ struct SyncClient::Round : std::enable_shared_from_this<SyncClient::Round> {
     Status flushed = core().Flush();
     if (!flushed.ok()) return Finish(flushed);
     auto batch = std::make_shared<Batch>();
-    batch->push_cursor = MetaU64(core(), kPushCursor);
-    const uint64_t start = std::max(batch->push_cursor, c->clean_to_[name]);
+    const Drain drain = PushDrain();
+    batch->push_cursor = drain.cursor;
+    const uint64_t start = std::max(drain.scan, c->clean_to_[name]);
     const uint64_t me = self();
-    const uint64_t from = batch->push_cursor;
+    const uint64_t from = drain.cursor;
     RegisterFilter filter;
     filter.include = [&](uint64_t seq, const Stamp& s) { return seq > from && s.replica == me; };
     const std::vector<db::VectorSpace>& spaces = core().spaces();
@@ -410,10 +431,18 @@ struct SyncClient::Round : std::enable_shared_from_this<SyncClient::Round> {
     if (end) to = std::max(to, info.last_seq);
     if (batch->request.points.empty()) {
       c->clean_to_[name] = std::max(c->clean_to_[name], to);
+      if (drain.scan > drain.cursor) {
+        // The drain completed with its last batch: nothing of this replica's at or below the scan position is
+        // unacknowledged. (Not `to`: the server acknowledged only up to the scan position.)
+        Status s = CommitMeta(core(), {{kPushCursor, json::value(drain.scan)}, {kPushScan, std::nullopt}});
+        if (!s.ok()) return Finish(s);
+        core().SetFeedGcBounds(ParseHex16(MetaStr(core(), kHorizon)).value_or(0), drain.scan);
+      }
       return Pull();
     }
+    batch->end = end;
     batch->request.replica = me;
-    batch->request.from_local_seq = from;
+    batch->request.from_local_seq = std::max(from, drain.scan);
     batch->request.to_local_seq = to;
     batch->request.hlc = clock().last();
     SyncRequest r = NewRequest("POST", UidPath("push"));
@@ -479,7 +508,13 @@ struct SyncClient::Round : std::enable_shared_from_this<SyncClient::Round> {
       Status s = Resolve(r, sent, to, &w, &reports);
       if (!s.ok()) return Finish(s);
     }
-    w.meta.emplace_back(kPushCursor, json::value(to));
+    const uint64_t acked = batch.end ? to : batch.push_cursor;
+    w.meta.emplace_back(kPushCursor, json::value(acked));
+    if (batch.end) {
+      w.meta.emplace_back(kPushScan, std::nullopt);
+    } else {
+      w.meta.emplace_back(kPushScan, json::value(to));
+    }
     w.meta.emplace_back(kClock, json::value(Hex16(clock().last())));
     w.meta.emplace_back(kOffset, json::value(clock().offset_ms()));
     auto committed = core().CommitFeedWrite(std::move(w));
@@ -489,7 +524,7 @@ struct SyncClient::Round : std::enable_shared_from_this<SyncClient::Round> {
     }
     if (floor && c->options_.on_clock_rewind) c->options_.on_clock_rewind(floor);
     c->stats_.pushed_points += batch.request.points.size() - m.rejected.size();
-    core().SetFeedGcBounds(ParseHex16(MetaStr(core(), kHorizon)).value_or(0), to);
+    core().SetFeedGcBounds(ParseHex16(MetaStr(core(), kHorizon)).value_or(0), acked);
     Push();
   }
 
@@ -715,7 +750,8 @@ struct SyncClient::Round : std::enable_shared_from_this<SyncClient::Round> {
     if (++resync_attempts > 3) return Finish(Status::NotFound("sync: the server does not know collection " + name));
     Status s = CommitMeta(core(), {{kIdentified, json::value(false)},
                                    {kResync, json::value("epoch_changed")},
-                                   {kPushCursor, json::value(0)}});
+                                   {kPushCursor, json::value(0)},
+                                   {kPushScan, std::nullopt}});
     if (!s.ok()) return Finish(s);
     Identify();
   }
@@ -726,7 +762,10 @@ struct SyncClient::Round : std::enable_shared_from_this<SyncClient::Round> {
     MetaChanges meta = {{kResync, json::value(reason)}};
     // A new epoch: nothing this replica pushed is known to be held; every register it wrote is in the outbox
     // again (and it no longer claims acknowledgements the server may have lost).
-    if (reason == "epoch_changed") meta.emplace_back(kPushCursor, json::value(0));
+    if (reason == "epoch_changed") {
+      meta.emplace_back(kPushCursor, json::value(0));
+      meta.emplace_back(kPushScan, std::nullopt);
+    }
     Status s = CommitMeta(core(), std::move(meta));
     if (!s.ok()) return Finish(s);
     Resync();
@@ -845,7 +884,7 @@ struct SyncClient::Round : std::enable_shared_from_this<SyncClient::Round> {
       if (c->options_.on_conflict) (void)c->options_.on_conflict(conflict);
     }
     db::FeedWrite w;
-    for (const char* k : {kUid, kIdentified, kEpoch, kCursor, kSince, kPushCursor, kHorizon, kResync}) {
+    for (const char* k : {kUid, kIdentified, kEpoch, kCursor, kSince, kPushCursor, kPushScan, kHorizon, kResync}) {
       w.meta.emplace_back(k, std::nullopt);
     }
     Status s = core().InstallFeedGeneration({}, {}, std::move(w));
