@@ -61,16 +61,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string bytes(reinterpret_cast<const char*>(data + 1), size - 1);
   if (mode & fuzz::kFixChecksums) fuzz::FixSectionFileChecksums(&bytes);
   static const std::vector<db::VectorSpace> spaces = fuzz::SeedSpaces();
+  static const std::vector<db::SparseSpace> sparse_spaces;  // the seed collection has no sparse vectors
 
   Result<std::unique_ptr<db::Segment>> seg = Status::Corruption("not loaded");
   if (mode & 2) {
     void* raw = std::aligned_alloc(64, (bytes.size() + 63) / 64 * 64 + 64);
     std::shared_ptr<void> owner(raw, std::free);
     std::memcpy(raw, bytes.data(), bytes.size());
-    seg = db::DecodeSegment({static_cast<const uint8_t*>(raw), bytes.size()}, spaces, owner, "seg-1-5.qvs");
-  } else {
-    seg = db::DecodeSegment({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()}, spaces, nullptr,
+    seg = db::DecodeSegment({static_cast<const uint8_t*>(raw), bytes.size()}, spaces, sparse_spaces, owner,
                             "seg-1-5.qvs");
+  } else {
+    seg = db::DecodeSegment({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()}, spaces,
+                            sparse_spaces, nullptr, "seg-1-5.qvs");
   }
   if (!seg.ok()) {
     FUZZ_CHECK(seg.status().IsCorruption());
@@ -83,12 +85,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Exercise(**seg);
 
   const std::string image = db::EncodeSegment(**seg).Flatten();
-  auto again = db::DecodeSegment({reinterpret_cast<const uint8_t*>(image.data()), image.size()}, spaces, nullptr,
-                                 "re-encoded");
+  auto again = db::DecodeSegment({reinterpret_cast<const uint8_t*>(image.data()), image.size()}, spaces,
+                                 sparse_spaces, nullptr, "re-encoded");
   FUZZ_CHECK_OK(again);
   const std::string image2 = db::EncodeSegment(**again).Flatten();
   auto third = db::DecodeSegment({reinterpret_cast<const uint8_t*>(image2.data()), image2.size()}, spaces,
-                                 nullptr, "re-encoded twice");
+                                 sparse_spaces, nullptr, "re-encoded twice");
   FUZZ_CHECK_OK(third);
   FUZZ_CHECK(db::EncodeSegment(**third).Flatten() == image2);
   return 0;
