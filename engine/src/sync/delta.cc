@@ -54,7 +54,13 @@ PointDelta DeltaFromState(const db::PointState& st, const db::Segment& segment,
         const float* x = segment.StoredVector(st, s);
         if (x) v.dense.emplace_back(spaces[s].name, std::vector<float>(x, x + spaces[s].params.size));
       }
-      std::sort(v.dense.begin(), v.dense.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+      const std::vector<db::SparseSpace>& sparse_spaces = segment.sparse_spaces();
+      for (size_t s = 0; s < sparse_spaces.size(); ++s) {
+        if (auto sv = segment.StoredSparse(st, s)) v.sparse.emplace_back(sparse_spaces[s].name, sv->ToVector());
+      }
+      auto by_name = [](const auto& a, const auto& b) { return a.first < b.first; };
+      std::sort(v.dense.begin(), v.dense.end(), by_name);
+      std::sort(v.sparse.begin(), v.sparse.end(), by_name);
       d.vec = std::move(v);
     }
   }
@@ -91,12 +97,12 @@ Result<std::vector<db::Op>> DeltaToOps(const PointDelta& delta) {
   }
   if (delta.del) ops.push_back(base(db::OpKind::kDelete, *delta.del));
   if (delta.vec) {
-    if (!delta.vec->sparse.empty()) {
-      return Status::NotSupported("point " + delta.id.ToString() + ": sparse vectors are not supported yet");
-    }
     db::Op op = base(db::OpKind::kUpsert, delta.vec->ts);
     op.vectors = delta.vec->dense;
-    std::sort(op.vectors.begin(), op.vectors.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    op.sparse = delta.vec->sparse;
+    auto by_name = [](const auto& a, const auto& b) { return a.first < b.first; };
+    std::sort(op.vectors.begin(), op.vectors.end(), by_name);
+    std::sort(op.sparse.begin(), op.sparse.end(), by_name);
     op.stored_form = true;
     ops.push_back(std::move(op));
   }

@@ -28,17 +28,12 @@ namespace quiver::sync {
 
 using db::Stamp;
 
-// A sparse vector (indices and values), carried by the wire format; the engine has no sparse vectors yet, so a
-// delta holding one is refused when applied.
-struct SparseVector {
-  std::vector<uint32_t> indices;
-  std::vector<float> values;
-};
-
+// The point's vectors register: every dense and sparse vector the point holds, written together.
 struct VecRegister {
   Stamp ts;
   std::vector<std::pair<std::string, std::vector<float>>> dense;  // by name, sorted; stored form
-  std::vector<std::pair<std::string, SparseVector>> sparse;       // by name, sorted
+  // By name, sorted; stored form (strictly increasing indices, finite values: quiver::SparseVector).
+  std::vector<std::pair<std::string, SparseVector>> sparse;
 };
 
 struct FieldRegister {
@@ -71,15 +66,15 @@ struct RegisterFilter {
 };
 
 // The delta of a stored point (registers with zero stamps are never included). `spaces` are the collection's, in
-// the segment's order; vectors are read from `segment` in stored form.
+// the segment's order; vectors are read from `segment` in stored form, sparse ones by the segment's sparse spaces.
 PointDelta DeltaFromState(const db::PointState& st, const db::Segment& segment,
                           const std::vector<db::VectorSpace>& spaces, const RegisterFilter& filter);
 // Every register of the state.
 PointDelta FullDelta(const db::PointState& st, const db::Segment& segment, const std::vector<db::VectorSpace>& spaces);
 
-// Ops that merge the delta's registers into a state (upserts in stored form). Merging them into a point never
-// written gives exactly the delta's registers when the delta is a whole state (FullDelta). InvalidArgument for
-// sparse vectors (not supported by the engine yet).
+// Ops that merge the delta's registers into a state (upserts in stored form, dense and sparse vectors in one op).
+// Merging them into a point never written gives exactly the delta's registers when the delta is a whole state
+// (FullDelta). InvalidArgument for a delta holding both `del` and `vec`.
 Result<std::vector<db::Op>> DeltaToOps(const PointDelta& delta);
 
 // The point's term of the anti-entropy digest (SYNC.md 2.7): xxh64 over its id and its register stamps (docs/sync.md

@@ -6,6 +6,7 @@
 #include "base/hashes.h"
 #include "db/collection_core.h"
 #include "db/database_core.h"
+#include "index/sparse_index.h"
 #include "payload/json_util.h"
 #include "sync/codec.h"
 
@@ -17,17 +18,35 @@ std::string ConfigHash(const CollectionConfig& config) {
   for (const auto& [name, params] : config.vectors) {
     vectors[name] = boost::json::object{{"size", params.size}, {"distance", static_cast<int>(params.distance)}};
   }
-  return Hex16(XxHash64(payload::CanonicalJson(boost::json::object{{"vectors", std::move(vectors)}})));
+  boost::json::object hashed{{"vectors", std::move(vectors)}};
+  if (!config.sparse_vectors.empty()) {
+    boost::json::object sparse;
+    for (const auto& [name, params] : config.sparse_vectors) {
+      sparse[name] = boost::json::object{{"modifier", static_cast<int>(params.modifier)}};
+    }
+    hashed["sparse"] = std::move(sparse);
+  }
+  return Hex16(XxHash64(payload::CanonicalJson(hashed)));
 }
 
-Status ValidateDelta(const PointDelta& point, const std::vector<db::VectorSpace>& spaces) {
+Status ValidateDelta(const PointDelta& point, const std::vector<db::VectorSpace>& spaces,
+                     const std::vector<db::SparseSpace>& sparse_spaces) {
   const std::string where = "point " + point.id.ToString();
   if (!point.vec) return Status::OK();
-  if (!point.vec->sparse.empty()) {
-    return Status::NotSupported(where + ": sparse vectors are not supported by this server yet");
-  }
-  if (spaces.size() == 1 && spaces[0].name.empty() && point.vec->dense.empty()) {
+  if (spaces.size() == 1 && spaces[0].name.empty() && sparse_spaces.empty() && point.vec->dense.empty()) {
     return Status::InvalidArgument(where + ": a vector is required");
+  }
+  for (size_t i = 0; i < point.vec->sparse.size(); ++i) {
+    const auto& [name, v] = point.vec->sparse[i];
+    if (i > 0 && !(point.vec->sparse[i - 1].first < name)) {
+      return Status::InvalidArgument(where + ": sparse vector names repeat");
+    }
+    bool known = false;
+    for (const db::SparseSpace& ss : sparse_spaces) known |= ss.name == name;
+    if (!known) return Status::InvalidArgument(where + ": no sparse vector '" + name + "' in this collection");
+    // Sparse vectors travel in stored form: strictly increasing indices, finite values.
+    Status s = index::CheckSparse(v.indices, v.values);
+    if (!s.ok()) return s.WithContext(where + ": sparse vector '" + name + "'");
   }
   for (size_t i = 0; i < point.vec->dense.size(); ++i) {
     const auto& [name, values] = point.vec->dense[i];
@@ -76,7 +95,7 @@ class LocalFeed final : public Feed {
   }
   std::optional<boost::json::value> Meta(std::string_view key) const override { return core().FeedMeta(key); }
   Status Validate(const PointDelta& point) const override {
-    QUIVER_RETURN_IF_ERROR(local::ValidateDelta(point, core().spaces()));
+    QUIVER_RETURN_IF_ERROR(local::ValidateDelta(point, core().spaces(), core().sparse_spaces()));
     return DeltaToOps(point).status();
   }
 
