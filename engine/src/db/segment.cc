@@ -197,6 +197,7 @@ void Segment::ClearForFeed(uint32_t slot) {
   PointState fresh;
   fresh.id = st.id;
   fresh.rows.assign(spaces_.size(), kNoRow);
+  fresh.sparse_rows.assign(sparse_spaces_.size(), kNoRow);
   st = std::move(fresh);
 }
 

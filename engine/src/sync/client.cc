@@ -598,11 +598,15 @@ struct SyncClient::Round : std::enable_shared_from_this<SyncClient::Round> {
       if (sv && sv->del) server_life = sv->del;
       if (sv && sv->vec) server_life = sv->vec->ts;
       auto held = [](const Stamp& a, const std::optional<Stamp>& b) { return b && a == *b; };
-      if (sent->del && !held(*sent->del, server_life)) withdrawn.del = sent->del;
+      // A stale register asking for absence (a delete, a payload reset, a deleted key) where the server holds
+      // nothing of the point has its effect: it may even have been accepted once and purged since (a re-push
+      // after a new epoch), and whatever reaches the server later is stamped above it anyway.
+      const bool absent = !sv && r.reason == "stale_op";
+      if (sent->del && !absent && !held(*sent->del, server_life)) withdrawn.del = sent->del;
       if (sent->vec && !held(sent->vec->ts, server_life)) withdrawn.vec = sent->vec;
-      if (sent->reset && !(sv && held(*sent->reset, sv->reset))) withdrawn.reset = sent->reset;
+      if (sent->reset && !absent && !(sv && held(*sent->reset, sv->reset))) withdrawn.reset = sent->reset;
       for (const FieldRegister& f : sent->fields) {
-        bool keep = false;
+        bool keep = absent && !f.value;
         if (sv) {
           for (const FieldRegister& g : sv->fields) keep |= g.key == f.key && g.ts == f.ts;
         }

@@ -28,6 +28,7 @@ using sync::PointDelta;
 struct LifeWrite {
   bool deleted = false;
   std::vector<std::pair<std::string, std::vector<float>>> vectors;
+  std::vector<std::pair<std::string, SparseVector>> sparse;
 };
 
 struct PointWrites {
@@ -45,14 +46,17 @@ class Oracle {
       case db::OpKind::kUpsert: {
         LifeWrite lw;
         lw.vectors = op.vectors;
-        std::sort(lw.vectors.begin(), lw.vectors.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+        lw.sparse = op.sparse;
+        auto by_name = [](const auto& a, const auto& b) { return a.first < b.first; };
+        std::sort(lw.vectors.begin(), lw.vectors.end(), by_name);
+        std::sort(lw.sparse.begin(), lw.sparse.end(), by_name);
         p.life[t] = std::move(lw);
         p.reset.insert(t);
         for (const auto& kv : op.payload) p.keys[std::string(kv.key())][t] = kv.value();
         break;
       }
       case db::OpKind::kDelete:
-        p.life[t] = LifeWrite{true, {}};
+        p.life[t] = LifeWrite{true, {}, {}};
         p.reset.insert(t);
         break;
       case db::OpKind::kSetPayload:
@@ -76,11 +80,11 @@ class Oracle {
   void Add(const PointDelta& d) {
     PointWrites& p = points_[d.id];
     if (d.del) {
-      p.life[*d.del] = LifeWrite{true, {}};
+      p.life[*d.del] = LifeWrite{true, {}, {}};
       p.reset.insert(*d.del);
     }
     if (d.vec) {
-      p.life[d.vec->ts] = LifeWrite{false, d.vec->dense};
+      p.life[d.vec->ts] = LifeWrite{false, d.vec->dense, d.vec->sparse};
       p.reset.insert(d.vec->ts);
     }
     if (d.reset) p.reset.insert(*d.reset);
@@ -135,6 +139,7 @@ class Oracle {
           sync::VecRegister v;
           v.ts = ts;
           v.dense = lw.vectors;
+          v.sparse = lw.sparse;
           d.vec = std::move(v);
         }
       }
@@ -170,6 +175,9 @@ inline std::string Canonical(const PointDelta& d, uint64_t horizon) {
   if (d.vec) {
     out += "|vec " + stamp(d.vec->ts);
     for (const auto& [name, v] : d.vec->dense) out += " " + name + "=" + sync::FloatsToBase64(v);
+    for (const auto& [name, v] : d.vec->sparse) {
+      out += " " + name + "~" + sync::U32sToBase64(v.indices) + ":" + sync::FloatsToBase64(v.values);
+    }
   }
   if (d.reset && d.reset->hlc >= floor) out += "|reset " + stamp(*d.reset);
   for (const sync::FieldRegister& f : d.fields) {

@@ -416,6 +416,7 @@ class World {
     if (!r.db->CollectionExists(kCollection)) {
       CollectionConfig c;
       c.vectors[""] = VectorParams{profile_.dim, Distance::kEuclid, IndexKind::kHnsw, std::nullopt, std::nullopt};
+      c.sparse_vectors["s"] = SparseVectorParams{};
       c.hnsw.m = 4;
       c.hnsw.ef_construct = 16;
       QUIVER_RETURN_IF_ERROR(r.db->CreateCollection(kCollection, c));
@@ -664,6 +665,19 @@ class World {
         std::vector<float> v(profile_.dim);
         for (float& x : v) x = float(rng.Below(20000)) / 100.0f - 100.0f;
         p.vectors[""] = v;
+        if (rng.Chance(0.5)) {
+          // A sparse vector: part of the same vectors register.
+          std::map<uint32_t, float> entries;  // unique indices, given in any order
+          for (int k = 0; k < int(rng.Between(1, 4)); ++k) {
+            entries[uint32_t(rng.Below(50))] = float(rng.Below(200)) / 10.0f - 10.0f;
+          }
+          SparseVector sv;
+          for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
+            sv.indices.push_back(it->first);
+            sv.values.push_back(it->second);
+          }
+          p.sparse_vectors["s"] = std::move(sv);
+        }
         json::object payload;
         for (int k = 0; k < int(rng.Below(3)); ++k) payload[Key(rng)] = RandomValue(rng);
         p.payload = json::serialize(payload);
@@ -917,6 +931,9 @@ std::string World::Visible(db::CollectionCore& core) {
     auto parsed = payload::ParsePayloadText(rec.payload.value_or("{}"));
     out += parsed.ok() ? payload::CanonicalJson(json::value(*parsed)) : "?";
     for (const auto& [name, v] : rec.vectors) out += " " + sync::FloatsToBase64(v);
+    for (const auto& [name, v] : rec.sparse_vectors) {
+      out += " " + name + "~" + sync::U32sToBase64(v.indices) + ":" + sync::FloatsToBase64(v.values);
+    }
     out += "\n";
   }
   for (int q = 0; q < 3; ++q) {
