@@ -505,7 +505,7 @@ struct SyncClient::Round : std::enable_shared_from_this<SyncClient::Round> {
       for (const PointDelta& p : batch.request.points) {
         if (p.id == r.id) sent = &p;
       }
-      Status s = Resolve(r, sent, to, &w, &reports);
+      Status s = Resolve(r, sent, to, m.horizon_hlc, &w, &reports);
       if (!s.ok()) return Finish(s);
     }
     const uint64_t acked = batch.end ? to : batch.push_cursor;
@@ -548,7 +548,8 @@ struct SyncClient::Round : std::enable_shared_from_this<SyncClient::Round> {
   }
 
   // A rejected point: recorded, shown to the app, and resolved (keep_server or reapply_local) into `w`.
-  Status Resolve(const Rejection& r, const PointDelta* sent, uint64_t to, db::FeedWrite* w, Reports* reports) {
+  Status Resolve(const Rejection& r, const PointDelta* sent, uint64_t to, uint64_t horizon, db::FeedWrite* w,
+                 Reports* reports) {
     Conflict conflict;
     conflict.collection = name;
     conflict.id = r.id;
@@ -598,15 +599,17 @@ struct SyncClient::Round : std::enable_shared_from_this<SyncClient::Round> {
       if (sv && sv->del) server_life = sv->del;
       if (sv && sv->vec) server_life = sv->vec->ts;
       auto held = [](const Stamp& a, const std::optional<Stamp>& b) { return b && a == *b; };
-      // A stale register asking for absence (a delete, a payload reset, a deleted key) where the server holds
-      // nothing of the point has its effect: it may even have been accepted once and purged since (a re-push
-      // after a new epoch), and whatever reaches the server later is stamped above it anyway.
-      const bool absent = !sv && r.reason == "stale_op";
-      if (sent->del && !absent && !held(*sent->del, server_life)) withdrawn.del = sent->del;
+      // A register below the horizon asking for absence (a delete, a payload reset, a deleted key) where the
+      // server holds nothing of the point has its effect: it may even have been accepted once and purged since
+      // (a re-push after a new epoch), and whatever reaches the server later is stamped above it anyway.
+      auto absent = [&](const Stamp& s) { return !sv && r.reason == "stale_op" && s.hlc < horizon; };
+      if (sent->del && !absent(*sent->del) && !held(*sent->del, server_life)) withdrawn.del = sent->del;
       if (sent->vec && !held(sent->vec->ts, server_life)) withdrawn.vec = sent->vec;
-      if (sent->reset && !absent && !(sv && held(*sent->reset, sv->reset))) withdrawn.reset = sent->reset;
+      if (sent->reset && !absent(*sent->reset) && !(sv && held(*sent->reset, sv->reset))) {
+        withdrawn.reset = sent->reset;
+      }
       for (const FieldRegister& f : sent->fields) {
-        bool keep = absent && !f.value;
+        bool keep = !f.value && absent(f.ts);
         if (sv) {
           for (const FieldRegister& g : sv->fields) keep |= g.key == f.key && g.ts == f.ts;
         }

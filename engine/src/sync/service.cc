@@ -484,6 +484,7 @@ SyncResponse SyncService::Push(const Context& ctx, Open& feed, const SyncRequest
     const uint64_t limit = now + options_.max_drift_ms;
     if (db::HlcMillis(m->hlc) <= limit) store_->clock().Observe(m->hlc);
     const uint64_t horizon = HorizonLocked(feed);
+    out.horizon_hlc = horizon;
     std::vector<PointDelta> accepted;
     json::array rej;
     for (PointDelta& p : m->points) {

@@ -398,6 +398,7 @@ std::string Encode(const PushResponse& m) {
     rejected.push_back(std::move(ro));
   }
   o["rejected"] = std::move(rejected);
+  if (m.horizon_hlc) o["horizon_hlc"] = Hex16(m.horizon_hlc);
   PutClock(o, m.clock);
   return json::serialize(o);
 }
@@ -407,6 +408,7 @@ Result<PushResponse> DecodePushResponse(std::string_view body) {
   QUIVER_ASSIGN_OR_RETURN(Obj o, Obj::Of(v, "push response"));
   PushResponse m;
   QUIVER_ASSIGN_OR_RETURN(m.acked_local_seq, o.U64("acked_local_seq"));
+  QUIVER_ASSIGN_OR_RETURN(m.horizon_hlc, o.HexOr("horizon_hlc", 0));
   QUIVER_ASSIGN_OR_RETURN(const json::array* rejected, o.Array("rejected"));
   for (size_t i = 0; i < rejected->size(); ++i) {
     const std::string where = o.Path("rejected") + "[" + std::to_string(i) + "]";

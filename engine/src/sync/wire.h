@@ -71,6 +71,8 @@ struct Rejection {
 struct PushResponse {
   uint64_t acked_local_seq = 0;
   std::vector<Rejection> rejected;
+  // The tombstone horizon the batch was checked against (stale_op below it); 0 when the server did not say.
+  uint64_t horizon_hlc = 0;
   ServerClock clock;
 };
 
