@@ -174,7 +174,9 @@ Result<Manifest> DecodeManifest(std::span<const uint8_t> bytes, const std::strin
   const boost::json::object& root = v.get_object();
   Manifest m;
   QUIVER_ASSIGN_OR_RETURN(uint64_t format, GetU64(root, "format", what));
-  if (format != kManifestFormatVersion) return Status::Corruption(what + ": unsupported manifest format " + std::to_string(format));
+  if (format != kManifestFormatVersion && format != kManifestFormatVersionNoFeed) {
+    return Status::Corruption(what + ": unsupported manifest format " + std::to_string(format));
+  }
   QUIVER_ASSIGN_OR_RETURN(m.replica_id, GetU64(root, "replica_id", what));
   QUIVER_ASSIGN_OR_RETURN(m.clock, GetU64(root, "clock", what));
   QUIVER_ASSIGN_OR_RETURN(m.next_file, GetU64(root, "next_file", what));
