@@ -97,6 +97,14 @@ ServerClock SyncService::Clock() {
   return c;
 }
 
+std::optional<SyncResponse> SyncService::Authorize(const SyncRequest& request, std::string_view collection,
+                                                   SyncAccess access) {
+  if (!request.authorize) return std::nullopt;
+  Status s = request.authorize(collection, access);
+  if (s.ok()) return std::nullopt;
+  return Error(403, "forbidden", "access", std::string(s.message()));
+}
+
 SyncResponse SyncService::Error(int status, std::string error, std::string reason, std::string message) {
   ErrorBody e;
   e.error = std::move(error);
@@ -243,6 +251,17 @@ size_t SyncService::ExpireWaits() {
   return due.size();
 }
 
+size_t SyncService::AnswerAllWaits() {
+  std::vector<Waiter> due;
+  {
+    std::lock_guard<std::mutex> lock(wait_mu_);
+    due = std::move(waiters_);
+    waiters_.clear();
+  }
+  for (Waiter& w : due) w.done(Handle(w.request));
+  return due.size();
+}
+
 size_t SyncService::parked() const {
   std::lock_guard<std::mutex> lock(wait_mu_);
   return waiters_.size();
@@ -318,7 +337,7 @@ SyncResponse SyncService::Route(const SyncRequest& request, bool* park, std::str
   static constexpr std::string_view kBlobs = "/v1/blobs/";
   if (path.rfind(kBlobs, 0) == 0) {
     if (method != "GET") return Error(405, "method", "", method + " " + path);
-    return Blob(std::string_view(path).substr(kBlobs.size()));
+    return Blob(request, std::string_view(path).substr(kBlobs.size()));
   }
   static constexpr std::string_view kByName = "/v1/collections/by-name/";
   if (path.rfind(kByName, 0) == 0) {
@@ -359,12 +378,14 @@ SyncResponse SyncService::Route(const SyncRequest& request, bool* park, std::str
       }
       return Error(404, "not_found", "", std::string(feed.status().message()));
     }
+    if (auto denied = Authorize(request, (*feed)->name, SyncAccess::kWrite)) return *denied;
     return Push(ctx, **feed, request);
   }
   if (method == "GET" && (action == "pull" || action == "snapshot" || action == "digest")) {
     if (auto gone = Gone(uid)) return *gone;
     auto feed = FindByUid(uid);
     if (!feed.ok()) return Error(404, "not_found", "", std::string(feed.status().message()));
+    if (auto denied = Authorize(request, (*feed)->name, SyncAccess::kRead)) return *denied;
     if (action == "pull") {
       *park_uid = uid;
       return Pull(ctx, **feed, request, park);
@@ -383,6 +404,7 @@ SyncResponse SyncService::Route(const SyncRequest& request, bool* park, std::str
     if (auto gone = Gone(uid)) return *gone;
     auto feed = FindByUid(uid);
     if (!feed.ok()) return Error(404, "not_found", "", std::string(feed.status().message()));
+    if (auto denied = Authorize(request, (*feed)->name, SyncAccess::kManage)) return *denied;
     return DeleteCollection(ctx, **feed);
   }
   return Error(404, "not_found", "", "no such endpoint: " + method + " " + path);
@@ -419,6 +441,9 @@ SyncResponse SyncService::PutCollection(const Context& ctx, std::string_view nam
   const std::string hash = local::ConfigHash(*config);
   bool created = false;
   auto existing = store_->Get(name);
+  if (auto denied = Authorize(request, name, existing.ok() ? SyncAccess::kRead : SyncAccess::kCreate)) {
+    return *denied;
+  }
   if (!existing.ok()) {
     if (!existing.status().IsNotFound()) return Error(500, "internal", "", existing.status().ToString());
     auto made = store_->Create(name, *config);
@@ -618,14 +643,14 @@ SyncResponse SyncService::Snapshot(const Context& ctx, Open& feed) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     // Blobs stay served while recent manifests name them.
-    std::map<std::string, std::shared_ptr<const std::string>> keep;
+    std::map<std::string, BlobEntry> keep;
     for (const FeedImage& img : snap.images) {
-      keep[img.sha256] = img.bytes;
+      keep[img.sha256] = BlobEntry{img.bytes, feed.name};
       m.segments.push_back(SegmentRef{img.sha256, img.bytes->size(), img.points, "/v1/blobs/" + img.sha256});
     }
-    for (auto& [sha, bytes] : blobs_) {
+    for (auto& [sha, entry] : blobs_) {
       if (keep.size() >= snap.images.size() + 64) break;
-      keep.emplace(sha, bytes);
+      keep.emplace(sha, entry);
     }
     blobs_ = std::move(keep);
   }
@@ -665,11 +690,16 @@ SyncResponse SyncService::DeleteCollection(const Context& ctx, Open& feed) {
   return *Gone(uid);
 }
 
-SyncResponse SyncService::Blob(std::string_view sha256) {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = blobs_.find(std::string(sha256));
-  if (it == blobs_.end()) return Error(404, "not_found", "", "no blob " + std::string(sha256));
-  return SyncResponse{200, "application/octet-stream", *it->second};
+SyncResponse SyncService::Blob(const SyncRequest& request, std::string_view sha256) {
+  BlobEntry entry;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = blobs_.find(std::string(sha256));
+    if (it == blobs_.end()) return Error(404, "not_found", "", "no blob " + std::string(sha256));
+    entry = it->second;
+  }
+  if (auto denied = Authorize(request, entry.collection, SyncAccess::kRead)) return *denied;
+  return SyncResponse{200, "application/octet-stream", *entry.bytes};
 }
 
 // --- Administration ---

@@ -65,6 +65,8 @@ class SyncService {
   // Answers parked pulls whose wait has ended (by the store's clock); returns how many. The face calls it from a
   // timer.
   size_t ExpireWaits();
+  // Answers every parked pull now (a server shutting down); returns how many.
+  size_t AnswerAllWaits();
   size_t parked() const;
 
   // Purges old tombstones in every feed (the periodic GC job, SYNC.md 2.9).
@@ -96,11 +98,13 @@ class SyncService {
   SyncResponse Snapshot(const Context& ctx, Open& feed);
   SyncResponse Digest(const Context& ctx, Open& feed);
   SyncResponse DeleteCollection(const Context& ctx, Open& feed);
-  SyncResponse Blob(std::string_view sha256);
+  SyncResponse Blob(const SyncRequest& request, std::string_view sha256);
 
   Result<std::shared_ptr<Open>> FindByUid(std::string_view uid);
   Result<std::shared_ptr<Open>> Touch(const std::string& name, const std::string& adopt_uid);
   std::optional<SyncResponse> Gone(std::string_view uid);
+  // 403 when the request's face refuses the access (SyncRequest::authorize).
+  std::optional<SyncResponse> Authorize(const SyncRequest& request, std::string_view collection, SyncAccess access);
   std::optional<SyncResponse> CheckRegression(const Context& ctx, Open& feed, const std::optional<Cursor>& cursor);
   Status BumpEpochLocked(Open& feed);
   uint64_t HorizonLocked(Open& feed);
@@ -114,7 +118,11 @@ class SyncService {
   SyncServiceOptions options_;
   mutable std::mutex mu_;                                  // guards feeds_, blobs_, pulls_
   std::map<std::string, std::shared_ptr<Open>> feeds_;     // by uid
-  std::map<std::string, std::shared_ptr<const std::string>> blobs_;  // sha256 -> image, of recent snapshots
+  struct BlobEntry {
+    std::shared_ptr<const std::string> bytes;
+    std::string collection;  // whose snapshot named it (for the access check)
+  };
+  std::map<std::string, BlobEntry> blobs_;  // sha256 -> image, of recent snapshots
   std::map<std::pair<std::string, uint64_t>, std::pair<uint64_t, uint64_t>> pulls_;  // (uid, replica) -> (seq, ms)
   mutable std::mutex wait_mu_;
   std::vector<Waiter> waiters_;  // guarded by wait_mu_

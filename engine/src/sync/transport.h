@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -21,6 +22,14 @@
 namespace quiver::sync {
 
 inline constexpr uint32_t kProtocolVersion = 1;
+
+// What a request does with a collection, for the face's access check (SyncRequest::authorize).
+enum class SyncAccess : uint8_t {
+  kRead,    // pull, snapshot, digest, blobs; identifying an existing collection
+  kWrite,   // push
+  kCreate,  // identifying a collection the server does not have yet creates it
+  kManage,  // delete the collection
+};
 
 struct SyncRequest {
   std::string method;  // GET, POST, PUT, DELETE
@@ -35,6 +44,9 @@ struct SyncRequest {
   // Server side: the principal the face authenticated the token as (empty: let SyncServiceOptions::authenticate
   // decide).
   std::string principal;
+  // Server side: the face's access check for the caller on a collection (by name): OK, or a status whose message
+  // says why not (answered 403 forbidden). Empty: every collection is allowed.
+  std::function<Status(std::string_view collection, SyncAccess access)> authorize;
 };
 
 struct SyncResponse {
