@@ -125,7 +125,9 @@ Service::Service(const Config& config, Database& db)
       snapshots_(config.data + "/snapshots"),
       sync_(std::make_unique<SyncEndpoint>(config, db, access_, tenants_)) {}
 
-Service::~Service() = default;
+// The sync endpoint first: its timer thread stops and any pull still parked is answered while the metrics and
+// the access policy it reports to are alive.
+Service::~Service() { sync_.reset(); }
 
 Status Service::Start() {
   QUIVER_RETURN_IF_ERROR(tenants_.Load());
