@@ -343,8 +343,10 @@ struct SyncClient::Round : std::enable_shared_from_this<SyncClient::Round> {
     const std::string reason = MetaStr(core(), kResync);
     const bool had_cursor = !MetaStr(core(), kEpoch).empty() && core().FeedMeta(kCursor).has_value();
     // What survives the flip: every register this replica wrote when the server may have lost some (no cursor yet,
-    // a new epoch), else only those not yet acknowledged.
-    const bool all_self = !had_cursor || reason == "epoch_changed" || m.epoch != MetaStr(core(), kEpoch);
+    // a new epoch, a digest that disagreed: a server restored without the epoch step whose seqs were reused before
+    // anyone noticed), else only those not yet acknowledged.
+    const bool all_self = !had_cursor || reason == "epoch_changed" || reason == "digest_mismatch" ||
+                          m.epoch != MetaStr(core(), kEpoch);
     const uint64_t push_cursor = all_self ? 0 : MetaU64(core(), kPushCursor);
     const uint64_t me = self();
     const std::vector<db::VectorSpace>& spaces = core().spaces();
