@@ -335,6 +335,8 @@ class CollectionCore {
                          std::shared_ptr<storage::WalWriter>* wal);
   Status CommitGenerationLocked(const std::vector<Sealed>& old_sealed);
   void NotifyFeed(uint64_t last_seq);
+  // Raises durable_seq_ to `seq` (after the sync that made it durable).
+  void AdvanceDurable(uint64_t seq);
   std::optional<Location> Locate(const PointId& id) const;
   const PointState* FindLocked(const PointId& id) const;
   const float* StoredVector(const PointId& id, size_t space) const;
@@ -399,6 +401,10 @@ class CollectionCore {
 
   // Change feed (collection_feed.cc).
   uint64_t last_seq_ = 0;                    // guarded by mu_
+  // The feed's durable head: every seq up to it is in synced storage (with Durability::kSync; at once otherwise).
+  // Feed reads (ScanFeed, feed_info) stop here, so no sync client is ever served a change a crash can still take
+  // back: it would hold a cursor past seqs the server hands out again for other changes.
+  std::atomic<uint64_t> durable_seq_{0};
   uint64_t seq_at_wal_start_ = 0;            // guarded by mu_: last_seq_ when wal_start_ was set
   uint64_t min_valid_cursor_ = 0;            // guarded by mu_
   std::vector<std::pair<uint64_t, uint64_t>> checkpoints_;  // guarded by mu_: (seq, unix ms)

@@ -207,7 +207,10 @@ Result<FeedWriteResult> CollectionCore::CommitFeedWrite(FeedWrite&& write) {
     }
   }
   if (wal) QUIVER_RETURN_IF_ERROR(SyncPerDurability(wal));
-  if (notify) NotifyFeed(notify);
+  if (notify) {
+    AdvanceDurable(notify);
+    NotifyFeed(notify);
+  }
   bool optimize = false;
   {
     std::lock_guard<std::mutex> lock(pending_mu_);
@@ -235,7 +238,13 @@ Status CollectionCore::ReplayFeedRecordLocked(std::string_view payload, const st
 
 FeedInfo CollectionCore::feed_info() const {
   std::shared_lock lock(mu_);
-  return FeedInfo{last_seq_, min_valid_cursor_};
+  return FeedInfo{std::min(last_seq_, durable_seq_.load()), min_valid_cursor_};
+}
+
+void CollectionCore::AdvanceDurable(uint64_t seq) {
+  uint64_t now = durable_seq_.load();
+  while (now < seq && !durable_seq_.compare_exchange_weak(now, seq)) {
+  }
 }
 
 std::optional<boost::json::value> CollectionCore::FeedMeta(std::string_view key) const {
@@ -257,9 +266,11 @@ boost::json::object CollectionCore::FeedMetaWithPrefix(std::string_view prefix) 
 FeedInfo CollectionCore::ScanFeed(
     uint64_t after, const std::function<bool(uint64_t, const PointState&, const Segment&)>& fn) const {
   std::shared_lock lock(mu_);
+  const uint64_t durable = std::min(last_seq_, durable_seq_.load());
   auto it = std::upper_bound(feed_index_.begin(), feed_index_.end(), after,
                              [](uint64_t s, const FeedIndexEntry& e) { return s < e.seq; });
   for (; it != feed_index_.end(); ++it) {
+    if (it->seq > durable) break;  // not synced yet (or never will be, after a failed sync)
     if (!it->live) continue;
     auto loc = Locate(it->id);
     if (!loc) continue;
@@ -267,7 +278,7 @@ FeedInfo CollectionCore::ScanFeed(
     if (st.seq() != it->seq) continue;
     if (!fn(it->seq, st, *loc->segment)) break;
   }
-  return FeedInfo{last_seq_, min_valid_cursor_};
+  return FeedInfo{durable, min_valid_cursor_};
 }
 
 FeedInfo CollectionCore::VisitPoints(const std::function<void(const PointState&, const Segment&)>& fn) const {
@@ -277,7 +288,7 @@ FeedInfo CollectionCore::VisitPoints(const std::function<void(const PointState&,
       if (!seg->IsRemoved(slot)) fn(seg->state(slot), *seg);
     }
   }
-  return FeedInfo{last_seq_, min_valid_cursor_};
+  return FeedInfo{std::min(last_seq_, durable_seq_.load()), min_valid_cursor_};
 }
 
 bool CollectionCore::VisitPoint(const PointId& id,
@@ -398,7 +409,7 @@ std::vector<std::pair<std::shared_ptr<const std::string>, uint64_t>> CollectionC
     out.emplace_back(std::make_shared<const std::string>(EncodeSegment(*write_, /*with_feed_seqs=*/false).Flatten()),
                      write_->present_count());
   }
-  if (info) *info = FeedInfo{last_seq_, min_valid_cursor_};
+  if (info) *info = FeedInfo{std::min(last_seq_, durable_seq_.load()), min_valid_cursor_};
   return out;
 }
 
@@ -472,6 +483,7 @@ Status CollectionCore::InstallFeedGeneration(const std::vector<std::shared_ptr<c
     }
     if (stored()) QUIVER_RETURN_IF_ERROR(CommitGenerationLocked(old_sealed));
   }
+  AdvanceDurable(notify);
   NotifyFeed(notify);
   return Status::OK();
 }

@@ -169,6 +169,7 @@ Status CollectionCore::ReplayLogs() {
       QUIVER_RETURN_IF_ERROR(st.Truncate(name, tail.valid_bytes));
     }
   }
+  durable_seq_ = last_seq_;  // what was read back is in storage
   if (read_only) return Status::OK();
   if (!logs.empty()) {
     QUIVER_ASSIGN_OR_RETURN(auto w, storage::WalWriter::Reopen(&st, logs.back().second, logs.back().first));

@@ -150,7 +150,10 @@ Status CollectionCore::Commit(std::vector<Op>&& ops, bool stamp, const UpsertCon
     }
   }
   if (wal) QUIVER_RETURN_IF_ERROR(SyncPerDurability(wal));
-  if (notify_seq) NotifyFeed(notify_seq);
+  if (notify_seq) {
+    AdvanceDurable(notify_seq);
+    NotifyFeed(notify_seq);
+  }
   bool optimize = false;
   {
     std::lock_guard<std::mutex> lock(pending_mu_);

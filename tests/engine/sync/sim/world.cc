@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <sstream>
 #include <vector>
 
@@ -287,6 +288,7 @@ class World {
 
   std::string CrashServer() {
     ++report_.server_crashes;
+    if (std::getenv("QUIVER_SYNC_TRACE")) fprintf(stderr, "[%llu] server crash\n", (unsigned long long)now_);
     StopServer();
     server_.mem->SimulateCrash(rng_() | 1);
     Status s = OpenServer();
@@ -307,6 +309,7 @@ class World {
   }
 
   void TakeBackup() {
+    if (std::getenv("QUIVER_SYNC_TRACE")) fprintf(stderr, "[%llu] server backup\n", (unsigned long long)now_);
     server_.backup.clear();
     auto names = server_.mem->List();
     for (const std::string& n : *names) {
@@ -320,6 +323,10 @@ class World {
   std::string RestoreBackup() {
     if (server_.backup.empty()) return "";
     ++report_.restores;
+    if (std::getenv("QUIVER_SYNC_TRACE")) {
+      fprintf(stderr, "[%llu] server restored from the backup at seq %llu\n", (unsigned long long)now_,
+              (unsigned long long)server_.backup_seq);
+    }
     StopServer();
     server_.mem = std::make_unique<MemoryStorage>();
     for (const auto& [name, bytes] : server_.backup) {
@@ -342,7 +349,10 @@ class World {
       return "";
     }
     // Without the runbook: the most advanced replica talks to the server first; if it is ahead of the restored
-    // state, the server must notice (regression detection) and move to a new epoch.
+    // state, the server must notice (regression detection) and move to a new epoch. Until it does, the epoch's seqs
+    // may be handed out again for other changes, so cursors in it no longer say what a replica holds (P4 skips it;
+    // the digest catches what slips through).
+    restored_epochs_.insert(ServerEpoch());
     int best = -1;
     uint64_t best_cursor = 0;
     for (auto& r : replicas_) {
@@ -556,6 +566,7 @@ class World {
     auto epoch = core.FeedMeta("sync.epoch");
     auto cursor_v = core.FeedMeta("sync.since");  // every register up to the catch-up's start has arrived
     if (!epoch || !cursor_v || !epoch->is_string() || epoch->get_string() != ServerEpoch()) return "";
+    if (restored_epochs_.count(std::string(epoch->get_string()))) return "";
     const uint64_t cursor = cursor_v->is_uint64() ? cursor_v->get_uint64() : uint64_t(cursor_v->get_int64());
     const uint64_t horizon = ServerHorizon();
     // Build a scratch collection holding the replica's state, then merge the server's registers at or below the
@@ -585,6 +596,11 @@ class World {
       }
       auto ops = sync::DeltaToOps(d);
       if (ops.ok()) for (db::Op& op : *ops) theirs.ops.push_back(std::move(op));
+      if (std::getenv("QUIVER_SYNC_TRACE") && !d.empty()) {
+        std::string mine_text = "<none>";
+        core.VisitPoint(st.id, [&](const db::PointState& ms, const db::Segment& mseg) { mine_text = Canonical(sync::FullDelta(ms, mseg, spaces), 0); });
+        fprintf(stderr, "P4 server<=cursor %s\n   replica %s\n", Canonical(d, 0).c_str(), mine_text.c_str());
+      }
     });
     auto changed = x.CommitFeedWrite(std::move(theirs));
     if (!changed.ok()) return "scratch write";
@@ -797,6 +813,7 @@ class World {
   Oracle oracle_;
   double drop_ = 0, dup_ = 0;
   int serve_only_ = -1;
+  std::set<std::string> restored_epochs_;  // epochs a restore without the runbook continued
   std::string failure_;
   bool in_crash_ = false;
   std::vector<int> pending_crash_;
