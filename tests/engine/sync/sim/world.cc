@@ -971,13 +971,19 @@ std::string World::Converge() {
   drop_ = 0;
   dup_ = 0;
   serve_only_ = -1;
+  // A node whose storage failed is stuck read-only until it restarts: restart it (a crash) before healing.
   for (auto& r : replicas_) {
     r->online = true;
     r->clock->frozen = false;
+    const bool failed = r->fault->failed();
     r->fault->Disarm();
+    if (failed) {
+      if (std::string f = CrashReplica(*r); !f.empty()) return f;
+    }
   }
+  const bool server_failed = server_.fault->failed();
   server_.fault->Disarm();
-  if (!server_.up) {
+  if (!server_.up || server_failed) {
     if (std::string f = CrashServer(); !f.empty()) return f;
   }
   std::map<int, std::string> last;
