@@ -29,6 +29,7 @@ struct ReplicaState {
   uint64_t seen = 0;
   uint64_t pull = 0;
   uint64_t rej_to = 0;  // the batch the rejections belong to
+  uint64_t rej_horizon = 0;  // the horizon that batch was checked against
   json::array rej;      // [[id, reason], ...]
 
   static ReplicaState From(const std::optional<json::value>& v) {
@@ -46,12 +47,15 @@ struct ReplicaState {
     r.seen = u64("seen");
     r.pull = u64("pull");
     r.rej_to = u64("rej_to");
+    r.rej_horizon = u64("rej_horizon");
     if (auto it = o->find("epoch"); it != o->end() && it->value().is_string()) r.epoch = std::string(it->value().get_string());
     if (auto it = o->find("rej"); it != o->end() && it->value().is_array()) r.rej = it->value().get_array();
     return r;
   }
   json::value ToJson() const {
-    return json::object{{"acked", acked}, {"epoch", epoch}, {"seen", seen}, {"pull", pull}, {"rej_to", rej_to}, {"rej", rej}};
+    json::object o{{"acked", acked}, {"epoch", epoch}, {"seen", seen}, {"pull", pull}, {"rej_to", rej_to}, {"rej", rej}};
+    if (rej_horizon) o["rej_horizon"] = rej_horizon;
+    return o;
   }
 };
 
@@ -490,6 +494,8 @@ SyncResponse SyncService::Push(const Context& ctx, Open& feed, const SyncRequest
   if (m->to_local_seq <= rs.acked && rs.acked != 0) {
     // Seen before (a retry after a lost response): the ack at once, with the rejections of that batch.
     out.acked_local_seq = rs.acked;
+    // The horizon the batch was checked against, so the client judges its stale registers as the first time.
+    out.horizon_hlc = m->to_local_seq == rs.rej_to && rs.rej_horizon ? rs.rej_horizon : HorizonLocked(feed);
     if (m->to_local_seq == rs.rej_to) {
       for (const json::value& r : rs.rej) {
         const json::array* pair = r.if_array();
@@ -551,6 +557,7 @@ SyncResponse SyncService::Push(const Context& ctx, Open& feed, const SyncRequest
     rs.epoch = epoch;
     rs.seen = now;
     rs.rej_to = m->to_local_seq;
+    rs.rej_horizon = horizon;
     rs.rej = std::move(rej);
     {
       std::lock_guard<std::mutex> plock(mu_);
