@@ -7,6 +7,7 @@
 #include <memory>
 #include <set>
 #include <sstream>
+#include <tuple>
 #include <vector>
 
 #include "base/random.h"
@@ -19,6 +20,7 @@
 #include "sync/client.h"
 #include "sync/local_feed.h"
 #include "sync/service.h"
+#include "sync/wire.h"
 
 namespace quiver::sim {
 namespace {
@@ -211,7 +213,8 @@ class World {
               request.path.c_str(), request.push_cursor.c_str(), request.body.substr(0, std::atoi(trace)).c_str());
       for (const auto& [k, v] : request.query) fprintf(stderr, "    %s=%s\n", k.c_str(), v.c_str());
     }
-    server_.service->HandleAsync(request, [this, ri, call](sync::SyncResponse resp) {
+    server_.service->HandleAsync(request, [this, ri, call, request](sync::SyncResponse resp) {
+      if (resp.status == 200 && request.method == "POST" && request.path.ends_with("/push")) NoteAccepted(request, resp);
       if (const char* trace = std::getenv("QUIVER_SYNC_TRACE")) {
         fprintf(stderr, "[%llu] r%d <- %d %s\n", (unsigned long long)now_, ri, resp.status,
                 resp.body.substr(0, std::atoi(trace)).c_str());
@@ -226,6 +229,23 @@ class World {
         call->done(resp);
       });
     });
+  }
+
+  // Registers the server merged from a push (whether or not they won): a replica's later rewrite must not withdraw
+  // them from the oracle as if they had never left it.
+  void NoteAccepted(const sync::SyncRequest& request, const sync::SyncResponse& resp) {
+    auto push = sync::DecodePushRequest(request.body);
+    auto answer = sync::DecodePushResponse(resp.body);
+    if (!push.ok() || !answer.ok()) return;
+    std::set<PointId> rejected;
+    for (const sync::Rejection& r : answer->rejected) rejected.insert(r.id);
+    for (const PointDelta& d : push->points) {
+      if (rejected.count(d.id)) continue;
+      if (d.del) accepted_.emplace(d.id, "", *d.del);
+      if (d.vec) accepted_.emplace(d.id, "", d.vec->ts);
+      if (d.reset) accepted_.emplace(d.id, "\x01", *d.reset);
+      for (const sync::FieldRegister& f : d.fields) accepted_.emplace(d.id, "k" + f.key, f.ts);
+    }
   }
 
   // Runs events up to true time `t` (advancing the clock), expiring long-polls as time passes.
@@ -503,6 +523,7 @@ class World {
       });
       oracle_.WithdrawIf([&](const PointId& id, const std::string& reg, const Stamp& s) {
         if (id != withdrawn.id || s.replica != rp->id) return false;
+        if (accepted_.count({id, reg, s})) return false;  // it did leave: the server merged it
         auto it = limit.find(reg);
         // A reset the replica wrote also hid its older key writes.
         auto reset = limit.find("\x01");
@@ -834,6 +855,7 @@ class World {
   double drop_ = 0, dup_ = 0;
   int serve_only_ = -1;
   std::set<std::string> restored_epochs_;  // epochs a restore without the runbook continued
+  std::set<std::tuple<PointId, std::string, Stamp>> accepted_;  // registers a push merged into the server
   std::string failure_;
   bool in_crash_ = false;
   std::vector<int> pending_crash_;
