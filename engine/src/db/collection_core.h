@@ -89,8 +89,11 @@ struct FeedWriteResult {
 };
 // The feed's head as one read saw it.
 struct FeedInfo {
-  uint64_t last_seq = 0;          // the last seq allocated
+  uint64_t last_seq = 0;          // the last seq allocated (ScanFeed: the last it could serve)
   uint64_t min_valid_cursor = 0;  // tombstones with seqs up to this were purged (cursors below it are invalid)
+  // ScanFeed: the durable head. Above last_seq while a change that moved points is not yet durable: a catch-up
+  // is not over until the scan can go on to the head.
+  uint64_t durable_seq = 0;
 };
 
 // What a stored collection needs from its database.
@@ -223,6 +226,8 @@ class CollectionCore {
   // durability option. Ops are checked first (InvalidArgument, nothing applied).
   Result<FeedWriteResult> CommitFeedWrite(FeedWrite&& write);
   FeedInfo feed_info() const;
+  // OK, or the storage error that left the collection read-only (its memory may then be ahead of its files).
+  Status health() const;
   // One sync metadata value, or none.
   std::optional<boost::json::value> FeedMeta(std::string_view key) const;
   // The sync metadata whose keys start with `prefix`.
@@ -335,8 +340,11 @@ class CollectionCore {
                          std::shared_ptr<storage::WalWriter>* wal);
   Status CommitGenerationLocked(const std::vector<Sealed>& old_sealed);
   void NotifyFeed(uint64_t last_seq);
-  // Raises durable_seq_ to `seq` (after the sync that made it durable).
-  void AdvanceDurable(uint64_t seq);
+  // After the sync that made commit `commit` durable: raises durable_seq_ to `seq` (0: no new seq) and forgets the
+  // commit's moves.
+  void SettleCommit(uint64_t commit, uint64_t seq);
+  // The highest seq a feed scan may serve (durable_seq_, lowered below the old seqs of pending moves).
+  uint64_t ServableSeqLocked() const;
   std::optional<Location> Locate(const PointId& id) const;
   const PointState* FindLocked(const PointId& id) const;
   const float* StoredVector(const PointId& id, size_t space) const;
@@ -402,9 +410,15 @@ class CollectionCore {
   // Change feed (collection_feed.cc).
   uint64_t last_seq_ = 0;                    // guarded by mu_
   // The feed's durable head: every seq up to it is in synced storage (with Durability::kSync; at once otherwise).
-  // Feed reads (ScanFeed, feed_info) stop here, so no sync client is ever served a change a crash can still take
-  // back: it would hold a cursor past seqs the server hands out again for other changes.
+  // Feed scans (ScanFeed) stop below it, so no sync client is ever served a change a crash can still take back:
+  // it would hold a cursor past seqs the server hands out again for other changes. They also stop below the old
+  // seq of every point a not yet durable change moved (moved_), or a client's cursor would pass the point's older
+  // registers while the point itself is out of reach.
   std::atomic<uint64_t> durable_seq_{0};
+  mutable std::mutex moved_mu_;
+  std::vector<std::pair<uint64_t, uint64_t>> moved_;  // guarded by moved_mu_: (commit, old seq) not yet durable
+  uint64_t commit_counter_ = 0;  // guarded by mu_
+  uint64_t current_commit_ = 0;  // guarded by mu_: the commit applying now (0: recovery)
   uint64_t seq_at_wal_start_ = 0;            // guarded by mu_: last_seq_ when wal_start_ was set
   uint64_t min_valid_cursor_ = 0;            // guarded by mu_
   std::vector<std::pair<uint64_t, uint64_t>> checkpoints_;  // guarded by mu_: (seq, unix ms)

@@ -101,7 +101,11 @@ void CollectionCore::FeedAfterLocked(const Op& op, const FeedBefore& before) {
   if (life) st.life_seq = seq;
   if (reset) st.reset_seq = seq;
   for (KeyStamp* ks : keys) ks->seq = seq;
-  if (before.seq) FeedIndexRemoveLocked(before.seq, op.id);
+  if (before.seq) {
+    FeedIndexRemoveLocked(before.seq, op.id);
+    std::lock_guard<std::mutex> moved_lock(moved_mu_);
+    moved_.emplace_back(current_commit_, before.seq);
+  }
   feed_index_.push_back(FeedIndexEntry{seq, op.id, true});
 }
 
@@ -157,7 +161,11 @@ void CollectionCore::ApplyFeedWriteLocked(const FeedWrite& write) {
     if (!slot) continue;
     const uint64_t seq = write_->state(*slot).seq();
     write_->ClearForFeed(*slot);
-    if (seq) FeedIndexRemoveLocked(seq, id);
+    if (seq) {
+      FeedIndexRemoveLocked(seq, id);
+      std::lock_guard<std::mutex> moved_lock(moved_mu_);
+      moved_.emplace_back(current_commit_, seq);
+    }
   }
   for (const Op& op : write.ops) {
     clock_->Observe(op.stamp.hlc);
@@ -181,9 +189,11 @@ Result<FeedWriteResult> CollectionCore::CommitFeedWrite(FeedWrite&& write) {
   FeedWriteResult result;
   std::shared_ptr<storage::WalWriter> wal;
   uint64_t notify = 0;
+  uint64_t commit = 0;
   {
     std::unique_lock lock(mu_);
     QUIVER_RETURN_IF_ERROR(CheckWritable());
+    commit = current_commit_ = ++commit_counter_;
     result.operation_id = next_sequence_;
     if (stored()) {
       log_buffer_.clear();
@@ -207,10 +217,8 @@ Result<FeedWriteResult> CollectionCore::CommitFeedWrite(FeedWrite&& write) {
     }
   }
   if (wal) QUIVER_RETURN_IF_ERROR(SyncPerDurability(wal));
-  if (notify) {
-    AdvanceDurable(notify);
-    NotifyFeed(notify);
-  }
+  SettleCommit(commit, notify);
+  if (notify) NotifyFeed(notify);
   bool optimize = false;
   {
     std::lock_guard<std::mutex> lock(pending_mu_);
@@ -238,13 +246,28 @@ Status CollectionCore::ReplayFeedRecordLocked(std::string_view payload, const st
 
 FeedInfo CollectionCore::feed_info() const {
   std::shared_lock lock(mu_);
-  return FeedInfo{std::min(last_seq_, durable_seq_.load()), min_valid_cursor_};
+  const uint64_t durable = std::min(last_seq_, durable_seq_.load());
+  return FeedInfo{durable, min_valid_cursor_, durable};
 }
 
-void CollectionCore::AdvanceDurable(uint64_t seq) {
+Status CollectionCore::health() const {
+  std::shared_lock lock(mu_);
+  return failed_;
+}
+
+void CollectionCore::SettleCommit(uint64_t commit, uint64_t seq) {
   uint64_t now = durable_seq_.load();
   while (now < seq && !durable_seq_.compare_exchange_weak(now, seq)) {
   }
+  std::lock_guard<std::mutex> lock(moved_mu_);
+  std::erase_if(moved_, [&](const auto& m) { return m.first == commit; });
+}
+
+uint64_t CollectionCore::ServableSeqLocked() const {
+  uint64_t bound = std::min(last_seq_, durable_seq_.load());
+  std::lock_guard<std::mutex> lock(moved_mu_);
+  for (const auto& [commit, old] : moved_) bound = std::min(bound, old - 1);
+  return bound;
 }
 
 std::optional<boost::json::value> CollectionCore::FeedMeta(std::string_view key) const {
@@ -266,11 +289,11 @@ boost::json::object CollectionCore::FeedMetaWithPrefix(std::string_view prefix) 
 FeedInfo CollectionCore::ScanFeed(
     uint64_t after, const std::function<bool(uint64_t, const PointState&, const Segment&)>& fn) const {
   std::shared_lock lock(mu_);
-  const uint64_t durable = std::min(last_seq_, durable_seq_.load());
+  const uint64_t bound = ServableSeqLocked();
   auto it = std::upper_bound(feed_index_.begin(), feed_index_.end(), after,
                              [](uint64_t s, const FeedIndexEntry& e) { return s < e.seq; });
   for (; it != feed_index_.end(); ++it) {
-    if (it->seq > durable) break;  // not synced yet (or never will be, after a failed sync)
+    if (it->seq > bound) break;  // not synced yet (or never will be, after a failed sync)
     if (!it->live) continue;
     auto loc = Locate(it->id);
     if (!loc) continue;
@@ -278,7 +301,7 @@ FeedInfo CollectionCore::ScanFeed(
     if (st.seq() != it->seq) continue;
     if (!fn(it->seq, st, *loc->segment)) break;
   }
-  return FeedInfo{durable, min_valid_cursor_};
+  return FeedInfo{bound, min_valid_cursor_, std::min(last_seq_, durable_seq_.load())};
 }
 
 FeedInfo CollectionCore::VisitPoints(const std::function<void(const PointState&, const Segment&)>& fn) const {
@@ -409,7 +432,7 @@ std::vector<std::pair<std::shared_ptr<const std::string>, uint64_t>> CollectionC
     out.emplace_back(std::make_shared<const std::string>(EncodeSegment(*write_, /*with_feed_seqs=*/false).Flatten()),
                      write_->present_count());
   }
-  if (info) *info = FeedInfo{std::min(last_seq_, durable_seq_.load()), min_valid_cursor_};
+  if (info) *info = FeedInfo{ServableSeqLocked(), min_valid_cursor_};
   return out;
 }
 
@@ -458,6 +481,7 @@ Status CollectionCore::InstallFeedGeneration(const std::vector<std::shared_ptr<c
         carried[i].stored_form = carried[i].kind == OpKind::kUpsert;
       }
     }
+    const uint64_t commit = current_commit_ = ++commit_counter_;
     std::vector<Sealed> old_sealed = std::move(sealed_);
     sealed_.clear();
     for (size_t i = 0; i < segments.size(); ++i) {
@@ -482,8 +506,8 @@ Status CollectionCore::InstallFeedGeneration(const std::vector<std::shared_ptr<c
       image_cache_.clear();
     }
     if (stored()) QUIVER_RETURN_IF_ERROR(CommitGenerationLocked(old_sealed));
+    SettleCommit(commit, notify);
   }
-  AdvanceDurable(notify);
   NotifyFeed(notify);
   return Status::OK();
 }

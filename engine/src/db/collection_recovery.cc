@@ -170,6 +170,10 @@ Status CollectionCore::ReplayLogs() {
     }
   }
   durable_seq_ = last_seq_;  // what was read back is in storage
+  {
+    std::lock_guard<std::mutex> moved_lock(moved_mu_);
+    moved_.clear();
+  }
   if (read_only) return Status::OK();
   if (!logs.empty()) {
     QUIVER_ASSIGN_OR_RETURN(auto w, storage::WalWriter::Reopen(&st, logs.back().second, logs.back().first));

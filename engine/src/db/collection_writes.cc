@@ -106,9 +106,11 @@ Status CollectionCore::Commit(std::vector<Op>&& ops, bool stamp, const UpsertCon
                               WriteOutcome* outcome) {
   std::shared_ptr<storage::WalWriter> wal;
   uint64_t notify_seq = 0;
+  uint64_t commit = 0;
   {
     std::unique_lock lock(mu_);
     QUIVER_RETURN_IF_ERROR(CheckWritable());
+    commit = current_commit_ = ++commit_counter_;
     if (condition && (condition->mode != UpsertMode::kUpsert || condition->update_filter)) {
       // Decided against the state before the batch, under the lock, so no other write slips in between.
       std::erase_if(ops, [&](const Op& op) {
@@ -150,10 +152,8 @@ Status CollectionCore::Commit(std::vector<Op>&& ops, bool stamp, const UpsertCon
     }
   }
   if (wal) QUIVER_RETURN_IF_ERROR(SyncPerDurability(wal));
-  if (notify_seq) {
-    AdvanceDurable(notify_seq);
-    NotifyFeed(notify_seq);
-  }
+  SettleCommit(commit, notify_seq);
+  if (notify_seq) NotifyFeed(notify_seq);
   bool optimize = false;
   {
     std::lock_guard<std::mutex> lock(pending_mu_);

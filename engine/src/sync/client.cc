@@ -431,9 +431,12 @@ struct SyncClient::Round : std::enable_shared_from_this<SyncClient::Round> {
       return true;
     });
     if (end) to = std::max(to, info.last_seq);
+    // Complete only when the scan could go on to the head (a write of another thread not yet durable may have
+    // moved a point past where the scan had to stop).
+    end = end && info.last_seq >= info.durable_seq;
     if (batch->request.points.empty()) {
       c->clean_to_[name] = std::max(c->clean_to_[name], to);
-      if (drain.scan > drain.cursor) {
+      if (end && drain.scan > drain.cursor) {
         // The drain completed with its last batch: nothing of this replica's at or below the scan position is
         // unacknowledged. (Not `to`: the server acknowledged only up to the scan position.)
         Status s = CommitMeta(core(), {{kPushCursor, json::value(drain.scan)}, {kPushScan, std::nullopt}});

@@ -42,6 +42,8 @@ struct FeedPage {
   std::vector<PointDelta> points;
   uint64_t next_seq = 0;     // the seq of the last point looked at, or the head when the scan reached the end
   bool reached_end = false;
+  // No progress possible now: changes that moved points are not durable yet (see health()).
+  bool stalled = false;
   FeedHead head;
 };
 
@@ -65,6 +67,8 @@ class Feed {
   virtual const CollectionConfig& config() const = 0;
   virtual FeedHead Head() const = 0;
   virtual std::optional<boost::json::value> Meta(std::string_view key) const = 0;
+  // OK, or why the feed cannot serve reads consistently now (a storage error left it ahead of its files).
+  virtual Status Health() const { return Status::OK(); }
   // Checks a point's registers against the collection (vector names and sizes, finite values, stored form);
   // InvalidArgument or NotSupported naming the problem.
   virtual Status Validate(const PointDelta& point) const = 0;

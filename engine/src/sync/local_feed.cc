@@ -94,6 +94,7 @@ class LocalFeed final : public Feed {
     return FeedHead{f.last_seq, f.min_valid_cursor};
   }
   std::optional<boost::json::value> Meta(std::string_view key) const override { return core().FeedMeta(key); }
+  Status Health() const override { return core().health(); }
   Status Validate(const PointDelta& point) const override {
     QUIVER_RETURN_IF_ERROR(local::ValidateDelta(point, core().spaces(), core().sparse_spaces()));
     return DeltaToOps(point).status();
@@ -138,9 +139,11 @@ class LocalFeed final : public Feed {
       page.next_seq = seq;
       return true;
     });
-    page.head = FeedHead{info.last_seq, info.min_valid_cursor};
-    page.reached_end = !stopped;
-    if (page.reached_end) page.next_seq = std::max(after, info.last_seq);
+    page.head = FeedHead{info.durable_seq, info.min_valid_cursor};
+    // A scan cut short by changes not yet durable has not reached the end: the catch-up goes on.
+    page.reached_end = !stopped && info.last_seq >= info.durable_seq;
+    page.next_seq = std::max(after, stopped ? page.next_seq : info.last_seq);
+    page.stalled = !stopped && !page.reached_end && page.points.empty() && page.next_seq == after;
     return page;
   }
 

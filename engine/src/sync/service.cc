@@ -607,6 +607,14 @@ SyncResponse SyncService::Pull(const Context& ctx, Open& feed, const SyncRequest
   limits.max_bytes = std::min<size_t>(q->max_bytes, options_.max_pull_bytes);
   limits.max_scan = std::max<size_t>(1000, 20 * q->limit);
   FeedPage page = feed.feed->Read(cursor.seq, since.seq, ctx.replica, limits);
+  if (page.stalled) {
+    // Changes that moved points are not durable: after a storage error they never will be until the server
+    // restarts; otherwise the next pull goes on.
+    if (Status health = feed.feed->Health(); !health.ok()) {
+      return Error(503, "unavailable", "storage", "the collection is read-only after a storage error: " +
+                                                      std::string(health.message()));
+    }
+  }
   if (park && q->wait_ms > 0 && page.points.empty() && page.reached_end && page.next_seq == cursor.seq) {
     *park = true;
     return SyncResponse{};

@@ -265,6 +265,22 @@ class World {
         static std::string last;
         if (now_state != last) fprintf(stderr, "[%llu] WATCH server point %s: %s\n", (unsigned long long)now_, w, now_state.c_str());
         last = now_state;
+        if (const char* wr = std::getenv("QUIVER_SYNC_WATCH_R")) {
+          Replica& rr = *replicas_[std::atoi(wr)];
+          std::string rs = "<none>";
+          if (rr.db) {
+            if (auto rc = rr.db->GetCollection(kCollection); rc.ok()) {
+              (*rc)->core().VisitPoint(PointId::Number(std::atoi(w)), [&](const db::PointState& st, const db::Segment&) {
+                rs = (st.deleted ? "deleted " : "alive ") + sync::StampText(st.alive);
+              });
+              auto since = (*rc)->core().FeedMeta("sync.since");
+              rs += " since " + (since ? boost::json::serialize(*since) : std::string("-"));
+            }
+          }
+          static std::string last_r;
+          if (rs != last_r) fprintf(stderr, "[%llu] WATCH r%s point %s: %s\n", (unsigned long long)now_, wr, w, rs.c_str());
+          last_r = rs;
+        }
       }
       CheckFaults();
     }
@@ -321,6 +337,10 @@ class World {
     StopServer();
     server_.mem->SimulateCrash(rng_() | 1);
     Status s = OpenServer();
+    if (std::getenv("QUIVER_SYNC_TRACE") && ServerCollection()) {
+      fprintf(stderr, "[%llu] server restarted at seq %llu\n", (unsigned long long)now_,
+              (unsigned long long)ServerCollection()->feed_info().last_seq);
+    }
     return s.ok() ? "" : "server reopen after a crash: " + s.ToString();
   }
 
