@@ -604,10 +604,10 @@ struct SyncClient::Round : std::enable_shared_from_this<SyncClient::Round> {
       if (sv && sv->del) server_life = sv->del;
       if (sv && sv->vec) server_life = sv->vec->ts;
       auto held = [](const Stamp& a, const std::optional<Stamp>& b) { return b && a == *b; };
-      // A register below the horizon asking for absence (a delete, a payload reset, a deleted key) where the
-      // server holds nothing of the point has its effect: it may even have been accepted once and purged since
-      // (a re-push after a new epoch), and whatever reaches the server later is stamped above it anyway.
-      auto absent = [&](const Stamp& s) { return !sv && r.reason == "stale_op" && s.hlc < horizon; };
+      // A register below the horizon asking for absence (a delete, a payload reset, a deleted key) of a point the
+      // server holds no life for (nothing, or keys only) has its effect: it may even have been accepted once and
+      // purged since (a re-push after a new epoch), and whatever reaches the server later is stamped above it.
+      auto absent = [&](const Stamp& s) { return r.reason == "stale_op" && s.hlc < horizon && !server_life; };
       if (sent->del && !absent(*sent->del) && !held(*sent->del, server_life)) withdrawn.del = sent->del;
       if (sent->vec && !held(sent->vec->ts, server_life)) withdrawn.vec = sent->vec;
       if (sent->reset && !absent(*sent->reset) && !(sv && held(*sent->reset, sv->reset))) {
