@@ -430,8 +430,9 @@ void Service::AddCors(const HttpRequest& request, HttpReply* reply) const {
                                                                     : request.access_control_request_headers);
     reply->headers.emplace_back("Access-Control-Max-Age", "600");
   } else {
-    reply->headers.emplace_back("Access-Control-Expose-Headers",
-                                "Retry-After, X-Server-Time-Ms, X-Server-HLC, ETag, Content-Range, X-Content-SHA256");
+    reply->headers.emplace_back(
+        "Access-Control-Expose-Headers",
+        "Retry-After, X-Server-Time-Ms, X-Server-HLC, ETag, Content-Range, X-Content-SHA256");
   }
 }
 

@@ -39,9 +39,11 @@ std::optional<uint64_t> Number(std::string_view text) {
   return v;
 }
 
-// A single byte range of `size` bytes ("bytes=a-b", "bytes=a-", "bytes=-n"): [first, last], or nullopt to ignore
-// the header (not a single bytes range) and answer whole. `unsatisfiable` is set for a range outside the blob.
-std::optional<std::pair<uint64_t, uint64_t>> ParseRange(std::string_view header, uint64_t size, bool* unsatisfiable) {
+// A single byte range of `size` bytes ("bytes=a-b", "bytes=a-", "bytes=-n"): [first, last], or nullopt to
+// ignore the header (not a single bytes range) and answer whole. `unsatisfiable` is set for a range outside
+// the blob.
+std::optional<std::pair<uint64_t, uint64_t>> ParseRange(std::string_view header, uint64_t size,
+                                                        bool* unsatisfiable) {
   *unsatisfiable = false;
   if (header.substr(0, 6) != "bytes=") return std::nullopt;
   std::string_view spec = header.substr(6);
@@ -180,7 +182,8 @@ HttpReply SyncEndpoint::ToReply(const std::string& path, const std::string& rang
   }
   reply.status = 206;
   reply.headers.emplace_back("Content-Range", "bytes " + std::to_string(range->first) + "-" +
-                                                  std::to_string(range->second) + "/" + std::to_string(body.size()));
+                                                  std::to_string(range->second) + "/" +
+                                                  std::to_string(body.size()));
   reply.body = body.substr(range->first, range->second - range->first + 1);
   return reply;
 }
@@ -222,8 +225,8 @@ void SyncEndpoint::Handle(const HttpRequest& request, const Principal& principal
   const bool identify = r.method == "PUT" && r.path.rfind("/v1/collections/by-name/", 0) == 0;
   std::string name;
   if (identify) {
-    auto decoded = PercentDecode(std::string_view(r.path).substr(std::string_view("/v1/collections/by-name/").size()),
-                                 false);
+    auto decoded = PercentDecode(
+        std::string_view(r.path).substr(std::string_view("/v1/collections/by-name/").size()), false);
     if (decoded.ok()) name = *decoded;
     r.path = "/v1/collections/by-name/" + name;
   }

@@ -1,12 +1,12 @@
-// SyncEndpoint: the sync protocol (docs/sync.md) served under /sync. It turns an authenticated HTTP request into
-// a sync::SyncRequest (path below /sync, query, X-Replica, X-Push-Cursor, X-Protocol, body), binds it to the
-// caller's principal ("key", "key:read-only", "tenant:<name>", "jwt:<sub>", "open") and to the REST API's
-// per-collection access rules, hands it to the engine's SyncService over the database's change feeds, and turns
-// the answer back into a reply: with X-Server-Time-Ms and X-Server-HLC, and for blobs Range (206, 416), ETag and
-// X-Content-SHA256.
+// SyncEndpoint: the sync protocol (docs/sync.md) served under /sync. It turns an authenticated HTTP request
+// into a sync::SyncRequest (path below /sync, query, X-Replica, X-Push-Cursor, X-Protocol, body), binds it to
+// the caller's principal ("key", "key:read-only", "tenant:<name>", "jwt:<sub>", "open") and to the REST API's
+// per-collection access rules, hands it to the engine's SyncService over the database's change feeds, and
+// turns the answer back into a reply: with X-Server-Time-Ms and X-Server-HLC, and for blobs Range (206, 416),
+// ETag and X-Content-SHA256.
 //
-// Pulls with wait_ms are long-polls: the reply comes later, from the thread of the commit that ends the wait or
-// from the endpoint's timer thread, which also expires waits and runs the tombstone GC every gc_interval.
+// Pulls with wait_ms are long-polls: the reply comes later, from the thread of the commit that ends the wait
+// or from the endpoint's timer thread, which also expires waits and runs the tombstone GC every gc_interval.
 //
 // Thread safety: Handle may be called from any number of threads at once; SetDraining from any thread.
 #ifndef QUIVER_SERVER_SYNC_ENDPOINT_H_

@@ -107,7 +107,8 @@ struct HttpTransport::Impl {
     parser.body_limit(1ull << 34);  // snapshot blobs are large; the server bounds everything else
     http::read(*stream, buffer, parser, ec);
     if (ec) {
-      *stale = ec == http::error::end_of_stream || ec == net::error::eof || ec == net::error::connection_reset;
+      *stale =
+          ec == http::error::end_of_stream || ec == net::error::eof || ec == net::error::connection_reset;
       return Status::IOError("sync: reading the answer to " + r.method + " " + target + ": " + ec.message());
     }
     auto res = parser.release();
@@ -124,7 +125,8 @@ Result<std::unique_ptr<HttpTransport>> HttpTransport::Create(HttpTransportOption
   auto impl = std::make_unique<Impl>();
   std::string_view url = options.base_url;
   if (url.substr(0, 8) == "https://") {
-    return Status::NotSupported("sync: https:// is not supported by the native transport yet: " + options.base_url);
+    return Status::NotSupported("sync: https:// is not supported by the native transport yet: " +
+                                options.base_url);
   }
   if (url.substr(0, 7) != "http://") {
     return Status::InvalidArgument("sync: the base URL must start with http://: '" + options.base_url + "'");

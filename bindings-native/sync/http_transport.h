@@ -1,11 +1,12 @@
-// HttpTransport: the sync client's Transport (engine/src/sync/transport.h) over HTTP/1.1 with Boost.Beast, for
-// native apps syncing with quiverd. Each Send is one blocking request on a kept-alive connection: `done` runs
-// before Send returns, on the calling thread (the thread driving the SyncClient). A request that fails on a
-// reused connection (the server closed it, or restarted) is sent once more on a new one; every sync request is
-// idempotent. The server answers a long-poll pull within its wait, so the read timeout is the request's wait_ms
-// plus `timeout_ms`.
+// HttpTransport: the sync client's Transport (engine/src/sync/transport.h) over HTTP/1.1 with Boost.Beast,
+// for native apps syncing with quiverd. Each Send is one blocking request on a kept-alive connection: `done`
+// runs before Send returns, on the calling thread (the thread driving the SyncClient). A request that fails
+// on a reused connection (the server closed it, or restarted) is sent once more on a new one; every sync
+// request is idempotent. The server answers a long-poll pull within its wait, so the read timeout is the
+// request's wait_ms plus `timeout_ms`.
 //
-// Plain http:// only in this version (https:// is NotSupported: put TLS in front, or use the JS face's fetch).
+// Plain http:// only in this version (https:// is NotSupported: put TLS in front, or use the JS face's
+// fetch).
 //
 // Thread safety: one thread at a time (the SyncClient's); distinct transports are independent.
 #ifndef QUIVER_NATIVE_SYNC_HTTP_TRANSPORT_H_

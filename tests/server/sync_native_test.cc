@@ -1,7 +1,7 @@
 // End to end: native SyncClients on HttpTransport (bindings-native/sync) syncing through a real quiverd on a
 // loopback port. Two replicas converge (dense and sparse vectors, payload keys, concurrent edits); quiverd is
-// killed with SIGKILL between rounds and restarted on the same folder and port, and nothing acknowledged is lost.
-// The binary comes from $QUIVERD (set by tests/server/CMakeLists.txt).
+// killed with SIGKILL between rounds and restarted on the same folder and port, and nothing acknowledged is
+// lost. The binary comes from $QUIVERD (set by tests/server/CMakeLists.txt).
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -112,9 +112,9 @@ struct Replica {
   std::unique_ptr<sync::SyncClient> client;
 
   Replica(uint64_t id, const std::string& url) {
-    clock->ms = static_cast<uint64_t>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-            .count());
+    clock->ms = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                          std::chrono::system_clock::now().time_since_epoch())
+                                          .count());
     db = testing::OpenSyncDatabase(id, clock);
     REQUIRE(db->CreateCollection("docs", Config()).ok());
     sync::HttpTransportOptions t;
@@ -144,7 +144,8 @@ std::string PayloadOf(Collection& c, uint64_t id) {
 }
 
 TEST_CASE("native sync client and quiverd: convergence, SIGKILL and restart", "[sync][server]") {
-  const std::string dir = std::filesystem::temp_directory_path() / ("quiver-sync-native-" + std::to_string(getpid()));
+  const std::string dir =
+      std::filesystem::temp_directory_path() / ("quiver-sync-native-" + std::to_string(getpid()));
   std::filesystem::remove_all(dir);
   Quiverd server(dir + "/db");
   server.Start();
@@ -160,7 +161,8 @@ TEST_CASE("native sync client and quiverd: convergence, SIGKILL and restart", "[
   REQUIRE(SyncNow(*b.client).ok());
   CHECK(b.C()->Info().points_count == 60);
   CHECK(PayloadOf(*b.C(), 42) == R"({"n":42})");
-  auto rec = b.C()->Get(std::vector<PointId>{PointId::Number(9)}, PayloadSelector::None(), VectorSelector::All());
+  auto rec =
+      b.C()->Get(std::vector<PointId>{PointId::Number(9)}, PayloadSelector::None(), VectorSelector::All());
   REQUIRE(rec.ok());
   CHECK((*rec)[0].sparse_vectors["text"].indices == std::vector<uint32_t>{2, 100});
 
@@ -182,7 +184,8 @@ TEST_CASE("native sync client and quiverd: convergence, SIGKILL and restart", "[
   server.Kill();
   a.clock->ms += 5;
   std::vector<PointInput> second;
-  for (uint64_t i = 100; i < 140; ++i) second.push_back(P(i, {1, float(i), 0}, std::nullopt, R"({"late":true})"));
+  for (uint64_t i = 100; i < 140; ++i)
+    second.push_back(P(i, {1, float(i), 0}, std::nullopt, R"({"late":true})"));
   REQUIRE(a.C()->Upsert(second).ok());
   Status offline = SyncNow(*a.client);
   CHECK(offline.IsIOError());
@@ -204,7 +207,8 @@ TEST_CASE("native sync client and quiverd: convergence, SIGKILL and restart", "[
   server.Start(port);
   REQUIRE(SyncNow(*a.client).ok());
   CHECK(PayloadOf(*a.C(), 120) == R"({"late":true,"seen":"b"})");
-  CHECK(a.client->stats().resyncs == 1);  // only the first snapshot: the epoch stayed, no resync after restarts
+  CHECK(a.client->stats().resyncs ==
+        1);  // only the first snapshot: the epoch stayed, no resync after restarts
   CHECK(a.client->stats().digest_mismatches == 0);
   CHECK(b.client->stats().digest_mismatches == 0);
   CHECK(a.transport->connections() >= 3);

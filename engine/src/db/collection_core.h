@@ -91,8 +91,8 @@ struct FeedWriteResult {
 struct FeedInfo {
   uint64_t last_seq = 0;          // the last seq allocated (ScanFeed: the last it could serve)
   uint64_t min_valid_cursor = 0;  // tombstones with seqs up to this were purged (cursors below it are invalid)
-  // ScanFeed: the durable head. Above last_seq while a change that moved points is not yet durable: a catch-up
-  // is not over until the scan can go on to the head.
+  // ScanFeed: the durable head. Above last_seq while a change that moved points is not yet durable: a
+  // catch-up is not over until the scan can go on to the head.
   uint64_t durable_seq = 0;
 };
 
@@ -340,8 +340,8 @@ class CollectionCore {
                          std::shared_ptr<storage::WalWriter>* wal);
   Status CommitGenerationLocked(const std::vector<Sealed>& old_sealed);
   void NotifyFeed(uint64_t last_seq);
-  // After the sync that made commit `commit` durable: raises durable_seq_ to `seq` (0: no new seq) and forgets the
-  // commit's moves.
+  // After the sync that made commit `commit` durable: raises durable_seq_ to `seq` (0: no new seq) and
+  // forgets the commit's moves.
   void SettleCommit(uint64_t commit, uint64_t seq);
   // The highest seq a feed scan may serve (durable_seq_, lowered below the old seqs of pending moves).
   uint64_t ServableSeqLocked() const;
@@ -409,16 +409,17 @@ class CollectionCore {
 
   // Change feed (collection_feed.cc).
   uint64_t last_seq_ = 0;                    // guarded by mu_
-  // The feed's durable head: every seq up to it is in synced storage (with Durability::kSync; at once otherwise).
-  // Feed scans (ScanFeed) stop below it, so no sync client is ever served a change a crash can still take back:
-  // it would hold a cursor past seqs the server hands out again for other changes. They also stop below the old
-  // seq of every point a not yet durable change moved (moved_), or a client's cursor would pass the point's older
-  // registers while the point itself is out of reach.
+  // The feed's durable head: every seq up to it is in synced storage (with Durability::kSync; at once
+  // otherwise). Feed scans (ScanFeed) stop below it, so no sync client is ever served a change a crash can
+  // still take back: it would hold a cursor past seqs the server hands out again for other changes. They also
+  // stop below the old seq of every point a not yet durable change moved (moved_), or a client's cursor would
+  // pass the point's older registers while the point itself is out of reach.
   std::atomic<uint64_t> durable_seq_{0};
   mutable std::mutex moved_mu_;
-  std::vector<std::pair<uint64_t, uint64_t>> moved_;  // guarded by moved_mu_: (commit, old seq) not yet durable
-  uint64_t commit_counter_ = 0;  // guarded by mu_
-  uint64_t current_commit_ = 0;  // guarded by mu_: the commit applying now (0: recovery)
+  std::vector<std::pair<uint64_t, uint64_t>>
+      moved_;                                // guarded by moved_mu_: (commit, old seq) not yet durable
+  uint64_t commit_counter_ = 0;              // guarded by mu_
+  uint64_t current_commit_ = 0;              // guarded by mu_: the commit applying now (0: recovery)
   uint64_t seq_at_wal_start_ = 0;            // guarded by mu_: last_seq_ when wal_start_ was set
   uint64_t min_valid_cursor_ = 0;            // guarded by mu_
   std::vector<std::pair<uint64_t, uint64_t>> checkpoints_;  // guarded by mu_: (seq, unix ms)

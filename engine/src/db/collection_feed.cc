@@ -448,8 +448,8 @@ Status CollectionCore::InstallFeedGeneration(const std::vector<std::shared_ptr<c
   for (size_t i = 0; i < images.size(); ++i) {
     const std::string& image = *images[i];
     QUIVER_ASSIGN_OR_RETURN(
-        auto seg, DecodeSegment({reinterpret_cast<const uint8_t*>(image.data()), image.size()}, spaces_, sparse_spaces_,
-                                images[i], "snapshot segment " + std::to_string(i)));
+        auto seg, DecodeSegment({reinterpret_cast<const uint8_t*>(image.data()), image.size()}, spaces_,
+                                sparse_spaces_, images[i], "snapshot segment " + std::to_string(i)));
     segments.push_back(std::move(seg));
   }
   // Stage: the images become segment files no manifest lists yet.

@@ -20,9 +20,9 @@
 
 namespace quiver::db {
 
-// Format 2 adds each collection's change feed ("feed") and allows sync records (type 2) in the logs it covers;
-// it is always written, so a build that knows only format 1 refuses the folder instead of cutting the logs at
-// their first sync record. Format 1 manifests are read (their collections' feeds start at seq 0).
+// Format 2 adds each collection's change feed ("feed") and allows sync records (type 2) in the logs it
+// covers; it is always written, so a build that knows only format 1 refuses the folder instead of cutting the
+// logs at their first sync record. Format 1 manifests are read (their collections' feeds start at seq 0).
 inline constexpr uint32_t kManifestFormatVersion = 2;
 inline constexpr uint32_t kManifestFormatVersionNoFeed = 1;
 

@@ -342,9 +342,9 @@ struct SyncClient::Round : std::enable_shared_from_this<SyncClient::Round> {
   void Install(const SnapshotManifest& m, const std::vector<std::shared_ptr<const std::string>>& images) {
     const std::string reason = MetaStr(core(), kResync);
     const bool had_cursor = !MetaStr(core(), kEpoch).empty() && core().FeedMeta(kCursor).has_value();
-    // What survives the flip: every register this replica wrote when the server may have lost some (no cursor yet,
-    // a new epoch, a digest that disagreed: a server restored without the epoch step whose seqs were reused before
-    // anyone noticed), else only those not yet acknowledged.
+    // What survives the flip: every register this replica wrote when the server may have lost some (no cursor
+    // yet, a new epoch, a digest that disagreed: a server restored without the epoch step whose seqs were
+    // reused before anyone noticed), else only those not yet acknowledged.
     const bool all_self = !had_cursor || reason == "epoch_changed" || reason == "digest_mismatch" ||
                           m.epoch != MetaStr(core(), kEpoch);
     const uint64_t push_cursor = all_self ? 0 : MetaU64(core(), kPushCursor);
@@ -384,10 +384,11 @@ struct SyncClient::Round : std::enable_shared_from_this<SyncClient::Round> {
     bool end = false;  // the batch reaches the end of the feed: the drain completes with its ack
   };
 
-  // Where the drain of the outbox stands. Every register of this replica at or below `cursor` (sync.push_cursor)
-  // is acknowledged; the points at feed seqs in (cursor, scan] (sync.push_scan) have had every register above
-  // `cursor` acknowledged. A point appears in the feed once, at its latest seq, so a register written early can sit
-  // on a point the drain has not reached yet: the cursor moves only when a drain completes.
+  // Where the drain of the outbox stands. Every register of this replica at or below `cursor`
+  // (sync.push_cursor) is acknowledged; the points at feed seqs in (cursor, scan] (sync.push_scan) have had
+  // every register above `cursor` acknowledged. A point appears in the feed once, at its latest seq, so a
+  // register written early can sit on a point the drain has not reached yet: the cursor moves only when a
+  // drain completes.
   struct Drain {
     uint64_t cursor = 0;
     uint64_t scan = 0;
@@ -604,9 +605,10 @@ struct SyncClient::Round : std::enable_shared_from_this<SyncClient::Round> {
       if (sv && sv->del) server_life = sv->del;
       if (sv && sv->vec) server_life = sv->vec->ts;
       auto held = [](const Stamp& a, const std::optional<Stamp>& b) { return b && a == *b; };
-      // A register below the horizon asking for absence (a delete, a payload reset, a deleted key) of a point the
-      // server holds no life for (nothing, or keys only) has its effect: it may even have been accepted once and
-      // purged since (a re-push after a new epoch), and whatever reaches the server later is stamped above it.
+      // A register below the horizon asking for absence (a delete, a payload reset, a deleted key) of a point
+      // the server holds no life for (nothing, or keys only) has its effect: it may even have been accepted
+      // once and purged since (a re-push after a new epoch), and whatever reaches the server later is stamped
+      // above it.
       auto absent = [&](const Stamp& s) { return r.reason == "stale_op" && s.hlc < horizon && !server_life; };
       if (sent->del && !absent(*sent->del) && !held(*sent->del, server_life)) withdrawn.del = sent->del;
       if (sent->vec && !held(sent->vec->ts, server_life)) withdrawn.vec = sent->vec;
@@ -896,7 +898,8 @@ struct SyncClient::Round : std::enable_shared_from_this<SyncClient::Round> {
       if (c->options_.on_conflict) (void)c->options_.on_conflict(conflict);
     }
     db::FeedWrite w;
-    for (const char* k : {kUid, kIdentified, kEpoch, kCursor, kSince, kPushCursor, kPushScan, kHorizon, kResync}) {
+    for (const char* k :
+         {kUid, kIdentified, kEpoch, kCursor, kSince, kPushCursor, kPushScan, kHorizon, kResync}) {
       w.meta.emplace_back(k, std::nullopt);
     }
     Status s = core().InstallFeedGeneration({}, {}, std::move(w));

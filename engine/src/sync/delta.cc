@@ -56,7 +56,8 @@ PointDelta DeltaFromState(const db::PointState& st, const db::Segment& segment,
       }
       const std::vector<db::SparseSpace>& sparse_spaces = segment.sparse_spaces();
       for (size_t s = 0; s < sparse_spaces.size(); ++s) {
-        if (auto sv = segment.StoredSparse(st, s)) v.sparse.emplace_back(sparse_spaces[s].name, sv->ToVector());
+        if (auto sv = segment.StoredSparse(st, s))
+          v.sparse.emplace_back(sparse_spaces[s].name, sv->ToVector());
       }
       auto by_name = [](const auto& a, const auto& b) { return a.first < b.first; };
       std::sort(v.dense.begin(), v.dense.end(), by_name);

@@ -65,16 +65,17 @@ struct RegisterFilter {
   bool always_del = false;
 };
 
-// The delta of a stored point (registers with zero stamps are never included). `spaces` are the collection's, in
-// the segment's order; vectors are read from `segment` in stored form, sparse ones by the segment's sparse spaces.
+// The delta of a stored point (registers with zero stamps are never included). `spaces` are the collection's,
+// in the segment's order; vectors are read from `segment` in stored form, sparse ones by the segment's sparse
+// spaces.
 PointDelta DeltaFromState(const db::PointState& st, const db::Segment& segment,
                           const std::vector<db::VectorSpace>& spaces, const RegisterFilter& filter);
 // Every register of the state.
 PointDelta FullDelta(const db::PointState& st, const db::Segment& segment, const std::vector<db::VectorSpace>& spaces);
 
-// Ops that merge the delta's registers into a state (upserts in stored form, dense and sparse vectors in one op).
-// Merging them into a point never written gives exactly the delta's registers when the delta is a whole state
-// (FullDelta). InvalidArgument for a delta holding both `del` and `vec`.
+// Ops that merge the delta's registers into a state (upserts in stored form, dense and sparse vectors in one
+// op). Merging them into a point never written gives exactly the delta's registers when the delta is a whole
+// state (FullDelta). InvalidArgument for a delta holding both `del` and `vec`.
 Result<std::vector<db::Op>> DeltaToOps(const PointDelta& delta);
 
 // The point's term of the anti-entropy digest (SYNC.md 2.7): xxh64 over its id and its register stamps (docs/sync.md

@@ -43,7 +43,8 @@ Status ValidateDelta(const PointDelta& point, const std::vector<db::VectorSpace>
     }
     bool known = false;
     for (const db::SparseSpace& ss : sparse_spaces) known |= ss.name == name;
-    if (!known) return Status::InvalidArgument(where + ": no sparse vector '" + name + "' in this collection");
+    if (!known)
+      return Status::InvalidArgument(where + ": no sparse vector '" + name + "' in this collection");
     // Sparse vectors travel in stored form: strictly increasing indices, finite values.
     Status s = index::CheckSparse(v.indices, v.values);
     if (!s.ok()) return s.WithContext(where + ": sparse vector '" + name + "'");

@@ -21,9 +21,9 @@ std::unique_ptr<FeedStore> NewLocalFeedStore(db::DatabaseCore* db);
 
 // Helpers shared with the sync client: a point's delta under a register filter, read from a collection.
 namespace local {
-// The configuration's semantic part (vector names, sizes, distances; sparse vector names and modifiers) hashed:
-// collections with equal hashes store and compare vectors alike (SYNC.md 2.11). 16 hex digits. A collection
-// without sparse vectors hashes as it did before they existed.
+// The configuration's semantic part (vector names, sizes, distances; sparse vector names and modifiers)
+// hashed: collections with equal hashes store and compare vectors alike (SYNC.md 2.11). 16 hex digits. A
+// collection without sparse vectors hashes as it did before they existed.
 std::string ConfigHash(const CollectionConfig& config);
 // Checks a delta against a collection's dense and sparse vector spaces.
 Status ValidateDelta(const PointDelta& point, const std::vector<db::VectorSpace>& spaces,

@@ -53,7 +53,8 @@ struct ReplicaState {
     return r;
   }
   json::value ToJson() const {
-    json::object o{{"acked", acked}, {"epoch", epoch}, {"seen", seen}, {"pull", pull}, {"rej_to", rej_to}, {"rej", rej}};
+    json::object o{{"acked", acked}, {"epoch", epoch},   {"seen", seen},
+                   {"pull", pull},   {"rej_to", rej_to}, {"rej", rej}};
     if (rej_horizon) o["rej_horizon"] = rej_horizon;
     return o;
   }
@@ -611,8 +612,8 @@ SyncResponse SyncService::Pull(const Context& ctx, Open& feed, const SyncRequest
     // Changes that moved points are not durable: after a storage error they never will be until the server
     // restarts; otherwise the next pull goes on.
     if (Status health = feed.feed->Health(); !health.ok()) {
-      return Error(503, "unavailable", "storage", "the collection is read-only after a storage error: " +
-                                                      std::string(health.message()));
+      return Error(503, "unavailable", "storage",
+                   "the collection is read-only after a storage error: " + std::string(health.message()));
     }
   }
   if (park && q->wait_ms > 0 && page.points.empty() && page.reached_end && page.next_seq == cursor.seq) {

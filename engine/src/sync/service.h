@@ -104,7 +104,8 @@ class SyncService {
   Result<std::shared_ptr<Open>> Touch(const std::string& name, const std::string& adopt_uid);
   std::optional<SyncResponse> Gone(std::string_view uid);
   // 403 when the request's face refuses the access (SyncRequest::authorize).
-  std::optional<SyncResponse> Authorize(const SyncRequest& request, std::string_view collection, SyncAccess access);
+  std::optional<SyncResponse> Authorize(const SyncRequest& request, std::string_view collection,
+                                        SyncAccess access);
   std::optional<SyncResponse> CheckRegression(const Context& ctx, Open& feed, const std::optional<Cursor>& cursor);
   Status BumpEpochLocked(Open& feed);
   uint64_t HorizonLocked(Open& feed);

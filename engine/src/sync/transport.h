@@ -44,8 +44,8 @@ struct SyncRequest {
   // Server side: the principal the face authenticated the token as (empty: let SyncServiceOptions::authenticate
   // decide).
   std::string principal;
-  // Server side: the face's access check for the caller on a collection (by name): OK, or a status whose message
-  // says why not (answered 403 forbidden). Empty: every collection is allowed.
+  // Server side: the face's access check for the caller on a collection (by name): OK, or a status whose
+  // message says why not (answered 403 forbidden). Empty: every collection is allowed.
   std::function<Status(std::string_view collection, SyncAccess access)> authorize;
 };
 

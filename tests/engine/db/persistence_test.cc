@@ -495,9 +495,10 @@ TEST_CASE("persistence: a point present in two segment files is corruption", "[d
   CHECK(message.find("point 1 is also in seg-1-") != std::string::npos);
 }
 
-// The manifest's format step for the change feed (docs/formats.md, "Manifest and CURRENT"): written as format 2
-// with each collection's feed; format 1 (older builds) is read; other formats are refused by name.
-TEST_CASE("persistence: manifests are format 2 with the feed; format 1 is read, others refused", "[db][storage]") {
+// The manifest's format step for the change feed (docs/formats.md, "Manifest and CURRENT"): written as format
+// 2 with each collection's feed; format 1 (older builds) is read; other formats are refused by name.
+TEST_CASE("persistence: manifests are format 2 with the feed; format 1 is read, others refused",
+          "[db][storage]") {
   storage::MemoryStorage st;
   DatabaseOptions o = Options(8);
   {
@@ -518,7 +519,8 @@ TEST_CASE("persistence: manifests are format 2 with the feed; format 1 is read, 
   auto text = reader->Get(SectionTag("MNFT"));
   REQUIRE(text.ok());
   boost::json::object root =
-      boost::json::parse(std::string_view(reinterpret_cast<const char*>(text->data()), text->size())).as_object();
+      boost::json::parse(std::string_view(reinterpret_cast<const char*>(text->data()), text->size()))
+          .as_object();
   CHECK(root.at("format").to_number<uint64_t>() == 2);
 
   auto rewrite = [&](uint64_t format, bool drop_feed) {

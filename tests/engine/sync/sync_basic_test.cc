@@ -112,8 +112,9 @@ TEST_CASE("sync: a push split into batches carries registers written before the 
   CHECK(w.ca->stats().pushed_points == 2);
 }
 
-// A write whose log sync fails stays in memory (the collection turns read-only) but may be gone after a crash: the
-// feed must never hand it to a sync client, or the client's cursor would pass seqs the server gives out again.
+// A write whose log sync fails stays in memory (the collection turns read-only) but may be gone after a
+// crash: the feed must never hand it to a sync client, or the client's cursor would pass seqs the server
+// gives out again.
 TEST_CASE("sync: the change feed serves only what is synced", "[sync]") {
   bool exercised = false;
   for (uint64_t n = 1; n <= 6; ++n) {
@@ -132,14 +133,16 @@ TEST_CASE("sync: the change feed serves only what is synced", "[sync]") {
     faults.FailAt(n);
     if (c->Upsert(std::vector<PointInput>{P(2, {4, 5, 6})}).ok()) continue;
     std::vector<uint64_t> served;
-    const db::FeedInfo info = c->core().ScanFeed(0, [&](uint64_t, const db::PointState& st, const db::Segment&) {
-      served.push_back(st.id.number());
-      return true;
-    });
+    const db::FeedInfo info =
+        c->core().ScanFeed(0, [&](uint64_t, const db::PointState& st, const db::Segment&) {
+          served.push_back(st.id.number());
+          return true;
+        });
     CHECK(served == std::vector<uint64_t>{1});
     CHECK(info.last_seq == before);
     CHECK(c->core().feed_info().last_seq == before);
-    auto got = c->Get(std::vector<PointId>{PointId::Number(2)}, PayloadSelector::None(), VectorSelector::None());
+    auto got =
+        c->Get(std::vector<PointId>{PointId::Number(2)}, PayloadSelector::None(), VectorSelector::None());
     exercised |= got.ok() && got->size() == 1;  // applied in memory, yet not served
   }
   CHECK(exercised);

@@ -27,12 +27,12 @@ constexpr uint64_t kDefaultSeeds = 25;
 constexpr uint64_t kDefaultSeeds = 200;
 #endif
 
-// Seeds past the default range that found bugs in long runs (push batches skipping a point that moved, a sparse
-// row missing after a carry-over, stale tombstones reported withdrawn, unsynced changes served, moved points
-// passed by a cursor, retries without their horizon, and harness mistakes).
-constexpr uint64_t kFoundBugs[] = {418,  523,  607,  775,  913,  961,  1083, 1161, 1384, 1466, 1906,  1957,
-                                   2508, 2721, 2791, 3102, 3491, 3525, 3572, 3823, 5144, 9694, 12698, 13319,
-                                   15085};
+// Seeds past the default range that found bugs in long runs (push batches skipping a point that moved, a
+// sparse row missing after a carry-over, stale tombstones reported withdrawn, unsynced changes served, moved
+// points passed by a cursor, retries without their horizon, and harness mistakes).
+constexpr uint64_t kFoundBugs[] = {418,  523,  607,  775,  913,   961,   1083, 1161, 1384,
+                                   1466, 1906, 1957, 2508, 2721,  2791,  3102, 3491, 3525,
+                                   3572, 3823, 5144, 9694, 12698, 13319, 15085};
 
 TEST_CASE("sync simulation: every seed converges to the oracle with every property", "[sync][sim]") {
   const bool one = std::getenv("QUIVER_SYNC_SEED") != nullptr;
@@ -78,13 +78,14 @@ TEST_CASE("sync simulation: every seed converges to the oracle with every proper
     }
   }
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  WARN(seeds.size() << " seeds from " << start << " in " << secs << " s: " << total.ops << " ops, " << total.rounds
-             << " rounds, " << total.messages << " messages (" << total.dropped << " dropped, " << total.duplicated
-             << " duplicated), crashes " << total.client_crashes << " replica / " << total.server_crashes
-             << " server, " << total.restores << " restores (" << total.regressions_detected
-             << " regressions detected), " << total.epoch_resets << " epoch resets, " << total.gc_runs << " GC runs, "
-             << total.resyncs << " resyncs, " << total.rejections << " rejections, " << total.clock_repairs
-             << " clock repairs, " << total.digest_mismatches << " digest mismatches");
+  WARN(seeds.size() << " seeds from " << start << " in " << secs << " s: " << total.ops << " ops, "
+                    << total.rounds << " rounds, " << total.messages << " messages (" << total.dropped
+                    << " dropped, " << total.duplicated << " duplicated), crashes " << total.client_crashes
+                    << " replica / " << total.server_crashes << " server, " << total.restores << " restores ("
+                    << total.regressions_detected << " regressions detected), " << total.epoch_resets
+                    << " epoch resets, " << total.gc_runs << " GC runs, " << total.resyncs << " resyncs, "
+                    << total.rejections << " rejections, " << total.clock_repairs << " clock repairs, "
+                    << total.digest_mismatches << " digest mismatches");
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
-// Sparse vectors through sync: they belong to the point's vectors register (SYNC.md 2.3), travel in the push and
-// pull messages as base64 of little-endian u32 indices and f32 values (docs/sync.md), and arrive on other replicas
-// searchable. Bad sparse vectors on the wire are refused per point and lose nothing stored.
+// Sparse vectors through sync: they belong to the point's vectors register (SYNC.md 2.3), travel in the push
+// and pull messages as base64 of little-endian u32 indices and f32 values (docs/sync.md), and arrive on other
+// replicas searchable. Bad sparse vectors on the wire are refused per point and lose nothing stored.
 #include <catch2/catch.hpp>
 
 #include "engine/sync/sync_test_util.h"
@@ -76,8 +76,9 @@ std::vector<uint64_t> SparseHits(Collection& c, SparseVector q) {
 TEST_CASE("sync: a sparse vector written on one replica arrives on another", "[sync][sparse]") {
   SparseWorld w;
   // Indices in any order on input; stored (and sent) sorted.
-  REQUIRE(w.A()->Upsert(std::vector<PointInput>{Point(1, SparseVector{{70, 2, 9}, {0.5f, 1.0f, -2.25f}}),
-                                                Point(2, std::nullopt, {4, 5, 6})})
+  REQUIRE(w.A()
+              ->Upsert(std::vector<PointInput>{Point(1, SparseVector{{70, 2, 9}, {0.5f, 1.0f, -2.25f}}),
+                                               Point(2, std::nullopt, {4, 5, 6})})
               .ok());
   REQUIRE(SyncNow(*w.ca).ok());
   REQUIRE(SyncNow(*w.cb).ok());
@@ -176,7 +177,8 @@ TEST_CASE("sync: sparse vectors on the wire", "[sync][sparse]") {
   CHECK(std::string(e2.status().message()).find("uint32") != std::string::npos);
 }
 
-TEST_CASE("sync: a pushed sparse vector that is not in stored form is rejected and loses nothing", "[sync][sparse]") {
+TEST_CASE("sync: a pushed sparse vector that is not in stored form is rejected and loses nothing",
+          "[sync][sparse]") {
   SparseWorld w;
   REQUIRE(w.A()->Upsert(std::vector<PointInput>{Point(1, SparseVector{{2}, {1.0f}})}).ok());
   REQUIRE(SyncNow(*w.ca).ok());
@@ -214,9 +216,10 @@ TEST_CASE("sync: a pushed sparse vector that is not in stored form is rejected a
     return w.service.Handle(r);
   };
   w.clock->ms += 10;
-  for (auto [sv, name, why] : {std::tuple{SparseVector{{5, 3}, {1.0f, 1.0f}}, "text", "not in increasing order"},
-                               std::tuple{SparseVector{{3, 3}, {1.0f, 1.0f}}, "text", "duplicate index 3"},
-                               std::tuple{SparseVector{{3}, {1.0f}}, "nope", "no sparse vector 'nope'"}}) {
+  for (auto [sv, name, why] :
+       {std::tuple{SparseVector{{5, 3}, {1.0f, 1.0f}}, "text", "not in increasing order"},
+        std::tuple{SparseVector{{3, 3}, {1.0f, 1.0f}}, "text", "duplicate index 3"},
+        std::tuple{SparseVector{{3}, {1.0f}}, "nope", "no sparse vector 'nope'"}}) {
     sync::SyncResponse resp = push(1, sv, name);
     REQUIRE(resp.status == 200);
     auto m = sync::DecodePushResponse(resp.body);

@@ -214,7 +214,8 @@ class World {
       for (const auto& [k, v] : request.query) fprintf(stderr, "    %s=%s\n", k.c_str(), v.c_str());
     }
     server_.service->HandleAsync(request, [this, ri, call, request](sync::SyncResponse resp) {
-      if (resp.status == 200 && request.method == "POST" && request.path.ends_with("/push")) NoteAccepted(request, resp);
+      if (resp.status == 200 && request.method == "POST" && request.path.ends_with("/push"))
+        NoteAccepted(request, resp);
       if (const char* trace = std::getenv("QUIVER_SYNC_TRACE")) {
         fprintf(stderr, "[%llu] r%d <- %d %s\n", (unsigned long long)now_, ri, resp.status,
                 resp.body.substr(0, std::atoi(trace)).c_str());
@@ -231,8 +232,8 @@ class World {
     });
   }
 
-  // Registers the server merged from a push (whether or not they won): a replica's later rewrite must not withdraw
-  // them from the oracle as if they had never left it.
+  // Registers the server merged from a push (whether or not they won): a replica's later rewrite must not
+  // withdraw them from the oracle as if they had never left it.
   void NoteAccepted(const sync::SyncRequest& request, const sync::SyncResponse& resp) {
     auto push = sync::DecodePushRequest(request.body);
     auto answer = sync::DecodePushResponse(resp.body);
@@ -259,26 +260,31 @@ class World {
       if (server_.up) server_.service->ExpireWaits();
       if (const char* w = std::getenv("QUIVER_SYNC_WATCH"); w && ServerCollection()) {
         std::string now_state = "<none>";
-        ServerCollection()->VisitPoint(PointId::Number(std::atoi(w)), [&](const db::PointState& st, const db::Segment&) {
-          now_state = (st.deleted ? "deleted " : "alive ") + sync::StampText(st.alive);
-        });
+        ServerCollection()->VisitPoint(
+            PointId::Number(std::atoi(w)), [&](const db::PointState& st, const db::Segment&) {
+              now_state = (st.deleted ? "deleted " : "alive ") + sync::StampText(st.alive);
+            });
         static std::string last;
-        if (now_state != last) fprintf(stderr, "[%llu] WATCH server point %s: %s\n", (unsigned long long)now_, w, now_state.c_str());
+        if (now_state != last)
+          fprintf(stderr, "[%llu] WATCH server point %s: %s\n", (unsigned long long)now_, w,
+                  now_state.c_str());
         last = now_state;
         if (const char* wr = std::getenv("QUIVER_SYNC_WATCH_R")) {
           Replica& rr = *replicas_[std::atoi(wr)];
           std::string rs = "<none>";
           if (rr.db) {
             if (auto rc = rr.db->GetCollection(kCollection); rc.ok()) {
-              (*rc)->core().VisitPoint(PointId::Number(std::atoi(w)), [&](const db::PointState& st, const db::Segment&) {
-                rs = (st.deleted ? "deleted " : "alive ") + sync::StampText(st.alive);
-              });
+              (*rc)->core().VisitPoint(
+                  PointId::Number(std::atoi(w)), [&](const db::PointState& st, const db::Segment&) {
+                    rs = (st.deleted ? "deleted " : "alive ") + sync::StampText(st.alive);
+                  });
               auto since = (*rc)->core().FeedMeta("sync.since");
               rs += " since " + (since ? boost::json::serialize(*since) : std::string("-"));
             }
           }
           static std::string last_r;
-          if (rs != last_r) fprintf(stderr, "[%llu] WATCH r%s point %s: %s\n", (unsigned long long)now_, wr, w, rs.c_str());
+          if (rs != last_r)
+            fprintf(stderr, "[%llu] WATCH r%s point %s: %s\n", (unsigned long long)now_, wr, w, rs.c_str());
           last_r = rs;
         }
       }
@@ -397,10 +403,10 @@ class World {
       }
       return "";
     }
-    // Without the runbook: the most advanced replica talks to the server first; if it is ahead of the restored
-    // state, the server must notice (regression detection) and move to a new epoch. Until it does, the epoch's seqs
-    // may be handed out again for other changes, so cursors in it no longer say what a replica holds (P4 skips it;
-    // the digest catches what slips through).
+    // Without the runbook: the most advanced replica talks to the server first; if it is ahead of the
+    // restored state, the server must notice (regression detection) and move to a new epoch. Until it does,
+    // the epoch's seqs may be handed out again for other changes, so cursors in it no longer say what a
+    // replica holds (P4 skips it; the digest catches what slips through).
     restored_epochs_.insert(ServerEpoch());
     int best = -1;
     uint64_t best_cursor = 0;
@@ -420,8 +426,8 @@ class World {
     serve_only_ = best;
     const bool was_online = r.online;
     r.online = true;
-    // A round still in flight may move the replica to another epoch (a snapshot it was fetching) or present its
-    // cursor already: what counts is the state it is in when the probe round starts.
+    // A round still in flight may move the replica to another epoch (a snapshot it was fetching) or present
+    // its cursor already: what counts is the state it is in when the probe round starts.
     if (std::string f = FinishRound(best); !f.empty()) return f;
     if (ServerEpoch() != epoch_before) {
       serve_only_ = -1;
@@ -445,9 +451,11 @@ class World {
     const uint64_t head = ServerCollection() ? ServerCollection()->feed_info().last_seq : 0;
     const bool ahead = same_epoch && best_cursor > head;
     if (std::getenv("QUIVER_SYNC_TRACE")) {
-      fprintf(stderr, "[%llu] restore without the runbook: probe replica %d (cursor %llu, restored feed %llu, now %llu)\n",
-              (unsigned long long)now_, best, (unsigned long long)best_cursor, (unsigned long long)server_.backup_seq,
-              (unsigned long long)head);
+      fprintf(stderr,
+              "[%llu] restore without the runbook: probe replica %d (cursor %llu, restored feed %llu, now "
+              "%llu)\n",
+              (unsigned long long)now_, best, (unsigned long long)best_cursor,
+              (unsigned long long)server_.backup_seq, (unsigned long long)head);
     }
     // The probe must reach the server (four dropped requests in a row would prove nothing).
     const double drop = drop_;
@@ -663,7 +671,9 @@ class World {
       if (ops.ok()) for (db::Op& op : *ops) theirs.ops.push_back(std::move(op));
       if (std::getenv("QUIVER_SYNC_TRACE") && !d.empty()) {
         std::string mine_text = "<none>";
-        core.VisitPoint(st.id, [&](const db::PointState& ms, const db::Segment& mseg) { mine_text = Canonical(sync::FullDelta(ms, mseg, spaces), 0); });
+        core.VisitPoint(st.id, [&](const db::PointState& ms, const db::Segment& mseg) {
+          mine_text = Canonical(sync::FullDelta(ms, mseg, spaces), 0);
+        });
         fprintf(stderr, "P4 server<=cursor %s\n   replica %s\n", Canonical(d, 0).c_str(), mine_text.c_str());
       }
     });
