@@ -141,6 +141,12 @@ const std::vector<Setting>& Settings() {
          c.durability = std::string(text);
          return Status::OK();
        }},
+      {"sync_retention_days", "DAYS",
+       "sync: deleted points and keys are kept this long; older pushed writes are stale (default 30)",
+       Uint(&Config::sync_retention_days, "sync_retention_days", 1, 36500)},
+      {"sync_gc_interval_s", "S",
+       "sync: how often the tombstones past the retention are purged (default 3600)",
+       Uint(&Config::sync_gc_interval_s, "sync_gc_interval_s", 1, 86400 * 30)},
   };
   return kSettings;
 }

@@ -58,6 +58,8 @@ struct Config {
   uint64_t drain_timeout_ms = 30000;   // then in-flight requests get this long to finish
   bool log_requests = true;            // one JSON line per request on standard output
   std::string durability = "sync";     // "sync" (a write is durable when answered), "batched", "none"
+  uint64_t sync_retention_days = 30;   // sync: tombstone retention and the stale-write horizon
+  uint64_t sync_gc_interval_s = 3600;  // sync: how often tombstones past the retention are purged
   TenantLimits jwt_default_limits;     // for JWT subjects no tenant names
   std::vector<TenantConfig> tenants;
 

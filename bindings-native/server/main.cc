@@ -48,6 +48,8 @@ int main(int argc, char** argv) {
   options.durability = config->durability == "sync"      ? Durability::kSync
                        : config->durability == "batched" ? Durability::kBatched
                                                          : Durability::kNone;
+  // The sync horizon and the engine's tombstone purge follow one retention (docs/sync.md).
+  options.tombstone_retention_ms = config->sync_retention_days * 24ull * 3600 * 1000;
   auto db = Database::Open(options);
   if (!db.ok()) return Fail("cannot open " + config->data + ": " + db.status().ToString());
 

@@ -75,6 +75,18 @@ const Route kRoutes[] = {
      N::kRead},
     {"DELETE", "/collections/{name}/snapshots/{snapshot_name}", K::kDeleteSnapshot, kNoOp, "delete_snapshot",
      N::kWrite},
+    // The sync protocol (docs/sync.md). Any authenticated caller; the collection's access is checked by the
+    // sync endpoint once it knows which collection a uid names. by-name comes first: a collection may be
+    // named "push".
+    {"POST", "/sync/v1/replicas", K::kSync, kNoOp, "sync_register_replica", N::kList},
+    {"PUT", "/sync/v1/collections/by-name/{sync_name}", K::kSync, kNoOp, "sync_identify_collection",
+     N::kList},
+    {"POST", "/sync/v1/collections/{uid}/push", K::kSync, kNoOp, "sync_push", N::kList},
+    {"GET", "/sync/v1/collections/{uid}/pull", K::kSync, kNoOp, "sync_pull", N::kList},
+    {"GET", "/sync/v1/collections/{uid}/snapshot", K::kSync, kNoOp, "sync_snapshot", N::kList},
+    {"GET", "/sync/v1/collections/{uid}/digest", K::kSync, kNoOp, "sync_digest", N::kList},
+    {"DELETE", "/sync/v1/collections/{uid}", K::kSync, kNoOp, "sync_delete_collection", N::kList},
+    {"GET", "/sync/v1/blobs/{sha256}", K::kSync, kNoOp, "sync_blob", N::kList},
 };
 
 std::vector<std::string_view> Split(std::string_view path) {

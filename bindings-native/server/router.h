@@ -29,6 +29,7 @@ enum class RouteKind : uint8_t {
   kDeleteSnapshot,
   kUploadSnapshot,
   kRecoverSnapshot,
+  kSync,  // the sync protocol under /sync (sync_endpoint.h): access is checked per collection there
 };
 
 // The access a route needs (checked against the caller's Principal).

@@ -9,6 +9,7 @@
 
 #include "json_limits.h"
 #include "multipart.h"
+#include "sync_endpoint.h"
 #include "version.h"
 
 namespace quiver::server {
@@ -121,9 +122,25 @@ Service::Service(const Config& config, Database& db)
       auth_(config),
       tenants_(config),
       access_(db, tenants_),
-      snapshots_(config.data + "/snapshots") {}
+      snapshots_(config.data + "/snapshots"),
+      sync_(std::make_unique<SyncEndpoint>(config, db, access_, tenants_)) {}
 
-Status Service::Start() { return tenants_.Load(); }
+// The sync endpoint first: its timer thread stops and any pull still parked is answered while the metrics and
+// the access policy it reports to are alive.
+Service::~Service() { sync_.reset(); }
+
+Status Service::Start() {
+  QUIVER_RETURN_IF_ERROR(tenants_.Load());
+  sync_->Start();
+  return Status::OK();
+}
+
+void Service::SetDraining() {
+  draining_ = true;
+  sync_->SetDraining();
+}
+
+bool Service::IsDeferrable(std::string_view target) { return target.substr(0, 6) == "/sync/"; }
 
 bool Service::IsLight(std::string_view method, std::string_view target) {
   if (method != "GET") return false;
@@ -133,6 +150,21 @@ bool Service::IsLight(std::string_view method, std::string_view target) {
 
 HttpReply Service::Handle(HttpRequest& request) {
   Context ctx{request, Clock::now()};
+  if (std::optional<HttpReply> early = Admit(ctx)) return Finish(ctx, std::move(*early));
+  return Finish(ctx, Dispatch(ctx));
+}
+
+void Service::HandleAsync(HttpRequest& request, std::function<void(HttpReply)> done) {
+  auto ctx = std::make_shared<Context>(request, Clock::now());
+  if (std::optional<HttpReply> early = Admit(*ctx)) return done(Finish(*ctx, std::move(*early)));
+  if (ctx->match.route->kind != RouteKind::kSync) return done(Finish(*ctx, Dispatch(*ctx)));
+  sync_->Handle(request, ctx->principal, ctx->tenant, [this, ctx, done = std::move(done)](HttpReply reply) {
+    done(Finish(*ctx, std::move(reply)));
+  });
+}
+
+std::optional<HttpReply> Service::Admit(Context& ctx) {
+  HttpRequest& request = ctx.request;
   metrics_.requests_in_flight.fetch_add(1);
   const size_t q = request.target.find('?');
   ctx.path = request.target.substr(0, q);
@@ -142,23 +174,26 @@ HttpReply Service::Handle(HttpRequest& request) {
     HttpReply reply;
     reply.status = 204;
     reply.content_type.clear();
-    return Finish(ctx, std::move(reply));
+    return reply;
   }
   auto match = MatchRoute(request.method, ctx.path);
   if (!match.ok()) {
     const bool wrong_method = match.status().code() == StatusCode::kFailedPrecondition;
-    return Finish(ctx, ctx.Error(wrong_method ? 405 : 404, match.status().message()));
+    return ctx.Error(wrong_method ? 405 : 404, match.status().message());
   }
   ctx.match = std::move(*match);
-  auto query = ParseQuery(ctx.query_text);
-  if (!query.ok()) return Finish(ctx, ctx.Error(400, query.status().message()));
-  ctx.query = std::move(*query);
+  if (ctx.match.route->kind != RouteKind::kSync) {
+    // The sync endpoint reads its own query (its parameters are not Qdrant's).
+    auto query = ParseQuery(ctx.query_text);
+    if (!query.ok()) return ctx.Error(400, query.status().message());
+    ctx.query = std::move(*query);
+  }
 
   const Route& route = *ctx.match.route;
   if (route.need != Need::kNothing) {
     const int64_t now = static_cast<int64_t>(std::time(nullptr));
     if (auto failure = auth_.Authenticate(request.api_key, request.authorization, now, &ctx.principal)) {
-      return Finish(ctx, ctx.Error(failure->http_status, failure->message));
+      return ctx.Error(failure->http_status, failure->message);
     }
     ctx.tenant = ctx.principal.tenant;
     if (ctx.tenant.empty() && ctx.principal.kind == Principal::Kind::kJwt && !ctx.principal.subject.empty()) {
@@ -172,23 +207,22 @@ HttpReply Service::Handle(HttpRequest& request) {
                                              TimeText(tenants_.LimitsOf(ctx.tenant).requests_per_second) +
                                              " requests per second");
         reply.headers.emplace_back("Retry-After", std::to_string(static_cast<int64_t>(std::ceil(*wait))));
-        return Finish(ctx, std::move(reply));
+        return reply;
       }
     }
     if (const auto& ve = ctx.principal.value_exists) {
       auto counted = api::Call(db_, Op::kCountPoints, api::Target{ve->collection, "", ""},
                                "{\"exact\":true,\"filter\":" + ve->filter_json + "}");
-      if (!counted.ok())
-        return Finish(ctx, ctx.Error(403, "Forbidden: Invalid JWT, stateful validation failed"));
+      if (!counted.ok()) return ctx.Error(403, "Forbidden: Invalid JWT, stateful validation failed");
       if (api::AffectedPoints(*counted) == 0) {
-        return Finish(ctx, ctx.Error(401, "Unauthorized: Invalid JWT, stateful validation failed"));
+        return ctx.Error(401, "Unauthorized: Invalid JWT, stateful validation failed");
       }
     }
     if (Status s = access_.Check(ctx.principal, route.need, ctx.match.collection); !s.ok()) {
-      return Finish(ctx, ctx.Error(403, s.message()));
+      return ctx.Error(403, s.message());
     }
   }
-  return Finish(ctx, Dispatch(ctx));
+  return std::nullopt;
 }
 
 HttpReply Service::Dispatch(Context& ctx) {
@@ -396,7 +430,9 @@ void Service::AddCors(const HttpRequest& request, HttpReply* reply) const {
                                                                     : request.access_control_request_headers);
     reply->headers.emplace_back("Access-Control-Max-Age", "600");
   } else {
-    reply->headers.emplace_back("Access-Control-Expose-Headers", "Retry-After");
+    reply->headers.emplace_back(
+        "Access-Control-Expose-Headers",
+        "Retry-After, X-Server-Time-Ms, X-Server-HLC, ETag, Content-Range, X-Content-SHA256");
   }
 }
 

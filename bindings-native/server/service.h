@@ -10,6 +10,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -26,6 +29,8 @@
 
 namespace quiver::server {
 
+class SyncEndpoint;
+
 struct HttpRequest {
   std::string method;
   std::string target;   // path and query
@@ -36,6 +41,11 @@ struct HttpRequest {
   std::string access_control_request_headers;
   std::string body;
   std::string remote;  // "127.0.0.1:54321"
+  // The sync protocol's headers (X-Replica, X-Push-Cursor, X-Protocol) and Range.
+  std::string replica;
+  std::string push_cursor;
+  std::string protocol;
+  std::string range;
 };
 
 struct HttpReply {
@@ -51,10 +61,16 @@ class Service {
   using Clock = std::chrono::steady_clock;
 
   Service(const Config& config, Database& db);
-  Status Start();  // loads tenant ownership
+  ~Service();
+  Status Start();  // loads tenant ownership, starts the sync endpoint's timer
 
   // Answers a request. Never throws; every failure is an error reply.
   HttpReply Handle(HttpRequest& request);
+  // The same, for requests that may be answered later (sync long-polls): `done` runs exactly once, before
+  // HandleAsync returns or later on another thread. `request` must stay valid until then.
+  void HandleAsync(HttpRequest& request, std::function<void(HttpReply)> done);
+  // Whether a request may be answered later (HandleAsync): the sync protocol's.
+  static bool IsDeferrable(std::string_view target);
   // Whether a request is answered quickly without touching stored data (health checks), so the I/O thread may
   // answer it itself instead of queueing it behind slow requests.
   static bool IsLight(std::string_view method, std::string_view target);
@@ -63,8 +79,8 @@ class Service {
   // cap): the reply, logged and counted like any other. `request` may be partly filled.
   HttpReply Reject(const HttpRequest& request, unsigned status, std::string message, Clock::time_point start);
 
-  // After SIGTERM: /readyz answers 503 from now on.
-  void SetDraining() { draining_ = true; }
+  // After SIGTERM: /readyz answers 503 from now on, parked sync pulls are answered and no more are parked.
+  void SetDraining();
   bool draining() const { return draining_; }
 
   Metrics& metrics() { return metrics_; }
@@ -73,6 +89,8 @@ class Service {
  private:
   struct Context;
 
+  // Routes, authenticates and checks access: a reply when the request ends there.
+  std::optional<HttpReply> Admit(Context& ctx);
   HttpReply Dispatch(Context& ctx);
   HttpReply RunApi(Context& ctx);
   HttpReply RunSnapshot(Context& ctx);
@@ -91,6 +109,7 @@ class Service {
   Tenants tenants_;
   AccessPolicy access_;
   SnapshotStore snapshots_;
+  std::unique_ptr<SyncEndpoint> sync_;
   Metrics metrics_;
   std::atomic<bool> draining_{false};
 };

@@ -200,15 +200,30 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     request_.origin = std::string(req[http::field::origin]);
     request_.content_type = std::string(req[http::field::content_type]);
     request_.access_control_request_headers = std::string(req[http::field::access_control_request_headers]);
+    request_.replica = std::string(req["x-replica"]);
+    request_.push_cursor = std::string(req["x-push-cursor"]);
+    request_.protocol = std::string(req["x-protocol"]);
+    request_.range = std::string(req[http::field::range]);
     request_.body = std::move(req.body());
     version_ = req.version();
     phase_ = Phase::kBusy;
     Lowest().expires_never();
     state_.active_requests.fetch_add(1);
+    auto self = this->shared_from_this();
+    if (Service::IsDeferrable(request_.target)) {
+      // May be answered later, from another thread (a long-poll ended by a commit or its timer).
+      auto respond = [self](HttpReply reply) {
+        net::post(self->stream_.get_executor(),
+                  [self, reply = std::move(reply)]() mutable { self->Write(std::move(reply)); });
+      };
+      if (state_.workers == nullptr) return state_.service.HandleAsync(request_, std::move(respond));
+      return net::post(*state_.workers, [self, respond = std::move(respond)]() mutable {
+        self->state_.service.HandleAsync(self->request_, std::move(respond));
+      });
+    }
     if (state_.workers == nullptr || Service::IsLight(request_.method, request_.target)) {
       return Write(state_.service.Handle(request_));
     }
-    auto self = this->shared_from_this();
     net::post(*state_.workers, [self] {
       HttpReply reply = self->state_.service.Handle(self->request_);
       net::post(self->stream_.get_executor(),

@@ -34,6 +34,7 @@
 #include "quiver/database.h"
 #include "quiver/types.h"
 #include "storage/storage.h"
+#include "storage/wal_format.h"
 #include "storage/wal_writer.h"
 
 namespace quiver::db {
@@ -72,6 +73,28 @@ struct SnapshotContents {
   std::vector<MovedPoint> points;  // vectors of `size` floats, unpadded; sparse vectors per sparse space
 };
 Result<SnapshotContents> DecodeSnapshot(std::span<const uint8_t> bytes, const std::string& what);
+
+// Change feed (collection_feed.cc): a write the sync layer commits as one unit, logged as one record
+// (docs/formats.md, "Sync record"): points erased first (turned back into points never written), then replicated
+// ops merged (upsert vectors in stored form), then sync metadata set (a value) or erased (none).
+struct FeedWrite {
+  std::vector<PointId> reset_points;
+  std::vector<Op> ops;
+  std::vector<std::pair<std::string, std::optional<boost::json::value>>> meta;
+};
+struct FeedWriteResult {
+  uint64_t operation_id = 0;   // the batch's number
+  uint64_t last_seq = 0;       // the collection's last seq after it
+  size_t changed_points = 0;   // points given a new seq (a duplicate changes none)
+};
+// The feed's head as one read saw it.
+struct FeedInfo {
+  uint64_t last_seq = 0;          // the last seq allocated (ScanFeed: the last it could serve)
+  uint64_t min_valid_cursor = 0;  // tombstones with seqs up to this were purged (cursors below it are invalid)
+  // ScanFeed: the durable head. Above last_seq while a change that moved points is not yet durable: a
+  // catch-up is not over until the scan can go on to the head.
+  uint64_t durable_seq = 0;
+};
 
 // What a stored collection needs from its database.
 class DatabaseFiles {
@@ -192,6 +215,54 @@ class CollectionCore {
   // Fills a new collection from a snapshot's points (restore).
   Status LoadSnapshotPoints(std::vector<MovedPoint> points);
 
+  // --- Change feed (collection_feed.cc; engine/sync builds the sync protocol on it) ---
+  // Every register an apply actually changes (a local write, a replicated op, a replayed log record) gets the
+  // point a new per-collection seq, under the write lock, in commit order: one seq per changed point, so a
+  // duplicate changes nothing and allocates nothing, and no two points share a seq. An index seq -> point lists
+  // each point once, at its latest seq. Seqs live in the segment files (section SSEQ) and are derived again
+  // when the log is replayed; the feed's head and the sync metadata live in the manifest entry.
+
+  // Commits a FeedWrite atomically (one log record, then one apply under the write lock) and syncs per the
+  // durability option. Ops are checked first (InvalidArgument, nothing applied).
+  Result<FeedWriteResult> CommitFeedWrite(FeedWrite&& write);
+  FeedInfo feed_info() const;
+  // OK, or the storage error that left the collection read-only (its memory may then be ahead of its files).
+  Status health() const;
+  // One sync metadata value, or none.
+  std::optional<boost::json::value> FeedMeta(std::string_view key) const;
+  // The sync metadata whose keys start with `prefix`.
+  boost::json::object FeedMetaWithPrefix(std::string_view prefix) const;
+  // Calls fn(seq, state, segment) for every point with seq > after, in seq order, from one read of the state (the
+  // shared lock is held: fn must not call into the collection), until fn returns false. Returns the head as of
+  // that read.
+  FeedInfo ScanFeed(uint64_t after,
+                    const std::function<bool(uint64_t seq, const PointState&, const Segment&)>& fn) const;
+  // Calls fn(state, segment) for every present point (tombstones included), in no particular order, from one read.
+  FeedInfo VisitPoints(const std::function<void(const PointState&, const Segment&)>& fn) const;
+  // Calls fn(state, segment) for one present point under the shared lock; false when absent.
+  bool VisitPoint(const PointId& id, const std::function<void(const PointState&, const Segment&)>& fn) const;
+  // Which tombstones the optimizer may purge (SYNC.md 2.9). By default a tombstone older than the database's
+  // tombstone_retention_ms; with a horizon, one stamped below it. Either way its seq must be at most `max_seq`
+  // and committed longer than the retention ago (the commit-time checkpoints). A purge raises min_valid_cursor.
+  void SetFeedGcBounds(uint64_t horizon_hlc, uint64_t max_seq);
+  // Called after every commit that allocated seqs, with the last seq, outside the lock (one listener).
+  void SetFeedListener(std::function<void(uint64_t last_seq)> listener);
+  // Blocks until the feed's last seq passes `after_seq` or `timeout_ms` passes; returns the last seq.
+  uint64_t WaitForFeed(uint64_t after_seq, uint64_t timeout_ms) const;
+  // Replaces the collection's whole state with the given segment file images (a sync snapshot, SYNC.md 2.10)
+  // plus, merged on top, the ops `carry` returns for each point of the old state (the sync client's pending
+  // registers; called under the write lock, so no write slips between) and then `pending`, in one flip: the
+  // images are checked and written as segment files first (a crash leaves them unreferenced, removed at the next
+  // open), then one manifest commit switches the collection to them (stored collections). Seqs continue from the
+  // current last seq.
+  using CarryFn = std::function<std::vector<Op>(const PointState&, const Segment&)>;
+  Status InstallFeedGeneration(const std::vector<std::shared_ptr<const std::string>>& images, const CarryFn& carry,
+                               FeedWrite&& pending);
+  // A segment file image of each segment, as of one read, without register seqs (for sync snapshots): a sealed
+  // segment's image is cached by its file number and removal count, so unchanged segments give the same bytes.
+  // Returns (image, points present) pairs.
+  std::vector<std::pair<std::shared_ptr<const std::string>, uint64_t>> FeedSegmentImages(FeedInfo* info) const;
+
  private:
   struct Sealed {
     std::shared_ptr<Segment> segment;
@@ -221,6 +292,59 @@ class CollectionCore {
                 WriteOutcome* outcome = nullptr);
   // Applies one op under the write lock, moving its point into the write segment first when needed.
   void ApplyLocked(const Op& op);
+  // Change feed (collection_feed.cc).
+  struct FeedBefore {
+    bool present = false;
+    Stamp alive, reset;
+    std::vector<Stamp> keys;  // the op's keys' stamps before (zero when absent), payload keys then op.keys
+    uint64_t seq = 0;
+  };
+  struct FeedIndexEntry {
+    uint64_t seq;
+    PointId id;
+    bool live;
+  };
+  struct CachedImage {
+    uint64_t file = 0;
+    size_t removed = 0;
+    std::shared_ptr<const std::string> image;
+  };
+  void MoveToWriteLocked(const PointId& id);
+  FeedBefore FeedBeforeLocked(const Op& op) const;
+  void FeedAfterLocked(const Op& op, const FeedBefore& before);
+  void FeedIndexRemoveLocked(uint64_t seq, const PointId& id);
+  void FeedIndexRebuildLocked();
+  // Records that every seq so far was committed by `now_ms` (at or after the true time).
+  void FeedCheckpointLocked(uint64_t now_ms);
+  void ApplyFeedWriteLocked(const FeedWrite& write);
+  Status ReplayFeedRecordLocked(std::string_view payload, const std::string& name, uint64_t offset);
+  void LoadFeedLocked(const FeedEntry& entry);
+  void FeedSealedLocked();
+  FeedEntry FeedEntryLocked() const;
+  // The optimizer's purge rule as of now, and what a purge did.
+  struct FeedGcRule {
+    uint64_t horizon_hlc = 0;
+    uint64_t max_seq = 0;
+    // A tombstone whose every register is below the horizon (so anything accepted later beats all of it).
+    bool Purgeable(const PointState& st) const {
+      if (!st.deleted || st.alive.hlc >= horizon_hlc || st.payload_reset.hlc >= horizon_hlc) return false;
+      for (const KeyStamp& ks : st.key_stamps) {
+        if (ks.stamp.hlc >= horizon_hlc) return false;
+      }
+      return st.seq() <= max_seq;
+    }
+  };
+  FeedGcRule FeedGcRuleLocked(uint64_t now_ms) const;
+  void FeedPurgedLocked(const std::vector<std::pair<uint64_t, PointId>>& purged);
+  Status AppendLogLocked(std::string_view record, storage::WalRecordType type,
+                         std::shared_ptr<storage::WalWriter>* wal);
+  Status CommitGenerationLocked(const std::vector<Sealed>& old_sealed);
+  void NotifyFeed(uint64_t last_seq);
+  // After the sync that made commit `commit` durable: raises durable_seq_ to `seq` (0: no new seq) and
+  // forgets the commit's moves.
+  void SettleCommit(uint64_t commit, uint64_t seq);
+  // The highest seq a feed scan may serve (durable_seq_, lowered below the old seqs of pending moves).
+  uint64_t ServableSeqLocked() const;
   std::optional<Location> Locate(const PointId& id) const;
   const PointState* FindLocked(const PointId& id) const;
   const float* StoredVector(const PointId& id, size_t space) const;
@@ -282,6 +406,35 @@ class CollectionCore {
   std::condition_variable pending_cv_;
   int pending_optimizations_ = 0;            // guarded by pending_mu_
   bool optimize_due_ = false;                // guarded by pending_mu_: run by the next writer, no executor
+
+  // Change feed (collection_feed.cc).
+  uint64_t last_seq_ = 0;                    // guarded by mu_
+  // The feed's durable head: every seq up to it is in synced storage (with Durability::kSync; at once
+  // otherwise). Feed scans (ScanFeed) stop below it, so no sync client is ever served a change a crash can
+  // still take back: it would hold a cursor past seqs the server hands out again for other changes. They also
+  // stop below the old seq of every point a not yet durable change moved (moved_), or a client's cursor would
+  // pass the point's older registers while the point itself is out of reach.
+  std::atomic<uint64_t> durable_seq_{0};
+  mutable std::mutex moved_mu_;
+  std::vector<std::pair<uint64_t, uint64_t>>
+      moved_;                                // guarded by moved_mu_: (commit, old seq) not yet durable
+  uint64_t commit_counter_ = 0;              // guarded by mu_
+  uint64_t current_commit_ = 0;              // guarded by mu_: the commit applying now (0: recovery)
+  uint64_t seq_at_wal_start_ = 0;            // guarded by mu_: last_seq_ when wal_start_ was set
+  uint64_t min_valid_cursor_ = 0;            // guarded by mu_
+  std::vector<std::pair<uint64_t, uint64_t>> checkpoints_;  // guarded by mu_: (seq, unix ms)
+  boost::json::object meta_;                 // guarded by mu_
+  boost::json::object meta_at_wal_start_;    // guarded by mu_
+  std::vector<FeedIndexEntry> feed_index_;   // guarded by mu_: increasing seqs; dead entries skipped
+  size_t feed_dead_ = 0;                     // guarded by mu_
+  uint64_t gc_horizon_hlc_ = 0;              // guarded by mu_: 0 = by tombstone_retention_ms
+  uint64_t gc_max_seq_ = UINT64_MAX;         // guarded by mu_
+  mutable std::vector<CachedImage> image_cache_;  // guarded by image_mu_
+  mutable std::mutex image_mu_;
+  std::function<void(uint64_t)> feed_listener_;   // set before use
+  mutable std::mutex feed_wait_mu_;
+  mutable std::condition_variable feed_wait_cv_;
+  uint64_t feed_notified_ = 0;               // guarded by feed_wait_mu_
 };
 
 }  // namespace quiver::db

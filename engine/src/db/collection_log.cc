@@ -39,7 +39,12 @@ uint64_t SteadyMs() {
 Status CollectionCore::LogBatch(std::span<const Op> ops, std::shared_ptr<storage::WalWriter>* wal) {
   log_buffer_.clear();
   EncodeOpBatch(next_sequence_, ops, &log_buffer_);
-  Status s = wal_->Append(log_buffer_);
+  return AppendLogLocked(log_buffer_, storage::WalRecordType::kBatch, wal);
+}
+
+Status CollectionCore::AppendLogLocked(std::string_view record, storage::WalRecordType type,
+                                       std::shared_ptr<storage::WalWriter>* wal) {
+  Status s = wal_->Append(record, type);
   if (!s.ok()) {
     failed_ = s;
     return s;
@@ -138,6 +143,7 @@ Status CollectionCore::SealLocked() {
   sealed_.push_back(Sealed{std::shared_ptr<Segment>(std::move(write_)), seg_number, 0, false});
   write_ = NewWriteSegment();
   // 4. The manifest switches to the new files; then the covered logs and old deletion files go.
+  FeedSealedLocked();
   s = CommitEntryLocked(wal_number);
   if (!s.ok()) return fail(s);
   for (uint64_t d : obsolete) (void)st.Remove(DeletionFileName(id_, d));
@@ -155,6 +161,7 @@ CollectionEntry CollectionCore::EntryLocked() const {
   e.next_sequence = next_sequence_;
   for (const Sealed& s : sealed_)
     e.segments.push_back(SegmentEntry{s.file, s.deletions, s.segment->slot_count()});
+  e.feed = FeedEntryLocked();
   return e;
 }
 

@@ -75,19 +75,18 @@ Status CollectionCore::OptimizeNow() {
   std::vector<Sealed> inputs;
   std::vector<std::vector<uint8_t>> removed_then;
   std::vector<std::pair<std::string, payload::FieldIndexType>> fields;
-  uint64_t now_ms;
+  FeedGcRule gc;
   {
     std::shared_lock lock(mu_);
     QUIVER_RETURN_IF_ERROR(CheckWritable());
     inputs = sealed_;
     fields = payload_fields_;
-    now_ms = HlcMillis(clock_->last());
+    gc = FeedGcRuleLocked(HlcMillis(clock_->last()));
   }
   if (inputs.empty()) return Status::OK();
-  const uint64_t retention = files_->options().tombstone_retention_ms;
-  auto expired = [&](const PointState& st) {
-    return st.deleted && HlcMillis(st.alive.hlc) + retention < now_ms;
-  };
+  // Expired tombstones (the change feed's purge rule, collection_feed.cc).
+  auto expired = [&](const PointState& st) { return gc.Purgeable(st); };
+  std::vector<std::pair<uint64_t, PointId>> purged;
   // Nothing to gain from one segment already indexed, without removals or expired tombstones.
   if (inputs.size() == 1) {
     std::shared_lock lock(mu_);
@@ -156,7 +155,9 @@ Status CollectionCore::OptimizeNow() {
     const auto& removed = removed_then[i];
     for (uint32_t slot = 0; slot < seg.slot_count(); ++slot) {
       const PointState& st = seg.state(slot);
-      const bool gone = (slot < removed.size() && removed[slot]) || expired(st);
+      const bool was_removed = slot < removed.size() && removed[slot];
+      const bool gone = was_removed || expired(st);
+      if (!was_removed && gone) purged.emplace_back(st.seq(), st.id);
       for (size_t s = 0; s < spaces_.size(); ++s) {
         if (base[s] == static_cast<int>(i) && st.rows[s] != kNoRow && gone)
           (void)indexes[s]->Remove(st.rows[s]);
@@ -225,6 +226,7 @@ Status CollectionCore::OptimizeNow() {
     if (!was_input) kept.push_back(s2);
   }
   sealed_ = std::move(kept);
+  FeedPurgedLocked(purged);
   s = CommitEntryLocked(wal_start_);
   if (!s.ok()) {
     if (failed_.ok()) failed_ = s;

@@ -115,6 +115,7 @@ Status CollectionCore::OpenFiles(const CollectionEntry& entry) {
     names.push_back(SegmentFileName(id_, s.file));
   }
   QUIVER_RETURN_IF_ERROR(CheckSegmentsDisjoint(loaded, names));
+  LoadFeedLocked(entry.feed);
   QUIVER_RETURN_IF_ERROR(ReplayLogs());
   return Status::OK();
 }
@@ -137,9 +138,10 @@ Status CollectionCore::ReplayLogs() {
     QUIVER_ASSIGN_OR_RETURN(std::string bytes, st.ReadFile(name));
     storage::WalTail tail;
     const bool newest = i + 1 == logs.size();
-    Status s = storage::ReadWalFile(
+    Status s = storage::ReadWalRecords(
         {reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()}, name, number, newest,
-        [&](std::string_view payload, uint64_t offset) -> Status {
+        [&](storage::WalRecordType type, std::string_view payload, uint64_t offset) -> Status {
+          if (type == storage::WalRecordType::kSync) return ReplayFeedRecordLocked(payload, name, offset);
           QUIVER_ASSIGN_OR_RETURN(OpBatch batch,
                                   DecodeOpBatch(payload, name, offset + storage::kWalRecordHeaderSize));
           for (const Op& op : batch.ops) {
@@ -166,6 +168,11 @@ Status CollectionCore::ReplayLogs() {
       }
       QUIVER_RETURN_IF_ERROR(st.Truncate(name, tail.valid_bytes));
     }
+  }
+  durable_seq_ = last_seq_;  // what was read back is in storage
+  {
+    std::lock_guard<std::mutex> moved_lock(moved_mu_);
+    moved_.clear();
   }
   if (read_only) return Status::OK();
   if (!logs.empty()) {

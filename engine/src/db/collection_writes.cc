@@ -96,26 +96,21 @@ std::vector<const Segment*> CollectionCore::SegmentsLocked() const {
 }
 
 void CollectionCore::ApplyLocked(const Op& op) {
-  if (!write_->FindSlot(op.id)) {
-    for (auto it = sealed_.rbegin(); it != sealed_.rend(); ++it) {
-      auto slot = it->segment->FindSlot(op.id);
-      if (!slot) continue;
-      MovedPoint moved = it->segment->Extract(*slot);
-      it->segment->Remove(*slot);
-      it->dirty = true;
-      write_->Adopt(moved);
-      break;
-    }
-  }
+  MoveToWriteLocked(op.id);
+  const FeedBefore before = FeedBeforeLocked(op);
   write_->Apply(op);
+  FeedAfterLocked(op, before);
 }
 
 Status CollectionCore::Commit(std::vector<Op>&& ops, bool stamp, const UpsertCondition* condition,
                               WriteOutcome* outcome) {
   std::shared_ptr<storage::WalWriter> wal;
+  uint64_t notify_seq = 0;
+  uint64_t commit = 0;
   {
     std::unique_lock lock(mu_);
     QUIVER_RETURN_IF_ERROR(CheckWritable());
+    commit = current_commit_ = ++commit_counter_;
     if (condition && (condition->mode != UpsertMode::kUpsert || condition->update_filter)) {
       // Decided against the state before the batch, under the lock, so no other write slips in between.
       std::erase_if(ops, [&](const Op& op) {
@@ -142,7 +137,14 @@ Status CollectionCore::Commit(std::vector<Op>&& ops, bool stamp, const UpsertCon
     } else {
       ++next_sequence_;
     }
+    const uint64_t seq_before = last_seq_;
     for (const Op& op : ops) ApplyLocked(op);
+    if (last_seq_ != seq_before) {
+      // Local stamps were just taken from the wall clock; replicated ones may be older than now.
+      FeedCheckpointLocked(stamp ? HlcMillis(clock_->last())
+                                 : std::max(HlcMillis(clock_->last()), clock_->PhysicalMs()));
+      notify_seq = last_seq_;
+    }
     if (stored()) {
       QUIVER_RETURN_IF_ERROR(MaybeSealLocked());
     } else {
@@ -150,6 +152,8 @@ Status CollectionCore::Commit(std::vector<Op>&& ops, bool stamp, const UpsertCon
     }
   }
   if (wal) QUIVER_RETURN_IF_ERROR(SyncPerDurability(wal));
+  SettleCommit(commit, notify_seq);
+  if (notify_seq) NotifyFeed(notify_seq);
   bool optimize = false;
   {
     std::lock_guard<std::mutex> lock(pending_mu_);

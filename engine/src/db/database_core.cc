@@ -1,6 +1,7 @@
 #include "db/database_core.h"
 
 #include <algorithm>
+#include <boost/json.hpp>
 #include <random>
 
 #include "db/collection_core.h"
@@ -369,6 +370,41 @@ Status DatabaseCore::RestoreSnapshot(std::string_view name, std::string_view sna
   if (s.ok()) s = collection->core().LoadSnapshotPoints(std::move(contents.points));
   // A snapshot that cannot be restored whole leaves no collection behind.
   if (!s.ok()) (void)DeleteCollection(name);
+  return s;
+}
+
+std::optional<boost::json::value> DatabaseCore::SyncMeta(std::string_view key) const {
+  std::lock_guard<std::mutex> lock(manifest_mu_);
+  auto it = manifest_.sync.find(key);
+  if (it == manifest_.sync.end()) return std::nullopt;
+  return it->value();
+}
+
+boost::json::object DatabaseCore::SyncMetaWithPrefix(std::string_view prefix) const {
+  std::lock_guard<std::mutex> lock(manifest_mu_);
+  boost::json::object out;
+  for (const auto& kv : manifest_.sync) {
+    if (kv.key().substr(0, prefix.size()) == prefix) out[kv.key()] = kv.value();
+  }
+  return out;
+}
+
+Status DatabaseCore::SetSyncMeta(
+    const std::vector<std::pair<std::string, std::optional<boost::json::value>>>& changes) {
+  std::lock_guard<std::mutex> lock(manifest_mu_);
+  if (stored() && options_.read_only) return Status::FailedPrecondition("the database is open read-only");
+  boost::json::object next = manifest_.sync;
+  for (const auto& [key, value] : changes) {
+    if (value) {
+      next[key] = *value;
+    } else {
+      next.erase(key);
+    }
+  }
+  std::swap(manifest_.sync, next);
+  if (!stored()) return Status::OK();
+  Status s = WriteManifestLocked();
+  if (!s.ok()) std::swap(manifest_.sync, next);
   return s;
 }
 

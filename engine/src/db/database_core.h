@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -47,6 +48,12 @@ class DatabaseCore final : public DatabaseFiles {
   Status Flush();
   Status Close();
 
+  // Database-level sync metadata (engine/sync: replica bindings, collection tombstones), kept in the manifest: a
+  // change is durable when SetSyncMeta returns (a new manifest). Values set (a value) or erased (none).
+  std::optional<boost::json::value> SyncMeta(std::string_view key) const;
+  boost::json::object SyncMetaWithPrefix(std::string_view prefix) const;
+  Status SetSyncMeta(const std::vector<std::pair<std::string, std::optional<boost::json::value>>>& changes);
+
   // DatabaseFiles.
   storage::Storage& storage() override { return *storage_; }
   const DatabaseOptions& options() const override { return options_; }
@@ -80,8 +87,8 @@ class DatabaseCore final : public DatabaseFiles {
   std::map<std::string, std::shared_ptr<Collection>, std::less<>> collections_;  // guarded by mu_
   std::map<std::string, std::string, std::less<>> aliases_;                     // guarded by mu_: alias -> name
 
-  std::mutex manifest_mu_;
-  Manifest manifest_;               // guarded by manifest_mu_
+  mutable std::mutex manifest_mu_;
+  Manifest manifest_;               // guarded by manifest_mu_ (its sync metadata also in memory)
   uint64_t current_manifest_ = 0;   // guarded by manifest_mu_
 };
 

@@ -1,5 +1,6 @@
 #include "db/hlc.h"
 
+#include <algorithm>
 #include <chrono>
 
 namespace quiver::db {
@@ -19,9 +20,14 @@ HybridClock::HybridClock(std::function<uint64_t()> wall_ms) : wall_ms_(std::move
   }
 }
 
+uint64_t HybridClock::PhysicalLocked() const {
+  const int64_t wall = static_cast<int64_t>(wall_ms_()) + offset_ms_;
+  return wall <= 0 ? 0 : static_cast<uint64_t>(wall) & ((uint64_t{1} << 48) - 1);
+}
+
 uint64_t HybridClock::Now() {
-  const uint64_t wall = wall_ms_() & ((uint64_t{1} << 48) - 1);
   std::lock_guard<std::mutex> lock(mu_);
+  const uint64_t wall = PhysicalLocked();
   const uint64_t last_ms = HlcMillis(last_);
   if (wall > last_ms) {
     last_ = MakeHlc(wall, 0);
@@ -41,6 +47,27 @@ void HybridClock::Observe(uint64_t hlc) {
 uint64_t HybridClock::last() const {
   std::lock_guard<std::mutex> lock(mu_);
   return last_;
+}
+
+void HybridClock::SetOffsetMs(int64_t offset_ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  offset_ms_ = offset_ms;
+}
+
+int64_t HybridClock::offset_ms() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return offset_ms_;
+}
+
+uint64_t HybridClock::PhysicalMs() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return PhysicalLocked();
+}
+
+void HybridClock::Rewind(uint64_t hlc) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const uint64_t floor = std::max(hlc, MakeHlc(PhysicalLocked(), 0));
+  if (last_ > floor) last_ = floor;
 }
 
 }  // namespace quiver::db

@@ -43,10 +43,22 @@ class HybridClock {
   void Observe(uint64_t hlc);
   uint64_t last() const;
 
+  // Sync (engine/sync): a correction added to the wall clock, the sync client's estimate of the server's time
+  // minus this machine's (SYNC.md 2.12). Physical time is the wall clock plus the offset.
+  void SetOffsetMs(int64_t offset_ms);
+  int64_t offset_ms() const;
+  uint64_t PhysicalMs() const;
+  // Lowers the clock to max(hlc, physical time) when it is above. Only for the sync client repairing a clock that
+  // ran ahead, after it re-stamped every register stamped above `hlc` (stamps stay unique per replica).
+  void Rewind(uint64_t hlc);
+
  private:
+  uint64_t PhysicalLocked() const;
+
   std::function<uint64_t()> wall_ms_;
   mutable std::mutex mu_;
   uint64_t last_ = 0;
+  int64_t offset_ms_ = 0;  // guarded by mu_
 };
 
 }  // namespace quiver::db

@@ -40,6 +40,47 @@ bool ParseNumber(std::string_view s, uint64_t* out) {
   return ec == std::errc() && end == s.data() + s.size();
 }
 
+// "feed": {"seq": n, "min_valid": n, "checkpoints": [[seq, ms], ...], "meta": {...}}
+boost::json::object EncodeFeedEntry(const FeedEntry& f) {
+  boost::json::object o;
+  o["seq"] = U64(f.seq);
+  o["min_valid"] = U64(f.min_valid);
+  boost::json::array checkpoints;
+  for (const auto& [seq, ms] : f.checkpoints) checkpoints.push_back(boost::json::array{U64(seq), U64(ms)});
+  o["checkpoints"] = std::move(checkpoints);
+  o["meta"] = f.meta;
+  return o;
+}
+
+Result<FeedEntry> DecodeFeedEntry(const boost::json::value& v, const std::string& what) {
+  const boost::json::object* o = v.if_object();
+  if (!o) return Status::Corruption(what + ": feed is not an object");
+  FeedEntry f;
+  QUIVER_ASSIGN_OR_RETURN(f.seq, GetU64(*o, "seq", what));
+  QUIVER_ASSIGN_OR_RETURN(f.min_valid, GetU64(*o, "min_valid", what));
+  QUIVER_ASSIGN_OR_RETURN(const boost::json::array* checkpoints, GetArray(*o, "checkpoints", what));
+  for (const boost::json::value& cv : *checkpoints) {
+    const boost::json::array* pair = cv.if_array();
+    // Boost.JSON reads small non-negative integers as int64.
+    uint64_t seq_v = 0, ms_v = 0;
+    bool ok = pair && pair->size() == 2;
+    if (ok) {
+      auto get = [](const boost::json::value& x, uint64_t* out) {
+        if (auto p = x.if_uint64()) return *out = *p, true;
+        if (auto p = x.if_int64(); p && *p >= 0) return *out = static_cast<uint64_t>(*p), true;
+        return false;
+      };
+      ok = get((*pair)[0], &seq_v) && get((*pair)[1], &ms_v);
+    }
+    if (!ok) return Status::Corruption(what + ": bad feed checkpoint");
+    f.checkpoints.emplace_back(seq_v, ms_v);
+  }
+  auto meta = o->find("meta");
+  if (meta == o->end() || !meta->value().is_object()) return Status::Corruption(what + ": feed meta is not an object");
+  f.meta = meta->value().get_object();
+  return f;
+}
+
 }  // namespace
 
 std::string ManifestFileName(uint64_t number) { return "MANIFEST-" + std::to_string(number); }
@@ -111,12 +152,14 @@ std::string EncodeManifest(const Manifest& m) {
       segments.push_back(boost::json::object{{"file", U64(s.file)}, {"deletions", U64(s.deletions)}, {"slots", U64(s.slots)}});
     }
     o["segments"] = std::move(segments);
+    if (!c.feed.empty()) o["feed"] = EncodeFeedEntry(c.feed);
     collections.push_back(std::move(o));
   }
   root["collections"] = std::move(collections);
   boost::json::object aliases;
   for (const auto& [alias, target] : m.aliases) aliases[alias] = target;
   root["aliases"] = std::move(aliases);
+  if (!m.sync.empty()) root["sync"] = m.sync;
   SectionFileWriter w(FileKind::kManifest);
   w.Add(kTagManifest, boost::json::serialize(root));
   return w.Finish();
@@ -131,7 +174,9 @@ Result<Manifest> DecodeManifest(std::span<const uint8_t> bytes, const std::strin
   const boost::json::object& root = v.get_object();
   Manifest m;
   QUIVER_ASSIGN_OR_RETURN(uint64_t format, GetU64(root, "format", what));
-  if (format != kManifestFormatVersion) return Status::Corruption(what + ": unsupported manifest format " + std::to_string(format));
+  if (format != kManifestFormatVersion && format != kManifestFormatVersionNoFeed) {
+    return Status::Corruption(what + ": unsupported manifest format " + std::to_string(format));
+  }
   QUIVER_ASSIGN_OR_RETURN(m.replica_id, GetU64(root, "replica_id", what));
   QUIVER_ASSIGN_OR_RETURN(m.clock, GetU64(root, "clock", what));
   QUIVER_ASSIGN_OR_RETURN(m.next_file, GetU64(root, "next_file", what));
@@ -176,6 +221,9 @@ Result<Manifest> DecodeManifest(std::span<const uint8_t> bytes, const std::strin
       c.segments.push_back(s);
     }
     if (c.wal_start >= m.next_file) return Status::Corruption(what + ": wal_start out of range in collection " + c.name);
+    if (auto feed = co->find("feed"); feed != co->end()) {
+      QUIVER_ASSIGN_OR_RETURN(c.feed, DecodeFeedEntry(feed->value(), what + ": collection " + c.name));
+    }
     m.collections.push_back(std::move(c));
   }
   auto aliases = root.find("aliases");
@@ -183,6 +231,10 @@ Result<Manifest> DecodeManifest(std::span<const uint8_t> bytes, const std::strin
   for (const auto& kv : aliases->value().get_object()) {
     if (!kv.value().is_string()) return Status::Corruption(what + ": alias target is not a string");
     m.aliases[std::string(kv.key())] = std::string(kv.value().get_string());
+  }
+  if (auto sync = root.find("sync"); sync != root.end()) {
+    if (!sync->value().is_object()) return Status::Corruption(what + ": sync is not an object");
+    m.sync = sync->value().get_object();
   }
   return m;
 }

@@ -14,16 +14,33 @@
 #include <string>
 #include <vector>
 
+#include <boost/json/object.hpp>
+
 #include "quiver/types.h"
 
 namespace quiver::db {
 
-inline constexpr uint32_t kManifestFormatVersion = 1;
+// Format 2 adds each collection's change feed ("feed") and allows sync records (type 2) in the logs it
+// covers; it is always written, so a build that knows only format 1 refuses the folder instead of cutting the
+// logs at their first sync record. Format 1 manifests are read (their collections' feeds start at seq 0).
+inline constexpr uint32_t kManifestFormatVersion = 2;
+inline constexpr uint32_t kManifestFormatVersionNoFeed = 1;
 
 struct SegmentEntry {
   uint64_t file = 0;        // segment file number
   uint64_t deletions = 0;   // deletion file number, 0 for none
   uint64_t slots = 0;       // slots in the segment file (checked against the file)
+};
+
+// A collection's change feed as of `wal_start` (collection_feed.cc; docs/formats.md, "Manifest"): the seq
+// allocated last by the batches the segments hold, the purge watermark, commit-time checkpoints and the sync
+// metadata. Log records from wal_start on carry the rest.
+struct FeedEntry {
+  uint64_t seq = 0;        // the last seq allocated before wal_start
+  uint64_t min_valid = 0;  // min_valid_cursor: tombstones with seqs up to this were purged
+  std::vector<std::pair<uint64_t, uint64_t>> checkpoints;  // (seq, unix ms): every seq <= seq committed by ms
+  boost::json::object meta;  // sync metadata (engine/sync), key -> JSON value
+  bool empty() const { return seq == 0 && min_valid == 0 && checkpoints.empty() && meta.empty(); }
 };
 
 struct CollectionEntry {
@@ -34,6 +51,7 @@ struct CollectionEntry {
   uint64_t wal_start = 0;       // log files numbered >= this are replayed at open
   uint64_t next_sequence = 1;   // the next batch sequence number to log
   std::vector<SegmentEntry> segments;  // oldest first
+  FeedEntry feed;
 };
 
 struct Manifest {
@@ -43,6 +61,7 @@ struct Manifest {
   uint32_t next_collection = 1;
   std::vector<CollectionEntry> collections;
   std::map<std::string, std::string> aliases;
+  boost::json::object sync;  // database-level sync metadata (engine/sync): replica bindings, collection tombstones
 };
 
 std::string EncodeManifest(const Manifest& manifest);

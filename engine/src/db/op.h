@@ -48,6 +48,10 @@ struct Op {
   boost::json::object payload;
   // kDeletePayloadKeys: top-level keys.
   std::vector<std::string> keys;
+  // kUpsert: the vectors are already in the collection's stored form (as an index holds them: normalised for
+  // Cosine), so they are stored bit for bit, not normalised again. Set by the change feed for replicated ops
+  // (a sync record of the log, collection_feed.cc); never written by the op batch codec.
+  bool stored_form = false;
 };
 
 }  // namespace quiver::db

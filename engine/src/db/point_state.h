@@ -29,6 +29,7 @@ inline constexpr uint32_t kNoRow = UINT32_MAX;
 struct KeyStamp {
   std::string key;
   Stamp stamp;
+  uint64_t seq = 0;  // change feed: the collection seq of the register's last change (0: before the feed)
 };
 
 struct PointState {
@@ -42,6 +43,16 @@ struct PointState {
   boost::json::object payload;  // the visible keys
   std::vector<uint32_t> rows;   // per vector space: the row in that space's index, or kNoRow
   std::vector<uint32_t> sparse_rows;   // per sparse vector space: the row in its sparse index, or kNoRow
+  // Change feed (collection_feed.cc): the collection seq of the last change of the deleted/vectors register and
+  // of payload_reset; key registers carry theirs. 0: not changed since the feed began (old files).
+  uint64_t life_seq = 0;
+  uint64_t reset_seq = 0;
+  // The point's seq: its registers' largest.
+  uint64_t seq() const {
+    uint64_t s = life_seq > reset_seq ? life_seq : reset_seq;
+    for (const KeyStamp& ks : key_stamps) s = ks.seq > s ? ks.seq : s;
+    return s;
+  }
 
   // Register merges on the payload; each returns true if the visible payload changed.
   bool ResetPayload(const Stamp& s);

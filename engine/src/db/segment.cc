@@ -184,12 +184,35 @@ void Segment::RemoveRows(PointState& st) {
   }
 }
 
+Result<uint32_t> Segment::AddStoredForm(Space& sp, const std::vector<float>& values) {
+  std::vector<float> row(sp.index->stride(), 0.0f);
+  std::copy(values.begin(), values.begin() + std::min<size_t>(values.size(), row.size()), row.begin());
+  const uint32_t r = static_cast<uint32_t>(sp.index->size());
+  QUIVER_RETURN_IF_ERROR(sp.index->AddPrepared(row.data(), 1, nullptr));
+  return r;
+}
+
+void Segment::ClearForFeed(uint32_t slot) {
+  PointState& st = states_[slot];
+  if (IsRemoved(slot)) return;
+  if (!st.deleted) {
+    if (!payload_index_.empty()) payload_index_.Erase(slot, st.payload);
+    --live_;
+  }
+  RemoveRows(st);
+  PointState fresh;
+  fresh.id = st.id;
+  fresh.rows.assign(spaces_.size(), kNoRow);
+  fresh.sparse_rows.assign(sparse_spaces_.size(), kNoRow);
+  st = std::move(fresh);
+}
+
 void Segment::AddRows(uint32_t slot, PointState& st, const Op& op) {
   for (const auto& [name, values] : op.vectors) {
     for (size_t s = 0; s < spaces_.size(); ++s) {
       if (spaces_[s].name != name) continue;
       Space& sp = indexes_[s];
-      auto row = sp.index->Add(values.data());
+      Result<uint32_t> row = op.stored_form ? AddStoredForm(sp, values) : sp.index->Add(values.data());
       if (!row.ok())
         break;  // validated by the collection; a failure here leaves the point without this vector
       st.rows[s] = *row;

@@ -106,6 +106,12 @@ class Segment {
   // Takes in a point moved from another segment. Its id must not be present here.
   void Adopt(const MovedPoint& point);
   const PointState& state(uint32_t slot) const { return states_[slot]; }
+  // Change feed (collection_feed.cc): the slot's state, for setting register seqs only (they affect nothing
+  // else the segment keeps).
+  PointState& state_for_feed(uint32_t slot) { return states_[slot]; }
+  // Change feed: turns a present slot back into a point never written (zero stamps, no payload, no vectors), so
+  // ops applied next rebuild its registers from scratch (a sync client replacing a point's state).
+  void ClearForFeed(uint32_t slot);
   // Id -> slot, in id order (tombstones and removed slots included; check IsRemoved).
   const std::map<PointId, uint32_t>& id_map() const { return ids_; }
   // The stored form of a live point's vector in space `space`, or null.
@@ -206,6 +212,7 @@ class Segment {
   uint32_t SlotFor(const PointId& id);
   void RemoveRows(PointState& st);
   void AddRows(uint32_t slot, PointState& st, const Op& op);
+  Result<uint32_t> AddStoredForm(Space& sp, const std::vector<float>& values);
   void AddSparseRow(uint32_t slot, PointState& st, size_t space, index::SparseView v);
   size_t EstimateMatches(size_t space, const payload::Filter& filter) const;
 

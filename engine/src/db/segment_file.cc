@@ -6,6 +6,7 @@
 
 #include "base/coding.h"
 #include "base/section_file.h"
+#include "db/segment_seqs.h"
 #include "index/vector_index.h"
 #include "payload/field_index.h"
 #include "payload/json_util.h"
@@ -46,7 +47,7 @@ void PutStamp(std::string* out, const Stamp& s) {
 
 }  // namespace
 
-ByteChunks EncodeSegment(const Segment& segment) {
+ByteChunks EncodeSegment(const Segment& segment, bool with_feed_seqs) {
   std::vector<uint32_t> slots;
   for (uint32_t slot = 0; slot < segment.slot_count(); ++slot) {
     if (!segment.IsRemoved(slot)) slots.push_back(slot);
@@ -115,6 +116,9 @@ ByteChunks EncodeSegment(const Segment& segment) {
     std::string parsers;
     PutFixed32(&parsers, kPayloadParsersVersion);
     w.Add(kTagPayloadParsers, parsers);
+  }
+  if (with_feed_seqs) {
+    if (std::string seqs = EncodeRegisterSeqs(segment, slots); !seqs.empty()) w.Add(kTagRegisterSeqs, seqs);
   }
   return w.FinishChunks();
 }
@@ -248,6 +252,10 @@ Result<std::unique_ptr<Segment>> DecodeSegment(std::span<const uint8_t> bytes,
   }
   if (!keys.empty()) return keys.Error("unexpected bytes after the last point");
   if (!payloads.empty()) return payloads.Error("unexpected bytes after the last point");
+  if (reader.Has(kTagRegisterSeqs)) {
+    QUIVER_ASSIGN_OR_RETURN(auto seqs, reader.Get(kTagRegisterSeqs));
+    QUIVER_RETURN_IF_ERROR(DecodeRegisterSeqs(seqs, what, reader.OffsetOf(kTagRegisterSeqs), &states));
+  }
 
   std::vector<std::unique_ptr<index::VectorIndex>> indexes;
   for (size_t s = 0; s < spaces.size(); ++s) {

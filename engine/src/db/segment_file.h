@@ -23,8 +23,9 @@ namespace quiver::db {
 // The newest segment format: 2 adds sparse vectors. Writers use version 1 for collections without them.
 inline constexpr uint32_t kSegmentFormatVersion = 2;
 
-// The file image of a segment. Removed slots are skipped.
-ByteChunks EncodeSegment(const Segment& segment);
+// The file image of a segment. Removed slots are skipped. Without `with_feed_seqs` the register seqs are left
+// out (a sync snapshot: the receiver's seqs are its own).
+ByteChunks EncodeSegment(const Segment& segment, bool with_feed_seqs = true);
 
 // Loads a segment image (version 1 or 2). `spaces` and `sparse_spaces` are the collection's vector spaces,
 // which the file must match. With a `keepalive` owning `bytes` (a mapped file), vectors are used in place.

@@ -16,7 +16,9 @@ inline constexpr size_t kWalRecordHeaderSize = 9;
 // A record's payload is at most this large; bigger batches are refused by the writer.
 inline constexpr uint32_t kWalMaxRecord = 1u << 30;
 
-enum class WalRecordType : uint8_t { kBatch = 1 };
+// kBatch: an op batch (db/op_codec.h). kSync: a change-feed record, an op batch with the sync metadata committed
+// with it (db/feed_record.h).
+enum class WalRecordType : uint8_t { kBatch = 1, kSync = 2 };
 
 }  // namespace quiver::storage
 

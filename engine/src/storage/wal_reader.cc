@@ -8,8 +8,11 @@
 
 namespace quiver::storage {
 
-Status ReadWalFile(std::span<const uint8_t> bytes, std::string_view name, uint64_t expected_file_number,
-                   bool newest, const std::function<Status(std::string_view, uint64_t)>& on_record,
+namespace {
+
+Status ReadRecords(std::span<const uint8_t> bytes, std::string_view name, uint64_t expected_file_number,
+                   bool newest, bool accept_sync,
+                   const std::function<Status(WalRecordType, std::string_view, uint64_t)>& on_record,
                    WalTail* tail) {
   *tail = WalTail{};
   auto damage = [&](uint64_t offset, const std::string& why) -> Status {
@@ -44,14 +47,33 @@ Status ReadWalFile(std::span<const uint8_t> bytes, std::string_view name, uint64
     const uint8_t* payload = p + pos + kWalRecordHeaderSize;
     if (crc32c::Extend(crc32c::Value(&type, 1), payload, length) != crc)
       return damage(pos, "record checksum mismatch");
-    if (type != static_cast<uint8_t>(WalRecordType::kBatch)) {
+    if (type != static_cast<uint8_t>(WalRecordType::kBatch) &&
+        !(accept_sync && type == static_cast<uint8_t>(WalRecordType::kSync))) {
       return damage(pos, "unknown record type " + std::to_string(type));
     }
-    QUIVER_RETURN_IF_ERROR(on_record(std::string_view(reinterpret_cast<const char*>(payload), length), pos));
+    QUIVER_RETURN_IF_ERROR(on_record(static_cast<WalRecordType>(type),
+                                     std::string_view(reinterpret_cast<const char*>(payload), length), pos));
     pos += kWalRecordHeaderSize + length;
     tail->valid_bytes = pos;
   }
   return Status::OK();
+}
+
+}  // namespace
+
+Status ReadWalFile(std::span<const uint8_t> bytes, std::string_view name, uint64_t expected_file_number,
+                   bool newest, const std::function<Status(std::string_view, uint64_t)>& on_record,
+                   WalTail* tail) {
+  return ReadRecords(bytes, name, expected_file_number, newest, /*accept_sync=*/false,
+                     [&](WalRecordType, std::string_view payload, uint64_t offset) { return on_record(payload, offset); },
+                     tail);
+}
+
+Status ReadWalRecords(std::span<const uint8_t> bytes, std::string_view name, uint64_t expected_file_number,
+                      bool newest,
+                      const std::function<Status(WalRecordType, std::string_view, uint64_t)>& on_record,
+                      WalTail* tail) {
+  return ReadRecords(bytes, name, expected_file_number, newest, /*accept_sync=*/true, on_record, tail);
 }
 
 }  // namespace quiver::storage

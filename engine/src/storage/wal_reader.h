@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "quiver/status.h"
+#include "storage/wal_format.h"
 
 namespace quiver::storage {
 
@@ -30,6 +31,12 @@ struct WalTail {
 Status ReadWalFile(std::span<const uint8_t> bytes, std::string_view name, uint64_t expected_file_number,
                    bool newest, const std::function<Status(std::string_view, uint64_t)>& on_record,
                    WalTail* tail);
+// The same for logs that may hold change-feed records too: on_record(type, payload, offset) for every good
+// record of a known type (WalRecordType).
+Status ReadWalRecords(std::span<const uint8_t> bytes, std::string_view name, uint64_t expected_file_number,
+                      bool newest,
+                      const std::function<Status(WalRecordType, std::string_view, uint64_t)>& on_record,
+                      WalTail* tail);
 
 }  // namespace quiver::storage
 

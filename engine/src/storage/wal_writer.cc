@@ -48,13 +48,13 @@ uint64_t WalWriter::unsynced() const {
   return appended_ - synced_;
 }
 
-Status WalWriter::Append(std::string_view payload) {
+Status WalWriter::Append(std::string_view payload, WalRecordType record_type) {
   if (payload.size() > kWalMaxRecord) {
     return Status::ResourceExhausted("a write of " + std::to_string(payload.size()) +
                                      " bytes exceeds the log's record limit of 1 GiB; split the batch");
   }
   // The header is built here; the payload goes to the file as it is, without another copy.
-  const uint8_t type = static_cast<uint8_t>(WalRecordType::kBatch);
+  const uint8_t type = static_cast<uint8_t>(record_type);
   std::string header;
   PutFixed32(&header, static_cast<uint32_t>(payload.size()));
   PutFixed32(&header, crc32c::Extend(crc32c::Value(&type, 1), payload.data(), payload.size()));

@@ -30,7 +30,7 @@ class WalWriter {
   ~WalWriter();
 
   // Appends one record (buffered, not yet durable).
-  Status Append(std::string_view payload);
+  Status Append(std::string_view payload, WalRecordType type = WalRecordType::kBatch);
   // Makes every record appended so far durable.
   Status Sync();
   // Syncs and closes the file. Later Sync calls succeed (their records were synced here); Append fails.

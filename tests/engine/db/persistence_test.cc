@@ -1,6 +1,7 @@
 // Stored databases: reopening, sealing and merging, recovery from torn logs, fault injection at every write
 // and sync of a scripted workload, locks, and snapshots. The in-memory database running the same ops is the
 // oracle: its state digest (registers, payloads, vectors) must equal the stored one's.
+#include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
 #include "base/random.h"
@@ -492,6 +493,58 @@ TEST_CASE("persistence: a point present in two segment files is corruption", "[d
   const std::string message(reopened.status().message());
   INFO(message);
   CHECK(message.find("point 1 is also in seg-1-") != std::string::npos);
+}
+
+// The manifest's format step for the change feed (docs/formats.md, "Manifest and CURRENT"): written as format
+// 2 with each collection's feed; format 1 (older builds) is read; other formats are refused by name.
+TEST_CASE("persistence: manifests are format 2 with the feed; format 1 is read, others refused",
+          "[db][storage]") {
+  storage::MemoryStorage st;
+  DatabaseOptions o = Options(8);
+  {
+    auto db = OpenStored(&st, o);
+    REQUIRE(db->CreateCollection("c", Config()).ok());
+    PointInput p;
+    p.id = PointId::Number(1);
+    p.vectors["v"] = {1, 0, 0, 1};
+    REQUIRE((*db->GetCollection("c"))->Upsert(std::vector<PointInput>{p}).ok());
+    REQUIRE(db->Close().ok());
+  }
+  const std::string current = *st.ReadFile("CURRENT");
+  const std::string manifest_name = current.substr(0, current.size() - 1);
+  const std::string bytes = *st.ReadFile(manifest_name);
+  auto reader = SectionFileReader::Open({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()},
+                                        FileKind::kManifest, "m");
+  REQUIRE(reader.ok());
+  auto text = reader->Get(SectionTag("MNFT"));
+  REQUIRE(text.ok());
+  boost::json::object root =
+      boost::json::parse(std::string_view(reinterpret_cast<const char*>(text->data()), text->size()))
+          .as_object();
+  CHECK(root.at("format").to_number<uint64_t>() == 2);
+
+  auto rewrite = [&](uint64_t format, bool drop_feed) {
+    boost::json::object r = root;
+    r["format"] = format;
+    if (drop_feed) r["collections"].as_array()[0].as_object().erase("feed");
+    SectionFileWriter w(FileKind::kManifest);
+    w.Add(SectionTag("MNFT"), boost::json::serialize(r));
+    const std::string now_current = *st.ReadFile("CURRENT");
+    st.SetContents(now_current.substr(0, now_current.size() - 1), w.Finish());
+  };
+  rewrite(1, /*drop_feed=*/true);
+  {
+    auto reopened = DatabaseCore::OpenStorage(o, &st);
+    REQUIRE(reopened.ok());
+    auto c = (*reopened)->GetCollection("c");
+    REQUIRE(c.ok());
+    CHECK((*c)->Info().points_count == 1);
+    REQUIRE((*reopened)->Close().ok());
+  }
+  rewrite(3, /*drop_feed=*/false);
+  auto refused = DatabaseCore::OpenStorage(o, &st);
+  REQUIRE(refused.status().IsCorruption());
+  CHECK(std::string(refused.status().message()).find("unsupported manifest format 3") != std::string::npos);
 }
 
 // Found by fuzz_database: a filtered count also counted the old copies of points that had moved from a

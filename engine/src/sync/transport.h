@@ -1,0 +1,69 @@
+// The sync protocol's requests and responses in transport-neutral form, and the client's Transport.
+//
+// A SyncRequest is what an HTTP request of the protocol carries (SYNC.md 2.6): method, path below the sync prefix
+// ("/v1/collections/<uid>/pull"), query parameters, the protocol's headers and the body. quiverd maps Beast
+// requests to SyncService::Handle (service.h) and back; the sync client hands requests to a Transport: natively a
+// Boost.Beast HTTP(S) client, in WASM the JS wrapper's fetch, in tests an in-memory network.
+//
+// Thread safety: value types; a Transport's thread safety is its own (the sync client calls it from one thread at
+// a time).
+#ifndef QUIVER_SYNC_TRANSPORT_H_
+#define QUIVER_SYNC_TRANSPORT_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "quiver/status.h"
+
+namespace quiver::sync {
+
+inline constexpr uint32_t kProtocolVersion = 1;
+
+// What a request does with a collection, for the face's access check (SyncRequest::authorize).
+enum class SyncAccess : uint8_t {
+  kRead,    // pull, snapshot, digest, blobs; identifying an existing collection
+  kWrite,   // push
+  kCreate,  // identifying a collection the server does not have yet creates it
+  kManage,  // delete the collection
+};
+
+struct SyncRequest {
+  std::string method;  // GET, POST, PUT, DELETE
+  std::string path;    // below the sync prefix: "/v1/replicas", "/v1/collections/<uid>/push", ...
+  std::vector<std::pair<std::string, std::string>> query;  // decoded parameters
+  // Headers: Authorization (the bearer token without "Bearer "), X-Replica, X-Push-Cursor, X-Protocol.
+  std::string token;
+  std::string replica;
+  std::string push_cursor;
+  std::string protocol = std::to_string(kProtocolVersion);
+  std::string body;
+  // Server side: the principal the face authenticated the token as (empty: let SyncServiceOptions::authenticate
+  // decide).
+  std::string principal;
+  // Server side: the face's access check for the caller on a collection (by name): OK, or a status whose
+  // message says why not (answered 403 forbidden). Empty: every collection is allowed.
+  std::function<Status(std::string_view collection, SyncAccess access)> authorize;
+};
+
+struct SyncResponse {
+  int status = 200;
+  std::string content_type = "application/json";  // blobs: application/octet-stream
+  std::string body;
+};
+
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  // Sends one request and calls `done` exactly once with the response, or with an error when none came (network
+  // down, timeout, connection reset). `done` may run before Send returns (a blocking transport) or later, on the
+  // thread that drives the client.
+  virtual void Send(SyncRequest request, std::function<void(Result<SyncResponse>)> done) = 0;
+};
+
+}  // namespace quiver::sync
+
+#endif  // QUIVER_SYNC_TRANSPORT_H_
