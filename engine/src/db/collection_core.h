@@ -269,6 +269,10 @@ class CollectionCore {
     uint64_t file = 0;        // segment file number (0 in memory)
     uint64_t deletions = 0;   // deletion file number, 0 for none
     bool dirty = false;       // removals not yet in a deletion file
+    // The removals the files hold (segment file and deletion file). The others are points that moved to the
+    // write segment: on disk they live here until the seal that writes the write segment also writes the
+    // deletion file, so a merge must keep them.
+    std::vector<uint8_t> durable_removed;
   };
   // Where a present id lives.
   struct Location {
@@ -374,8 +378,18 @@ class CollectionCore {
   Status SealLocked();
   Status CommitEntryLocked(uint64_t wal_start);
   Status RemoveObsoleteFiles(uint64_t wal_start);
-  Status OptimizeNow();
+  // How much one optimization merges: a bounded step of the merge policy (collection_optimizer.cc), or every
+  // segment into one (Optimize()).
+  enum class MergeScope : uint8_t { kStep, kAll };
+  // One merge; *replaced tells whether it replaced segments.
+  Status OptimizeNow(MergeScope scope, bool* replaced = nullptr);
+  // Merge steps until the policy finds nothing to do.
+  Status OptimizeBacklog();
+  // The inputs of the next merge step; empty when there is nothing to do.
+  std::vector<Sealed> ChooseMergeLocked(const FeedGcRule& gc) const;
   void ScheduleOptimize();
+  // After opening: schedules the merge steps a stopped process left undone.
+  void ResumeOptimize();
   CollectionEntry EntryLocked() const;
 
   std::string name_;
@@ -406,6 +420,8 @@ class CollectionCore {
   std::condition_variable pending_cv_;
   int pending_optimizations_ = 0;            // guarded by pending_mu_
   bool optimize_due_ = false;                // guarded by pending_mu_: run by the next writer, no executor
+  bool optimizer_running_ = false;           // guarded by pending_mu_: a backlog is queued or running
+  bool optimize_again_ = false;              // guarded by pending_mu_: work arrived while it ran
 
   // Change feed (collection_feed.cc).
   uint64_t last_seq_ = 0;                    // guarded by mu_

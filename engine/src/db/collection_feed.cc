@@ -224,7 +224,9 @@ Result<FeedWriteResult> CollectionCore::CommitFeedWrite(FeedWrite&& write) {
     std::lock_guard<std::mutex> lock(pending_mu_);
     std::swap(optimize, optimize_due_);
   }
-  if (optimize) QUIVER_RETURN_IF_ERROR(OptimizeNow());
+  // The write is durable whatever the merge gives: a storage failure there is kept in failed_ and reported by
+  // the next write, as for merges in the background.
+  if (optimize) (void)OptimizeBacklog();
   return result;
 }
 
@@ -540,6 +542,7 @@ Status CollectionCore::CommitGenerationLocked(const std::vector<Sealed>& old_sea
     if (!s.ok()) return fail(s);
     sealed.deletions = del_number;
     sealed.dirty = false;
+    sealed.durable_removed = sealed.segment->removed();
   }
   // The flip.
   FeedSealedLocked();

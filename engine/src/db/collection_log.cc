@@ -139,6 +139,7 @@ Status CollectionCore::SealLocked() {
     if (sealed.deletions) obsolete.push_back(sealed.deletions);
     sealed.deletions = del_number;
     sealed.dirty = false;
+    sealed.durable_removed = sealed.segment->removed();
   }
   sealed_.push_back(Sealed{std::shared_ptr<Segment>(std::move(write_)), seg_number, 0, false});
   write_ = NewWriteSegment();

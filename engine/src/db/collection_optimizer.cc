@@ -1,5 +1,16 @@
 // CollectionCore: the optimizer, which merges segments, drops removed points and expired tombstones, and
 // builds graph indexes (reusing a segment's graph while few of its rows are deleted).
+//
+// The merge policy works in bounded steps, so that a process killed at any moment (a serverless writer lives for
+// a second or two) still leaves the collection better indexed than it found it, and the next process carries on:
+//  - a step indexes at most kStepFactor x segment_points rows that have no graph yet (freshly sealed segments,
+//    oldest first), adding them to the largest healthy graph that stays within kMaxFactor x segment_points, so
+//    every vector is inserted into a graph once and only copied afterwards;
+//  - with nothing to index, a segment with a fifth or more of its rows removed or expired is rewritten, and two
+//    small graphs are joined;
+//  - steps run until the policy finds nothing to do, and opening a collection resumes them.
+// The segment count so stays near rows / (kMaxFactor x segment_points) plus a few, whatever the restart pattern.
+// Optimize() merges everything into one segment instead.
 #include <algorithm>
 #include <boost/json.hpp>
 #include <chrono>
@@ -24,12 +35,23 @@ namespace {
 
 // A graph index is reused by a merge while fewer than this fraction of its rows are deleted.
 constexpr double kReuseDeadFraction = 0.2;
+// A merge step inserts at most this many x segment_points rows into graphs (more only for one larger segment).
+constexpr size_t kStepFactor = 4;
+// Merge steps do not grow a segment past this many x segment_points live rows.
+constexpr size_t kMaxFactor = 64;
 
 }  // namespace
 
 void CollectionCore::ScheduleOptimize() {
   {
     std::lock_guard<std::mutex> lock(pending_mu_);
+    // One backlog at a time: a running one is told to look again rather than a second queued behind it, which
+    // would hold a pool thread waiting on optimize_mu_ that the running merge could use for its inserts.
+    if (optimizer_running_) {
+      optimize_again_ = true;
+      return;
+    }
+    optimizer_running_ = true;
     ++pending_optimizations_;
   }
   auto run = [this] {
@@ -38,15 +60,25 @@ void CollectionCore::ScheduleOptimize() {
       CollectionCore* core;
       ~Done() {
         std::lock_guard<std::mutex> lock(core->pending_mu_);
+        core->optimizer_running_ = false;
         --core->pending_optimizations_;
         core->pending_cv_.notify_all();
       }
     } done{this};
-    (void)OptimizeNow();  // a storage failure is kept in failed_ and reported by the next write
+    for (;;) {
+      (void)OptimizeBacklog();  // a storage failure is kept in failed_ and reported by the next write
+      std::lock_guard<std::mutex> lock(pending_mu_);
+      if (!optimize_again_) {
+        optimizer_running_ = false;  // under the lock that a seal checks, so no request is lost
+        break;
+      }
+      optimize_again_ = false;
+    }
   };
   if (!files_->Schedule(run)) {
     // No executor: the writer that sealed runs it after releasing the lock (Commit checks optimize_due_).
     std::lock_guard<std::mutex> lock(pending_mu_);
+    optimizer_running_ = false;
     --pending_optimizations_;
     optimize_due_ = true;
   }
@@ -65,10 +97,91 @@ Status CollectionCore::Optimize() {
     QUIVER_RETURN_IF_ERROR(CheckWritable());
     QUIVER_RETURN_IF_ERROR(SealLocked());
   }
-  return OptimizeNow();
+  return OptimizeNow(MergeScope::kAll);
 }
 
-Status CollectionCore::OptimizeNow() {
+void CollectionCore::ResumeOptimize() {
+  if (!stored() || files_->options().read_only || !files_->options().auto_optimize) return;
+  bool due;
+  {
+    std::shared_lock lock(mu_);
+    due = !ChooseMergeLocked(FeedGcRuleLocked(HlcMillis(clock_->last()))).empty();
+  }
+  if (due) ScheduleOptimize();
+}
+
+Status CollectionCore::OptimizeBacklog() {
+  for (;;) {
+    bool merged = false;
+    QUIVER_RETURN_IF_ERROR(OptimizeNow(MergeScope::kStep, &merged));
+    if (!merged) return Status::OK();
+  }
+}
+
+std::vector<CollectionCore::Sealed> CollectionCore::ChooseMergeLocked(const FeedGcRule& gc) const {
+  const size_t unit = files_->options().segment_points;
+  const size_t step_rows = kStepFactor * unit, max_rows = kMaxFactor * unit;
+  auto graphed = [&](const Segment& seg) {
+    for (size_t s = 0; s < spaces_.size(); ++s) {
+      if (spaces_[s].params.index == IndexKind::kHnsw && seg.present_count() > 0 &&
+          seg.vector_index(s).kind() != index::IndexKind::kHnsw)
+        return false;
+    }
+    return true;
+  };
+  // The share of rows a rewrite would drop: removals in the files and expired tombstones (a removal only in
+  // memory stays in the rewritten file, so counting it would rewrite the segment again and again).
+  auto dead = [&](const Sealed& s) {
+    const Segment& seg = *s.segment;
+    size_t gone = 0;
+    for (uint32_t slot = 0; slot < seg.slot_count(); ++slot) {
+      const bool durable = slot < s.durable_removed.size() && s.durable_removed[slot];
+      gone += durable || (!seg.IsRemoved(slot) && gc.Purgeable(seg.state(slot)));
+    }
+    return seg.slot_count() == 0 ? 0.0 : double(gone) / double(seg.slot_count());
+  };
+  std::vector<Sealed> chosen;
+  // 1. Rows without a graph, oldest first, joined to the largest healthy graph they fit in.
+  size_t fresh_rows = 0;
+  for (const Sealed& s : sealed_) {
+    if (graphed(*s.segment)) continue;
+    if (!chosen.empty() && fresh_rows + s.segment->present_count() > step_rows) break;
+    chosen.push_back(s);
+    fresh_rows += s.segment->present_count();
+  }
+  if (!chosen.empty()) {
+    const Sealed* base = nullptr;
+    for (const Sealed& s : sealed_) {
+      const Segment& seg = *s.segment;
+      if (!graphed(seg) || seg.present_count() == 0 || seg.present_count() + fresh_rows > max_rows) continue;
+      if (dead(s) >= kReuseDeadFraction) continue;
+      if (!base || seg.present_count() > base->segment->present_count()) base = &s;
+    }
+    if (base) chosen.push_back(*base);
+    return chosen;
+  }
+  // 2. A segment with many rows removed or expired.
+  for (const Sealed& s : sealed_) {
+    if (dead(s) >= kReuseDeadFraction) return {s};
+  }
+  // 3. The two smallest graphs, when the smaller is a step's worth and together they fit.
+  const Sealed *a = nullptr, *b = nullptr;
+  for (const Sealed& s : sealed_) {
+    const size_t n = s.segment->present_count();
+    if (!a || n < a->segment->present_count()) {
+      b = a;
+      a = &s;
+    } else if (!b || n < b->segment->present_count()) {
+      b = &s;
+    }
+  }
+  if (a && b && a->segment->present_count() <= step_rows &&
+      a->segment->present_count() + b->segment->present_count() <= max_rows)
+    return {*a, *b};
+  return {};
+}
+
+Status CollectionCore::OptimizeNow(MergeScope scope, bool* replaced) {
   if (!stored()) return Status::OK();
   std::lock_guard<std::mutex> one_at_a_time(optimize_mu_);
   // Phase 1, under the lock: choose the inputs and snapshot what is removed in them.
@@ -79,9 +192,9 @@ Status CollectionCore::OptimizeNow() {
   {
     std::shared_lock lock(mu_);
     QUIVER_RETURN_IF_ERROR(CheckWritable());
-    inputs = sealed_;
     fields = payload_fields_;
     gc = FeedGcRuleLocked(HlcMillis(clock_->last()));
+    inputs = scope == MergeScope::kAll ? sealed_ : ChooseMergeLocked(gc);
   }
   if (inputs.empty()) return Status::OK();
   // Expired tombstones (the change feed's purge rule, collection_feed.cc).
@@ -108,7 +221,9 @@ Status CollectionCore::OptimizeNow() {
   std::vector<int> base(spaces_.size(), -1);
   {
     std::shared_lock lock(mu_);
-    for (const Sealed& in : inputs) removed_then.push_back(in.segment->removed());
+    // Only removals in the files drop a row: a point that moved to the write segment lives in the files here
+    // until the next seal, so the merged file keeps it (and phase 3 removes it in memory).
+    for (const Sealed& in : inputs) removed_then.push_back(in.durable_removed);
     for (size_t s = 0; s < spaces_.size(); ++s) {
       if (spaces_[s].params.index == IndexKind::kFlat) continue;
       size_t best_rows = 0;
@@ -202,24 +317,46 @@ Status CollectionCore::OptimizeNow() {
     return s;
   }
 
-  // Phase 3, under the lock: carry over removals made meanwhile, swap the segments, commit, delete the
-  // inputs.
+  // Phase 3, under the lock: carry over the removals the merged file does not hold, swap the segments, commit,
+  // delete the inputs. A removal whose point's new home is already in the files (a seal ran meanwhile) goes into
+  // a deletion file for the merged segment now, or the files would hold the point twice; the others stay in
+  // memory until the next seal writes the write segment (dirty).
   std::unique_lock lock(mu_);
   bool dirty = false;
+  std::vector<uint8_t> merged_durable;
   for (size_t i = 0; i < inputs.size(); ++i) {
     const Segment& seg = *inputs[i].segment;
+    const std::vector<uint8_t>* durable_now = nullptr;
+    for (const Sealed& current : sealed_) {
+      if (current.segment == inputs[i].segment) durable_now = &current.durable_removed;
+    }
     for (uint32_t slot = 0; slot < seg.slot_count(); ++slot) {
-      const bool then = slot < removed_then[i].size() && removed_then[i][slot];
-      if (then || !seg.IsRemoved(slot)) continue;
-      if (auto moved = merged->FindSlot(seg.state(slot).id)) {
-        merged->Remove(*moved);
+      const bool dropped = slot < removed_then[i].size() && removed_then[i][slot];
+      if (dropped || !seg.IsRemoved(slot)) continue;
+      auto moved = merged->FindSlot(seg.state(slot).id);
+      if (!moved) continue;
+      merged->Remove(*moved);
+      if (durable_now && slot < durable_now->size() && (*durable_now)[slot]) {
+        merged_durable.resize(merged->slot_count(), 0);
+        merged_durable[*moved] = 1;
+      } else {
         dirty = true;
       }
     }
   }
+  uint64_t del_number = 0;
+  if (!merged_durable.empty()) {
+    del_number = files_->NewFileNumber();
+    s = st.WriteFileAtomic(DeletionFileName(id_, del_number), EncodeDeletions(merged->slot_count(), merged_durable));
+    if (!s.ok()) {
+      if (failed_.ok()) failed_ = s;
+      return s;
+    }
+  }
   if (payload_fields_ != fields) QUIVER_RETURN_IF_ERROR(merged->IndexPayloadFields(payload_fields_));
   std::vector<Sealed> kept;
-  kept.push_back(Sealed{std::shared_ptr<Segment>(std::move(merged)), seg_number, 0, dirty});
+  kept.push_back(
+      Sealed{std::shared_ptr<Segment>(std::move(merged)), seg_number, del_number, dirty, std::move(merged_durable)});
   for (const Sealed& s2 : sealed_) {
     bool was_input = false;
     for (const Sealed& in : inputs) was_input |= in.segment == s2.segment;
@@ -236,6 +373,7 @@ Status CollectionCore::OptimizeNow() {
     (void)st.Remove(SegmentFileName(id_, in.file));
     if (in.deletions) (void)st.Remove(DeletionFileName(id_, in.deletions));
   }
+  if (replaced) *replaced = true;
   return Status::OK();
 }
 

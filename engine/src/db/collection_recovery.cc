@@ -78,6 +78,7 @@ Result<std::unique_ptr<CollectionCore>> CollectionCore::Open(const CollectionEnt
   }
   core->write_ = core->NewWriteSegment();
   QUIVER_RETURN_IF_ERROR(core->OpenFiles(entry));
+  core->ResumeOptimize();
   return core;
 }
 
@@ -106,7 +107,8 @@ Status CollectionCore::OpenFiles(const CollectionEntry& entry) {
     }
     QUIVER_RETURN_IF_ERROR(seg->IndexPayloadFields(payload_fields_).WithContext(name));
     ObserveStamps(*seg, clock_);
-    sealed_.push_back(Sealed{std::shared_ptr<Segment>(std::move(seg)), se.file, se.deletions, false});
+    std::vector<uint8_t> durable = seg->removed();
+    sealed_.push_back(Sealed{std::shared_ptr<Segment>(std::move(seg)), se.file, se.deletions, false, std::move(durable)});
   }
   std::vector<const Segment*> loaded;
   std::vector<std::string> names;

@@ -160,7 +160,9 @@ Status CollectionCore::Commit(std::vector<Op>&& ops, bool stamp, const UpsertCon
     std::swap(optimize, optimize_due_);
   }
   // Without an executor the writer whose batch sealed a segment merges and indexes it before returning.
-  if (optimize) QUIVER_RETURN_IF_ERROR(OptimizeNow());
+  // The write is durable whatever the merge gives: a storage failure there is kept in failed_ and reported by
+  // the next write, as for merges in the background.
+  if (optimize) (void)OptimizeBacklog();
   return Status::OK();
 }
 

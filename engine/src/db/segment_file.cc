@@ -288,11 +288,15 @@ Result<std::unique_ptr<Segment>> DecodeSegment(std::span<const uint8_t> bytes,
 }
 
 std::string EncodeDeletions(const Segment& segment) {
+  return EncodeDeletions(segment.slot_count(), segment.removed());
+}
+
+std::string EncodeDeletions(size_t slot_count, const std::vector<uint8_t>& removed) {
   std::string meta, bits;
-  PutFixed32(&meta, static_cast<uint32_t>(segment.slot_count()));
-  std::vector<uint64_t> words((segment.slot_count() + 63) / 64, 0);
-  for (uint32_t slot = 0; slot < segment.slot_count(); ++slot) {
-    if (segment.IsRemoved(slot)) words[slot / 64] |= uint64_t{1} << (slot % 64);
+  PutFixed32(&meta, static_cast<uint32_t>(slot_count));
+  std::vector<uint64_t> words((slot_count + 63) / 64, 0);
+  for (uint32_t slot = 0; slot < slot_count && slot < removed.size(); ++slot) {
+    if (removed[slot]) words[slot / 64] |= uint64_t{1} << (slot % 64);
   }
   bits.append(reinterpret_cast<const char*>(words.data()), words.size() * 8);
   SectionFileWriter w(FileKind::kDeletions);

@@ -36,6 +36,8 @@ Result<std::unique_ptr<Segment>> DecodeSegment(std::span<const uint8_t> bytes, c
 
 // A deletion file: the removed slots of a segment with `slot_count` slots.
 std::string EncodeDeletions(const Segment& segment);
+// The same for `removed` (one byte per slot, shorter means the rest are present) of a segment of slot_count.
+std::string EncodeDeletions(size_t slot_count, const std::vector<uint8_t>& removed);
 // Returns the removed slots; Corruption if the file does not fit a segment of `slot_count` slots.
 Result<std::vector<uint32_t>> DecodeDeletions(std::span<const uint8_t> bytes, size_t slot_count,
                                               const std::string& what);
