@@ -5,7 +5,8 @@
 // a second or two) still leaves the collection better indexed than it found it, and the next process carries on:
 //  - a step indexes at most kStepFactor x segment_points rows that have no graph yet (freshly sealed segments,
 //    oldest first), adding them to the largest healthy graph that stays within kMaxFactor x segment_points, so
-//    every vector is inserted into a graph once and only copied afterwards;
+//    every vector is inserted into a graph once and only copied afterwards (a step costs at most one segment's
+//    inserts and a copy of kMaxFactor segments' rows: well under a second at the default sizes' ratio);
 //  - with nothing to index, a segment with a fifth or more of its rows removed or expired is rewritten, and two
 //    small graphs are joined;
 //  - steps run until the policy finds nothing to do, and opening a collection resumes them.
@@ -36,9 +37,9 @@ namespace {
 // A graph index is reused by a merge while fewer than this fraction of its rows are deleted.
 constexpr double kReuseDeadFraction = 0.2;
 // A merge step inserts at most this many x segment_points rows into graphs (more only for one larger segment).
-constexpr size_t kStepFactor = 4;
+constexpr size_t kStepFactor = 1;
 // Merge steps do not grow a segment past this many x segment_points live rows.
-constexpr size_t kMaxFactor = 64;
+constexpr size_t kMaxFactor = 32;
 
 }  // namespace
 
