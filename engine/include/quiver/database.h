@@ -54,7 +54,9 @@ struct DatabaseOptions {
   // A stored collection's write segment is sealed when it holds this many points.
   size_t segment_points = 20000;
   // After a seal, merge and index segments automatically (in the background with an executor, else before the
-  // sealing write returns). Optimize() does it on demand either way.
+  // sealing write returns), in bounded steps: a step indexes about one segment's points into a graph of at most
+  // 32 x segment_points, so the work survives processes that are killed after a second or two; opening resumes
+  // the steps left. Optimize() merges everything into one segment on demand either way.
   bool auto_optimize = true;
   // Deleted points (tombstones) younger than this are kept through merges so late replicated writes cannot
   // revive them; older ones are dropped.
