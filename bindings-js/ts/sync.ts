@@ -475,6 +475,8 @@ export class Sync {
       }
       if (this.closed) return;
       if (status === 401 && attempt === 0 && this.getToken) continue;  // a fresh token, once
+      // A live round spends most of its time in a long-poll: the server answering is what "connected" means.
+      if (status >= 200 && status < 300) this.state = 'connected';
       this.native.complete(id, status, contentType, bytes);
       return;
     }

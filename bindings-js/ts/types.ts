@@ -356,9 +356,9 @@ export interface SyncStats {
 
 export interface SyncStatus {
   /**
-   * 'connected' after a round that succeeded; 'offline' after one that failed because the server could not be
-   * reached (network down, no answer); 'error' after one the server (or its answer) failed. Before the first
-   * round ends: 'offline'.
+   * 'connected' once the server answered a request of a round that has not failed; 'offline' after a round that
+   * failed because the server could not be reached (network down, no answer); 'error' after one the server (or
+   * its answer) failed. Before the first answer: 'offline'.
    */
   state: SyncState;
   /** When the last successful round ended. */
