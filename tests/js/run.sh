@@ -36,6 +36,10 @@ if [[ ! -x $QUIVERD ]]; then
 else
   echo "test-js: sync (Node databases through quiverd)"
   node --test --test-reporter=spec tests/js/sync/node_sync.test.mjs || failed+=(sync)
+  if [[ "${1:-}" != "--no-browser" ]]; then
+    echo "test-js: sync in Chromium (two profiles through quiverd)"
+    node --test --test-reporter=spec tests/js/sync/browser_sync.test.mjs || failed+=(sync-browser)
+  fi
 fi
 if [[ "${1:-}" != "--no-browser" ]]; then
   echo "test-js: browser (Chromium headless)"
