@@ -434,6 +434,9 @@ export class Sync {
     if (query.length) url += '?' + query.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
     const waitMs = Number(query.find(([k]) => k === 'wait_ms')?.[1] ?? 0);
     const what = `${method} ${url}`;
+    // A round asked for while this one was busy (request() found nothing to cancel then) must not wait behind
+    // the long-poll this round is starting now: give it up as soon as the engine returns from send.
+    if (waitMs > 0 && this.queued) queueMicrotask(() => this.closed || this.native.cancelWait());
     for (let attempt = 0; ; attempt++) {
       let token: string | undefined;
       try {
