@@ -98,14 +98,14 @@ int JsSync::Start(JsDatabase& db, const std::string& options_json, val host) {
   return 0;
 }
 
-void JsSync::Run(int kind, double wait_ms, val done) {
+void JsSync::Run(int kind, double wait_ms, bool check_digest, val done) {
   auto report = [done](Status s) {
     done(static_cast<int>(s.code()), std::string(s.message()));
   };
   if (!client_) return report(Status::FailedPrecondition("sync: closed"));
   if (kind < 0 || kind > 2) return report(Status::InvalidArgument("sync: round kind must be 0, 1 or 2"));
   if (!(wait_ms >= 0)) return report(Status::InvalidArgument("sync: wait_ms must be >= 0"));
-  client_->Run(static_cast<sync::RoundKind>(kind), static_cast<uint64_t>(wait_ms), std::move(report));
+  client_->Run(static_cast<sync::RoundKind>(kind), static_cast<uint64_t>(wait_ms), check_digest, std::move(report));
 }
 
 bool JsSync::CancelWait() { return client_ && client_->CancelWait(); }

@@ -57,9 +57,10 @@ class JsSync : public CallState {
   // "on_conflict": bool, "check_digest": bool}. The database must stay open while this object lives (the
   // wrapper closes syncs before their database).
   int Start(JsDatabase& db, const std::string& options_json, emscripten::val host);
-  // Runs a round: kind 0 full, 1 push only, 2 pull only (sync::RoundKind); done(code, message) when it ends
-  // (code 0: success), possibly before run returns.
-  void Run(int kind, double wait_ms, emscripten::val done);
+  // Runs a round: kind 0 full, 1 push only, 2 pull only (sync::RoundKind), ending with a long-poll of wait_ms,
+  // comparing the digest when caught up if check_digest; done(code, message) when it ends (code 0: success),
+  // possibly before run returns.
+  void Run(int kind, double wait_ms, bool check_digest, emscripten::val done);
   bool CancelWait();
   bool Busy() const { return client_ && client_->busy(); }
   double RetryDelayMs() const { return client_ ? static_cast<double>(client_->RetryDelayMs()) : 0; }

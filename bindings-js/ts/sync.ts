@@ -19,7 +19,7 @@ export interface NativeSync {
   code(): number;
   message(): string;
   start(db: unknown, options: string, host: SyncHost): number;
-  run(kind: number, waitMs: number, done: (code: number, message: string) => void): void;
+  run(kind: number, waitMs: number, checkDigest: boolean, done: (code: number, message: string) => void): void;
   cancelWait(): boolean;
   busy(): boolean;
   retryDelayMs(): number;
@@ -55,6 +55,8 @@ export interface SyncOwner {
 type Kind = 'full' | 'push' | 'pull';
 const kKinds: Record<Kind, number> = { full: 0, push: 1, pull: 2 };
 const kMaxWaitMs = 25_000;
+// The anti-entropy digest is a pass over every local point: live rounds compare it at most this often.
+const kLiveDigestMs = 60_000;
 
 interface Waiter {
   resolve(): void;
@@ -111,6 +113,7 @@ export class Sync {
   };
   private state: SyncState = 'offline';
   private lastRoundAt: Date | null = null;
+  private lastDigest = -Infinity;
   private lastError: QuiverError | null = null;
   private readonly onOnline = () => this.wakeUp();
 
@@ -344,15 +347,20 @@ export class Sync {
         this.queued = null;
         let kind: Kind;
         let wait = 0;
+        // sync() compares the digest; push() has none to compare; pull() and live rounds now and then.
+        let digest = false;
         if (job) {
           kind = job.kind;
+          digest = kind === 'full';
         } else if (this.live) {
           kind = 'full';
           wait = this.waitMs;
         } else {
           break;
         }
-        const error = await this.round(kind, wait);
+        if (kind !== 'push' && Date.now() - this.lastDigest >= kLiveDigestMs) digest = true;
+        if (digest) this.lastDigest = Date.now();
+        const error = await this.round(kind, wait, digest);
         if (job) for (const w of job.waiters) error ? w.reject(error) : w.resolve();
         if (error && this.live && !this.closed && !this.queued) await this.sleep(this.native.retryDelayMs());
       }
@@ -361,7 +369,7 @@ export class Sync {
     }
   }
 
-  private round(kind: Kind, wait: number): Promise<QuiverError | null> {
+  private round(kind: Kind, wait: number, digest: boolean): Promise<QuiverError | null> {
     this.networkFailed = false;
     return new Promise((resolve) => {
       let ended = false;
@@ -372,7 +380,7 @@ export class Sync {
         resolve(error);
       };
       this.roundEnd = end;
-      this.native.run(kKinds[kind], wait, (code, message) => {
+      this.native.run(kKinds[kind], wait, digest, (code, message) => {
         const error = code === 0 ? null : new QuiverError(code, message);
         if (!this.closed) this.afterRound(error);
         end(error);

@@ -81,6 +81,7 @@ struct SyncClient::Round : std::enable_shared_from_this<SyncClient::Round> {
   SyncClient* c;
   RoundKind kind = RoundKind::kFull;
   uint64_t wait_ms = 0;
+  bool check_digest = true;
   bool waiting = false;  // in a long-poll (CancelWait)
   std::function<void(Status)> done;
   std::shared_ptr<bool> alive;
@@ -415,6 +416,7 @@ struct SyncClient::Round : std::enable_shared_from_this<SyncClient::Round> {
   }
 
   void Push() {
+    if (kind == RoundKind::kPull) return Pull();
     // Local writes must be durable before the server learns of them: the server never sends a replica its own
     // registers back.
     Status flushed = core().Flush();
@@ -855,7 +857,7 @@ struct SyncClient::Round : std::enable_shared_from_this<SyncClient::Round> {
     }
     if (m.has_more) return Pull();
     if (long_poll) return NextCollection();
-    if (c->options_.check_digest) return CheckDigest();
+    if (check_digest) return CheckDigest();
     AfterCatchUp();
   }
 
@@ -984,15 +986,18 @@ Result<uint64_t> SyncClient::PendingPoints(std::string_view collection) const {
 }
 uint64_t SyncClient::RetryDelayMs() const { return retry_delay_ms_; }
 
-void SyncClient::Sync(std::function<void(Status)> done) { Run(RoundKind::kFull, options_.wait_ms, std::move(done)); }
+void SyncClient::Sync(std::function<void(Status)> done) {
+  Run(RoundKind::kFull, options_.wait_ms, true, std::move(done));
+}
 
-void SyncClient::Run(RoundKind kind, uint64_t wait_ms, std::function<void(Status)> done) {
+void SyncClient::Run(RoundKind kind, uint64_t wait_ms, bool check_digest, std::function<void(Status)> done) {
   if (closed_) return done(Status::FailedPrecondition("the sync client is closed"));
   if (round_) return done(Status::FailedPrecondition("a sync round is already running"));
   auto round = std::make_shared<Round>();
   round->c = this;
   round->kind = kind;
   round->wait_ms = wait_ms;
+  round->check_digest = check_digest && options_.check_digest;
   round->done = std::move(done);
   round->alive = alive_;
   round_ = round;

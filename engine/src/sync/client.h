@@ -114,9 +114,11 @@ class SyncClient {
   // Runs one round over every collection and calls done(status) when it ends (FailedPrecondition if a round is
   // already running). A failure sets the backoff; RetryDelayMs says when to try again.
   void Sync(std::function<void(Status)> done);
-  // A round of the given kind; it ends with a long-poll of `wait_ms` (full and pull rounds) when > 0. Sync(done)
-  // is Run(kFull, options.wait_ms, done).
-  void Run(RoundKind kind, uint64_t wait_ms, std::function<void(Status)> done);
+  // A round of the given kind; it ends with a long-poll of `wait_ms` (full and pull rounds) when > 0, and compares
+  // the digest when caught up if `check_digest` (and options.check_digest): that costs a pass over the
+  // collection's points, which a live face does not want after every change. Sync(done) is
+  // Run(kFull, options.wait_ms, true, done).
+  void Run(RoundKind kind, uint64_t wait_ms, bool check_digest, std::function<void(Status)> done);
   // Ends the running round as a success if it is waiting in a long-poll (its answer, when it comes, is ignored:
   // nothing of it was committed), so that a caller with local writes can start a push round at once. Calls the
   // round's done before returning; false when no round waits.

@@ -40,6 +40,7 @@ struct World {
     REQUIRE(b->CreateCollection("docs", SyncConfig()).ok());
     sync::SyncClientOptions o;
     o.collections = {"docs"};
+    o.get_token = [](bool) -> Result<std::string> { return std::string("alice"); };
     uint64_t seed = 7;
     o.random = [seed]() mutable { return seed = seed * 6364136223846793005ull + 1442695040888963407ull; };
     ca = std::make_unique<sync::SyncClient>(&a->core(), &transport, o);
@@ -56,11 +57,12 @@ struct World {
 Status RunNow(sync::SyncClient& client, sync::RoundKind kind) {
   Status result = Status::Internal("the round did not finish");
   bool finished = false;
-  client.Run(kind, 0, [&](Status s) {
+  client.Run(kind, 0, true, [&](Status s) {
     result = s;
     finished = true;
   });
   REQUIRE(finished);
+  INFO(result.ToString());
   return result;
 }
 
@@ -111,7 +113,7 @@ TEST_CASE("sync rounds: a long-poll gives way to local writes (CancelWait)", "[s
   REQUIRE(RunNow(*w.ca, sync::RoundKind::kFull).ok());
   int ended = 0;
   Status result = Status::Internal("not yet");
-  w.ca->Run(sync::RoundKind::kPull, 25'000, [&](Status s) {
+  w.ca->Run(sync::RoundKind::kPull, 25'000, true, [&](Status s) {
     ++ended;
     result = s;
   });

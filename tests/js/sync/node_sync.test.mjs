@@ -84,6 +84,34 @@ describe('two Node databases through quiverd', () => {
     await b.db.close();
   });
 
+  test('push() only pushes and pull() only pulls', async () => {
+    const s = await server();
+    const a = await device('a');
+    const b = await device('b');
+    const sa = a.db.sync({ url: s.url, collections: ['docs'] });
+    const sb = b.db.sync({ url: s.url, collections: ['docs'] });
+    await a.c.upsert([{ id: 1, vector: vec(1) }]);
+    await b.c.upsert([{ id: 2, vector: vec(2) }]);
+    await sa.pull();
+    assert.equal(sa.status.pending, 1);
+    assert.deepEqual(await restPoints(s, 'docs', [1]), []);
+    await sa.push();
+    assert.equal(sa.status.pending, 0);
+    assert.equal((await restPoints(s, 'docs', [1])).length, 1);
+    await sb.pull();
+    assert.deepEqual(contents(b.c).map((p) => p.id), [1, 2]);
+    assert.equal(sb.status.pending, 1);
+    assert.deepEqual(await restPoints(s, 'docs', [2]), []);
+    await sb.push();
+    assert.equal(sb.status.pending, 0);
+    await sa.pull();
+    assert.deepEqual(contents(a.c), contents(b.c));
+    await sa.close();
+    await sb.close();
+    await a.db.close();
+    await b.db.close();
+  });
+
   test('concurrent edits follow the rules of docs/sync.md', async () => {
     const s = await server();
     const a = await device('a');
