@@ -445,10 +445,14 @@ export class Sync {
     // A round asked for while this one was busy (request() found nothing to cancel then) must not wait behind
     // the long-poll this round is starting now: give it up as soon as the engine returns from send.
     if (waitMs > 0 && this.queued) queueMicrotask(() => this.closed || this.native.cancelWait());
-    for (let attempt = 0; ; attempt++) {
+    let refreshed = false;
+    let refreshNow = false;
+    let resent = false;
+    for (;;) {
       let token: string | undefined;
       try {
-        token = await this.token_(attempt > 0);
+        token = await this.token_(refreshNow);
+        refreshNow = false;
       } catch (e) {
         if (!this.closed) this.native.fail(id, `sync: getToken failed: ${(e as Error)?.message ?? String(e)}`);
         return;
@@ -475,9 +479,16 @@ export class Sync {
         bytes = new Uint8Array(await res.arrayBuffer());
       } catch (e) {
         if (this.closed) return;
-        this.networkFailed = true;
         const why = timedOut ? `no answer within ${this.timeoutMs + waitMs} ms` : (e as Error)?.message ?? String(e);
         const cause = (e as any)?.cause?.code ?? (e as any)?.cause?.message;
+        // A kept-alive connection the server closed while idle fails the next request on it (Node: EPIPE,
+        // ECONNRESET, "other side closed"). Every request of the protocol is idempotent (a push batch applies
+        // once), so it goes once more, on a new connection, before the engine hears of a failure.
+        if (!timedOut && !resent) {
+          resent = true;
+          continue;
+        }
+        this.networkFailed = true;
         this.native.fail(id, `sync: ${what}: network error: ${why}${cause ? ` (${cause})` : ''}`);
         return;
       } finally {
@@ -485,7 +496,10 @@ export class Sync {
         this.aborts.delete(abort);
       }
       if (this.closed) return;
-      if (status === 401 && attempt === 0 && this.getToken) continue;  // a fresh token, once
+      if (status === 401 && !refreshed && this.getToken) {
+        refreshed = refreshNow = true;  // a fresh token, once
+        continue;
+      }
       // A live round spends most of its time in a long-poll: the server answering is what "connected" means.
       if (status >= 200 && status < 300) this.state = 'connected';
       this.native.complete(id, status, contentType, bytes);

@@ -14,12 +14,16 @@ import { open } from '../node/quiver.mjs';
 export const CONFIG = { vectors: { size: 4, distance: 'Cosine' } };
 
 const dirs = [];
+const opened = [];
 export function tempDir(tag) {
   const d = mkdtempSync(join(tmpdir(), `quiver-sync-${tag}-`));
   dirs.push(d);
   return d;
 }
-export function removeTempDirs() {
+// Closes every database device() opened (and so their syncs: a live sync left open after a failed assertion
+// would keep the test process alive) and removes the folders.
+export async function cleanUp() {
+  for (const db of opened.splice(0)) await db.close().catch(() => {});
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 }
 
@@ -27,6 +31,7 @@ export function removeTempDirs() {
 export async function device(tag, name = 'docs', config = CONFIG) {
   const path = join(tempDir(tag), 'db');
   const db = await open({ path });
+  opened.push(db);
   const c = await db.createCollection(name, config);
   return { db, c, path };
 }

@@ -14,7 +14,7 @@ import {
   device,
   eventually,
   faultProxy,
-  removeTempDirs,
+  cleanUp,
   restPoints,
   searchIds,
   sleep,
@@ -30,8 +30,8 @@ async function server(opts = {}) {
   return s;
 }
 after(async () => {
+  await cleanUp();
   for (const s of servers) await s.kill();
-  removeTempDirs();
 });
 
 // Writes on two devices, synced A, B, A: both hold the same points and give the same search results.
@@ -315,7 +315,12 @@ describe('two Node databases through quiverd', () => {
     const sb = b.db.sync({ url: s.url, collections: ['docs'], live: true, waitMs: 5000 });
     const changes = [];
     sb.on('change', (ch) => changes.push(ch));
-    await eventually(() => assert.equal(sb.status.state, 'connected'), 10_000, 'B connecting');
+    // Both have installed the (empty) snapshot: from now on changes come through the feed.
+    await eventually(() => {
+      assert.equal(sa.status.stats.resyncs, 1);
+      assert.equal(sb.status.stats.resyncs, 1);
+    }, 10_000, 'A and B joining');
+    assert.equal(sb.status.state, 'connected');
     await a.c.upsert([{ id: 42, vector: vec(42), payload: { live: true } }]);
     await eventually(() => assert.equal(b.c.get([42]).length, 1), 10_000, 'the write reaching B');
     assert.ok(changes.some((ch) => ch.collection === 'docs' && ch.ids.includes(42) && !ch.snapshot), JSON.stringify(changes));
