@@ -71,8 +71,8 @@ async function device(dir, name) {
   return { db, c };
 }
 
-// Until the server's indexed count stops moving for a second (it indexes the segments it sealed: all points when
-// N is a multiple of its segment size).
+// Until the server has indexed every point, or its indexed count has not moved for 60 s (it indexes the segments
+// it sealed, one at a time in the background: all points when N is a multiple of its segment size).
 async function waitIndexed(url, n) {
   let last = -1;
   let since = now();
@@ -83,10 +83,10 @@ async function waitIndexed(url, n) {
     if (got !== last) {
       last = got;
       since = now();
-    } else if (now() - since > 1000) {
+    } else if (now() - since > 60_000) {
       return r.result;
     }
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 250));
   }
 }
 const log = (m) => process.stderr.write(`  ${m}\n`);

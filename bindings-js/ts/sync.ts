@@ -447,7 +447,7 @@ export class Sync {
     if (waitMs > 0 && this.queued) queueMicrotask(() => this.closed || this.native.cancelWait());
     let refreshed = false;
     let refreshNow = false;
-    let resent = false;
+    let resent = 0;
     for (;;) {
       let token: string | undefined;
       try {
@@ -482,10 +482,14 @@ export class Sync {
         const why = timedOut ? `no answer within ${this.timeoutMs + waitMs} ms` : (e as Error)?.message ?? String(e);
         const cause = (e as any)?.cause?.code ?? (e as any)?.cause?.message;
         // A kept-alive connection the server closed while idle fails the next request on it (Node: EPIPE,
-        // ECONNRESET, "other side closed"). Every request of the protocol is idempotent (a push batch applies
-        // once), so it goes once more, on a new connection, before the engine hears of a failure.
-        if (!timedOut && !resent) {
-          resent = true;
+        // ECONNRESET, "other side closed"), more so after a long synchronous call into the engine (an index
+        // build) kept the event loop from seeing the close. Every request of the protocol is idempotent (a push
+        // batch applies once), so it goes again, after a pause that lets the closes be seen, before the engine
+        // hears of a failure.
+        if (!timedOut && resent < 2) {
+          resent++;
+          await new Promise((r) => setTimeout(r, 10));
+          if (this.closed) return;
           continue;
         }
         this.networkFailed = true;

@@ -307,6 +307,26 @@ describe('two Node databases through quiverd', () => {
     await b.db.close();
   });
 
+  test('a kept-alive connection the server closed meanwhile does not fail the next round', async () => {
+    const s = await server({ args: ['--idle-timeout-ms', '100'] });
+    const a = await device('a');
+    const sa = a.db.sync({ url: s.url, collections: ['docs'] });
+    for (let round = 0; round < 3; round++) {
+      await a.c.upsert([{ id: round + 1, vector: vec(round + 1) }]);
+      await sa.sync();
+      // Long synchronous work (as an index build is): the server closes the idle connections meanwhile, and the
+      // event loop sees it only when the next request is already on its way.
+      const until = Date.now() + 400;
+      while (Date.now() < until) {}
+    }
+    await sa.push();
+    assert.equal(sa.status.pending, 0);
+    await sleep(20);  // the test's own fetch below shares the pool of connections: let it see the closes
+    assert.equal((await restPoints(s, 'docs', [1, 2, 3])).length, 3);
+    await sa.close();
+    await a.db.close();
+  });
+
   test('live: a write on A reaches B by itself, with change events', async () => {
     const s = await server();
     const a = await device('a');
