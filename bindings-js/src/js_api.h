@@ -111,6 +111,8 @@ class JsDatabase : public CallState {
   int Close();
   int Flush();
   bool is_open() const { return db_ != nullptr; }
+  // The open database (null when closed), for the sync client (js_sync.h).
+  Database* database() { return db_.get(); }
   std::string ReplicaId();
   int CreateCollection(const std::string& name, const std::string& config_json);
   int DeleteCollection(const std::string& name);

@@ -48,38 +48,15 @@ import type {
   DenseBatch,
 } from './types.js';
 
+import { ErrorCode, ErrorCodes, QuiverError } from './errors.js';
+import { NativeSync, Sync, SyncOwner } from './sync.js';
+import type { SyncOptions } from './types.js';
+
 export * from './filter.js';
 export * from './types.js';
+export { ErrorCodes, QuiverError, Sync };
+export type { ErrorCode };
 
-
-/** Stable error codes, the engine's StatusCode names (their index is the engine's number). */
-export const ErrorCodes = [
-  'Ok',
-  'InvalidArgument',
-  'NotFound',
-  'AlreadyExists',
-  'Corruption',
-  'IOError',
-  'NotSupported',
-  'FailedPrecondition',
-  'Busy',
-  'ResourceExhausted',
-  'Internal',
-] as const;
-export type ErrorCode = (typeof ErrorCodes)[number];
-
-/** Every failure of the package: `.code` names the kind (see ErrorCodes), `.status` is the engine's number. */
-export class QuiverError extends Error {
-  readonly code: ErrorCode;
-  readonly status: number;
-  constructor(code: ErrorCode | number, message: string) {
-    const name: ErrorCode = typeof code === 'number' ? (ErrorCodes[code] ?? 'Internal') : code;
-    super(message);
-    this.name = 'QuiverError';
-    this.code = name;
-    this.status = ErrorCodes.indexOf(name);
-  }
-}
 
 // ---- the Embind module ----
 
@@ -136,6 +113,7 @@ export interface NativeDatabase {
 }
 export interface QuiverModule {
   NativeDatabase: new () => NativeDatabase;
+  NativeSync: new () => NativeSync;
   simdIsa(): string;
   /** The engine's status codes by number (a JSON array of ErrorCodes' names). */
   statusCodeSymbols(): string;
@@ -282,7 +260,7 @@ export class Collection {
       this.db._checkWritable();
       const result = run(this.native());
       this.db._hooks.afterWrite();
-      return Promise.resolve(result);
+      return this.db._afterLocalWrite(this.name, result);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -536,6 +514,8 @@ export class Collection {
  */
 export class OpenStore {
   readonly handles = new Map<string, NativeCollection>();
+  /** The syncs running on this storage (at most one): told of every local write. */
+  readonly syncs = new Set<Sync>();
   refs = 0;
   /** Set when the last handle closed: the native close and the platform's release, in progress or done. */
   closing: Promise<void> | undefined;
@@ -550,6 +530,7 @@ export class OpenStore {
 /** A Quiver database: in memory, in IndexedDB (browser) or in a folder (Node). Open it with `open()`. */
 export class Database {
   private closed = false;
+  private readonly syncs = new Set<Sync>();
   private readonly db: NativeDatabase;
   /** @internal */ readonly _module: QuiverModule;
   /** @internal */ readonly _hooks: StorageHooks;
@@ -591,6 +572,46 @@ export class Database {
       throw error;
     }
     return new OpenStore(mod, db, hooks, !!options.readOnly);
+  }
+
+  /**
+   * @internal A write to `collection` is stored: a live sync pushes it soon; with writeThrough the result waits
+   * for the server's acknowledgement.
+   */
+  _afterLocalWrite<T>(collection: string, result: T): Promise<T> {
+    const waits: Promise<void>[] = [];
+    for (const s of this._store.syncs) {
+      const w = s._localWrite(collection);
+      if (w) waits.push(w);
+    }
+    return waits.length ? Promise.all(waits).then(() => result) : Promise.resolve(result);
+  }
+
+  /**
+   * Syncs collections of this database with a quiverd server (docs/sync.md): `{ url, apiKey | getToken,
+   * collections, live, writeThrough, onConflict }`. Returns the running Sync (push(), pull(), sync(), status,
+   * on('change' | 'conflict' | 'error'), close()). One sync per database at a time; closing the database closes it.
+   */
+  sync(options: SyncOptions): Sync {
+    this._checkWritable();
+    if (this._store.syncs.size > 0) {
+      throw new QuiverError('FailedPrecondition', 'this database is already syncing; close that sync first');
+    }
+    const store = this._store;
+    const owner: SyncOwner = {
+      nativeDatabase: () => this._nativeDatabase(),
+      newNativeSync: () => new this._module.NativeSync(),
+      collectionExists: (name) => this.collectionExists(name),
+      afterWrite: () => this._hooks.afterWrite(),
+      detach: (s) => {
+        store.syncs.delete(s);
+        this.syncs.delete(s);
+      },
+    };
+    const s = new Sync(owner, options);
+    store.syncs.add(s);
+    this.syncs.add(s);
+    return s;
   }
 
   /** @internal */
@@ -745,6 +766,7 @@ export class Database {
    */
   async close(): Promise<void> {
     if (this.closed) return;
+    for (const s of [...this.syncs]) await s.close();
     this.closed = true;
     const store = this._store;
     if (--store.refs > 0) {

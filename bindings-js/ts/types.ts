@@ -261,3 +261,111 @@ export interface DenseBatch {
   using?: string;
   payloads?: (Payload | null)[];
 }
+
+// ---- sync (docs/sync.md; Database.sync) ----
+
+/** How a sync round ended for the app: keep the server's point, or write the local values again on top of it. */
+export type ConflictResolution = 'keep_server' | 'reapply_local';
+
+/**
+ * A point as the sync protocol carries it (docs/sync.md, "Points"): its registers with their stamps. Vectors are
+ * base64 of little-endian float32 (`dense`), sparse ones `{ i, v }` base64 of uint32 indices and float32 values.
+ */
+export interface SyncPoint {
+  id: number | string;
+  vec?: { ts: string; dense?: Record<string, string>; sparse?: Record<string, { i: string; v: string }> };
+  del?: string;
+  reset?: string;
+  fields?: Record<string, { ts: string; v?: unknown; del?: boolean }>;
+}
+
+/** A point of a push the server refused (docs/sync.md, "Rejections"). */
+export interface SyncConflict {
+  collection: string;
+  id: import('./filter.js').PointId;
+  /** stale_op, invalid, forbidden or collection_gone (clock_skew is repaired without the app). */
+  reason: string;
+  /** The registers this replica pushed. */
+  local: SyncPoint | null;
+  /** The server's whole point (null: the server has no such point). */
+  server: SyncPoint | null;
+}
+
+/** Pulled changes committed to a local collection: the points of a page, or a whole snapshot installed. */
+export interface SyncChange {
+  collection: string;
+  /** The points that changed (empty for a snapshot). */
+  ids: import('./filter.js').PointId[];
+  /** A snapshot was installed (first sync, or a resync the server asked for). */
+  snapshot: boolean;
+}
+
+export interface SyncOptions {
+  /** The server's base URL, as for its REST API: `http://127.0.0.1:6333` (the protocol lives under `/sync`). */
+  url: string;
+  /** The server's API key (or a tenant key), sent as `Authorization: Bearer`. */
+  apiKey?: string;
+  /** Called for the bearer token before the first request and again after a 401 (then the request is repeated once). */
+  getToken?: () => string | Promise<string>;
+  /** Local collections to sync; each must exist here (created with the same vectors configuration as on the server). */
+  collections: string[];
+  /**
+   * Keep syncing: rounds follow one another, each ending with a long-poll (`waitMs`); local writes are pushed
+   * `pushDelayMs` after they happen; a failed round is retried after a backoff with jitter, and at once when the
+   * browser comes back online. Without it, rounds run only when push(), pull() or sync() is called.
+   */
+  live?: boolean;
+  /**
+   * Writes through this database (to the synced collections) resolve only after the server acknowledged them: each
+   * write is followed by a push round (for short-lived processes such as edge functions). A write the server did
+   * not acknowledge rejects (with the sync's error) but stays stored locally, in the outbox.
+   */
+  writeThrough?: boolean;
+  /**
+   * Asked, while a round runs, what to do with a point the server refused as `stale_op` (stamped before the
+   * server's tombstone horizon): 'keep_server' (the default) or 'reapply_local' (the local values are written
+   * again with fresh stamps and pushed). Other refusals always keep the server's point. Must not throw or call
+   * into the database; the 'conflict' event reports every refusal afterwards.
+   */
+  onConflict?: (conflict: SyncConflict) => ConflictResolution;
+  /** Long-poll length of live rounds in ms (default 25000, at most 25000). */
+  waitMs?: number;
+  /** Live: ms between a local write and its push (default 20; writes in between go in one push). */
+  pushDelayMs?: number;
+  /** Backoff after a failed live round: min(maxMs, initialMs * 2^(failures-1)) times [0.5, 1) (defaults 500, 60000). */
+  retry?: { initialMs?: number; maxMs?: number };
+  /** A request without an answer after this many ms (plus the long-poll's wait) fails (default 30000). */
+  timeoutMs?: number;
+  /** The fetch to use (default globalThis.fetch). */
+  fetch?: typeof fetch;
+}
+
+export type SyncState = 'connected' | 'offline' | 'error';
+
+export interface SyncStats {
+  rounds: number;
+  failedRounds: number;
+  pushedPoints: number;
+  pulledPoints: number;
+  rejectedPoints: number;
+  resyncs: number;
+  clockRepairs: number;
+  digestMismatches: number;
+  requests: number;
+}
+
+export interface SyncStatus {
+  /**
+   * 'connected' once the server answered a request of a round that has not failed; 'offline' after a round that
+   * failed because the server could not be reached (network down, no answer); 'error' after one the server (or
+   * its answer) failed. Before the first answer: 'offline'.
+   */
+  state: SyncState;
+  /** When the last successful round ended. */
+  lastRoundAt: Date | null;
+  /** The failure of the last round (null after a success). */
+  lastError: Error | null;
+  /** Local points with writes the server has not acknowledged yet, over the synced collections. */
+  pending: number;
+  stats: SyncStats;
+}

@@ -4,7 +4,8 @@
 # npm/dist, then runs Node's test runner on tests/js/node (the whole API, error codes, persistence across
 # processes, golden snapshot bytes, npm pack + import/require), tests/js/browser (Debian's Chromium, headless) and
 # tests/js/fixtures/toolchains.test.mjs (apps built from the packed tarball by Vite, webpack, esbuild, Rollup and
-# tsc). Exits non-zero, loudly, when anything fails.
+# tsc), and tests/js/sync (db.sync between Node databases, and between Chromium profiles, through a real quiverd:
+# $QUIVERD, by default build/native-release's). Exits non-zero, loudly, when anything fails.
 #   tests/js/run.sh [--no-browser]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -28,6 +29,18 @@ node npm/build.mjs
 failed=()
 echo "test-js: node"
 node --test --test-reporter=spec tests/js/node/ || failed+=(node)
+export QUIVERD="${QUIVERD:-$root/build/native-release/bindings-native/quiverd}"
+if [[ ! -x $QUIVERD ]]; then
+  echo "test-js: sync: $QUIVERD is missing (scripts/build.sh native-release, or set QUIVERD)" >&2
+  failed+=(sync)
+else
+  echo "test-js: sync (Node databases through quiverd)"
+  node --test --test-reporter=spec tests/js/sync/node_sync.test.mjs || failed+=(sync)
+  if [[ "${1:-}" != "--no-browser" ]]; then
+    echo "test-js: sync in Chromium (two profiles through quiverd)"
+    node --test --test-reporter=spec tests/js/sync/browser_sync.test.mjs || failed+=(sync-browser)
+  fi
+fi
 if [[ "${1:-}" != "--no-browser" ]]; then
   echo "test-js: browser (Chromium headless)"
   node --test --test-reporter=spec tests/js/browser/ || failed+=(browser)

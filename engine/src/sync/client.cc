@@ -60,6 +60,16 @@ Status CommitMeta(db::CollectionCore& core, MetaChanges meta) {
   return core.CommitFeedWrite(std::move(w)).status();
 }
 
+// Whether a point holds a register this replica (`me`) wrote above the push cursor `from`: it is in the outbox.
+bool InOutbox(const db::PointState& st, uint64_t from, uint64_t me) {
+  if (st.life_seq > from && st.alive.replica == me && !st.alive.zero()) return true;
+  if (st.reset_seq > from && st.payload_reset.replica == me && !st.payload_reset.zero()) return true;
+  for (const db::KeyStamp& ks : st.key_stamps) {
+    if (ks.seq > from && ks.stamp.replica == me) return true;
+  }
+  return false;
+}
+
 // Which register a field, for matching registers of two deltas.
 enum class Reg { kLife, kReset };
 
@@ -69,6 +79,10 @@ enum class Reg { kLife, kReset };
 // answers inside Send does not nest the steps.
 struct SyncClient::Round : std::enable_shared_from_this<SyncClient::Round> {
   SyncClient* c;
+  RoundKind kind = RoundKind::kFull;
+  uint64_t wait_ms = 0;
+  bool check_digest = true;
+  bool waiting = false;  // in a long-poll (CancelWait)
   std::function<void(Status)> done;
   std::shared_ptr<bool> alive;
   size_t index = 0;
@@ -373,6 +387,7 @@ struct SyncClient::Round : std::enable_shared_from_this<SyncClient::Round> {
     ++c->stats_.resyncs;
     c->clean_to_[name] = 0;
     core().SetFeedGcBounds(m.horizon_hlc, push_cursor);
+    if (c->options_.on_applied) c->options_.on_applied(name, {}, true);
     Push();
   }
 
@@ -401,6 +416,7 @@ struct SyncClient::Round : std::enable_shared_from_this<SyncClient::Round> {
   }
 
   void Push() {
+    if (kind == RoundKind::kPull) return Pull();
     // Local writes must be durable before the server learns of them: the server never sends a replica its own
     // registers back.
     Status flushed = core().Flush();
@@ -444,6 +460,7 @@ struct SyncClient::Round : std::enable_shared_from_this<SyncClient::Round> {
         if (!s.ok()) return Finish(s);
         core().SetFeedGcBounds(ParseHex16(MetaStr(core(), kHorizon)).value_or(0), drain.scan);
       }
+      if (kind == RoundKind::kPush) return NextCollection();
       return Pull();
     }
     batch->end = end;
@@ -795,10 +812,12 @@ struct SyncClient::Round : std::enable_shared_from_this<SyncClient::Round> {
     q.since = CursorText(Cursor{epoch, std::min(cursor, MetaU64(core(), kSince))});
     q.limit = c->options_.pull_limit;
     q.max_bytes = c->options_.pull_max_bytes;
-    q.wait_ms = long_poll ? c->options_.wait_ms : 0;
+    q.wait_ms = long_poll ? wait_ms : 0;
     SyncRequest r = NewRequest("GET", UidPath("pull"));
     r.query = EncodePullQuery(q);
+    waiting = long_poll;
     Send(std::move(r), [self = shared_from_this(), long_poll](const SyncResponse& resp, uint64_t rtt) {
+      self->waiting = false;
       if (resp.status == 410) return self->NeedResync(resp);
       if (resp.status == 409) return self->DropGone();
       if (resp.status == 404) return self->Forgotten();
@@ -830,10 +849,20 @@ struct SyncClient::Round : std::enable_shared_from_this<SyncClient::Round> {
     if (!r.ok()) return Finish(r.status().WithContext("sync: applying a pulled page"));
     c->stats_.pulled_points += m.points.size();
     core().SetFeedGcBounds(m.horizon_hlc, MetaU64(core(), kPushCursor));
+    if (c->options_.on_applied && !m.points.empty()) {
+      std::vector<PointId> ids;
+      ids.reserve(m.points.size());
+      for (const PointDelta& p : m.points) ids.push_back(p.id);
+      c->options_.on_applied(name, ids, false);
+    }
     if (m.has_more) return Pull();
     if (long_poll) return NextCollection();
-    if (c->options_.check_digest) return CheckDigest();
-    if (c->options_.wait_ms > 0) return Pull(true);
+    if (check_digest) return CheckDigest();
+    AfterCatchUp();
+  }
+
+  void AfterCatchUp() {
+    if (wait_ms > 0) return Pull(true);
     NextCollection();
   }
 
@@ -844,16 +873,15 @@ struct SyncClient::Round : std::enable_shared_from_this<SyncClient::Round> {
     const uint64_t me = self();
     bool dirty = false;
     core().ScanFeed(std::max(from, c->clean_to_[name]), [&](uint64_t, const db::PointState& st, const db::Segment&) {
-      dirty = (st.life_seq > from && st.alive.replica == me && !st.alive.zero()) ||
-              (st.reset_seq > from && st.payload_reset.replica == me && !st.payload_reset.zero());
-      for (const db::KeyStamp& ks : st.key_stamps) dirty |= ks.seq > from && ks.stamp.replica == me;
+      dirty = InOutbox(st, from, me);
       return !dirty;
     });
     return !dirty;
   }
 
   void CheckDigest() {
-    if (!OutboxEmpty()) return Push();
+    // A pull round leaves the outbox alone, and the digest means something only once it is empty.
+    if (!OutboxEmpty()) return kind == RoundKind::kPull ? AfterCatchUp() : Push();
     Send(NewRequest("GET", UidPath("digest")), [self = shared_from_this()](const SyncResponse& resp, uint64_t rtt) {
       if (resp.status == 409) return self->DropGone();
       if (resp.status == 404) return self->Forgotten();
@@ -873,8 +901,7 @@ struct SyncClient::Round : std::enable_shared_from_this<SyncClient::Round> {
           return self->Resync();
         }
       }
-      if (self->c->options_.wait_ms > 0) return self->Pull(true);
-      self->NextCollection();
+      self->AfterCatchUp();
     });
   }
 
@@ -937,13 +964,40 @@ void SyncClient::Close() {
 }
 
 bool SyncClient::busy() const { return round_ != nullptr; }
+
+bool SyncClient::CancelWait() {
+  if (!round_ || !round_->waiting) return false;
+  auto round = round_;  // Finish releases round_
+  round->Finish(Status::OK());
+  return true;
+}
+
+Result<uint64_t> SyncClient::PendingPoints(std::string_view collection) const {
+  QUIVER_ASSIGN_OR_RETURN(auto col, db_->GetCollection(collection));
+  db::CollectionCore& core = col->core();
+  const uint64_t from = MetaU64(core, kPushCursor);
+  const uint64_t me = db_->replica_id();
+  uint64_t n = 0;
+  core.ScanFeed(from, [&](uint64_t, const db::PointState& st, const db::Segment&) {
+    if (InOutbox(st, from, me)) ++n;
+    return true;
+  });
+  return n;
+}
 uint64_t SyncClient::RetryDelayMs() const { return retry_delay_ms_; }
 
 void SyncClient::Sync(std::function<void(Status)> done) {
+  Run(RoundKind::kFull, options_.wait_ms, true, std::move(done));
+}
+
+void SyncClient::Run(RoundKind kind, uint64_t wait_ms, bool check_digest, std::function<void(Status)> done) {
   if (closed_) return done(Status::FailedPrecondition("the sync client is closed"));
   if (round_) return done(Status::FailedPrecondition("a sync round is already running"));
   auto round = std::make_shared<Round>();
   round->c = this;
+  round->kind = kind;
+  round->wait_ms = wait_ms;
+  round->check_digest = check_digest && options_.check_digest;
   round->done = std::move(done);
   round->alive = alive_;
   round_ = round;

@@ -45,6 +45,14 @@ namespace quiver::sync {
 
 enum class Resolution : uint8_t { kKeepServer, kReapplyLocal };
 
+// What a round does per collection. Every kind first settles the replica, the collection's identity and a pending
+// snapshot resync (a push needs the server's epoch, a pull a cursor).
+enum class RoundKind : uint8_t {
+  kFull,  // push the outbox, pull until caught up, compare the digest, then long-poll when wait_ms > 0
+  kPush,  // push the outbox and stop (write-through: the round's success is the server's acknowledgement)
+  kPull,  // pull until caught up, then long-poll when wait_ms > 0; the outbox stays as it is
+};
+
 struct Conflict {
   std::string collection;
   PointId id;
@@ -83,6 +91,9 @@ struct SyncClientOptions {
   // Observer (tests): a clock repair rewound the clock to `floor_hlc`; registers this replica stamped above it and
   // no longer holds were never accepted by the server (they were replaced locally before being pushed).
   std::function<void(uint64_t floor_hlc)> on_clock_rewind;
+  // Observer (faces: change events): a pulled page (`snapshot` false: the points it held) or a snapshot install
+  // (`snapshot` true, `ids` empty) was committed to `collection`.
+  std::function<void(const std::string& collection, const std::vector<PointId>& ids, bool snapshot)> on_applied;
 };
 
 struct SyncStats {
@@ -103,7 +114,18 @@ class SyncClient {
   // Runs one round over every collection and calls done(status) when it ends (FailedPrecondition if a round is
   // already running). A failure sets the backoff; RetryDelayMs says when to try again.
   void Sync(std::function<void(Status)> done);
+  // A round of the given kind; it ends with a long-poll of `wait_ms` (full and pull rounds) when > 0, and compares
+  // the digest when caught up if `check_digest` (and options.check_digest): that costs a pass over the
+  // collection's points, which a live face does not want after every change. Sync(done) is
+  // Run(kFull, options.wait_ms, true, done).
+  void Run(RoundKind kind, uint64_t wait_ms, bool check_digest, std::function<void(Status)> done);
+  // Ends the running round as a success if it is waiting in a long-poll (its answer, when it comes, is ignored:
+  // nothing of it was committed), so that a caller with local writes can start a push round at once. Calls the
+  // round's done before returning; false when no round waits.
+  bool CancelWait();
   bool busy() const;
+  // Points of `collection` with registers this replica wrote that the server has not acknowledged yet.
+  Result<uint64_t> PendingPoints(std::string_view collection) const;
   // Milliseconds to wait before the next round after a failure (0 after a success).
   uint64_t RetryDelayMs() const;
   const SyncStats& stats() const { return stats_; }

@@ -1,0 +1,547 @@
+// Sync of a Database with a quiverd server (docs/sync.md): the handle Database.sync() returns. The protocol runs
+// in the engine (SyncClient, driven through bindings-js/src/js_sync.h); this file performs its requests with
+// fetch, supplies the token, schedules rounds (on demand, live, write-through) and turns the engine's callbacks
+// into events. Everything runs on the JavaScript thread: a round is a chain of fetches, never a blocking call.
+import type { PointId } from './filter.js';
+import type {
+  ConflictResolution,
+  SyncChange,
+  SyncConflict,
+  SyncOptions,
+  SyncState,
+  SyncStats,
+  SyncStatus,
+} from './types.js';
+import { QuiverError } from './errors.js';
+
+/** The Embind object behind a Sync (bindings-js/src/js_sync.h). */
+export interface NativeSync {
+  code(): number;
+  message(): string;
+  start(db: unknown, options: string, host: SyncHost): number;
+  run(kind: number, waitMs: number, checkDigest: boolean, done: (code: number, message: string) => void): void;
+  cancelWait(): boolean;
+  busy(): boolean;
+  retryDelayMs(): number;
+  stats(): string;
+  pending(collection: string): number;
+  conflicts(collection: string): string;
+  clearConflicts(collection: string): number;
+  complete(id: number, status: number, contentType: string, body: Uint8Array): void;
+  fail(id: number, message: string): void;
+  close(): void;
+  delete(): void;
+}
+
+/** What the engine calls back (js_sync.h). */
+interface SyncHost {
+  send(id: number, method: string, path: string, query: string, replica: string, pushCursor: string, protocol: string, body: string): void;
+  conflict(conflict: string): string;
+  applied(collection: string, ids: string, snapshot: boolean): void;
+}
+
+/** @internal What a Sync needs of its Database. */
+export interface SyncOwner {
+  /** The native database (for start), checked open and writable. */
+  nativeDatabase(): unknown;
+  newNativeSync(): NativeSync;
+  collectionExists(name: string): boolean;
+  /** After a round: the platform persists what it committed (IndexedDB in the browser). */
+  afterWrite(): void;
+  /** The Sync closed: forget it. */
+  detach(sync: Sync): void;
+}
+
+type Kind = 'full' | 'push' | 'pull';
+const kKinds: Record<Kind, number> = { full: 0, push: 1, pull: 2 };
+const kMaxWaitMs = 25_000;
+// The anti-entropy digest is a pass over every local point: live rounds compare it at most this often.
+const kLiveDigestMs = 60_000;
+
+interface Waiter {
+  resolve(): void;
+  reject(e: unknown): void;
+}
+
+type Events = {
+  change: (change: SyncChange) => void;
+  conflict: (conflict: SyncConflict & { resolution: ConflictResolution }) => void;
+  error: (error: QuiverError) => void;
+};
+
+function fixId(id: string): PointId {
+  if (!/^\d+$/.test(id)) return id;
+  const n = Number(id);
+  return Number.isSafeInteger(n) ? n : BigInt(id);
+}
+
+function invalid(message: string): QuiverError {
+  return new QuiverError('InvalidArgument', message);
+}
+
+/**
+ * A running sync of some collections of a Database with a server. Rounds run one at a time; push(), pull() and
+ * sync() ask for a round (starting after the call) and resolve when it ends. Close it before the process exits
+ * (a live sync keeps a long-poll open).
+ */
+export class Sync {
+  private readonly native: NativeSync;
+  private readonly base: string;
+  private readonly collections: string[];
+  private readonly live: boolean;
+  private readonly writeThrough: boolean;
+  private readonly waitMs: number;
+  private readonly pushDelayMs: number;
+  private readonly timeoutMs: number;
+  private readonly fetchFn: typeof fetch;
+  private readonly getToken?: () => string | Promise<string>;
+  private readonly apiKey?: string;
+  private readonly onConflict?: (c: SyncConflict) => ConflictResolution;
+  private token: string | undefined;
+  private closed = false;
+  private driving = false;
+  private queued: { kind: Kind; waiters: Waiter[] } | null = null;
+  private roundEnd: ((e: QuiverError | null) => void) | null = null;
+  private networkFailed = false;
+  private wake: (() => void) | null = null;
+  private pushTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly aborts = new Set<AbortController>();
+  private readonly listeners: { [K in keyof Events]: Set<Events[K]> } = {
+    change: new Set(),
+    conflict: new Set(),
+    error: new Set(),
+  };
+  private state: SyncState = 'offline';
+  private lastRoundAt: Date | null = null;
+  private lastDigest = -Infinity;
+  private lastError: QuiverError | null = null;
+  private readonly onOnline = () => this.wakeUp();
+
+  /** @internal Use Database.sync(). */
+  constructor(
+    private readonly owner: SyncOwner,
+    options: SyncOptions,
+  ) {
+    if (!options || typeof options !== 'object') throw invalid('sync: expected options { url, collections, ... }');
+    let url: URL;
+    try {
+      url = new URL(String(options.url));
+    } catch {
+      throw invalid(`sync.url: expected an http:// or https:// URL, got ${JSON.stringify(options.url)}`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw invalid(`sync.url: expected an http:// or https:// URL, got ${JSON.stringify(options.url)}`);
+    }
+    this.base = url.href.replace(/\/+$/, '');
+    const cols = options.collections;
+    if (!Array.isArray(cols) || cols.length === 0 || !cols.every((c) => typeof c === 'string' && c !== '')) {
+      throw invalid('sync.collections: expected a non-empty array of collection names');
+    }
+    for (const c of cols) {
+      if (!owner.collectionExists(c)) {
+        throw new QuiverError(
+          'NotFound',
+          `sync.collections: no collection named ${JSON.stringify(c)} here; create it locally (with the server's vectors configuration) before syncing it`,
+        );
+      }
+    }
+    if (options.apiKey !== undefined && options.getToken !== undefined) {
+      throw invalid('sync: pass apiKey or getToken, not both');
+    }
+    if (options.apiKey !== undefined && typeof options.apiKey !== 'string') throw invalid('sync.apiKey: expected a string');
+    if (options.getToken !== undefined && typeof options.getToken !== 'function') {
+      throw invalid('sync.getToken: expected a function returning the token (or a Promise of it)');
+    }
+    if (options.onConflict !== undefined && typeof options.onConflict !== 'function') {
+      throw invalid('sync.onConflict: expected a function');
+    }
+    const number = (name: string, v: unknown, fallback: number, max = Number.MAX_SAFE_INTEGER): number => {
+      if (v === undefined) return fallback;
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > max) {
+        throw invalid(`sync.${name}: expected a number from 0 to ${max}, got ${JSON.stringify(v)}`);
+      }
+      return v;
+    };
+    this.waitMs = number('waitMs', options.waitMs, kMaxWaitMs, kMaxWaitMs);
+    this.pushDelayMs = number('pushDelayMs', options.pushDelayMs, 20);
+    this.timeoutMs = number('timeoutMs', options.timeoutMs, 30_000);
+    const retryInitial = number('retry.initialMs', options.retry?.initialMs, 500);
+    const retryMax = number('retry.maxMs', options.retry?.maxMs, 60_000);
+    const f = options.fetch ?? (globalThis as any).fetch;
+    if (typeof f !== 'function') throw invalid('sync: no fetch in this environment; pass options.fetch');
+    this.fetchFn = f.bind(globalThis);
+    this.collections = [...cols];
+    this.live = !!options.live;
+    this.writeThrough = !!options.writeThrough;
+    this.apiKey = options.apiKey;
+    this.getToken = options.getToken;
+    this.onConflict = options.onConflict;
+
+    const host: SyncHost = {
+      send: (id, method, path, query, replica, pushCursor, protocol, body) => {
+        void this.perform(id, method, path, query, replica, pushCursor, protocol, body);
+      },
+      conflict: (text) => this.conflict(text),
+      applied: (collection, ids, snapshot) => {
+        const change: SyncChange = { collection, ids: (JSON.parse(ids) as string[]).map(fixId), snapshot };
+        this.emit('change', change);
+      },
+    };
+    this.native = owner.newNativeSync();
+    const db = owner.nativeDatabase();
+    const rc = this.native.start(
+      db,
+      JSON.stringify({
+        collections: this.collections,
+        client: 'quiverdb-js',
+        on_conflict: !!this.onConflict,
+        backoff_initial_ms: retryInitial,
+        backoff_max_ms: retryMax,
+      }),
+      host,
+    );
+    if (rc !== 0) {
+      const error = new QuiverError(this.native.code(), this.native.message());
+      this.native.delete();
+      throw error;
+    }
+    const g = globalThis as any;
+    if (typeof g.addEventListener === 'function') g.addEventListener('online', this.onOnline);
+    if (this.live) void this.drive();
+  }
+
+  // ---- rounds ----
+
+  /** Pushes the local writes not yet acknowledged (a round that starts after this call). */
+  push(): Promise<void> {
+    return this.request('push');
+  }
+
+  /** Pulls the server's changes until caught up. */
+  pull(): Promise<void> {
+    return this.request('pull');
+  }
+
+  /** Pushes, then pulls until caught up (and checks the anti-entropy digest). */
+  sync(): Promise<void> {
+    return this.request('full');
+  }
+
+  /** Where the sync stands (`pending` counts the outbox now). */
+  get status(): SyncStatus {
+    let pending = 0;
+    let stats: SyncStats = JSON.parse(this.closed ? '{}' : this.native.stats());
+    if (!this.closed) {
+      for (const c of this.collections) {
+        const n = this.native.pending(c);
+        if (n > 0) pending += n;
+      }
+    }
+    return { state: this.state, lastRoundAt: this.lastRoundAt, lastError: this.lastError, pending, stats };
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** The refusals recorded for a collection (kept until clearConflicts). */
+  conflicts(collection: string): SyncConflict[] {
+    this.checkOpen();
+    const text = this.native.conflicts(collection);
+    if (text === '') throw new QuiverError(this.native.code(), this.native.message());
+    return (JSON.parse(text) as any[]).map((c) => ({ collection, id: fixId(c.id), reason: c.reason, local: c.local, server: c.server }));
+  }
+
+  clearConflicts(collection: string): void {
+    this.checkOpen();
+    if (this.native.clearConflicts(collection) !== 0) throw new QuiverError(this.native.code(), this.native.message());
+  }
+
+  /** Adds a listener; returns a function that removes it. */
+  on<K extends keyof Events>(event: K, fn: Events[K]): () => void {
+    const set = this.listeners[event] as Set<Events[K]> | undefined;
+    if (!set) throw invalid(`sync.on: unknown event ${JSON.stringify(event)} (change, conflict, error)`);
+    if (typeof fn !== 'function') throw invalid('sync.on: expected a listener function');
+    set.add(fn);
+    return () => this.off(event, fn);
+  }
+
+  off<K extends keyof Events>(event: K, fn: Events[K]): void {
+    (this.listeners[event] as Set<Events[K]> | undefined)?.delete(fn);
+  }
+
+  /**
+   * Stops syncing: a round in flight is abandoned (what it committed stays; the rest is redone by a later sync),
+   * pending push()/pull()/sync() calls reject. Local data and the outbox stay in the database.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const g = globalThis as any;
+    if (typeof g.removeEventListener === 'function') g.removeEventListener('online', this.onOnline);
+    if (this.pushTimer) clearTimeout(this.pushTimer);
+    for (const a of this.aborts) a.abort();
+    this.native.close();
+    this.native.delete();
+    const closedError = new QuiverError('FailedPrecondition', 'the sync was closed');
+    this.roundEnd?.(closedError);
+    this.wake?.();
+    const job = this.queued;
+    this.queued = null;
+    for (const w of job?.waiters ?? []) w.reject(closedError);
+    this.owner.detach(this);
+  }
+
+  /** @internal A local write to `collection` happened: push it (write-through: the returned promise waits for the ack). */
+  _localWrite(collection: string): Promise<void> | undefined {
+    if (this.closed || !this.collections.includes(collection)) return undefined;
+    if (this.writeThrough) {
+      return this.push().catch((e: QuiverError) => {
+        throw new QuiverError(
+          e.code ?? 'IOError',
+          `writeThrough: the write is stored locally but the server did not acknowledge it (it stays in the outbox): ${e.message}`,
+        );
+      });
+    }
+    if (this.live && !this.pushTimer) {
+      this.pushTimer = setTimeout(() => {
+        this.pushTimer = null;
+        // A failed push is reported through the 'error' event and retried by the live loop.
+        this.request('push').catch(() => {});
+      }, this.pushDelayMs);
+    }
+    return undefined;
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new QuiverError('FailedPrecondition', 'the sync was closed');
+  }
+
+  private request(kind: Kind): Promise<void> {
+    if (this.closed) return Promise.reject(new QuiverError('FailedPrecondition', 'the sync was closed'));
+    return new Promise<void>((resolve, reject) => {
+      const waiter = { resolve, reject };
+      if (this.queued) {
+        if (this.queued.kind !== kind) this.queued.kind = 'full';
+        this.queued.waiters.push(waiter);
+      } else {
+        this.queued = { kind, waiters: [waiter] };
+      }
+      // A live round waiting in its long-poll gives way (it ends as a success; its answer is dropped).
+      this.native.cancelWait();
+      this.wakeUp();
+      void this.drive();
+    });
+  }
+
+  private wakeUp(): void {
+    this.wake?.();
+  }
+
+  private async drive(): Promise<void> {
+    if (this.driving) return;
+    this.driving = true;
+    try {
+      while (!this.closed) {
+        const job = this.queued;
+        this.queued = null;
+        let kind: Kind;
+        let wait = 0;
+        // sync() compares the digest; push() has none to compare; pull() and live rounds now and then.
+        let digest = false;
+        if (job) {
+          kind = job.kind;
+          digest = kind === 'full';
+        } else if (this.live) {
+          kind = 'full';
+          wait = this.waitMs;
+        } else {
+          break;
+        }
+        if (kind !== 'push' && Date.now() - this.lastDigest >= kLiveDigestMs) digest = true;
+        if (digest) this.lastDigest = Date.now();
+        const error = await this.round(kind, wait, digest);
+        if (job) for (const w of job.waiters) error ? w.reject(error) : w.resolve();
+        if (error && this.live && !this.closed && !this.queued) await this.sleep(this.native.retryDelayMs());
+      }
+    } finally {
+      this.driving = false;
+    }
+  }
+
+  private round(kind: Kind, wait: number, digest: boolean): Promise<QuiverError | null> {
+    this.networkFailed = false;
+    return new Promise((resolve) => {
+      let ended = false;
+      const end = (error: QuiverError | null) => {
+        if (ended) return;
+        ended = true;
+        this.roundEnd = null;
+        resolve(error);
+      };
+      this.roundEnd = end;
+      this.native.run(kKinds[kind], wait, digest, (code, message) => {
+        const error = code === 0 ? null : new QuiverError(code, message);
+        if (!this.closed) this.afterRound(error);
+        end(error);
+      });
+    });
+  }
+
+  private afterRound(error: QuiverError | null): void {
+    if (error) {
+      this.lastError = error;
+      this.state = this.networkFailed ? 'offline' : 'error';
+      this.emit('error', error);
+    } else {
+      this.lastError = null;
+      this.state = 'connected';
+      this.lastRoundAt = new Date();
+    }
+    this.owner.afterWrite();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        if (this.wake === done) this.wake = null;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wake = done;
+    });
+  }
+
+  // ---- the engine's callbacks ----
+
+  private async token_(refresh: boolean): Promise<string | undefined> {
+    if (this.apiKey !== undefined) return this.apiKey;
+    if (!this.getToken) return undefined;
+    if (refresh || this.token === undefined) {
+      const t = await this.getToken();
+      if (typeof t !== 'string') throw new Error(`getToken returned ${typeof t}, expected a string`);
+      this.token = t;
+    }
+    return this.token;
+  }
+
+  // Performs one request of the engine and answers it (complete or fail) exactly once, unless closed.
+  private async perform(
+    id: number,
+    method: string,
+    path: string,
+    queryText: string,
+    replica: string,
+    pushCursor: string,
+    protocol: string,
+    body: string,
+  ): Promise<void> {
+    const query = JSON.parse(queryText) as [string, string][];
+    let url = `${this.base}/sync${path}`;
+    if (query.length) url += '?' + query.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
+    const waitMs = Number(query.find(([k]) => k === 'wait_ms')?.[1] ?? 0);
+    const what = `${method} ${url}`;
+    // A round asked for while this one was busy (request() found nothing to cancel then) must not wait behind
+    // the long-poll this round is starting now: give it up as soon as the engine returns from send.
+    if (waitMs > 0 && this.queued) queueMicrotask(() => this.closed || this.native.cancelWait());
+    let refreshed = false;
+    let refreshNow = false;
+    let resent = 0;
+    for (;;) {
+      let token: string | undefined;
+      try {
+        token = await this.token_(refreshNow);
+        refreshNow = false;
+      } catch (e) {
+        if (!this.closed) this.native.fail(id, `sync: getToken failed: ${(e as Error)?.message ?? String(e)}`);
+        return;
+      }
+      if (this.closed) return;
+      const headers: Record<string, string> = { 'X-Replica': replica, 'X-Protocol': protocol };
+      if (pushCursor !== '') headers['X-Push-Cursor'] = pushCursor;
+      if (token) headers['Authorization'] = `Bearer ${token}`;
+      if (body !== '' || method === 'POST' || method === 'PUT') headers['Content-Type'] = 'application/json';
+      const abort = new AbortController();
+      this.aborts.add(abort);
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        abort.abort();
+      }, this.timeoutMs + waitMs);
+      let status: number;
+      let contentType: string;
+      let bytes: Uint8Array;
+      try {
+        const res = await this.fetchFn(url, { method, headers, body: body === '' ? undefined : body, signal: abort.signal });
+        status = res.status;
+        contentType = res.headers.get('content-type') ?? '';
+        bytes = new Uint8Array(await res.arrayBuffer());
+      } catch (e) {
+        if (this.closed) return;
+        const why = timedOut ? `no answer within ${this.timeoutMs + waitMs} ms` : (e as Error)?.message ?? String(e);
+        const cause = (e as any)?.cause?.code ?? (e as any)?.cause?.message;
+        // A kept-alive connection the server closed while idle fails the next request on it (Node: EPIPE,
+        // ECONNRESET, "other side closed"), more so after a long synchronous call into the engine (an index
+        // build) kept the event loop from seeing the close. Every request of the protocol is idempotent (a push
+        // batch applies once), so it goes again, after a pause that lets the closes be seen, before the engine
+        // hears of a failure.
+        if (!timedOut && resent < 2) {
+          resent++;
+          await new Promise((r) => setTimeout(r, 10));
+          if (this.closed) return;
+          continue;
+        }
+        this.networkFailed = true;
+        this.native.fail(id, `sync: ${what}: network error: ${why}${cause ? ` (${cause})` : ''}`);
+        return;
+      } finally {
+        clearTimeout(timer);
+        this.aborts.delete(abort);
+      }
+      if (this.closed) return;
+      if (status === 401 && !refreshed && this.getToken) {
+        refreshed = refreshNow = true;  // a fresh token, once
+        continue;
+      }
+      // A live round spends most of its time in a long-poll: the server answering is what "connected" means.
+      if (status >= 200 && status < 300) this.state = 'connected';
+      this.native.complete(id, status, contentType, bytes);
+      return;
+    }
+  }
+
+  // Called by the engine, inside a round, for each point the server refused.
+  private conflict(text: string): string {
+    let resolution: ConflictResolution = 'keep_server';
+    try {
+      const raw = JSON.parse(text);
+      const conflict: SyncConflict = { collection: raw.collection, id: fixId(raw.id), reason: raw.reason, local: raw.local, server: raw.server };
+      // Every refusal is shown to onConflict; its answer counts for stale_op only (the engine keeps the server's
+      // point for the others: writing them again would be refused again).
+      if (raw.ask && this.onConflict) {
+        const answer = this.onConflict(conflict);
+        if (answer === 'reapply_local' || answer === 'keep_server') {
+          resolution = answer;
+        } else {
+          this.emit('error', invalid(`sync.onConflict returned ${JSON.stringify(answer)}; expected 'keep_server' or 'reapply_local' (kept the server's point)`));
+        }
+      }
+      if (raw.reason !== 'stale_op') resolution = 'keep_server';
+      this.emit('conflict', { ...conflict, resolution });
+    } catch (e) {
+      this.emit('error', new QuiverError('Internal', `sync.onConflict threw (kept the server's point): ${(e as Error)?.message ?? String(e)}`));
+      resolution = 'keep_server';
+    }
+    return resolution;
+  }
+
+  // Listeners run after the engine's call returns, never inside it.
+  private emit<K extends keyof Events>(event: K, arg: Parameters<Events[K]>[0]): void {
+    const set = this.listeners[event] as Set<(a: unknown) => void>;
+    if (set.size === 0) return;
+    queueMicrotask(() => {
+      for (const fn of [...set]) fn(arg);
+    });
+  }
+}
