@@ -492,7 +492,7 @@ Status CollectionCore::InstallFeedGeneration(const std::vector<std::shared_ptr<c
         max = std::max(max, MaxStamp(segments[i]->state(slot)));
       }
       clock_->Observe(max);
-      sealed_.push_back(Sealed{std::shared_ptr<Segment>(std::move(segments[i])), numbers[i], 0, false});
+      sealed_.push_back(Sealed{std::shared_ptr<Segment>(std::move(segments[i])), numbers[i], 0, false, {}});
     }
     write_ = NewWriteSegment();
     FeedIndexRebuildLocked();
@@ -532,7 +532,7 @@ Status CollectionCore::CommitGenerationLocked(const std::vector<Sealed>& old_sea
     const uint64_t seg_number = files_->NewFileNumber();
     s = st.WriteFileAtomic(SegmentFileName(id_, seg_number), EncodeSegment(*write_));
     if (!s.ok()) return fail(s);
-    sealed_.push_back(Sealed{std::shared_ptr<Segment>(std::move(write_)), seg_number, 0, false});
+    sealed_.push_back(Sealed{std::shared_ptr<Segment>(std::move(write_)), seg_number, 0, false, {}});
     write_ = NewWriteSegment();
   }
   for (Sealed& sealed : sealed_) {

@@ -141,7 +141,7 @@ Status CollectionCore::SealLocked() {
     sealed.dirty = false;
     sealed.durable_removed = sealed.segment->removed();
   }
-  sealed_.push_back(Sealed{std::shared_ptr<Segment>(std::move(write_)), seg_number, 0, false});
+  sealed_.push_back(Sealed{std::shared_ptr<Segment>(std::move(write_)), seg_number, 0, false, {}});
   write_ = NewWriteSegment();
   // 4. The manifest switches to the new files; then the covered logs and old deletion files go.
   FeedSealedLocked();
