@@ -298,10 +298,12 @@ bool Has(Collection& c, uint64_t id) {
   return got.ok() && !got->empty();
 }
 
-TEST_CASE("quiverd killed with SIGKILL during a large push and during a pull: nothing acknowledged is lost",
-          "[sync][server][crash]") {
-  const std::string dir =
-      std::filesystem::temp_directory_path() / ("quiver-sync-kill-" + std::to_string(getpid()));
+// quiverd killed `delay_us` after the 40th push batch and the 5th pull page were sent: before the server read
+// them, while it applied or answered them, or after it answered, as the timing falls.
+void KillDuringPushAndPull(int delay_us) {
+  INFO("kill " << delay_us << " us after sending");
+  const std::string dir = std::filesystem::temp_directory_path() /
+                          ("quiver-sync-kill-" + std::to_string(getpid()) + "-" + std::to_string(delay_us));
   std::filesystem::remove_all(dir);
   Quiverd server(dir + "/db");
   server.Start();
@@ -316,7 +318,7 @@ TEST_CASE("quiverd killed with SIGKILL during a large push and during a pull: no
                        R"({"i":)" + std::to_string(i) + R"(,"text":"a payload long enough to fill batches"})"));
   }
   REQUIRE(a.C()->Upsert(points).ok());
-  KillingTransport push_killer(a.transport.get(), &server, "push", 40, 1500);
+  KillingTransport push_killer(a.transport.get(), &server, "push", 40, delay_us);
   sync::SyncClientOptions o;
   o.collections = {"docs"};
   o.max_push_bytes = 2000;
@@ -340,15 +342,15 @@ TEST_CASE("quiverd killed with SIGKILL during a large push and during a pull: no
   }
   REQUIRE(SyncNow(*a.client).ok());
 
-  // C pulls the 2000 points in pages of 50; quiverd killed while the 10th page is being served.
-  KillingTransport pull_killer(c.transport.get(), &server, "pull", 10, 500);
-  o.pull_limit = 50;
+  // C pulls the 2000 points in pages of 200; quiverd killed around the 5th.
+  KillingTransport pull_killer(c.transport.get(), &server, "pull", 5, delay_us);
+  o.pull_limit = 200;
   {
     sync::SyncClient killed(&c.db->core(), &pull_killer, o);
     CHECK(SyncNow(killed).IsIOError());
   }
   const uint64_t partial = c.C()->Info().points_count;
-  CHECK(partial >= 400);  // 8 or 9 pages applied, each with its cursor
+  CHECK(partial >= 800);  // 4 or 5 pages applied, each with its cursor
   CHECK(partial < 2000);
   server.Start(port);
   REQUIRE(SyncNow(*c.client).ok());
@@ -361,6 +363,11 @@ TEST_CASE("quiverd killed with SIGKILL during a large push and during a pull: no
   CHECK(c.client->stats().resyncs == 1);  // its first, empty snapshot only: the restarts kept the epoch
   server.Kill();
   std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("quiverd killed with SIGKILL during a large push and during a pull: nothing acknowledged is lost",
+          "[sync][server][crash]") {
+  for (int delay_us : {0, 300, 3000}) KillDuringPushAndPull(delay_us);
 }
 
 std::string SendError(sync::HttpTransport& t) {
