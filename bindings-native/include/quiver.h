@@ -375,9 +375,11 @@ QV_API int qv_sync_interrupt(qv_sync* sync);
 /* Milliseconds to wait before the next round after a failed one (exponential backoff with jitter); 0 after a
  * success. */
 QV_API uint64_t qv_sync_retry_delay_ms(const qv_sync* sync);
-/* Counters since the handle was opened: {"rounds", "failed_rounds", "pushed_points", "pulled_points",
- * "rejected_points", "resyncs", "clock_repairs", "digest_mismatches", "requests", "connections",
- * "retry_delay_ms"}. Release *out with qv_free. */
+/* The handle's status and counters since it was opened: {"rounds", "failed_rounds", "pushed_points" (points
+ * pushed), "pulled_points" (points pulled page by page), "rejected_points", "resyncs" (snapshots installed: the
+ * first round's included), "clock_repairs", "digest_mismatches", "requests", "connections", "retry_delay_ms",
+ * "last_round": null before the first round, "ok", or the last round's error ("IO error: ...")}. Release *out
+ * with qv_free. */
 QV_API int qv_sync_stats_json(qv_sync* sync, char** out);
 /* The conflicts recorded for `collection` (NULL: every synced collection), oldest first, as a JSON array of the
  * objects the conflict callback receives. Release *out with qv_free. */

@@ -236,6 +236,7 @@ static void test_converge_and_errors(void) {
   char* stats = NULL;
   CHECK_RC(qv_sync_stats_json(sa, &stats), QV_OK);
   CHECK_CONTAINS(stats, "\"rounds\":1,\"failed_rounds\":0,\"pushed_points\":50,");
+  CHECK_CONTAINS(stats, "\"last_round\":\"ok\"");
   qv_free(stats);
   CHECK_RC(qv_sync_stats_json(sb, &stats), QV_OK);
   CHECK_CONTAINS(stats, "\"pushed_points\":0,");
@@ -266,6 +267,11 @@ static void test_converge_and_errors(void) {
   CHECK_CONTAINS(qv_sync_errmsg(sc), "HTTP 401");
   CHECK(qv_sync_errcode(sc) == QV_FAILED_PRECONDITION);
   CHECK(qv_sync_retry_delay_ms(sc) > 0);
+  CHECK_RC(qv_sync_stats_json(sc, &stats), QV_OK);
+  CHECK_CONTAINS(stats, "\"failed_rounds\":1,");
+  CHECK_CONTAINS(stats, "\"last_round\":\"");
+  CHECK_CONTAINS(stats, "HTTP 401");
+  qv_free(stats);
   /* A token callback with no token; then one whose first token is stale and whose refresh is good. */
   token_source none = {0, 0, NULL, NULL};
   CHECK_RC(qv_sync_set_token_callback(sc, token_cb, &none), QV_OK);

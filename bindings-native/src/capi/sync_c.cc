@@ -25,6 +25,8 @@ struct qv_sync {
   void* conflict_user = nullptr;
   // Set by qv_sync_interrupt until a round has ended because of it.
   std::atomic<bool> interrupt_pending{false};
+  // The last round's outcome, for qv_sync_stats_json: "" before the first round, "ok", or the error.
+  std::string last_round;
 };
 
 namespace quiver::capi {
@@ -195,6 +197,7 @@ int qv_sync_run(qv_sync* sync) {
     sync->client->Sync([&](Status s) { result = std::move(s); });
     // An interrupt is spent by the round it ended; one that came after a successful round ends the next.
     if (!result.ok() && sync->interrupt_pending.exchange(false)) sync->transport->Resume();
+    sync->last_round = result.ok() ? "ok" : result.ToString();
     return result;
   });
 }
@@ -225,6 +228,7 @@ int qv_sync_stats_json(qv_sync* sync, char** out) {
     o["requests"] = st.requests;
     o["connections"] = sync->transport->connections();
     o["retry_delay_ms"] = sync->client->RetryDelayMs();
+    o["last_round"] = sync->last_round.empty() ? json::value(nullptr) : json::value(sync->last_round);
     return Dup(json::serialize(o), out);
   });
 }
