@@ -2,7 +2,10 @@
 // loopback port. Two replicas converge (dense and sparse vectors, payload keys, concurrent edits); quiverd is
 // killed with SIGKILL between rounds and restarted on the same folder and port, and nothing acknowledged is
 // lost. The binary comes from $QUIVERD (set by tests/server/CMakeLists.txt).
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -440,6 +443,25 @@ TEST_CASE("native sync over https: trusted by a CA file, refused certificates sa
   CHECK_THAT(std::string(refused.message()), Catch::Contains("IP address mismatch"));
   server.Kill();
   std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("native sync transport: a server that never answers fails the request at its timeout", "[sync]") {
+  // A listening socket nobody accepts on: the kernel completes the connection and takes the request.
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
+  REQUIRE(::listen(fd, 4) == 0);
+  socklen_t len = sizeof(addr);
+  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+  auto t = sync::HttpTransport::Create(
+      {.base_url = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)), .timeout_ms = 300});
+  REQUIRE(t.ok());
+  CHECK_THAT(SendError(**t), Catch::Contains("sync: reading the answer to POST /sync/v1/replicas") &&
+                                 Catch::Contains("timeout"));
+  ::close(fd);
 }
 
 TEST_CASE("native sync transport: Interrupt ends a long-poll at once, Resume allows requests again", "[sync][server]") {
