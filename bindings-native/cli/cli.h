@@ -1,6 +1,6 @@
 // The quiver command-line tool: shared pieces (arguments, exit codes, opening the database, output helpers).
-// Each command is a function taking the parsed arguments; commands live in commands.cc, import.cc and
-// bench.cc.
+// Each command is a function taking the parsed arguments; commands live in commands.cc, import.cc, query.cc,
+// bench.cc and sync.cc.
 //
 // Thread safety: single-threaded apart from the engine's own thread pool.
 #ifndef QUIVER_CLI_CLI_H_
@@ -114,6 +114,7 @@ int CmdStats(Context& ctx, const Args& args);
 int CmdBench(Context& ctx, const Args& args);
 int CmdRequest(Context& ctx, const Args& args);
 int CmdQuery(Context& ctx, const Args& args);
+int CmdSync(Context& ctx, const Args& args);
 
 }  // namespace quiver::cli
 

@@ -274,6 +274,22 @@ const std::vector<CommandSpec>& Commands() {
         {"key", "K", "the point id (get_point) or field name (delete_field_index)"}},
        CmdRequest,
        RequestMode},
+      {"sync",
+       "[COLLECTION...] --url URL [--api-key K] [--ca FILE] [--live]",
+       "sync collections with a quiverd server",
+       "Pushes what this database wrote since its last sync and pulls what the server has (docs/sync.md), for\n"
+       "the collections named (default: all). Prints what moved. With --live it keeps syncing (each round\n"
+       "waits up to --wait-ms for changes) until SIGINT or SIGTERM, retrying with backoff while the server\n"
+       "is unreachable. The key comes from --api-key, else $QUIVER_API_KEY.",
+       0,
+       SIZE_MAX,
+       OpenMode::kWrite,
+       {{"url", "URL", "the server: http://host:port or https://host:port"},
+        {"api-key", "K", "the server's API key, a tenant key or a JWT (default: $QUIVER_API_KEY)"},
+        {"ca", "FILE", "https: trust the certificates in this PEM file instead of the system's"},
+        {"live", nullptr, "keep syncing until SIGINT/SIGTERM"},
+        {"wait-ms", "N", "with --live: how long a round waits for changes (1..25000, default 25000)"}},
+       CmdSync},
       {"bench",
        "NAME --queries FILE [options]",
        "recall@k and queries per second against exact ground truth",

@@ -19,7 +19,7 @@
  *   functions (and are reported by qv_result_id_str).
  *
  * Thread safety: all functions may be called from any thread, and one database or collection handle may be used
- * by several threads at once. The error message of a handle belongs to the most recent failed call on that handle;
+ * by several threads at once (a qv_sync handle is the exception: see "Sync"). The error message of a handle belongs to the most recent failed call on that handle;
  * threads that want their own messages use their own collection handles (qv_db_collection is cheap). A qv_result
  * is a plain value: use it from one thread at a time.
  */
@@ -83,6 +83,7 @@ typedef struct qv_options qv_options;
 typedef struct qv_database qv_database;
 typedef struct qv_collection qv_collection;
 typedef struct qv_result qv_result;
+typedef struct qv_sync qv_sync;
 
 /* ---- Open options ---------------------------------------------------------------------------------------- */
 
@@ -315,6 +316,81 @@ QV_API int qv_collection_stats_json(qv_collection* collection, char** out);
  * problems were found; *report (may be NULL) is a JSON array of strings describing them ([] when all is well).
  * Returns QV_OK when the check ran, whatever it found. */
 QV_API int qv_collection_verify(qv_collection* collection, size_t* problems, char** report);
+
+/* ---- Sync ------------------------------------------------------------------------------------------------ */
+/* Keeps collections of a database in step with a quiverd server over http:// or https:// (docs/sync.md; the
+ * protocol's properties: every write made anywhere reaches every replica, concurrent edits resolve the same way
+ * everywhere, a crash at any point loses nothing acknowledged). A qv_sync handle is used by one thread at a time
+ * (qv_sync_interrupt excepted); the database may be written and read by other threads meanwhile. Destroy sync
+ * handles before the database handle they were opened on. */
+
+/* The bearer token for the server (its API key, a tenant key or a JWT: docs/server.md, "Auth"). Called once when
+ * set (refresh = 0), and on the thread running qv_sync_run when the server answered 401 (refresh = 1; the request
+ * is then sent again once). Return a NUL-terminated token, which Quiver copies at once (the memory
+ * stays yours), or NULL when there is none: the round then fails with QV_FAILED_PRECONDITION. */
+typedef const char* (*qv_sync_token_fn)(void* user_data, int refresh);
+
+/* What to do with a point the server rejected (docs/sync.md, "Rejections"). */
+#define QV_SYNC_KEEP_SERVER 0   /* the local point becomes the server's (later local edits stay) */
+#define QV_SYNC_REAPPLY_LOCAL 1 /* the rejected local values are written again with fresh stamps */
+/* Called on the thread running qv_sync_run for each rejected point. conflict_json, valid during the call, is
+ * {"collection": "docs", "id": 7, "reason": "stale_op" | "invalid" | "forbidden" | "collection_gone",
+ *  "local": <the registers pushed> | null, "server": <the server's point> | null}, points in the wire form of
+ * docs/sync.md ("Points"). Returns QV_SYNC_KEEP_SERVER or QV_SYNC_REAPPLY_LOCAL; other values keep the server's. */
+typedef int (*qv_sync_conflict_fn)(void* user_data, const char* conflict_json);
+
+/* Opens a sync handle for `db` with the server at `url` ("http://host:port" or "https://host:port", optionally
+ * followed by the path prefix quiverd is served under). options_json (NULL for the defaults) is an object:
+ *   "collections"  ["docs", ...]: the collections to sync, by local name (the same name on the server). Default:
+ *                  every collection the database has now. A collection missing locally fails the round.
+ *   "api_key"      the bearer token, when no token callback is set
+ *   "wait_ms"      0 (default), or 1..25000: each round ends with a long-poll that waits this long for changes
+ *                  (live sync: call qv_sync_run in a loop)
+ *   "ca_file"      https: a PEM file of trusted certificates instead of the system's
+ *   "verify_tls"   true (default) / false: check the server's certificate and name (false: tests only)
+ *   "timeout_ms"   per connect, request and answer (beyond the long-poll's wait), default 30000
+ *   "client"       a name sent when the replica registers, default "quiver-c"
+ * Nothing is sent before the first qv_sync_run. On failure *out is NULL and the message is on the database
+ * handle (qv_db_errmsg): QV_INVALID_ARGUMENT for a bad URL or option (named), QV_NOT_FOUND for an unreadable CA
+ * file. */
+QV_API int qv_sync_open(qv_database* db, const char* url, const char* options_json, qv_sync** out);
+/* Sets (fn NULL: removes) the token callback; it takes precedence over "api_key". Set before the first qv_sync_run,
+ * it gives the first token (refresh = 0); set later, it is asked at the next 401. */
+QV_API int qv_sync_set_token_callback(qv_sync* sync, qv_sync_token_fn fn, void* user_data);
+/* Sets (fn NULL: removes) the conflict callback; without one, the server's point is kept. Conflicts are also
+ * recorded in the database until cleared (qv_sync_conflicts_json). */
+QV_API int qv_sync_set_conflict_callback(qv_sync* sync, qv_sync_conflict_fn fn, void* user_data);
+/* One round, blocking: per collection, push what this replica wrote since the last acknowledged push, then pull
+ * what the server has that this replica lacks (a snapshot the first time), then (with "wait_ms") wait for more.
+ * Every step commits locally on its own, so a failed round keeps what it finished and the next one carries on.
+ * QV_IO_ERROR when the server cannot be reached, a TLS check fails (the message says why: "certificate verify
+ * failed: self-signed certificate"), or the round was interrupted; QV_FAILED_PRECONDITION when the server refuses
+ * (a wrong key: "... HTTP 401 ...", a collection of that name with another configuration: "... 409 ...") or the
+ * database is closed; QV_NOT_FOUND for a collection missing locally. After a failure, wait
+ * qv_sync_retry_delay_ms before the next round. */
+QV_API int qv_sync_run(qv_sync* sync);
+/* Ends the round running on another thread at once (QV_IO_ERROR, "interrupted"), or the next round if none runs.
+ * Safe from any thread; not from a signal handler. */
+QV_API int qv_sync_interrupt(qv_sync* sync);
+/* Milliseconds to wait before the next round after a failed one (exponential backoff with jitter); 0 after a
+ * success. */
+QV_API uint64_t qv_sync_retry_delay_ms(const qv_sync* sync);
+/* The handle's status and counters since it was opened: {"rounds", "failed_rounds", "pushed_points" (points
+ * pushed), "pulled_points" (points pulled page by page), "rejected_points", "resyncs" (snapshots installed: the
+ * first round's included), "clock_repairs", "digest_mismatches", "requests", "connections", "retry_delay_ms",
+ * "last_round": null before the first round, "ok", or the last round's error ("IO error: ...")}. Release *out
+ * with qv_free. */
+QV_API int qv_sync_stats_json(qv_sync* sync, char** out);
+/* The conflicts recorded for `collection` (NULL: every synced collection), oldest first, as a JSON array of the
+ * objects the conflict callback receives. Release *out with qv_free. */
+QV_API int qv_sync_conflicts_json(qv_sync* sync, const char* collection, char** out);
+/* Forgets the recorded conflicts of `collection` (NULL: of every synced collection). */
+QV_API int qv_sync_clear_conflicts(qv_sync* sync, const char* collection);
+/* The message / code of the most recent failed call on this handle ("" / QV_OK if none). Never NULL. */
+QV_API const char* qv_sync_errmsg(const qv_sync* sync);
+QV_API int qv_sync_errcode(const qv_sync* sync);
+/* Closes the connection and releases the handle. NULL is a no-op. */
+QV_API void qv_sync_destroy(qv_sync* sync);
 
 /* ---- Result sets ----------------------------------------------------------------------------------------- */
 

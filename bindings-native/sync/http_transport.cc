@@ -1,12 +1,21 @@
 #include "http_transport.h"
 
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include <atomic>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <charconv>
 #include <chrono>
+#include <fstream>
 #include <optional>
 
 namespace quiver::sync {
@@ -15,6 +24,7 @@ namespace {
 namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace ssl = net::ssl;
 using tcp = net::ip::tcp;
 
 // RFC 3986 unreserved characters stay; everything else is %XX.
@@ -42,40 +52,114 @@ uint64_t WaitMs(const SyncRequest& r) {
   return 0;
 }
 
+// The connection closed under a request it had not answered: a kept-alive connection the server dropped (or a
+// server that restarted). TLS adds stream_truncated (closed without close_notify, as a killed server does).
+bool ClosedUnderUs(const beast::error_code& ec) {
+  return ec == http::error::end_of_stream || ec == net::error::eof || ec == net::error::connection_reset ||
+         ec == net::error::broken_pipe || ec == ssl::error::stream_truncated;
+}
+
 }  // namespace
 
+// Every operation is asynchronous on a private io_context run until it completes, so that beast::tcp_stream's
+// timeouts apply (they do not to blocking calls) and Interrupt can reach a request in flight by posting to the
+// io_context, the one thread-safe way into it.
 struct HttpTransport::Impl {
   HttpTransportOptions options;
+  bool tls = false;
+  bool host_is_ip = false;
   std::string host;
   std::string port;
   std::string prefix;  // before /sync, without a trailing slash
   net::io_context io;
-  std::optional<beast::tcp_stream> stream;
+  std::optional<ssl::context> ssl_ctx;
+  std::optional<beast::tcp_stream> plain;
+  std::optional<beast::ssl_stream<beast::tcp_stream>> secure;
   beast::flat_buffer buffer;
+  std::atomic<bool> interrupted{false};
   uint64_t requests = 0;
   uint64_t connections = 0;
 
-  Status Connect() {
-    stream.reset();
+  bool connected() const { return plain.has_value() || secure.has_value(); }
+  beast::tcp_stream& lowest() { return secure ? beast::get_lowest_layer(*secure) : *plain; }
+  void Drop() {
+    plain.reset();
+    secure.reset();
     buffer.clear();
+  }
+
+  // Starts one asynchronous operation with `start(handler)` and runs the io_context until it has completed.
+  template <typename Start>
+  beast::error_code Run(Start&& start) {
+    beast::error_code result = net::error::would_block;
+    start([&result](beast::error_code ec, auto&&...) { result = ec; });
+    io.restart();
+    io.run();
+    if (interrupted.load()) result = net::error::operation_aborted;
+    return result;
+  }
+
+  Status InterruptedStatus() const { return Status::IOError("sync: interrupted"); }
+
+  Status Connect() {
+    Drop();
+    if (interrupted.load()) return InterruptedStatus();
     beast::error_code ec;
     tcp::resolver resolver(io);
     auto endpoints = resolver.resolve(host, port, ec);
     if (ec) return Status::IOError("sync: resolving " + host + ": " + ec.message());
-    stream.emplace(io);
-    stream->expires_after(std::chrono::milliseconds(options.timeout_ms));
-    stream->connect(endpoints, ec);
+    if (tls) {
+      secure.emplace(io, *ssl_ctx);
+    } else {
+      plain.emplace(io);
+    }
+    lowest().expires_after(std::chrono::milliseconds(options.timeout_ms));
+    ec = Run([&](auto handler) { lowest().async_connect(endpoints, std::move(handler)); });
     if (ec) {
-      stream.reset();
+      Drop();
+      if (interrupted.load()) return InterruptedStatus();
       return Status::IOError("sync: connecting to " + host + ":" + port + ": " + ec.message());
+    }
+    if (tls) {
+      if (Status s = Handshake(); !s.ok()) {
+        Drop();
+        return s;
+      }
     }
     ++connections;
     return Status::OK();
   }
 
-  // One exchange on the current connection. `stale` is set when the connection failed before any answer
-  // arrived (the request may be sent again on a new one).
-  Result<SyncResponse> Exchange(const SyncRequest& r, bool* stale) {
+  Status Handshake() {
+    SSL* ssl = secure->native_handle();
+    // SNI names a host, never an address (RFC 6066).
+    if (!host_is_ip && SSL_set_tlsext_host_name(ssl, host.c_str()) != 1) {
+      return Status::IOError("sync: TLS: cannot set the server name '" + host + "'");
+    }
+    if (options.verify_peer) {
+      X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
+      X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+      const int set = host_is_ip ? X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str())
+                                 : X509_VERIFY_PARAM_set1_host(param, host.c_str(), host.size());
+      if (set != 1) return Status::IOError("sync: TLS: cannot check the name '" + host + "'");
+    }
+    lowest().expires_after(std::chrono::milliseconds(options.timeout_ms));
+    beast::error_code ec =
+        Run([&](auto handler) { secure->async_handshake(ssl::stream_base::client, std::move(handler)); });
+    if (!ec) return Status::OK();
+    if (interrupted.load()) return InterruptedStatus();
+    const std::string where = "sync: TLS handshake with " + host + ":" + port + ": ";
+    const long verify = SSL_get_verify_result(ssl);
+    if (options.verify_peer && verify != X509_V_OK) {
+      return Status::IOError(where + "certificate verify failed: " + X509_verify_cert_error_string(verify) +
+                             (options.ca_file.empty() ? " (trusted: the system's certificates)"
+                                                      : " (trusted: " + options.ca_file + ")"));
+    }
+    return Status::IOError(where + ec.message());
+  }
+
+  template <typename Stream>
+  Result<SyncResponse> Exchange(Stream& stream, const SyncRequest& r, bool* stale) {
     *stale = false;
     std::string target = prefix + "/sync" + r.path;
     for (size_t i = 0; i < r.query.size(); ++i) {
@@ -95,20 +179,20 @@ struct HttpTransport::Impl {
     req.keep_alive(true);
     req.prepare_payload();
     ++requests;
-    beast::error_code ec;
-    stream->expires_after(std::chrono::milliseconds(options.timeout_ms));
-    http::write(*stream, req, ec);
+    lowest().expires_after(std::chrono::milliseconds(options.timeout_ms));
+    beast::error_code ec = Run([&](auto handler) { http::async_write(stream, req, std::move(handler)); });
     if (ec) {
+      if (interrupted.load()) return InterruptedStatus();
       *stale = true;
       return Status::IOError("sync: sending " + r.method + " " + target + ": " + ec.message());
     }
-    stream->expires_after(std::chrono::milliseconds(options.timeout_ms + WaitMs(r)));
+    lowest().expires_after(std::chrono::milliseconds(options.timeout_ms + WaitMs(r)));
     http::response_parser<http::string_body> parser;
     parser.body_limit(1ull << 34);  // snapshot blobs are large; the server bounds everything else
-    http::read(*stream, buffer, parser, ec);
+    ec = Run([&](auto handler) { http::async_read(stream, buffer, parser, std::move(handler)); });
     if (ec) {
-      *stale =
-          ec == http::error::end_of_stream || ec == net::error::eof || ec == net::error::connection_reset;
+      if (interrupted.load()) return InterruptedStatus();
+      *stale = ClosedUnderUs(ec);
       return Status::IOError("sync: reading the answer to " + r.method + " " + target + ": " + ec.message());
     }
     auto res = parser.release();
@@ -116,8 +200,13 @@ struct HttpTransport::Impl {
     out.status = static_cast<int>(res.result_int());
     out.content_type = std::string(res[http::field::content_type]);
     out.body = std::move(res.body());
-    if (!res.keep_alive()) stream.reset();
+    if (!res.keep_alive()) Drop();
     return out;
+  }
+
+  Result<SyncResponse> Exchange(const SyncRequest& r, bool* stale) {
+    if (secure) return Exchange(*secure, r, stale);
+    return Exchange(*plain, r, stale);
   }
 };
 
@@ -125,13 +214,14 @@ Result<std::unique_ptr<HttpTransport>> HttpTransport::Create(HttpTransportOption
   auto impl = std::make_unique<Impl>();
   std::string_view url = options.base_url;
   if (url.substr(0, 8) == "https://") {
-    return Status::NotSupported("sync: https:// is not supported by the native transport yet: " +
-                                options.base_url);
+    impl->tls = true;
+    url.remove_prefix(8);
+  } else if (url.substr(0, 7) == "http://") {
+    url.remove_prefix(7);
+  } else {
+    return Status::InvalidArgument("sync: the base URL must start with http:// or https://: '" +
+                                   options.base_url + "'");
   }
-  if (url.substr(0, 7) != "http://") {
-    return Status::InvalidArgument("sync: the base URL must start with http://: '" + options.base_url + "'");
-  }
-  url.remove_prefix(7);
   const size_t slash = url.find('/');
   std::string_view authority = url.substr(0, slash);
   std::string_view prefix = slash == std::string_view::npos ? std::string_view() : url.substr(slash);
@@ -141,13 +231,39 @@ Result<std::unique_ptr<HttpTransport>> HttpTransport::Create(HttpTransportOption
     return Status::InvalidArgument("sync: no host in the base URL '" + options.base_url + "'");
   }
   impl->host = std::string(authority.substr(0, colon));
-  impl->port = colon == std::string_view::npos ? "80" : std::string(authority.substr(colon + 1));
+  impl->port = colon == std::string_view::npos ? (impl->tls ? "443" : "80")
+                                               : std::string(authority.substr(colon + 1));
   uint32_t port = 0;
   if (std::from_chars(impl->port.data(), impl->port.data() + impl->port.size(), port).ec != std::errc() ||
       port == 0 || port > 65535) {
     return Status::InvalidArgument("sync: bad port in the base URL '" + options.base_url + "'");
   }
   impl->prefix = std::string(prefix);
+  if (!impl->tls && !options.ca_file.empty()) {
+    return Status::InvalidArgument("sync: a CA file is for https:// URLs, not '" + options.base_url + "'");
+  }
+  if (impl->tls) {
+    boost::system::error_code ec;
+    net::ip::make_address(impl->host, ec);
+    impl->host_is_ip = !ec;
+    impl->ssl_ctx.emplace(ssl::context::tls_client);
+    impl->ssl_ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                               ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+    if (!options.ca_file.empty()) {
+      if (!std::ifstream(options.ca_file).good()) {
+        return Status::NotFound("sync: cannot read the CA file '" + options.ca_file + "'");
+      }
+      impl->ssl_ctx->load_verify_file(options.ca_file, ec);
+      if (ec) {
+        return Status::InvalidArgument("sync: the CA file '" + options.ca_file +
+                                       "' holds no PEM certificate: " + ec.message());
+      }
+    } else {
+      impl->ssl_ctx->set_default_verify_paths(ec);
+      if (ec) return Status::IOError("sync: cannot load the system's trusted certificates: " + ec.message());
+    }
+    impl->ssl_ctx->set_verify_mode(options.verify_peer ? ssl::verify_peer : ssl::verify_none);
+  }
   impl->options = std::move(options);
   return std::unique_ptr<HttpTransport>(new HttpTransport(std::move(impl)));
 }
@@ -158,21 +274,37 @@ HttpTransport::~HttpTransport() = default;
 uint64_t HttpTransport::requests() const { return impl_->requests; }
 uint64_t HttpTransport::connections() const { return impl_->connections; }
 
+void HttpTransport::Interrupt() {
+  Impl* t = impl_.get();
+  t->interrupted.store(true);
+  // Runs on the thread in Send (or at the start of the next Send's first operation); closing the socket there
+  // completes whatever it waits for with operation_aborted.
+  net::post(t->io, [t] {
+    if (t->interrupted.load() && t->connected()) {
+      beast::error_code ignored;
+      t->lowest().socket().close(ignored);
+    }
+  });
+}
+
+void HttpTransport::Resume() { impl_->interrupted.store(false); }
+
 void HttpTransport::Send(SyncRequest request, std::function<void(Result<SyncResponse>)> done) {
   Impl& t = *impl_;
-  const bool reused = t.stream.has_value();
+  if (t.interrupted.load()) return done(t.InterruptedStatus());
+  const bool reused = t.connected();
   if (!reused) {
     if (Status s = t.Connect(); !s.ok()) return done(s);
   }
   bool stale = false;
   Result<SyncResponse> r = t.Exchange(request, &stale);
   if (!r.ok()) {
-    t.stream.reset();
+    t.Drop();
     if (reused && stale) {
       // The kept-alive connection was gone (closed by the server, or a server restarted): once more, anew.
       if (Status s = t.Connect(); !s.ok()) return done(s);
       r = t.Exchange(request, &stale);
-      if (!r.ok()) t.stream.reset();
+      if (!r.ok()) t.Drop();
     }
   }
   done(std::move(r));
