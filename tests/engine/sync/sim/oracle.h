@@ -116,11 +116,15 @@ class Oracle {
   // "\x01" (payload reset) and "k" + key.
   template <typename Drop>
   void WithdrawIf(Drop drop) {
-    for (auto& [id, p] : points_) {
+    // Plain references, not structured bindings, in the lambdas: Emscripten's clang 14 cannot capture those.
+    for (auto& entry : points_) {
+      const auto& id = entry.first;
+      auto& p = entry.second;
       std::erase_if(p.life, [&](const auto& kv) { return drop(id, std::string(), kv.first); });
       std::erase_if(p.reset, [&](const Stamp& s) { return drop(id, std::string("\x01"), s); });
-      for (auto& [key, writes] : p.keys) {
-        std::erase_if(writes, [&](const auto& kv) { return drop(id, "k" + key, kv.first); });
+      for (auto& key_writes : p.keys) {
+        const std::string& key = key_writes.first;
+        std::erase_if(key_writes.second, [&](const auto& kv) { return drop(id, "k" + key, kv.first); });
       }
     }
   }
