@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <atomic>
 #include <boost/asio.hpp>
-#include <chrono>
 #include <cctype>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <memory>

@@ -40,8 +40,8 @@ struct LoadSpec {
   // Instead of running for `seconds`: send each request exactly once (spread over the connections), for
   // write throughput. The window then is the whole run.
   bool each_once = false;
-  // Poll for answers without ever sleeping (the thread then uses its whole CPU). Only for a generator on a core
-  // of its own: a sleeping generator makes the server's every send pay for waking it (an inter-processor
+  // Poll for answers without ever sleeping (the thread then uses its whole CPU). Only for a generator on a
+  // core of its own: a sleeping generator makes the server's every send pay for waking it (an inter-processor
   // interrupt, costly in a VM), which a client on another machine would not cost the server.
   bool spin = false;
 };

@@ -7,7 +7,7 @@
 //
 //   server_bench --quiverd build/native-release/bindings-native/quiverd [--cache .cache/bench] [--reps 3]
 //                [--seconds 5] [--connections 1,8,32] [--quiverd-args "--threads 4 --log-requests=true"]
-//                [--pin 0,1]
+//                [--pin 0,1 [--pinned-only]]
 //
 // --pin S,C adds the pinned mode to each rep: quiverd with one serving thread on CPU S, the load generator on
 // CPU C, and the in-process search on CPU S with one thread, so that ratio compares one core's work with one
@@ -268,6 +268,10 @@ int Main(int argc, char** argv) {
   if (server_cpu >= 0 && (!CPU_ISSET(server_cpu, &g_all_cpus) || !CPU_ISSET(client_cpu, &g_all_cpus))) {
     Fail("--pin names a CPU this process may not use");
   }
+  const bool pinned_only = std::find_if(argv + 1, argv + argc, [](const char* a) {
+                            return std::string(a) == "--pinned-only";
+                          }) != argv + argc;
+  if (pinned_only && server_cpu < 0) Fail("--pinned-only needs --pin");
   std::filesystem::create_directories(cache);
 
   Check(GenerateSynthetic(cache), "generate");
@@ -377,89 +381,91 @@ int Main(int argc, char** argv) {
       server_cpu < 0 ? "" : " on CPU " + std::to_string(server_cpu) + ", load on CPU " + std::to_string(client_cpu);
   for (int rep = 0; rep < reps; ++rep) {
     Log("rep " + std::to_string(rep + 1) + "/" + std::to_string(reps));
-    Server server = StartQuiverd(quiverd, dir, quiverd_log, quiverd_args, -1);
-    in_process_row("in-process Collection::Search, 1 thread",
-                   InProcessQps(1, seconds, ds.query_count, [&](size_t q) { (void)c.Search(requests[q]); }));
-    in_process_row("in-process Collection::Search, " + std::to_string(hw) + " threads",
-                   InProcessQps(hw, seconds, ds.query_count, [&](size_t q) { (void)c.Search(requests[q]); }));
-    in_process_row("in-process api::Call (same JSON), " + std::to_string(hw) + " threads",
-                   InProcessQps(hw, seconds, ds.query_count, [&](size_t q) {
-                     auto r = api::Call(c, api::Operation::kSearchPoints, {}, bodies[q]);
-                     if (r.ok()) (void)api::Print(*r);
-                   }));
-    for (size_t n : conns) {
-      const std::string name = "quiverd, " + std::to_string(n) + (n == 1 ? " connection" : " connections");
-      LoadResult r = http_row(name, server, n, false);
-      if (rep == 0 && n == conns.front()) {
-        std::vector<std::vector<uint32_t>> found(ds.query_count);
-        for (size_t q = 0; q < ds.query_count; ++q) {
-          boost::system::error_code ec;
-          auto v = boost::json::parse(r.first_answers[q], ec);
-          if (ec) continue;
-          for (const auto& hit : v.at("result").as_array())
-            found[q].push_back(static_cast<uint32_t>(hit.at("id").to_number<uint64_t>()));
-        }
-        http_recall = Recall(ds, found);
-      }
-    }
-    // Upsert throughput: in process through api::Call (one writer; writes are serialised), then over HTTP.
-    {
-      const std::string scratch = cache + "/server-bench-upsert";
-      std::filesystem::remove_all(scratch);
-      ThreadPool writer_pool;  // as quiverd has, for background index builds
-      DatabaseOptions o;
-      o.path = scratch;
-      o.executor = &writer_pool;
-      auto wdb = Database::Open(o);
-      Check(wdb.status(), "open scratch");
-      Check(api::Call(**wdb, api::Operation::kCreateCollection, {"u", "", ""},
-                      R"({"vectors":{"size":384,"distance":"Cosine"}})")
-                .status(),
-            "create");
-      const auto bodies_u = upsert_bodies(0);
-      std::atomic<size_t> next{0};
-      std::atomic<bool> ok{true};
-      const auto t0 = Clock::now();
-      std::vector<std::thread> writers;
-      for (size_t w = 0; w < kUpsertConnections; ++w) {
-        writers.emplace_back([&] {
-          for (size_t i; (i = next.fetch_add(1)) < bodies_u.size();) {
-            ok = ok && api::Call(**wdb, api::Operation::kUpsertPoints, {"u", "", ""}, bodies_u[i]).ok();
+    if (!pinned_only) {
+      Server server = StartQuiverd(quiverd, dir, quiverd_log, quiverd_args, -1);
+      in_process_row("in-process Collection::Search, 1 thread",
+                     InProcessQps(1, seconds, ds.query_count, [&](size_t q) { (void)c.Search(requests[q]); }));
+      in_process_row("in-process Collection::Search, " + std::to_string(hw) + " threads",
+                     InProcessQps(hw, seconds, ds.query_count, [&](size_t q) { (void)c.Search(requests[q]); }));
+      in_process_row("in-process api::Call (same JSON), " + std::to_string(hw) + " threads",
+                     InProcessQps(hw, seconds, ds.query_count, [&](size_t q) {
+                       auto r = api::Call(c, api::Operation::kSearchPoints, {}, bodies[q]);
+                       if (r.ok()) (void)api::Print(*r);
+                     }));
+      for (size_t n : conns) {
+        const std::string name = "quiverd, " + std::to_string(n) + (n == 1 ? " connection" : " connections");
+        LoadResult r = http_row(name, server, n, false);
+        if (rep == 0 && n == conns.front()) {
+          std::vector<std::vector<uint32_t>> found(ds.query_count);
+          for (size_t q = 0; q < ds.query_count; ++q) {
+            boost::system::error_code ec;
+            auto v = boost::json::parse(r.first_answers[q], ec);
+            if (ec) continue;
+            for (const auto& hit : v.at("result").as_array())
+              found[q].push_back(static_cast<uint32_t>(hit.at("id").to_number<uint64_t>()));
           }
-        });
+          http_recall = Recall(ds, found);
+        }
       }
-      for (auto& t : writers) t.join();
-      if (!ok) Fail("in-process upsert failed");
-      row("upsert in process, api::Call from 8 threads (points/s)")
-          .push_back(kUpsertPoints / std::chrono::duration<double>(Clock::now() - t0).count());
-      (void)(*wdb)->Close();
-      std::filesystem::remove_all(scratch);
+      // Upsert throughput: in process through api::Call (one writer; writes are serialised), then over HTTP.
+      {
+        const std::string scratch = cache + "/server-bench-upsert";
+        std::filesystem::remove_all(scratch);
+        ThreadPool writer_pool;  // as quiverd has, for background index builds
+        DatabaseOptions o;
+        o.path = scratch;
+        o.executor = &writer_pool;
+        auto wdb = Database::Open(o);
+        Check(wdb.status(), "open scratch");
+        Check(api::Call(**wdb, api::Operation::kCreateCollection, {"u", "", ""},
+                        R"({"vectors":{"size":384,"distance":"Cosine"}})")
+                  .status(),
+              "create");
+        const auto bodies_u = upsert_bodies(0);
+        std::atomic<size_t> next{0};
+        std::atomic<bool> ok{true};
+        const auto t0 = Clock::now();
+        std::vector<std::thread> writers;
+        for (size_t w = 0; w < kUpsertConnections; ++w) {
+          writers.emplace_back([&] {
+            for (size_t i; (i = next.fetch_add(1)) < bodies_u.size();) {
+              ok = ok && api::Call(**wdb, api::Operation::kUpsertPoints, {"u", "", ""}, bodies_u[i]).ok();
+            }
+          });
+        }
+        for (auto& t : writers) t.join();
+        if (!ok) Fail("in-process upsert failed");
+        row("upsert in process, api::Call from 8 threads (points/s)")
+            .push_back(kUpsertPoints / std::chrono::duration<double>(Clock::now() - t0).count());
+        (void)(*wdb)->Close();
+        std::filesystem::remove_all(scratch);
+      }
+      {
+        const std::string name = std::string("upsert") + std::to_string(rep);
+        LoadSpec create;
+        create.port = server.port;
+        create.each_once = true;
+        create.requests = {
+            RawRequest("DELETE", "/collections/" + name, ""),  // left by an interrupted run
+            RawRequest("PUT", "/collections/" + name, R"({"vectors":{"size":384,"distance":"Cosine"}})")};
+        failures += RunLoad(create).failed;
+        LoadSpec spec;
+        spec.port = server.port;
+        spec.connections = kUpsertConnections;
+        spec.each_once = true;
+        for (const auto& b : upsert_bodies(0))
+          spec.requests.push_back(RawRequest("PUT", "/collections/" + name + "/points?wait=true", b));
+        LoadResult r = RunLoad(spec);
+        failures += r.failed;
+        row("upsert via quiverd, 8 connections (points/s)").push_back(r.completed * kBatch / r.seconds);
+        LoadSpec drop;
+        drop.port = server.port;
+        drop.each_once = true;
+        drop.requests = {RawRequest("DELETE", "/collections/" + name, "")};
+        failures += RunLoad(drop).failed;
+      }
+      StopQuiverd(server);
     }
-    {
-      const std::string name = std::string("upsert") + std::to_string(rep);
-      LoadSpec create;
-      create.port = server.port;
-      create.each_once = true;
-      create.requests = {
-          RawRequest("DELETE", "/collections/" + name, ""),  // left by an interrupted run
-          RawRequest("PUT", "/collections/" + name, R"({"vectors":{"size":384,"distance":"Cosine"}})")};
-      failures += RunLoad(create).failed;
-      LoadSpec spec;
-      spec.port = server.port;
-      spec.connections = kUpsertConnections;
-      spec.each_once = true;
-      for (const auto& b : upsert_bodies(0))
-        spec.requests.push_back(RawRequest("PUT", "/collections/" + name + "/points?wait=true", b));
-      LoadResult r = RunLoad(spec);
-      failures += r.failed;
-      row("upsert via quiverd, 8 connections (points/s)").push_back(r.completed * kBatch / r.seconds);
-      LoadSpec drop;
-      drop.port = server.port;
-      drop.each_once = true;
-      drop.requests = {RawRequest("DELETE", "/collections/" + name, "")};
-      failures += RunLoad(drop).failed;
-    }
-    StopQuiverd(server);
 
     if (server_cpu >= 0) {
       // Pinned: one core's search in process against one serving thread on that core, loaded from the other.
@@ -522,6 +528,7 @@ int Main(int argc, char** argv) {
     if (name.rfind("upsert", 0) == 0 || name.rfind("pinned", 0) == 0) continue;
     print_row(name, {base, base1});
   }
+  if (pinned_only) std::printf("(unpinned rows skipped: --pinned-only)\n");
   if (server_cpu >= 0) {
     const std::string pinned_base =
         "pinned: in-process Collection::Search, 1 thread on CPU " + std::to_string(server_cpu);

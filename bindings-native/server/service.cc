@@ -457,6 +457,67 @@ void Service::AddCors(const HttpRequest& request, HttpReply* reply) const {
   }
 }
 
+namespace {
+
+// `text` as a JSON string, escaped as Boost.JSON's serializer escapes it.
+void AppendJsonString(std::string_view text, std::string* out) {
+  out->push_back('"');
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    switch (c) {
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\b':
+        out->append("\\b");
+        break;
+      case '\f':
+        out->append("\\f");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
+      default:
+        if (u < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof(buf), "\\u%04x", u);
+          out->append(buf);
+        } else {
+          out->push_back(c);
+        }
+    }
+  }
+  out->push_back('"');
+}
+
+void AppendField(std::string_view name, std::string_view value, std::string* out) {
+  out->push_back(',');
+  AppendJsonString(name, out);
+  out->push_back(':');
+  AppendJsonString(value, out);
+}
+
+void AppendNumber(std::string_view name, uint64_t value, std::string* out) {
+  out->push_back(',');
+  AppendJsonString(name, out);
+  out->push_back(':');
+  char buf[24];
+  out->append(buf, std::to_chars(buf, buf + sizeof(buf), value).ptr);
+}
+
+}  // namespace
+
+// The line is formatted by hand (no json::object of the fields) and written with one write(2), so each line
+// reaches the log whole and at once, even if quiverd is killed right after.
 void Service::Log(const Context& ctx, const HttpReply& reply, double seconds) const {
   const auto now = std::chrono::system_clock::now();
   const std::time_t t = std::chrono::system_clock::to_time_t(now);
@@ -465,31 +526,34 @@ void Service::Log(const Context& ctx, const HttpReply& reply, double seconds) co
   std::tm tm{};
   gmtime_r(&t, &tm);
   char stamp[64];
-  std::snprintf(stamp, sizeof(stamp), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
-  json::object line{{"time", stamp},
-                    {"remote", ctx.request.remote},
-                    {"method", ctx.request.method},
-                    {"path", ctx.path},
-                    {"operation", ctx.match.route ? ctx.match.route->name : ""},
-                    {"status", reply.status},
-                    {"duration_us", static_cast<int64_t>(std::llround(seconds * 1e6))},
-                    {"request_bytes", ctx.request.body.size()},
-                    {"response_bytes", reply.body.size()}};
-  if (!ctx.match.collection.empty()) line["collection"] = ctx.match.collection;
-  if (ctx.match.route && ctx.match.route->need != Need::kNothing) line["auth"] = ctx.principal.KindName();
-  if (!ctx.tenant.empty()) line["tenant"] = ctx.tenant;
+  std::snprintf(stamp, sizeof(stamp), "{\"time\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03dZ\"", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+  std::string text = stamp;
+  text.reserve(256);
+  AppendField("remote", ctx.request.remote, &text);
+  AppendField("method", ctx.request.method, &text);
+  AppendField("path", ctx.path, &text);
+  AppendField("operation", ctx.match.route ? ctx.match.route->name : "", &text);
+  AppendNumber("status", reply.status, &text);
+  AppendNumber("duration_us", static_cast<uint64_t>(std::llround(std::max(0.0, seconds) * 1e6)), &text);
+  AppendNumber("request_bytes", ctx.request.body.size(), &text);
+  AppendNumber("response_bytes", reply.body.size(), &text);
+  if (!ctx.match.collection.empty()) AppendField("collection", ctx.match.collection, &text);
+  if (ctx.match.route && ctx.match.route->need != Need::kNothing) AppendField("auth", ctx.principal.KindName(), &text);
+  if (!ctx.tenant.empty()) AppendField("tenant", ctx.tenant, &text);
   if (reply.status >= 400 && reply.content_type == "application/json") {
     boost::system::error_code ec;
     json::value v = json::parse(reply.body, ec);
     if (!ec && v.is_object()) {
       if (const json::value* st = v.get_object().if_contains("status"); st && st->is_object()) {
-        if (const json::value* e = st->get_object().if_contains("error")) line["error"] = *e;
+        if (const json::value* e = st->get_object().if_contains("error")) {
+          text += ",\"error\":";
+          text += json::serialize(*e);
+        }
       }
     }
   }
-  std::string text = json::serialize(line);
-  text.push_back('\n');
+  text += "}\n";
   size_t done = 0;
   while (done < text.size()) {
     ssize_t n = ::write(STDOUT_FILENO, text.data() + done, text.size() - done);
