@@ -3,7 +3,6 @@
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/stream_parser.hpp>
 #include <boost/json/value_stack.hpp>
-#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -21,11 +20,11 @@ struct Number {
   bool is_double;
 };
 
-// The runs a pre-pass found: run k spans the text from its '[' at opens[k] to its ']' at closes[k], and its
-// numbers are [ends[k-1], ends[k]).
+// The runs a pre-pass found: the text with each run's contents blanked, and for run k the index of its '['
+// among the text's '[' outside strings and its numbers [ends[k-1], ends[k]).
 struct Runs {
-  std::vector<size_t> opens;
-  std::vector<size_t> closes;
+  std::string blanked;
+  std::vector<size_t> brackets;
   std::vector<size_t> ends;
   std::vector<Number> numbers;
 };
@@ -39,46 +38,12 @@ size_t SkipSpace(std::string_view t, size_t i) {
   return i;
 }
 
-// The exponent (if any) at t[i] and the conversion, as Boost.JSON does them; 0 for an exponent of more than 4
-// digits (Boost.JSON checks those for overflow) or none after 'e'.
-size_t Finish(std::string_view t, size_t i, bool neg, uint64_t mant, int32_t bias, bool is_double, Number* out) {
-  const size_t n = t.size();
-  int32_t exp = 0;
-  if (i < n && (t[i] | 32) == 'e') {
-    is_double = true;
-    if (++i == n) return 0;
-    bool exp_neg = false;
-    if (t[i] == '+') {
-      ++i;
-    } else if (t[i] == '-') {
-      exp_neg = true;
-      ++i;
-    }
-    size_t exp_digits = 0;
-    while (i < n && IsDigit(t[i])) {
-      if (++exp_digits > 4) return 0;
-      exp = 10 * exp + (t[i] - '0');
-      ++i;
-    }
-    if (exp_digits == 0) return 0;
-    if (exp_neg) exp = -exp;
-  }
-  if (i == n) return 0;
-  out->is_double = is_double;
-  if (is_double) {
-    out->d = json::detail::dec_to_float(mant, bias + exp, neg);
-  } else {
-    out->i = neg ? -static_cast<int64_t>(mant) : static_cast<int64_t>(mant);
-  }
-  return i;
-}
-
 // Reads the number at t[i]; the index after it, or 0 when it is not a number this reads. Mirrors
 // basic_parser<>::parse_number of Boost.JSON 1.81: with at least 33 bytes left after the sign it takes a fast
 // path that appends up to 16 fraction digits to the mantissa unconditionally when the integer digits (none for
 // a leading 0) and those number fewer than 19; otherwise, and for the digits after those, a fraction digit is
 // appended only while the mantissa is at most 2^53-1, and the digits after the first one refused are dropped.
-size_t ReadNumberExactly(std::string_view t, size_t i, Number* out) {
+size_t ReadNumber(std::string_view t, size_t i, Number* out) {
   const size_t n = t.size();
   bool neg = false;
   if (t[i] == '-') {
@@ -119,97 +84,35 @@ size_t ReadNumberExactly(std::string_view t, size_t i, Number* out) {
       mant = 10 * mant + static_cast<uint64_t>(t[first + k] - '0');
       --bias;
     }
-  }
-  return Finish(t, i, neg, mant, bias, is_double, out);
-}
-
-static_assert(std::endian::native == std::endian::little, "the eight-digit reads assume little-endian");
-
-uint64_t Load8(const char* p) {
-  uint64_t v;
-  std::memcpy(&v, p, 8);
-  return v;
-}
-
-// Whether the 8 bytes are all ASCII digits, and their value (the SWAR steps of fast_float).
-bool EightDigits(uint64_t v) {
-  return ((v & 0xF0F0F0F0F0F0F0F0) | (((v + 0x0606060606060606) & 0xF0F0F0F0F0F0F0F0) >> 4)) == 0x3333333333333333;
-}
-
-uint64_t EightDigitsValue(uint64_t v) {
-  v -= 0x3030303030303030;
-  v = (v * 10) + (v >> 8);
-  return (((v & 0x000000FF000000FF) * 0x000F424000000064) + (((v >> 16) & 0x000000FF000000FF) * 0x0000271000000001)) >>
-         32;
-}
-
-// ReadNumberExactly, faster where Boost.JSON's two ways of building the mantissa agree (it appends every digit):
-// numbers of at most 16 digits, not counting a leading 0. Reads at most 40 bytes: the caller leaves 48.
-[[gnu::always_inline]] inline size_t ReadNumber(std::string_view t, size_t i, Number* out) {
-  const char* const s = t.data();
-  const char* p = s + i;
-  const bool neg = *p == '-';
-  p += neg;
-  uint64_t mant = 0;
-  size_t int_digits = 0;
-  if (*p == '0') {
-    ++p;
-  } else if (IsDigit(*p)) {
-    do {
-      mant = 10 * mant + static_cast<uint64_t>(*p - '0');
-      ++p;
-    } while (++int_digits < 16 && IsDigit(*p));
-    if (int_digits == 16) return 0;
-  } else {
-    return 0;
+    if (i == n) return 0;
   }
   int32_t exp = 0;
-  bool is_double = false;
-  if (*p == '.') {
+  if ((t[i] | 32) == 'e') {
     is_double = true;
-    const char* const first = ++p;
-    size_t budget = 16 - int_digits;  // digits left
-    if (budget >= 8) {
-      const uint64_t v = Load8(p);
-      if (EightDigits(v)) {
-        mant = mant * 100000000 + EightDigitsValue(v);
-        p += 8;
-        budget -= 8;
-      }
-    }
-    while (IsDigit(*p)) {
-      if (budget-- == 0) return ReadNumberExactly(t, i, out);
-      mant = 10 * mant + static_cast<uint64_t>(*p - '0');
-      ++p;
-    }
-    if (p == first) return 0;
-    exp = -static_cast<int32_t>(p - first);
-  }
-  if ((*p | 32) == 'e') {
-    is_double = true;
-    ++p;
+    if (++i == n) return 0;
     bool exp_neg = false;
-    if (*p == '+') {
-      ++p;
-    } else if (*p == '-') {
+    if (t[i] == '+') {
+      ++i;
+    } else if (t[i] == '-') {
       exp_neg = true;
-      ++p;
+      ++i;
     }
-    if (!IsDigit(*p)) return 0;
-    int32_t e = 0;
-    for (int k = 0; IsDigit(*p); ++k, ++p) {
-      if (k == 4) return 0;
-      e = 10 * e + (*p - '0');
+    size_t exp_digits = 0;
+    while (i < n && IsDigit(t[i])) {
+      if (++exp_digits > 4) return 0;
+      exp = 10 * exp + (t[i] - '0');
+      ++i;
     }
-    exp += exp_neg ? -e : e;
+    if (exp_digits == 0) return 0;
+    if (exp_neg) exp = -exp;
   }
   out->is_double = is_double;
   if (is_double) {
-    out->d = json::detail::dec_to_float(mant, exp, neg);
+    out->d = json::detail::dec_to_float(mant, bias + exp, neg);
   } else {
     out->i = neg ? -static_cast<int64_t>(mant) : static_cast<int64_t>(mant);
   }
-  return static_cast<size_t>(p - s);
+  return i;
 }
 
 // Reads the array whose '[' is t[i] if it holds only numbers ReadNumber reads: the index after its ']', or 0
@@ -220,7 +123,7 @@ size_t ReadRun(std::string_view t, size_t i, std::vector<Number>* numbers) {
     i = SkipSpace(t, i);
     if (i == t.size()) return 0;
     Number x;
-    i = t.size() - i >= 48 ? ReadNumber(t, i, &x) : ReadNumberExactly(t, i, &x);
+    i = ReadNumber(t, i, &x);
     if (i == 0) return 0;
     numbers->push_back(x);
     i = SkipSpace(t, i);
@@ -231,16 +134,8 @@ size_t ReadRun(std::string_view t, size_t i, std::vector<Number>* numbers) {
   }
 }
 
-// Whether Boost.JSON converts every number just before t[i] as it would with the whole text after it: its
-// fast path for a number needs 33 bytes after the number's start, and with fewer (the end of a chunk) it builds
-// the mantissa of a number of 17 or 18 digits differently. Numbers of at most 16 digits come out the same.
-bool SafeChunkEnd(std::string_view t, size_t i) {
-  size_t digits = 0;
-  for (size_t k = i > 40 ? i - 40 : 0; k < i; ++k) digits += IsDigit(t[k]);
-  return digits <= 16;
-}
-
 void FindRuns(std::string_view t, Runs* runs) {
+  size_t bracket = 0;
   size_t i = 0;
   while (i < t.size()) {
     const char c = t[i];
@@ -251,24 +146,25 @@ void FindRuns(std::string_view t, Runs* runs) {
     } else if (c == '[') {
       const size_t before = runs->numbers.size();
       const size_t after = ReadRun(t, i, &runs->numbers);
-      if (after != 0 && runs->numbers.size() - before >= kMinNumberRun && SafeChunkEnd(t, i)) {
-        runs->opens.push_back(i);
-        runs->closes.push_back(after - 1);
+      if (after != 0 && runs->numbers.size() - before >= kMinNumberRun) {
+        if (runs->blanked.empty()) runs->blanked.assign(t);
+        std::memset(&runs->blanked[i + 1], ' ', after - i - 2);
+        runs->brackets.push_back(bracket);
         runs->ends.push_back(runs->numbers.size());
         i = after;
       } else {
         runs->numbers.resize(before);
         ++i;
       }
+      ++bracket;
     } else {
       ++i;
     }
   }
 }
 
-// Boost.JSON's parser handler (boost/json/detail/impl/handler.ipp), except that the next array to end after
-// Expect(k) is run k, given the pre-pass's numbers (the text is fed to the parser up to the run's '[' and then
-// from its ']', so that array is the innermost open one and ends first).
+// Boost.JSON's parser handler (boost/json/detail/impl/handler.ipp), except that an array the pre-pass read
+// (blanked, so its end follows its begin) is given the pre-pass's numbers.
 class RunHandler {
  public:
   static constexpr size_t max_object_size = json::object::max_size();
@@ -287,12 +183,11 @@ class RunHandler {
     st.push_object(n);
     return true;
   }
-  void Expect(size_t run) {
-    pending_ = true;
-    next_ = run;
+  bool on_array_begin(json::error_code&) {
+    pending_ = next_ < runs_->brackets.size() && runs_->brackets[next_] == bracket_;
+    ++bracket_;
+    return true;
   }
-
-  bool on_array_begin(json::error_code&) { return true; }
   bool on_array_end(size_t n, json::error_code&) {
     if (!pending_) {
       st.push_array(n);
@@ -301,6 +196,7 @@ class RunHandler {
     pending_ = false;
     const size_t from = next_ == 0 ? 0 : runs_->ends[next_ - 1];
     const size_t to = runs_->ends[next_];
+    ++next_;
     for (size_t k = from; k < to; ++k) {
       const Number& x = runs_->numbers[k];
       if (x.is_double) {
@@ -354,7 +250,8 @@ class RunHandler {
 
  private:
   const Runs* runs_;
-  size_t next_ = 0;
+  size_t bracket_ = 0;  // arrays begun so far
+  size_t next_ = 0;     // the next run
   bool pending_ = false;
 };
 
@@ -365,7 +262,7 @@ JsonParseOutcome ParseJsonValue(std::string_view text, const json::parse_options
   Runs runs;
   // Shorter texts cannot hold a run worth the pre-pass.
   if (number_runs && text.size() >= 4 * kMinNumberRun) FindRuns(text, &runs);
-  if (runs.opens.empty()) {
+  if (runs.brackets.empty()) {
     json::stream_parser parser(json::storage_ptr(), options);
     out.offset = parser.write(text.data(), text.size(), out.ec);
     if (!out.ec) {
@@ -376,27 +273,18 @@ JsonParseOutcome ParseJsonValue(std::string_view text, const json::parse_options
     if (!out.ec && out.done) out.value = parser.release();
     return out;
   }
-  // As stream_parser::write and finish do, with the text fed in pieces that leave out each run's contents.
+  // As stream_parser::write and finish do, on the blanked text (the same length).
   json::basic_parser<RunHandler> parser(options, &runs);
   parser.handler().st.reset(json::storage_ptr());
-  size_t from = 0;
-  for (size_t k = 0; k <= runs.opens.size(); ++k) {
-    const size_t to = k < runs.opens.size() ? runs.opens[k] + 1 : text.size();
-    const size_t n = parser.write_some(true, text.data() + from, to - from, out.ec);
-    out.offset = from + n;
-    if (!out.ec && n < to - from) {
-      out.ec = json::error::extra_data;
-      parser.fail(out.ec);
-    }
-    if (out.ec) break;
-    if (k < runs.opens.size()) {
-      parser.handler().Expect(k);
-      from = runs.closes[k];
-    }
+  const std::string_view t = runs.blanked;
+  out.offset = parser.write_some(true, t.data(), t.size(), out.ec);
+  if (!out.ec && out.offset < t.size()) {
+    out.ec = json::error::extra_data;
+    parser.fail(out.ec);
   }
   if (!out.ec) {
     parser.write_some(false, nullptr, 0, out.ec);
-    out.offset = text.size();
+    out.offset = t.size();
   }
   out.done = parser.done();
   if (!out.ec && out.done) out.value = parser.handler().st.release();

@@ -1,14 +1,12 @@
 // A faster parse of JSON text that holds long arrays of plain numbers (query, batch and upsert vectors): a
-// pre-pass reads each such array itself, and Boost.JSON parses the rest, fed the text in pieces that leave out
-// those arrays' contents (it sees each one's '[' and then its ']', and the handler gives the array the
-// pre-pass's numbers). The result is the value, error code and error offset Boost.JSON's stream_parser gives
-// for the same text and options: every number the pre-pass reads is converted the way Boost.JSON 1.81's parser
-// converts it (its mantissa rules and detail::dec_to_float: the same double bits, and the same int64 for an
+// pre-pass reads each such array itself and Boost.JSON parses the rest, with the arrays' contents blanked to
+// spaces. The result is the value, error code and error offset Boost.JSON's stream_parser gives for the same
+// text and options: every number the pre-pass reads is converted the way Boost.JSON 1.81's parser converts it
+// (its mantissa and exponent rules and detail::dec_to_float, so the same double bits and the same int64 for an
 // integer), and anything the pre-pass does not recognise (a leading '+', "01", ".5", more than 15 integer
 // digits, an exponent of more than 4 digits, a string or an object among the numbers) leaves that array to
-// Boost.JSON, as does a number of more than 16 digits within 40 bytes before an array's '[' (Boost.JSON
-// converts those differently at the end of a piece). tests/engine/payload/json_number_runs_test.cc compares the
-// two.
+// Boost.JSON. Blanking keeps every offset and every remaining length the same, so Boost.JSON takes the same
+// paths and reports errors at the same offsets. tests/engine/payload/json_number_runs_test.cc compares the two.
 //
 // Thread safety: pure functions.
 #ifndef QUIVER_PAYLOAD_JSON_NUMBER_RUNS_H_

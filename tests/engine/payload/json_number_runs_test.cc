@@ -6,8 +6,6 @@
 #include <boost/json/serialize.hpp>
 #include <catch2/catch.hpp>
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
 #include <random>
 #include <string>
 #include <vector>
@@ -172,28 +170,5 @@ TEST_CASE("number runs: a vector's numbers read as before", "[payload][json]") {
   CHECK((*v)[3] == 3.4028235e38f);
 }
 
-}  // namespace
-}  // namespace quiver::payload
-
-namespace quiver::payload {
-namespace {
-// Not run by default: bench/server's search body (384 numbers as %.9g) parsed 100 times, with the pre-pass or
-// (QUIVER_NUMBER_RUNS=0) without; for callgrind --toggle-collect='*ParseJsonValue*'.
-TEST_CASE("number runs: a search body, for profiling", "[.][bench]") {
-  std::mt19937_64 rng(7);
-  std::normal_distribution<float> normal;
-  std::string body = R"({"vector":[)";
-  for (int i = 0; i < 384; ++i) {
-    char buf[32];
-    std::snprintf(buf, sizeof(buf), "%s%.9g", i ? "," : "", normal(rng) * 0.05f);
-    body += buf;
-  }
-  body += R"(],"limit":10,"params":{"hnsw_ef":28}})";
-  const char* mode = std::getenv("QUIVER_NUMBER_RUNS");
-  const bool runs = mode == nullptr || std::string(mode) != "0";
-  json::parse_options options;
-  options.max_depth = kMaxBodyDepth;
-  for (int i = 0; i < 100; ++i) CHECK(!ParseJsonValue(body, options, runs).ec);
-}
 }  // namespace
 }  // namespace quiver::payload
