@@ -3,12 +3,12 @@
 #include <algorithm>
 #include <boost/json/parse_options.hpp>
 #include <boost/json/serialize.hpp>
+#include <boost/json/stream_parser.hpp>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
 
-#include "payload/json_number_runs.h"
 #include "payload/json_path.h"
 
 namespace quiver::payload {
@@ -272,21 +272,22 @@ std::string JsonKindName(const boost::json::value& v) {
 }
 
 Result<boost::json::value> ParseJsonText(std::string_view text, std::string_view what, size_t max_depth) {
-  return ParseJsonTextWith(text, what, max_depth, true);
-}
-
-Result<boost::json::value> ParseJsonTextWith(std::string_view text, std::string_view what, size_t max_depth,
-                                             bool number_runs) {
   json::parse_options options;
   options.max_depth = max_depth;
-  JsonParseOutcome parsed = ParseJsonValue(text, options, number_runs);
-  if (parsed.ec || !parsed.done) {
-    std::string message = parsed.ec ? parsed.ec.message() : "incomplete JSON";
-    if (parsed.ec == json::error::too_deep) message = "nested deeper than " + std::to_string(max_depth) + " levels";
-    return Status::InvalidArgument(std::string(what) + ": malformed JSON (" + message + ") at offset " +
-                                   std::to_string(parsed.offset));
+  json::stream_parser parser(json::storage_ptr(), options);
+  boost::system::error_code ec;
+  size_t offset = parser.write(text.data(), text.size(), ec);
+  if (!ec) {
+    parser.finish(ec);
+    offset = text.size();
   }
-  return std::move(parsed.value);
+  if (ec || !parser.done()) {
+    std::string message = ec ? ec.message() : "incomplete JSON";
+    if (ec == json::error::too_deep) message = "nested deeper than " + std::to_string(max_depth) + " levels";
+    return Status::InvalidArgument(std::string(what) + ": malformed JSON (" + message + ") at offset " +
+                                   std::to_string(offset));
+  }
+  return parser.release();
 }
 
 std::string ReadableJson(const boost::json::value& v) {

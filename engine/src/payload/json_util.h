@@ -27,11 +27,7 @@ std::string JsonKindName(const boost::json::value& v);
 
 // Parses one JSON value (strict JSON: valid UTF-8, no comments or trailing commas, nothing after the value).
 // InvalidArgument "<what>: malformed JSON (<boost message>) at offset N" otherwise.
-// Long arrays of plain numbers are read by a pre-pass (json_number_runs.h) with the same result.
 Result<boost::json::value> ParseJsonText(std::string_view text, std::string_view what, size_t max_depth);
-// ParseJsonText with the pre-pass on or off (off: Boost.JSON alone, the reference tests compare with).
-Result<boost::json::value> ParseJsonTextWith(std::string_view text, std::string_view what, size_t max_depth,
-                                             bool number_runs);
 
 // Deterministic JSON text (object keys sorted by bytes, no whitespace, numbers as Boost.JSON prints them) for
 // digests. Values from ParsePayloadText are at most kMaxPayloadDepth deep; the recursion depth follows the
