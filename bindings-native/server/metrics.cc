@@ -48,8 +48,11 @@ std::string PrometheusLabel(std::string_view value) {
 
 void Metrics::Observe(std::string_view method, std::string_view endpoint, unsigned status, double seconds) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto key = std::make_tuple(std::string(method), std::string(endpoint), status);
-  Series& s = series_[key];
+  auto it = series_.find(std::make_tuple(method, endpoint, status));
+  if (it == series_.end()) {
+    it = series_.emplace(std::make_tuple(std::string(method), std::string(endpoint), status), Series{}).first;
+  }
+  Series& s = it->second;
   ++s.count;
   s.sum += seconds;
   for (size_t i = 0; i < kBuckets.size(); ++i) {

@@ -49,7 +49,8 @@ class Metrics {
     std::array<uint64_t, kBuckets.size()> buckets{};
   };
   mutable std::mutex mu_;
-  std::map<std::tuple<std::string, std::string, unsigned>, Series> series_;  // guarded by mu_
+  // Looked up with string_views (std::less<>), so counting a request allocates only for a new series.
+  std::map<std::tuple<std::string, std::string, unsigned>, Series, std::less<>> series_;  // guarded by mu_
 };
 
 }  // namespace quiver::server

@@ -102,9 +102,19 @@ std::vector<std::string_view> Split(std::string_view path) {
   return parts;
 }
 
-// Fills `match` when `pattern` fits `parts`.
-bool Fits(const Route& route, const std::vector<std::string_view>& parts, RouteMatch* match, Status* bad) {
-  const std::vector<std::string_view> want = Split(route.pattern);
+// Each route's pattern split once, in kRoutes' order, so matching a request splits only its own path.
+const std::vector<std::vector<std::string_view>>& SplitPatterns() {
+  static const std::vector<std::vector<std::string_view>> patterns = [] {
+    std::vector<std::vector<std::string_view>> out;
+    for (const Route& route : kRoutes) out.push_back(Split(route.pattern));
+    return out;
+  }();
+  return patterns;
+}
+
+// Fills `match` when `want` (the route's split pattern) fits `parts`.
+bool Fits(const std::vector<std::string_view>& want, const std::vector<std::string_view>& parts,
+          RouteMatch* match, Status* bad) {
   if (want.size() != parts.size()) return false;
   for (size_t i = 0; i < want.size(); ++i) {
     if (want[i].front() != '{') {
@@ -160,11 +170,13 @@ Result<RouteMatch> MatchRoute(std::string_view method, std::string_view path) {
   if (path.empty() || path.front() != '/') return Status::NotFound("Unknown path " + std::string(path));
   if (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
   const std::vector<std::string_view> parts = Split(path);
+  const auto& patterns = SplitPatterns();
   bool other_method = false;
-  for (const Route& route : kRoutes) {
+  for (size_t i = 0; i < std::size(kRoutes); ++i) {
+    const Route& route = kRoutes[i];
     RouteMatch match;
     Status bad;
-    if (!Fits(route, parts, &match, &bad)) continue;
+    if (!Fits(patterns[i], parts, &match, &bad)) continue;
     if (!bad.ok()) return bad;
     if (method != route.method) {
       other_method = true;

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <boost/json.hpp>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
@@ -22,10 +23,20 @@ double Seconds(Service::Clock::time_point start) {
   return std::chrono::duration<double>(Service::Clock::now() - start).count();
 }
 
+// "%.6f", formatted from whole microseconds: snprintf's float path costs more than a small request's parse.
 std::string TimeText(double seconds) {
+  if (!(seconds >= 0) || seconds >= 1e12) {
+    char buf[64];
+    std::snprintf(buf, sizeof(buf), "%.6f", seconds);
+    return buf;
+  }
+  const auto micros = static_cast<uint64_t>(std::llround(seconds * 1e6));
   char buf[32];
-  std::snprintf(buf, sizeof(buf), "%.6f", seconds);
-  return buf;
+  char* end = std::to_chars(buf, buf + sizeof(buf), micros / 1000000).ptr;
+  *end++ = '.';
+  const uint64_t fraction = micros % 1000000;
+  for (uint64_t scale = 100000; scale > 0; scale /= 10) *end++ = static_cast<char>('0' + fraction / scale % 10);
+  return std::string(buf, end);
 }
 
 std::string Prefixed(const Status& s) {
@@ -64,6 +75,16 @@ std::string Ok(std::string_view result, double seconds) {
   out += result;
   out += ",\"status\":\"ok\",\"time\":";
   out += TimeText(seconds);
+  out += "}";
+  return out;
+}
+
+// The envelope around a printed response, printed in place (no copy of the result).
+std::string OkPrinted(const api::Response& response, Service::Clock::time_point start) {
+  std::string out = "{\"result\":";
+  api::Print(response, {}, &out);
+  out += ",\"status\":\"ok\",\"time\":";
+  out += TimeText(Seconds(start));
   out += "}";
   return out;
 }
@@ -269,9 +290,11 @@ HttpReply Service::RunServiceEndpoint(Context& ctx) {
 HttpReply Service::RunApi(Context& ctx) {
   const Op op = ctx.match.route->operation;
   const std::string& body = ctx.request.body;
-  if (size_t depth = JsonDepth(body); depth > config_.max_json_depth) {
-    return ctx.Error(400, "Wrong input: the JSON body is nested " + std::to_string(depth) +
-                              " levels deep; the limit is " + std::to_string(config_.max_json_depth));
+  if (JsonOpenings(body) > config_.max_json_depth) {
+    if (size_t depth = JsonDepth(body); depth > config_.max_json_depth) {
+      return ctx.Error(400, "Wrong input: the JSON body is nested " + std::to_string(depth) +
+                                " levels deep; the limit is " + std::to_string(config_.max_json_depth));
+    }
   }
   if (Status s = access_.CheckQuota(ctx.tenant, *ctx.match.route, ctx.match.collection, ctx.request.body);
       !s.ok()) {
@@ -300,9 +323,7 @@ HttpReply Service::RunApi(Context& ctx) {
       std::erase_if(list->aliases, [&](const auto& a) { return !access_.CanRead(ctx.principal, a.second); });
     }
   }
-  std::string printed;
-  api::Print(response, {}, &printed);
-  return Json(200, Ok(printed, Seconds(ctx.start)));
+  return Json(200, OkPrinted(response, ctx.start));
 }
 
 HttpReply Service::RunSnapshot(Context& ctx) {
@@ -436,6 +457,67 @@ void Service::AddCors(const HttpRequest& request, HttpReply* reply) const {
   }
 }
 
+namespace {
+
+// `text` as a JSON string, escaped as Boost.JSON's serializer escapes it.
+void AppendJsonString(std::string_view text, std::string* out) {
+  out->push_back('"');
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    switch (c) {
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\b':
+        out->append("\\b");
+        break;
+      case '\f':
+        out->append("\\f");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
+      default:
+        if (u < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof(buf), "\\u%04x", u);
+          out->append(buf);
+        } else {
+          out->push_back(c);
+        }
+    }
+  }
+  out->push_back('"');
+}
+
+void AppendField(std::string_view name, std::string_view value, std::string* out) {
+  out->push_back(',');
+  AppendJsonString(name, out);
+  out->push_back(':');
+  AppendJsonString(value, out);
+}
+
+void AppendNumber(std::string_view name, uint64_t value, std::string* out) {
+  out->push_back(',');
+  AppendJsonString(name, out);
+  out->push_back(':');
+  char buf[24];
+  out->append(buf, std::to_chars(buf, buf + sizeof(buf), value).ptr);
+}
+
+}  // namespace
+
+// The line is formatted by hand (no json::object of the fields) and written with one write(2), so each line
+// reaches the log whole and at once, even if quiverd is killed right after.
 void Service::Log(const Context& ctx, const HttpReply& reply, double seconds) const {
   const auto now = std::chrono::system_clock::now();
   const std::time_t t = std::chrono::system_clock::to_time_t(now);
@@ -444,31 +526,34 @@ void Service::Log(const Context& ctx, const HttpReply& reply, double seconds) co
   std::tm tm{};
   gmtime_r(&t, &tm);
   char stamp[64];
-  std::snprintf(stamp, sizeof(stamp), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
-  json::object line{{"time", stamp},
-                    {"remote", ctx.request.remote},
-                    {"method", ctx.request.method},
-                    {"path", ctx.path},
-                    {"operation", ctx.match.route ? ctx.match.route->name : ""},
-                    {"status", reply.status},
-                    {"duration_us", static_cast<int64_t>(std::llround(seconds * 1e6))},
-                    {"request_bytes", ctx.request.body.size()},
-                    {"response_bytes", reply.body.size()}};
-  if (!ctx.match.collection.empty()) line["collection"] = ctx.match.collection;
-  if (ctx.match.route && ctx.match.route->need != Need::kNothing) line["auth"] = ctx.principal.KindName();
-  if (!ctx.tenant.empty()) line["tenant"] = ctx.tenant;
+  std::snprintf(stamp, sizeof(stamp), "{\"time\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03dZ\"", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+  std::string text = stamp;
+  text.reserve(256);
+  AppendField("remote", ctx.request.remote, &text);
+  AppendField("method", ctx.request.method, &text);
+  AppendField("path", ctx.path, &text);
+  AppendField("operation", ctx.match.route ? ctx.match.route->name : "", &text);
+  AppendNumber("status", reply.status, &text);
+  AppendNumber("duration_us", static_cast<uint64_t>(std::llround(std::max(0.0, seconds) * 1e6)), &text);
+  AppendNumber("request_bytes", ctx.request.body.size(), &text);
+  AppendNumber("response_bytes", reply.body.size(), &text);
+  if (!ctx.match.collection.empty()) AppendField("collection", ctx.match.collection, &text);
+  if (ctx.match.route && ctx.match.route->need != Need::kNothing) AppendField("auth", ctx.principal.KindName(), &text);
+  if (!ctx.tenant.empty()) AppendField("tenant", ctx.tenant, &text);
   if (reply.status >= 400 && reply.content_type == "application/json") {
     boost::system::error_code ec;
     json::value v = json::parse(reply.body, ec);
     if (!ec && v.is_object()) {
       if (const json::value* st = v.get_object().if_contains("status"); st && st->is_object()) {
-        if (const json::value* e = st->get_object().if_contains("error")) line["error"] = *e;
+        if (const json::value* e = st->get_object().if_contains("error")) {
+          text += ",\"error\":";
+          text += json::serialize(*e);
+        }
       }
     }
   }
-  std::string text = json::serialize(line);
-  text.push_back('\n');
+  text += "}\n";
   size_t done = 0;
   while (done < text.size()) {
     ssize_t n = ::write(STDOUT_FILENO, text.data() + done, text.size() - done);
