@@ -102,7 +102,8 @@ echo '{"id":5,"payload":{"city":"Kyiv"},"vector":[0,1,1]}' > five.jsonl
 "$quiver" --db a import docs five.jsonl > /dev/null
 start_server "$work/server" "$port" --api-key secret
 expect 0 "pushed 1 point," "$quiver" --db a sync --url "$url" --api-key secret docs
-for _ in $(seq 1 200); do [[ $(grep -c "pulled 1 point" live.out) -ge 2 ]] && break; sleep 0.1; done
+# Up to 90 s: the live client may be in a backoff of up to 60 s when the server comes back.
+for _ in $(seq 1 900); do [[ $(grep -c "pulled 1 point" live.out) -ge 2 ]] && break; sleep 0.1; done
 [[ $(grep -c "pulled 1 point" live.out) -ge 2 ]] || fail "the live sync missed the write made while quiverd was down"
 kill -INT "$live_pid"
 rc=0
