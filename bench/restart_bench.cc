@@ -9,7 +9,10 @@
 // progress across restarts, the segment count and the unindexed share stay bounded; with merges that restart
 // from scratch each time, both grow without end.
 //
-//   build/native-release/bench/restart_bench --rounds 200 --threads 2 --segment-points 500 [--dir D] [--dim 384]
+//   build/native-release/bench/restart_bench --rounds 200 --threads 2 --segment-points 500 [--rate 1000]
+//                                            [--dir D] [--dim 384]
+// --rate caps each writer's points per second: a writer faster than the index builds of the threads it has leaves
+// an unindexed backlog whatever the merge policy does, so the policy is judged at a rate the threads can index.
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -36,6 +39,7 @@ struct Args {
   std::string durability = "sync";
   int dim = 384;
   int batch = 50;
+  int rate = 0;  // points per second a writer writes at most (0: as fast as it can)
   std::string dir;
 };
 
@@ -57,6 +61,7 @@ Args Parse(int argc, char** argv) {
     else if (k == "--durability") a.durability = Value(argc, argv, &i);
     else if (k == "--dim") a.dim = std::atoi(Value(argc, argv, &i));
     else if (k == "--batch") a.batch = std::atoi(Value(argc, argv, &i));
+    else if (k == "--rate") a.rate = std::atoi(Value(argc, argv, &i));
     else if (k == "--dir") a.dir = Value(argc, argv, &i);
     else {
       std::fprintf(stderr, "restart_bench: unknown argument %s\n", k.c_str());
@@ -102,7 +107,9 @@ qv_options* Options(const Args& a, bool read_only) {
   std::normal_distribution<float> normal;
   std::vector<float> vectors(size_t(a.batch) * a.dim);
   std::vector<uint64_t> ids(a.batch);
-  for (;;) {
+  const auto started = std::chrono::steady_clock::now();
+  for (uint64_t written = 0;; written += a.batch) {
+    if (a.rate > 0) std::this_thread::sleep_until(started + std::chrono::microseconds(written * 1'000'000 / a.rate));
     for (float& x : vectors) x = normal(rng);
     for (int i = 0; i < a.batch; ++i) ids[i] = next++;
     if (qv_collection_upsert(col, nullptr, ids.data(), vectors.data(), a.batch, a.dim, nullptr) != 0) _exit(4);
@@ -159,8 +166,9 @@ int main(int argc, char** argv) {
   const bool own_dir = a.dir.empty();
   if (own_dir) a.dir = (std::filesystem::temp_directory_path() / ("quiver-restart-" + std::to_string(getpid()))).string();
   std::filesystem::remove_all(a.dir);
-  std::printf("short-lived writers: %d rounds, threads %s, segment_points %s, durability %s, %d-d, batches of %d\n",
-              a.rounds, a.threads.c_str(), a.segment_points.c_str(), a.durability.c_str(), a.dim, a.batch);
+  std::printf("short-lived writers: %d rounds, threads %s, segment_points %s, durability %s, %d-d, batches of %d, "
+              "rate %d points/s (0: unlimited)\n",
+              a.rounds, a.threads.c_str(), a.segment_points.c_str(), a.durability.c_str(), a.dim, a.batch, a.rate);
   std::printf("%6s %10s %9s %11s\n", "round", "points", "segments", "unindexed");
   std::mt19937_64 rng(7);
   std::uniform_int_distribution<int> life_ms(500, 1500);
