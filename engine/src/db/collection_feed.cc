@@ -367,6 +367,15 @@ CollectionCore::FeedGcRule CollectionCore::FeedGcRuleLocked(uint64_t now_ms) con
   const uint64_t retention = stored() ? files_->options().tombstone_retention_ms : DatabaseOptions{}.tombstone_retention_ms;
   const uint64_t cutoff = now_ms > retention ? now_ms - retention : 0;
   FeedGcRule rule;
+  if (gc_horizon_hlc_ == 0 && meta_.contains("sync.epoch")) {
+    // A collection that syncs purges tombstones only within the bounds its sync client sets in this process (the
+    // server's horizon, the acknowledged push). Until the client's first round after opening, nothing goes: by
+    // this replica's own clock a tombstone not yet pushed, or one the server still needs, would be dropped, and
+    // a merge may run before that round (opening resumes merges).
+    rule.horizon_hlc = 0;
+    rule.max_seq = 0;
+    return rule;
+  }
   rule.horizon_hlc = gc_horizon_hlc_ != 0 ? gc_horizon_hlc_ : MakeHlc(cutoff, 0);
   uint64_t committed = 0;
   for (const auto& [seq, ms] : checkpoints_) {
