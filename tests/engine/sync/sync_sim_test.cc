@@ -32,7 +32,7 @@ constexpr uint64_t kDefaultSeeds = 200;
 // points passed by a cursor, retries without their horizon, and harness mistakes).
 constexpr uint64_t kFoundBugs[] = {418,  523,  607,  775,  913,   961,   1083, 1161, 1384,
                                    1466, 1906, 1957, 2508, 2721,  2791,  3102, 3491, 3525,
-                                   3572, 3823, 5144, 9694, 12698, 13319, 15085};
+                                   3572, 3823, 3835, 5144, 9694, 12698, 13319, 15085};
 
 TEST_CASE("sync simulation: every seed converges to the oracle with every property", "[sync][sim]") {
   const bool one = std::getenv("QUIVER_SYNC_SEED") != nullptr;
