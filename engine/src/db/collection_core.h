@@ -377,6 +377,11 @@ class CollectionCore {
   Status MaybeSealLocked();
   Status SealLocked();
   Status CommitEntryLocked(uint64_t wal_start);
+  // Closes the log and starts the next; *number is its file number.
+  Status NextLogLocked(uint64_t* number);
+  // Writes a deletion file for each sealed segment with removals since its last one (all of them durable from
+  // then on); the numbers of the deletion files replaced go to *obsolete, to remove after the manifest commit.
+  Status PersistRemovalsLocked(std::vector<uint64_t>* obsolete);
   Status RemoveObsoleteFiles(uint64_t wal_start);
   // How much one optimization merges: a bounded step of the merge policy (collection_optimizer.cc), or every
   // segment into one (Optimize()).

@@ -530,12 +530,9 @@ Status CollectionCore::CommitGenerationLocked(const std::vector<Sealed>& old_sea
     return s;
   };
   // A new log: the old ones describe the previous generation.
-  Status s = wal_->Close();
+  uint64_t wal_number = 0;
+  Status s = NextLogLocked(&wal_number);
   if (!s.ok()) return fail(s);
-  const uint64_t wal_number = files_->NewFileNumber();
-  auto next = storage::WalWriter::Create(&st, WalFileName(id_, wal_number), wal_number);
-  if (!next.ok()) return fail(next.status());
-  wal_ = std::move(*next);
   // The points written on top of the images.
   if (write_->slot_count() > 0) {
     const uint64_t seg_number = files_->NewFileNumber();
@@ -544,19 +541,14 @@ Status CollectionCore::CommitGenerationLocked(const std::vector<Sealed>& old_sea
     sealed_.push_back(Sealed{std::shared_ptr<Segment>(std::move(write_)), seg_number, 0, false, {}});
     write_ = NewWriteSegment();
   }
-  for (Sealed& sealed : sealed_) {
-    if (!sealed.dirty) continue;
-    const uint64_t del_number = files_->NewFileNumber();
-    s = st.WriteFileAtomic(DeletionFileName(id_, del_number), EncodeDeletions(*sealed.segment));
-    if (!s.ok()) return fail(s);
-    sealed.deletions = del_number;
-    sealed.dirty = false;
-    sealed.durable_removed = sealed.segment->removed();
-  }
+  std::vector<uint64_t> obsolete;
+  s = PersistRemovalsLocked(&obsolete);
+  if (!s.ok()) return fail(s);
   // The flip.
   FeedSealedLocked();
   s = CommitEntryLocked(wal_number);
   if (!s.ok()) return fail(s);
+  for (uint64_t d : obsolete) (void)st.Remove(DeletionFileName(id_, d));
   for (const Sealed& old : old_sealed) {
     (void)st.Remove(SegmentFileName(id_, old.file));
     if (old.deletions) (void)st.Remove(DeletionFileName(id_, old.deletions));

@@ -117,30 +117,18 @@ Status CollectionCore::SealLocked() {
     if (failed_.ok()) failed_ = s;
     return s;
   };
-  // 1. Later writes go to a new log; the old ones are covered by the segment written next. The old log is
-  // synced and closed before the new one exists, so only the newest log can ever have a torn tail.
-  Status s = wal_->Close();
+  // 1. Later writes go to a new log; the old ones are covered by the segment written next.
+  uint64_t wal_number = 0;
+  Status s = NextLogLocked(&wal_number);
   if (!s.ok()) return fail(s);
-  const uint64_t wal_number = files_->NewFileNumber();
-  auto next = storage::WalWriter::Create(&st, WalFileName(id_, wal_number), wal_number);
-  if (!next.ok()) return fail(next.status());
-  wal_ = std::move(*next);
   // 2. The write segment becomes a segment file.
   const uint64_t seg_number = files_->NewFileNumber();
   s = st.WriteFileAtomic(SegmentFileName(id_, seg_number), EncodeSegment(*write_));
   if (!s.ok()) return fail(s);
   // 3. Removals in sealed segments since their last deletion file.
   std::vector<uint64_t> obsolete;
-  for (Sealed& sealed : sealed_) {
-    if (!sealed.dirty) continue;
-    const uint64_t del_number = files_->NewFileNumber();
-    s = st.WriteFileAtomic(DeletionFileName(id_, del_number), EncodeDeletions(*sealed.segment));
-    if (!s.ok()) return fail(s);
-    if (sealed.deletions) obsolete.push_back(sealed.deletions);
-    sealed.deletions = del_number;
-    sealed.dirty = false;
-    sealed.durable_removed = sealed.segment->removed();
-  }
+  s = PersistRemovalsLocked(&obsolete);
+  if (!s.ok()) return fail(s);
   sealed_.push_back(Sealed{std::shared_ptr<Segment>(std::move(write_)), seg_number, 0, false, {}});
   write_ = NewWriteSegment();
   // 4. The manifest switches to the new files; then the covered logs and old deletion files go.
@@ -149,6 +137,29 @@ Status CollectionCore::SealLocked() {
   if (!s.ok()) return fail(s);
   for (uint64_t d : obsolete) (void)st.Remove(DeletionFileName(id_, d));
   return RemoveObsoleteFiles(wal_number);
+}
+
+Status CollectionCore::NextLogLocked(uint64_t* number) {
+  // The old log is synced and closed before the new one exists, so only the newest log can ever have a torn
+  // tail.
+  QUIVER_RETURN_IF_ERROR(wal_->Close());
+  *number = files_->NewFileNumber();
+  QUIVER_ASSIGN_OR_RETURN(wal_, storage::WalWriter::Create(&files_->storage(), WalFileName(id_, *number), *number));
+  return Status::OK();
+}
+
+Status CollectionCore::PersistRemovalsLocked(std::vector<uint64_t>* obsolete) {
+  for (Sealed& sealed : sealed_) {
+    if (!sealed.dirty) continue;
+    const uint64_t del_number = files_->NewFileNumber();
+    QUIVER_RETURN_IF_ERROR(
+        files_->storage().WriteFileAtomic(DeletionFileName(id_, del_number), EncodeDeletions(*sealed.segment)));
+    if (sealed.deletions) obsolete->push_back(sealed.deletions);
+    sealed.deletions = del_number;
+    sealed.dirty = false;
+    sealed.durable_removed = sealed.segment->removed();
+  }
+  return Status::OK();
 }
 
 CollectionEntry CollectionCore::EntryLocked() const {
