@@ -7,6 +7,7 @@ import type {
   ConflictResolution,
   SyncChange,
   SyncConflict,
+  SyncFetch,
   SyncOptions,
   SyncState,
   SyncStats,
@@ -93,7 +94,7 @@ export class Sync {
   private readonly waitMs: number;
   private readonly pushDelayMs: number;
   private readonly timeoutMs: number;
-  private readonly fetchFn: typeof fetch;
+  private readonly fetchFn: SyncFetch;
   private readonly getToken?: () => string | Promise<string>;
   private readonly apiKey?: string;
   private readonly onConflict?: (c: SyncConflict) => ConflictResolution;

@@ -337,8 +337,15 @@ export interface SyncOptions {
   /** A request without an answer after this many ms (plus the long-poll's wait) fails (default 30000). */
   timeoutMs?: number;
   /** The fetch to use (default globalThis.fetch). */
-  fetch?: typeof fetch;
+  fetch?: SyncFetch;
 }
+
+/** The part of the Fetch API that sync calls: globalThis.fetch fits it. Spelled out so that the package's typings
+ * need neither the DOM library nor Node's. */
+export type SyncFetch = (
+  url: string,
+  init: { method: string; headers: Record<string, string>; body?: string | Uint8Array; signal?: unknown },
+) => Promise<{ status: number; headers: { get(name: string): string | null }; arrayBuffer(): Promise<ArrayBuffer> }>;
 
 export type SyncState = 'connected' | 'offline' | 'error';
 

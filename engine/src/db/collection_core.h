@@ -208,6 +208,9 @@ class CollectionCore {
   Status Flush();
   // Flushes and waits for background work; the collection accepts no more writes.
   Status Close();
+  // After the database has opened (and collected its garbage): schedules the merge steps a stopped process left
+  // undone.
+  void ResumeOptimize();
   // The manifest entry describing the collection's files now.
   CollectionEntry Entry() const;
   // Removes the collection's files (after the database dropped it from the manifest).
@@ -393,8 +396,6 @@ class CollectionCore {
   // The inputs of the next merge step; empty when there is nothing to do.
   std::vector<Sealed> ChooseMergeLocked(const FeedGcRule& gc) const;
   void ScheduleOptimize();
-  // After opening: schedules the merge steps a stopped process left undone.
-  void ResumeOptimize();
   CollectionEntry EntryLocked() const;
 
   std::string name_;

@@ -78,7 +78,6 @@ Result<std::unique_ptr<CollectionCore>> CollectionCore::Open(const CollectionEnt
   }
   core->write_ = core->NewWriteSegment();
   QUIVER_RETURN_IF_ERROR(core->OpenFiles(entry));
-  core->ResumeOptimize();
   return core;
 }
 

@@ -128,6 +128,9 @@ Status DatabaseCore::OpenFolder() {
   for (const auto& [alias, target] : manifest_.aliases) aliases_.emplace(alias, target);
   if (!options_.read_only) QUIVER_RETURN_IF_ERROR(CollectGarbage());
   opened_ = true;
+  // Merges a stopped process left undone start only now: the garbage collection above removes files no manifest
+  // names, which a merge running meanwhile would be writing.
+  for (const auto& [name, collection] : collections_) collection->core().ResumeOptimize();
   return Status::OK();
 }
 
