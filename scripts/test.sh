@@ -6,18 +6,28 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
+# Each phase's wall time is printed after it (the whole run must stay within CI's budget).
+phase_start=$SECONDS
+took() { echo "time: $1 took $((SECONDS - phase_start)) s (total $SECONDS s)"; phase_start=$SECONDS; }
 "$root/scripts/setup.sh" --browser --fuzz
+took setup
 presets=(native-release fuzz wasm-release)
-"$root/scripts/build.sh" "${presets[@]}"
+for preset in "${presets[@]}"; do
+  "$root/scripts/build.sh" "$preset"
+  took "build $preset"
+done
 failed=()
 for preset in "${presets[@]}"; do
   echo "test: $preset"
   if ! ctest --preset "$preset" -j2; then failed+=("$preset"); fi
+  took "test $preset"
 done
 echo "test: js (the npm package in Node and headless Chromium)"
 if ! "$root/tests/js/run.sh"; then failed+=(js); fi
+took "test js"
 echo "test: fuzz (each libFuzzer target for 5 s)"
 if ! "$root/scripts/fuzz.sh" 5; then failed+=(fuzz); fi
+took "fuzz"
 if ((${#failed[@]})); then
   echo "FAILED: tests failed in ${failed[*]}" >&2
   exit 1
