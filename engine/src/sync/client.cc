@@ -510,7 +510,7 @@ struct SyncClient::Round : std::enable_shared_from_this<SyncClient::Round> {
     }
     uint64_t floor = 0;
     if (!refused.empty()) {
-      Status s = RepairClock(refused, to, &w, &reports, &repaired, &floor);
+      Status s = RepairClock(refused, to, m.clock.server_hlc, &w, &reports, &repaired, &floor);
       if (!s.ok()) return Finish(s);
     }
     // The largest stamp the server accepted from this replica (a clock repair never goes below it).
@@ -528,6 +528,7 @@ struct SyncClient::Round : std::enable_shared_from_this<SyncClient::Round> {
       for (const PointDelta& p : batch.request.points) {
         if (p.id == r.id) sent = &p;
       }
+      if (!sent) continue;  // not a point of this batch: nothing of ours to settle
       Status s = Resolve(r, sent, to, m.horizon_hlc, &w, &reports);
       if (!s.ok()) return Finish(s);
     }
@@ -655,8 +656,8 @@ struct SyncClient::Round : std::enable_shared_from_this<SyncClient::Round> {
   // yet that is stamped beyond the bound are stamped again, in every synced collection, so later writes are not
   // stuck behind them. Registers the server accepted are never stamped again. The current collection's rewrite
   // goes into `w` (committed with the push ack), the others' are committed here.
-  Status RepairClock(const std::map<PointId, const PointDelta*>& refused, uint64_t to, db::FeedWrite* w,
-                     Reports* reports, std::set<PointId>* repaired, uint64_t* floor) {
+  Status RepairClock(const std::map<PointId, const PointDelta*>& refused, uint64_t to, uint64_t server_hlc,
+                     db::FeedWrite* w, Reports* reports, std::set<PointId>* repaired, uint64_t* floor) {
     ++c->stats_.clock_repairs;
     db::HybridClock& ck = clock();
     const uint64_t now = ck.PhysicalMs();
@@ -723,7 +724,10 @@ struct SyncClient::Round : std::enable_shared_from_this<SyncClient::Round> {
       auto got = c->db_->GetCollection(n);
       if (got.ok()) accepted = std::max(accepted, ParseHex16(MetaStr((*got)->core(), kAckedHlc)).value_or(0));
     }
-    *floor = std::max(keep, accepted);
+    // Nor below the server's clock: it is above every register the server holds, and a register stamped again
+    // below one of them (a pulled register the future one had beaten here, and dropped) would lose on the
+    // server while winning here, and the cursor is already past it.
+    *floor = std::max({keep, accepted, server_hlc});
     ck.Rewind(*floor);
     for (Future& f : future) {
       const bool current = f.col->name() == name;

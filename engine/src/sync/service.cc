@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <boost/json.hpp>
 #include <random>
+#include <set>
 
 #include "db/config_json.h"
 #include "sync/local_feed.h"
@@ -28,7 +29,8 @@ struct ReplicaState {
   std::string epoch;  // the epoch `acked` was recorded in
   uint64_t seen = 0;
   uint64_t pull = 0;
-  uint64_t rej_to = 0;  // the batch the rejections belong to
+  uint64_t rej_from = 0;  // the batch the rejections belong to: (rej_from, rej_to] in the replica's local seqs
+  uint64_t rej_to = 0;
   uint64_t rej_horizon = 0;  // the horizon that batch was checked against
   json::array rej;      // [[id, reason], ...]
 
@@ -46,6 +48,7 @@ struct ReplicaState {
     r.acked = u64("acked");
     r.seen = u64("seen");
     r.pull = u64("pull");
+    r.rej_from = u64("rej_from");
     r.rej_to = u64("rej_to");
     r.rej_horizon = u64("rej_horizon");
     if (auto it = o->find("epoch"); it != o->end() && it->value().is_string()) r.epoch = std::string(it->value().get_string());
@@ -56,6 +59,7 @@ struct ReplicaState {
     json::object o{{"acked", acked}, {"epoch", epoch},   {"seen", seen},
                    {"pull", pull},   {"rej_to", rej_to}, {"rej", rej}};
     if (rej_horizon) o["rej_horizon"] = rej_horizon;
+    if (rej_from) o["rej_from"] = rej_from;
     return o;
   }
 };
@@ -493,11 +497,16 @@ SyncResponse SyncService::Push(const Context& ctx, Open& feed, const SyncRequest
     out.rejected.push_back(Rejection{id, reason, std::nullopt, std::move(message)});
   };
   if (m->to_local_seq <= rs.acked && rs.acked != 0) {
-    // Seen before (a retry after a lost response): the ack at once, with the rejections of that batch.
+    // Seen before (a retry after a lost response): the ack at once, with the rejections of that batch. A client
+    // that crashed before settling the answer may cut the same local seqs into other batches, so the rejections
+    // go to every batch within the recorded one, each for the points it carries.
     out.acked_local_seq = rs.acked;
+    const bool within = m->from_local_seq >= rs.rej_from && m->to_local_seq <= rs.rej_to;
     // The horizon the batch was checked against, so the client judges its stale registers as the first time.
-    out.horizon_hlc = m->to_local_seq == rs.rej_to && rs.rej_horizon ? rs.rej_horizon : HorizonLocked(feed);
-    if (m->to_local_seq == rs.rej_to) {
+    out.horizon_hlc = within && rs.rej_horizon ? rs.rej_horizon : HorizonLocked(feed);
+    if (within) {
+      std::set<PointId> carried;
+      for (const PointDelta& p : m->points) carried.insert(p.id);
       for (const json::value& r : rs.rej) {
         const json::array* pair = r.if_array();
         if (!pair || pair->size() != 2 || !(*pair)[1].is_string()) continue;
@@ -508,7 +517,7 @@ SyncResponse SyncService::Push(const Context& ctx, Open& feed, const SyncRequest
           auto u = PointId::ParseUuid((*pair)[0].get_string());
           if (u.ok()) id = *u;
         }
-        if (id) add_rejection(*id, std::string((*pair)[1].get_string()), "");
+        if (id && carried.count(*id)) add_rejection(*id, std::string((*pair)[1].get_string()), "");
       }
     }
   } else {
@@ -557,6 +566,7 @@ SyncResponse SyncService::Push(const Context& ctx, Open& feed, const SyncRequest
     rs.acked = std::max(rs.acked, m->to_local_seq);
     rs.epoch = epoch;
     rs.seen = now;
+    rs.rej_from = m->from_local_seq;
     rs.rej_to = m->to_local_seq;
     rs.rej_horizon = horizon;
     rs.rej = std::move(rej);
