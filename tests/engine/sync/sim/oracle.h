@@ -163,6 +163,15 @@ class Oracle {
     return out;
   }
 
+  // The point's life and reset writes, for tracing (QUIVER_SYNC_WATCH).
+  std::string Dump(const PointId& id) const {
+    std::string out;
+    auto it = points_.find(id);
+    if (it == points_.end()) return "<none>";
+    for (const auto& [ts, lw] : it->second.life) out += (lw.deleted ? " del " : " vec ") + sync::StampText(ts);
+    for (const auto& ts : it->second.reset) out += " reset " + sync::StampText(ts);
+    return out;
+  }
  private:
   std::map<PointId, PointWrites> points_;
 };

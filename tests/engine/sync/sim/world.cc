@@ -264,6 +264,10 @@ class World {
             PointId::Number(std::atoi(w)), [&](const db::PointState& st, const db::Segment&) {
               now_state = (st.deleted ? "deleted " : "alive ") + sync::StampText(st.alive);
             });
+        static std::string last_o;
+        std::string o = oracle_.Dump(PointId::Number(std::atoi(w)));
+        if (o != last_o) fprintf(stderr, "[%llu] WATCH oracle point %s: %s\n", (unsigned long long)now_, w, o.c_str());
+        last_o = o;
         static std::string last;
         if (now_state != last)
           fprintf(stderr, "[%llu] WATCH server point %s: %s\n", (unsigned long long)now_, w,
@@ -375,6 +379,20 @@ class World {
     server_.backup_seq = c ? c->feed_info().last_seq : 0;
   }
 
+  // Every register the server holds, as (point, register, stamp); registers are "" (deleted/vectors), "\x01"
+  // (payload reset) and "k" + key.
+  std::set<std::tuple<PointId, std::string, Stamp>> ServerRegisters() {
+    std::set<std::tuple<PointId, std::string, Stamp>> out;
+    db::CollectionCore* c = ServerCollection();
+    if (!c) return out;
+    c->VisitPoints([&](const db::PointState& st, const db::Segment&) {
+      if (!st.alive.zero()) out.emplace(st.id, "", st.alive);
+      if (!st.payload_reset.zero()) out.emplace(st.id, "\x01", st.payload_reset);
+      for (const db::KeyStamp& ks : st.key_stamps) out.emplace(st.id, "k" + ks.key, ks.stamp);
+    });
+    return out;
+  }
+
   std::string RestoreBackup() {
     if (server_.backup.empty()) return "";
     ++report_.restores;
@@ -382,6 +400,7 @@ class World {
       fprintf(stderr, "[%llu] server restored from the backup at seq %llu\n", (unsigned long long)now_,
               (unsigned long long)server_.backup_seq);
     }
+    const auto held_before = ServerRegisters();
     StopServer();
     server_.mem = std::make_unique<MemoryStorage>();
     for (const auto& [name, bytes] : server_.backup) {
@@ -395,6 +414,11 @@ class World {
     server_.fault = std::make_unique<FaultInjectionStorage>(server_.mem.get());
     Status s = OpenServer();
     if (!s.ok()) return "server reopen after a restore: " + s.ToString();
+    // What the restore lost no longer counts as merged: it comes back only if its author pushes it again.
+    const auto held_after = ServerRegisters();
+    for (const auto& reg : held_before) {
+      if (!held_after.count(reg)) accepted_.erase(reg);
+    }
     if (rng_.Chance(0.5) || !ServerCollection()) {
       // The runbook: a restored server gets a new epoch.
       if (ServerCollection()) {
@@ -536,7 +560,16 @@ class World {
         fprintf(stderr, "[%llu] r%d rewrite: withdrawn %s written %s\n", (unsigned long long)now_, rp->index,
                 Canonical(withdrawn, 0).c_str(), Canonical(written, 0).c_str());
       }
-      oracle_.Withdraw(withdrawn);
+      // A register the server merged once stays in the oracle: it lost to a newer one there (so it changes no
+      // outcome), or a restore brought back the state it belongs to (FinalChecks settles what the horizon
+      // kept from coming back).
+      PointDelta never = withdrawn;
+      auto merged = [&](const std::string& reg, const Stamp& s) { return accepted_.count({withdrawn.id, reg, s}) > 0; };
+      if (never.del && merged("", *never.del)) never.del.reset();
+      if (never.vec && merged("", never.vec->ts)) never.vec.reset();
+      if (never.reset && merged("\x01", *never.reset)) never.reset.reset();
+      std::erase_if(never.fields, [&](const sync::FieldRegister& f) { return merged("k" + f.key, f.ts); });
+      oracle_.Withdraw(never);
       oracle_.Add(written);
       // The replica's earlier writes of the same registers that it had replaced before pushing them were never
       // sent: withdrawing the later write must not bring them back. What the replica holds now (the server's
@@ -1108,6 +1141,9 @@ std::string World::FinalChecks() {
       });
       return !held;
     });
+  }
+  if (const char* w = std::getenv("QUIVER_SYNC_WATCH")) {
+    fprintf(stderr, "ORACLE %s: %s (horizon %s)\n", w, oracle_.Dump(PointId::Number(std::atoi(w))).c_str(), sync::Hex16(horizon).c_str());
   }
   // P2: the server equals the oracle.
   std::map<PointId, std::string> expected;
