@@ -30,9 +30,11 @@ constexpr uint64_t kDefaultSeeds = 200;
 // Seeds past the default range that found bugs in long runs (push batches skipping a point that moved, a
 // sparse row missing after a carry-over, stale tombstones reported withdrawn, unsynced changes served, moved
 // points passed by a cursor, retries without their horizon, and harness mistakes).
-constexpr uint64_t kFoundBugs[] = {418,  523,  607,  775,  913,   961,   1083, 1161, 1384,
-                                   1466, 1906, 1957, 2508, 2721,  2791,  3102, 3491, 3525,
-                                   3572, 3823, 3835, 5144, 9694, 12698, 13319, 15085};
+constexpr uint64_t kFoundBugs[] = {418,    523,    607,    775,    913,    961,    1083,   1161,
+                                   1384,   1466,   1906,   1957,   2508,   2721,   2791,   3102,
+                                   3491,   3525,   3572,   3823,   3835,   5144,   9694,   12698,
+                                   13319,  15085,  46332,  50406,  86991,  97499,  100830, 107714,
+                                   135395, 160388, 255044, 310303, 342886};
 
 TEST_CASE("sync simulation: every seed converges to the oracle with every property", "[sync][sim]") {
   const bool one = std::getenv("QUIVER_SYNC_SEED") != nullptr;
