@@ -38,6 +38,14 @@ enum class Durability : uint8_t {
   kNone = 2,     // at Flush() or Close() only; the operating system decides otherwise
 };
 
+// What Database::Repair did to a collection.
+struct RepairReport {
+  std::string collection;
+  uint64_t points = 0;               // live points after the repair
+  std::vector<std::string> rebuilt;  // derived data rebuilt from the vectors and payloads, each naming its file
+  std::vector<std::string> lost;     // what could not be salvaged, each naming its file and what it held
+};
+
 struct DatabaseOptions {
   // This replica's 64-bit id, part of every stamp. 0 picks a random one (a stored database keeps its own).
   uint64_t replica_id = 0;
@@ -88,8 +96,17 @@ class Database {
   Status DeleteCollection(std::string_view name);
   std::vector<std::string> ListCollections() const;
   bool CollectionExists(std::string_view name) const;
-  // By collection name or alias. NotFound if neither.
+  // By collection name or alias. NotFound if neither. A collection whose files were found damaged when the
+  // database opened answers with that Corruption (naming the file) until it is repaired or deleted; the others
+  // work.
   Result<std::shared_ptr<Collection>> GetCollection(std::string_view name_or_alias) const;
+  // The collections that could not be opened, with the error naming the damaged file.
+  std::vector<std::pair<std::string, Status>> UnavailableCollections() const;
+  // Repairs a stored collection: rebuilds derived data (HNSW graphs, payload indexes) from the vectors and
+  // payloads, keeps every segment, deletion file and log record that checks out, and reports what was lost.
+  // An unavailable collection becomes available; an available one is checked first (Verify) and repaired
+  // only if its files are damaged (its handles are closed then). FailedPrecondition in memory or read-only.
+  Result<RepairReport> Repair(std::string_view collection);
 
   // Creates collection `name` from a snapshot made by Collection::CreateSnapshot. AlreadyExists if the name is
   // taken; Corruption for a damaged snapshot.

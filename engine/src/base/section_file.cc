@@ -84,6 +84,16 @@ ByteChunks SectionFileWriter::FinishChunks() {
 
 Result<SectionFileReader> SectionFileReader::Open(std::span<const uint8_t> bytes, FileKind expected_kind,
                                                   std::string_view name) {
+  return OpenImpl(bytes, expected_kind, name, nullptr);
+}
+
+Result<SectionFileReader> SectionFileReader::OpenDamaged(std::span<const uint8_t> bytes, FileKind expected_kind,
+                                                         std::string_view name, std::vector<uint32_t>* damaged) {
+  return OpenImpl(bytes, expected_kind, name, damaged);
+}
+
+Result<SectionFileReader> SectionFileReader::OpenImpl(std::span<const uint8_t> bytes, FileKind expected_kind,
+                                                      std::string_view name, std::vector<uint32_t>* damaged) {
   SectionFileReader r;
   r.bytes_ = bytes;
   r.name_ = std::string(name);
@@ -132,6 +142,7 @@ Result<SectionFileReader> SectionFileReader::Open(std::span<const uint8_t> bytes
   uint64_t previous_end = kSectionHeaderSize;
   // Padding between the parts of the file is zero, so no byte of a valid file goes unchecked.
   auto check_gap = [&](uint64_t from, uint64_t to) -> Status {
+    if (damaged) return Status::OK();
     for (uint64_t at = from; at < to; ++at) {
       if (p[at] != 0) return corrupt("non-zero padding byte" + At(at));
     }
@@ -157,9 +168,11 @@ Result<SectionFileReader> SectionFileReader::Open(std::span<const uint8_t> bytes
                      At(table_offset + 8 + i * kSectionEntrySize));
     }
     if (r.Has(tag)) return corrupt("duplicate " + label + At(table_offset + 8 + i * kSectionEntrySize));
-    if (crc32c::Value(p + offset, length) != crc) return corrupt(label + " checksum mismatch" + At(offset));
+    const bool bad = crc32c::Value(p + offset, length) != crc;
+    if (bad && !damaged) return corrupt(label + " checksum mismatch" + At(offset));
+    if (bad) damaged->push_back(tag);
     QUIVER_RETURN_IF_ERROR(check_gap(previous_end, offset));
-    r.entries_.push_back(Entry{tag, offset, length});
+    r.entries_.push_back(Entry{tag, offset, length, bad});
     previous_end = offset + length;
   }
   QUIVER_RETURN_IF_ERROR(check_gap(previous_end, table_offset));
@@ -178,6 +191,15 @@ uint64_t SectionFileReader::OffsetOf(uint32_t tag) const {
 }
 
 Result<std::span<const uint8_t>> SectionFileReader::Get(uint32_t tag) const {
+  for (const Entry& e : entries_) {
+    if (e.tag != tag) continue;
+    if (e.damaged) return Status::Corruption(name_ + ": section " + SectionTagName(tag) + " checksum mismatch");
+    return bytes_.subspan(e.offset, e.length);
+  }
+  return Status::Corruption(name_ + ": missing section " + SectionTagName(tag));
+}
+
+Result<std::span<const uint8_t>> SectionFileReader::Raw(uint32_t tag) const {
   for (const Entry& e : entries_) {
     if (e.tag == tag) return bytes_.subspan(e.offset, e.length);
   }

@@ -85,9 +85,16 @@ class SectionFileReader {
   // `name` labels error messages (a file name, or "HNSW index image").
   static Result<SectionFileReader> Open(std::span<const uint8_t> bytes, FileKind expected_kind,
                                        std::string_view name);
+  // For salvage (repair): the envelope and the section table must be intact, but a section whose checksum does
+  // not match is listed in `damaged` instead of failing the open (Get refuses it, Raw hands it out), and
+  // non-zero padding is ignored.
+  static Result<SectionFileReader> OpenDamaged(std::span<const uint8_t> bytes, FileKind expected_kind,
+                                              std::string_view name, std::vector<uint32_t>* damaged);
 
-  // The bytes of section `tag`, or Corruption naming the missing section.
+  // The bytes of section `tag`, or Corruption naming the missing (or damaged) section.
   Result<std::span<const uint8_t>> Get(uint32_t tag) const;
+  // The bytes of section `tag` even if its checksum did not match (OpenDamaged); Corruption if missing.
+  Result<std::span<const uint8_t>> Raw(uint32_t tag) const;
   bool Has(uint32_t tag) const;
   // Offset of section `tag` within the file, for error messages; 0 when absent.
   uint64_t OffsetOf(uint32_t tag) const;
@@ -98,7 +105,10 @@ class SectionFileReader {
     uint32_t tag;
     uint64_t offset;
     uint64_t length;
+    bool damaged = false;
   };
+  static Result<SectionFileReader> OpenImpl(std::span<const uint8_t> bytes, FileKind expected_kind,
+                                            std::string_view name, std::vector<uint32_t>* damaged);
   std::span<const uint8_t> bytes_;
   std::string name_;
   std::vector<Entry> entries_;

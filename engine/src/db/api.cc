@@ -114,5 +114,9 @@ Status Database::UpdateAliases(std::span<const AliasAction> actions) { return co
 std::vector<std::pair<std::string, std::string>> Database::ListAliases() const {
   return core_->ListAliases();
 }
+std::vector<std::pair<std::string, Status>> Database::UnavailableCollections() const {
+  return core_->UnavailableCollections();
+}
+Result<RepairReport> Database::Repair(std::string_view collection) { return core_->Repair(collection); }
 
 }  // namespace quiver

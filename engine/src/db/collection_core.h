@@ -117,6 +117,12 @@ class CollectionCore {
   // A stored collection: opens (or, with a fresh entry, starts) its files, loading segments and replaying logs.
   static Result<std::unique_ptr<CollectionCore>> Open(const CollectionEntry& entry, HybridClock* clock,
                                                       uint64_t replica, DatabaseFiles* files);
+  // Repair (collection_repair.cc) of a collection that is not open: salvages its segment, deletion and log files
+  // into what Open accepts (rewriting damaged segments with their derived data rebuilt, cutting logs at the
+  // first bad record), fills `report`, and returns the entry to open. Files no longer named are left to the
+  // caller.
+  static Result<CollectionEntry> Salvage(const CollectionEntry& entry, HybridClock* clock, uint64_t replica,
+                                         DatabaseFiles* files, RepairReport* report);
   ~CollectionCore();
 
   const std::string& name() const { return name_; }

@@ -122,7 +122,13 @@ Status DatabaseCore::OpenFolder() {
     manifest_mu_.unlock();  // opening a collection allocates file numbers
     auto core = CollectionCore::Open(entry, &clock_, replica_id_, this);
     manifest_mu_.lock();
-    if (!core.ok()) return core.status().WithContext("collection " + entry.name);
+    if (!core.ok()) {
+      // Damage stays with its collection: the others open, this one answers with the error until it is
+      // repaired (RepairCollection) or deleted. Anything else (an I/O error, a bad option) fails the open.
+      if (core.status().code() != StatusCode::kCorruption) return core.status().WithContext("collection " + entry.name);
+      unavailable_.emplace(entry.name, Unavailable{entry.id, core.status()});
+      continue;
+    }
     collections_.emplace(entry.name, CollectionFactory::Make(std::move(*core)));
   }
   for (const auto& [alias, target] : manifest_.aliases) aliases_.emplace(alias, target);
@@ -235,7 +241,7 @@ Status DatabaseCore::CreateCollection(std::string_view name, const CollectionCon
   QUIVER_RETURN_IF_ERROR(ValidateConfig(config));
   std::lock_guard<std::mutex> lock(mu_);
   QUIVER_RETURN_IF_ERROR(CheckOpen());
-  if (collections_.count(name) || aliases_.count(name)) {
+  if (collections_.count(name) || aliases_.count(name) || unavailable_.count(name)) {
     return Status::AlreadyExists("collection or alias '" + std::string(name) + "' already exists");
   }
   QUIVER_ASSIGN_OR_RETURN(auto collection, NewCollection(name, config));
@@ -249,6 +255,10 @@ Status DatabaseCore::DeleteCollection(std::string_view name) {
     std::lock_guard<std::mutex> lock(mu_);
     QUIVER_RETURN_IF_ERROR(CheckOpen());
     auto it = collections_.find(name);
+    if (auto u = unavailable_.find(name); u != unavailable_.end() && it == collections_.end()) {
+      if (options_.read_only) return Status::FailedPrecondition("the database is open read-only");
+      return DropUnavailableLocked(u);
+    }
     if (it == collections_.end()) return Status::NotFound("collection '" + std::string(name) + "' does not exist");
     if (stored() && options_.read_only) return Status::FailedPrecondition("the database is open read-only");
     auto aliases = aliases_;
@@ -271,12 +281,111 @@ std::vector<std::string> DatabaseCore::ListCollections() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<std::string> out;
   for (const auto& [name, c] : collections_) out.push_back(name);
+  for (const auto& [name, u] : unavailable_) out.push_back(name);
+  std::sort(out.begin(), out.end());
   return out;
 }
 
 bool DatabaseCore::CollectionExists(std::string_view name) const {
   std::lock_guard<std::mutex> lock(mu_);
-  return collections_.count(name) > 0;
+  return collections_.count(name) > 0 || unavailable_.count(name) > 0;
+}
+
+std::vector<std::pair<std::string, Status>> DatabaseCore::UnavailableCollections() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::pair<std::string, Status>> out;
+  for (const auto& [name, u] : unavailable_) out.emplace_back(name, u.why);
+  return out;
+}
+
+Result<RepairReport> DatabaseCore::Repair(std::string_view name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  QUIVER_RETURN_IF_ERROR(CheckOpen());
+  if (!stored()) return Status::FailedPrecondition("repair works on a stored database; this one is in memory");
+  if (options_.read_only) return Status::FailedPrecondition("the database is open read-only");
+  RepairReport report;
+  report.collection = std::string(name);
+  if (auto it = collections_.find(name); it != collections_.end()) {
+    // An open collection: repaired only if its files are damaged.
+    QUIVER_ASSIGN_OR_RETURN(std::vector<std::string> problems, it->second->core().Verify());
+    if (problems.empty()) {
+      QUIVER_ASSIGN_OR_RETURN(size_t live, it->second->core().Count(static_cast<const payload::Filter*>(nullptr)));
+      report.points = live;
+      return report;
+    }
+    QUIVER_RETURN_IF_ERROR(it->second->core().Close());
+    Status why = Status::Corruption(problems.front());
+    unavailable_.emplace(std::string(name), Unavailable{it->second->core().id(), why});
+    collections_.erase(it);
+  }
+  auto u = unavailable_.find(name);
+  if (u == unavailable_.end()) return Status::NotFound("collection '" + std::string(name) + "' does not exist");
+  CollectionEntry entry;
+  {
+    std::lock_guard<std::mutex> mlock(manifest_mu_);
+    auto e = std::find_if(manifest_.collections.begin(), manifest_.collections.end(),
+                          [&](const CollectionEntry& c) { return c.id == u->second.id; });
+    if (e == manifest_.collections.end()) return Status::Internal("repair: collection not in the manifest");
+    entry = *e;
+  }
+  QUIVER_ASSIGN_OR_RETURN(CollectionEntry repaired,
+                          CollectionCore::Salvage(entry, &clock_, replica_id_, this, &report));
+  QUIVER_RETURN_IF_ERROR(CommitEntry(repaired));
+  // Segment and deletion files of the collection that the repaired entry no longer names.
+  storage::Storage& st = *storage_;
+  QUIVER_ASSIGN_OR_RETURN(std::vector<std::string> names, st.List());
+  for (const std::string& file : names) {
+    ParsedFileName p = ParseFileName(file);
+    if (p.collection != repaired.id) continue;
+    if (p.kind != ParsedFileName::Kind::kSegment && p.kind != ParsedFileName::Kind::kDeletions) continue;
+    bool named = false;
+    for (const SegmentEntry& se : repaired.segments) {
+      named |= p.kind == ParsedFileName::Kind::kSegment ? se.file == p.number : se.deletions == p.number;
+    }
+    if (!named) QUIVER_RETURN_IF_ERROR(st.Remove(file));
+  }
+  QUIVER_RETURN_IF_ERROR(st.SyncDir());
+  auto core = CollectionCore::Open(repaired, &clock_, replica_id_, this);
+  if (!core.ok()) {
+    u->second.why = core.status();
+    return core.status().WithContext("repair of collection " + std::string(name));
+  }
+  auto collection = CollectionFactory::Make(std::move(*core));
+  QUIVER_ASSIGN_OR_RETURN(size_t live, collection->core().Count(static_cast<const payload::Filter*>(nullptr)));
+  report.points = live;
+  unavailable_.erase(u);
+  collections_.emplace(std::string(name), collection);
+  collection->core().ResumeOptimize();
+  return report;
+}
+
+Status DatabaseCore::UnavailableError(std::string_view name, const Unavailable& u) {
+  return Status(u.why.code(), "collection '" + std::string(name) + "' is unavailable: " + std::string(u.why.message()) +
+                                  " (repair rebuilds it from what is intact; the other collections work)");
+}
+
+Status DatabaseCore::DropUnavailableLocked(std::map<std::string, Unavailable, std::less<>>::iterator u) {
+  const uint32_t id = u->second.id;
+  auto aliases = aliases_;
+  for (auto a = aliases.begin(); a != aliases.end();) a = a->second == u->first ? aliases.erase(a) : std::next(a);
+  {
+    std::lock_guard<std::mutex> mlock(manifest_mu_);
+    std::erase_if(manifest_.collections, [&](const CollectionEntry& e) { return e.id == id; });
+    manifest_.aliases = {aliases.begin(), aliases.end()};
+    QUIVER_RETURN_IF_ERROR(WriteManifestLocked());
+  }
+  aliases_ = std::move(aliases);
+  unavailable_.erase(u);
+  // Its files are named by no manifest now.
+  storage::Storage& st = *storage_;
+  QUIVER_ASSIGN_OR_RETURN(std::vector<std::string> names, st.List());
+  for (const std::string& name : names) {
+    ParsedFileName p = ParseFileName(name);
+    const bool own = p.kind == ParsedFileName::Kind::kWal || p.kind == ParsedFileName::Kind::kSegment ||
+                     p.kind == ParsedFileName::Kind::kDeletions;
+    if (own && p.collection == id) QUIVER_RETURN_IF_ERROR(st.Remove(name));
+  }
+  return st.SyncDir();
 }
 
 Result<std::shared_ptr<Collection>> DatabaseCore::GetCollection(std::string_view name_or_alias) const {
@@ -288,6 +397,11 @@ Result<std::shared_ptr<Collection>> DatabaseCore::GetCollection(std::string_view
     if (a != aliases_.end()) it = collections_.find(a->second);
   }
   if (it == collections_.end()) {
+    auto u = unavailable_.find(name_or_alias);
+    if (auto a = aliases_.find(name_or_alias); u == unavailable_.end() && a != aliases_.end()) {
+      u = unavailable_.find(a->second);
+    }
+    if (u != unavailable_.end()) return UnavailableError(u->first, u->second);
     return Status::NotFound("collection '" + std::string(name_or_alias) + "' does not exist");
   }
   return it->second;
@@ -298,10 +412,10 @@ Status DatabaseCore::ApplyAliasAction(const AliasAction& a,
   switch (a.kind) {
     case AliasAction::Kind::kCreate: {
       QUIVER_RETURN_IF_ERROR(ValidateCollectionName(a.alias, "alias"));
-      if (!collections_.count(a.collection)) {
+      if (!collections_.count(a.collection) && !unavailable_.count(a.collection)) {
         return Status::NotFound("collection '" + a.collection + "' does not exist");
       }
-      if (collections_.count(a.alias)) {
+      if (collections_.count(a.alias) || unavailable_.count(a.alias)) {
         return Status::AlreadyExists("'" + a.alias + "' is a collection name and cannot be an alias");
       }
       (*aliases)[a.alias] = a.collection;  // creating an existing alias re-points it, as in Qdrant
@@ -314,7 +428,7 @@ Status DatabaseCore::ApplyAliasAction(const AliasAction& a,
       auto it = aliases->find(a.alias);
       if (it == aliases->end()) return Status::NotFound("alias '" + a.alias + "' does not exist");
       QUIVER_RETURN_IF_ERROR(ValidateCollectionName(a.new_alias, "alias"));
-      if (collections_.count(a.new_alias)) {
+      if (collections_.count(a.new_alias) || unavailable_.count(a.new_alias)) {
         return Status::AlreadyExists("'" + a.new_alias + "' is a collection name and cannot be an alias");
       }
       std::string target = it->second;
@@ -358,7 +472,7 @@ Status DatabaseCore::RestoreSnapshot(std::string_view name, std::string_view sna
   {
     std::lock_guard<std::mutex> lock(mu_);
     QUIVER_RETURN_IF_ERROR(CheckOpen());
-    if (collections_.count(name) || aliases_.count(name)) {
+    if (collections_.count(name) || aliases_.count(name) || unavailable_.count(name)) {
       return Status::AlreadyExists("collection or alias '" + std::string(name) + "' already exists");
     }
     QUIVER_ASSIGN_OR_RETURN(collection, NewCollection(name, contents.config));

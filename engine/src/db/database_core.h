@@ -42,6 +42,10 @@ class DatabaseCore final : public DatabaseFiles {
   std::vector<std::string> ListCollections() const;
   bool CollectionExists(std::string_view name) const;
   Result<std::shared_ptr<Collection>> GetCollection(std::string_view name_or_alias) const;
+  // Collections that could not be opened (damaged files), with the error naming the file; listed, deletable and
+  // repairable, while GetCollection answers with the error.
+  std::vector<std::pair<std::string, Status>> UnavailableCollections() const;
+  Result<RepairReport> Repair(std::string_view name);
   Status UpdateAliases(std::span<const AliasAction> actions);
   std::vector<std::pair<std::string, std::string>> ListAliases() const;
   Status RestoreSnapshot(std::string_view name, std::string_view snapshot);
@@ -73,6 +77,14 @@ class DatabaseCore final : public DatabaseFiles {
   // Applies actions to `aliases` (a copy); the caller swaps it in when all succeed.
   Status ApplyAliasAction(const AliasAction& a, std::map<std::string, std::string, std::less<>>* aliases) const;
 
+  struct Unavailable {
+    uint32_t id = 0;  // the collection's id in the manifest
+    Status why;
+  };
+  static Status UnavailableError(std::string_view name, const Unavailable& u);
+  // Removes an unavailable collection from the manifest and its files; mu_ held.
+  Status DropUnavailableLocked(std::map<std::string, Unavailable, std::less<>>::iterator u);
+
   DatabaseOptions options_;
   uint64_t replica_id_;
   HybridClock clock_;
@@ -86,6 +98,7 @@ class DatabaseCore final : public DatabaseFiles {
   bool closed_ = false;                                                        // guarded by mu_
   std::map<std::string, std::shared_ptr<Collection>, std::less<>> collections_;  // guarded by mu_
   std::map<std::string, std::string, std::less<>> aliases_;                     // guarded by mu_: alias -> name
+  std::map<std::string, Unavailable, std::less<>> unavailable_;                 // guarded by mu_
 
   mutable std::mutex manifest_mu_;
   Manifest manifest_;               // guarded by manifest_mu_ (its sync metadata also in memory)

@@ -2,11 +2,13 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <algorithm>
 #include <cstring>
 
 #include "base/coding.h"
 #include "base/section_file.h"
 #include "db/segment_seqs.h"
+#include "index/flat_index.h"
 #include "index/vector_index.h"
 #include "payload/field_index.h"
 #include "payload/json_util.h"
@@ -127,8 +129,20 @@ Result<std::unique_ptr<Segment>> DecodeSegment(std::span<const uint8_t> bytes,
                                                const std::vector<VectorSpace>& spaces,
                                                const std::vector<SparseSpace>& sparse_spaces,
                                                std::shared_ptr<const void> keepalive,
-                                               const std::string& what) {
-  QUIVER_ASSIGN_OR_RETURN(auto reader, SectionFileReader::Open(bytes, FileKind::kSegment, what));
+                                               const std::string& what, std::vector<std::string>* rebuilt) {
+  std::vector<uint32_t> damaged;
+  auto opened = rebuilt ? SectionFileReader::OpenDamaged(bytes, FileKind::kSegment, what, &damaged)
+                        : SectionFileReader::Open(bytes, FileKind::kSegment, what);
+  if (!opened.ok()) return opened.status();
+  SectionFileReader reader = std::move(*opened);
+  auto is_damaged = [&](uint32_t tag) { return std::find(damaged.begin(), damaged.end(), tag) != damaged.end(); };
+  for (uint32_t tag : damaged) {
+    bool derived = tag == kTagPayloadIndex || tag == kTagPayloadParsers;
+    for (size_t s = 0; s < spaces.size(); ++s) derived |= tag == IndexTag(s);
+    if (!derived) {
+      return Status::Corruption(what + ": section " + SectionTagName(tag) + " checksum mismatch (its points are lost)");
+    }
+  }
   auto section = [&](uint32_t tag) -> Result<ByteReader> {
     QUIVER_ASSIGN_OR_RETURN(auto b, reader.Get(tag));
     return ByteReader(b, what + " " + SectionTagName(tag), reader.OffsetOf(tag));
@@ -259,6 +273,15 @@ Result<std::unique_ptr<Segment>> DecodeSegment(std::span<const uint8_t> bytes,
 
   std::vector<std::unique_ptr<index::VectorIndex>> indexes;
   for (size_t s = 0; s < spaces.size(); ++s) {
+    if (is_damaged(IndexTag(s))) {
+      QUIVER_ASSIGN_OR_RETURN(auto image, reader.Raw(IndexTag(s)));
+      const std::string name = what + " " + SectionTagName(IndexTag(s));
+      QUIVER_ASSIGN_OR_RETURN(auto flat, index::FlatIndex::Salvage(image, name));
+      rebuilt->push_back(name + ": index of vector space '" + spaces[s].name +
+                         "' damaged; rebuilt from its intact vectors");
+      indexes.push_back(std::move(flat));
+      continue;
+    }
     QUIVER_ASSIGN_OR_RETURN(auto image, reader.Get(IndexTag(s)));
     auto index = index::LoadIndex(image, keepalive);
     if (!index.ok()) return index.status().WithContext(what + " index of vector space " + std::to_string(s));
@@ -275,7 +298,9 @@ Result<std::unique_ptr<Segment>> DecodeSegment(std::span<const uint8_t> bytes,
                           Segment::FromParts(spaces, sparse_spaces, std::move(states), std::move(indexes),
                                              std::move(sparse_indexes), what));
   bool current_parsers = false;
-  if (reader.Has(kTagPayloadParsers)) {
+  if (is_damaged(kTagPayloadIndex) || is_damaged(kTagPayloadParsers)) {
+    rebuilt->push_back(what + ": payload indexes damaged; rebuilt from the payloads");
+  } else if (reader.Has(kTagPayloadParsers)) {
     QUIVER_ASSIGN_OR_RETURN(auto version, reader.Get(kTagPayloadParsers));
     current_parsers = version.size() == 4 && DecodeFixed32(version.data()) == kPayloadParsersVersion;
   }

@@ -30,9 +30,14 @@ ByteChunks EncodeSegment(const Segment& segment, bool with_feed_seqs = true);
 // Loads a segment image (version 1 or 2). `spaces` and `sparse_spaces` are the collection's vector spaces,
 // which the file must match. With a `keepalive` owning `bytes` (a mapped file), vectors are used in place.
 // `what` names the file in errors.
+// With `rebuilt` (repair), derived sections whose checksums do not match are rebuilt instead of failing the
+// load: a damaged index image becomes a flat index over its vectors (when its META, VECS and DELS are intact), a
+// damaged payload index is rebuilt from the payloads; each is described in `rebuilt`. Damage to anything else
+// (ids, registers, payloads, rows, sparse vectors, seqs) is Corruption, as without it.
 Result<std::unique_ptr<Segment>> DecodeSegment(std::span<const uint8_t> bytes, const std::vector<VectorSpace>& spaces,
                                                const std::vector<SparseSpace>& sparse_spaces,
-                                               std::shared_ptr<const void> keepalive, const std::string& what);
+                                               std::shared_ptr<const void> keepalive, const std::string& what,
+                                               std::vector<std::string>* rebuilt = nullptr);
 
 // A deletion file: the removed slots of a segment with `slot_count` slots.
 std::string EncodeDeletions(const Segment& segment);

@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "base/coding.h"
 #include "index/index_image.h"
 #include "index/top_k.h"
 
@@ -105,6 +106,24 @@ Result<std::unique_ptr<FlatIndex>> FlatIndex::Deserialize(std::span<const uint8_
   QUIVER_ASSIGN_OR_RETURN(IndexMeta meta, DecodeIndexMeta(reader, IndexKind::kFlat));
   std::unique_ptr<FlatIndex> index(new FlatIndex(meta.dim, meta.metric));
   QUIVER_RETURN_IF_ERROR(ReadVectorsAndDeleted(reader, meta, &index->store_, &index->deleted_, std::move(keepalive)));
+  return index;
+}
+
+Result<std::unique_ptr<FlatIndex>> FlatIndex::Salvage(std::span<const uint8_t> bytes, const std::string& name) {
+  if (bytes.size() < kSectionHeaderSize) return Status::Corruption(name + ": too short to be an index image");
+  const uint32_t kind = DecodeFixed32(bytes.data() + 12);
+  const bool flat = kind == static_cast<uint32_t>(FileKind::kFlatIndex);
+  std::vector<uint32_t> damaged;
+  QUIVER_ASSIGN_OR_RETURN(auto reader, SectionFileReader::OpenDamaged(
+                                           bytes, flat ? FileKind::kFlatIndex : FileKind::kHnswIndex, name, &damaged));
+  for (uint32_t tag : damaged) {
+    if (tag == kTagMeta || tag == kTagVectors || tag == kTagDeleted) {
+      return Status::Corruption(name + ": section " + SectionTagName(tag) + " checksum mismatch (the vectors are lost)");
+    }
+  }
+  QUIVER_ASSIGN_OR_RETURN(IndexMeta meta, DecodeIndexMeta(reader, flat ? IndexKind::kFlat : IndexKind::kHnsw));
+  std::unique_ptr<FlatIndex> index(new FlatIndex(meta.dim, meta.metric));
+  QUIVER_RETURN_IF_ERROR(ReadVectorsAndDeleted(reader, meta, &index->store_, &index->deleted_));
   return index;
 }
 

@@ -26,6 +26,9 @@ class FlatIndex final : public VectorIndex {
  public:
   // InvalidArgument unless 1 <= dim <= kMaxDimension.
   static Result<std::unique_ptr<FlatIndex>> Create(uint32_t dim, Metric metric);
+  // Repair: the vectors of a flat or HNSW index image whose graph sections are damaged, as a flat index with
+  // the same rows (deleted rows stay deleted). Corruption when META, VECS or DELS are damaged too.
+  static Result<std::unique_ptr<FlatIndex>> Salvage(std::span<const uint8_t> bytes, const std::string& name);
   static Result<std::unique_ptr<FlatIndex>> Deserialize(std::span<const uint8_t> bytes,
                                                         std::shared_ptr<const void> keepalive = nullptr);
 

@@ -1,7 +1,8 @@
 // Damaged files of every kind: flipped and truncated bytes in CURRENT, the manifest, segment files, deletion files
-// and logs. Opening either recovers as docs/formats.md says (a torn tail of the newest log) or fails with a
-// Corruption error naming the file (and the offset, for binary files); it never crashes or reads out of bounds
-// (this suite also runs under AddressSanitizer and in WASM).
+// and logs. Opening either recovers as docs/formats.md says (a torn tail of the newest log) or gives a
+// Corruption error naming the file (and the offset, for binary files): for the database's own files (CURRENT, the
+// manifest) the open fails, for a collection's files that collection is unavailable and Repair brings it back. It
+// never crashes or reads out of bounds (this suite also runs under AddressSanitizer and in WASM).
 #include <catch2/catch.hpp>
 
 #include "db/database_core.h"
@@ -85,7 +86,7 @@ TEST_CASE("corruption: every kind of file, damaged anywhere, recovers or names t
     }
   }
 
-  size_t recovered = 0, rejected = 0;
+  size_t recovered = 0, rejected = 0, repairs = 0;
   for (const std::string& name : names) {
     if (name == "LOCK") continue;
     const std::string original = *pristine.ReadFile(name);
@@ -106,16 +107,32 @@ TEST_CASE("corruption: every kind of file, damaged anywhere, recovers or names t
       st.SetContents(name, bad);
       auto db = DatabaseCore::OpenStorage(Options(), &st);
       INFO(name << " (" << bad.size() << " of " << original.size() << " bytes)");
+      Status s = db.status();
       if (db.ok()) {
-        // Only a torn tail of the newest log may be recovered: the state is then a prefix of the writes.
-        CHECK(name == newest_wal);
         auto col = (*db)->GetCollection("c");
-        REQUIRE(col.ok());
-        ++recovered;
-        continue;
+        if (col.ok()) {
+          // Only a torn tail of the newest log may be recovered: the state is then a prefix of the writes.
+          CHECK(name == newest_wal);
+          ++recovered;
+          continue;
+        }
+        // Damage in a collection's own files leaves the database open and that collection unavailable, and a
+        // repair always brings it back, consistent.
+        s = col.status();
+        const auto kind = db::ParseFileName(name).kind;
+        CHECK((kind == ParsedFileName::Kind::kSegment || kind == ParsedFileName::Kind::kDeletions ||
+               kind == ParsedFileName::Kind::kWal));
+        CHECK(s.message().find("collection 'c' is unavailable") != std::string_view::npos);
+        auto report = (*db)->Repair("c");
+        INFO(report.status().ToString());
+        REQUIRE(report.ok());
+        CHECK(!(report->lost.empty() && report->rebuilt.empty()));
+        auto repaired = (*db)->GetCollection("c");
+        REQUIRE(repaired.ok());
+        CHECK((*repaired)->Verify()->empty());
+        ++repairs;
       }
       ++rejected;
-      const Status& s = db.status();
       INFO(s.ToString());
       CHECK(s.IsCorruption());
       CHECK(s.message().find(name) != std::string_view::npos);
@@ -130,6 +147,7 @@ TEST_CASE("corruption: every kind of file, damaged anywhere, recovers or names t
   }
   CHECK(recovered > 0);
   CHECK(rejected > 1000);
+  CHECK(repairs > 500);
   // Untouched files still open to the same state.
   CHECK((*(*DatabaseCore::OpenStorage(Options(), &pristine))->GetCollection("c"))->core().StateDigest() == reference);
 }
@@ -150,9 +168,18 @@ TEST_CASE("corruption: missing files are named", "[db][corruption]") {
     }
     auto db = DatabaseCore::OpenStorage(Options(), &st);
     INFO(name << ": " << db.status().ToString());
-    REQUIRE_FALSE(db.ok());
-    CHECK(db.status().IsCorruption());
-    CHECK(db.status().message().find(name) != std::string_view::npos);
+    if (kind == ParsedFileName::Kind::kManifest) {
+      REQUIRE_FALSE(db.ok());
+      CHECK(db.status().IsCorruption());
+      CHECK(db.status().message().find(name) != std::string_view::npos);
+      continue;
+    }
+    // A collection's file: the database opens, the collection is unavailable and its error names the file.
+    REQUIRE(db.ok());
+    auto col = (*db)->GetCollection("c");
+    REQUIRE_FALSE(col.ok());
+    CHECK(col.status().IsCorruption());
+    CHECK(col.status().message().find(name) != std::string_view::npos);
   }
   // Without CURRENT, the other files are not silently replaced by a new database.
   storage::MemoryStorage st;

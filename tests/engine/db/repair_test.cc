@@ -1,0 +1,253 @@
+// Damage stays with its collection: a database whose collection has a damaged file opens with that collection
+// unavailable (its error names the file) and the others working; Repair rebuilds derived data from the vectors
+// and payloads, keeps what checks out and reports what was lost.
+#include <catch2/catch.hpp>
+#include <algorithm>
+
+#include "base/section_file.h"
+#include "db/database_core.h"
+#include "db/manifest.h"
+#include "storage/storage_memory.h"
+
+namespace quiver {
+namespace {
+
+using db::DatabaseCore;
+
+constexpr size_t kDim = 8;
+constexpr size_t kPoints = 120;
+
+DatabaseOptions Options() {
+  DatabaseOptions o;
+  o.replica_id = 5;
+  o.path = "mem";
+  o.segment_points = 40;
+  return o;
+}
+
+std::vector<float> VectorOf(size_t i) {
+  std::vector<float> v(kDim);
+  for (size_t j = 0; j < kDim; ++j) v[j] = float((i * 37 + j * 11) % 97) / 97.0f + (j == i % kDim ? 1.0f : 0);
+  v[1] += float(i) / 5000.0f;
+  return v;
+}
+
+std::unique_ptr<DatabaseCore> OpenStored(storage::Storage* st) {
+  auto db = DatabaseCore::OpenStorage(Options(), st);
+  INFO(db.status().ToString());
+  REQUIRE(db.ok());
+  return std::move(*db);
+}
+
+void Fill(DatabaseCore& db, const std::string& name) {
+  CollectionConfig config;
+  config.vectors[""] = VectorParams{kDim, Distance::kEuclid};
+  config.hnsw.m = 8;
+  config.hnsw.ef_construct = 32;
+  REQUIRE(db.CreateCollection(name, config).ok());
+  auto c = *db.GetCollection(name);
+  REQUIRE(c->CreatePayloadIndex("n", "integer").ok());
+  std::vector<PointInput> batch;
+  for (size_t i = 0; i < kPoints; ++i) {
+    PointInput p;
+    p.id = PointId::Number(i);
+    p.vectors[""] = VectorOf(i);
+    p.payload = "{\"n\":" + std::to_string(i) + "}";
+    batch.push_back(std::move(p));
+  }
+  REQUIRE(c->Upsert(batch).ok());
+  REQUIRE(c->Optimize().ok());
+  REQUIRE(c->Verify()->empty());
+}
+
+// Every point is there with its payload, found by its own vector and by a filter on the indexed field.
+void CheckWhole(Collection& c, size_t points) {
+  CHECK(*c.Count("") == points);
+  CHECK(*c.Count(R"({"must":[{"key":"n","range":{"gte":10,"lt":20}}]})") == 10);
+  for (size_t i : {size_t{0}, points / 2, points - 1}) {
+    SearchRequest r;
+    r.vector = VectorOf(i);
+    r.limit = 1;
+    auto hits = c.Search(r);
+    REQUIRE(hits.ok());
+    REQUIRE(hits->size() == 1);
+    CHECK((*hits)[0].id == PointId::Number(i));
+  }
+}
+
+// The sealed segment files of collection `name`.
+std::vector<std::string> SegmentFiles(storage::Storage& st, DatabaseCore& db, const std::string& name) {
+  const uint32_t id = (*db.GetCollection(name))->core().id();
+  std::vector<std::string> out;
+  const std::vector<std::string> all = *st.List();
+  for (const std::string& f : all) {
+    db::ParsedFileName p = db::ParseFileName(f);
+    if (p.kind == db::ParsedFileName::Kind::kSegment && p.collection == id) out.push_back(f);
+  }
+  return out;
+}
+
+// Flips one byte of section `tag` of a segment file; inside the index image's section `inner` when given.
+void FlipInSection(storage::Storage& st, const std::string& file, uint32_t tag, uint32_t inner = 0) {
+  std::string bytes = *st.ReadFile(file);
+  std::span<const uint8_t> span{reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()};
+  auto reader = SectionFileReader::Open(span, FileKind::kSegment, file);
+  REQUIRE(reader.ok());
+  uint64_t at = reader->OffsetOf(tag);
+  REQUIRE(at != 0);
+  if (inner != 0) {
+    auto image = *reader->Get(tag);
+    auto nested = SectionFileReader::Open(image, FileKind::kHnswIndex, "image");
+    REQUIRE(nested.ok());
+    REQUIRE(nested->OffsetOf(inner) != 0);
+    at += nested->OffsetOf(inner);
+  }
+  bytes[at + 5] ^= 0x10;
+  REQUIRE(st.WriteFileAtomic(file, bytes).ok());
+}
+
+TEST_CASE("a damaged graph makes its collection unavailable, not the database; repair rebuilds it", "[db][repair]") {
+  storage::MemoryStorage st;
+  std::string damaged;
+  {
+    auto db = OpenStored(&st);
+    Fill(*db, "a");
+    Fill(*db, "b");
+    auto files = SegmentFiles(st, *db, "a");
+    REQUIRE(!files.empty());
+    damaged = files.front();
+    REQUIRE(db->Close().ok());
+  }
+  FlipInSection(st, damaged, SectionTag("IX00"), SectionTag("LNK0"));
+
+  auto db = OpenStored(&st);
+  CHECK(db->ListCollections() == std::vector<std::string>{"a", "b"});
+  CHECK(db->CollectionExists("a"));
+  auto a = db->GetCollection("a");
+  REQUIRE(!a.ok());
+  CHECK(a.status().IsCorruption());
+  CHECK_THAT(std::string(a.status().message()), Catch::Contains("collection 'a' is unavailable") &&
+                                                    Catch::Contains(damaged) && Catch::Contains("repair"));
+  auto unavailable = db->UnavailableCollections();
+  REQUIRE(unavailable.size() == 1);
+  CHECK(unavailable[0].first == "a");
+  // The other collection works, for reads and writes; the name stays taken.
+  CheckWhole(**db->GetCollection("b"), kPoints);
+  CHECK(db->CreateCollection("a", (*db->GetCollection("b"))->core().config()).code() == StatusCode::kAlreadyExists);
+
+  auto report = db->Repair("a");
+  INFO(report.status().ToString());
+  REQUIRE(report.ok());
+  CHECK(report->lost.empty());
+  REQUIRE(report->rebuilt.size() == 1);
+  CHECK_THAT(report->rebuilt[0], Catch::Contains(damaged) && Catch::Contains("rebuilt from its intact vectors"));
+  CHECK(report->points == kPoints);
+  CHECK(db->UnavailableCollections().empty());
+  CheckWhole(**db->GetCollection("a"), kPoints);
+  // The damaged file is gone, and the repaired collection opens again without help.
+  auto names = *st.List();
+  CHECK(std::find(names.begin(), names.end(), damaged) == names.end());
+  REQUIRE(db->Close().ok());
+  auto again = OpenStored(&st);
+  CHECK(again->UnavailableCollections().empty());
+  CheckWhole(**again->GetCollection("a"), kPoints);
+  CHECK((*again->GetCollection("a"))->Verify()->empty());
+}
+
+TEST_CASE("repair reports the points of a segment whose payloads are damaged as lost", "[db][repair]") {
+  storage::MemoryStorage st;
+  std::string damaged;
+  size_t in_damaged = 0;
+  {
+    auto db = OpenStored(&st);
+    Fill(*db, "a");
+    // A second segment beside the merged one: 40 more points.
+    auto c = *db->GetCollection("a");
+    std::vector<PointInput> batch;
+    for (size_t i = kPoints; i < kPoints + 40; ++i) {
+      PointInput p;
+      p.id = PointId::Number(i);
+      p.vectors[""] = VectorOf(i);
+      p.payload = "{\"n\":" + std::to_string(i) + "}";
+      batch.push_back(std::move(p));
+    }
+    REQUIRE(c->Upsert(batch).ok());
+    auto files = SegmentFiles(st, *db, "a");
+    REQUIRE(files.size() >= 1);
+    damaged = files.front();
+    REQUIRE(db->Close().ok());
+  }
+  {
+    // How many points the damaged file holds (its id section: 24 bytes a point).
+    std::string bytes = *st.ReadFile(damaged);
+    std::span<const uint8_t> span{reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()};
+    auto reader = SectionFileReader::Open(span, FileKind::kSegment, damaged);
+    REQUIRE(reader.ok());
+    in_damaged = reader->Get(SectionTag("SIDS"))->size() / 24;
+    REQUIRE(in_damaged > 0);
+  }
+  FlipInSection(st, damaged, SectionTag("SPAY"));
+
+  auto db = OpenStored(&st);
+  REQUIRE(!db->GetCollection("a").ok());
+  auto report = db->Repair("a");
+  INFO(report.status().ToString());
+  REQUIRE(report.ok());
+  REQUIRE(report->lost.size() == 1);
+  CHECK_THAT(report->lost[0], Catch::Contains(damaged) && Catch::Contains(std::to_string(in_damaged) + " points lost") &&
+                                  Catch::Contains("SPAY"));
+  CHECK(report->points == kPoints + 40 - in_damaged);
+  auto c = *db->GetCollection("a");
+  CHECK(*c->Count("") == kPoints + 40 - in_damaged);
+  CHECK(c->Verify()->empty());
+}
+
+TEST_CASE("an unavailable collection can be deleted, files and all", "[db][repair]") {
+  storage::MemoryStorage st;
+  std::string damaged;
+  uint32_t id = 0;
+  {
+    auto db = OpenStored(&st);
+    Fill(*db, "a");
+    id = (*db->GetCollection("a"))->core().id();
+    damaged = SegmentFiles(st, *db, "a").front();
+    REQUIRE(db->Close().ok());
+  }
+  FlipInSection(st, damaged, SectionTag("SIDS"));
+  auto db = OpenStored(&st);
+  REQUIRE(db->DeleteCollection("a").ok());
+  CHECK(db->ListCollections().empty());
+  CHECK(db->UnavailableCollections().empty());
+  CHECK(db->GetCollection("a").status().IsNotFound());
+  const std::vector<std::string> left = *st.List();
+  for (const std::string& f : left) {
+    db::ParsedFileName p = db::ParseFileName(f);
+    const bool own = p.kind == db::ParsedFileName::Kind::kSegment || p.kind == db::ParsedFileName::Kind::kWal ||
+                     p.kind == db::ParsedFileName::Kind::kDeletions;
+    CHECK_FALSE((own && p.collection == id));
+  }
+  REQUIRE(db->Close().ok());
+  CHECK(OpenStored(&st)->ListCollections().empty());
+}
+
+TEST_CASE("repair of a healthy collection changes nothing; in memory it is refused", "[db][repair]") {
+  storage::MemoryStorage st;
+  auto db = OpenStored(&st);
+  Fill(*db, "a");
+  auto files = *st.List();
+  auto report = db->Repair("a");
+  REQUIRE(report.ok());
+  CHECK(report->rebuilt.empty());
+  CHECK(report->lost.empty());
+  CHECK(report->points == kPoints);
+  CHECK(*st.List() == files);
+  CHECK(db->Repair("nope").status().IsNotFound());
+
+  DatabaseOptions o;
+  auto mem = DatabaseCore::Open(o);
+  REQUIRE(mem.ok());
+  CHECK((*mem)->Repair("a").status().code() == StatusCode::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace quiver
