@@ -228,6 +228,12 @@ int JsDatabase::DeleteAlias(const std::string& alias) {
   return Done(db_->DeleteAlias(alias));
 }
 
+std::string JsDatabase::Repair(const std::string& name) {
+  Begin();
+  if (Status s = CheckOpen(); !s.ok()) return Fail(s), "";
+  return Printed(api::Call(*db_, api::Operation::kRepairCollection, {.collection = name}, ""));
+}
+
 std::string JsDatabase::ListAliases() {
   Begin();
   if (Status s = CheckOpen(); !s.ok()) return Fail(s), "";

@@ -125,6 +125,8 @@ class JsDatabase : public CallState {
   int CreateAlias(const std::string& alias, const std::string& collection);
   int DeleteAlias(const std::string& alias);
   std::string ListAliases();
+  // Database::Repair of collection `name`: its report as JSON, or "" with the error kept here.
+  std::string Repair(const std::string& name);
   // Qdrant's Query API on collection `name` (or alias): kind 0 query_points, 1 query_batch_points, 2
   // query_points_groups, with its JSON body. Called on the database so that a query may name other collections
   // (lookup_from, with_lookup). Vectors print into floats() as for a collection's results.

@@ -56,6 +56,7 @@ EMSCRIPTEN_BINDINGS(quiver) {
       .function("createAlias", &JsDatabase::CreateAlias)
       .function("deleteAlias", &JsDatabase::DeleteAlias)
       .function("listAliases", &JsDatabase::ListAliases)
+      .function("repair", &JsDatabase::Repair)
       .function("floats", +[](JsDatabase& o) { return o.floats(); })
       .function("query", &JsDatabase::Query);
 

@@ -46,6 +46,7 @@ import type {
   PointGroup,
   GroupsResult,
   DenseBatch,
+  RepairReport,
 } from './types.js';
 
 import { ErrorCode, ErrorCodes, QuiverError } from './errors.js';
@@ -107,6 +108,7 @@ export interface NativeDatabase {
   createAlias(alias: string, collection: string): number;
   deleteAlias(alias: string): number;
   listAliases(): string;
+  repair(name: string): string;
   floats(): number;
   query(collection: string, kind: number, body: string): string;
   delete(): void;
@@ -749,6 +751,22 @@ export class Database {
     const text = this.db.listAliases();
     if (text === '') throw new QuiverError(this.db.code(), this.db.message());
     return JSON.parse(text);
+  }
+
+  /**
+   * Repairs collection `name` after damage to its files (a database whose collection is damaged opens with
+   * that collection unavailable: using it throws `Corruption` naming the file). Rebuilds derived data (HNSW
+   * graphs, payload indexes) from the vectors and payloads, keeps whatever checks out and reports what was lost.
+   * A healthy collection is left as it is (an empty report).
+   */
+  repair(name: string): Promise<RepairReport> {
+    let report: RepairReport | undefined;
+    return this.write(() => {
+      this.dropHandles();
+      const text = this.db.repair(name);
+      if (text === '') throw new QuiverError(this.db.code(), this.db.message());
+      report = JSON.parse(text) as RepairReport;
+    }).then(() => report as RepairReport);
   }
 
   /** Makes every write so far durable: synced files in Node, IndexedDB in the browser. */

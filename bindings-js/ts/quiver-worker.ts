@@ -12,7 +12,7 @@ let nextId = 1;
 // The methods the page may call: the public API of Database and Collection, nothing internal.
 const kDatabaseMethods = new Set([
   'createCollection', 'deleteCollection', 'listCollections', 'collectionExists', 'collection', 'getCollection',
-  'restoreSnapshot', 'createAlias', 'deleteAlias', 'listAliases', 'flush', 'close',
+  'restoreSnapshot', 'createAlias', 'deleteAlias', 'listAliases', 'repair', 'flush', 'close',
 ]);
 const kCollectionMethods = new Set([
   'info', 'stats', 'upsert', 'upsertDense', 'get', 'delete', 'setPayload', 'overwritePayload', 'deletePayloadKeys',

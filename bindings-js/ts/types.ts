@@ -254,6 +254,17 @@ export interface GroupsResult {
 }
 
 /** The batch form of upsert: `ids.length` vectors packed row-major in one Float32Array. */
+/** What `db.repair(name)` did. */
+export interface RepairReport {
+  collection: string;
+  /** Live points after the repair. */
+  points: number;
+  /** Derived data rebuilt from the vectors and payloads (HNSW graphs, payload indexes), each naming its file. */
+  rebuilt: string[];
+  /** What could not be salvaged, each naming its file and what it held. */
+  lost: string[];
+}
+
 export interface DenseBatch {
   ids: PointId[];
   vectors: Float32Array;

@@ -4,7 +4,7 @@
 import {
   CollectionConfig, CountRequest, CreatePayloadIndexRequest, DenseBatch, GetRequest, GroupsResult, PointId,
   PointsSelector, PointStruct, Payload, QueryGroupsRequest, QueryRequest, QueryResponse, QuiverError,
-  RecommendRequest, Record_, ScoredPoint, ScrollRequest, ScrollResult, SearchRequest,
+  RecommendRequest, Record_, RepairReport, ScoredPoint, ScrollRequest, ScrollResult, SearchRequest,
 } from './core.js';
 import type { OpenOptions as BrowserOpenOptions } from './browser.js';
 import { scriptUrl } from './wasm_load.js';
@@ -206,6 +206,9 @@ export class WorkerDatabase {
   }
   listAliases(): Promise<{ alias_name: string; collection_name: string }[]> {
     return this._call('listAliases', []);
+  }
+  repair(name: string): Promise<RepairReport> {
+    return this._call('repair', [name]);
   }
   flush(): Promise<void> {
     return this._call('flush', []);

@@ -110,6 +110,7 @@ int CmdSnapshot(Context& ctx, const Args& args);
 int CmdCompact(Context& ctx, const Args& args);
 int CmdAlias(Context& ctx, const Args& args);
 int CmdVerify(Context& ctx, const Args& args);
+int CmdRepair(Context& ctx, const Args& args);
 int CmdStats(Context& ctx, const Args& args);
 int CmdBench(Context& ctx, const Args& args);
 int CmdRequest(Context& ctx, const Args& args);

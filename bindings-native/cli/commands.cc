@@ -100,7 +100,10 @@ int CmdList(Context& ctx, const Args& args) {
   }
   for (const auto& n : names) {
     auto c = ctx.db().GetCollection(n);
-    if (!c.ok()) continue;
+    if (!c.ok()) {
+      if (c.status().IsCorruption()) std::cout << n << "\tunavailable (damaged files; see quiver verify, quiver repair)\n";
+      continue;
+    }
     CollectionInfo info = (*c)->Info();
     std::cout << n << "\t" << info.points_count << " points";
     for (const auto& [vname, params] : info.config.vectors) {
@@ -360,6 +363,12 @@ int CmdVerify(Context& ctx, const Args& args) {
   size_t problems = 0;
   for (const std::string& n : names) {
     int code = kExitOk;
+    if (auto got = ctx.db().GetCollection(n); !got.ok() && got.status().IsCorruption()) {
+      // Damaged when the database opened: the collection is unavailable until `quiver repair`.
+      std::cout << n << ": unavailable\n  " << got.status().message() << "\n";
+      ++problems;
+      continue;
+    }
     auto c = Open(ctx, n, &code);
     if (!c) return code;
     auto found = c->Verify();
@@ -376,6 +385,29 @@ int CmdVerify(Context& ctx, const Args& args) {
     std::cerr << "quiver: verify found " << problems << " problem(s)\n";
     return kExitCorruption;
   }
+  return kExitOk;
+}
+
+int CmdRepair(Context& ctx, const Args& args) {
+  std::vector<std::string> names;
+  if (args.positional.empty())
+    names = ctx.db().ListCollections();
+  else
+    names.push_back(args.positional[0]);
+  size_t lost = 0;
+  for (const std::string& n : names) {
+    auto report = ctx.db().Repair(n);
+    if (!report.ok()) return Fail(report.status(), "repair '" + n + "'");
+    if (report->rebuilt.empty() && report->lost.empty()) {
+      std::cout << n << ": ok, nothing to repair (" << report->points << " points)\n";
+      continue;
+    }
+    std::cout << n << ": repaired, " << report->points << " points\n";
+    for (const std::string& r : report->rebuilt) std::cout << "  rebuilt: " << r << "\n";
+    for (const std::string& l : report->lost) std::cout << "  lost: " << l << "\n";
+    lost += report->lost.size();
+  }
+  if (lost) std::cerr << "quiver: repair could not salvage " << lost << " part(s); each is listed above\n";
   return kExitOk;
 }
 

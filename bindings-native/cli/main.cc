@@ -251,6 +251,18 @@ const std::vector<CommandSpec>& Commands() {
        OpenMode::kRead,
        {},
        CmdVerify},
+      {"repair",
+       "[NAME]",
+       "rebuild a damaged collection from what is intact (all collections without NAME)",
+       "A collection whose files are damaged is unavailable (its commands exit 5 naming the file) while the\n"
+       "others work. repair rebuilds derived data (HNSW graphs, payload indexes) from the vectors and payloads,\n"
+       "keeps every segment, deletion file and log record that checks out, and prints what it rebuilt and what\n"
+       "was lost, by file. A healthy collection is left as it is. Exit code 0 once repaired.",
+       0,
+       1,
+       OpenMode::kWrite,
+       {},
+       CmdRepair},
       {"stats",
        "[NAME]",
        "points, segments, bytes on disk, memory and the SIMD kernels in use",
@@ -444,7 +456,7 @@ int Main(int argc, char** argv) {
     Context ctx(path, threads);
     if (Status s = ctx.Open(mode); !s.ok()) {
       if (s.IsCorruption() && std::string(command->name) == "verify") {
-        // The engine refuses to open damaged files, so the first problem found while opening is the report.
+        // The database's own files (CURRENT, the manifest) are damaged: the first problem is the report.
         std::cout << path << ": 1 problem (found while opening; fix or restore it to check the rest)\n  "
                   << s.message() << "\n";
         std::cerr << "quiver: verify found 1 problem\n";

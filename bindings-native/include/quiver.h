@@ -174,6 +174,14 @@ QV_API int qv_db_list_aliases_json(qv_database* db, char** out);
  * is created then). */
 QV_API int qv_db_restore_snapshot(qv_database* db, const char* name, const char* snapshot_path);
 
+/* Damage stays with its collection: a database whose collection has damaged files opens, and qv_db_collection
+ * for that collection fails with QV_CORRUPTION naming the file (the other collections work). qv_db_repair_json
+ * rebuilds derived data (HNSW graphs, payload indexes) from the vectors and payloads, keeps whatever checks out,
+ * and writes its report to *out: {"collection": "c", "points": 118, "rebuilt": ["seg-1-9.qvs: ..."], "lost":
+ * ["seg-1-12.qvs: 40 points lost (...)"]}. A healthy collection is left as it is (empty lists). Release *out
+ * with qv_free. QV_FAILED_PRECONDITION in memory or read-only; QV_NOT_FOUND for an unknown name. */
+QV_API int qv_db_repair_json(qv_database* db, const char* name, char** out);
+
 /* ---- Collection ------------------------------------------------------------------------------------------ */
 
 /* Releases a collection handle. NULL is a no-op. */

@@ -268,6 +268,15 @@ if [[ -n "$victim" ]]; then
   "$quiver" --db "$work/damaged" verify >"$work/verify.out" 2>&1 || rc=$?
   [[ $rc -eq 5 ]] || fail "verify exited $rc on a damaged file ($victim): $(cat "$work/verify.out")"
   grep -q "checksum" "$work/verify.out" || fail "verify does not say what is wrong: $(cat "$work/verify.out")"
+  # The damage stays with its collection: the database opens, list shows the collection as unavailable, and
+  # repair brings it back (rebuilding what it can, listing what it cannot), after which verify passes.
+  if [[ $(basename "$victim") != MANIFEST* ]]; then
+    grep -q "unavailable" "$work/verify.out" || fail "verify does not name the unavailable collection: $(cat "$work/verify.out")"
+    expect 0 "unavailable" "$quiver" --db "$work/damaged" list
+    expect 0 "repaired" "$quiver" --db "$work/damaged" repair
+    expect 0 "ok" "$quiver" --db "$work/damaged" verify
+    expect 0 "nothing to repair" "$quiver" --db "$work/damaged" repair
+  fi
 fi
 
 if ((failures)); then

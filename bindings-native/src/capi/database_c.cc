@@ -172,6 +172,15 @@ int qv_db_list_collections_json(qv_database* db, char** out) {
                [&]() -> Status { return Run(db, quiver::api::Operation::kListCollections, {}, {}, out); });
 }
 
+int qv_db_repair_json(qv_database* db, const char* name, char** out) {
+  if (!db || !out) return QV_MISUSE;
+  *out = nullptr;
+  return Guard(&db->error, [&]() -> Status {
+    if (!name) return Misuse("name is NULL");
+    return Run(db, quiver::api::Operation::kRepairCollection, {.collection = name}, {}, out);
+  });
+}
+
 int qv_db_collection(qv_database* db, const char* name_or_alias, qv_collection** out) {
   if (!db || !out) return QV_MISUSE;
   *out = nullptr;

@@ -67,8 +67,9 @@ enum class Operation : uint8_t {
   kQueryPoints,           // POST   /collections/{c}/points/query
   kQueryBatch,            // POST   /collections/{c}/points/query/batch
   kQueryGroups,           // POST   /collections/{c}/points/query/groups
+  kRepairCollection,      // Quiver: rebuild a damaged collection from what is intact (Database::Repair)
 };
-inline constexpr size_t kOperationCount = static_cast<size_t>(Operation::kQueryGroups) + 1;
+inline constexpr size_t kOperationCount = static_cast<size_t>(Operation::kRepairCollection) + 1;
 
 struct OperationInfo {
   Operation operation;
@@ -115,7 +116,8 @@ struct VerifyReport {
 using Response = std::variant<bool, Exists, CollectionList, AliasList, CollectionInfo, CollectionStats,
                               UpdateResult, std::vector<UpdateResult>, Record, std::vector<Record>, ScrollResult,
                               CountResult, std::vector<ScoredPoint>, std::vector<std::vector<ScoredPoint>>,
-                              VerifyReport, QueryResponse, std::vector<QueryResponse>, GroupsResponse>;
+                              VerifyReport, QueryResponse, std::vector<QueryResponse>, GroupsResponse,
+                              RepairReport>;
 
 // ---- Calls ----
 

@@ -42,6 +42,7 @@ constexpr std::array<OperationInfo, kOperationCount> kOperations = {{
     {Op::kQueryPoints, "query_points", false, true, true},
     {Op::kQueryBatch, "query_batch_points", false, true, true},
     {Op::kQueryGroups, "query_points_groups", false, true, true},
+    {Op::kRepairCollection, "repair_collection", true, false, false},
 }};
 
 constexpr bool TableInOrder() {
@@ -87,6 +88,11 @@ Result<Response> Call(Database& db, Operation operation, const Target& target, s
     case Operation::kCollectionExists:
       QUIVER_RETURN_IF_ERROR(NeedName(info, target));
       return Response(Exists{db.CollectionExists(target.collection)});
+    case Operation::kRepairCollection: {
+      QUIVER_RETURN_IF_ERROR(NeedName(info, target));
+      QUIVER_ASSIGN_OR_RETURN(RepairReport report, db.Repair(target.collection));
+      return Response(std::move(report));
+    }
     case Operation::kListCollectionAliases: {
       QUIVER_RETURN_IF_ERROR(NeedName(info, target));
       QUIVER_ASSIGN_OR_RETURN(auto collection, db.GetCollection(target.collection));

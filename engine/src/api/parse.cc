@@ -485,6 +485,7 @@ Result<Request> ParseRequest(Operation operation, const Target& target, std::str
     case Operation::kOptimize:
     case Operation::kCollectionStats:
     case Operation::kVerify:
+    case Operation::kRepairCollection:
       return no_body();
     case Operation::kCreateCollection:
       return ParseCreateCollection(v);

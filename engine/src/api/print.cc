@@ -315,6 +315,23 @@ struct Printer {
     }
     out->append("]}");
   }
+  void operator()(const RepairReport& report) const {
+    auto list = [&](const std::vector<std::string>& items) {
+      out->push_back('[');
+      for (size_t i = 0; i < items.size(); ++i) {
+        if (i) out->push_back(',');
+        AppendString(items[i], out);
+      }
+      out->push_back(']');
+    };
+    out->append("{\"collection\":");
+    AppendString(report.collection, out);
+    out->append(",\"points\":" + std::to_string(report.points) + ",\"rebuilt\":");
+    list(report.rebuilt);
+    out->append(",\"lost\":");
+    list(report.lost);
+    out->push_back('}');
+  }
   void operator()(const VerifyReport& report) const {
     out->append("{\"problems\":[");
     for (size_t i = 0; i < report.problems.size(); ++i) {
