@@ -60,8 +60,11 @@ test('two devices sync through quiverd: live, then after one was offline while b
   const page = await context.newPage();
   page.on('pageerror', (e) => console.error('[page error]', e.message));
   await page.goto(url);
-  const a = page.frame({ name: 'device-a' });
-  const b = page.frame({ name: 'device-b' });
+  const [a, b] = await eventually(() => {
+    const frames = [page.frame({ name: 'device-a' }), page.frame({ name: 'device-b' })];
+    assert.ok(frames.every(Boolean));
+    return frames;
+  }, 10000, 'the two device frames');
   for (const f of [a, b]) await f.waitForFunction(() => window.deviceReady === true, null, { timeout: 20000 });
   assert.equal(await text(a, 'title'), 'Device A');
   assert.equal(await text(b, 'database'), 'quiver-sync-demo-b (IndexedDB)');
