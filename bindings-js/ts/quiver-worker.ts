@@ -10,10 +10,10 @@ import type { WorkerInbound, WorkerMessage, WorkerRequest, WorkerSyncStatus } fr
 const databases = new Map<number, Database>();
 let nextId = 1;
 
-// Syncs (Database.sync) run here; the page holds a WorkerSync per id. Their status, events and the app's
-// callbacks (getToken, onConflict: functions of the page) cross as messages: the worker asks, the page answers.
+// Syncs (Database.sync) run here; the page holds a WorkerSync per id (the page numbers them: its handle exists
+// before the sync starts, which may ask for a token at once). Their status, events and the app's callbacks
+// (getToken, onConflict: functions of the page) cross as messages: the worker asks, the page answers.
 const syncs = new Map<number, { sync: Sync; db: number }>();
-let nextSync = 1;
 const asks = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
 let nextAsk = 1;
 const kSyncMethods = new Set(['push', 'pull', 'sync', 'close', 'conflicts', 'clearConflicts']);
@@ -42,8 +42,12 @@ function postStatus(id: number): void {
   if (entry.sync.isClosed) syncs.delete(id);
 }
 
-function startSync(db: number, options: Omit<SyncOptions, 'getToken' | 'onConflict'> & { getToken: boolean; onConflict: boolean }): unknown {
-  const id = nextSync++;
+function startSync(
+  db: number,
+  id: number,
+  options: Omit<SyncOptions, 'getToken' | 'onConflict'> & { getToken: boolean; onConflict: boolean },
+): unknown {
+  if (syncs.has(id)) throw new QuiverError('InvalidArgument', `sync ${id} is running already`);
   const sync = database(db).sync({
     ...options,
     getToken: options.getToken ? () => ask(id, 'getToken') : undefined,
@@ -57,7 +61,7 @@ function startSync(db: number, options: Omit<SyncOptions, 'getToken' | 'onConfli
     });
   }
   sync._watch(() => postStatus(id));
-  return { sync: id, status: statusOf(sync) };
+  return { status: statusOf(sync) };
 }
 
 async function callSync(id: number, method: string, args: unknown[]): Promise<unknown> {
@@ -95,7 +99,7 @@ async function handle(request: WorkerRequest): Promise<unknown> {
     databases.set(id, db);
     return { id, readOnly: db.readOnly, simd: db.simd, replicaId: db.replicaId };
   }
-  if (request.op === 'sync') return startSync(request.db, request.options);
+  if (request.op === 'sync') return startSync(request.db, request.sync, request.options);
   if (request.op === 'syncCall') return callSync(request.sync, request.method, request.args);
   const db = database(request.db);
   if (request.collection === undefined) {

@@ -31,7 +31,7 @@ export type WorkerCall =
   | { op: 'open'; options: BrowserOpenOptions }
   | { op: 'call'; db: number; collection?: string; method: string; args: unknown[] }
   // Database.sync: the options without functions (getToken and onConflict say whether the page has them).
-  | { op: 'sync'; db: number; options: Omit<SyncOptions, 'getToken' | 'onConflict' | 'fetch'> & { getToken: boolean; onConflict: boolean } }
+  | { op: 'sync'; db: number; sync: number; options: Omit<SyncOptions, 'getToken' | 'onConflict' | 'fetch'> & { getToken: boolean; onConflict: boolean } }
   | { op: 'syncCall'; sync: number; method: string; args: unknown[] };
 /** @internal */
 export type WorkerRequest = WorkerCall & { id: number };
@@ -69,8 +69,9 @@ function errorOf(e: any): WorkerError {
 class Channel {
   private next = 1;
   private readonly pending = new Map<number, { resolve: (v: any) => void; reject: (e: unknown) => void }>();
-  /** The page's handles of the syncs running in the worker, by id. */
+  /** The page's handles of the syncs running in the worker, by id (numbered here). */
   readonly syncs = new Map<number, WorkerSync>();
+  nextSync = 1;
 
   constructor(
     readonly worker: Worker,
@@ -268,13 +269,22 @@ export class WorkerDatabase {
       throw new QuiverError('InvalidArgument', 'sync.getToken: expected a function returning the token (or a Promise of it)');
     }
     if (onConflict !== undefined && typeof onConflict !== 'function') throw new QuiverError('InvalidArgument', 'sync.onConflict: expected a function');
-    const started = await this.channel.call<{ sync: number; status: WorkerSyncStatus }>({
-      op: 'sync',
-      db: this.id,
-      options: { ...rest, getToken: getToken !== undefined, onConflict: onConflict !== undefined },
-    });
-    const sync = new WorkerSync(this.channel, started.sync, started.status, getToken, onConflict);
-    this.channel.syncs.set(started.sync, sync);
+    // The handle exists first: the worker may ask for a token (or report) before it answers.
+    const id = this.channel.nextSync++;
+    const sync = new WorkerSync(this.channel, id, getToken, onConflict);
+    this.channel.syncs.set(id, sync);
+    try {
+      const started = await this.channel.call<{ status: WorkerSyncStatus }>({
+        op: 'sync',
+        db: this.id,
+        sync: id,
+        options: { ...rest, getToken: getToken !== undefined, onConflict: onConflict !== undefined },
+      });
+      sync._note({ kind: 'sync', sync: id, status: started.status });
+    } catch (e) {
+      this.channel.syncs.delete(id);
+      throw e;
+    }
     return sync;
   }
 
@@ -298,8 +308,17 @@ type SyncEvents = {
  * on the database, before that call's answer.
  */
 export class WorkerSync {
-  private current: SyncStatus;
-  private closed: boolean;
+  private current: SyncStatus = {
+    state: 'offline',
+    lastRoundAt: null,
+    lastError: null,
+    pending: 0,
+    stats: {
+      rounds: 0, failedRounds: 0, pushedPoints: 0, pulledPoints: 0, rejectedPoints: 0, resyncs: 0, clockRepairs: 0,
+      digestMismatches: 0, requests: 0,
+    },
+  };
+  private closed = false;
   private readonly listeners: { [K in keyof SyncEvents]: Set<SyncEvents[K]> } = {
     change: new Set(),
     conflict: new Set(),
@@ -310,13 +329,9 @@ export class WorkerSync {
   constructor(
     private readonly channel: Channel,
     private readonly id: number,
-    status: WorkerSyncStatus,
     private readonly getToken?: () => string | Promise<string>,
     private readonly onConflict?: (c: SyncConflict) => ConflictResolution | Promise<ConflictResolution>,
-  ) {
-    this.current = WorkerSync.statusFrom(status);
-    this.closed = status.closed;
-  }
+  ) {}
 
   private static statusFrom(s: WorkerSyncStatus): SyncStatus {
     const { closed: _closed, lastError, ...rest } = s;

@@ -106,7 +106,7 @@ function contents(page) {
 }
 
 const STATUS = `const s = window.dev.s.status;
-  return { state: s.state, pending: s.pending, rounds: s.stats.rounds, lastRoundAt: s.lastRoundAt instanceof Date,
+  return { state: s.state, pending: s.pending, rounds: s.stats.rounds, failedRounds: s.stats.failedRounds, lastRoundAt: s.lastRoundAt instanceof Date,
            closed: window.dev.s.isClosed, errors: window.dev.errors.slice(-3) };`;
 const status = (page) => run(page, 'status', STATUS);
 
@@ -130,8 +130,11 @@ test('two workers converge live, one of them after being offline; getToken after
     assert.equal(s.state, 'connected');
     assert.equal(s.lastRoundAt, true);
   }, 10000, 'page one settled');
-  // The first token was refused (401): getToken was asked once more, and the fresh token is kept.
+  // The first token was refused (401): getToken was asked once more, and the fresh token is kept. No round
+  // failed on the way (the worker asks for the first token before the sync's start is answered).
   assert.equal(await run(one, 'tokens', 'return window.dev.tokens;'), 2);
+  assert.deepEqual((await status(one)).errors, []);
+  assert.equal((await status(one)).failedRounds, 0);
 
   // Page two goes offline: its live sync closes; a sync that runs no rounds by itself shows its outbox.
   await run(two, 'offline', `await window.dev.s.close();
