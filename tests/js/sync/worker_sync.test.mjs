@@ -117,6 +117,10 @@ test('two workers converge live, one of them after being offline; getToken after
   await run(two, 'open two', OPEN, { name: 'worker-two' });
   await run(one, 'sync one', LIVE, arg);
   await run(two, 'sync two', LIVE, arg);
+  // Each starts from the server's snapshot (empty); what is written afterwards arrives as pulled changes.
+  for (const p of [one, two]) {
+    await eventually(async () => assert.ok((await run(p, 'snapshot', 'return window.dev.changes;')).some((c) => c.snapshot)), 10000, 'the first snapshot installed');
+  }
 
   await run(one, 'first writes', `${VEC}
     await window.dev.c.upsert(Array.from({ length: 10 }, (_, i) => ({ id: i + 1, vector: vec(i + 1), payload: { n: i + 1 } })));`);
@@ -124,6 +128,7 @@ test('two workers converge live, one of them after being offline; getToken after
   const changes = await run(two, 'changes', 'return window.dev.changes;');
   assert.deepEqual([...new Set(changes.flatMap((c) => c.ids))].sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
   assert.ok(changes.every((c) => c.collection === 'docs'));
+  assert.equal(changes.filter((c) => c.snapshot).length, 1);
   await eventually(async () => {
     const s = await status(one);
     assert.equal(s.pending, 0);
