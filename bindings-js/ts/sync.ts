@@ -584,11 +584,15 @@ export class Sync {
         if (early && 'error' in early) throw early.error;
         let answer: unknown = early ? early.value : this.onConflict(conflict);
         if (answer && typeof (answer as any).then === 'function') {
-          // Not a refusal of a push (collection_gone after a pull): shown only, there is nothing to decide.
+          // Not asked ahead: a refusal after a pull (collection_gone), shown only, with nothing to decide; or a
+          // point askFirst could not match (a numeric id beyond 2^53 read from JSON as a rounded number).
           (answer as Promise<unknown>).then(
             () => {},
             () => {},
           );
+          if (raw.reason === 'stale_op') {
+            this.emit('error', invalid(`sync.onConflict: point ${raw.id} was not asked ahead, and its answer is a Promise (kept the server's point)`));
+          }
           answer = 'keep_server';
         }
         if (answer === 'reapply_local' || answer === 'keep_server') {
