@@ -28,7 +28,14 @@ if (!existsSync(quiverd)) {
 const at = process.argv.indexOf('--port');
 const port = at > 0 ? Number(process.argv[at + 1]) : 8080;
 
-const web = await serveStatic({ '/dist/': dist, '/': join(root, 'web-demo') }, { port });
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  console.error('sync-demo: --port takes a port number (0 picks a free one)');
+  process.exit(1);
+}
+const web = await serveStatic({ '/dist/': dist, '/': join(root, 'web-demo') }, { port }).catch((e) => {
+  console.error(`sync-demo: cannot serve on 127.0.0.1:${port} (${e.code ?? e.message}); pick another with --port N`);
+  process.exit(1);
+});
 const origin = new URL(web.url).origin;
 const folder = mkdtempSync(join(tmpdir(), 'quiver-sync-demo-'));
 const server = spawn(
