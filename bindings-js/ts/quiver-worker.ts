@@ -1,6 +1,8 @@
 // The script that runs inside the dedicated worker started by quiverdb/worker: the browser build (browser.ts)
 // behind a small message protocol. The page sends { id, op, ... }; the worker answers { id, ok, value } or
 // { id, ok: false, error: { name, code, message } }. Result vectors and snapshots are transferred, not copied.
+// A sync also sends { kind: 'sync', ... } (status, events) and { kind: 'ask', ... } (the page's getToken or
+// onConflict), which the page answers with { op: 'answer', ... } (worker.ts has the types).
 // Bundlers that understand `new Worker(new URL(..., import.meta.url))` (Vite, webpack) build this file by
 // themselves; with others, bundle it as its own entry (README: "Web Worker").
 import { Collection, Database, open, QuiverError, Sync } from './browser.js';
