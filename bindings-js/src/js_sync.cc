@@ -19,7 +19,7 @@ void JsTransport::Send(sync::SyncRequest r, std::function<void(Result<sync::Sync
   json::array query;
   for (auto& [k, v] : r.query) query.push_back(json::array{json::string(k), json::string(v)});
   host_.call<void>("send", static_cast<double>(id), r.method, r.path, std::string(json::serialize(query)),
-                   r.replica, r.push_cursor, r.protocol, r.body);
+                   r.replica, r.push_cursor, r.protocol, r.body, r.collection);
 }
 
 bool JsTransport::Complete(uint64_t id, Result<sync::SyncResponse> response) {

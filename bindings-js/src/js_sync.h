@@ -6,8 +6,9 @@
 // goes on from inside that call; a round's end is reported through the callback given to run().
 //
 // The host is a JavaScript object with:
-//   send(id, method, path, queryJson, replica, pushCursor, protocol, body)   perform the request (path below
-//        /sync, queryJson an array of [name, value] pairs); answer with complete() or fail() exactly once
+//   send(id, method, path, queryJson, replica, pushCursor, protocol, body, collection)   perform the request
+//        (path below /sync, queryJson an array of [name, value] pairs, collection the local name it is for or
+//        ""); answer with complete() or fail() exactly once
 //   conflict(conflictJson) -> "keep_server" | "reapply_local"                 the app's onConflict
 //   applied(collection, idsJson, snapshot)                                   pulled changes were committed
 // None of them may throw (the wrapper catches the app's exceptions) or call back into this object synchronously

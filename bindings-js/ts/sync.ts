@@ -36,7 +36,10 @@ export interface NativeSync {
 
 /** What the engine calls back (js_sync.h). */
 interface SyncHost {
-  send(id: number, method: string, path: string, query: string, replica: string, pushCursor: string, protocol: string, body: string): void;
+  send(
+    id: number, method: string, path: string, query: string, replica: string, pushCursor: string, protocol: string,
+    body: string, collection: string,
+  ): void;
   conflict(conflict: string): string;
   applied(collection: string, ids: string, snapshot: boolean): void;
 }
@@ -97,7 +100,10 @@ export class Sync {
   private readonly fetchFn: SyncFetch;
   private readonly getToken?: () => string | Promise<string>;
   private readonly apiKey?: string;
-  private readonly onConflict?: (c: SyncConflict) => ConflictResolution;
+  private readonly onConflict?: (c: SyncConflict) => ConflictResolution | Promise<ConflictResolution>;
+  // onConflict's answers for the refusals of the push answer being handed to the engine (askFirst).
+  private readonly answers = new Map<string, { value?: unknown; error?: unknown }>();
+  private readonly watchers = new Set<() => void>();
   private token: string | undefined;
   private closed = false;
   private driving = false;
@@ -179,8 +185,8 @@ export class Sync {
     this.onConflict = options.onConflict;
 
     const host: SyncHost = {
-      send: (id, method, path, query, replica, pushCursor, protocol, body) => {
-        void this.perform(id, method, path, query, replica, pushCursor, protocol, body);
+      send: (id, method, path, query, replica, pushCursor, protocol, body, collection) => {
+        void this.perform(id, method, path, query, replica, pushCursor, protocol, body, collection);
       },
       conflict: (text) => this.conflict(text),
       applied: (collection, ids, snapshot) => {
@@ -291,6 +297,16 @@ export class Sync {
     this.queued = null;
     for (const w of job?.waiters ?? []) w.reject(closedError);
     this.owner.detach(this);
+    this.changed();
+  }
+
+  /** @internal Calls `fn` whenever status may have changed (a round ended, the server answered, closed). */
+  _watch(fn: () => void): void {
+    this.watchers.add(fn);
+  }
+
+  private changed(): void {
+    for (const fn of this.watchers) fn();
   }
 
   /** @internal A local write to `collection` happened: push it (write-through: the returned promise waits for the ack). */
@@ -400,6 +416,7 @@ export class Sync {
       this.lastRoundAt = new Date();
     }
     this.owner.afterWrite();
+    this.changed();
   }
 
   private sleep(ms: number): Promise<void> {
@@ -437,6 +454,7 @@ export class Sync {
     pushCursor: string,
     protocol: string,
     body: string,
+    collection: string,
   ): Promise<void> {
     const query = JSON.parse(queryText) as [string, string][];
     let url = `${this.base}/sync${path}`;
@@ -506,9 +524,48 @@ export class Sync {
         continue;
       }
       // A live round spends most of its time in a long-poll: the server answering is what "connected" means.
-      if (status >= 200 && status < 300) this.state = 'connected';
+      if (status >= 200 && status < 300 && this.state !== 'connected') {
+        this.state = 'connected';
+        this.changed();
+      }
+      if (this.onConflict && status === 200 && method === 'POST' && path.endsWith('/push')) {
+        await this.askFirst(collection, body, bytes);
+        if (this.closed) return;
+      }
       this.native.complete(id, status, contentType, bytes);
       return;
+    }
+  }
+
+  // The engine asks for a refused point's resolution synchronously, inside complete(); onConflict may answer
+  // with a Promise. So the refusals of a push answer are shown to onConflict first, here, from the points the
+  // push sent (the engine's `local`: what it pushed) and the server's, and conflict() hands the engine the
+  // answers. clock_skew refusals are repaired by the engine without the app.
+  private async askFirst(collection: string, requestBody: string, bytes: Uint8Array): Promise<void> {
+    this.answers.clear();
+    let rejected: any[];
+    let sent: Map<string, unknown>;
+    try {
+      const reply = JSON.parse(new TextDecoder().decode(bytes));
+      rejected = Array.isArray(reply?.rejected) ? reply.rejected.filter((r: any) => r?.reason !== 'clock_skew') : [];
+      if (rejected.length === 0) return;
+      const points = JSON.parse(requestBody)?.points;
+      sent = new Map((Array.isArray(points) ? points : []).map((p: any) => [String(p?.id), p]));
+    } catch {
+      return;  // not the protocol: the engine reports it
+    }
+    for (const r of rejected) {
+      const id = String(r.id);
+      const local = sent.get(id);
+      if (local === undefined) continue;
+      const conflict: SyncConflict = { collection, id: fixId(id), reason: String(r.reason), local: local as any, server: r.server ?? null };
+      const key = `${collection}\n${id}\n${conflict.reason}`;
+      try {
+        this.answers.set(key, { value: await this.onConflict!(conflict) });
+      } catch (e) {
+        this.answers.set(key, { error: e });
+      }
+      if (this.closed) return;
     }
   }
 
@@ -521,7 +578,23 @@ export class Sync {
       // Every refusal is shown to onConflict; its answer counts for stale_op only (the engine keeps the server's
       // point for the others: writing them again would be refused again).
       if (raw.ask && this.onConflict) {
-        const answer = this.onConflict(conflict);
+        const key = `${raw.collection}\n${raw.id}\n${raw.reason}`;
+        const early = this.answers.get(key);
+        this.answers.delete(key);
+        if (early && 'error' in early) throw early.error;
+        let answer: unknown = early ? early.value : this.onConflict(conflict);
+        if (answer && typeof (answer as any).then === 'function') {
+          // Not asked ahead: a refusal after a pull (collection_gone), shown only, with nothing to decide; or a
+          // point askFirst could not match (a numeric id beyond 2^53 read from JSON as a rounded number).
+          (answer as Promise<unknown>).then(
+            () => {},
+            () => {},
+          );
+          if (raw.reason === 'stale_op') {
+            this.emit('error', invalid(`sync.onConflict: point ${raw.id} was not asked ahead, and its answer is a Promise (kept the server's point)`));
+          }
+          answer = 'keep_server';
+        }
         if (answer === 'reapply_local' || answer === 'keep_server') {
           resolution = answer;
         } else {

@@ -336,9 +336,11 @@ export interface SyncOptions {
    * Asked, while a round runs, what to do with a point the server refused as `stale_op` (stamped before the
    * server's tombstone horizon): 'keep_server' (the default) or 'reapply_local' (the local values are written
    * again with fresh stamps and pushed). Other refusals always keep the server's point. Must not throw or call
-   * into the database; the 'conflict' event reports every refusal afterwards.
+   * into the database; the 'conflict' event reports every refusal afterwards. It may answer with a Promise (the
+   * round waits for it before it settles the push; quiverdb/worker asks the page this way); the refusals of a
+   * collection that was deleted on the server are only shown to it (it is not waited for).
    */
-  onConflict?: (conflict: SyncConflict) => ConflictResolution;
+  onConflict?: (conflict: SyncConflict) => ConflictResolution | Promise<ConflictResolution>;
   /** Long-poll length of live rounds in ms (default 25000, at most 25000). */
   waitMs?: number;
   /** Live: ms between a local write and its push (default 20; writes in between go in one push). */

@@ -7,6 +7,7 @@ import {
   RecommendRequest, Record_, RepairReport, ScoredPoint, ScrollRequest, ScrollResult, SearchRequest,
 } from './core.js';
 import type { OpenOptions as BrowserOpenOptions } from './browser.js';
+import type { ConflictResolution, SyncChange, SyncConflict, SyncOptions, SyncStatus } from './types.js';
 import { scriptUrl } from './wasm_load.js';
 
 // The types of the API, and its values that do not need the engine (Database and Collection are WorkerDatabase
@@ -28,39 +29,67 @@ export interface OpenOptions extends BrowserOpenOptions {
 /** @internal The page-to-worker protocol (quiver-worker.ts answers). */
 export type WorkerCall =
   | { op: 'open'; options: BrowserOpenOptions }
-  | { op: 'call'; db: number; collection?: string; method: string; args: unknown[] };
+  | { op: 'call'; db: number; collection?: string; method: string; args: unknown[] }
+  // Database.sync: the options without functions (getToken and onConflict say whether the page has them).
+  | { op: 'sync'; db: number; sync: number; options: Omit<SyncOptions, 'getToken' | 'onConflict' | 'fetch'> & { getToken: boolean; onConflict: boolean } }
+  | { op: 'syncCall'; sync: number; method: string; args: unknown[] };
 /** @internal */
 export type WorkerRequest = WorkerCall & { id: number };
+/** @internal An error as it crosses. */
+export type WorkerError = { name: string; code: string | null; message: string };
+/** @internal The page's answer to a WorkerAsk (no reply). */
+export type WorkerAnswer = { op: 'answer'; ask: number } & ({ ok: true; value: unknown } | { ok: false; error: WorkerError });
 /** @internal */
-export type WorkerResponse =
-  | { id: number; ok: true; value: any }
-  | { id: number; ok: false; error: { name: string; code: string | null; message: string } };
+export type WorkerInbound = WorkerRequest | WorkerAnswer;
+/** @internal */
+export type WorkerResponse = { id: number; ok: true; value: any } | { id: number; ok: false; error: WorkerError };
+/** @internal A sync's status changed, and maybe one of its events (arg: the event's argument). */
+export type WorkerSyncStatus = Omit<SyncStatus, 'lastError'> & { lastError: WorkerError | null; closed: boolean };
+/** @internal */
+export type WorkerSyncNote = { kind: 'sync'; sync: number; status: WorkerSyncStatus; event?: 'change' | 'conflict' | 'error'; arg?: any };
+/** @internal The worker asks the page to run one of a sync's callbacks; the page posts a WorkerAnswer. */
+export type WorkerAsk = { kind: 'ask'; ask: number; sync: number; callback: 'getToken' | 'onConflict'; arg?: any };
+/** @internal Everything the worker posts. */
+export type WorkerMessage = WorkerResponse | WorkerSyncNote | WorkerAsk;
 
 const g = globalThis as any;
 const baseUrl = (): string | undefined => g.document?.baseURI ?? g.location?.href;
 
+function errorFrom(e: WorkerError): Error {
+  if (e.name === 'QuiverError' && e.code) return new QuiverError(e.code as any, e.message);
+  const error = new Error(e.message);
+  error.name = e.name;
+  return error;
+}
+
+function errorOf(e: any): WorkerError {
+  return { name: String(e?.name ?? 'Error'), code: e instanceof QuiverError ? e.code : null, message: String(e?.message ?? e) };
+}
+
 class Channel {
   private next = 1;
   private readonly pending = new Map<number, { resolve: (v: any) => void; reject: (e: unknown) => void }>();
+  /** The page's handles of the syncs running in the worker, by id (numbered here). */
+  readonly syncs = new Map<number, WorkerSync>();
+  nextSync = 1;
 
   constructor(
     readonly worker: Worker,
     private readonly url: string,
   ) {
-    worker.addEventListener('message', (e: MessageEvent<WorkerResponse>) => {
-      const reply = e.data;
+    worker.addEventListener('message', (e: MessageEvent<WorkerMessage>) => {
+      const message = e.data;
+      if ('kind' in message) {
+        if (message.kind === 'sync') this.syncs.get(message.sync)?._note(message);
+        else void this.answer(message);
+        return;
+      }
+      const reply = message;
       const call = this.pending.get(reply.id);
       if (!call) return;
       this.pending.delete(reply.id);
-      if (reply.ok) {
-        call.resolve(reply.value);
-      } else if (reply.error.name === 'QuiverError' && reply.error.code) {
-        call.reject(new QuiverError(reply.error.code as any, reply.error.message));
-      } else {
-        const error = new Error(reply.error.message);
-        error.name = reply.error.name;
-        call.reject(error);
-      }
+      if (reply.ok) call.resolve(reply.value);
+      else call.reject(errorFrom(reply.error));
     });
     // A script that failed to load or evaluate: every call fails, and the next open() starts a new worker.
     worker.addEventListener('error', (e: ErrorEvent) => {
@@ -78,11 +107,26 @@ class Channel {
     });
   }
 
+  // Runs a sync's callback for the worker and posts its answer (a failure crosses as an error).
+  private async answer(ask: WorkerAsk): Promise<void> {
+    let reply: WorkerAnswer;
+    try {
+      const sync = this.syncs.get(ask.sync);
+      if (!sync) throw new QuiverError('FailedPrecondition', 'the sync was closed');
+      reply = { op: 'answer', ask: ask.ask, ok: true, value: await sync._callback(ask.callback, ask.arg) };
+    } catch (e) {
+      reply = { op: 'answer', ask: ask.ask, ok: false, error: errorOf(e) };
+    }
+    if (channel === this) this.worker.postMessage(reply);
+  }
+
   fail(error: QuiverError): void {
     if (channel === this) channel = undefined;
     this.worker.terminate();
     for (const call of this.pending.values()) call.reject(error);
     this.pending.clear();
+    for (const sync of this.syncs.values()) sync._lost();
+    this.syncs.clear();
   }
 }
 
@@ -213,10 +257,165 @@ export class WorkerDatabase {
   flush(): Promise<void> {
     return this._call('flush', []);
   }
+
+  /**
+   * Syncs collections of this database with a quiverd server, in the worker (docs/sync.md): the options of
+   * Database.sync (`{ url, apiKey | getToken, collections, live, writeThrough, onConflict, ... }`, without
+   * `fetch`). getToken and onConflict run here, in the page: the worker asks for them and waits for the answer.
+   * Resolves to the running sync once it started.
+   */
+  async sync(options: SyncOptions): Promise<WorkerSync> {
+    if (!options || typeof options !== 'object') throw new QuiverError('InvalidArgument', 'sync: expected options { url, collections, ... }');
+    const { getToken, onConflict, fetch, ...rest } = options;
+    if (fetch !== undefined) throw new QuiverError('InvalidArgument', 'sync.fetch: not available through quiverdb/worker (the worker fetches)');
+    if (getToken !== undefined && typeof getToken !== 'function') {
+      throw new QuiverError('InvalidArgument', 'sync.getToken: expected a function returning the token (or a Promise of it)');
+    }
+    if (onConflict !== undefined && typeof onConflict !== 'function') throw new QuiverError('InvalidArgument', 'sync.onConflict: expected a function');
+    // The handle exists first: the worker may ask for a token (or report) before it answers.
+    const id = this.channel.nextSync++;
+    const sync = new WorkerSync(this.channel, id, getToken, onConflict);
+    this.channel.syncs.set(id, sync);
+    try {
+      const started = await this.channel.call<{ status: WorkerSyncStatus }>({
+        op: 'sync',
+        db: this.id,
+        sync: id,
+        options: { ...rest, getToken: getToken !== undefined, onConflict: onConflict !== undefined },
+      });
+      sync._note({ kind: 'sync', sync: id, status: started.status });
+    } catch (e) {
+      this.channel.syncs.delete(id);
+      throw e;
+    }
+    return sync;
+  }
+
+  /** Closes the database (and its sync). */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await this._call('close', []);
+  }
+}
+
+type SyncEvents = {
+  change: (change: SyncChange) => void;
+  conflict: (conflict: SyncConflict & { resolution: ConflictResolution }) => void;
+  error: (error: QuiverError) => void;
+};
+
+/**
+ * A sync running in the worker (WorkerDatabase.sync): Sync's API, with conflicts() and clearConflicts() returning
+ * Promises. `status` is the latest the worker reported: it reports after every round, every event and every call
+ * on the database, before that call's answer.
+ */
+export class WorkerSync {
+  private current: SyncStatus = {
+    state: 'offline',
+    lastRoundAt: null,
+    lastError: null,
+    pending: 0,
+    stats: {
+      rounds: 0, failedRounds: 0, pushedPoints: 0, pulledPoints: 0, rejectedPoints: 0, resyncs: 0, clockRepairs: 0,
+      digestMismatches: 0, requests: 0,
+    },
+  };
+  private closed = false;
+  private readonly listeners: { [K in keyof SyncEvents]: Set<SyncEvents[K]> } = {
+    change: new Set(),
+    conflict: new Set(),
+    error: new Set(),
+  };
+
+  /** @internal */
+  constructor(
+    private readonly channel: Channel,
+    private readonly id: number,
+    private readonly getToken?: () => string | Promise<string>,
+    private readonly onConflict?: (c: SyncConflict) => ConflictResolution | Promise<ConflictResolution>,
+  ) {}
+
+  private static statusFrom(s: WorkerSyncStatus): SyncStatus {
+    const { closed: _closed, lastError, ...rest } = s;
+    return { ...rest, lastError: lastError ? errorFrom(lastError) : null };
+  }
+
+  private call<T>(method: string, ...args: unknown[]): Promise<T> {
+    if (this.closed && method !== 'close') return Promise.reject(new QuiverError('FailedPrecondition', 'the sync was closed'));
+    return this.channel.call<T>({ op: 'syncCall', sync: this.id, method, args });
+  }
+
+  /** Pushes the local writes not yet acknowledged (a round that starts after this call). */
+  push(): Promise<void> {
+    return this.call('push');
+  }
+  /** Pulls the server's changes until caught up. */
+  pull(): Promise<void> {
+    return this.call('pull');
+  }
+  /** Pushes, then pulls until caught up (and checks the anti-entropy digest). */
+  sync(): Promise<void> {
+    return this.call('sync');
+  }
+  /** Where the sync stands, as the worker last reported it. */
+  get status(): SyncStatus {
+    return { ...this.current, stats: { ...this.current.stats } };
+  }
+  get isClosed(): boolean {
+    return this.closed;
+  }
+  /** The refusals recorded for a collection (kept until clearConflicts). */
+  conflicts(collection: string): Promise<SyncConflict[]> {
+    return this.call('conflicts', collection);
+  }
+  clearConflicts(collection: string): Promise<void> {
+    return this.call('clearConflicts', collection);
+  }
+  /** Adds a listener; returns a function that removes it. */
+  on<K extends keyof SyncEvents>(event: K, fn: SyncEvents[K]): () => void {
+    const set = this.listeners[event] as Set<SyncEvents[K]> | undefined;
+    if (!set) throw new QuiverError('InvalidArgument', `sync.on: unknown event ${JSON.stringify(event)} (change, conflict, error)`);
+    if (typeof fn !== 'function') throw new QuiverError('InvalidArgument', 'sync.on: expected a listener function');
+    set.add(fn);
+    return () => this.off(event, fn);
+  }
+  off<K extends keyof SyncEvents>(event: K, fn: SyncEvents[K]): void {
+    (this.listeners[event] as Set<SyncEvents[K]> | undefined)?.delete(fn);
+  }
+  /** Stops syncing (as Sync.close): pending push()/pull()/sync() calls reject; local data and the outbox stay. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.call('close');
+    this.closed = true;
+    this.channel.syncs.delete(this.id);
+  }
+
+  /** @internal A status (and maybe an event) from the worker. */
+  _note(note: WorkerSyncNote): void {
+    this.current = WorkerSync.statusFrom(note.status);
+    if (note.status.closed) {
+      this.closed = true;
+      this.channel.syncs.delete(this.id);
+    }
+    if (!note.event) return;
+    const arg = note.event === 'error' ? errorFrom(note.arg) : note.arg;
+    for (const fn of [...this.listeners[note.event]] as ((a: unknown) => void)[]) fn(arg);
+  }
+
+  /** @internal The worker asks for getToken() or onConflict(conflict). */
+  async _callback(callback: 'getToken' | 'onConflict', arg: unknown): Promise<unknown> {
+    if (callback === 'getToken') {
+      if (!this.getToken) throw new QuiverError('FailedPrecondition', 'sync: no getToken');
+      return await this.getToken();
+    }
+    if (!this.onConflict) throw new QuiverError('FailedPrecondition', 'sync: no onConflict');
+    return await this.onConflict(arg as SyncConflict);
+  }
+
+  /** @internal The worker ended. */
+  _lost(): void {
+    this.closed = true;
   }
 }
 

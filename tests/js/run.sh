@@ -4,8 +4,9 @@
 # npm/dist, then runs Node's test runner on tests/js/node (the whole API, error codes, persistence across
 # processes, golden snapshot bytes, npm pack + import/require), tests/js/browser (Debian's Chromium, headless) and
 # tests/js/fixtures/toolchains.test.mjs (apps built from the packed tarball by Vite, webpack, esbuild, Rollup and
-# tsc), and tests/js/sync (db.sync between Node databases, and between Chromium profiles, through a real quiverd:
-# $QUIVERD, by default build/native-release's). Exits non-zero, loudly, when anything fails.
+# tsc), and tests/js/sync (db.sync between Node databases, between Chromium profiles, and through quiverdb/worker,
+# through a real quiverd: $QUIVERD, by default build/native-release's; and the sync demo, web-demo/sync-demo.mjs).
+# Exits non-zero, loudly, when anything fails.
 #   tests/js/run.sh [--no-browser]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -37,8 +38,9 @@ else
   echo "test-js: sync (Node databases through quiverd)"
   node --test --test-reporter=spec tests/js/sync/node_sync.test.mjs || failed+=(sync)
   if [[ "${1:-}" != "--no-browser" ]]; then
-    echo "test-js: sync in Chromium (two profiles through quiverd)"
-    node --test --test-reporter=spec tests/js/sync/browser_sync.test.mjs || failed+=(sync-browser)
+    echo "test-js: sync in Chromium (two profiles through quiverd; quiverdb/worker; the sync demo)"
+    node --test --test-reporter=spec tests/js/sync/browser_sync.test.mjs tests/js/sync/worker_sync.test.mjs \
+      tests/js/sync/sync_demo.test.mjs || failed+=(sync-browser)
   fi
 fi
 if [[ "${1:-}" != "--no-browser" ]]; then

@@ -144,7 +144,10 @@ struct SyncClient::Round : std::enable_shared_from_this<SyncClient::Round> {
     r.path = std::move(path);
     r.replica = Hex16(self());
     r.token = c->token_;
-    if (col) r.push_cursor = std::to_string(MetaU64(core(), kPushCursor));
+    if (col) {
+      r.push_cursor = std::to_string(MetaU64(core(), kPushCursor));
+      r.collection = name;
+    }
     return r;
   }
 

@@ -41,6 +41,9 @@ struct SyncRequest {
   std::string push_cursor;
   std::string protocol = std::to_string(kProtocolVersion);
   std::string body;
+  // Client side: the local name of the collection the request is for (empty for the replica's registration). Not
+  // sent; for transports that report it (the JS wrapper names it when it asks the app about a refused point).
+  std::string collection;
   // Server side: the principal the face authenticated the token as (empty: let SyncServiceOptions::authenticate
   // decide).
   std::string principal;

@@ -151,18 +151,20 @@ describe('two Node databases through quiverd', () => {
     await b.db.close();
   });
 
-  test('a point the server refuses reaches onConflict (stale_op: written before the tombstone horizon)', async () => {
+  test('a point the server refuses reaches onConflict (stale_op: written before the tombstone horizon), also an asynchronous one', async () => {
     const s = await server({ args: ['--sync-retention-days', '1'] });
     // Two devices whose clocks are two days behind when they write, offline: the server's horizon is a day ago.
     const realNow = Date.now;
     const twoDays = 2 * 24 * 3600 * 1000;
     Date.now = () => realNow() - twoDays;
-    let c, d;
+    let c, d, e;
     try {
       c = await device('c');
       d = await device('d');
+      e = await device('e');
       await c.c.upsert([{ id: 500, vector: vec(500), payload: { by: 'c' } }]);
       await d.c.upsert([{ id: 600, vector: vec(600), payload: { by: 'd' } }]);
+      await e.c.upsert([{ id: 700, vector: vec(700), payload: { by: 'e' } }, { id: 'a0e1b2c3-0000-4000-8000-000000000007', vector: vec(701), payload: { by: 'e' } }]);
     } finally {
       Date.now = realNow;
     }
@@ -201,10 +203,34 @@ describe('two Node databases through quiverd', () => {
     assert.deepEqual(d.c.get([600]), []);
     assert.deepEqual(contents(d.c).map((p) => p.id), [500]);
     assert.deepEqual(await restPoints(s, 'docs', [600]), []);
+
+    // An asynchronous onConflict: the round waits for its answers (a numeric and a UUID id) before it settles.
+    const uuid = 'a0e1b2c3-0000-4000-8000-000000000007';
+    const asyncAsked = [];
+    const se = e.db.sync({
+      url: s.url,
+      collections: ['docs'],
+      async onConflict(conflict) {
+        asyncAsked.push([conflict.id, conflict.reason, conflict.local.fields.by.v]);
+        await sleep(30);
+        return conflict.id === uuid ? 'reapply_local' : 'keep_server';
+      },
+    });
+    const eEvents = [];
+    se.on('conflict', (ev) => eEvents.push([ev.id, ev.resolution]));
+    se.on('error', (err) => eEvents.push(['error', err.message]));
+    await se.sync();
+    await sleep(0);
+    assert.deepEqual(asyncAsked.sort(), [[700, 'stale_op', 'e'], [uuid, 'stale_op', 'e']].sort());
+    assert.deepEqual(eEvents.sort(), [[700, 'keep_server'], [uuid, 'reapply_local']].sort());
+    assert.deepEqual((await restPoints(s, 'docs', [700, uuid])).map((p) => [p.id, p.payload]), [[uuid, { by: 'e' }]]);
+    assert.equal(se.status.pending, 0);
     await sc.close();
     await sd.close();
+    await se.close();
     await c.db.close();
     await d.db.close();
+    await e.db.close();
   });
 
   test('a 401 asks getToken for a fresh token and repeats the request', async () => {
