@@ -2,7 +2,7 @@
 // write's Promise resolves: the child exits without closing), one writer per folder, read-only opens.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -93,4 +93,42 @@ test('one writer per folder; read-only opens beside it and cannot write', async 
   await db.close();
   const reopened = await open({ path });
   await reopened.close();
+});
+
+test('a damaged collection is unavailable, not the database; repair() brings it back', async () => {
+  const path = join(dir, 'damaged');
+  {
+    const db = await open({ path, segmentPoints: 50 });
+    for (const name of ['d', 'e']) {
+      const c = await db.createCollection(name, { vectors: { size: 4, distance: 'Euclid' } });
+      await c.upsert(Array.from({ length: 120 }, (_, i) => ({ id: i, vector: [i, 1, 2, i % 7], payload: { n: i } })));
+      await c.optimize();
+    }
+    await db.close();
+  }
+  // d is collection 1: flip a byte in the middle of its largest segment file.
+  const segments = readdirSync(path).filter((f) => f.startsWith('seg-1-'));
+  assert.ok(segments.length > 0, `segment files of d: ${readdirSync(path)}`);
+  const victim = segments.map((f) => [statSync(join(path, f)).size, f]).sort((a, b) => b[0] - a[0])[0][1];
+  const bytes = readFileSync(join(path, victim));
+  bytes[bytes.length >> 1] ^= 0x5a;
+  writeFileSync(join(path, victim), bytes);
+
+  const db = await open({ path });
+  assert.deepEqual(db.listCollections().sort(), ['d', 'e']);
+  assert.throws(() => db.collection('d'), (e) => {
+    assert.equal(e.code, 'Corruption');
+    assert.match(e.message, /collection 'd' is unavailable/);
+    assert.ok(e.message.includes(victim), e.message);
+    return true;
+  });
+  assert.equal(db.collection('e').count().count, 120);
+  const report = await db.repair('d');
+  assert.equal(report.collection, 'd');
+  assert.ok([...report.rebuilt, ...report.lost].some((line) => line.includes(victim)), JSON.stringify(report));
+  const d = db.collection('d');
+  assert.equal(d.count().count, report.points);
+  assert.deepEqual(d.verify(), []);
+  assert.deepEqual(await db.repair('e'), { collection: 'e', points: 120, rebuilt: [], lost: [] });
+  await db.close();
 });
