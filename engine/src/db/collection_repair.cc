@@ -129,7 +129,9 @@ Result<CollectionEntry> CollectionCore::Salvage(const CollectionEntry& entry, Hy
   }
   std::sort(logs.begin(), logs.end());
   for (size_t i = 0; i < logs.size(); ++i) {
-    const auto& [number, name] = logs[i];
+    // Plain names, not a structured binding: Emscripten's clang 14 cannot capture those in the lambda below.
+    const uint64_t number = logs[i].first;
+    const std::string& name = logs[i].second;
     QUIVER_ASSIGN_OR_RETURN(std::string bytes, st.ReadFile(name));
     uint64_t cut = bytes.size();
     std::string why;
