@@ -81,11 +81,102 @@ export function loadModule(wasmUrl?: string | URL): Promise<QuiverModule> {
   return modulePromise;
 }
 
+// Emscripten's IDBFS applies a sync in one IndexedDB transaction but reports an aborted transaction (what a
+// full quota gives) to no one, so the sync never ends; this replaces its reconcile step with one that settles on
+// every outcome: completed, a failed request (the transaction is aborted, so nothing of the sync is stored) or an
+// abort. Entries move as IDBFS moves them (its own local-side steps; puts and deletes done here).
+interface IdbfsEntry { timestamp: Date; mode: number; contents?: Uint8Array }
+interface IdbfsSet { type: 'local' | 'remote'; entries: Record<string, IdbfsEntry>; db?: IDBDatabase }
+type Done = (err: unknown) => void;
+function patchIdbfs(mod: QuiverModule): void {
+  const idbfs = mod.IDBFS;
+  if (!idbfs || idbfs.quiverReconcile) return;
+  idbfs.quiverReconcile = true;
+  idbfs.reconcile = (src: IdbfsSet, dst: IdbfsSet, callback: Done) => {
+    const create = Object.keys(src.entries)
+      .filter((k) => !dst.entries[k] || src.entries[k].timestamp.getTime() !== dst.entries[k].timestamp.getTime())
+      .sort();
+    const remove = Object.keys(dst.entries).filter((k) => !src.entries[k]).sort().reverse();
+    if (create.length + remove.length === 0) return callback(null);
+    const db = (src.type === 'remote' ? src.db : dst.db) as IDBDatabase;
+    let tx: IDBTransaction;
+    try {
+      tx = db.transaction([idbfs.DB_STORE_NAME], 'readwrite');
+    } catch (e) {
+      return callback(e);
+    }
+    const store = tx.objectStore(idbfs.DB_STORE_NAME);
+    let failure: unknown = null;
+    let settled = false;
+    const settle = (err: unknown) => {
+      if (settled) return;
+      settled = true;
+      callback(err);
+    };
+    const fail = (err: unknown) => {
+      if (failure) return;
+      failure = err ?? new Error('IndexedDB request failed');
+      try {
+        tx.abort();
+      } catch {
+        // already finished
+      }
+    };
+    tx.oncomplete = () => settle(failure);
+    tx.onabort = () => settle(failure ?? tx.error ?? new Error('IndexedDB transaction aborted'));
+    tx.onerror = (e: Event) => {
+      e.preventDefault();
+      fail((e.target as IDBRequest | null)?.error ?? tx.error);
+    };
+    const request = (make: () => IDBRequest) => {
+      try {
+        make().onerror = (e: Event) => {
+          e.preventDefault();
+          e.stopPropagation();
+          fail((e.target as IDBRequest).error);
+        };
+      } catch (e) {
+        fail(e);
+      }
+    };
+    for (const path of create) {
+      if (dst.type === 'local') {
+        const get = store.get(path);
+        get.onsuccess = () => idbfs.storeLocalEntry(path, get.result, (err: unknown) => err && fail(err));
+      } else {
+        idbfs.loadLocalEntry(path, (err: unknown, entry: IdbfsEntry) => {
+          if (err) return fail(err);
+          request(() => store.put(entry, path));
+        });
+      }
+    }
+    for (const path of remove) {
+      if (dst.type === 'local') {
+        idbfs.removeLocalEntry(path, (err: unknown) => err && fail(err));
+      } else {
+        request(() => store.delete(path));
+      }
+    }
+  };
+}
+
+// IDBFS writes a sync in one IndexedDB transaction: when it fails, nothing of it is stored and what earlier
+// syncs stored stays; the files stay in memory and the next sync writes them again. A full disk or the origin's
+// storage quota is ResourceExhausted, anything else IOError.
 function syncfs(mod: QuiverModule, populate: boolean): Promise<void> {
   return new Promise((resolve, reject) =>
-    mod.FS.syncfs(populate, (err: unknown) =>
-      err ? reject(new QuiverError('IOError', `IndexedDB sync failed: ${String(err)}`)) : resolve(),
-    ),
+    mod.FS.syncfs(populate, (err: unknown) => {
+      if (!err) return resolve();
+      const name = (err as { name?: string })?.name ?? '';
+      const text = String((err as { message?: string })?.message ?? err);
+      if (name === 'QuotaExceededError' || /quota/i.test(text)) {
+        reject(new QuiverError('ResourceExhausted',
+          `IndexedDB is full (the browser's storage quota for this site): ${text}; nothing was lost of what ` +
+          'earlier flushes stored, and the unsaved changes are kept in memory for the next flush'));
+        return;
+      }
+      reject(new QuiverError('IOError', `IndexedDB sync failed: ${text}`));
+    }),
   );
 }
 
@@ -173,6 +264,7 @@ async function openStore(mod: QuiverModule, name: string, options: OpenOptions):
   const mountPoint = `/quiver-idb/${name}`;
   mod.FS.mkdirTree(mountPoint);
   // IDBFS names its IndexedDB database after the mount point.
+  patchIdbfs(mod);
   mod.FS.mount(mod.IDBFS, {}, mountPoint);
 
   let timer: ReturnType<typeof setTimeout> | undefined;

@@ -192,3 +192,42 @@ test('restart the browser on the same profile: data there', async () => {
   assert.equal(snap.count, 302);
   await page.close();
 });
+
+test('a full IndexedDB quota is ResourceExhausted; what earlier flushes stored stays, the next flush saves the rest', async () => {
+  const page = await newPage();
+  const origin = new URL(web.url).origin;
+  const count = `const db = await quiver.open({ name: 'quota' }); window.qdb = db; return db.collection('q').count().count;`;
+  await ok(page, 'write within the quota', `
+    const db = await quiver.open({ name: 'quota' });
+    window.qdb = db;
+    const c = await db.createCollection('q', { vectors: { size: 64, distance: 'Dot' } });
+    await c.upsertDense({ ids: Array.from({ length: 100 }, (_, i) => i), vectors: new Float32Array(100 * 64).fill(0.5) });
+    await db.flush();
+    return true;`);
+  const cdp = await context.newCDPSession(page);
+  const usage = await page.evaluate(async () => (await navigator.storage.estimate()).usage);
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: usage + 100_000 });
+  // 20,000 more points (5 MB of vectors) do not fit.
+  const more = `
+    await window.qdb.collection('q').upsertDense({ ids: Array.from({ length: 20000 }, (_, i) => 1000 + i),
+                                                   vectors: new Float32Array(20000 * 64).fill(0.25) });
+    await window.qdb.flush();
+    return 'flushed';`;
+  const full = await run(page, 'write beyond the quota', more);
+  assert.equal(full.ok, false, 'the flush must fail');
+  assert.equal(full.code, 'ResourceExhausted');
+  assert.match(full.message, /IndexedDB is full/);
+  // A reload loses only what was never flushed.
+  await page.reload();
+  await page.waitForFunction(() => window.ready === true);
+  assert.equal(await ok(page, 'count after the failed flush', count), 100);
+  // Again beyond the quota, then the quota lifted: the next flush stores what the failed one could not.
+  const again = await run(page, 'write beyond the quota again', more);
+  assert.equal(again.code, 'ResourceExhausted');
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin });
+  await ok(page, 'flush with room', `await window.qdb.flush(); await window.qdb.close(); return true;`);
+  await page.reload();
+  await page.waitForFunction(() => window.ready === true);
+  assert.equal(await ok(page, 'count after the later flush', `${count.replace('return', 'const n =')}; await db.close(); return n;`), 20100);
+  await page.close();
+});
