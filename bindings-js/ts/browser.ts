@@ -168,7 +168,7 @@ function syncfs(mod: QuiverModule, populate: boolean): Promise<void> {
     mod.FS.syncfs(populate, (err: unknown) => {
       if (!err) return resolve();
       const name = (err as { name?: string })?.name ?? '';
-      const text = String((err as { message?: string })?.message ?? err);
+      const text = (err as { message?: string })?.message || name || String(err);
       if (name === 'QuotaExceededError' || /quota/i.test(text)) {
         reject(new QuiverError('ResourceExhausted',
           `IndexedDB is full (the browser's storage quota for this site): ${text}; nothing was lost of what ` +

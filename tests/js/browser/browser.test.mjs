@@ -194,8 +194,19 @@ test('restart the browser on the same profile: data there', async () => {
 });
 
 test('a full IndexedDB quota is ResourceExhausted; what earlier flushes stored stays, the next flush saves the rest', async () => {
-  const page = await newPage();
+  // A browser of its own on a fresh profile: Chromium applies the quota override reliably only to a site whose
+  // storage it has not used yet in the session.
+  const quotaProfile = mkdtempSync(join(tmpdir(), 'quiver-js-quota-'));
+  const quotaContext = await launchChromium(quotaProfile);
+  const page = await quotaContext.newPage();
+  page.on('pageerror', (e) => console.error('[page error]', e.message));
+  await page.goto(web.url);
+  await page.waitForFunction(() => window.ready === true, null, { timeout: 20000 });
   const origin = new URL(web.url).origin;
+  // Room for 1 MB more than the site holds now (IndexedDB compresses, so the vectors below are random).
+  const cdp = await quotaContext.newCDPSession(page);
+  const usage = await page.evaluate(async () => (await navigator.storage.estimate()).usage);
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: usage + 1_000_000 });
   const count = `const db = await quiver.open({ name: 'quota' }); window.qdb = db; return db.collection('q').count().count;`;
   await ok(page, 'write within the quota', `
     const db = await quiver.open({ name: 'quota' });
@@ -204,13 +215,10 @@ test('a full IndexedDB quota is ResourceExhausted; what earlier flushes stored s
     await c.upsertDense({ ids: Array.from({ length: 100 }, (_, i) => i), vectors: new Float32Array(100 * 64).fill(0.5) });
     await db.flush();
     return true;`);
-  const cdp = await context.newCDPSession(page);
-  const usage = await page.evaluate(async () => (await navigator.storage.estimate()).usage);
-  await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: usage + 100_000 });
-  // 20,000 more points (5 MB of vectors) do not fit.
+  // 8,000 more points (2 MB of vectors) do not fit.
   const more = `
-    await window.qdb.collection('q').upsertDense({ ids: Array.from({ length: 20000 }, (_, i) => 1000 + i),
-                                                   vectors: new Float32Array(20000 * 64).fill(0.25) });
+    await window.qdb.collection('q').upsertDense({ ids: Array.from({ length: 8000 }, (_, i) => 1000 + i),
+                                                   vectors: new Float32Array(8000 * 64).map(() => Math.random()) });
     await window.qdb.flush();
     return 'flushed';`;
   const full = await run(page, 'write beyond the quota', more);
@@ -228,6 +236,7 @@ test('a full IndexedDB quota is ResourceExhausted; what earlier flushes stored s
   await ok(page, 'flush with room', `await window.qdb.flush(); await window.qdb.close(); return true;`);
   await page.reload();
   await page.waitForFunction(() => window.ready === true);
-  assert.equal(await ok(page, 'count after the later flush', `${count.replace('return', 'const n =')}; await db.close(); return n;`), 20100);
-  await page.close();
+  assert.equal(await ok(page, 'count after the later flush', `${count.replace('return', 'const n =')}; await db.close(); return n;`), 8100);
+  await quotaContext.close();
+  rmSync(quotaProfile, { recursive: true, force: true });
 });
