@@ -83,7 +83,7 @@ ByteChunks SectionFileWriter::FinishChunks() {
 }
 
 Result<SectionFileReader> SectionFileReader::Open(std::span<const uint8_t> bytes, FileKind expected_kind,
-                                                  std::string_view name) {
+                                                  std::string_view name, SectionChecks checks) {
   SectionFileReader r;
   r.bytes_ = bytes;
   r.name_ = std::string(name);
@@ -157,7 +157,9 @@ Result<SectionFileReader> SectionFileReader::Open(std::span<const uint8_t> bytes
                      At(table_offset + 8 + i * kSectionEntrySize));
     }
     if (r.Has(tag)) return corrupt("duplicate " + label + At(table_offset + 8 + i * kSectionEntrySize));
-    if (crc32c::Value(p + offset, length) != crc) return corrupt(label + " checksum mismatch" + At(offset));
+    if (checks == SectionChecks::kAll && crc32c::Value(p + offset, length) != crc) {
+      return corrupt(label + " checksum mismatch" + At(offset));
+    }
     QUIVER_RETURN_IF_ERROR(check_gap(previous_end, offset));
     r.entries_.push_back(Entry{tag, offset, length});
     previous_end = offset + length;

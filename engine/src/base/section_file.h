@@ -79,12 +79,20 @@ class SectionFileWriter {
   std::vector<Entry> entries_;
 };
 
+// What SectionFileReader::Open checks besides the envelope (magics, version, kind, footer and table checksums,
+// bounds, alignment, zero padding), which it always checks.
+enum class SectionChecks : uint8_t {
+  kAll,                // also every section's checksum
+  kSkipSectionCrcs,    // not the sections' checksums: the bytes are already checked as a whole (a file nested in a
+                       // section whose checksum was checked, or bytes whose SHA-256 matched their producer's)
+};
+
 class SectionFileReader {
  public:
-  // Validates the envelope of `bytes` (which must outlive the reader) and the checksum of every section.
-  // `name` labels error messages (a file name, or "HNSW index image").
+  // Validates the envelope of `bytes` (which must outlive the reader) and, with SectionChecks::kAll, the checksum
+  // of every section. `name` labels error messages (a file name, or "HNSW index image").
   static Result<SectionFileReader> Open(std::span<const uint8_t> bytes, FileKind expected_kind,
-                                       std::string_view name);
+                                       std::string_view name, SectionChecks checks = SectionChecks::kAll);
 
   // The bytes of section `tag`, or Corruption naming the missing section.
   Result<std::span<const uint8_t>> Get(uint32_t tag) const;

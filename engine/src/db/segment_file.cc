@@ -127,8 +127,8 @@ Result<std::unique_ptr<Segment>> DecodeSegment(std::span<const uint8_t> bytes,
                                                const std::vector<VectorSpace>& spaces,
                                                const std::vector<SparseSpace>& sparse_spaces,
                                                std::shared_ptr<const void> keepalive,
-                                               const std::string& what) {
-  QUIVER_ASSIGN_OR_RETURN(auto reader, SectionFileReader::Open(bytes, FileKind::kSegment, what));
+                                               const std::string& what, SectionChecks checks) {
+  QUIVER_ASSIGN_OR_RETURN(auto reader, SectionFileReader::Open(bytes, FileKind::kSegment, what, checks));
   auto section = [&](uint32_t tag) -> Result<ByteReader> {
     QUIVER_ASSIGN_OR_RETURN(auto b, reader.Get(tag));
     return ByteReader(b, what + " " + SectionTagName(tag), reader.OffsetOf(tag));
@@ -260,7 +260,7 @@ Result<std::unique_ptr<Segment>> DecodeSegment(std::span<const uint8_t> bytes,
   std::vector<std::unique_ptr<index::VectorIndex>> indexes;
   for (size_t s = 0; s < spaces.size(); ++s) {
     QUIVER_ASSIGN_OR_RETURN(auto image, reader.Get(IndexTag(s)));
-    auto index = index::LoadIndex(image, keepalive);
+    auto index = index::LoadIndex(image, keepalive, SectionChecks::kSkipSectionCrcs);
     if (!index.ok()) return index.status().WithContext(what + " index of vector space " + std::to_string(s));
     indexes.push_back(std::move(*index));
   }

@@ -27,7 +27,8 @@ class FlatIndex final : public VectorIndex {
   // InvalidArgument unless 1 <= dim <= kMaxDimension.
   static Result<std::unique_ptr<FlatIndex>> Create(uint32_t dim, Metric metric);
   static Result<std::unique_ptr<FlatIndex>> Deserialize(std::span<const uint8_t> bytes,
-                                                        std::shared_ptr<const void> keepalive = nullptr);
+                                                        std::shared_ptr<const void> keepalive = nullptr,
+                                                        SectionChecks checks = SectionChecks::kAll);
 
   IndexKind kind() const override { return IndexKind::kFlat; }
   uint32_t dim() const override { return store_.dim(); }

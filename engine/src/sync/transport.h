@@ -53,6 +53,10 @@ struct SyncResponse {
   int status = 200;
   std::string content_type = "application/json";  // blobs: application/octet-stream
   std::string body;
+  // Client side, optional: the SHA-256 of `body` as 64 lower-case hex digits, when the transport computed it
+  // while receiving (with the platform's hashing: Node's crypto, WebCrypto). Empty: the client hashes the body
+  // itself where it must (snapshot blobs).
+  std::string sha256;
 };
 
 class Transport {
