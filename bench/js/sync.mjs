@@ -7,6 +7,7 @@
 //   4. write-to-visibility latency with live pull: A writes one point, B (live, long-polling) sees it ('change').
 // Everything runs in this process except quiverd; numbers are wall-clock ms, medians over --reps runs.
 //   node bench/js/sync.mjs [--points 100000] [--dim 384] [--reps 1] [--latency 200] [--quiverd path] [--trace] [--snapshot-only]
+//   [--gc-interval 20]
 // --trace logs every request of the snapshot client (time to headers, to the last byte, and the engine's time
 // before it). --snapshot-only stops after the snapshot sync (profiling; no feed, no ratio, no latency).
 import { spawn } from 'node:child_process';
@@ -25,6 +26,7 @@ const D = Number(args.dim ?? 384);
 const REPS = Number(args.reps ?? 1);
 const LATENCY = Number(args.latency ?? 200);
 const TRACE = 'trace' in args;
+const GC_INTERVAL = Number(args['gc-interval'] ?? 20);
 const SNAPSHOT_ONLY = 'snapshot-only' in args;
 const QUIVERD = args.quiverd ?? process.env.QUIVERD ?? join(root, 'build', 'native-release', 'bindings-native', 'quiverd');
 const { open } = await import(join(root, 'npm', 'dist', 'esm', 'node.js'));
@@ -35,7 +37,10 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 
 async function startQuiverd(dir) {
-  const proc = spawn(QUIVERD, ['--data', join(dir, 'server'), '--port', '0'], {
+  // The sync GC job (every --gc-interval s) ends with Optimize: it seals the write segment's tail (fewer points
+  // than a segment, which the merge policy alone never indexes) and joins it to the graph, so the server reaches
+  // the steady state where every point has its graph. It is a no-op once that is reached.
+  const proc = spawn(QUIVERD, ['--data', join(dir, 'server'), '--port', '0', '--sync-gc-interval-s', String(GC_INTERVAL)], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, QUIVERD_LOG_REQUESTS: 'false' },
   });
