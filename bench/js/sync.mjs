@@ -11,6 +11,7 @@
 // --trace logs every request of the snapshot client (time to headers, to the last byte, and the engine's time
 // before it). --snapshot-only stops after the snapshot sync (profiling; no feed, no ratio, no latency).
 import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -101,8 +102,9 @@ async function waitIndexed(url) {
   }
 }
 
-// --trace: a fetch that logs each request's time to headers and to the last body byte, its size, and the gap
-// since the previous answer (time the client spent in the engine before asking again).
+// --trace: a fetch that logs each request's time to headers and to the last body byte (the body streams through
+// untouched), its size, and the gap since the previous answer (time the client spent in the engine before asking
+// again); and the time the engine spent in file writes, fsyncs and renames (NODEFS calls node:fs synchronously).
 let lastAnswer = 0;
 function tracingFetch(tag) {
   return async (url, init) => {
@@ -110,15 +112,45 @@ function tracingFetch(tag) {
     const gap = lastAnswer ? t0 - lastAnswer : 0;
     const res = await fetch(url, init);
     const t1 = now();
-    const body = await res.arrayBuffer();
-    const t2 = now();
-    lastAnswer = t2;
     const path = new URL(url).pathname.replace(/^\/sync\/v1/, '');
-    log(`[${tag}] ${init.method} ${path.length > 60 ? path.slice(0, 60) + '...' : path} ${res.status} ` +
-        `${body.byteLength} B: headers ${(t1 - t0).toFixed(1)} ms, body ${(t2 - t1).toFixed(1)} ms ` +
-        `(engine before it ${gap.toFixed(1)} ms)`);
+    const name = `${init.method} ${path.length > 60 ? path.slice(0, 60) + '...' : path} ${res.status}`;
+    const reader = res.body.getReader();
+    let bytes = 0;
+    const body = new ReadableStream({
+      async pull(controller) {
+        const { done, value } = await reader.read();
+        if (done) {
+          const t2 = now();
+          lastAnswer = t2;
+          log(`[${tag}] ${name} ${bytes} B: headers ${(t1 - t0).toFixed(1)} ms, body ${(t2 - t1).toFixed(1)} ms ` +
+              `(engine before it ${gap.toFixed(1)} ms)`);
+          controller.close();
+          return;
+        }
+        bytes += value.length;
+        controller.enqueue(value);
+      },
+      cancel(reason) {
+        return reader.cancel(reason);
+      },
+    });
     return new Response(body, { status: res.status, headers: res.headers });
   };
+}
+const fsTime = {};
+if (TRACE) {
+  const fs = createRequire(import.meta.url)('node:fs');
+  for (const fn of ['writeSync', 'fsyncSync', 'fdatasyncSync', 'renameSync', 'readSync', 'openSync', 'closeSync']) {
+    const orig = fs[fn];
+    fs[fn] = function (...a) {
+      const t = now();
+      try {
+        return orig.apply(this, a);
+      } finally {
+        fsTime[fn] = (fsTime[fn] ?? 0) + (now() - t);
+      }
+    };
+  }
 }
 const log = (m) => process.stderr.write(`  ${m}\n`);
 
@@ -162,9 +194,13 @@ async function once(rep) {
     });
     t = now();
     lastAnswer = 0;
+    for (const k of Object.keys(fsTime)) delete fsTime[k];
     await ss.sync();
     row.snapshotMs = now() - t;
-    if (TRACE) log(`[snapshot] after the last answer: ${(now() - lastAnswer).toFixed(1)} ms`);
+    if (TRACE) {
+      log(`[snapshot] after the last answer: ${(now() - lastAnswer).toFixed(1)} ms`);
+      log(`[snapshot] node:fs time inside the sync: ${JSON.stringify(fsTime, (k, v) => (typeof v === 'number' ? Math.round(v) : v))}`);
+    }
     row.snapshotIndexed = snap.c.info().indexed_vectors_count;
     log(`snapshot sync in ${Math.round(row.snapshotMs)} ms (${row.snapshotIndexed} indexed)`);
 
