@@ -30,7 +30,7 @@ class Sha256 {
   uint8_t buffer_[64];
   size_t buffered_ = 0;
   uint64_t length_ = 0;
-  bool use_hardware_ = true;
+  [[maybe_unused]] bool use_hardware_ = true;  // read only where there are hardware rounds
 };
 
 // The SHA-256 of `data` as 64 lower-case hex digits.

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -50,9 +51,16 @@ struct SyncRequest {
 };
 
 struct SyncResponse {
+  SyncResponse() = default;
+  SyncResponse(int status_code, std::string type, std::string bytes)
+      : status(status_code), content_type(std::move(type)), body(std::move(bytes)) {}
+
   int status = 200;
   std::string content_type = "application/json";  // blobs: application/octet-stream
   std::string body;
+  // Server side, instead of `body`: a blob's bytes, shared with the service's blob cache rather than copied (a
+  // face writes them out from there; LoopbackTransport copies them into `body`).
+  std::shared_ptr<const std::string> shared_body;
   // Client side, optional: the SHA-256 of `body` as 64 lower-case hex digits, when the transport computed it
   // while receiving (with the platform's hashing: Node's crypto, WebCrypto). Empty: the client hashes the body
   // itself where it must (snapshot blobs).
