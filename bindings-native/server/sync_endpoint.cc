@@ -196,6 +196,7 @@ void SyncEndpoint::Handle(const HttpRequest& request, const Principal& principal
   sync::SyncRequest r;
   r.method = request.method;
   r.path = path.substr(kPrefix.size());
+  r.share_blobs = true;  // ToReply writes shared_body out without copying it
   if (q != std::string::npos) {
     auto query = ParseQuery(std::string_view(request.target).substr(q + 1));
     if (!query.ok()) {

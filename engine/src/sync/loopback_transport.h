@@ -14,13 +14,7 @@ class LoopbackTransport final : public Transport {
  public:
   explicit LoopbackTransport(SyncService* service) : service_(service) {}
   void Send(SyncRequest request, std::function<void(Result<SyncResponse>)> done) override {
-    service_->HandleAsync(request, [done = std::move(done)](SyncResponse r) {
-      if (r.shared_body) {
-        r.body = *r.shared_body;
-        r.shared_body.reset();
-      }
-      done(std::move(r));
-    });
+    service_->HandleAsync(request, [done = std::move(done)](SyncResponse r) { done(std::move(r)); });
   }
 
  private:
