@@ -6,8 +6,12 @@
 //      page and then builds its index (optimize()); its time against the snapshot's is the ratio;
 //   4. write-to-visibility latency with live pull: A writes one point, B (live, long-polling) sees it ('change').
 // Everything runs in this process except quiverd; numbers are wall-clock ms, medians over --reps runs.
-//   node bench/js/sync.mjs [--points 100000] [--dim 384] [--reps 1] [--latency 200] [--quiverd path]
+//   node bench/js/sync.mjs [--points 100000] [--dim 384] [--reps 1] [--latency 200] [--quiverd path] [--trace] [--snapshot-only]
+//   [--gc-interval 20]
+// --trace logs every request of the snapshot client (time to headers, to the last byte, and the engine's time
+// before it). --snapshot-only stops after the snapshot sync (profiling; no feed, no ratio, no latency).
 import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -22,6 +26,9 @@ const N = Number(args.points ?? 100_000);
 const D = Number(args.dim ?? 384);
 const REPS = Number(args.reps ?? 1);
 const LATENCY = Number(args.latency ?? 200);
+const TRACE = 'trace' in args;
+const GC_INTERVAL = Number(args['gc-interval'] ?? 20);
+const SNAPSHOT_ONLY = 'snapshot-only' in args;
 const QUIVERD = args.quiverd ?? process.env.QUIVERD ?? join(root, 'build', 'native-release', 'bindings-native', 'quiverd');
 const { open } = await import(join(root, 'npm', 'dist', 'esm', 'node.js'));
 
@@ -31,7 +38,10 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 
 async function startQuiverd(dir) {
-  const proc = spawn(QUIVERD, ['--data', join(dir, 'server'), '--port', '0'], {
+  // The sync GC job (every --gc-interval s) ends with Optimize: it seals the write segment's tail (fewer points
+  // than a segment, which the merge policy alone never indexes) and joins it to the graph, so the server reaches
+  // the steady state where every point has its graph. It is a no-op once that is reached.
+  const proc = spawn(QUIVERD, ['--data', join(dir, 'server'), '--port', '0', '--sync-gc-interval-s', String(GC_INTERVAL)], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, QUIVERD_LOG_REQUESTS: 'false' },
   });
@@ -71,22 +81,75 @@ async function device(dir, name) {
   return { db, c };
 }
 
-// Until the server has indexed every point, or its indexed count has not moved for 60 s (it indexes the segments
-// it sealed, one at a time in the background: all points when N is a multiple of its segment size).
-async function waitIndexed(url, n) {
-  let last = -1;
+// Until the server has finished indexing: every point in a segment with its HNSW graph and the segment count
+// unchanged for 2 s (the merge policy joins freshly indexed segments into the largest graph, one bounded step at a
+// time), so the snapshot is the steady state a new device downloads. Gives up when nothing moved for 120 s.
+async function waitIndexed(url) {
+  let last = '';
   let since = now();
   for (;;) {
-    const r = await (await fetch(`${url}/collections/docs`)).json();
-    const got = r.result.indexed_vectors_count;
-    if (got >= n) return r.result;
-    if (got !== last) {
-      last = got;
+    const r = (await (await fetch(`${url}/collections/docs`)).json()).result;
+    const key = `${r.indexed_vectors_count}/${r.segments_count}`;
+    if (key !== last) {
+      last = key;
       since = now();
-    } else if (now() - since > 60_000) {
-      return r.result;
+    } else if (r.indexed_vectors_count >= r.points_count && now() - since > 2_000) {
+      return r;
+    } else if (now() - since > 120_000) {
+      return r;
     }
     await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+// --trace: a fetch that logs each request's time to headers and to the last body byte (the body streams through
+// untouched), its size, and the gap since the previous answer (time the client spent in the engine before asking
+// again); and the time the engine spent in file writes, fsyncs and renames (NODEFS calls node:fs synchronously).
+let lastAnswer = 0;
+function tracingFetch(tag) {
+  return async (url, init) => {
+    const t0 = now();
+    const gap = lastAnswer ? t0 - lastAnswer : 0;
+    const res = await fetch(url, init);
+    const t1 = now();
+    const path = new URL(url).pathname.replace(/^\/sync\/v1/, '');
+    const name = `${init.method} ${path.length > 60 ? path.slice(0, 60) + '...' : path} ${res.status}`;
+    const reader = res.body.getReader();
+    let bytes = 0;
+    const body = new ReadableStream({
+      async pull(controller) {
+        const { done, value } = await reader.read();
+        if (done) {
+          const t2 = now();
+          lastAnswer = t2;
+          log(`[${tag}] ${name} ${bytes} B: headers ${(t1 - t0).toFixed(1)} ms, body ${(t2 - t1).toFixed(1)} ms ` +
+              `(engine before it ${gap.toFixed(1)} ms)`);
+          controller.close();
+          return;
+        }
+        bytes += value.length;
+        controller.enqueue(value);
+      },
+      cancel(reason) {
+        return reader.cancel(reason);
+      },
+    });
+    return new Response(body, { status: res.status, headers: res.headers });
+  };
+}
+const fsTime = {};
+if (TRACE) {
+  const fs = createRequire(import.meta.url)('node:fs');
+  for (const fn of ['writeSync', 'fsyncSync', 'fdatasyncSync', 'renameSync', 'readSync', 'openSync', 'closeSync']) {
+    const orig = fs[fn];
+    fs[fn] = function (...a) {
+      const t = now();
+      try {
+        return orig.apply(this, a);
+      } finally {
+        fsTime[fn] = (fsTime[fn] ?? 0) + (now() - t);
+      }
+    };
   }
 }
 const log = (m) => process.stderr.write(`  ${m}\n`);
@@ -117,20 +180,38 @@ async function once(rep) {
 
     // The server seals and indexes its segments; the snapshot carries what it has built.
     t = now();
-    const info = await waitIndexed(server.url, N);
+    const info = await waitIndexed(server.url);
     row.serverIndexMs = now() - t;
     row.serverSegments = info.segments_count;
     row.serverIndexed = info.indexed_vectors_count;
-    log(`server: ${info.segments_count} segments, ${info.indexed_vectors_count} indexed`);
+    log(`server: ${info.segments_count} segments, ${info.indexed_vectors_count} of ${info.points_count} indexed`);
 
     const snap = await device(dir, 'snap');
-    const ss = snap.db.sync({ url: server.url, collections: ['docs'] });
+    const ss = snap.db.sync({
+      url: server.url,
+      collections: ['docs'],
+      ...(TRACE ? { fetch: tracingFetch('snapshot') } : {}),
+    });
     t = now();
+    lastAnswer = 0;
+    for (const k of Object.keys(fsTime)) delete fsTime[k];
     await ss.sync();
     row.snapshotMs = now() - t;
+    if (TRACE) {
+      log(`[snapshot] after the last answer: ${(now() - lastAnswer).toFixed(1)} ms`);
+      log(`[snapshot] node:fs time inside the sync: ${JSON.stringify(fsTime, (k, v) => (typeof v === 'number' ? Math.round(v) : v))}`);
+    }
     row.snapshotIndexed = snap.c.info().indexed_vectors_count;
     log(`snapshot sync in ${Math.round(row.snapshotMs)} ms (${row.snapshotIndexed} indexed)`);
 
+    if (SNAPSHOT_ONLY) {
+      if (snap.c.count().count !== N) throw new Error('the snapshot client is missing points');
+      await ss.close();
+      await sa.close();
+      await sf.close();
+      for (const d of [a, feed, snap]) await d.db.close();
+      return row;
+    }
     t = now();
     await sf.pull();
     row.feedPullMs = now() - t;
@@ -184,7 +265,7 @@ for (let rep = 0; rep < REPS; rep++) {
   rows.push(r);
 }
 const m = (k) => median(rows.map((r) => r[k]));
-const f = (x, d = 0) => x.toFixed(d);
+const f = (x, d = 0) => (x === undefined ? "-" : x.toFixed(d));
 console.log(`sync benchmark: ${N} x ${D} cosine points, quiverd on loopback, median of ${REPS} run(s)`);
 console.log(`| step | median |`);
 console.log(`|---|---|`);

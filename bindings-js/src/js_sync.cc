@@ -3,6 +3,8 @@
 #include <emscripten/bind.h>
 
 #include <boost/json.hpp>
+#include <cstdint>
+#include <cstdlib>
 #include <utility>
 
 #include "sync/wire.h"
@@ -15,19 +17,35 @@ using emscripten::val;
 
 void JsTransport::Send(sync::SyncRequest r, std::function<void(Result<sync::SyncResponse>)> done) {
   const uint64_t id = ++next_id_;
-  pending_.emplace(id, std::move(done));
+  pending_.emplace(id, Pending{std::move(done), {}});
   json::array query;
   for (auto& [k, v] : r.query) query.push_back(json::array{json::string(k), json::string(v)});
   host_.call<void>("send", static_cast<double>(id), r.method, r.path, std::string(json::serialize(query)),
                    r.replica, r.push_cursor, r.protocol, r.body, r.collection);
 }
 
+char* JsTransport::BodyBuffer(uint64_t id, size_t size) {
+  auto it = pending_.find(id);
+  if (it == pending_.end()) return nullptr;
+  std::string& body = it->second.body;
+  if (size > body.size()) {
+    // The module has no exceptions: a failed std::string allocation would abort. Ask malloc (which answers
+    // null when memory cannot grow) for the room first; the string's allocation then reuses it.
+    void* probe = std::malloc(size + 64);
+    if (!probe) return nullptr;
+    std::free(probe);
+  }
+  body.resize(size);
+  return body.data();
+}
+
 bool JsTransport::Complete(uint64_t id, Result<sync::SyncResponse> response) {
   auto it = pending_.find(id);
   if (it == pending_.end()) return false;
-  auto done = std::move(it->second);
+  Pending p = std::move(it->second);
   pending_.erase(it);
-  done(std::move(response));
+  if (response.ok()) response->body = std::move(p.body);
+  p.done(std::move(response));
   return true;
 }
 
@@ -152,12 +170,18 @@ int JsSync::ClearConflicts(const std::string& collection) {
   return Done(client_->ClearConflicts(collection));
 }
 
-void JsSync::Complete(double id, int status, const std::string& content_type, const std::string& body) {
+double JsSync::BodyBuffer(double id, double size) {
+  if (!transport_ || !(size >= 0) || size > 4294967295.0) return 0;
+  return static_cast<double>(
+      reinterpret_cast<uintptr_t>(transport_->BodyBuffer(static_cast<uint64_t>(id), static_cast<size_t>(size))));
+}
+
+void JsSync::Complete(double id, int status, const std::string& content_type, const std::string& sha256) {
   if (!transport_) return;
   sync::SyncResponse r;
   r.status = status;
   r.content_type = content_type;
-  r.body = body;
+  r.sha256 = sha256;
   transport_->Complete(static_cast<uint64_t>(id), std::move(r));
 }
 
@@ -191,6 +215,7 @@ EMSCRIPTEN_BINDINGS(quiver_sync) {
       .function("pending", &JsSync::Pending)
       .function("conflicts", &JsSync::Conflicts)
       .function("clearConflicts", &JsSync::ClearConflicts)
+      .function("bodyBuffer", &JsSync::BodyBuffer)
       .function("complete", &JsSync::Complete)
       .function("fail", &JsSync::FailRequest)
       .function("close", &JsSync::Close);

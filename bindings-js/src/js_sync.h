@@ -8,7 +8,9 @@
 // The host is a JavaScript object with:
 //   send(id, method, path, queryJson, replica, pushCursor, protocol, body, collection)   perform the request
 //        (path below /sync, queryJson an array of [name, value] pairs, collection the local name it is for or
-//        ""); answer with complete() or fail() exactly once
+//        ""); answer with complete() or fail() exactly once, after placing the answer's body in module memory:
+//        bodyBuffer(id, size) returns where (the host copies the bytes there as they arrive, so a large blob
+//        crosses from JavaScript once, without a JavaScript copy of its own)
 //   conflict(conflictJson) -> "keep_server" | "reapply_local"                 the app's onConflict
 //   applied(collection, idsJson, snapshot)                                   pulled changes were committed
 // None of them may throw (the wrapper catches the app's exceptions) or call back into this object synchronously
@@ -40,16 +42,25 @@ class JsTransport : public sync::Transport {
  public:
   explicit JsTransport(emscripten::val host) : host_(std::move(host)) {}
   void Send(sync::SyncRequest request, std::function<void(Result<sync::SyncResponse>)> done) override;
-  // The answer to request `id`; false when it is unknown (answered already, or dropped by Drop()).
+  // Makes the body of request `id`'s answer `size` bytes long (keeping what it held) and returns where it starts
+  // in module memory, valid until the request is answered or dropped; nullptr when the request is unknown or
+  // the memory cannot hold it.
+  char* BodyBuffer(uint64_t id, size_t size);
+  // The answer to request `id` (a response takes the body placed through BodyBuffer); false when it is unknown
+  // (answered already, or dropped by Drop()).
   bool Complete(uint64_t id, Result<sync::SyncResponse> response);
   // Forgets every request in flight without answering (the client is closing).
   void Drop() { pending_.clear(); }
   size_t in_flight() const { return pending_.size(); }
 
  private:
+  struct Pending {
+    std::function<void(Result<sync::SyncResponse>)> done;
+    std::string body;
+  };
   emscripten::val host_;
   uint64_t next_id_ = 0;
-  std::map<uint64_t, std::function<void(Result<sync::SyncResponse>)>> pending_;
+  std::map<uint64_t, Pending> pending_;
 };
 
 class JsSync : public CallState {
@@ -73,8 +84,11 @@ class JsSync : public CallState {
   // "server": PointDelta|null}], or "" with the error kept.
   std::string Conflicts(const std::string& collection);
   int ClearConflicts(const std::string& collection);
-  // The host's answers (JsTransport::Complete).
-  void Complete(double id, int status, const std::string& content_type, const std::string& body);
+  // The host's answers: the body's place (JsTransport::BodyBuffer; 0 when it cannot be had), then the status,
+  // content type and, optionally, the SHA-256 of the body (64 hex digits) if the host computed it while receiving
+  // (JsTransport::Complete).
+  double BodyBuffer(double id, double size);
+  void Complete(double id, int status, const std::string& content_type, const std::string& sha256);
   void FailRequest(double id, const std::string& message);
   void Close();
 

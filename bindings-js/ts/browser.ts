@@ -4,6 +4,7 @@
 // writer per origin: a second tab gets QuiverError "Busy", or opens read-only when it asks to. A second open() of
 // the same name on the same page (or in the same worker) shares the database already open there.
 import { CommonOpenOptions, Database, OpenStore, QuiverError, QuiverModule } from './core.js';
+import { _setBlobHasher } from './sync.js';
 import { compileWasm, scriptUrl } from './wasm_load.js';
 // @ts-ignore: the Emscripten glue has no type declarations
 import createQuiverModule from '../quiver-web.mjs';
@@ -11,6 +12,20 @@ import createQuiverModule from '../quiver-web.mjs';
 import { wasmUrl as packagedWasmUrl } from '../quiver-web-url.js';
 
 export * from './core.js';
+
+// Snapshot blobs are hashed by WebCrypto (off the main thread) where the page has it (secure contexts); elsewhere
+// the engine hashes them.
+_setBlobHasher(() => {
+  const subtle = (globalThis as any).crypto?.subtle;
+  if (!subtle || typeof subtle.digest !== 'function') return null;
+  return {
+    update() {},
+    async digest(whole: Uint8Array) {
+      const d = new Uint8Array(await subtle.digest('SHA-256', whole));
+      return Array.from(d, (b) => b.toString(16).padStart(2, '0')).join('');
+    },
+  };
+});
 
 export interface OpenOptions extends CommonOpenOptions {
   /** The database's name within this origin's IndexedDB. */

@@ -603,6 +603,7 @@ export class Database {
     const owner: SyncOwner = {
       nativeDatabase: () => this._nativeDatabase(),
       newNativeSync: () => new this._module.NativeSync(),
+      heap: () => this._module.HEAPU8,
       collectionExists: (name) => this.collectionExists(name),
       afterWrite: () => this._hooks.afterWrite(),
       detach: (s) => {

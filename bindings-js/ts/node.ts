@@ -3,13 +3,24 @@
 // true }) keeps it in memory. Built as CommonJS only (dist/cjs/node.js); Node's `import` gets a thin ES module over
 // it (npm/build.mjs writes dist/esm/node.js), so `import` and `require` share one module instance, and a server
 // bundle (esbuild --platform=node) needs no import.meta.
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 
 import { CommonOpenOptions, Database, QuiverError, QuiverModule, StorageHooks } from './core.js';
+import { _setBlobHasher } from './sync.js';
 
 export * from './core.js';
+
+// Snapshot blobs are hashed by OpenSSL (SHA extensions where the processor has them) as their bytes arrive.
+_setBlobHasher(() => {
+  const h = createHash('sha256');
+  return {
+    update: (chunk) => void h.update(chunk),
+    digest: () => h.digest('hex'),
+  };
+});
 
 export interface OpenOptions extends CommonOpenOptions {
   /** The database's folder (created if missing). */

@@ -15,6 +15,8 @@ import type {
 } from './types.js';
 import { QuiverError } from './errors.js';
 
+type SyncFetchResponse = Awaited<ReturnType<SyncFetch>>;
+
 /** The Embind object behind a Sync (bindings-js/src/js_sync.h). */
 export interface NativeSync {
   code(): number;
@@ -28,7 +30,9 @@ export interface NativeSync {
   pending(collection: string): number;
   conflicts(collection: string): string;
   clearConflicts(collection: string): number;
-  complete(id: number, status: number, contentType: string, body: Uint8Array): void;
+  /** Where the body of request `id`'s answer goes: `size` bytes of module memory (0: unknown id or no room). */
+  bodyBuffer(id: number, size: number): number;
+  complete(id: number, status: number, contentType: string, sha256: string): void;
   fail(id: number, message: string): void;
   close(): void;
   delete(): void;
@@ -44,8 +48,26 @@ interface SyncHost {
   applied(collection: string, ids: string, snapshot: boolean): void;
 }
 
+/**
+ * @internal A platform's SHA-256 for snapshot blobs (Node: node:crypto, fed as the bytes arrive; browsers:
+ * WebCrypto, given the whole body), faster than the engine's portable one. The engine checks the result against
+ * the manifest; without one it hashes the body itself.
+ */
+export interface BlobHasher {
+  update(chunk: Uint8Array): void;
+  /** The hex digest of everything given to update; `whole` is the same bytes in one view (copied at once if kept). */
+  digest(whole: Uint8Array): Promise<string> | string;
+}
+let blobHasher: (() => BlobHasher | null) | undefined;
+/** @internal Set by the platform's entry module (node.ts, browser.ts). */
+export function _setBlobHasher(factory: () => BlobHasher | null): void {
+  blobHasher = factory;
+}
+
 /** @internal What a Sync needs of its Database. */
 export interface SyncOwner {
+  /** The module's memory as it is now (it is replaced when the memory grows). */
+  heap(): Uint8Array;
   /** The native database (for start), checked open and writable. */
   nativeDatabase(): unknown;
   newNativeSync(): NativeSync;
@@ -123,6 +145,8 @@ export class Sync {
   private lastDigest = -Infinity;
   private lastError: QuiverError | null = null;
   private readonly onOnline = () => this.wakeUp();
+  // The last answer read whole (not a blob), for askFirst.
+  private lastBody: Uint8Array | null = null;
 
   /** @internal Use Database.sync(). */
   constructor(
@@ -490,12 +514,15 @@ export class Sync {
       }, this.timeoutMs + waitMs);
       let status: number;
       let contentType: string;
-      let bytes: Uint8Array;
+      let sha256 = '';
       try {
         const res = await this.fetchFn(url, { method, headers, body: body === '' ? undefined : body, signal: abort.signal });
         status = res.status;
         contentType = res.headers.get('content-type') ?? '';
-        bytes = new Uint8Array(await res.arrayBuffer());
+        const blob = method === 'GET' && path.startsWith('/v1/blobs/') && status === 200;
+        const got = await this.receive(id, res, blob);
+        if (got === null) return;  // closed meanwhile
+        sha256 = got;
       } catch (e) {
         if (this.closed) return;
         const why = timedOut ? `no answer within ${this.timeoutMs + waitMs} ms` : (e as Error)?.message ?? String(e);
@@ -528,11 +555,11 @@ export class Sync {
         this.state = 'connected';
         this.changed();
       }
-      if (this.onConflict && status === 200 && method === 'POST' && path.endsWith('/push')) {
-        await this.askFirst(collection, body, bytes);
+      if (this.onConflict && status === 200 && method === 'POST' && path.endsWith('/push') && this.lastBody) {
+        await this.askFirst(collection, body, this.lastBody);
         if (this.closed) return;
       }
-      this.native.complete(id, status, contentType, bytes);
+      this.native.complete(id, status, contentType, sha256);
       return;
     }
   }
@@ -567,6 +594,72 @@ export class Sync {
       }
       if (this.closed) return;
     }
+  }
+
+  // Places the body of request `id`'s answer in module memory (JsTransport::BodyBuffer). A blob streams there
+  // chunk by chunk as it arrives (its size from Content-Length), hashed on the way when the platform has a
+  // hasher; other answers are read whole, then copied. Returns the blob's SHA-256 ('' when not computed), or
+  // null when the sync closed meanwhile (the engine forgot the request: nothing may be written for it).
+  private async receive(id: number, res: SyncFetchResponse, blob: boolean): Promise<string | null> {
+    const place = (size: number): number => {
+      const ptr = this.native.bodyBuffer(id, size);
+      if (ptr === 0 && size > 0) throw new Error(`no room in the module's memory for a body of ${size} bytes`);
+      return ptr;
+    };
+    const length = Number(res.headers.get('content-length') ?? NaN);
+    const reader = blob && res.body && typeof res.body.getReader === 'function' && Number.isSafeInteger(length) && length >= 0
+      ? res.body.getReader()
+      : null;
+    if (!reader) {
+      const bytes = new Uint8Array(await res.arrayBuffer());
+      if (this.closed) return null;
+      this.lastBody = blob ? null : bytes;
+      const ptr = place(bytes.length);
+      this.owner.heap().set(bytes, ptr);
+      if (!blob || !blobHasher) return '';
+      return this.digest(blobHasher(), bytes, bytes);
+    }
+    this.lastBody = null;
+    let hasher = blobHasher?.() ?? null;
+    let ptr = place(length);
+    let at = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (this.closed) {
+        void reader.cancel().catch(() => {});
+        return null;
+      }
+      if (done) break;
+      if (!value) continue;
+      if (at + value.length > length) {
+        // More than Content-Length announced: keep it all, so the engine's size check names the real size.
+        ptr = place(at + value.length);
+      }
+      this.owner.heap().set(value, ptr + at);
+      try {
+        hasher?.update(value);
+      } catch {
+        hasher = null;  // the engine hashes instead
+      }
+      at += value.length;
+    }
+    if (at < length) ptr = place(at);
+    return this.digest(hasher, null, this.owner.heap().subarray(ptr, ptr + at));
+  }
+
+  // The platform hasher's digest, or '' (the engine hashes) when there is none or it fails; null when the sync
+  // closed meanwhile.
+  private async digest(hasher: BlobHasher | null, update: Uint8Array | null, whole: Uint8Array): Promise<string | null> {
+    if (!hasher) return '';
+    let hex = '';
+    try {
+      if (update) hasher.update(update);
+      const d = hasher.digest(whole);
+      hex = typeof d === 'string' ? d : await d;
+    } catch {
+      hex = '';
+    }
+    return this.closed ? null : /^[0-9a-f]{64}$/.test(hex) ? hex : '';
   }
 
   // Called by the engine, inside a round, for each point the server refused.

@@ -358,7 +358,15 @@ export interface SyncOptions {
 export type SyncFetch = (
   url: string,
   init: { method: string; headers: Record<string, string>; body?: string | Uint8Array; signal?: unknown },
-) => Promise<{ status: number; headers: { get(name: string): string | null }; arrayBuffer(): Promise<ArrayBuffer> }>;
+) => Promise<{
+  status: number;
+  headers: { get(name: string): string | null };
+  arrayBuffer(): Promise<ArrayBuffer>;
+  /** When present (a ReadableStream), snapshot blobs are read from it chunk by chunk. */
+  body?: {
+    getReader(): { read(): Promise<{ done: boolean; value?: Uint8Array }>; cancel(): Promise<void> };
+  } | null;
+}>;
 
 export type SyncState = 'connected' | 'offline' | 'error';
 

@@ -537,7 +537,7 @@ void Service::Log(const Context& ctx, const HttpReply& reply, double seconds) co
   AppendNumber("status", reply.status, &text);
   AppendNumber("duration_us", static_cast<uint64_t>(std::llround(std::max(0.0, seconds) * 1e6)), &text);
   AppendNumber("request_bytes", ctx.request.body.size(), &text);
-  AppendNumber("response_bytes", reply.body.size(), &text);
+  AppendNumber("response_bytes", reply.shared_body ? reply.shared_body->size() : reply.body.size(), &text);
   if (!ctx.match.collection.empty()) AppendField("collection", ctx.match.collection, &text);
   if (ctx.match.route && ctx.match.route->need != Need::kNothing) AppendField("auth", ctx.principal.KindName(), &text);
   if (!ctx.tenant.empty()) AppendField("tenant", ctx.tenant, &text);

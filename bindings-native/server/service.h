@@ -52,6 +52,9 @@ struct HttpReply {
   unsigned status = 200;
   std::string content_type = "application/json";
   std::string body;
+  // When set, the reply's body is these bytes instead of `body` (sync blobs: shared with the blob cache, not
+  // copied).
+  std::shared_ptr<const std::string> shared_body;
   std::string file;  // when set, the reply's body is this file (snapshot downloads)
   std::vector<std::pair<std::string, std::string>> headers;
 };

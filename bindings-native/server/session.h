@@ -270,7 +270,9 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     auto out = std::make_shared<Outgoing>();
     out->head = Head(reply, keep);
     out->body = std::move(reply.body);
-    const std::array<net::const_buffer, 2> buffers = {net::buffer(out->head), net::buffer(out->body)};
+    out->shared_body = std::move(reply.shared_body);
+    const std::array<net::const_buffer, 2> buffers = {
+        net::buffer(out->head), out->shared_body ? net::buffer(*out->shared_body) : net::buffer(out->body)};
     net::async_write(stream_, buffers,
                      [self, out, keep](beast::error_code ec, size_t) { self->OnWrite(ec, keep); });
   }
@@ -279,6 +281,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   struct Outgoing {
     std::string head;
     std::string body;
+    std::shared_ptr<const std::string> shared_body;  // instead of body when set
   };
 
   // The head Beast's serializer would write for `reply` as a string body (status line, Server, Content-Type,
@@ -302,7 +305,9 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     if (!reply.content_type.empty()) field("Content-Type", reply.content_type);
     for (const auto& [name, value] : reply.headers) field(name, value);
     const bool no_body = reply.status / 100 == 1 || reply.status == 204 || reply.status == 304;
-    if (!no_body) field("Content-Length", std::to_string(reply.body.size()));
+    if (!no_body) {
+      field("Content-Length", std::to_string(reply.shared_body ? reply.shared_body->size() : reply.body.size()));
+    }
     if (version_ >= 11 && !keep) field("Connection", "close");
     if (version_ < 11 && keep) field("Connection", "keep-alive");
     h += "\r\n";

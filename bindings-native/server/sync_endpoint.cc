@@ -140,7 +140,8 @@ void SyncEndpoint::SetDraining() {
 size_t SyncEndpoint::parked() const { return service_->parked(); }
 
 HttpReply SyncEndpoint::ToReply(const std::string& path, const std::string& range_header, int status,
-                                std::string content_type, std::string body) const {
+                                std::string content_type, std::string body,
+                                std::shared_ptr<const std::string> shared) const {
   HttpReply reply;
   reply.status = static_cast<unsigned>(status);
   reply.content_type = std::move(content_type);
@@ -149,42 +150,42 @@ HttpReply SyncEndpoint::ToReply(const std::string& path, const std::string& rang
   reply.headers.emplace_back("X-Server-Time-Ms", std::to_string(now));
   reply.headers.emplace_back("X-Server-HLC", sync::Hex16(std::max(clock.last(), db::MakeHlc(now, 0))));
   const bool blob = path.rfind("/sync/v1/blobs/", 0) == 0;
-  if (!blob || status != 200) {
-    reply.body = std::move(body);
-    return reply;
-  }
+  auto whole = [&] {
+    if (shared) {
+      reply.shared_body = std::move(shared);
+    } else {
+      reply.body = std::move(body);
+    }
+    return std::move(reply);
+  };
+  if (!blob || status != 200) return whole();
+  const std::string_view bytes = shared ? std::string_view(*shared) : std::string_view(body);
   const std::string sha = path.substr(std::string_view("/sync/v1/blobs/").size());
   reply.headers.emplace_back("ETag", "\"" + sha + "\"");
   reply.headers.emplace_back("X-Content-SHA256", sha);
   reply.headers.emplace_back("Accept-Ranges", "bytes");
   reply.headers.emplace_back("Cache-Control", "private, max-age=31536000, immutable");
-  if (range_header.empty()) {
-    reply.body = std::move(body);
-    return reply;
-  }
+  if (range_header.empty()) return whole();
   bool unsatisfiable = false;
-  auto range = ParseRange(range_header, body.size(), &unsatisfiable);
+  auto range = ParseRange(range_header, bytes.size(), &unsatisfiable);
   if (unsatisfiable) {
     reply.status = 416;
     reply.content_type = "application/json";
-    reply.headers.emplace_back("Content-Range", "bytes */" + std::to_string(body.size()));
+    reply.headers.emplace_back("Content-Range", "bytes */" + std::to_string(bytes.size()));
     sync::ErrorBody e;
     e.error = "range_not_satisfiable";
-    e.message = "the blob has " + std::to_string(body.size()) + " bytes; the range is " + range_header;
+    e.message = "the blob has " + std::to_string(bytes.size()) + " bytes; the range is " + range_header;
     e.clock.server_time_ms = now;
     e.clock.server_hlc = std::max(clock.last(), db::MakeHlc(now, 0));
     reply.body = sync::Encode(e);
     return reply;
   }
-  if (!range) {
-    reply.body = std::move(body);
-    return reply;
-  }
+  if (!range) return whole();
   reply.status = 206;
   reply.headers.emplace_back("Content-Range", "bytes " + std::to_string(range->first) + "-" +
                                                   std::to_string(range->second) + "/" +
-                                                  std::to_string(body.size()));
-  reply.body = body.substr(range->first, range->second - range->first + 1);
+                                                  std::to_string(bytes.size()));
+  reply.body = std::string(bytes.substr(range->first, range->second - range->first + 1));
   return reply;
 }
 
@@ -195,6 +196,7 @@ void SyncEndpoint::Handle(const HttpRequest& request, const Principal& principal
   sync::SyncRequest r;
   r.method = request.method;
   r.path = path.substr(kPrefix.size());
+  r.share_blobs = true;  // ToReply writes shared_body out without copying it
   if (q != std::string::npos) {
     auto query = ParseQuery(std::string_view(request.target).substr(q + 1));
     if (!query.ok()) {
@@ -247,7 +249,8 @@ void SyncEndpoint::Handle(const HttpRequest& request, const Principal& principal
         }
       }
     }
-    done(ToReply(path, range, resp.status, std::move(resp.content_type), std::move(resp.body)));
+    done(ToReply(path, range, resp.status, std::move(resp.content_type), std::move(resp.body),
+                 std::move(resp.shared_body)));
   });
 }
 

@@ -52,9 +52,10 @@ class SyncEndpoint {
 
  private:
   void Tick();
-  // `path` is the request's path, `range` its Range header.
+  // `path` is the request's path, `range` its Range header; `shared`, when set, is the body instead of `body`
+  // (a blob, not copied unless a range of it is asked for).
   HttpReply ToReply(const std::string& path, const std::string& range, int status, std::string content_type,
-                    std::string body) const;
+                    std::string body, std::shared_ptr<const std::string> shared = nullptr) const;
 
   const Config& config_;
   Database& db_;

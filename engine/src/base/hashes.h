@@ -16,17 +16,21 @@ namespace quiver {
 
 class Sha256 {
  public:
-  Sha256();
+  // `use_hardware` false keeps to the portable rounds (tests compare the two).
+  explicit Sha256(bool use_hardware = true);
   void Update(const void* data, size_t n);
   void Update(std::string_view s) { Update(s.data(), s.size()); }
   std::array<uint8_t, 32> Finish();
+  // True when the SHA extensions of the processor do the rounds (x86-64 with SHA-NI; never in WASM).
+  static bool HardwareAccelerated();
 
  private:
-  void Block(const uint8_t* p);
+  void Blocks(const uint8_t* p, size_t blocks);
   uint32_t h_[8];
   uint8_t buffer_[64];
   size_t buffered_ = 0;
   uint64_t length_ = 0;
+  [[maybe_unused]] bool use_hardware_ = true;  // read only where there are hardware rounds
 };
 
 // The SHA-256 of `data` as 64 lower-case hex digits.

@@ -83,17 +83,18 @@ ByteChunks SectionFileWriter::FinishChunks() {
 }
 
 Result<SectionFileReader> SectionFileReader::Open(std::span<const uint8_t> bytes, FileKind expected_kind,
-                                                  std::string_view name) {
-  return OpenImpl(bytes, expected_kind, name, nullptr);
+                                                  std::string_view name, SectionChecks checks) {
+  return OpenImpl(bytes, expected_kind, name, nullptr, checks);
 }
 
 Result<SectionFileReader> SectionFileReader::OpenDamaged(std::span<const uint8_t> bytes, FileKind expected_kind,
                                                          std::string_view name, std::vector<uint32_t>* damaged) {
-  return OpenImpl(bytes, expected_kind, name, damaged);
+  return OpenImpl(bytes, expected_kind, name, damaged, SectionChecks::kAll);
 }
 
 Result<SectionFileReader> SectionFileReader::OpenImpl(std::span<const uint8_t> bytes, FileKind expected_kind,
-                                                      std::string_view name, std::vector<uint32_t>* damaged) {
+                                                      std::string_view name, std::vector<uint32_t>* damaged,
+                                                      SectionChecks checks) {
   SectionFileReader r;
   r.bytes_ = bytes;
   r.name_ = std::string(name);
@@ -168,7 +169,7 @@ Result<SectionFileReader> SectionFileReader::OpenImpl(std::span<const uint8_t> b
                      At(table_offset + 8 + i * kSectionEntrySize));
     }
     if (r.Has(tag)) return corrupt("duplicate " + label + At(table_offset + 8 + i * kSectionEntrySize));
-    const bool bad = crc32c::Value(p + offset, length) != crc;
+    const bool bad = checks == SectionChecks::kAll && crc32c::Value(p + offset, length) != crc;
     if (bad && !damaged) return corrupt(label + " checksum mismatch" + At(offset));
     if (bad) damaged->push_back(tag);
     QUIVER_RETURN_IF_ERROR(check_gap(previous_end, offset));

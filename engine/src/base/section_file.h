@@ -79,12 +79,20 @@ class SectionFileWriter {
   std::vector<Entry> entries_;
 };
 
+// What SectionFileReader::Open checks besides the envelope (magics, version, kind, footer and table checksums,
+// bounds, alignment, zero padding), which it always checks.
+enum class SectionChecks : uint8_t {
+  kAll,                // also every section's checksum
+  kSkipSectionCrcs,    // not the sections' checksums: the bytes are already checked as a whole (a file nested in a
+                       // section whose checksum was checked, or bytes whose SHA-256 matched their producer's)
+};
+
 class SectionFileReader {
  public:
-  // Validates the envelope of `bytes` (which must outlive the reader) and the checksum of every section.
-  // `name` labels error messages (a file name, or "HNSW index image").
+  // Validates the envelope of `bytes` (which must outlive the reader) and, with SectionChecks::kAll, the checksum
+  // of every section. `name` labels error messages (a file name, or "HNSW index image").
   static Result<SectionFileReader> Open(std::span<const uint8_t> bytes, FileKind expected_kind,
-                                       std::string_view name);
+                                       std::string_view name, SectionChecks checks = SectionChecks::kAll);
   // For salvage (repair): the envelope and the section table must be intact, but a section whose checksum does
   // not match is listed in `damaged` instead of failing the open (Get refuses it, Raw hands it out), and
   // non-zero padding is ignored.
@@ -108,7 +116,8 @@ class SectionFileReader {
     bool damaged = false;
   };
   static Result<SectionFileReader> OpenImpl(std::span<const uint8_t> bytes, FileKind expected_kind,
-                                            std::string_view name, std::vector<uint32_t>* damaged);
+                                            std::string_view name, std::vector<uint32_t>* damaged,
+                                            SectionChecks checks);
   std::span<const uint8_t> bytes_;
   std::string name_;
   std::vector<Entry> entries_;

@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "base/section_file.h"
 #include "db/hlc.h"
 #include "db/manifest.h"
 #include "db/op.h"
@@ -263,14 +264,20 @@ class CollectionCore {
   // registers; called under the write lock, so no write slips between) and then `pending`, in one flip: the
   // images are checked and written as segment files first (a crash leaves them unreferenced, removed at the next
   // open), then one manifest commit switches the collection to them (stored collections). Seqs continue from the
-  // current last seq.
+  // current last seq. `checks`: SectionChecks::kSkipSectionCrcs when the images were checked whole already (their
+  // SHA-256 matched a sync snapshot's manifest); their structure is checked either way.
   using CarryFn = std::function<std::vector<Op>(const PointState&, const Segment&)>;
   Status InstallFeedGeneration(const std::vector<std::shared_ptr<const std::string>>& images, const CarryFn& carry,
-                               FeedWrite&& pending);
+                               FeedWrite&& pending, SectionChecks checks = SectionChecks::kAll);
   // A segment file image of each segment, as of one read, without register seqs (for sync snapshots): a sealed
-  // segment's image is cached by its file number and removal count, so unchanged segments give the same bytes.
-  // Returns (image, points present) pairs.
-  std::vector<std::pair<std::shared_ptr<const std::string>, uint64_t>> FeedSegmentImages(FeedInfo* info) const;
+  // segment's image and its SHA-256 are cached by its file number and removal count, so unchanged segments give
+  // the same bytes and are neither encoded nor hashed again.
+  struct SegmentImage {
+    std::shared_ptr<const std::string> bytes;
+    uint64_t points = 0;  // present
+    std::string sha256;   // of bytes, 64 lower-case hex digits
+  };
+  std::vector<SegmentImage> FeedSegmentImages(FeedInfo* info) const;
 
  private:
   struct Sealed {
@@ -321,6 +328,7 @@ class CollectionCore {
     uint64_t file = 0;
     size_t removed = 0;
     std::shared_ptr<const std::string> image;
+    std::string sha256;
   };
   void MoveToWriteLocked(const PointId& id);
   FeedBefore FeedBeforeLocked(const Op& op) const;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <boost/json.hpp>
 
+#include "base/hashes.h"
 #include "db/collection_core.h"
 #include "db/feed_record.h"
 #include "db/segment_file.h"
@@ -420,35 +421,45 @@ FeedEntry CollectionCore::FeedEntryLocked() const {
 
 // --- Snapshots and installing them ---
 
-std::vector<std::pair<std::shared_ptr<const std::string>, uint64_t>> CollectionCore::FeedSegmentImages(
-    FeedInfo* info) const {
+std::vector<CollectionCore::SegmentImage> CollectionCore::FeedSegmentImages(FeedInfo* info) const {
   std::shared_lock lock(mu_);
-  std::vector<std::pair<std::shared_ptr<const std::string>, uint64_t>> out;
+  std::vector<SegmentImage> out;
   std::lock_guard<std::mutex> cache_lock(image_mu_);
   std::vector<CachedImage> cache;
   for (const Sealed& s : sealed_) {
     const Segment& seg = *s.segment;
     if (seg.present_count() == 0) continue;
     const size_t removed = seg.slot_count() - seg.present_count();
-    std::shared_ptr<const std::string> image;
+    const CachedImage* hit = nullptr;
     for (const CachedImage& c : image_cache_) {
-      if (s.file != 0 && c.file == s.file && c.removed == removed) image = c.image;
+      if (s.file != 0 && c.file == s.file && c.removed == removed) hit = &c;
     }
-    if (!image) image = std::make_shared<const std::string>(EncodeSegment(seg, /*with_feed_seqs=*/false).Flatten());
-    if (s.file != 0) cache.push_back(CachedImage{s.file, removed, image});
-    out.emplace_back(std::move(image), seg.present_count());
+    SegmentImage img;
+    if (hit) {
+      img.bytes = hit->image;
+      img.sha256 = hit->sha256;
+    } else {
+      img.bytes = std::make_shared<const std::string>(EncodeSegment(seg, /*with_feed_seqs=*/false).Flatten());
+      img.sha256 = Sha256Hex(*img.bytes);
+    }
+    img.points = seg.present_count();
+    if (s.file != 0) cache.push_back(CachedImage{s.file, removed, img.bytes, img.sha256});
+    out.push_back(std::move(img));
   }
   image_cache_ = std::move(cache);
   if (write_->present_count() > 0) {
-    out.emplace_back(std::make_shared<const std::string>(EncodeSegment(*write_, /*with_feed_seqs=*/false).Flatten()),
-                     write_->present_count());
+    SegmentImage img;
+    img.bytes = std::make_shared<const std::string>(EncodeSegment(*write_, /*with_feed_seqs=*/false).Flatten());
+    img.sha256 = Sha256Hex(*img.bytes);
+    img.points = write_->present_count();
+    out.push_back(std::move(img));
   }
   if (info) *info = FeedInfo{ServableSeqLocked(), min_valid_cursor_};
   return out;
 }
 
 Status CollectionCore::InstallFeedGeneration(const std::vector<std::shared_ptr<const std::string>>& images,
-                                             const CarryFn& carry, FeedWrite&& pending) {
+                                             const CarryFn& carry, FeedWrite&& pending, SectionChecks checks) {
   for (size_t i = 0; i < pending.ops.size(); ++i) {
     Status s = CheckOp(pending.ops[i]);
     if (!s.ok()) return s.WithContext("ops[" + std::to_string(i) + "]");
@@ -460,7 +471,7 @@ Status CollectionCore::InstallFeedGeneration(const std::vector<std::shared_ptr<c
     const std::string& image = *images[i];
     QUIVER_ASSIGN_OR_RETURN(
         auto seg, DecodeSegment({reinterpret_cast<const uint8_t*>(image.data()), image.size()}, spaces_,
-                                sparse_spaces_, images[i], "snapshot segment " + std::to_string(i)));
+                                sparse_spaces_, images[i], "snapshot segment " + std::to_string(i), checks));
     segments.push_back(std::move(seg));
   }
   // Stage: the images become segment files no manifest lists yet.

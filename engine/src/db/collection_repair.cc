@@ -54,7 +54,8 @@ Result<CollectionEntry> CollectionCore::Salvage(const CollectionEntry& entry, Hy
       l.segment = std::move(*strict);
     } else {
       std::vector<std::string> rebuilt;
-      auto salvaged = DecodeSegment(Bytes(*bytes), core->spaces_, core->sparse_spaces_, nullptr, name, &rebuilt);
+      auto salvaged = DecodeSegment(Bytes(*bytes), core->spaces_, core->sparse_spaces_, nullptr, name,
+                                    SectionChecks::kAll, &rebuilt);
       if (!salvaged.ok()) {
         report->lost.push_back(name + ": " + std::to_string(se.slots) + " points lost (" +
                                std::string(salvaged.status().message()) + ")");

@@ -129,10 +129,11 @@ Result<std::unique_ptr<Segment>> DecodeSegment(std::span<const uint8_t> bytes,
                                                const std::vector<VectorSpace>& spaces,
                                                const std::vector<SparseSpace>& sparse_spaces,
                                                std::shared_ptr<const void> keepalive,
-                                               const std::string& what, std::vector<std::string>* rebuilt) {
+                                               const std::string& what, SectionChecks checks,
+                                               std::vector<std::string>* rebuilt) {
   std::vector<uint32_t> damaged;
   auto opened = rebuilt ? SectionFileReader::OpenDamaged(bytes, FileKind::kSegment, what, &damaged)
-                        : SectionFileReader::Open(bytes, FileKind::kSegment, what);
+                        : SectionFileReader::Open(bytes, FileKind::kSegment, what, checks);
   if (!opened.ok()) return opened.status();
   SectionFileReader reader = std::move(*opened);
   auto is_damaged = [&](uint32_t tag) { return std::find(damaged.begin(), damaged.end(), tag) != damaged.end(); };
@@ -283,7 +284,7 @@ Result<std::unique_ptr<Segment>> DecodeSegment(std::span<const uint8_t> bytes,
       continue;
     }
     QUIVER_ASSIGN_OR_RETURN(auto image, reader.Get(IndexTag(s)));
-    auto index = index::LoadIndex(image, keepalive);
+    auto index = index::LoadIndex(image, keepalive, SectionChecks::kSkipSectionCrcs);
     if (!index.ok()) return index.status().WithContext(what + " index of vector space " + std::to_string(s));
     indexes.push_back(std::move(*index));
   }

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "base/byte_chunks.h"
+#include "base/section_file.h"
 #include "db/segment.h"
 
 namespace quiver::db {
@@ -29,7 +30,9 @@ ByteChunks EncodeSegment(const Segment& segment, bool with_feed_seqs = true);
 
 // Loads a segment image (version 1 or 2). `spaces` and `sparse_spaces` are the collection's vector spaces,
 // which the file must match. With a `keepalive` owning `bytes` (a mapped file), vectors are used in place.
-// `what` names the file in errors.
+// `what` names the file in errors. `checks`: SectionChecks::kSkipSectionCrcs for bytes already checked whole (a
+// sync snapshot segment whose SHA-256 matched the manifest's); every structural check still runs. The index
+// images nested in the file are never checksummed twice: their section's checksum covers them.
 // With `rebuilt` (repair), derived sections whose checksums do not match are rebuilt instead of failing the
 // load: a damaged index image becomes a flat index over its vectors (when its META, VECS and DELS are intact), a
 // damaged payload index is rebuilt from the payloads; each is described in `rebuilt`. Damage to anything else
@@ -37,6 +40,7 @@ ByteChunks EncodeSegment(const Segment& segment, bool with_feed_seqs = true);
 Result<std::unique_ptr<Segment>> DecodeSegment(std::span<const uint8_t> bytes, const std::vector<VectorSpace>& spaces,
                                                const std::vector<SparseSpace>& sparse_spaces,
                                                std::shared_ptr<const void> keepalive, const std::string& what,
+                                               SectionChecks checks = SectionChecks::kAll,
                                                std::vector<std::string>* rebuilt = nullptr);
 
 // A deletion file: the removed slots of a segment with `slot_count` slots.

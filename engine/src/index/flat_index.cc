@@ -101,8 +101,10 @@ ByteChunks FlatIndex::SerializeChunks() const {
 }
 
 Result<std::unique_ptr<FlatIndex>> FlatIndex::Deserialize(std::span<const uint8_t> bytes,
-                                                          std::shared_ptr<const void> keepalive) {
-  QUIVER_ASSIGN_OR_RETURN(auto reader, SectionFileReader::Open(bytes, FileKind::kFlatIndex, "flat index image"));
+                                                          std::shared_ptr<const void> keepalive,
+                                                          SectionChecks checks) {
+  QUIVER_ASSIGN_OR_RETURN(auto reader,
+                          SectionFileReader::Open(bytes, FileKind::kFlatIndex, "flat index image", checks));
   QUIVER_ASSIGN_OR_RETURN(IndexMeta meta, DecodeIndexMeta(reader, IndexKind::kFlat));
   std::unique_ptr<FlatIndex> index(new FlatIndex(meta.dim, meta.metric));
   QUIVER_RETURN_IF_ERROR(ReadVectorsAndDeleted(reader, meta, &index->store_, &index->deleted_, std::move(keepalive)));

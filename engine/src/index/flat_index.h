@@ -30,7 +30,8 @@ class FlatIndex final : public VectorIndex {
   // the same rows (deleted rows stay deleted). Corruption when META, VECS or DELS are damaged too.
   static Result<std::unique_ptr<FlatIndex>> Salvage(std::span<const uint8_t> bytes, const std::string& name);
   static Result<std::unique_ptr<FlatIndex>> Deserialize(std::span<const uint8_t> bytes,
-                                                        std::shared_ptr<const void> keepalive = nullptr);
+                                                        std::shared_ptr<const void> keepalive = nullptr,
+                                                        SectionChecks checks = SectionChecks::kAll);
 
   IndexKind kind() const override { return IndexKind::kFlat; }
   uint32_t dim() const override { return store_.dim(); }

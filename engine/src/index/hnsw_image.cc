@@ -38,8 +38,10 @@ ByteChunks HnswIndex::SerializeChunks() const {
 }
 
 Result<std::unique_ptr<HnswIndex>> HnswIndex::Deserialize(std::span<const uint8_t> bytes,
-                                                          std::shared_ptr<const void> keepalive) {
-  QUIVER_ASSIGN_OR_RETURN(auto reader, SectionFileReader::Open(bytes, FileKind::kHnswIndex, "HNSW index image"));
+                                                          std::shared_ptr<const void> keepalive,
+                                                          SectionChecks checks) {
+  QUIVER_ASSIGN_OR_RETURN(auto reader,
+                          SectionFileReader::Open(bytes, FileKind::kHnswIndex, "HNSW index image", checks));
   QUIVER_ASSIGN_OR_RETURN(IndexMeta meta, DecodeIndexMeta(reader, IndexKind::kHnsw));
   auto meta_error = [&](const std::string& why) {
     return Status::Corruption(reader.name() + " META: " + why + " at offset " +

@@ -48,7 +48,8 @@ class HnswIndex final : public VectorIndex {
   static Result<std::unique_ptr<HnswIndex>> Create(uint32_t dim, Metric metric, const HnswOptions& options);
   // Loads an image written by Serialize. Corruption (naming section and offset) for anything malformed.
   static Result<std::unique_ptr<HnswIndex>> Deserialize(std::span<const uint8_t> bytes,
-                                                        std::shared_ptr<const void> keepalive = nullptr);
+                                                        std::shared_ptr<const void> keepalive = nullptr,
+                                                        SectionChecks checks = SectionChecks::kAll);
 
   ~HnswIndex() override;
 

@@ -136,15 +136,16 @@ Status ReadVectorsAndDeleted(const SectionFileReader& reader, const IndexMeta& m
   return Status::OK();
 }
 
-Result<std::unique_ptr<VectorIndex>> LoadIndex(std::span<const uint8_t> bytes, std::shared_ptr<const void> keepalive) {
+Result<std::unique_ptr<VectorIndex>> LoadIndex(std::span<const uint8_t> bytes, std::shared_ptr<const void> keepalive,
+                                               SectionChecks checks) {
   if (bytes.size() >= kSectionHeaderSize) {
     uint32_t kind = DecodeFixed32(bytes.data() + 12);
     if (kind == static_cast<uint32_t>(FileKind::kFlatIndex)) {
-      QUIVER_ASSIGN_OR_RETURN(auto flat, FlatIndex::Deserialize(bytes, std::move(keepalive)));
+      QUIVER_ASSIGN_OR_RETURN(auto flat, FlatIndex::Deserialize(bytes, std::move(keepalive), checks));
       return std::unique_ptr<VectorIndex>(std::move(flat));
     }
   }
-  QUIVER_ASSIGN_OR_RETURN(auto hnsw, HnswIndex::Deserialize(bytes, std::move(keepalive)));
+  QUIVER_ASSIGN_OR_RETURN(auto hnsw, HnswIndex::Deserialize(bytes, std::move(keepalive), checks));
   return std::unique_ptr<VectorIndex>(std::move(hnsw));
 }
 

@@ -22,6 +22,7 @@
 #include "quiver/function_ref.h"
 #include "index/metric.h"
 #include "base/byte_chunks.h"
+#include "base/section_file.h"
 #include "quiver/status.h"
 
 namespace quiver::index {
@@ -99,8 +100,11 @@ class VectorIndex {
 
 // Loads an index image written by Serialize of either kind. Corruption for any malformed or truncated input.
 // With a `keepalive` owning `bytes`, vectors are used in place when aligned (see VectorStore::AdoptExternal).
+// `checks`: SectionChecks::kSkipSectionCrcs when the image's bytes were checked already (the segment file section
+// holding it); every structural check still runs.
 Result<std::unique_ptr<VectorIndex>> LoadIndex(std::span<const uint8_t> bytes,
-                                               std::shared_ptr<const void> keepalive = nullptr);
+                                               std::shared_ptr<const void> keepalive = nullptr,
+                                               SectionChecks checks = SectionChecks::kAll);
 
 }  // namespace quiver::index
 

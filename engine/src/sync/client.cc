@@ -153,7 +153,8 @@ struct SyncClient::Round : std::enable_shared_from_this<SyncClient::Round> {
 
   // Sends and hands the response to `on` (on the round's queue). Transport failures end the round; 401 asks for a
   // fresh token and retries once; 403 for an unknown replica registers again and retries once.
-  void Send(SyncRequest request, std::function<void(const SyncResponse&, uint64_t rtt_ms)> on) {
+  // `on` may take the response by non-const reference and move its body out (snapshot blobs).
+  void Send(SyncRequest request, std::function<void(SyncResponse&, uint64_t rtt_ms)> on) {
     ++c->stats_.requests;
     const uint64_t sent = Monotonic();
     std::weak_ptr<Round> weak = shared_from_this();
@@ -341,19 +342,34 @@ struct SyncClient::Round : std::enable_shared_from_this<SyncClient::Round> {
     });
   }
 
-  void FetchBlobs(std::shared_ptr<SnapshotManifest> m, std::shared_ptr<std::vector<std::shared_ptr<const std::string>>> images) {
+  // Downloads the manifest's segments one after another, each checked against the manifest's size and SHA-256
+  // (the transport's hash when it computed one while receiving, else the body's). A blob that fails the check is
+  // fetched once more; a second failure ends the round with Corruption and nothing installed.
+  void FetchBlobs(std::shared_ptr<SnapshotManifest> m, std::shared_ptr<std::vector<std::shared_ptr<const std::string>>> images,
+                  int attempt = 0) {
     if (images->size() == m->segments.size()) return Install(*m, *images);
     const SegmentRef& ref = m->segments[images->size()];
-    Send(NewRequest("GET", "/v1/blobs/" + ref.sha256), [self = shared_from_this(), m, images](const SyncResponse& resp, uint64_t) {
-      if (resp.status == 404) return self->Resync();  // the snapshot moved on meanwhile: start again
-      if (resp.status != 200) return self->Finish(self->Unexpected(resp, "blob"));
-      const SegmentRef& ref = m->segments[images->size()];
-      if (resp.body.size() != ref.bytes || Sha256Hex(resp.body) != ref.sha256) {
-        return self->Resync();  // damaged in transit
-      }
-      images->push_back(std::make_shared<const std::string>(resp.body));
-      self->FetchBlobs(m, images);
-    });
+    Send(NewRequest("GET", "/v1/blobs/" + ref.sha256),
+         [self = shared_from_this(), m, images, attempt](SyncResponse& resp, uint64_t) {
+           if (resp.status == 404) return self->Resync();  // the snapshot moved on meanwhile: start again
+           if (resp.status != 200) return self->Finish(self->Unexpected(resp, "blob"));
+           const size_t index = images->size();
+           const SegmentRef& ref = m->segments[index];
+           const std::string sha = resp.body.size() != ref.bytes ? std::string()
+                                   : !resp.sha256.empty()        ? std::move(resp.sha256)
+                                                                 : Sha256Hex(resp.body);
+           if (resp.body.size() != ref.bytes || sha != ref.sha256) {
+             if (attempt == 0) return self->FetchBlobs(m, images, 1);  // damaged in transit: once more
+             return self->Finish(Status::Corruption(
+                 "sync: snapshot segment " + std::to_string(index + 1) + " of " + std::to_string(m->segments.size()) +
+                 " of collection " + self->name + " arrived as " + std::to_string(resp.body.size()) + " bytes" +
+                 (sha.empty() ? std::string() : " with SHA-256 " + sha) + ", the manifest says " +
+                 std::to_string(ref.bytes) + " bytes with SHA-256 " + ref.sha256 +
+                 " (fetched twice); nothing was installed"));
+           }
+           images->push_back(std::make_shared<const std::string>(std::move(resp.body)));
+           self->FetchBlobs(m, images);
+         });
   }
 
   void Install(const SnapshotManifest& m, const std::vector<std::shared_ptr<const std::string>>& images) {
@@ -385,7 +401,8 @@ struct SyncClient::Round : std::enable_shared_from_this<SyncClient::Round> {
                     {kPushScan, std::nullopt},
                     {kClock, json::value(Hex16(clock().last()))},
                     {kOffset, json::value(clock().offset_ms())}};
-    Status s = core().InstallFeedGeneration(images, carry, std::move(pending));
+    // Every image's SHA-256 matched the manifest: its section checksums need no second pass.
+    Status s = core().InstallFeedGeneration(images, carry, std::move(pending), SectionChecks::kSkipSectionCrcs);
     if (!s.ok()) return Finish(s.WithContext("sync: installing the snapshot of " + name));
     ++c->stats_.resyncs;
     c->clean_to_[name] = 0;

@@ -161,11 +161,11 @@ class LocalFeed final : public Feed {
   FeedSnapshot Snapshot() const override {
     FeedSnapshot snap;
     db::FeedInfo info;
-    for (const auto& [image, points] : core().FeedSegmentImages(&info)) {
+    for (db::CollectionCore::SegmentImage& image : core().FeedSegmentImages(&info)) {
       FeedImage fi;
-      fi.sha256 = Sha256Hex(*image);
-      fi.bytes = image;
-      fi.points = points;
+      fi.sha256 = std::move(image.sha256);
+      fi.bytes = std::move(image.bytes);
+      fi.points = image.points;
       snap.images.push_back(std::move(fi));
     }
     snap.head = FeedHead{info.last_seq, info.min_valid_cursor};

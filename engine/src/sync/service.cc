@@ -725,7 +725,10 @@ SyncResponse SyncService::Blob(const SyncRequest& request, std::string_view sha2
     entry = it->second;
   }
   if (auto denied = Authorize(request, entry.collection, SyncAccess::kRead)) return *denied;
-  return SyncResponse{200, "application/octet-stream", *entry.bytes};
+  if (!request.share_blobs) return SyncResponse{200, "application/octet-stream", *entry.bytes};
+  SyncResponse r(200, "application/octet-stream", "");
+  r.shared_body = std::move(entry.bytes);
+  return r;
 }
 
 // --- Administration ---

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -50,12 +51,26 @@ struct SyncRequest {
   // Server side: the face's access check for the caller on a collection (by name): OK, or a status whose
   // message says why not (answered 403 forbidden). Empty: every collection is allowed.
   std::function<Status(std::string_view collection, SyncAccess access)> authorize;
+  // Server side: the face writes SyncResponse::shared_body out itself (quiverd), so a blob is answered with the
+  // blob cache's bytes instead of a copy in `body`.
+  bool share_blobs = false;
 };
 
 struct SyncResponse {
+  SyncResponse() = default;
+  SyncResponse(int status_code, std::string type, std::string bytes)
+      : status(status_code), content_type(std::move(type)), body(std::move(bytes)) {}
+
   int status = 200;
   std::string content_type = "application/json";  // blobs: application/octet-stream
   std::string body;
+  // Server side, instead of `body` when the request has share_blobs: a blob's bytes, shared with the service's
+  // blob cache rather than copied.
+  std::shared_ptr<const std::string> shared_body;
+  // Client side, optional: the SHA-256 of `body` as 64 lower-case hex digits, when the transport computed it
+  // while receiving (with the platform's hashing: Node's crypto, WebCrypto). Empty: the client hashes the body
+  // itself where it must (snapshot blobs).
+  std::string sha256;
 };
 
 class Transport {

@@ -96,6 +96,8 @@ export async function restPoints(server, name, ids, headers = {}) {
 //   'pass'      forward the request and its answer
 //   'garbage'   forward it, then answer 200 with a body that is not JSON
 //   'truncate'  forward it, then answer with the first half of the real body
+//   'corrupt'   forward it, then answer with the real body with one byte in its middle changed
+//   'cut'       forward it, then send the real status and Content-Length but only half the body, and close
 //   'drop'      close the connection without answering
 // `match(method, path)` picks the requests the mode applies to (others pass). Counts what it did.
 export async function faultProxy(target) {
@@ -127,6 +129,13 @@ export async function faultProxy(target) {
       res.writeHead(200, out).end('<html>this is not the sync protocol</html>');
     } else if (mode === 'truncate') {
       res.writeHead(upstream.status, out).end(bytes.subarray(0, bytes.length >> 1));
+    } else if (mode === 'corrupt') {
+      const bad = Buffer.from(bytes);
+      bad[bad.length >> 1] ^= 0x5a;
+      res.writeHead(upstream.status, out).end(bad);
+    } else if (mode === 'cut') {
+      res.writeHead(upstream.status, { ...out, 'content-length': String(bytes.length) });
+      res.write(bytes.subarray(0, bytes.length >> 1), () => setTimeout(() => req.socket.destroy(), 20));
     } else {
       res.writeHead(upstream.status, out).end(bytes);
     }

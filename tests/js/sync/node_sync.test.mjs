@@ -2,7 +2,8 @@
 // loopback port: writes of every kind converge, concurrent edits follow docs/sync.md's rules, a refused point
 // reaches onConflict, a 401 asks getToken again, writeThrough resolves after the server's ack, a quiverd killed
 // with SIGKILL and restarted loses no acknowledged write, live sync carries a write to the other replica, and
-// answers that are not the protocol fail with a clear error and lose nothing local.
+// answers that are not the protocol fail with a clear error and lose nothing local, and so does a snapshot blob
+// that arrives damaged, short or cut off.
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, describe, test } from 'node:test';
@@ -422,6 +423,49 @@ describe('two Node databases through quiverd', () => {
     assert.deepEqual(contents(b.c), contents(a.c));
     await sa.close();
     await sb.close();
+    await a.db.close();
+    await b.db.close();
+    await proxy.close();
+  });
+
+  test('a damaged, short or cut snapshot blob is refused with a clear error and loses nothing local', async () => {
+    const s = await server();
+    const proxy = await faultProxy(s.url);
+    const a = await device('a');
+    const sa = a.db.sync({ url: s.url, collections: ['docs'] });
+    await a.c.upsert(Array.from({ length: 30 }, (_, i) => ({ id: i + 1, vector: vec(i + 1), payload: { i } })));
+    await sa.sync();
+    // B has local writes and no cursor: its first round installs the snapshot, carrying its writes over.
+    const b = await device('b');
+    await b.c.upsert(Array.from({ length: 5 }, (_, i) => ({ id: 100 + i, vector: vec(100 + i), payload: { mine: i } })));
+    const before = contents(b.c);
+    const sb = b.db.sync({ url: proxy.url, collections: ['docs'] });
+    proxy.match = (method, path) => method === 'GET' && path.startsWith('/sync/v1/blobs/');
+    proxy.mode = 'corrupt';
+    await assert.rejects(
+      sb.sync(),
+      (e) => e instanceof QuiverError && e.code === 'Corruption' && /snapshot segment .* SHA-256 [0-9a-f]{64}, the manifest says/.test(e.message),
+    );
+    assert.deepEqual(contents(b.c), before);
+    assert.equal(sb.status.pending, 5);
+    proxy.mode = 'truncate';
+    await assert.rejects(
+      sb.sync(),
+      (e) => e instanceof QuiverError && e.code === 'Corruption' && /snapshot segment .* arrived as \d+ bytes, the manifest says \d+ bytes/.test(e.message),
+    );
+    assert.deepEqual(contents(b.c), before);
+    proxy.mode = 'cut';
+    await assert.rejects(sb.sync(), (e) => e instanceof QuiverError && e.code === 'IOError' && /blobs/.test(e.message));
+    assert.deepEqual(contents(b.c), before);
+    assert.equal(sb.status.pending, 5);
+
+    proxy.mode = 'pass';
+    await sb.sync();
+    assert.equal(sb.status.pending, 0);
+    await sa.sync();
+    assert.deepEqual(contents(b.c), contents(a.c));
+    assert.equal(b.c.count().count, 35);
+    for (const sync of [sa, sb]) await sync.close();
     await a.db.close();
     await b.db.close();
     await proxy.close();
