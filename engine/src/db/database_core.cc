@@ -80,6 +80,8 @@ Status DatabaseCore::OpenFolder() {
     }
   }
   QUIVER_ASSIGN_OR_RETURN(bool has_current, st.Exists(kCurrentFileName));
+  // mu_ before manifest_mu_, as everywhere else.
+  std::lock_guard<std::mutex> lock(mu_);
   std::lock_guard<std::mutex> manifest_lock(manifest_mu_);
   if (!has_current) {
     if (has_data) {
@@ -117,7 +119,6 @@ Status DatabaseCore::OpenFolder() {
   // Files made after the last manifest (log files begun by rotation) keep their numbers.
   manifest_.next_file = std::max(manifest_.next_file, max_number + 1);
 
-  std::lock_guard<std::mutex> lock(mu_);
   for (const CollectionEntry& entry : manifest_.collections) {
     manifest_mu_.unlock();  // opening a collection allocates file numbers
     auto core = CollectionCore::Open(entry, &clock_, replica_id_, this);
