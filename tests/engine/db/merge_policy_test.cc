@@ -142,22 +142,6 @@ TEST_CASE("merges: opening a collection resumes the merges a stopped writer left
   }
 }
 
-// Found by the stress test: a point updated after its segment was sealed is removed from that segment's graph
-// in memory only, and a merge that reused the graph kept the deleted row, so Optimize() failed with Corruption.
-TEST_CASE("merges: a reused graph keeps the points updated since the last seal", "[db][storage]") {
-  storage::MemoryStorage st;
-  auto db = OpenStored(&st, Options(nullptr));
-  CreateCollection(*db);
-  auto c = *db->GetCollection("c");
-  Upsert(*c, 0, kSegmentPoints);  // sealed and indexed into a graph
-  CHECK(c->Stats().unindexed_vectors == 0);
-  Upsert(*c, 0, 1);  // point 0 moves to the write segment
-  Status s = c->Optimize();
-  INFO(s.ToString());
-  REQUIRE(s.ok());
-  CheckSearchable(*c, kSegmentPoints);
-}
-
 std::vector<std::string> SegmentFiles(storage::MemoryStorage& st) {
   std::vector<std::string> names;
   const std::vector<std::string> all = *st.List();
