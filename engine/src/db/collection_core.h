@@ -431,7 +431,8 @@ class CollectionCore {
   std::shared_ptr<storage::WalWriter> wal_;  // guarded by mu_
   uint64_t wal_start_ = 0;                   // guarded by mu_
   uint64_t next_sequence_ = 1;               // guarded by mu_
-  uint64_t last_sync_ms_ = 0;                // guarded by mu_
+  // When Durability::kBatched last synced; writers read and set it after releasing mu_ (group commit).
+  std::atomic<uint64_t> last_sync_ms_{0};
   std::string log_buffer_;                   // guarded by mu_: reused batch encoding
   Status failed_;                            // guarded by mu_: a storage error leaves the collection read-only
   bool closed_ = false;                      // guarded by mu_

@@ -78,9 +78,10 @@ Status CollectionCore::SyncPerDurability(const std::shared_ptr<storage::WalWrite
       break;
     case Durability::kBatched: {
       const uint64_t now = SteadyMs();
-      if (now - last_sync_ms_ >= kBatchedSyncMs || wal->unsynced() >= kBatchedSyncBytes) {
+      if (now - last_sync_ms_.load(std::memory_order_relaxed) >= kBatchedSyncMs ||
+          wal->unsynced() >= kBatchedSyncBytes) {
         s = wal->Sync();
-        last_sync_ms_ = now;
+        last_sync_ms_.store(now, std::memory_order_relaxed);
       }
       break;
     }

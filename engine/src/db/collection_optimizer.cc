@@ -282,11 +282,17 @@ Status CollectionCore::OptimizeNow(MergeScope scope, bool* replaced) {
       PointState copy = st;
       const uint32_t new_slot = static_cast<uint32_t>(states.size());
       for (size_t s = 0; s < spaces_.size(); ++s) {
-        if (base[s] == static_cast<int>(i)) continue;  // rows stay as they are in the reused graph
         const uint32_t row = st.rows[s];
+        // Rows stay as they are in the reused graph, except those of points that moved to the write segment
+        // since the last seal: they are removed from this graph in memory only, and the merged file keeps the
+        // point (durable_removed), so its vector goes in again as a new row.
+        if (base[s] == static_cast<int>(i) &&
+            (row == kNoRow || st.deleted || !indexes[s]->IsDeleted(row))) {
+          continue;
+        }
+        const index::VectorIndex& from = base[s] == static_cast<int>(i) ? *indexes[s] : seg.vector_index(s);
         copy.rows[s] = kNoRow;
         if (row == kNoRow || st.deleted) continue;
-        const index::VectorIndex& from = seg.vector_index(s);
         const float* v = from.Vector(row);
         pending[s].insert(pending[s].end(), v, v + from.stride());
         pending_slots[s].push_back(new_slot);

@@ -80,7 +80,9 @@ Status DatabaseCore::OpenFolder() {
     }
   }
   QUIVER_ASSIGN_OR_RETURN(bool has_current, st.Exists(kCurrentFileName));
-  std::lock_guard<std::mutex> manifest_lock(manifest_mu_);
+  // mu_ before manifest_mu_, as everywhere else.
+  std::unique_lock<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> manifest_lock(manifest_mu_);
   if (!has_current) {
     if (has_data) {
       return Status::Corruption(where + ": CURRENT is missing but database files are present");
@@ -117,11 +119,10 @@ Status DatabaseCore::OpenFolder() {
   // Files made after the last manifest (log files begun by rotation) keep their numbers.
   manifest_.next_file = std::max(manifest_.next_file, max_number + 1);
 
-  std::lock_guard<std::mutex> lock(mu_);
   for (const CollectionEntry& entry : manifest_.collections) {
-    manifest_mu_.unlock();  // opening a collection allocates file numbers
+    manifest_lock.unlock();  // opening a collection allocates file numbers
     auto core = CollectionCore::Open(entry, &clock_, replica_id_, this);
-    manifest_mu_.lock();
+    manifest_lock.lock();
     if (!core.ok()) {
       // Damage stays with its collection: the others open, this one answers with the error until it is
       // repaired (RepairCollection) or deleted. Anything else (an I/O error, a bad option) fails the open.
@@ -135,8 +136,13 @@ Status DatabaseCore::OpenFolder() {
   if (!options_.read_only) QUIVER_RETURN_IF_ERROR(CollectGarbage());
   opened_ = true;
   // Merges a stopped process left undone start only now: the garbage collection above removes files no manifest
-  // names, which a merge running meanwhile would be writing.
-  for (const auto& [name, collection] : collections_) collection->core().ResumeOptimize();
+  // names, which a merge running meanwhile would be writing. They start without the database's locks: a merge
+  // takes its collection's lock and then manifest_mu_ (CommitEntry, NewFileNumber).
+  std::vector<std::shared_ptr<Collection>> opened;
+  for (const auto& [name, collection] : collections_) opened.push_back(collection);
+  manifest_lock.unlock();
+  lock.unlock();
+  for (const auto& collection : opened) collection->core().ResumeOptimize();
   return Status::OK();
 }
 
