@@ -305,7 +305,7 @@ std::vector<std::pair<std::string, Status>> DatabaseCore::UnavailableCollections
 }
 
 Result<RepairReport> DatabaseCore::Repair(std::string_view name) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock(mu_);
   QUIVER_RETURN_IF_ERROR(CheckOpen());
   if (!stored()) return Status::FailedPrecondition("repair works on a stored database; this one is in memory");
   if (options_.read_only) return Status::FailedPrecondition("the database is open read-only");
@@ -361,6 +361,7 @@ Result<RepairReport> DatabaseCore::Repair(std::string_view name) {
   report.points = live;
   unavailable_.erase(u);
   collections_.emplace(std::string(name), collection);
+  lock.unlock();  // merges take the collection's lock, then manifest_mu_ (as after OpenFolder)
   collection->core().ResumeOptimize();
   return report;
 }
