@@ -177,7 +177,9 @@ int qv_db_repair_json(qv_database* db, const char* name, char** out) {
   *out = nullptr;
   return Guard(&db->error, [&]() -> Status {
     if (!name) return Misuse("name is NULL");
-    return Run(db, quiver::api::Operation::kRepairCollection, {.collection = name}, {}, out);
+    quiver::api::Target target;
+    target.collection = name;
+    return Run(db, quiver::api::Operation::kRepairCollection, target, {}, out);
   });
 }
 
