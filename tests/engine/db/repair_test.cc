@@ -32,6 +32,19 @@ std::vector<float> VectorOf(size_t i) {
   return v;
 }
 
+// Points first .. first+count-1, each with its vector and payload {"n": id}.
+std::vector<PointInput> Points(size_t first, size_t count) {
+  std::vector<PointInput> batch;
+  for (size_t i = first; i < first + count; ++i) {
+    PointInput p;
+    p.id = PointId::Number(i);
+    p.vectors[""] = VectorOf(i);
+    p.payload = "{\"n\":" + std::to_string(i) + "}";
+    batch.push_back(std::move(p));
+  }
+  return batch;
+}
+
 std::unique_ptr<DatabaseCore> OpenStored(storage::Storage* st) {
   auto db = DatabaseCore::OpenStorage(Options(), st);
   INFO(db.status().ToString());
@@ -47,15 +60,7 @@ void Fill(DatabaseCore& db, const std::string& name) {
   REQUIRE(db.CreateCollection(name, config).ok());
   auto c = *db.GetCollection(name);
   REQUIRE(c->CreatePayloadIndex("n", "integer").ok());
-  std::vector<PointInput> batch;
-  for (size_t i = 0; i < kPoints; ++i) {
-    PointInput p;
-    p.id = PointId::Number(i);
-    p.vectors[""] = VectorOf(i);
-    p.payload = "{\"n\":" + std::to_string(i) + "}";
-    batch.push_back(std::move(p));
-  }
-  REQUIRE(c->Upsert(batch).ok());
+  REQUIRE(c->Upsert(Points(0, kPoints)).ok());
   REQUIRE(c->Optimize().ok());
   REQUIRE(c->Verify()->empty());
 }
@@ -163,15 +168,7 @@ TEST_CASE("repair reports the points of a segment whose payloads are damaged as 
     Fill(*db, "a");
     // A second segment beside the merged one: 40 more points.
     auto c = *db->GetCollection("a");
-    std::vector<PointInput> batch;
-    for (size_t i = kPoints; i < kPoints + 40; ++i) {
-      PointInput p;
-      p.id = PointId::Number(i);
-      p.vectors[""] = VectorOf(i);
-      p.payload = "{\"n\":" + std::to_string(i) + "}";
-      batch.push_back(std::move(p));
-    }
-    REQUIRE(c->Upsert(batch).ok());
+    REQUIRE(c->Upsert(Points(kPoints, 40)).ok());
     auto files = SegmentFiles(st, *db, "a");
     REQUIRE(files.size() >= 1);
     damaged = files.front();
