@@ -1129,17 +1129,9 @@ std::string World::FinalChecks() {
   if (report_.restores > 0) {
     // A restore loses what the server accepted after the backup; replicas push it again, except what has fallen
     // below the horizon meanwhile (refused as stale, SYNC.md 2.10): such writes may be missing.
+    const auto held = ServerRegisters();
     oracle_.WithdrawIf([&](const PointId& id, const std::string& reg, const Stamp& s) {
-      if (s.hlc >= horizon) return false;
-      bool held = false;
-      sc->VisitPoint(id, [&](const db::PointState& st, const db::Segment&) {
-        if (reg.empty()) held = st.alive == s;
-        else if (reg == "\x01") held = st.payload_reset == s;
-        else {
-          for (const db::KeyStamp& ks : st.key_stamps) held |= "k" + ks.key == reg && ks.stamp == s;
-        }
-      });
-      return !held;
+      return s.hlc < horizon && !held.count({id, reg, s});
     });
   }
   if (const char* w = std::getenv("QUIVER_SYNC_WATCH")) {
