@@ -1,9 +1,18 @@
 #include "http_server.h"
 
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <chrono>
+#include <functional>
+#include <optional>
 #include <thread>
 #include <vector>
 
-#include "session.h"
+#include "server_state.h"
 
 namespace quiver::server {
 
@@ -19,7 +28,7 @@ struct HttpServer::Impl {
         timer(ioc) {}
 
   void Accept() {
-    acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+    acceptor.async_accept(net::make_strand(ioc), [this](boost::system::error_code ec, tcp::socket socket) {
       if (ec) {
         if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
         return Accept();  // a failed accept (EMFILE, a reset) must not stop the listener
@@ -27,18 +36,14 @@ struct HttpServer::Impl {
       Metrics& m = state.service.metrics();
       const bool refuse = m.connections_active.fetch_add(1) >= static_cast<int64_t>(config.max_connections);
       m.connections_total.fetch_add(1);
-      beast::error_code ignored;
+      boost::system::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
       const auto endpoint = socket.remote_endpoint(ignored);
       std::string remote = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
       if (tls) {
-        using Stream = beast::ssl_stream<beast::tcp_stream>;
-        std::make_shared<Session<Stream>>(Stream(std::move(socket), *tls), state, std::move(remote), refuse)
-            ->Start();
+        StartTlsSession(std::move(socket), *tls, state, std::move(remote), refuse);
       } else {
-        std::make_shared<Session<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)), state,
-                                                     std::move(remote), refuse)
-            ->Start();
+        StartPlainSession(std::move(socket), state, std::move(remote), refuse);
       }
       Accept();
     });
@@ -47,9 +52,9 @@ struct HttpServer::Impl {
   void BeginDrain(std::function<void()> on_drained) {
     state.service.SetDraining();
     timer.expires_after(std::chrono::milliseconds(config.shutdown_delay_ms));
-    timer.async_wait([this, on_drained](beast::error_code) {
+    timer.async_wait([this, on_drained](boost::system::error_code) {
       state.closing = true;
-      beast::error_code ec;
+      boost::system::error_code ec;
       acceptor.close(ec);
       std::vector<std::shared_ptr<SessionBase>> open;
       {
@@ -69,7 +74,7 @@ struct HttpServer::Impl {
       return on_drained();
     }
     timer.expires_after(std::chrono::milliseconds(10));
-    timer.async_wait([this, on_drained](beast::error_code) { PollDrained(on_drained); });
+    timer.async_wait([this, on_drained](boost::system::error_code) { PollDrained(on_drained); });
   }
 
   // Sessions still queued in `ioc` are destroyed with it and unregister from `state`: state outlives ioc.
@@ -102,13 +107,13 @@ Status HttpServer::Listen() {
     ctx.set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
                     net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 |
                     net::ssl::context::no_tlsv1_1);
-    beast::error_code ec;
+    boost::system::error_code ec;
     ctx.use_certificate_chain_file(c.tls_cert, ec);
     if (ec) return Status::InvalidArgument("tls_cert " + c.tls_cert + ": " + ec.message());
     ctx.use_private_key_file(c.tls_key, net::ssl::context::pem, ec);
     if (ec) return Status::InvalidArgument("tls_key " + c.tls_key + ": " + ec.message());
   }
-  beast::error_code ec;
+  boost::system::error_code ec;
   const std::string host = c.host == "localhost" ? "127.0.0.1" : c.host;
   auto address = net::ip::make_address(host.front() == '[' ? host.substr(1, host.size() - 2) : host, ec);
   if (ec) return Status::InvalidArgument("host '" + c.host + "' is not an IP address: " + ec.message());
@@ -124,7 +129,7 @@ Status HttpServer::Listen() {
 }
 
 uint16_t HttpServer::port() const {
-  beast::error_code ec;
+  boost::system::error_code ec;
   return impl_->acceptor.local_endpoint(ec).port();
 }
 
@@ -137,7 +142,7 @@ void HttpServer::Start() {
 }
 
 void HttpServer::OnSignal(std::function<void()> on_drained) {
-  impl_->signals.async_wait([this, on_drained](beast::error_code ec, int) {
+  impl_->signals.async_wait([this, on_drained](boost::system::error_code ec, int) {
     if (ec) return;
     impl_->BeginDrain(on_drained);
   });

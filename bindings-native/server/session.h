@@ -1,5 +1,5 @@
 // Session: one client connection, plain TCP or TLS, serving requests one after another (keep-alive, pipelined
-// requests in order). Private to http_server.cc.
+// requests in order). Instantiated once per stream type, in session_plain.cc and session_tls.cc.
 //
 // Thread safety: every handler of a session runs on its own strand; the worker that runs a request posts the
 // reply back to that strand. Close() may be called from any thread.
@@ -18,39 +18,14 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <unordered_map>
 
+#include "server_state.h"
 #include "service.h"
 
 namespace quiver::server {
 
-namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
-using tcp = net::ip::tcp;
-
-class SessionBase;
-
-// What every session shares with the server.
-struct ServerState {
-  Service& service;
-  const Config& config;
-  net::thread_pool* workers;  // null: requests run on the I/O thread that reads them
-  std::atomic<int64_t> active_requests{0};
-  std::atomic<bool> closing{false};  // draining: no new requests, close idle connections
-
-  std::mutex sessions_mu;
-  std::unordered_map<SessionBase*, std::weak_ptr<SessionBase>> sessions;  // guarded by sessions_mu
-
-  ServerState(Service& s, const Config& c, net::thread_pool* w) : service(s), config(c), workers(w) {}
-};
-
-class SessionBase {
- public:
-  virtual ~SessionBase() = default;
-  // Closes the connection if it is waiting for a request; otherwise it closes after its current reply.
-  virtual void Close() = 0;
-};
 
 template <class Stream>
 class Session final : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
