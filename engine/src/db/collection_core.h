@@ -409,7 +409,13 @@ class CollectionCore {
   Status OptimizeBacklog();
   // The inputs of the next merge step; empty when there is nothing to do.
   std::vector<Sealed> ChooseMergeLocked(const FeedGcRule& gc) const;
+  // Whether every vector space of `seg` that asks for a graph has one.
+  bool GraphedLocked(const Segment& seg) const;
+  // Sealed segments waiting for a merge step: without their graph, or with a fifth or more of their rows removed.
+  size_t BacklogLocked() const;
   void ScheduleOptimize();
+  // Backpressure for writers faster than the background merges (collection_optimizer.cc).
+  void AwaitBacklog();
   CollectionEntry EntryLocked() const;
 
   std::string name_;

@@ -40,6 +40,8 @@ constexpr double kReuseDeadFraction = 0.2;
 constexpr size_t kStepFactor = 1;
 // Merge steps do not grow a segment past this many x segment_points live rows.
 constexpr size_t kMaxFactor = 32;
+// A writer waits for the background merges while more sealed segments than this wait for one (AwaitBacklog).
+constexpr size_t kStallBacklog = 4;
 
 }  // namespace
 
@@ -114,22 +116,57 @@ void CollectionCore::ResumeOptimize() {
 Status CollectionCore::OptimizeBacklog() {
   for (;;) {
     bool merged = false;
-    QUIVER_RETURN_IF_ERROR(OptimizeNow(MergeScope::kStep, &merged));
+    const Status status = OptimizeNow(MergeScope::kStep, &merged);
+    pending_cv_.notify_all();  // writers waiting in AwaitBacklog look at the backlog again
+    QUIVER_RETURN_IF_ERROR(status);
     if (!merged) return Status::OK();
+  }
+}
+
+bool CollectionCore::GraphedLocked(const Segment& seg) const {
+  for (size_t s = 0; s < spaces_.size(); ++s) {
+    if (spaces_[s].params.index == IndexKind::kHnsw && seg.present_count() > 0 &&
+        seg.vector_index(s).kind() != index::IndexKind::kHnsw)
+      return false;
+  }
+  return true;
+}
+
+size_t CollectionCore::BacklogLocked() const {
+  size_t n = 0;
+  for (const Sealed& s : sealed_) {
+    const Segment& seg = *s.segment;
+    const bool dead = double(seg.slot_count() - seg.present_count()) >= kReuseDeadFraction * double(seg.slot_count());
+    n += !GraphedLocked(seg) || (seg.slot_count() > 0 && dead);
+  }
+  return n;
+}
+
+// Backpressure. Merges in the background keep up with most writers, but one that writes faster than the
+// executor's threads can build graphs and rewrite segments would pile up sealed segments without end: memory,
+// disk, the open's time and the unindexed rows that every search scans would all grow (the soak of
+// docs/reliability.md measured it). So while more than kStallBacklog sealed segments wait for a merge and the
+// background merge is running, a writer waits for it to bring the count down before its call returns (its
+// write is already committed). It stops waiting as soon as no background merge runs (nothing more will come
+// down, or a storage failure stopped it: the next write reports that).
+void CollectionCore::AwaitBacklog() {
+  if (!stored() || files_->options().read_only || !files_->options().auto_optimize) return;
+  for (;;) {
+    {
+      std::shared_lock lock(mu_);
+      if (BacklogLocked() <= kStallBacklog) return;
+    }
+    std::unique_lock<std::mutex> lock(pending_mu_);
+    if (!optimizer_running_) return;
+    // A step notifies when it ends; the timeout only bounds a notification missed between the check and the wait.
+    pending_cv_.wait_for(lock, std::chrono::milliseconds(50));
   }
 }
 
 std::vector<CollectionCore::Sealed> CollectionCore::ChooseMergeLocked(const FeedGcRule& gc) const {
   const size_t unit = files_->options().segment_points;
   const size_t step_rows = kStepFactor * unit, max_rows = kMaxFactor * unit;
-  auto graphed = [&](const Segment& seg) {
-    for (size_t s = 0; s < spaces_.size(); ++s) {
-      if (spaces_[s].params.index == IndexKind::kHnsw && seg.present_count() > 0 &&
-          seg.vector_index(s).kind() != index::IndexKind::kHnsw)
-        return false;
-    }
-    return true;
-  };
+  auto graphed = [&](const Segment& seg) { return GraphedLocked(seg); };
   // The share of rows a rewrite would drop: removals in the files and expired tombstones (a removal only in
   // memory stays in the rewritten file, so counting it would rewrite the segment again and again).
   auto dead = [&](const Sealed& s) {

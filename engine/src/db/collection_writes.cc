@@ -162,7 +162,11 @@ Status CollectionCore::Commit(std::vector<Op>&& ops, bool stamp, const UpsertCon
   // Without an executor the writer whose batch sealed a segment merges and indexes it before returning.
   // The write is durable whatever the merge gives: a storage failure there is kept in failed_ and reported by
   // the next write, as for merges in the background.
-  if (optimize) (void)OptimizeBacklog();
+  if (optimize) {
+    (void)OptimizeBacklog();
+  } else {
+    AwaitBacklog();
+  }
   return Status::OK();
 }
 
