@@ -1,12 +1,13 @@
 // A mixed read and write load on a running quiverd, for sanitizer runs rather than figures: the benchmark's
-// load generator (load_client.cc, closed-loop keep-alive connections) cycles through upserts, deletes, payload
-// merges and overwrites, gets, searches (plain and filtered), counts and scrolls on one small collection, so
-// quiverd's serving threads run writes and reads on it at once while its background merges run.
+// load generator (load_client.cc, closed-loop keep-alive connections) cycles through upserts, deletes,
+// payload merges and overwrites, gets, searches (plain and filtered), counts and scrolls on one small
+// collection, so quiverd's serving threads run writes and reads on it at once while its background merges
+// run.
 //
 //   mixed_load --port PORT [--seconds 30] [--connections 8]
 //
-// Creates (or recreates) the collection "mixed_load" (8 dimensions, cosine), runs the load, and prints one line:
-// requests answered, answered 200, failed. Exits 1 if any request failed or none was answered.
+// Creates (or recreates) the collection "mixed_load" (8 dimensions, cosine), runs the load, and prints one
+// line: requests answered, answered 200, failed. Exits 1 if any request failed or none was answered.
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -69,7 +70,8 @@ int main(int argc, char** argv) {
   const auto p = static_cast<uint16_t>(port);
   Once(p, {RawRequest("DELETE", kPath, "")});  // absent the first time: its answer does not matter
   if (!Once(p, {RawRequest("PUT", kPath, "{\"vectors\":{\"size\":8,\"distance\":\"Cosine\"}}"),
-                RawRequest("PUT", kPath + "/index", "{\"field_name\":\"group\",\"field_schema\":\"keyword\"}")})) {
+                RawRequest("PUT", kPath + "/index",
+                           "{\"field_name\":\"group\",\"field_schema\":\"keyword\"}")})) {
     std::fprintf(stderr, "mixed_load: cannot create the collection\n");
     return 1;
   }
@@ -97,10 +99,11 @@ int main(int argc, char** argv) {
     requests.push_back(RawRequest("PUT", kPath + "/points?wait=true", "{\"points\":[" + batch + "]}"));
     requests.push_back(RawRequest("POST", kPath + "/points/search",
                                   "{\"vector\":" + Vector(i) + ",\"limit\":10,\"with_payload\":true}"));
-    requests.push_back(RawRequest(
-        "POST", kPath + "/points/search",
-        "{\"vector\":" + Vector(i + 7) + ",\"limit\":5,\"filter\":{\"must\":[{\"key\":\"group\",\"match\":{\"value\":\"g" +
-            std::to_string(i % 5) + "\"}}]}}"));
+    requests.push_back(
+        RawRequest("POST", kPath + "/points/search",
+                   "{\"vector\":" + Vector(i + 7) +
+                       ",\"limit\":5,\"filter\":{\"must\":[{\"key\":\"group\",\"match\":{\"value\":\"g" +
+                       std::to_string(i % 5) + "\"}}]}}"));
     switch (i % 6) {
       case 0:
         requests.push_back(RawRequest("POST", kPath + "/points/delete?wait=true",
@@ -108,23 +111,26 @@ int main(int argc, char** argv) {
         break;
       case 1:
         requests.push_back(RawRequest("POST", kPath + "/points/payload?wait=true",
-                                      "{\"payload\":{\"tag\":" + std::to_string(i) + "},\"points\":[" + even(id) + "," +
-                                          even(id + 2) + "]}"));
+                                      "{\"payload\":{\"tag\":" + std::to_string(i) + "},\"points\":[" +
+                                          even(id) + "," + even(id + 2) + "]}"));
         break;
       case 2:
         requests.push_back(RawRequest("PUT", kPath + "/points/payload?wait=true",
                                       "{\"payload\":{\"group\":\"g1\"},\"points\":[" + even(id + 4) + "]}"));
         break;
       case 3:
-        requests.push_back(RawRequest("POST", kPath + "/points/count",
-                                      "{\"filter\":{\"must\":[{\"key\":\"group\",\"match\":{\"value\":\"g2\"}}]}}"));
+        requests.push_back(
+            RawRequest("POST", kPath + "/points/count",
+                       "{\"filter\":{\"must\":[{\"key\":\"group\",\"match\":{\"value\":\"g2\"}}]}}"));
         break;
       case 4:
-        requests.push_back(RawRequest("POST", kPath + "/points/scroll", "{\"limit\":50,\"with_payload\":true}"));
+        requests.push_back(
+            RawRequest("POST", kPath + "/points/scroll", "{\"limit\":50,\"with_payload\":true}"));
         break;
       default:
-        requests.push_back(RawRequest("POST", kPath + "/points", "{\"ids\":[" + std::to_string(id) + "," +
-                                                                     std::to_string((id + 3) % kIds) + "]}"));
+        requests.push_back(
+            RawRequest("POST", kPath + "/points",
+                       "{\"ids\":[" + std::to_string(id) + "," + std::to_string((id + 3) % kIds) + "]}"));
     }
   }
 
@@ -137,6 +143,7 @@ int main(int argc, char** argv) {
   const auto r = RunLoad(spec);
   std::printf("mixed_load: %.0f s, %d connections: %llu answered, %llu answered 200, %llu failed (%.0f/s)\n",
               r.seconds, connections, static_cast<unsigned long long>(r.answered),
-              static_cast<unsigned long long>(r.completed), static_cast<unsigned long long>(r.failed), r.Qps());
+              static_cast<unsigned long long>(r.completed), static_cast<unsigned long long>(r.failed),
+              r.Qps());
   return r.failed == 0 && r.completed > 0 ? 0 : 1;
 }

@@ -19,7 +19,8 @@
 
 #include "quiver.h"
 
-/* Checks run on the main thread and on the helper threads of test_tls_and_interrupt: the counters are guarded. */
+/* Checks run on the main thread and on the helper threads of test_tls_and_interrupt: the counters are
+ * guarded. */
 static pthread_mutex_t checks_mu = PTHREAD_MUTEX_INITIALIZER;
 static int failures = 0;
 static int checks = 0;
@@ -40,13 +41,13 @@ static int note_check(int ok) {
     }                                                                          \
   } while (0)
 
-#define CHECK_RC(expr, want)                                                                           \
-  do {                                                                                                 \
-    int rc_ = (expr);                                                                                  \
-    if (!note_check(rc_ == (want))) {                                                                  \
+#define CHECK_RC(expr, want)                                                                            \
+  do {                                                                                                  \
+    int rc_ = (expr);                                                                                   \
+    if (!note_check(rc_ == (want))) {                                                                   \
       fprintf(stderr, "%s:%d: %s returned %d (%s), expected %d (%s)\n", __FILE__, __LINE__, #expr, rc_, \
-              qv_status_name(rc_), (want), qv_status_name(want));                                      \
-    }                                                                                                  \
+              qv_status_name(rc_), (want), qv_status_name(want));                                       \
+    }                                                                                                   \
   } while (0)
 
 static void check_contains(const char* text, const char* part, int line) {
