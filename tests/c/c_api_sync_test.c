@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -18,33 +19,39 @@
 
 #include "quiver.h"
 
+/* Checks run on the main thread and on the helper threads of test_tls_and_interrupt: the counters are
+ * guarded. */
+static pthread_mutex_t checks_mu = PTHREAD_MUTEX_INITIALIZER;
 static int failures = 0;
 static int checks = 0;
 
+/* Counts one check; returns `ok`. */
+static int note_check(int ok) {
+  pthread_mutex_lock(&checks_mu);
+  ++checks;
+  if (!ok) ++failures;
+  pthread_mutex_unlock(&checks_mu);
+  return ok;
+}
+
 #define CHECK(cond)                                                            \
   do {                                                                         \
-    ++checks;                                                                  \
-    if (!(cond)) {                                                             \
-      ++failures;                                                              \
+    if (!note_check((cond) ? 1 : 0)) {                                         \
       fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
     }                                                                          \
   } while (0)
 
-#define CHECK_RC(expr, want)                                                                           \
-  do {                                                                                                 \
-    int rc_ = (expr);                                                                                  \
-    ++checks;                                                                                          \
-    if (rc_ != (want)) {                                                                               \
-      ++failures;                                                                                      \
+#define CHECK_RC(expr, want)                                                                            \
+  do {                                                                                                  \
+    int rc_ = (expr);                                                                                   \
+    if (!note_check(rc_ == (want))) {                                                                   \
       fprintf(stderr, "%s:%d: %s returned %d (%s), expected %d (%s)\n", __FILE__, __LINE__, #expr, rc_, \
-              qv_status_name(rc_), (want), qv_status_name(want));                                      \
-    }                                                                                                  \
+              qv_status_name(rc_), (want), qv_status_name(want));                                       \
+    }                                                                                                   \
   } while (0)
 
 static void check_contains(const char* text, const char* part, int line) {
-  ++checks;
-  if (!text || !strstr(text, part)) {
-    ++failures;
+  if (!note_check(text && strstr(text, part))) {
     fprintf(stderr, "c_api_sync_test.c:%d: '%s' lacks '%s'\n", line, text ? text : "(null)", part);
   }
 }
@@ -70,6 +77,8 @@ static int start_server(server* s, const char* data, const char* const* extra) {
     int n = 6;
     for (int i = 0; extra && extra[i] && n < 31; ++i) argv[n++] = extra[i];
     argv[n] = NULL;
+    /* Dies with the test: a test that stops early (a failed check, a sanitizer report) leaves no server behind. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     dup2(fds[1], STDOUT_FILENO);
     close(fds[0]);
     close(fds[1]);

@@ -47,7 +47,7 @@ start_server() {
   local data=$1 want=$2
   shift 2
   : > server.out
-  "$quiverd" --data "$data" --port "$want" --log-requests=false "$@" > server.out 2> server.err &
+  "$quiverd" --data "$data" --port "$want" --log-requests=false "$@" > server.out 2>> server.err &
   server_pid=$!
   wait_for server.out '"listening"'
   port=$(sed -n 's/.*"port":\([0-9]*\).*/\1/p' server.out | head -n 1)
@@ -138,6 +138,9 @@ expect 0 "synced docs with https://127.0.0.1:$port: pushed 3 points" \
   "$quiver" --db t sync --url "https://127.0.0.1:$port" --ca cert.pem
 expect 3 "cannot read the CA file" "$quiver" --db t sync --url "https://127.0.0.1:$port" --ca missing.pem
 kill -9 "$server_pid"
+
+# A sanitizer report from any quiverd started above (their stderr accumulates in server.err) is a failure.
+if grep -q "Sanitizer" server.err 2>/dev/null; then fail "quiverd reported: $(cat server.err)"; fi
 
 if [[ $failures -ne 0 ]]; then
   echo "cli_sync_test: $failures failure(s)" >&2
