@@ -158,6 +158,8 @@ test(`SIGKILL during durable writes (${ROUNDS} rounds): every acknowledged batch
     }
     await db.close();
     stats.rounds++;
+    // Long runs report as they go (run the file with plain node to see the lines at once).
+    if (stats.rounds % 50 === 0) console.log(`kill loop after ${stats.rounds} rounds: ${JSON.stringify(stats)}`);
   }
   t.diagnostic(`kill loop: ${JSON.stringify(stats)}`);
   assert.equal(stats.rounds, ROUNDS);
