@@ -46,9 +46,7 @@ export function applyBatch(state, b) {
 async function main() {
   const [path, first] = [process.argv[2], Number(process.argv[3])];
   const { open } = await import('./quiver.mjs');
-  // QUIVER_KILL_DURABILITY=none shows that the parent's checks fail when acknowledged writes are not durable.
-  const durability = process.env.QUIVER_KILL_DURABILITY ?? 'sync';
-  const db = await open({ path, durability, segmentPoints: SEGMENT_POINTS });
+  const db = await open({ path, durability: 'sync', segmentPoints: SEGMENT_POINTS });
   if (!db.collectionExists(COLLECTION)) {
     await db.createCollection(COLLECTION, { vectors: { size: DIM, distance: 'Euclid' }, hnsw_config: { m: 8, ef_construct: 32 } });
   }
