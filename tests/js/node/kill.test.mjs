@@ -8,7 +8,7 @@
 // start, often while it opens (replaying the log the previous kill left). The WebAssembly engine has no threads
 // option: its background work (seals, merges, index builds) runs on the writing thread.
 //
-// Rounds: QUIVER_KILL_ROUNDS (default 6; the full run is 1,000:
+// Rounds: QUIVER_KILL_ROUNDS (default 4; the full run is 1,000:
 //   QUIVER_KILL_ROUNDS=1000 node --test tests/js/node/kill.test.mjs).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { COLLECTION, SEGMENT_POINTS, applyBatch } from './kill_child.mjs';
 import { open } from './quiver.mjs';
 
-const ROUNDS = Number(process.env.QUIVER_KILL_ROUNDS ?? 6);
+const ROUNDS = Number(process.env.QUIVER_KILL_ROUNDS ?? 4);
 const ROUNDS_PER_FOLDER = 10;
 const childScript = fileURLToPath(new URL('./kill_child.mjs', import.meta.url));
 const root = mkdtempSync(join(tmpdir(), 'quiver-js-kill-'));
