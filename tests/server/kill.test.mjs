@@ -8,7 +8,8 @@
 // recovered from earlier kills; one round in five kills quiverd while it starts (opening, replaying the log).
 //
 // Rounds: QUIVERD_KILL_ROUNDS (default 5, the fifth killed while it starts too; the full run is 1,000:
-//   QUIVERD=build/native-release/bindings-native/quiverd QUIVERD_KILL_ROUNDS=1000 node --test tests/server/kill.test.mjs).
+//   QUIVERD=build/native-release/bindings-native/quiverd QUIVERD_KILL_ROUNDS=1000 \
+//     node --test tests/server/kill.test.mjs).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -55,9 +56,13 @@ async function killWhileStarting(data, threads, ms) {
   return exit;
 }
 
-test(`SIGKILL during wait=true upserts (${ROUNDS} rounds): every answered upsert there, in-flight batches all or nothing`, async (t) => {
+const title = `SIGKILL during wait=true upserts (${ROUNDS} rounds): every answered upsert there, in-flight batches ` +
+  'all or nothing';
+test(title, async (t) => {
   const random = rng(2026);
-  const stats = { rounds: 0, answered: 0, lost: 0, failedStarts: 0, inFlightWhole: 0, inFlightAbsent: 0, killedWhileStarting: 0 };
+  const stats = {
+    rounds: 0, answered: 0, lost: 0, failedStarts: 0, inFlightWhole: 0, inFlightAbsent: 0, killedWhileStarting: 0,
+  };
   let data, expected, folder, s;
   const argsFor = (round) => ['--threads', String(round % 3), '--log-requests=false'];
   const start = async (where, round) => {
@@ -126,7 +131,8 @@ test(`SIGKILL during wait=true upserts (${ROUNDS} rounds): every answered upsert
     for (const batch of flying.filter(Boolean)) {
       const whole = batch.every((p) => JSON.stringify(got.get(p.id)) === JSON.stringify(p.payload));
       const absent = batch.every((p) => JSON.stringify(got.get(p.id)) === JSON.stringify(expected.get(p.id)));
-      assert.ok(whole || absent, `${where}: an in-flight batch is neither whole nor absent (or acknowledged points it overwrote are lost), batch of each id: ` +
+      assert.ok(whole || absent, `${where}: an in-flight batch is neither whole nor absent (or acknowledged ` +
+        'points it overwrote are lost), batch of each id: ' +
         JSON.stringify(batch.map((p) => [p.id, got.get(p.id)?.b ?? null])));
       if (whole) {
         stats.inFlightWhole++;
@@ -137,7 +143,8 @@ test(`SIGKILL during wait=true upserts (${ROUNDS} rounds): every answered upsert
     }
     const lost = [...expected].filter(([id, p]) => JSON.stringify(got.get(id)) !== JSON.stringify(p)).map(([id]) => id);
     stats.lost += lost.length;
-    assert.deepEqual(lost.slice(0, 10), [], `${where}: ${lost.length} of ${expected.size} answered points lost or changed`);
+    assert.deepEqual(lost.slice(0, 10), [],
+      `${where}: ${lost.length} of ${expected.size} answered points lost or changed`);
     const beyond = [...got.keys()].filter((id) => !expected.has(id));
     assert.deepEqual(beyond.slice(0, 10), [], `${where}: points nobody wrote, or of a batch not in flight`);
     stats.rounds++;
