@@ -97,9 +97,13 @@ function readState(db) {
   return state;
 }
 
-test(`SIGKILL during durable writes (${ROUNDS} rounds): every acknowledged batch whole, the in-flight one all or nothing`, async (t) => {
+const title = `SIGKILL during durable writes (${ROUNDS} rounds): every acknowledged batch whole, the in-flight one ` +
+  'all or nothing';
+test(title, async (t) => {
   const random = rng(2026);
-  const stats = { rounds: 0, acked: 0, lost: 0, failedOpens: 0, inFlightWhole: 0, inFlightAbsent: 0, killedBeforeOpen: 0 };
+  const stats = {
+    rounds: 0, acked: 0, lost: 0, failedOpens: 0, inFlightWhole: 0, inFlightAbsent: 0, killedBeforeOpen: 0,
+  };
   let path, applied, state;
   for (let round = 0; round < ROUNDS; round++) {
     if (round % ROUNDS_PER_FOLDER === 0) {
@@ -110,8 +114,9 @@ test(`SIGKILL during durable writes (${ROUNDS} rounds): every acknowledged batch
     const fromStart = round % 4 === 3;
     const delayMs = Math.floor(random() * (fromStart ? 700 : 300));
     const run = await runChild(path, applied, { delayMs, fromStart });
-    const where = `round ${round} (folder ${path}, from batch ${applied}, kill ${delayMs} ms after ${fromStart ? 'start' : 'the first ack'})`;
-    assert.equal(run.signal, 'SIGKILL', `${where}: the child was not killed but exited with ${run.code}: ${run.stderr}`);
+    const after = fromStart ? 'start' : 'the first ack';
+    const where = `round ${round} (folder ${path}, from batch ${applied}, kill ${delayMs} ms after ${after})`;
+    assert.equal(run.signal, 'SIGKILL', `${where}: the child exited with ${run.code} before the kill: ${run.stderr}`);
     assert.ok(!run.hung, `${where}: no acknowledgement within 30 s: ${run.stderr}`);
     if (!run.opened) stats.killedBeforeOpen++;
     stats.acked += run.last - applied + 1;

@@ -48,7 +48,8 @@ async function main() {
   const { open } = await import('./quiver.mjs');
   const db = await open({ path, durability: 'sync', segmentPoints: SEGMENT_POINTS });
   if (!db.collectionExists(COLLECTION)) {
-    await db.createCollection(COLLECTION, { vectors: { size: DIM, distance: 'Euclid' }, hnsw_config: { m: 8, ef_construct: 32 } });
+    const config = { vectors: { size: DIM, distance: 'Euclid' }, hnsw_config: { m: 8, ef_construct: 32 } };
+    await db.createCollection(COLLECTION, config);
   }
   const c = db.collection(COLLECTION);
   await c.createPayloadIndex({ field_name: 'batch', field_schema: 'integer' });
