@@ -44,7 +44,10 @@ const writers = new Set<string>();
 
 // One writer per folder. Inside WASM the engine's flock is a no-op and every open gets its own mount point, so
 // the wrapper keeps the rule itself: a set for this process, and a lock file naming the writer's pid for other
-// processes (a file whose process is gone is stale and taken over).
+// processes (a file whose process is gone is stale and taken over). A writer killed with SIGKILL leaves its file
+// behind, and process ids are reused (pid_max is often 32768): where the system shows a process's start time
+// (Linux's /proc), the file names it too, and a live process with the same pid but another start time is not
+// the writer.
 const kLockFile = 'LOCK.quiverdb-js';
 
 function alive(pid: number): boolean {
@@ -56,12 +59,36 @@ function alive(pid: number): boolean {
   }
 }
 
+// The start time of a process (clock ticks since boot, field 22 of /proc/PID/stat), or '' where unknown.
+function startTime(pid: number | 'self'): string {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');  // from field 3 (the state) on
+    return /^\d+$/.test(fields[19] ?? '') ? fields[19] : '';
+  } catch {
+    return '';
+  }
+}
+
+// Whether the lock file's text ("PID" or "PID START") names a live process other than this one.
+function heldByOther(text: string): number | null {
+  const [pidText, start] = text.trim().split(' ');
+  const owner = Number(pidText);
+  if (!Number.isInteger(owner) || owner <= 0 || owner === process.pid || !alive(owner)) return null;
+  if (start !== undefined && start !== '') {
+    const now = startTime(owner);
+    if (now !== '' && now !== start) return null;  // the pid was reused by another process
+  }
+  return owner;
+}
+
 function lockFolder(host: string): () => void {
   const busy = (who: string) =>
     new QuiverError('Busy', `${host} is already open for writing ${who}; open it with { readOnly: true } or close it there`);
   if (writers.has(host)) throw busy('in this process');
   const file = join(host, kLockFile);
-  const mine = String(process.pid);
+  const self = startTime('self');
+  const mine = self ? `${process.pid} ${self}` : String(process.pid);
   for (let attempt = 0; ; attempt++) {
     try {
       writeFileSync(file, mine, { flag: 'wx' });
@@ -70,13 +97,11 @@ function lockFolder(host: string): () => void {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) {
         throw new QuiverError('IOError', `open: cannot create ${file}: ${(e as Error).message}`);
       }
-      let owner = NaN;
+      let owner: number | null = null;
       try {
-        owner = Number(readFileSync(file, 'utf8'));
+        owner = heldByOther(readFileSync(file, 'utf8'));
       } catch {}
-      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner)) {
-        throw busy(`by process ${owner}`);
-      }
+      if (owner !== null) throw busy(`by process ${owner}`);
       try {
         unlinkSync(file);
       } catch {}

@@ -1,8 +1,8 @@
 // Node storage: a database folder written by one process is read back by the next (NODEFS, durable when the
 // write's Promise resolves: the child exits without closing), one writer per folder, read-only opens.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -93,6 +93,36 @@ test('one writer per folder; read-only opens beside it and cannot write', async 
   await db.close();
   const reopened = await open({ path });
   await reopened.close();
+});
+
+test('a lock file left by a killed writer is taken over, also when its pid now belongs to another process',
+  { skip: !existsSync('/proc/self/stat') && 'no /proc' }, async () => {
+  const path = join(dir, 'stale-lock');
+  // A writer killed with SIGKILL leaves its lock file.
+  const killed = (e) => e.signal === 'SIGKILL';
+  assert.throws(() => child(path, `await open({ path }); process.kill(process.pid, 'SIGKILL');`), killed);
+  const lock = join(path, 'LOCK.quiverdb-js');
+  const left = readFileSync(lock, 'utf8');
+  assert.match(left, /^\d+/);
+  // Its pid now belongs to a live process that is not a writer.
+  const other = spawn('sleep', ['30'], { stdio: 'ignore' });
+  const gone = new Promise((resolve) => other.once('exit', resolve));
+  try {
+    writeFileSync(lock, left.replace(/^\d+/, String(other.pid)));
+    const db = await open({ path });
+    assert.match(readFileSync(lock, 'utf8'), new RegExp(`^${process.pid}\\b`), 'the lock names this process now');
+    await db.close();
+    const start = readFileSync(`/proc/${other.pid}/stat`, 'utf8').split(') ')[1].split(' ')[19];
+    // The same pid with its own start time is a live writer: the folder stays locked.
+    writeFileSync(lock, `${other.pid} ${start}`);
+    await assert.rejects(open({ path }), { code: 'Busy' });
+    writeFileSync(lock, String(other.pid));  // a lock file of an earlier version: the pid alone
+    await assert.rejects(open({ path }), { code: 'Busy' });
+  } finally {
+    other.kill('SIGKILL');
+  }
+  await gone;
+  await (await open({ path })).close();  // its process is gone: taken over
 });
 
 test('a damaged collection is unavailable, not the database; repair() brings it back', async () => {
