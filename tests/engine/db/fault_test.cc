@@ -231,8 +231,9 @@ uint64_t RunCase(const Path& path, const Walk& walk, Executor* executor, uint64_
     REQUIRE(path.run(*db, snapshot).ok());
     WaitIdle(*db);
     *after = Visible(*db);
+    const uint64_t count = st.matched() - start;
     REQUIRE(db->Close().ok());
-    return st.matched() - start;
+    return count;
   }
   CHECK(Visible(*db) == *before);
   st.FailAt(n, /*sticky=*/false);
@@ -241,6 +242,7 @@ uint64_t RunCase(const Path& path, const Walk& walk, Executor* executor, uint64_
   ++tally->cases;
   const bool hit = st.failed();
   tally->hits += hit;
+  if (!hit && std::getenv("QUIVER_FAULT_DEBUG")) std::printf("miss %s / %s / n=%llu\n", path.name, walk.name, (unsigned long long)n);
   st.Disarm();  // a call that failed early may not have reached the n-th operation
   if (!s.ok()) {
     ++tally->failed_calls;
