@@ -249,6 +249,8 @@ Status CollectionCore::RecoverLocked() {
   QUIVER_ASSIGN_OR_RETURN(std::unique_ptr<CollectionCore> fresh, Open(entry, clock_, replica_, files_));
   CollectionCore& f = *fresh;
   std::unique_lock fresh_lock(f.mu_);
+  config_ = f.config_;  // an Update whose commit failed is undone with the rest
+  spaces_ = f.spaces_;
   payload_fields_ = f.payload_fields_;
   write_ = std::move(f.write_);
   sealed_ = std::move(f.sealed_);

@@ -71,6 +71,7 @@ void WaitIdle(DatabaseCore& db) {
 // payload; reading it also checks that Count and Search still answer.
 std::string Visible(DatabaseCore& db) {
   std::string out;
+  for (const auto& [alias, target] : db.ListAliases()) out += "alias " + alias + " -> " + target + "\n";
   for (const std::string& name : db.ListCollections()) {
     out += "collection " + name + "\n";
     auto c = db.GetCollection(name);
@@ -79,6 +80,7 @@ std::string Visible(DatabaseCore& db) {
       continue;
     }
     for (const PayloadIndexInfo& f : (*c)->Info().payload_schema) out += "  index " + f.field + "\n";
+    out += "  hnsw m " + std::to_string((*c)->core().config().hnsw.m) + "\n";
     ScrollRequest r;
     r.limit = 100000;
     r.with_vector = VectorSelector::All();
@@ -186,6 +188,18 @@ const std::vector<Path>& Paths() {
          return db.CreateCollection("d", Config());
        }},
       {"delete_collection", [](DatabaseCore& db, const std::string&) { return db.DeleteCollection("old"); }},
+      {"update_aliases", [](DatabaseCore& db, const std::string&) {
+         AliasAction a;
+         a.alias = "a";
+         a.collection = "c";
+         const std::vector<AliasAction> actions = {a};
+         return db.UpdateAliases(actions);
+       }},
+      {"update collection (hnsw m)", [](DatabaseCore& db, const std::string&) {
+         CollectionUpdate u;
+         u.hnsw = HnswUpdate{12, std::nullopt, std::nullopt};
+         return Get(db, "c")->core().Update(u);
+       }},
       {"restore_snapshot", [](DatabaseCore& db, const std::string& snap) { return db.RestoreSnapshot("r", snap); }},
   };
   return paths;
@@ -242,7 +256,7 @@ uint64_t RunCase(const Path& path, const Walk& walk, Executor* executor, uint64_
   ++tally->cases;
   const bool hit = st.failed();
   tally->hits += hit;
-  if (!hit && std::getenv("QUIVER_FAULT_DEBUG")) std::printf("miss %s / %s / n=%llu\n", path.name, walk.name, (unsigned long long)n);
+  CHECK(hit);  // the clean run's count holds for this one up to its n-th operation
   st.Disarm();  // a call that failed early may not have reached the n-th operation
   if (!s.ok()) {
     ++tally->failed_calls;
