@@ -240,7 +240,8 @@ class CollectionCore {
   // durability option. Ops are checked first (InvalidArgument, nothing applied).
   Result<FeedWriteResult> CommitFeedWrite(FeedWrite&& write);
   FeedInfo feed_info() const;
-  // OK, or the storage error that left the collection read-only (its memory may then be ahead of its files).
+  // OK, or the storage error that stopped the collection's writes (its memory may then be ahead of its files)
+  // until the next write recovers it from its files (RecoverLocked).
   Status health() const;
   // One sync metadata value, or none.
   std::optional<boost::json::value> FeedMeta(std::string_view key) const;
