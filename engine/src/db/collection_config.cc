@@ -159,7 +159,7 @@ Status CollectionCore::CheckVectorName(std::string_view vector_name) const {
 Status CollectionCore::CreatePayloadIndex(std::string_view field, std::string_view type) {
   QUIVER_ASSIGN_OR_RETURN(payload::FieldIndexType t, payload::ParseFieldIndexType(type));
   std::unique_lock lock(mu_);
-  QUIVER_RETURN_IF_ERROR(CheckWritable());
+  QUIVER_RETURN_IF_ERROR(WritableLocked());
   QUIVER_RETURN_IF_ERROR(write_->CreatePayloadIndex(field, t));
   for (Sealed& s : sealed_) QUIVER_RETURN_IF_ERROR(s.segment->CreatePayloadIndex(field, t));
   payload_fields_ = write_->payload_index().Fields();  // canonical names
@@ -169,7 +169,7 @@ Status CollectionCore::CreatePayloadIndex(std::string_view field, std::string_vi
 
 Status CollectionCore::DeletePayloadIndex(std::string_view field) {
   std::unique_lock lock(mu_);
-  QUIVER_RETURN_IF_ERROR(CheckWritable());
+  QUIVER_RETURN_IF_ERROR(WritableLocked());
   QUIVER_RETURN_IF_ERROR(write_->DeletePayloadIndex(field));
   for (Sealed& s : sealed_) (void)s.segment->DeletePayloadIndex(field);
   payload_fields_ = write_->payload_index().Fields();
@@ -205,7 +205,7 @@ Status CollectionCore::Update(const CollectionUpdate& update) {
   }
   QUIVER_RETURN_IF_ERROR(ValidateConfig(next));
   std::unique_lock lock(mu_);
-  QUIVER_RETURN_IF_ERROR(CheckWritable());
+  QUIVER_RETURN_IF_ERROR(WritableLocked());
   config_ = std::move(next);
   size_t i = 0;
   for (const auto& [vname, params] : config_.vectors) {

@@ -106,6 +106,8 @@ class DatabaseFiles {
   virtual uint64_t NewFileNumber() = 0;
   // Records the collection's entry and writes a new manifest (synced, CURRENT switched).
   virtual Status CommitEntry(const CollectionEntry& entry) = 0;
+  // The collection's entry as the last manifest written holds it (NotFound when none does).
+  virtual Result<CollectionEntry> CommittedEntry(uint32_t id) const = 0;
   // Runs work in the background when the database has an executor (returns false otherwise).
   virtual bool Schedule(std::function<void()> work) = 0;
 };
@@ -215,6 +217,8 @@ class CollectionCore {
   Status Flush();
   // Flushes and waits for background work; the collection accepts no more writes.
   Status Close();
+  // Waits until no merge is queued or running (a merge scheduled later is not waited for).
+  void WaitIdle();
   // After the database has opened (and collected its garbage): schedules the merge steps a stopped process left
   // undone.
   void ResumeOptimize();
@@ -236,7 +240,8 @@ class CollectionCore {
   // durability option. Ops are checked first (InvalidArgument, nothing applied).
   Result<FeedWriteResult> CommitFeedWrite(FeedWrite&& write);
   FeedInfo feed_info() const;
-  // OK, or the storage error that left the collection read-only (its memory may then be ahead of its files).
+  // OK, or the storage error that stopped the collection's writes (its memory may then be ahead of its files)
+  // until the next write recovers it from its files (RecoverLocked).
   Status health() const;
   // One sync metadata value, or none.
   std::optional<boost::json::value> FeedMeta(std::string_view key) const;
@@ -306,6 +311,14 @@ class CollectionCore {
   Status CheckVectorName(std::string_view vector_name) const;
   Status CheckOp(const Op& op) const;
   Status CheckWritable() const;
+  // CheckWritable for a writer holding the write lock: after a storage error it first recovers (RecoverLocked),
+  // so a write after a passing fault succeeds; while recovery fails, the error names both.
+  Status WritableLocked();
+  // Reloads the collection from its files as the manifest and logs hold them (what a reopen would see): the
+  // state in memory, which a failed write may have left ahead of or apart from the files, is replaced whole, a
+  // torn log tail is cut and writes go on in the newest log. Clears failed_ on success; on failure nothing
+  // changes. Merges in flight are abandoned (recoveries_) and merging is scheduled again.
+  Status RecoverLocked();
   // Stamps, logs and applies locally made ops (takes the write lock), then syncs per the durability option.
   // With a condition, upserts it refuses are dropped (under the lock) first. Sets *outcome when given.
   Status Commit(std::vector<Op>&& ops, bool stamp = true, const UpsertCondition* condition = nullptr,
@@ -440,7 +453,8 @@ class CollectionCore {
   // When Durability::kBatched last synced; writers read and set it after releasing mu_ (group commit).
   std::atomic<uint64_t> last_sync_ms_{0};
   std::string log_buffer_;                   // guarded by mu_: reused batch encoding
-  Status failed_;                            // guarded by mu_: a storage error leaves the collection read-only
+  Status failed_;                            // guarded by mu_: a storage error stops writes until recovery
+  uint64_t recoveries_ = 0;                  // guarded by mu_: RecoverLocked calls that replaced the state
   bool closed_ = false;                      // guarded by mu_
   std::mutex optimize_mu_;                   // one optimization at a time
   std::mutex pending_mu_;

@@ -193,7 +193,7 @@ Result<FeedWriteResult> CollectionCore::CommitFeedWrite(FeedWrite&& write) {
   uint64_t commit = 0;
   {
     std::unique_lock lock(mu_);
-    QUIVER_RETURN_IF_ERROR(CheckWritable());
+    QUIVER_RETURN_IF_ERROR(WritableLocked());
     commit = current_commit_ = ++commit_counter_;
     result.operation_id = next_sequence_;
     if (stored()) {
@@ -486,7 +486,7 @@ Status CollectionCore::InstallFeedGeneration(const std::vector<std::shared_ptr<c
   uint64_t notify = 0;
   {
     std::unique_lock lock(mu_);
-    QUIVER_RETURN_IF_ERROR(CheckWritable());
+    QUIVER_RETURN_IF_ERROR(WritableLocked());
     for (auto& seg : segments) QUIVER_RETURN_IF_ERROR(seg->IndexPayloadFields(payload_fields_));
     // What the old state carries over, checked before anything changes.
     std::vector<Op> carried;

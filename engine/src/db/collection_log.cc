@@ -186,7 +186,12 @@ CollectionEntry CollectionCore::Entry() const {
 Status CollectionCore::CommitEntryLocked(uint64_t wal_start) {
   CollectionEntry e = EntryLocked();
   e.wal_start = wal_start;
-  QUIVER_RETURN_IF_ERROR(files_->CommitEntry(e));
+  Status s = files_->CommitEntry(e);
+  if (!s.ok()) {
+    // What memory holds may now differ from the manifest: writes stop until RecoverLocked reloads the files.
+    if (failed_.ok()) failed_ = s;
+    return s;
+  }
   wal_start_ = wal_start;
   return Status::OK();
 }
@@ -222,11 +227,13 @@ Status CollectionCore::DestroyFiles() {
   return st.SyncDir();
 }
 
+void CollectionCore::WaitIdle() {
+  std::unique_lock<std::mutex> lock(pending_mu_);
+  pending_cv_.wait(lock, [&] { return pending_optimizations_ == 0; });
+}
+
 Status CollectionCore::Close() {
-  {
-    std::unique_lock<std::mutex> lock(pending_mu_);
-    pending_cv_.wait(lock, [&] { return pending_optimizations_ == 0; });
-  }
+  WaitIdle();
   std::unique_lock lock(mu_);
   if (closed_) return Status::OK();
   closed_ = true;

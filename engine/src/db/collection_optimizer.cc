@@ -91,13 +91,13 @@ Status CollectionCore::Optimize() {
   if (!stored()) {
     // In memory the write segment is the graph: optimizing re-learns its codes from every vector.
     std::unique_lock lock(mu_);
-    QUIVER_RETURN_IF_ERROR(CheckWritable());
+    QUIVER_RETURN_IF_ERROR(WritableLocked());
     write_->Quantize(/*force=*/true);
     return Status::OK();
   }
   {
     std::unique_lock lock(mu_);
-    QUIVER_RETURN_IF_ERROR(CheckWritable());
+    QUIVER_RETURN_IF_ERROR(WritableLocked());
     QUIVER_RETURN_IF_ERROR(SealLocked());
   }
   return OptimizeNow(MergeScope::kAll);
@@ -227,9 +227,11 @@ Status CollectionCore::OptimizeNow(MergeScope scope, bool* replaced) {
   std::vector<std::vector<uint8_t>> removed_then;
   std::vector<std::pair<std::string, payload::FieldIndexType>> fields;
   FeedGcRule gc;
+  uint64_t recoveries = 0;
   {
     std::shared_lock lock(mu_);
     QUIVER_RETURN_IF_ERROR(CheckWritable());
+    recoveries = recoveries_;
     fields = payload_fields_;
     gc = FeedGcRuleLocked(HlcMillis(clock_->last()));
     inputs = scope == MergeScope::kAll ? sealed_ : ChooseMergeLocked(gc);
@@ -354,11 +356,12 @@ Status CollectionCore::OptimizeNow(MergeScope scope, bool* replaced) {
   QUIVER_RETURN_IF_ERROR(merged->IndexPayloadFields(fields));
   storage::Storage& st = files_->storage();
   const uint64_t seg_number = files_->NewFileNumber();
+  // A failure before the manifest commit changes nothing the collection holds: the merge is simply not done
+  // (the next seal, Optimize or open tries again), and its file goes now or at the next open.
   Status s = st.WriteFileAtomic(SegmentFileName(id_, seg_number), EncodeSegment(*merged));
   if (!s.ok()) {
-    std::unique_lock lock(mu_);
-    if (failed_.ok()) failed_ = s;
-    return s;
+    (void)st.Remove(SegmentFileName(id_, seg_number));
+    return s.WithContext("merging segments of collection " + name_);
   }
 
   // Phase 3, under the lock: carry over the removals the merged file does not hold, swap the segments, commit,
@@ -366,6 +369,11 @@ Status CollectionCore::OptimizeNow(MergeScope scope, bool* replaced) {
   // a deletion file for the merged segment now, or the files would hold the point twice; the others stay in
   // memory until the next seal writes the write segment (dirty).
   std::unique_lock lock(mu_);
+  if (recoveries_ != recoveries || !failed_.ok() || closed_) {
+    // The collection was reloaded from its files meanwhile (or must be): its inputs are gone.
+    (void)st.Remove(SegmentFileName(id_, seg_number));
+    return closed_ || failed_.ok() ? Status::OK() : failed_;
+  }
   bool dirty = false;
   std::vector<uint8_t> merged_durable;
   for (size_t i = 0; i < inputs.size(); ++i) {
@@ -393,8 +401,9 @@ Status CollectionCore::OptimizeNow(MergeScope scope, bool* replaced) {
     del_number = files_->NewFileNumber();
     s = st.WriteFileAtomic(DeletionFileName(id_, del_number), EncodeDeletions(merged->slot_count(), merged_durable));
     if (!s.ok()) {
-      if (failed_.ok()) failed_ = s;
-      return s;
+      (void)st.Remove(SegmentFileName(id_, seg_number));
+      (void)st.Remove(DeletionFileName(id_, del_number));
+      return s.WithContext("merging segments of collection " + name_);
     }
   }
   if (payload_fields_ != fields) QUIVER_RETURN_IF_ERROR(merged->IndexPayloadFields(payload_fields_));
@@ -409,10 +418,7 @@ Status CollectionCore::OptimizeNow(MergeScope scope, bool* replaced) {
   sealed_ = std::move(kept);
   FeedPurgedLocked(purged);
   s = CommitEntryLocked(wal_start_);
-  if (!s.ok()) {
-    if (failed_.ok()) failed_ = s;
-    return s;
-  }
+  if (!s.ok()) return s.WithContext("merging segments of collection " + name_);
   for (const Sealed& in : inputs) {
     (void)st.Remove(SegmentFileName(id_, in.file));
     if (in.deletions) (void)st.Remove(DeletionFileName(id_, in.deletions));

@@ -236,3 +236,50 @@ Result<std::vector<std::string>> CollectionCore::Verify() const {
 }
 
 }  // namespace quiver::db
+
+namespace quiver::db {
+
+Status CollectionCore::RecoverLocked() {
+  QUIVER_ASSIGN_OR_RETURN(CollectionEntry entry, files_->CommittedEntry(id_));
+  // The log the failure left behind goes first: the fresh open appends to the newest log itself.
+  if (wal_) {
+    (void)wal_->Close();
+    wal_.reset();
+  }
+  QUIVER_ASSIGN_OR_RETURN(std::unique_ptr<CollectionCore> fresh, Open(entry, clock_, replica_, files_));
+  CollectionCore& f = *fresh;
+  std::unique_lock fresh_lock(f.mu_);
+  config_ = f.config_;  // an Update whose commit failed is undone with the rest
+  spaces_ = f.spaces_;
+  payload_fields_ = f.payload_fields_;
+  write_ = std::move(f.write_);
+  sealed_ = std::move(f.sealed_);
+  wal_ = std::move(f.wal_);
+  wal_start_ = f.wal_start_;
+  next_sequence_ = f.next_sequence_;
+  last_seq_ = f.last_seq_;
+  durable_seq_ = f.durable_seq_.load();
+  seq_at_wal_start_ = f.seq_at_wal_start_;
+  min_valid_cursor_ = f.min_valid_cursor_;
+  checkpoints_ = std::move(f.checkpoints_);
+  meta_ = std::move(f.meta_);
+  meta_at_wal_start_ = std::move(f.meta_at_wal_start_);
+  feed_index_ = std::move(f.feed_index_);
+  feed_dead_ = f.feed_dead_;
+  {
+    std::lock_guard<std::mutex> moved_lock(moved_mu_);
+    moved_.clear();
+  }
+  {
+    std::lock_guard<std::mutex> cache_lock(image_mu_);
+    image_cache_.clear();
+  }
+  f.closed_ = true;  // its log now belongs to this collection
+  fresh_lock.unlock();
+  failed_ = Status::OK();
+  ++recoveries_;
+  if (files_->options().auto_optimize) ScheduleOptimize();
+  return Status::OK();
+}
+
+}  // namespace quiver::db

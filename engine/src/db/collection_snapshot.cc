@@ -88,7 +88,7 @@ Result<std::string> CollectionCore::CreateSnapshot() const {
 
 Status CollectionCore::LoadSnapshotPoints(std::vector<MovedPoint> points) {
   std::unique_lock lock(mu_);
-  QUIVER_RETURN_IF_ERROR(CheckWritable());
+  QUIVER_RETURN_IF_ERROR(WritableLocked());
   for (MovedPoint& mp : points) {
     // Stored vectors carry the index's padding.
     for (size_t s = 0; s < spaces_.size(); ++s) {

@@ -70,6 +70,17 @@ Status CollectionCore::CheckWritable() const {
   return Status::OK();
 }
 
+Status CollectionCore::WritableLocked() {
+  if (!failed_.ok() && !closed_ && stored() && !files_->options().read_only) {
+    Status s = RecoverLocked();
+    if (!s.ok()) {
+      return failed_.WithContext("collection " + name_ + " is read-only after a storage error (recovery failed: " +
+                                 s.ToString() + ")");
+    }
+  }
+  return CheckWritable();
+}
+
 std::optional<CollectionCore::Location> CollectionCore::Locate(const PointId& id) const {
   if (auto slot = write_->FindSlot(id)) return Location{write_.get(), *slot};
   for (auto it = sealed_.rbegin(); it != sealed_.rend(); ++it) {
@@ -109,7 +120,7 @@ Status CollectionCore::Commit(std::vector<Op>&& ops, bool stamp, const UpsertCon
   uint64_t commit = 0;
   {
     std::unique_lock lock(mu_);
-    QUIVER_RETURN_IF_ERROR(CheckWritable());
+    QUIVER_RETURN_IF_ERROR(WritableLocked());
     commit = current_commit_ = ++commit_counter_;
     if (condition && (condition->mode != UpsertMode::kUpsert || condition->update_filter)) {
       // Decided against the state before the batch, under the lock, so no other write slips in between.

@@ -203,6 +203,7 @@ Status DatabaseCore::WriteManifestLocked() {
 
 Status DatabaseCore::CommitEntry(const CollectionEntry& entry) {
   std::lock_guard<std::mutex> lock(manifest_mu_);
+  const std::vector<CollectionEntry> before = manifest_.collections;
   auto it = std::find_if(manifest_.collections.begin(), manifest_.collections.end(),
                          [&](const CollectionEntry& e) { return e.id == entry.id; });
   if (it == manifest_.collections.end()) {
@@ -210,7 +211,18 @@ Status DatabaseCore::CommitEntry(const CollectionEntry& entry) {
   } else {
     *it = entry;
   }
-  return WriteManifestLocked();
+  Status s = WriteManifestLocked();
+  // A manifest that was not written changes nothing: the next one must not carry this entry in unasked.
+  if (!s.ok()) manifest_.collections = before;
+  return s;
+}
+
+Result<CollectionEntry> DatabaseCore::CommittedEntry(uint32_t id) const {
+  std::lock_guard<std::mutex> lock(manifest_mu_);
+  for (const CollectionEntry& e : manifest_.collections) {
+    if (e.id == id) return e;
+  }
+  return Status::NotFound("collection " + std::to_string(id) + " is in no manifest");
 }
 
 bool DatabaseCore::Schedule(std::function<void()> work) {
@@ -272,15 +284,24 @@ Status DatabaseCore::DeleteCollection(std::string_view name) {
     if (stored()) {
       std::lock_guard<std::mutex> mlock(manifest_mu_);
       const uint32_t id = it->second->core().id();
+      const Manifest before = manifest_;
       std::erase_if(manifest_.collections, [&](const CollectionEntry& e) { return e.id == id; });
       manifest_.aliases = {aliases.begin(), aliases.end()};
-      QUIVER_RETURN_IF_ERROR(WriteManifestLocked());
+      if (Status s = WriteManifestLocked(); !s.ok()) {
+        // The collection stays, and the next manifest must not drop it unasked.
+        const uint64_t next_file = manifest_.next_file;
+        manifest_ = before;
+        manifest_.next_file = next_file;
+        return s.WithContext("deleting collection " + std::string(name));
+      }
     }
     aliases_ = std::move(aliases);
     gone = it->second;
     collections_.erase(it);
   }
-  return gone->core().DestroyFiles();
+  // The deletion is committed; files left behind by a failure here are removed at the next open.
+  (void)gone->core().DestroyFiles();
+  return Status::OK();
 }
 
 std::vector<std::string> DatabaseCore::ListCollections() const {
@@ -458,8 +479,12 @@ Status DatabaseCore::UpdateAliases(std::span<const AliasAction> actions) {
   }
   if (stored()) {
     std::lock_guard<std::mutex> mlock(manifest_mu_);
+    auto old = std::move(manifest_.aliases);
     manifest_.aliases = {next.begin(), next.end()};
-    QUIVER_RETURN_IF_ERROR(WriteManifestLocked());
+    if (Status s = WriteManifestLocked(); !s.ok()) {
+      manifest_.aliases = std::move(old);  // the next manifest must not carry the change unasked
+      return s;
+    }
   }
   aliases_ = std::move(next);
   return Status::OK();

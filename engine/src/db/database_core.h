@@ -63,6 +63,7 @@ class DatabaseCore final : public DatabaseFiles {
   const DatabaseOptions& options() const override { return options_; }
   uint64_t NewFileNumber() override;
   Status CommitEntry(const CollectionEntry& entry) override;
+  Result<CollectionEntry> CommittedEntry(uint32_t id) const override;
   bool Schedule(std::function<void()> work) override;
 
  private:

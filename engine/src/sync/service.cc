@@ -619,8 +619,8 @@ SyncResponse SyncService::Pull(const Context& ctx, Open& feed, const SyncRequest
   limits.max_scan = std::max<size_t>(1000, 20 * q->limit);
   FeedPage page = feed.feed->Read(cursor.seq, since.seq, ctx.replica, limits);
   if (page.stalled) {
-    // Changes that moved points are not durable: after a storage error they never will be until the server
-    // restarts; otherwise the next pull goes on.
+    // Changes that moved points are not durable: after a storage error they never will be until the next
+    // write recovers the collection from its files; otherwise the next pull goes on.
     if (Status health = feed.feed->Health(); !health.ok()) {
       return Error(503, "unavailable", "storage",
                    "the collection is read-only after a storage error: " + std::string(health.message()));

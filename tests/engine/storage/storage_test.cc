@@ -132,7 +132,7 @@ TEST_CASE("fault injection fails the chosen operation and, when sticky, the rest
   REQUIRE((*f)->Append("a").ok());  // 2
   Status st = (*f)->Sync();         // 3
   CHECK(st.IsIOError());
-  CHECK(st.message() == "injected fault: sync x");
+  CHECK(st.message() == "injected fault: sync x: input/output error");
   CHECK(s.failed());
   CHECK((*f)->Append("b").IsIOError());
   CHECK(s.SyncDir().IsIOError());
@@ -142,6 +142,50 @@ TEST_CASE("fault injection fails the chosen operation and, when sticky, the rest
   CHECK(s.Remove("x").IsIOError());
   CHECK(s.Remove("x").ok());
   CHECK(s.operations() == 8);
+}
+
+TEST_CASE("fault injection: ENOSPC, short writes, failed syncs, and a filter by operation kind", "[storage]") {
+  MemoryStorage base;
+  FaultInjectionStorage s(&base);
+  auto f = s.Create("x");
+  REQUIRE(f.ok());
+  REQUIRE((*f)->Append("synced").ok());
+  REQUIRE((*f)->Sync().ok());
+
+  // Only appends count and can fail.
+  s.SetOpFilter(FaultInjectionStorage::kAppend);
+  s.SetFaultKind(FaultInjectionStorage::FaultKind::kShortWrite);
+  const uint64_t before = s.matched();
+  s.FailAt(2, /*sticky=*/false);
+  REQUIRE((*f)->Append("ab").ok());
+  REQUIRE((*f)->Sync().ok());  // not counted
+  Status st = (*f)->Append("0123456789");
+  CHECK(st.code() == StatusCode::kResourceExhausted);
+  CHECK(st.message() == "injected fault: short write to x: 5 of 10 bytes, no space left on device");
+  CHECK(*base.ReadFile("x") == "syncedab01234");
+  CHECK(s.matched() - before == 2);
+
+  // A failed fsync drops some of the unsynced tail (none to all of it), never synced bytes.
+  s.SetOpFilter(FaultInjectionStorage::kSync);
+  s.SetFaultKind(FaultInjectionStorage::FaultKind::kFailedSync);
+  REQUIRE((*f)->Sync().ok());
+  REQUIRE((*f)->Append("unsynced").ok());
+  s.FailAt(1, /*sticky=*/false);
+  st = (*f)->Sync();
+  CHECK(st.IsIOError());
+  const std::string kept = *base.ReadFile("x");
+  CHECK(kept.size() >= 13);
+  CHECK(std::string("syncedab01234unsynced").substr(0, kept.size()) == kept);
+
+  // ENOSPC at any operation.
+  s.SetOpFilter(FaultInjectionStorage::kAllOps);
+  s.SetFaultKind(FaultInjectionStorage::FaultKind::kNoSpace);
+  s.FailAt(1, /*sticky=*/false);
+  st = s.Rename("x", "y");
+  CHECK(st.code() == StatusCode::kResourceExhausted);
+  CHECK(st.message() == "injected fault: rename x: no space left on device");
+  CHECK(*base.Exists("x"));
+  CHECK(s.Rename("x", "y").ok());
 }
 
 }  // namespace
