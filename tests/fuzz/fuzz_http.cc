@@ -13,7 +13,8 @@
 // and a body of its content type: Qdrant's {"result", "status": "ok", "time"} or {"status": {"error"}, "time"}
 // for JSON (the sync protocol's {"error": ...} under /sync), nothing for 204. No request is left in flight. A
 // refused request (status >= 400) leaves the stored data (collections, configs, points, payloads, aliases) as
-// it was, and when keys are configured a request without a writing credential never changes it.
+// it was, and when keys are configured a request without a writing credential never changes it. At the end
+// every collection passes Verify.
 #include <unistd.h>
 
 #include <boost/beast/http.hpp>
@@ -320,7 +321,7 @@ void FuzzHttp(uint8_t mode, std::string_view input) {
   for (const std::string& name : db->ListCollections()) {
     auto c = db->GetCollection(name);
     FUZZ_CHECK_OK(c);
-    fuzz::ExerciseCollection(**c, /*check_filters=*/false);
+    // (fuzz_request reads every collection every way after its writes; here Verify is enough.)
     auto problems = (*c)->Verify();
     FUZZ_CHECK(problems.ok() && problems->empty());
   }
