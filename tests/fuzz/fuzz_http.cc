@@ -14,7 +14,7 @@
 // for JSON (the sync protocol's {"error": ...} under /sync), nothing for 204. No request is left in flight. A
 // refused request (status >= 400) leaves the stored data (collections, configs, points, payloads, aliases) as
 // it was, and when keys are configured a request without a writing credential never changes it. At the end
-// every collection passes Verify.
+// every collection passes Verify. FUZZ_VERBOSE=1 prints each request's answer (to see what a seed reaches).
 #include <unistd.h>
 
 #include <boost/beast/http.hpp>
@@ -245,6 +245,10 @@ bool Serve(Service& service, Database& db, HttpRequest& request, bool keys) {
     replies.push_back(service.Handle(request));
   }
   FUZZ_CHECK(replies.size() == 1);
+  if (std::getenv("FUZZ_VERBOSE")) {
+    std::fprintf(stderr, "%s %s: %u %.200s\n", request.method.c_str(), request.target.c_str(), replies[0].status,
+                 replies[0].body.c_str());
+  }
   FUZZ_CHECK(service.metrics().requests_in_flight.load() == 0);
   CheckReply(request, replies[0]);
   const bool changed = StoredState(db) != before;

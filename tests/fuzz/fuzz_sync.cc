@@ -17,8 +17,11 @@
 // response type for 200, an error body otherwise); a refused request changes nothing stored; a push changes
 // no point it rejected (ids pushed once) and the same push again changes nothing (idempotent). The client's
 // round ends; a page it cannot decode changes nothing; its database stays consistent and passes Verify.
+// FUZZ_VERBOSE=1 prints the service's answers and the client's rounds (to see what a seed reaches).
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <string>
 #include <string_view>
@@ -106,6 +109,7 @@ std::string PointText(Database& db, const PointId& id) {
 // The service's answer: a protocol status, and a body the client reads.
 template <typename T>
 void CheckAnswer(const SyncResponse& r, Result<T> (*decode)(std::string_view)) {
+  if (std::getenv("FUZZ_VERBOSE")) std::fprintf(stderr, "service: %d %.300s\n", r.status, r.body.c_str());
   switch (r.status) {
     case 200: case 400: case 401: case 403: case 404: case 405: case 409: case 410: case 413: case 426:
       break;
@@ -191,7 +195,10 @@ void ClientPull(std::string_view body) {
     before = Stored(db);
     *response = SyncResponse(200, "application/json", std::string(body));
   };
-  (void)w.Round();  // errors are allowed; the round must end
+  const Status round = w.Round();  // errors are allowed; the round must end
+  if (std::getenv("FUZZ_VERBOSE")) {
+    std::fprintf(stderr, "client: page %s, round %s\n", replaced ? "replaced" : "not reached", round.ToString().c_str());
+  }
   if (replaced && !DecodePullResponse(body).ok()) FUZZ_CHECK(Stored(db) == before);
   for (const std::string& name : db.ListCollections()) {
     auto c = db.GetCollection(name);
