@@ -376,7 +376,8 @@ void HttpSeeds() {
   Add("fuzz_http", kPlain,
       Request("POST", "/collections/uploaded/snapshots/upload?wait=true", part,
               "Content-Type: multipart/form-data; boundary=XyZ\r\n"));
-  // The sync protocol: register, identify a new collection with the client's uid, push nothing, pull (parked).
+  // The sync protocol: register, identify a new collection with the client's uid, push a point, digest, snapshot,
+  // pull.
   const std::string uid = "0123456789abcdef0fedcba987654321";
   const std::string sync_headers = "X-Protocol: 1\r\nX-Replica: 00000000000000aa\r\n";
   Add("fuzz_http", kPlain,
@@ -384,7 +385,8 @@ void HttpSeeds() {
           Request("PUT", "/sync/v1/collections/by-name/synced",
                   R"({"uid":")" + uid + R"(","config":{"vectors":{"size":3,"distance":"Dot"}}})", sync_headers) +
           Request("POST", "/sync/v1/collections/" + uid + "/push",
-                  R"({"replica":"00000000000000aa","from_local_seq":1,"to_local_seq":1,"hlc":"0000000000000001","points":[]})",
+                  R"({"replica":"00000000000000aa","batch":{"from_local_seq":1,"to_local_seq":1},"hlc":"019b76daa81b0002",)"
+                  R"("points":[{"id":1,"vec":{"ts":"019b76daa81b000100000000000000aa","dense":{"":"AACAPwAAAEAAAEBA"}}}]})",
                   sync_headers) +
           Request("GET", "/sync/v1/collections/" + uid + "/digest", "", sync_headers) +
           Request("GET", "/sync/v1/collections/" + uid + "/snapshot", "", sync_headers) +
