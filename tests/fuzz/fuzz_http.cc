@@ -51,26 +51,29 @@ constexpr std::string_view kTenantReadKey = "fuzz-tenant-read-key";
 constexpr uint8_t kModeMask = 3, kMultipart = 1, kConfigFile = 2;
 constexpr uint8_t kKeys = 4, kCors = 8, kSmallLimits = 16;
 
-// A folder of this process for the server's files (snapshots, tenant ownership), emptied before each input.
+// A folder of this process for the server's files (snapshots, tenant ownership, the config mode's file): made
+// empty for each input and removed after it (libFuzzer leaves with _Exit, so an atexit handler would not run).
 const fs::path& DataFolder() {
   static const fs::path folder = [] {
-    fs::path p = fs::temp_directory_path() / ("quiver-fuzz-http-" + std::to_string(::getpid()));
-    fs::create_directories(p);
     // The environment must not add settings to the config mode's.
     for (const char* name : {"QUIVERD_CONFIG", "QUIVERD_DATA", "QUIVERD_API_KEY", "QUIVERD_HOST"}) ::unsetenv(name);
-    std::atexit([] {
-      std::error_code ec;
-      fs::remove_all(DataFolder(), ec);
-    });
-    return p;
+    return fs::temp_directory_path() / ("quiver-fuzz-http-" + std::to_string(::getpid()));
   }();
   return folder;
 }
 
-void ResetDataFolder() {
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(DataFolder(), ec)) fs::remove_all(entry.path(), ec);
-}
+// Empties the folder now and removes it when the input is done.
+struct ScopedDataFolder {
+  ScopedDataFolder() {
+    std::error_code ec;
+    fs::remove_all(DataFolder(), ec);
+    fs::create_directories(DataFolder());
+  }
+  ~ScopedDataFolder() {
+    std::error_code ec;
+    fs::remove_all(DataFolder(), ec);
+  }
+};
 
 Config MakeConfig(uint8_t mode) {
   Config c;
@@ -272,7 +275,7 @@ void Refuse(Service& service, Database& db, const HttpRequest& request, unsigned
 }
 
 void FuzzHttp(uint8_t mode, std::string_view input) {
-  ResetDataFolder();
+  ScopedDataFolder folder;
   const Config config = MakeConfig(mode);
   auto db = NewDatabase();
   // Not Service::Start: its timer thread would expire long-polls at times of its own; Serve answers them.
@@ -345,6 +348,7 @@ void FuzzMultipart(std::string_view input) {
 }
 
 void FuzzConfig(std::string_view input) {
+  ScopedDataFolder folder;
   const std::string file = (DataFolder() / "quiverd.json").string();
   std::ofstream(file, std::ios::binary | std::ios::trunc) << input;
   std::string data = DataFolder().string();
