@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <charconv>
 #include <cmath>
@@ -11,6 +12,7 @@
 #include "json_limits.h"
 #include "multipart.h"
 #include "sync_endpoint.h"
+#include "text/unicode.h"
 #include "version.h"
 
 namespace quiver::server {
@@ -114,7 +116,9 @@ unsigned HttpStatusOf(StatusCode code) {
 
 std::string ErrorBody(std::string_view message, double seconds) {
   std::string out = "{\"status\":{\"error\":";
-  out += json::serialize(json::string(message));
+  // Messages quote the request (its path, a collection name, a query parameter), which may be any bytes; the
+  // body must stay JSON, and JSON text is UTF-8.
+  out += json::serialize(json::string(text::ValidUtf8(message)));
   out += "},\"time\":" + TimeText(seconds) + "}";
   return out;
 }
@@ -460,7 +464,14 @@ void Service::AddCors(const HttpRequest& request, HttpReply* reply) const {
 namespace {
 
 // `text` as a JSON string, escaped as Boost.JSON's serializer escapes it.
-void AppendJsonString(std::string_view text, std::string* out) {
+void AppendJsonString(std::string_view raw, std::string* out) {
+  // The request's bytes (its path) may be any bytes; a log line is JSON, and JSON text is UTF-8.
+  std::string valid;
+  std::string_view text = raw;
+  if (std::any_of(raw.begin(), raw.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; })) {
+    valid = text::ValidUtf8(raw);
+    text = valid;
+  }
   out->push_back('"');
   for (const char c : text) {
     const auto u = static_cast<unsigned char>(c);

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <tuple>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,8 @@
 #include "storage/storage_memory.h"
 #include "storage/wal_format.h"
 #include "storage/wal_reader.h"
+#include "sync_world.h"
+#include "crypto.h"
 
 using namespace quiver;
 namespace fs = std::filesystem;
@@ -34,7 +37,7 @@ void Add(const std::string& target, uint8_t mode, const std::string& bytes) {
 
 #define CHECK_OK(expr)                                                                   \
   do {                                                                                   \
-    Status _s = (expr);                                                                  \
+    Status _s = ::quiver::fuzz::StatusOf(expr);                                                                \
     if (!_s.ok()) {                                                                      \
       std::fprintf(stderr, "%s: %s\n", #expr, _s.ToString().c_str());                   \
       std::exit(1);                                                                      \
@@ -261,6 +264,12 @@ void TextSeeds() {
       {Operation::kOptimize, ""},
       {Operation::kCollectionStats, ""},
       {Operation::kVerify, ""},
+      {Operation::kQueryPoints, R"({"query":[1,0,0,1,0,0,1,0],"using":"text","limit":3,"with_payload":true})"},
+      {Operation::kQueryPoints, R"({"prefetch":[{"query":[1,1,1,1,1,1,1,1],"using":"text","limit":5},{"query":[1,0,0,1],"using":"image","limit":5}],"query":{"fusion":"rrf"},"limit":4})"},
+      {Operation::kQueryPoints, R"({"query":{"order_by":{"key":"n","direction":"desc"}},"filter":{"must":[{"key":"city","match":{"value":"Oslo"}}]},"limit":2})"},
+      {Operation::kQueryBatch, R"({"searches":[{"query":3,"using":"text","limit":2},{"query":{"recommend":{"positive":[1],"negative":[2],"strategy":"best_score"}},"using":"text","limit":2}]})"},
+      {Operation::kQueryGroups, R"({"query":[1,0,0,1,0,0,1,0],"using":"text","group_by":"city","limit":2,"group_size":2,"with_payload":true})"},
+      {Operation::kRepairCollection, ""},
   };
   for (const auto& [op, body] : requests) Add("fuzz_request", static_cast<uint8_t>(op), body);
   // The unnamed-vector collection (through its alias).
@@ -281,6 +290,209 @@ void TextSeeds() {
   Add("fuzz_request", 0x80 | dense, "[10,11,12]\n");
 }
 
+
+// ---- fuzz_http: mode byte (fuzz_http.cc), then raw requests ----
+
+std::string Request(const std::string& method, const std::string& target, const std::string& body,
+                    const std::string& headers = "") {
+  std::string r = method + " " + target + " HTTP/1.1\r\nHost: localhost\r\n" + headers;
+  if (!body.empty() || method == "POST" || method == "PUT") {
+    if (headers.find("Content-Type") == std::string::npos) r += "Content-Type: application/json\r\n";
+    r += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  }
+  return r + "\r\n" + body;
+}
+
+// An HS256 JWT signed with fuzz_http's admin key.
+std::string Jwt(const std::string& claims) {
+  using server::Base64UrlEncode;
+  const std::string head = Base64UrlEncode(R"({"alg":"HS256","typ":"JWT"})") + "." + Base64UrlEncode(claims);
+  return head + "." + Base64UrlEncode(server::HmacSha256("fuzz-admin-key", head));
+}
+
+void HttpSeeds() {
+  constexpr uint8_t kPlain = 0, kMultipart = 1, kConfig = 2, kKeys = 4, kCors = 8, kSmall = 16;
+  const std::string upsert = R"({"points":[{"id":20,"vector":{"text":[1,2,3,4,5,6,7,8]},"payload":{"city":"Rome"}}]})";
+  const std::string search = R"({"vector":{"name":"text","vector":[1,0,0,1,0,0,1,0]},"limit":3,"with_payload":true})";
+  for (const auto& [method, target, body] : std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"GET", "/", ""},
+           {"GET", "/readyz", ""},
+           {"GET", "/metrics", ""},
+           {"GET", "/collections", ""},
+           {"GET", "/aliases", ""},
+           {"GET", "/collections/named", ""},
+           {"GET", "/collections/alias/exists", ""},
+           {"GET", "/collections/single/aliases", ""},
+           {"PUT", "/collections/made?timeout=5", R"({"vectors":{"size":2,"distance":"Cosine"}})"},
+           {"PATCH", "/collections/named", R"({"hnsw_config":{"m":6}})"},
+           {"DELETE", "/collections/single", ""},
+           {"POST", "/collections/aliases", R"({"actions":[{"create_alias":{"collection_name":"named","alias_name":"n2"}},{"delete_alias":{"alias_name":"alias"}}]})"},
+           {"PUT", "/collections/named/points?wait=true&ordering=strong", upsert},
+           {"POST", "/collections/named/points", R"({"ids":[1,2],"with_vector":true})"},
+           {"GET", "/collections/alias/points/3", ""},
+           {"GET", "/collections/named/points/00000000-0000-4000-8000-000000000001", ""},
+           {"POST", "/collections/named/points/delete?wait=true", R"({"points":[1,2]})"},
+           {"POST", "/collections/named/points/payload", R"({"payload":{"k":1},"points":[3]})"},
+           {"POST", "/collections/named/points/batch", R"({"operations":[{"delete":{"points":[4]}},{"set_payload":{"payload":{"x":2},"points":[5]}}]})"},
+           {"POST", "/collections/named/points/scroll", R"({"limit":3,"filter":{"must":[{"key":"city","match":{"value":"Oslo"}}]}})"},
+           {"POST", "/collections/alias/points/count", R"({"exact":true})"},
+           {"POST", "/collections/named/points/search", search},
+           {"POST", "/collections/alias/points/search/batch", R"({"searches":[{"vector":[1,2,3,4],"limit":2}]})"},
+           {"POST", "/collections/named/points/recommend", R"({"positive":[1],"using":"text","limit":2})"},
+           {"POST", "/collections/named/points/query", R"({"query":[1,0,0,1,0,0,1,0],"using":"text","limit":2})"},
+           {"POST", "/collections/named/points/query/groups", R"({"query":[1,0,0,1,0,0,1,0],"using":"text","group_by":"city","limit":2,"group_size":1})"},
+           {"PUT", "/collections/named/index", R"({"field_name":"n","field_schema":"integer"})"},
+           {"DELETE", "/collections/named/index/city", ""},
+           {"GET", "/collections/named/snapshots", ""},
+           {"PUT", "/collections/named/snapshots/recover", R"({"location":"file:///nowhere/x.snapshot"})"},
+           {"DELETE", "/collections/named/snapshots/none.snapshot", ""},
+           {"GET", "/collections/na%6Ded", ""},
+           {"POST", "/collections/named/points/search", R"({"vector":[[[[[[[[[[1]]]]]]]]]]})"},
+       }) {
+    Add("fuzz_http", kPlain, Request(method, target, body));
+  }
+  // Several requests on one connection: a snapshot made, listed and fetched; keep-alive then close.
+  Add("fuzz_http", kPlain,
+      Request("POST", "/collections/named/snapshots", "") + Request("GET", "/collections/named/snapshots", "") +
+          Request("PUT", "/collections/named/points", upsert) +
+          Request("POST", "/collections/named/points/count", "{}", "Connection: close\r\n"));
+  // Chunked body, Expect: 100-continue, HTTP/1.0, garbage.
+  Add("fuzz_http", kPlain,
+      "POST /collections/named/points/search HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n" +
+          std::string("10\r\n") + search.substr(0, 16) + "\r\n" + [&] {
+            std::string rest = search.substr(16);
+            char len[16];
+            std::snprintf(len, sizeof(len), "%zx", rest.size());
+            return std::string(len) + "\r\n" + rest + "\r\n0\r\n\r\n";
+          }());
+  Add("fuzz_http", kPlain, Request("PUT", "/collections/named/points", upsert, "Expect: 100-continue\r\n"));
+  Add("fuzz_http", kPlain, "GET /collections HTTP/1.0\r\n\r\nGET / HTTP/1.1\r\n\r\n");
+  Add("fuzz_http", kPlain, "GARBAGE / HTTP/1.1\r\n\r\n");
+  // A snapshot uploaded as multipart/form-data.
+  std::string snapshot;
+  MakeDatabase(&snapshot);
+  const std::string part = "--XyZ\r\nContent-Disposition: form-data; name=\"snapshot\"; filename=\"s.snapshot\"\r\n"
+                           "Content-Type: application/octet-stream\r\n\r\n" + snapshot + "\r\n--XyZ--\r\n";
+  Add("fuzz_http", kPlain,
+      Request("POST", "/collections/uploaded/snapshots/upload?wait=true", part,
+              "Content-Type: multipart/form-data; boundary=XyZ\r\n"));
+  // The sync protocol: register, identify a new collection with the client's uid, push a point, digest, snapshot,
+  // pull.
+  const std::string uid = "0123456789abcdef0fedcba987654321";
+  const std::string sync_headers = "X-Protocol: 1\r\nX-Replica: 00000000000000aa\r\n";
+  Add("fuzz_http", kPlain,
+      Request("POST", "/sync/v1/replicas", R"({"replica":"00000000000000aa","client":"fuzz"})", "X-Protocol: 1\r\n") +
+          Request("PUT", "/sync/v1/collections/by-name/synced",
+                  R"({"uid":")" + uid + R"(","config":{"vectors":{"size":3,"distance":"Dot"}}})", sync_headers) +
+          Request("POST", "/sync/v1/collections/" + uid + "/push",
+                  R"({"replica":"00000000000000aa","batch":{"from_local_seq":1,"to_local_seq":1},"hlc":"019b76daa81b0002",)"
+                  R"("points":[{"id":1,"vec":{"ts":"019b76daa81b000100000000000000aa","dense":{"":"AACAPwAAAEAAAEBA"}}}]})",
+                  sync_headers) +
+          Request("GET", "/sync/v1/collections/" + uid + "/digest", "", sync_headers) +
+          Request("GET", "/sync/v1/collections/" + uid + "/snapshot", "", sync_headers) +
+          Request("GET", "/sync/v1/collections/" + uid + "/pull?limit=10&wait_ms=50", "", sync_headers));
+  Add("fuzz_http", kPlain, Request("GET", "/sync/v1/blobs/00", "", "X-Protocol: 1\r\nRange: bytes=0-3\r\n"));
+  // Keys: the admin key, the read-only key, none, tenant keys and JWTs.
+  const std::string admin = "api-key: fuzz-admin-key\r\n";
+  Add("fuzz_http", kKeys, Request("PUT", "/collections/named/points", upsert, admin));
+  Add("fuzz_http", kKeys, Request("PUT", "/collections/named/points", upsert, "api-key: fuzz-read-key\r\n"));
+  Add("fuzz_http", kKeys, Request("DELETE", "/collections/named", ""));
+  Add("fuzz_http", kKeys, Request("POST", "/collections/named/points/search", search,
+                                  "Authorization: Bearer fuzz-read-key\r\n"));
+  Add("fuzz_http", kKeys,
+      Request("PUT", "/collections/mine", R"({"vectors":{"size":2,"distance":"Dot"}})", "api-key: fuzz-tenant-key\r\n") +
+          Request("PUT", "/collections/mine/points", R"({"points":[{"id":1,"vector":[1,2]}]})", "api-key: fuzz-tenant-key\r\n") +
+          Request("GET", "/collections", "", "api-key: fuzz-tenant-read-key\r\n") +
+          Request("DELETE", "/collections/named", "", "api-key: fuzz-tenant-key\r\n"));
+  for (const std::string claims : {
+           R"({"exp":4102444800,"access":"r"})",
+           R"({"exp":4102444800,"access":"m","sub":"acme-user"})",
+           R"({"exp":4102444800,"access":[{"collection":"named","access":"rw"}]})",
+           R"({"exp":4102444800,"value_exists":{"collection":"named","matches":[{"key":"city","value":"Oslo"}]}})",
+           R"({"exp":1000,"access":"m"})",
+       }) {
+    const std::string bearer = "Authorization: Bearer " + Jwt(claims) + "\r\n";
+    Add("fuzz_http", kKeys,
+        Request("PUT", "/collections/named/points", upsert, bearer) + Request("GET", "/collections", "", bearer) +
+            Request("DELETE", "/collections/single", "", bearer));
+  }
+  // CORS.
+  Add("fuzz_http", kCors,
+      Request("OPTIONS", "/collections/named/points/search", "",
+              "Origin: https://app.example\r\nAccess-Control-Request-Headers: api-key\r\n") +
+          Request("POST", "/collections/named/points/search", search, "Origin: https://app.example\r\n"));
+  // Small limits: a body and a head past them.
+  Add("fuzz_http", kSmall, Request("PUT", "/collections/named/points", std::string(3000, ' ') + upsert));
+  Add("fuzz_http", kSmall, Request("GET", "/collections", "", "X-Long: " + std::string(1200, 'a') + "\r\n"));
+  Add("fuzz_http", kSmall | kKeys, Request("GET", "/collections", "", admin));
+
+  // Multipart bodies (Content-Type, newline, body).
+  Add("fuzz_http", kMultipart, "multipart/form-data; boundary=XyZ\n" + part.substr(0, 140) + "SNAPSHOT\r\n--XyZ--\r\n");
+  Add("fuzz_http", kMultipart,
+      "multipart/form-data; boundary=\"a b\"\n--a b\r\nContent-Disposition: form-data; name=\"other\"\r\n\r\nx\r\n"
+      "--a b\r\nContent-Disposition: form-data; name=\"snapshot\"\r\n\r\nbytes\r\n--a b--\r\n");
+  Add("fuzz_http", kMultipart, "text/plain\nplain");
+  // Config files.
+  Add("fuzz_http", kConfig,
+      R"({"host":"127.0.0.1","port":6334,"api_key":"k","read_only_api_key":"r","jwt_rbac":true,"max_body_mb":1.5,)"
+      R"("cors_origins":["*","https://a"],"durability":"batched","log_requests":false,"threads":2,)"
+      R"("jwt_default_limits":{"max_points":100,"requests_per_second":5,"burst":10},)"
+      R"("tenants":[{"name":"a","api_key":"ka","max_collections":2,"read_only":false},{"name":"b","jwt_subject":"s","max_points":7}]})");
+  Add("fuzz_http", kConfig, R"({"port":"70000"})");
+  Add("fuzz_http", kConfig, R"({"host":"0.0.0.0","allow_insecure":"true","tls_cert":"c.pem"})");
+}
+
+// ---- fuzz_sync: kind byte (fuzz_sync.cc), then a message recorded from a client's round ----
+
+void SyncSeeds() {
+  std::map<std::string, std::string> requests, responses;  // by what the path ends with
+  {
+    fuzz::SyncWorld w(/*with_client=*/true);
+    w.transport->hook = [&](const sync::SyncRequest& request, sync::SyncResponse* response) {
+      std::string kind = request.path.substr(request.path.rfind('/') + 1);
+      if (request.path.find("/by-name/") != std::string::npos) kind = "by-name";
+      if (!requests.count(kind)) requests[kind] = request.body;
+      if (!responses.count(kind)) responses[kind] = response->body;
+    };
+    CHECK_OK(w.Round());
+    // Local writes, pushed in a second round.
+    auto c = *w.client_db->GetCollection("docs");
+    PointInput p;
+    p.id = PointId::Number(40);
+    p.vectors[""] = {1, 2, 3};
+    p.payload = R"({"city":"Pune","tags":["a"]})";
+    CHECK_OK(c->Upsert(std::vector<PointInput>{p}));
+    CHECK_OK(c->SetPayload(PointsSelector::Ids({PointId::Number(5)}), R"({"n":50})"));
+    responses.erase("push");
+    requests.erase("push");
+    CHECK_OK(w.Round());
+  }
+  Add("fuzz_sync", 0, requests["replicas"]);
+  Add("fuzz_sync", 1, responses["replicas"]);
+  Add("fuzz_sync", 2, requests["by-name"]);
+  Add("fuzz_sync", 3, responses["by-name"]);
+  Add("fuzz_sync", 4, requests["push"]);
+  Add("fuzz_sync", 5, responses["push"]);
+  Add("fuzz_sync", 6, responses["pull"]);
+  Add("fuzz_sync", 7, responses["snapshot"]);
+  Add("fuzz_sync", 8, responses["digest"]);
+  sync::ErrorBody e;
+  e.error = "resync_required";
+  e.reason = "cursor_too_old";
+  e.message = "the cursor is below the purge watermark";
+  e.snapshot = "/v1/collections/0123456789abcdef0fedcba987654321/snapshot";
+  e.deleted = db::Stamp{0x0000018b00000001ull, 7};
+  e.min_protocol = 1;
+  Add("fuzz_sync", 9, sync::Encode(e));
+  Add("fuzz_sync", 10, "cursor=0123456789abcdef0fedcba987654321:0000000000000004\nlimit=10\nmax_bytes=4096\nwait_ms=0");
+  for (const char* text : {"00000000deadbeef", "0000018b000000010000000000c11e47", "0123456789abcdef0fedcba987654321",
+                           "0123456789abcdef0fedcba987654321:00000000000000ff", "AACAPwAAAEAAAEBA", "AQAAAAIAAAA="}) {
+    Add("fuzz_sync", 11, text);
+  }
+  Add("fuzz_sync", 12, responses["pull"]);
+  Add("fuzz_sync", 12, R"({"epoch":"x"})");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -290,6 +502,8 @@ int main(int argc, char** argv) {
   }
   BinarySeeds();
   TextSeeds();
+  HttpSeeds();
+  SyncSeeds();
   for (const auto& [target, list] : seeds) {
     const fs::path dir = fs::path(argv[1]) / target;
     fs::create_directories(dir);

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "payload/json_util.h"
+#include "text/unicode.h"
 
 namespace quiver::sync {
 namespace json = boost::json;
@@ -550,7 +551,8 @@ std::string Encode(const ErrorBody& m) {
   json::object o;
   o["error"] = m.error;
   if (!m.reason.empty()) o["reason"] = m.reason;
-  if (!m.message.empty()) o["message"] = m.message;
+  // Messages may quote a request's bytes (a path, a header); JSON text must be UTF-8.
+  if (!m.message.empty()) o["message"] = text::ValidUtf8(m.message);
   if (!m.snapshot.empty()) o["snapshot"] = m.snapshot;
   if (m.deleted) o["deleted"] = StampText(*m.deleted);
   if (m.min_protocol) o["min_protocol"] = m.min_protocol;

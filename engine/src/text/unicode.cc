@@ -64,6 +64,22 @@ char32_t DecodeUtf8(std::string_view s, size_t* pos) {
   return 0xFFFD;
 }
 
+std::string ValidUtf8(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  size_t pos = 0;
+  while (pos < s.size()) {
+    const size_t start = pos;
+    const char32_t cp = DecodeUtf8(s, &pos);
+    if (cp == 0xFFFD && pos == start + 1) {
+      AppendUtf8(cp, &out);
+    } else {
+      out.append(s.substr(start, pos - start));
+    }
+  }
+  return out;
+}
+
 void AppendUtf8(char32_t cp, std::string* out) {
   if (cp < 0x80) {
     out->push_back(static_cast<char>(cp));

@@ -17,6 +17,9 @@ namespace quiver::text {
 // advances by one byte.
 char32_t DecodeUtf8(std::string_view s, size_t* pos);
 void AppendUtf8(char32_t cp, std::string* out);
+// `s` with every malformed byte replaced by U+FFFD (as DecodeUtf8 reads it), so that it can go into JSON text,
+// whose parsers refuse invalid UTF-8. Well-formed input comes back unchanged.
+std::string ValidUtf8(std::string_view s);
 // Code points counted in a UTF-8 string.
 size_t CountCodePoints(std::string_view s);
 

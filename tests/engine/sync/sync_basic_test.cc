@@ -150,3 +150,15 @@ TEST_CASE("sync: the change feed serves only what is synced", "[sync]") {
 
 }  // namespace
 }  // namespace quiver
+
+TEST_CASE("sync: an error body quoting bytes of invalid UTF-8 is still JSON", "[sync][fuzz]") {
+  // A request's path or header quoted in the message ("no such endpoint: /v1/\xff") made invalid JSON text.
+  quiver::sync::ErrorBody e;
+  e.error = "not_found";
+  e.message = "no such endpoint: /v1/\xff\xc3(";
+  auto decoded = quiver::sync::DecodeErrorBody(quiver::sync::Encode(e));
+  REQUIRE(decoded.ok());
+  CHECK(decoded->message == "no such endpoint: /v1/\xef\xbf\xbd\xef\xbf\xbd(");
+  e.message = "caf\xc3\xa9";
+  CHECK(quiver::sync::DecodeErrorBody(quiver::sync::Encode(e))->message == "caf\xc3\xa9");
+}
