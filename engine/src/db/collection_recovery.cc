@@ -235,10 +235,9 @@ Result<std::vector<std::string>> CollectionCore::Verify() const {
   return problems;
 }
 
-}  // namespace quiver::db
-
-namespace quiver::db {
-
+// After a storage failure (failed_ set), the next write calls this: the collection is loaded again from the last
+// committed manifest entry and its logs (a torn record a short write left is cut as at any open), and the loaded
+// state replaces what memory held, whole.
 Status CollectionCore::RecoverLocked() {
   QUIVER_ASSIGN_OR_RETURN(CollectionEntry entry, files_->CommittedEntry(id_));
   // The log the failure left behind goes first: the fresh open appends to the newest log itself.
