@@ -17,22 +17,14 @@ import { test } from 'node:test';
 
 import { QUIVERD, SLOW, removeDir, sleep, startServer, tempDir, vec } from './quiverd.mjs';
 
+import { rng } from '../common/rng.mjs';
+
 const ROUNDS = Number(process.env.QUIVERD_KILL_ROUNDS ?? 5);
 const ROUNDS_PER_FOLDER = 20;
 const WRITERS = 4;
 const BATCH = 10;
 const DIM = 8;
 
-function rng(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // Every point of the collection: a Map id -> payload.
 async function readAll(s) {

@@ -23,6 +23,28 @@ inline std::unique_ptr<Database> OpenTestDatabase(uint64_t replica = 1) {
   return std::move(*db);
 }
 
+// Options of a stored test database (path "mem", for DatabaseCore::OpenStorage): a fake clock that ticks at
+// every read, `segment_points` points per segment, background work on `executor` (none: the writing thread).
+inline DatabaseOptions StoredOptions(size_t segment_points, Executor* executor = nullptr) {
+  DatabaseOptions o;
+  o.replica_id = 7;
+  auto wall = std::make_shared<uint64_t>(1'700'000'000'000ull);
+  o.wall_clock_ms = [wall] { return (*wall)++; };
+  o.segment_points = segment_points;
+  o.executor = executor;
+  o.path = "mem";
+  return o;
+}
+
+// One 4-d cosine vector named "v", with a small graph.
+inline CollectionConfig SmallNamedConfig() {
+  CollectionConfig c;
+  c.vectors["v"] = VectorParams{4, Distance::kCosine};
+  c.hnsw.m = 8;
+  c.hnsw.ef_construct = 32;
+  return c;
+}
+
 inline CollectionConfig SingleVector(uint32_t size, Distance distance, IndexKind index = IndexKind::kHnsw) {
   CollectionConfig c;
   c.vectors[""] = VectorParams{size, distance, index, std::nullopt, std::nullopt};

@@ -13,6 +13,7 @@
 #include <functional>
 
 #include "db/database_core.h"
+#include "engine/db/db_test_util.h"
 #include "storage/fault_injection.h"
 #include "storage/storage_memory.h"
 #if !defined(__EMSCRIPTEN__)
@@ -27,24 +28,12 @@ using storage::FaultInjectionStorage;
 using Kind = FaultInjectionStorage::FaultKind;
 
 DatabaseOptions Options(Executor* executor) {
-  DatabaseOptions o;
-  o.replica_id = 7;
-  auto wall = std::make_shared<uint64_t>(1'700'000'000'000ull);
-  o.wall_clock_ms = [wall] { return (*wall)++; };
-  o.segment_points = 8;
+  DatabaseOptions o = testing::StoredOptions(8, executor);
   o.durability = Durability::kSync;
-  o.executor = executor;
-  o.path = "mem";
   return o;
 }
 
-CollectionConfig Config() {
-  CollectionConfig c;
-  c.vectors["v"] = VectorParams{4, Distance::kCosine};
-  c.hnsw.m = 8;
-  c.hnsw.ef_construct = 32;
-  return c;
-}
+CollectionConfig Config() { return testing::SmallNamedConfig(); }
 
 PointInput Pt(uint64_t id, int salt) {
   PointInput p;

@@ -22,23 +22,9 @@ namespace {
 
 using db::DatabaseCore;
 
-DatabaseOptions Options(size_t segment_points = 50) {
-  DatabaseOptions o;
-  o.replica_id = 7;
-  auto wall = std::make_shared<uint64_t>(1'700'000'000'000ull);
-  o.wall_clock_ms = [wall] { return (*wall)++; };
-  o.segment_points = segment_points;
-  o.path = "mem";
-  return o;
-}
+DatabaseOptions Options(size_t segment_points = 50) { return testing::StoredOptions(segment_points); }
 
-CollectionConfig Config() {
-  CollectionConfig c;
-  c.vectors["v"] = VectorParams{4, Distance::kCosine};
-  c.hnsw.m = 8;
-  c.hnsw.ef_construct = 32;
-  return c;
-}
+CollectionConfig Config() { return testing::SmallNamedConfig(); }
 
 // A deterministic workload: batches of upserts, payload changes and deletes over a small id space, so later
 // batches touch points already sealed.

@@ -21,23 +21,14 @@ import { fileURLToPath } from 'node:url';
 import { COLLECTION, SEGMENT_POINTS, applyBatch } from './kill_child.mjs';
 import { open } from './quiver.mjs';
 
+import { rng } from '../../common/rng.mjs';
+
 const ROUNDS = Number(process.env.QUIVER_KILL_ROUNDS ?? 4);
 const ROUNDS_PER_FOLDER = 10;
 const childScript = fileURLToPath(new URL('./kill_child.mjs', import.meta.url));
 const root = mkdtempSync(join(tmpdir(), 'quiver-js-kill-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
-// A small deterministic generator, so that a failing round can be run again.
-function rng(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // Runs the child from batch `first` and kills it: after `delayMs` from its first acknowledgement, or (fromStart)
 // `delayMs` after it was started. Resolves to { last, opened, signal, stderr }.
