@@ -128,6 +128,17 @@ void CheckAnswer(const SyncResponse& r, Result<T> (*decode)(std::string_view)) {
   }
 }
 
+// Every collection of `db` answers reads and passes Verify.
+void CheckCollections(Database& db) {
+  for (const std::string& name : db.ListCollections()) {
+    auto c = db.GetCollection(name);
+    FUZZ_CHECK_OK(c);
+    fuzz::ExerciseCollection(**c, /*check_filters=*/false);
+    auto problems = (*c)->Verify();
+    FUZZ_CHECK(problems.ok() && problems->empty());
+  }
+}
+
 void ServerApply(size_t kind, std::string_view body) {
   fuzz::SyncWorld w(/*with_client=*/false);
   Database& db = *w.server_db;
@@ -175,13 +186,7 @@ void ServerApply(size_t kind, std::string_view body) {
   auto again = w.Call("POST", "/v1/collections/" + uid + "/push", std::string(body), replica);
   CheckAnswer(again, DecodePushResponse);
   FUZZ_CHECK(Stored(db) == after);
-  for (const std::string& name : db.ListCollections()) {
-    auto c = db.GetCollection(name);
-    FUZZ_CHECK_OK(c);
-    fuzz::ExerciseCollection(**c, /*check_filters=*/false);
-    auto problems = (*c)->Verify();
-    FUZZ_CHECK(problems.ok() && problems->empty());
-  }
+  CheckCollections(db);
 }
 
 void ClientPull(std::string_view body) {
@@ -200,13 +205,7 @@ void ClientPull(std::string_view body) {
     std::fprintf(stderr, "client: page %s, round %s\n", replaced ? "replaced" : "not reached", round.ToString().c_str());
   }
   if (replaced && !DecodePullResponse(body).ok()) FUZZ_CHECK(Stored(db) == before);
-  for (const std::string& name : db.ListCollections()) {
-    auto c = db.GetCollection(name);
-    FUZZ_CHECK_OK(c);
-    fuzz::ExerciseCollection(**c, /*check_filters=*/false);
-    auto problems = (*c)->Verify();
-    FUZZ_CHECK(problems.ok() && problems->empty());
-  }
+  CheckCollections(db);
   // A second round against the real server ends too.
   w.transport->hook = nullptr;
   (void)w.Round();
