@@ -153,6 +153,11 @@ void CollectionCore::AwaitBacklog() {
   if (!stored() || files_->options().read_only || !files_->options().auto_optimize) return;
   for (;;) {
     {
+      // Most writes return here: no background merge runs, so there is nothing to wait for.
+      std::lock_guard<std::mutex> lock(pending_mu_);
+      if (!optimizer_running_) return;
+    }
+    {
       std::shared_lock lock(mu_);
       if (BacklogLocked() <= kStallBacklog) return;
     }
