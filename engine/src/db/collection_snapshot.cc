@@ -15,6 +15,7 @@
 #include "index/hnsw_index.h"
 #include "index/sparse_index.h"
 #include "index/vector_store.h"
+#include "payload/json_parse.h"
 #include "payload/json_util.h"
 #include "simd/distance.h"
 #include "storage/wal_reader.h"
@@ -111,7 +112,7 @@ Result<SnapshotContents> DecodeSnapshot(std::span<const uint8_t> bytes, const st
   QUIVER_ASSIGN_OR_RETURN(auto body, reader.Get(SectionTag("PNTS")));
   auto corrupt = [&](const std::string& why) { return Status::Corruption(what + ": " + why); };
   boost::json::error_code ec;
-  boost::json::value mv = boost::json::parse(
+  boost::json::value mv = payload::ParseJson(
       std::string_view(reinterpret_cast<const char*>(meta_bytes.data()), meta_bytes.size()), ec);
   if (ec || !mv.is_object()) return corrupt("snapshot header is not a JSON object");
   const boost::json::object& meta = mv.get_object();
@@ -199,7 +200,7 @@ Result<SnapshotContents> DecodeSnapshot(std::span<const uint8_t> bytes, const st
     }
     std::string_view text;
     QUIVER_RETURN_IF_ERROR(r.ReadLengthPrefixed(&text, "payload"));
-    boost::json::value pv = boost::json::parse(text, ec);
+    boost::json::value pv = payload::ParseJson(text, ec, payload::kMaxPayloadDepth);
     if (ec || !pv.is_object())
       return r.Error("payload of point " + st.id.ToString() + " is not a JSON object");
     st.payload = std::move(pv.get_object());

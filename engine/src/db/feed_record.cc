@@ -1,11 +1,12 @@
 #include "db/feed_record.h"
 
-#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <cstring>
 
 #include "base/coding.h"
 #include "db/op_codec.h"
+#include "payload/json_parse.h"
+#include "payload/json_util.h"
 
 namespace quiver::db {
 
@@ -54,7 +55,7 @@ Result<std::pair<uint64_t, FeedWrite>> DecodeFeedRecord(std::string_view bytes, 
       std::string_view text;
       QUIVER_RETURN_IF_ERROR(r.ReadLengthPrefixed(&text, "metadata value"));
       boost::json::error_code ec;
-      boost::json::value v = boost::json::parse(text, ec);
+      boost::json::value v = payload::ParseJson(text, ec, payload::kMaxPayloadDepth);
       if (ec) return r.Error("metadata value of '" + std::string(key) + "' is not JSON");
       value = std::move(v);
     }

@@ -5,6 +5,7 @@
 
 #include "base/section_file.h"
 #include "db/config_json.h"
+#include "payload/json_parse.h"
 
 namespace quiver::db {
 namespace {
@@ -169,7 +170,7 @@ Result<Manifest> DecodeManifest(std::span<const uint8_t> bytes, const std::strin
   QUIVER_ASSIGN_OR_RETURN(auto reader, SectionFileReader::Open(bytes, FileKind::kManifest, what));
   QUIVER_ASSIGN_OR_RETURN(auto text, reader.Get(kTagManifest));
   boost::json::error_code ec;
-  boost::json::value v = boost::json::parse(std::string_view(reinterpret_cast<const char*>(text.data()), text.size()), ec);
+  boost::json::value v = payload::ParseJson(std::string_view(reinterpret_cast<const char*>(text.data()), text.size()), ec);
   if (ec || !v.is_object()) return Status::Corruption(what + ": manifest is not a JSON object");
   const boost::json::object& root = v.get_object();
   Manifest m;

@@ -1,12 +1,13 @@
 #include "db/op_codec.h"
 
-#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <cstring>
 
 #include "base/coding.h"
 #include "index/sparse_index.h"
 #include "index/vector_store.h"
+#include "payload/json_parse.h"
+#include "payload/json_util.h"
 
 namespace quiver::db {
 namespace {
@@ -90,7 +91,7 @@ Result<OpBatch> DecodeOpBatch(std::string_view bytes, std::string_view what, uin
     std::string_view text;
     QUIVER_RETURN_IF_ERROR(r.ReadLengthPrefixed(&text, "payload"));
     boost::json::error_code ec;
-    boost::json::value v = boost::json::parse(text, ec);
+    boost::json::value v = payload::ParseJson(text, ec, payload::kMaxPayloadDepth);
     if (ec || !v.is_object()) return r.Error("payload is not a JSON object");
     *out = std::move(v.get_object());
     return Status::OK();

@@ -1,6 +1,5 @@
 #include "db/segment_file.h"
 
-#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <algorithm>
 #include <cstring>
@@ -11,6 +10,7 @@
 #include "index/flat_index.h"
 #include "index/vector_index.h"
 #include "payload/field_index.h"
+#include "payload/json_parse.h"
 #include "payload/json_util.h"
 
 namespace quiver::db {
@@ -253,7 +253,7 @@ Result<std::unique_ptr<Segment>> DecodeSegment(std::span<const uint8_t> bytes,
     std::string_view text;
     QUIVER_RETURN_IF_ERROR(payloads.ReadLengthPrefixed(&text, "payload"));
     boost::json::error_code ec;
-    boost::json::value v = boost::json::parse(text, ec);
+    boost::json::value v = payload::ParseJson(text, ec, payload::kMaxPayloadDepth);
     if (ec || !v.is_object())
       return payloads.Error("payload of point " + st.id.ToString() + " is not a JSON object");
     st.payload = std::move(v.get_object());

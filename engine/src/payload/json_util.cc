@@ -3,12 +3,12 @@
 #include <algorithm>
 #include <boost/json/parse_options.hpp>
 #include <boost/json/serialize.hpp>
-#include <boost/json/stream_parser.hpp>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
 
+#include "payload/json_parse.h"
 #include "payload/json_path.h"
 
 namespace quiver::payload {
@@ -272,22 +272,16 @@ std::string JsonKindName(const boost::json::value& v) {
 }
 
 Result<boost::json::value> ParseJsonText(std::string_view text, std::string_view what, size_t max_depth) {
-  json::parse_options options;
-  options.max_depth = max_depth;
-  json::stream_parser parser(json::storage_ptr(), options);
   boost::system::error_code ec;
-  size_t offset = parser.write(text.data(), text.size(), ec);
-  if (!ec) {
-    parser.finish(ec);
-    offset = text.size();
-  }
-  if (ec || !parser.done()) {
-    std::string message = ec ? ec.message() : "incomplete JSON";
+  size_t offset = 0;
+  json::value v = ParseJson(text, ec, max_depth, &offset);
+  if (ec) {
+    std::string message = ec.message();
     if (ec == json::error::too_deep) message = "nested deeper than " + std::to_string(max_depth) + " levels";
     return Status::InvalidArgument(std::string(what) + ": malformed JSON (" + message + ") at offset " +
                                    std::to_string(offset));
   }
-  return parser.release();
+  return v;
 }
 
 std::string ReadableJson(const boost::json::value& v) {

@@ -10,6 +10,7 @@
 #include "db/segment_file.h"
 #include "engine/db/db_test_util.h"
 #include "engine/storage/storage_test_util.h"
+#include "payload/json_parse.h"
 #include "payload/payload_index.h"
 #include "storage/fault_injection.h"
 #include "storage/storage_memory.h"
@@ -573,6 +574,65 @@ TEST_CASE("persistence: a filtered count skips points that moved to a newer segm
   }
   CHECK(*c->Count(R"({"must":[{"has_id":[1,2,3]}]})") == 3);
   CHECK(*c->Count(R"({"must":[{"key":"tag","match":{"value":"a"}}]})") == 8);
+}
+
+TEST_CASE("persistence: payload doubles and deep payloads read back as written", "[db][storage]") {
+  // Doubles Boost.JSON 1.81 read a unit or two off (its parser multiplies by tabulated powers of ten), and a
+  // payload nested deeper than Boost.JSON's default limit of 32 levels: through the log, a segment file, a
+  // snapshot and a reopen, each reads back as the text that was written.
+  std::string deep = "1";
+  for (int i = 0; i < 60; ++i) deep = "[" + deep + "]";
+  const std::string payload =
+      R"({"x":0.11935319286735585,"y":[0.30000000000000004,1e-300,2.5e+300,-0.1],"deep":)" + deep + "}";
+  auto check = [&](Collection& c, const char* where) {
+    INFO(where);
+    std::vector<PointId> ids;
+    for (uint64_t i = 0; i < 9; ++i) ids.push_back(PointId::Number(i));
+    auto got = c.Get(ids, PayloadSelector::All(), VectorSelector::None());
+    REQUIRE(got.ok());
+    REQUIRE(got->size() == 9);
+    for (const Record& r : *got) {
+      boost::system::error_code ec;
+      const boost::json::value v = payload::ParseJson(*r.payload, ec, 100);
+      REQUIRE(!ec);
+      const boost::json::array& y = v.at("y").as_array();
+      CHECK(y[0].as_double() == 0.30000000000000004);
+      CHECK(y[1].as_double() == 1e-300);
+      CHECK(y[2].as_double() == 2.5e+300);
+      CHECK(y[3].as_double() == -0.1);
+      CHECK(boost::json::serialize(v.at("deep")) == deep);
+      CHECK(v.at("x").as_double() == 0.11935319286735585);
+    }
+  };
+  storage::MemoryStorage st;
+  DatabaseOptions o = Options(8);
+  o.auto_optimize = false;
+  {
+    auto db = OpenStored(&st, o);
+    REQUIRE(db->CreateCollection("c", Config()).ok());
+    auto c = *db->GetCollection("c");
+    std::vector<PointInput> pts;
+    for (uint64_t i = 0; i < 9; ++i) {
+      PointInput p;
+      p.id = PointId::Number(i);
+      p.vectors["v"] = {1, float(i), 0, 1};
+      p.payload = payload;
+      pts.push_back(std::move(p));
+    }
+    REQUIRE(c->Upsert(pts).ok());  // eight sealed into a segment file, one in the log
+    REQUIRE(c->Stats().segments == 2);
+    check(*c, "written");
+  }
+  auto db = OpenStored(&st, o);
+  auto reopened = db->GetCollection("c");
+  REQUIRE(reopened.ok());  // a payload deeper than 32 levels once made the collection unavailable here
+  check(**reopened, "reopened");
+  auto snapshot = (*reopened)->CreateSnapshot();
+  REQUIRE(snapshot.ok());
+  REQUIRE(db->RestoreSnapshot("d", *snapshot).ok());
+  auto restored = db->GetCollection("d");
+  REQUIRE(restored.ok());
+  check(**restored, "restored from a snapshot");
 }
 
 }  // namespace
