@@ -303,7 +303,9 @@ Result<Request> ParseCount(const json::value& body) {
   return Request(std::move(r));
 }
 
-Result<SearchPointsRequest> ReadSearch(const json::object& o, const std::string& path, bool with_vector_required) {
+// `kept`: the parse that kept the body's "vector" out of its tree (json_parse.h), if any.
+Result<SearchPointsRequest> ReadSearch(const json::object& o, const std::string& path, bool with_vector_required,
+                                       const payload::KeptNumbers* kept = nullptr) {
   QUIVER_RETURN_IF_ERROR(CheckKeys(o, {"vector", "filter", "limit", "offset", "with_payload", "with_vector",
                                        "with_vectors", "score_threshold", "params", "shard_key", "consistency"},
                                    path));
@@ -311,8 +313,8 @@ Result<SearchPointsRequest> ReadSearch(const json::object& o, const std::string&
   SearchRequest& s = r.request;
   if (const json::value* v = Find(o, "vector")) {
     const std::string vp = Member(path, "vector");
-    if (v->is_array()) {
-      QUIVER_ASSIGN_OR_RETURN(s.vector, payload::ReadVector(*v, vp));
+    if (v->is_array() || (kept != nullptr && kept->Find(*v) != nullptr)) {
+      QUIVER_ASSIGN_OR_RETURN(s.vector, payload::ReadVector(*v, vp, kept));
     } else if (const json::object* named = v->if_object()) {
       if (IsBareSparseVector(*v) || IsBareDocument(*v)) {
         return BadField(vp, "a sparse vector or document is searched by name: give {\"name\": ..., \"vector\": "
@@ -468,7 +470,10 @@ std::string_view BodyRoot(Operation operation) {
 
 Result<Request> ParseRequest(Operation operation, const Target& target, std::string_view body) {
   const OperationInfo& info = Describe(operation);
-  QUIVER_ASSIGN_OR_RETURN(json::value v, payload::ParseBody(body, BodyRoot(operation)));
+  // A search body's vector goes straight to floats, without a JSON array in between.
+  payload::KeptNumbers kept;
+  if (operation == Operation::kSearchPoints) kept.member = "vector";
+  QUIVER_ASSIGN_OR_RETURN(json::value v, payload::ParseBody(body, BodyRoot(operation), &kept));
   json::object& o = v.get_object();
   auto no_body = [&]() -> Result<Request> {
     if (!o.empty()) return BadField(info.name, "takes no body, got field '" + std::string(o.begin()->key()) + "'");
@@ -528,7 +533,7 @@ Result<Request> ParseRequest(Operation operation, const Target& target, std::str
     case Operation::kCountPoints:
       return ParseCount(v);
     case Operation::kSearchPoints: {
-      QUIVER_ASSIGN_OR_RETURN(SearchPointsRequest r, ReadSearch(o, "search", true));
+      QUIVER_ASSIGN_OR_RETURN(SearchPointsRequest r, ReadSearch(o, "search", true, &kept));
       return Request(std::move(r));
     }
     case Operation::kSearchBatch: {
@@ -562,8 +567,10 @@ Result<Request> ParseRequest(Operation operation, const Target& target, std::str
 }
 
 Result<SearchRequest> ParseSearch(std::string_view body) {
-  QUIVER_ASSIGN_OR_RETURN(json::value v, payload::ParseBody(body, "search"));
-  QUIVER_ASSIGN_OR_RETURN(SearchPointsRequest r, ReadSearch(v.get_object(), "search", true));
+  payload::KeptNumbers kept;
+  kept.member = "vector";
+  QUIVER_ASSIGN_OR_RETURN(json::value v, payload::ParseBody(body, "search", &kept));
+  QUIVER_ASSIGN_OR_RETURN(SearchPointsRequest r, ReadSearch(v.get_object(), "search", true, &kept));
   if (r.filter) {
     // The public SearchRequest carries its filter as text.
     r.request.filter = json::serialize(v.get_object().at("filter"));

@@ -4,6 +4,7 @@
 #include <boost/json/parse_options.hpp>
 #include <boost/json/value_stack.hpp>
 #include <algorithm>
+#include <bit>
 #include <cerrno>
 #include <charconv>
 #include <cstdlib>
@@ -33,6 +34,7 @@ struct NumberRun {
   size_t end = 0;
   size_t first = 0;
   size_t count = 0;
+  bool kept = false;  // the root member KeptNumbers asks for
 };
 
 bool IsSpace(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
@@ -56,32 +58,35 @@ bool DecimalToDouble(const char* begin, const char* end, double* out) {
 #endif
 }
 
-// Eight ASCII digits at p, read as one little-endian word: true when each byte is '0'..'9' (its high nibble 3,
-// and adding 6 does not carry into the high nibble).
-bool EightDigits(const char* p) {
-  uint64_t w;
-  std::memcpy(&w, p, 8);
-  return ((w & 0xF0F0F0F0F0F0F0F0) | (((w + 0x0606060606060606) & 0xF0F0F0F0F0F0F0F0) >> 4)) ==
-         0x3333333333333333;
-}
-
-// The value of eight ASCII digits at p: the bytes' digit values combined pairwise (d0*10 + d1 per 16 bits),
-// then the pairs into fours, then the fours into the whole, three multiplications in all.
-uint64_t EightDigitsValue(const char* p) {
-  uint64_t w;
-  std::memcpy(&w, p, 8);
-  w -= 0x3030303030303030;
-  w = (w * 10 + (w >> 8)) & 0x00FF00FF00FF00FF;        // d0d1, d2d3, d4d5, d6d7 (each < 100)
-  w = (w * 100 + (w >> 16)) & 0x0000FFFF0000FFFF;      // d0..d3, d4..d7 (each < 10,000)
-  return (w * 10000 + (w >> 32)) & 0xFFFFFFFF;          // d0..d7
+// The value of eight decimal digits held one per byte of a little-endian word (0..9 each, the first digit in
+// the lowest byte): combined pairwise (d0*10 + d1 per 16 bits), then the pairs into fours, then the fours into
+// the whole, three multiplications in all.
+uint64_t DigitsValue(uint64_t t) {
+  t = (t * 10 + (t >> 8)) & 0x00FF00FF00FF00FF;    // d0d1, d2d3, d4d5, d6d7 (each < 100)
+  t = (t * 100 + (t >> 16)) & 0x0000FFFF0000FFFF;  // d0..d3, d4..d7 (each < 10,000)
+  return (t * 10000 + (t >> 32)) & 0xFFFFFFFF;      // d0..d7
 }
 
 // Appends the digits at p to `mantissa` (which wraps past 19 digits: callers count them); returns their end.
+// Eight bytes at a time where eight are left: the bytes minus '0' are 0..9 for digits, so the first byte of
+// that word that is not below 10 ends the run (a borrow from a lower non-digit byte only reaches higher ones),
+// and the digits before it, shifted to the top of the word behind zeros, give their value in one DigitsValue.
 [[gnu::always_inline]] inline const char* ReadDigits(const char* p, const char* end, uint64_t* mantissa) {
+  static constexpr uint64_t kPow10[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
   uint64_t m = *mantissa;
-  while (end - p >= 8 && EightDigits(p)) {
-    m = m * 100000000 + EightDigitsValue(p);
-    p += 8;
+  while (end - p >= 8) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    const uint64_t t = w - 0x3030303030303030;
+    const uint64_t not_digits = ((t + 0x7676767676767676) | t) & 0x8080808080808080;
+    const int n = not_digits == 0 ? 8 : std::countr_zero(not_digits) / 8;
+    if (n == 0) break;
+    m = m * kPow10[n] + (n == 1 ? (t & 0xFF) : DigitsValue(t << (8 * (8 - n))));
+    p += n;
+    if (n < 8) {
+      *mantissa = m;
+      return p;
+    }
   }
   while (p < end && IsDigit(*p)) m = m * 10 + static_cast<uint64_t>(*p++ - '0');
   *mantissa = m;
@@ -95,7 +100,7 @@ uint64_t EightDigitsValue(const char* p) {
 // Most doubles take the exact fast path: a mantissa of at most 2^53 and a power of ten of at most 22 are both
 // exact doubles, so one IEEE multiplication or division rounds their product once, to the nearest double. The
 // rest go to DecimalToDouble.
-const char* ReadNumber(const char* p, const char* end, Number* out) {
+[[gnu::always_inline]] inline const char* ReadNumber(const char* p, const char* end, Number* out) {
   static constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
                                       1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
   const char* const begin = p;
@@ -192,10 +197,13 @@ size_t ReadNumberRun(std::string_view text, size_t at, std::vector<Number>* valu
 }
 
 // The number arrays of `text` worth reading ahead: each a '[' where a value may stand (the text's start, after
-// ':', after '[', or after ',' inside an array), no deeper than `max_depth`. Strings are skipped; the scan
+// ':', after '[', or after ',' inside an array), no deeper than `max_depth`; kept when it is the value of the
+// root object's member `kept_member` (its key written without escapes). Strings are skipped; the scan
 // stops at the first sign of malformed text (the parser reports it).
-std::vector<NumberRun> FindNumberRuns(std::string_view text, size_t max_depth, std::vector<Number>* values) {
+std::vector<NumberRun> FindNumberRuns(std::string_view text, size_t max_depth, std::string_view kept_member,
+                                      std::vector<Number>* values) {
   std::vector<NumberRun> runs;
+  std::string_view root_key;  // the last string at the root object's level, as written
   // The placeholders are strings starting with U+0000, which JSON text can only spell as this escape.
   if (text.find("\\u0000") != std::string_view::npos) return runs;
   std::string containers;  // '[' or '{' per open level
@@ -217,6 +225,7 @@ std::vector<NumberRun> FindNumberRuns(std::string_view text, size_t max_depth, s
         j = at + 1;
         if (slashes % 2 == 0) break;
       }
+      if (containers.size() == 1) root_key = text.substr(i + 1, j - i - 2);
       i = j;
       previous = 'v';
       continue;
@@ -232,7 +241,8 @@ std::vector<NumberRun> FindNumberRuns(std::string_view text, size_t max_depth, s
         if (!value_place || containers.size() + 1 > max_depth) return runs;
         const size_t first = values->size();
         if (size_t end = ReadNumberRun(text, i, values)) {
-          runs.push_back({i, end, first, values->size() - first});
+          const bool kept = !kept_member.empty() && previous == ':' && containers == "{" && root_key == kept_member;
+          runs.push_back({i, end, first, values->size() - first, kept});
           i = end;
           previous = 'v';
           continue;
@@ -346,6 +356,7 @@ void PlaceRuns(json::value& v, const std::vector<NumberRun>& runs, const std::ve
     size_t k = 0;
     std::from_chars(s->data() + 1, s->data() + s->size(), k);
     const NumberRun& r = runs[k];
+    if (r.kept) return;
     json::array a(v.storage());
     a.resize(r.count);  // nulls, set in place below (cheaper than emplace_back or copies)
     for (size_t i = 0; i < r.count; ++i) {
@@ -409,16 +420,39 @@ json::value Parse(std::string_view text, const std::vector<NumberRun>& runs, err
 
 }  // namespace
 
-json::value ParseJson(std::string_view text, error_code& ec, size_t max_depth, size_t* error_offset) {
+const std::vector<double>* KeptNumbers::Find(const json::value& v) const {
+  const json::string* s = v.if_string();
+  if (s == nullptr || s->empty() || (*s)[0] != '\0') return nullptr;
+  size_t k = 0;
+  std::from_chars(s->data() + 1, s->data() + s->size(), k);
+  for (const auto& [number, values] : arrays) {
+    if (number == k) return &values;
+  }
+  return nullptr;
+}
+
+json::value ParseJson(std::string_view text, error_code& ec, size_t max_depth, size_t* error_offset,
+                      KeptNumbers* kept) {
   std::vector<Number> values;
   values.reserve(std::min<size_t>(text.size() / 4, 1024));
-  const std::vector<NumberRun> runs = FindNumberRuns(text, max_depth, &values);
+  const std::vector<NumberRun> runs =
+      FindNumberRuns(text, max_depth, kept != nullptr ? kept->member : std::string_view(), &values);
   json::value v = Parse(text, runs, ec, max_depth, error_offset);
   if (ec && !runs.empty()) {
     // Boost.JSON's error position can depend on where its input is split: report the one a single write gives.
     return Parse(text, {}, ec, max_depth, error_offset);
   }
-  if (!runs.empty()) PlaceRuns(v, runs, values);
+  if (runs.empty()) return v;
+  PlaceRuns(v, runs, values);
+  for (size_t k = 0; k < runs.size(); ++k) {
+    if (!runs[k].kept) continue;
+    std::vector<double> numbers(runs[k].count);
+    for (size_t i = 0; i < numbers.size(); ++i) {
+      const Number& n = values[runs[k].first + i];
+      numbers[i] = n.is_int ? static_cast<double>(n.i) : n.d;
+    }
+    kept->arrays.emplace_back(k, std::move(numbers));
+  }
   return v;
 }
 

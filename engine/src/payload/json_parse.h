@@ -19,6 +19,8 @@
 #include <boost/json/value.hpp>
 #include <cstddef>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace quiver::payload {
 
@@ -27,11 +29,24 @@ inline constexpr size_t kDefaultJsonDepth = 32;
 // Arrays of plain numbers shorter than this are left to the parser (the read-ahead would not pay for itself).
 inline constexpr size_t kMinNumberRun = 16;
 
+// A number array kept out of the value tree, for the one reader that takes it as numbers (a search body's
+// vector): when the root object's member `member` is an array of at least kMinNumberRun plain numbers,
+// ParseJson leaves a placeholder in its place (a string starting with U+0000, which no text read with a
+// placeholder can spell) and its numbers here, as ReadVector would see them (integers as doubles).
+struct KeptNumbers {
+  std::string_view member;
+  std::vector<std::pair<size_t, std::vector<double>>> arrays;  // by placeholder number
+
+  // The numbers `v` stands for, or null when it is not a placeholder of this parse.
+  const std::vector<double>* Find(const boost::json::value& v) const;
+};
+
 // Strict JSON (valid UTF-8, no comments or trailing commas, nothing after the value, at most `max_depth` levels
 // of arrays and objects). On failure returns null with `ec` set (Boost.JSON's error codes) and, when
-// `error_offset` is given, the byte offset where the text stopped making sense.
+// `error_offset` is given, the byte offset where the text stopped making sense. With `kept`, see KeptNumbers.
 boost::json::value ParseJson(std::string_view text, boost::system::error_code& ec,
-                             size_t max_depth = kDefaultJsonDepth, size_t* error_offset = nullptr);
+                             size_t max_depth = kDefaultJsonDepth, size_t* error_offset = nullptr,
+                             KeptNumbers* kept = nullptr);
 
 }  // namespace quiver::payload
 

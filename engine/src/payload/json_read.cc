@@ -16,9 +16,9 @@ Status BadField(std::string_view path, std::string_view why) {
   return Status::InvalidArgument(m);
 }
 
-Result<json::value> ParseBody(std::string_view text, std::string_view path) {
+Result<json::value> ParseBody(std::string_view text, std::string_view path, KeptNumbers* kept) {
   if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) return json::value(json::object());
-  QUIVER_ASSIGN_OR_RETURN(json::value v, ParseJsonText(text, path, kMaxBodyDepth));
+  QUIVER_ASSIGN_OR_RETURN(json::value v, ParseJsonText(text, path, kMaxBodyDepth, kept));
   if (!v.is_object()) return BadField(path, "expected a JSON object, got " + JsonKindName(v));
   return v;
 }
@@ -130,7 +130,16 @@ Result<std::vector<PointId>> ReadPointIds(const json::value& v, std::string_view
   return out;
 }
 
-Result<std::vector<float>> ReadVector(const json::value& v, std::string_view path) {
+Result<std::vector<float>> ReadVector(const json::value& v, std::string_view path, const KeptNumbers* kept) {
+  if (const std::vector<double>* numbers = kept != nullptr ? kept->Find(v) : nullptr) {
+    std::vector<float> out(numbers->size());
+    for (size_t i = 0; i < numbers->size(); ++i) {
+      const float f = static_cast<float>((*numbers)[i]);
+      if (!std::isfinite(f)) return BadField(Element(path, i), "the number does not fit a finite float");
+      out[i] = f;
+    }
+    return out;
+  }
   const json::array* a = v.if_array();
   if (!a) return BadField(path, "expected an array of numbers, got " + JsonKindName(v));
   std::vector<float> out(a->size());

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "payload/json_parse.h"
 #include "quiver/point_id.h"
 #include "quiver/status.h"
 
@@ -30,8 +31,9 @@ inline std::string Element(std::string_view path, size_t i) {
   return std::string(path) + "[" + std::to_string(i) + "]";
 }
 
-// Parses a body: strict JSON, at most kMaxBodyDepth deep, an object (empty text reads as {}).
-Result<boost::json::value> ParseBody(std::string_view text, std::string_view path);
+// Parses a body: strict JSON, at most kMaxBodyDepth deep, an object (empty text reads as {}). With `kept`, the
+// member it names may be left as a placeholder for ReadVector (json_parse.h).
+Result<boost::json::value> ParseBody(std::string_view text, std::string_view path, KeptNumbers* kept = nullptr);
 // Refuses a member not in `allowed`, naming it.
 Status CheckKeys(const boost::json::object& o, std::initializer_list<std::string_view> allowed,
                  std::string_view path);
@@ -52,8 +54,9 @@ Result<std::vector<std::string>> ReadStrings(const boost::json::value& v, std::s
 // A point id: an unsigned integer, or a string holding a UUID (any form PointId::Parse accepts).
 Result<PointId> ReadPointId(const boost::json::value& v, std::string_view path);
 Result<std::vector<PointId>> ReadPointIds(const boost::json::value& v, std::string_view path);
-// A dense vector: an array of numbers that fit finite floats.
-Result<std::vector<float>> ReadVector(const boost::json::value& v, std::string_view path);
+// A dense vector: an array of numbers that fit finite floats, or a placeholder of `kept`.
+Result<std::vector<float>> ReadVector(const boost::json::value& v, std::string_view path,
+                                      const KeptNumbers* kept = nullptr);
 
 }  // namespace quiver::payload
 

@@ -271,10 +271,11 @@ std::string JsonKindName(const boost::json::value& v) {
   return "a value";
 }
 
-Result<boost::json::value> ParseJsonText(std::string_view text, std::string_view what, size_t max_depth) {
+Result<boost::json::value> ParseJsonText(std::string_view text, std::string_view what, size_t max_depth,
+                                         KeptNumbers* kept) {
   boost::system::error_code ec;
   size_t offset = 0;
-  json::value v = ParseJson(text, ec, max_depth, &offset);
+  json::value v = ParseJson(text, ec, max_depth, &offset, kept);
   if (ec) {
     std::string message = ec.message();
     if (ec == json::error::too_deep) message = "nested deeper than " + std::to_string(max_depth) + " levels";

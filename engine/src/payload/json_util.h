@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "payload/json_parse.h"
 #include "quiver/status.h"
 
 namespace quiver::payload {
@@ -27,7 +28,8 @@ std::string JsonKindName(const boost::json::value& v);
 
 // Parses one JSON value (strict JSON: valid UTF-8, no comments or trailing commas, nothing after the value).
 // InvalidArgument "<what>: malformed JSON (<boost message>) at offset N" otherwise.
-Result<boost::json::value> ParseJsonText(std::string_view text, std::string_view what, size_t max_depth);
+Result<boost::json::value> ParseJsonText(std::string_view text, std::string_view what, size_t max_depth,
+                                         KeptNumbers* kept = nullptr);
 
 // Deterministic JSON text (object keys sorted by bytes, no whitespace, numbers as Boost.JSON prints them) for
 // digests. Values from ParsePayloadText are at most kMaxPayloadDepth deep; the recursion depth follows the

@@ -2,7 +2,13 @@
 #include "quiver/api.h"
 
 #include <catch2/catch.hpp>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
 #include <string>
+#include <vector>
 
 #include "engine/db/db_test_util.h"
 
@@ -203,6 +209,72 @@ TEST_CASE("api: operation ids increase and payload writes keep the values' types
         R"([{"id":1,"payload":{"a":"x","n":1,"big":18446744073709551615,"neg":-5,"f":1.5}}])");
   CHECK(Run(*db, Operation::kCountPoints, "c", R"({"filter":{"must":[{"key":"neg","range":{"lt":0}}]}})") == R"({"count":1})");
   CHECK(Run(*db, Operation::kCountPoints, "c", R"({"filter":{"must":[{"key":"neg","match":{"value":-5}}]}})") == R"({"count":1})");
+}
+
+TEST_CASE("api: a search vector long enough to skip the JSON tree reads as any other", "[api]") {
+  // 24 dimensions: the body's "vector" goes to floats straight from the text (payload/json_parse.h).
+  auto db = testing::OpenTestDatabase();
+  REQUIRE(Run(*db, Operation::kCreateCollection, "c", R"({"vectors":{"size":24,"distance":"Dot"}})") == "true");
+  auto vector = [](int hot, const char* value) {
+    std::string v = "[";
+    for (int i = 0; i < 24; ++i) v += std::string(i ? "," : "") + (i == hot ? value : "0");
+    return v + "]";
+  };
+  std::string points;
+  for (int id = 1; id <= 3; ++id) {
+    points += std::string(id > 1 ? "," : "") + "{\"id\":" + std::to_string(id) + ",\"vector\":" + vector(id, "1") + "}";
+  }
+  REQUIRE(Run(*db, Operation::kUpsertPoints, "c", "{\"points\":[" + points + "]}").find("completed") !=
+          std::string::npos);
+  CHECK(Run(*db, Operation::kSearchPoints, "c", "{\"vector\":" + vector(2, "0.5") + ",\"limit\":1}") ==
+        R"([{"id":2,"version":0,"score":0.5}])");
+  CHECK(Run(*db, Operation::kSearchPoints, "c", "{\"limit\":1, \"vector\": " + vector(3, "2E0") + "}") ==
+        R"([{"id":3,"version":0,"score":2}])");
+  // Its errors name the element, as for a short vector.
+  CHECK(Run(*db, Operation::kSearchPoints, "c", "{\"vector\":" + vector(5, "1e39") + ",\"limit\":1}") ==
+        "error invalid argument: search.vector[5]: the number does not fit a finite float");
+  CHECK(Run(*db, Operation::kSearchPoints, "c", "{\"vector\":[" + vector(5, "1").substr(3) + ",\"limit\":1}")  // 23
+             == "error invalid argument: query vector has 23 dimensions, expected 24");
+  // A string that spells U+0000 is not mistaken for the vector.
+  CHECK(Run(*db, Operation::kSearchPoints, "c", "{\"vector\":\"\\u00000\",\"limit\":1}") ==
+        "error invalid argument: search.vector: expected an array of numbers or {\"name\": ..., \"vector\": [...]}");
+}
+
+TEST_CASE("api: floats print as the first of %.6g to %.9g that reads back", "[api]") {
+  // Qdrant prints f32 values in their shortest form; the printer's fast path (the shortest form straight away)
+  // must give exactly what the rule gives, for every kind of float.
+  auto reference = [](float f) {
+    char buf[32];
+    for (int precision = 6; precision <= 9; ++precision) {
+      std::snprintf(buf, sizeof(buf), "%.*g", precision, static_cast<double>(f));
+      if (precision == 9 || std::strtof(buf, nullptr) == f) break;
+    }
+    return std::string(buf);
+  };
+  std::mt19937 rng(11);
+  std::vector<float> floats = {0.0f, -0.0f, 1e-4f, -1e-4f, 9.99999e-5f, 1e6f, 999999.94f, 123456.5f, 0.1f, 1.0f / 3,
+                               0.5f, 100000.0f, 1e-45f, 3.4028235e38f};
+  for (int i = 0; i < 20000; ++i) {
+    floats.push_back(std::uniform_real_distribution<float>(-1, 1)(rng));
+    floats.push_back(std::uniform_real_distribution<float>(-2e6f, 2e6f)(rng));
+    const uint32_t bits = static_cast<uint32_t>(rng());
+    float f;
+    std::memcpy(&f, &bits, sizeof f);
+    if (std::isfinite(f)) floats.push_back(f);
+  }
+  std::vector<ScoredPoint> points(floats.size());
+  for (size_t i = 0; i < floats.size(); ++i) points[i].score = floats[i];
+  std::string printed;
+  api::PrintScoredPoints(points, {}, &printed);
+  size_t at = 0;
+  for (float f : floats) {
+    at = printed.find("\"score\":", at);
+    REQUIRE(at != std::string::npos);
+    at += 8;
+    const std::string text = printed.substr(at, printed.find_first_of(",}", at) - at);
+    INFO("float " << reference(f));
+    REQUIRE(text == reference(f));
+  }
 }
 
 TEST_CASE("api: upsert update_mode and update_filter", "[api]") {

@@ -352,6 +352,40 @@ TEST_CASE("a number array read ahead is the array the parser's path gives") {
     CHECK(v.at("v").as_array().size() == 21);
     CHECK(v.at("v").as_array()[20].as_int64() == 7);
   }
+  SECTION("kept out of the tree only as the root object's member asked for") {
+    KeptNumbers kept;
+    kept.member = "vector";
+    const std::string text = "{\"vector\": " + run + ", \"other\": " + run + ", \"inner\": {\"vector\": " + run +
+                             "}}";
+    const json::value v = ParseJson(text, ec, 32, nullptr, &kept);
+    REQUIRE(!ec);
+    REQUIRE(kept.arrays.size() == 1);
+    const std::vector<double>* numbers = kept.Find(v.at("vector"));
+    REQUIRE(numbers != nullptr);
+    const json::value plain = ParseJson(text, ec);
+    const json::array& expected = plain.at("vector").as_array();
+    REQUIRE(numbers->size() == expected.size());
+    for (size_t i = 0; i < expected.size(); ++i) CHECK((*numbers)[i] == expected[i].to_number<double>());
+    CHECK(v.at("other") == plain.at("other"));
+    CHECK(v.at("inner") == plain.at("inner"));
+    CHECK(v.at("vector").is_string());
+    CHECK(kept.Find(v.at("other")) == nullptr);
+    // Without `kept` nothing is left out.
+    CHECK(plain.at("vector").is_array());
+    // A key spelled with an escape is not matched (it reads as any array), nor is a member given twice kept
+    // where the last one is not.
+    KeptNumbers escaped;
+    escaped.member = "vector";
+    const json::value e = ParseJson("{\"vect\\u006fr\": " + run + "}", ec, 32, nullptr, &escaped);
+    REQUIRE(!ec);
+    CHECK(e.at("vector").is_array());
+    CHECK(escaped.arrays.empty());
+    KeptNumbers twice;
+    twice.member = "vector";
+    const json::value t = ParseJson("{\"vector\": " + run + ", \"vect\\u006fr\": [1]}", ec, 32, nullptr, &twice);
+    REQUIRE(!ec);
+    CHECK(t.at("vector") == json::array{1});
+  }
   SECTION("the depth limit counts it") {
     ParseJson("[[" + run + "]]", ec, 3);
     CHECK(!ec);
