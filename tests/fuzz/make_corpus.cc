@@ -293,6 +293,12 @@ void TextSeeds() {
   Add("fuzz_request", 0x80 | prepared, R"({"limit":5,"params":{"exact":true}})");
   Add("fuzz_request", dense, "[1,2,\"00000000-0000-4000-8000-000000000002\"]\n[{\"city\":\"Pune\"},null,{}]");
   Add("fuzz_request", 0x80 | dense, "[10,11,12]\n");
+  // A search vector long enough to go from the text to floats directly (payload/json_parse.h): of the wrong
+  // length, and given twice (the last one counts).
+  Add("fuzz_request", single(Operation::kSearchPoints),
+      R"({"vector":[0.5,1,-2e-3,0,0,0,0,0,0,0,0,0,0,0,0,1E1],"limit":2,"vector":[1,0,0,1]})");
+  Add("fuzz_request", single(Operation::kSearchPoints),
+      R"({"limit":2,"vector":[0.5,1,-2e-3,0,0,0,0,0,0,0,0,0,0,0,0,1E1]})");
 }
 
 
