@@ -27,6 +27,13 @@ DatabaseOptions Options(size_t segment_points = 50) { return testing::StoredOpti
 
 CollectionConfig Config() { return testing::SmallNamedConfig(); }
 
+// Segments of 8 points and no merges unless asked: tests that place points in segment files themselves.
+DatabaseOptions HandPlaced() {
+  DatabaseOptions o = Options(8);
+  o.auto_optimize = false;
+  return o;
+}
+
 // A deterministic workload: batches of upserts, payload changes and deletes over a small id space, so later
 // batches touch points already sealed.
 struct Workload {
@@ -446,8 +453,7 @@ TEST_CASE("snapshots: a snapshot that cannot be restored leaves no collection be
 // scrolled and searched twice.
 TEST_CASE("persistence: a point present in two segment files is corruption", "[db][storage][fuzz]") {
   storage::MemoryStorage st;
-  DatabaseOptions o = Options(8);
-  o.auto_optimize = false;
+  const DatabaseOptions o = HandPlaced();
   {
     auto db = OpenStored(&st, o);
     REQUIRE(db->CreateCollection("c", Config()).ok());
@@ -545,8 +551,7 @@ TEST_CASE("persistence: manifests are format 2 with the feed; format 1 is read, 
 // sealed segment to a newer one (removed slots), so it disagreed with scroll and with an unfiltered count.
 TEST_CASE("persistence: a filtered count skips points that moved to a newer segment", "[db][storage][fuzz]") {
   storage::MemoryStorage st;
-  DatabaseOptions o = Options(8);
-  o.auto_optimize = false;
+  const DatabaseOptions o = HandPlaced();
   auto db = OpenStored(&st, o);
   REQUIRE(db->CreateCollection("c", Config()).ok());
   auto c = *db->GetCollection("c");
@@ -605,8 +610,7 @@ TEST_CASE("persistence: payload doubles and deep payloads read back as written",
     }
   };
   storage::MemoryStorage st;
-  DatabaseOptions o = Options(8);
-  o.auto_optimize = false;
+  const DatabaseOptions o = HandPlaced();
   {
     auto db = OpenStored(&st, o);
     REQUIRE(db->CreateCollection("c", Config()).ok());
