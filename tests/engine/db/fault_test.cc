@@ -7,12 +7,14 @@
 //
 // The default run walks every N of every path and kind with threads 0, 1 and 2. QUIVER_FAULT_REPEAT=K runs the
 // whole walk K times (background merges race the writer differently each time).
+#include <boost/json/serialize.hpp>
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
 
 #include "db/database_core.h"
+#include "sync/delta.h"
 #include "engine/db/db_test_util.h"
 #include "storage/fault_injection.h"
 #include "storage/storage_memory.h"
@@ -69,6 +71,9 @@ std::string Visible(DatabaseCore& db) {
       continue;
     }
     for (const PayloadIndexInfo& f : (*c)->Info().payload_schema) out += "  index " + f.field + "\n";
+    for (const auto& kv : (*c)->core().FeedMetaWithPrefix("sync.")) {
+      out += "  meta " + std::string(kv.key()) + " " + boost::json::serialize(kv.value()) + "\n";
+    }
     out += "  hnsw m " + std::to_string((*c)->core().config().hnsw.m) + "\n";
     ScrollRequest r;
     r.limit = 100000;
@@ -190,6 +195,33 @@ const std::vector<Path>& Paths() {
          return Get(db, "c")->core().Update(u);
        }},
       {"restore_snapshot", [](DatabaseCore& db, const std::string& snap) { return db.RestoreSnapshot("r", snap); }},
+      // The sync layer's two writes (engine/src/sync): a pulled point with the round's metadata, and a sync
+      // snapshot's segment images replacing the collection.
+      {"feed write (a replicated point and sync metadata)",
+       [](DatabaseCore& db, const std::string&) {
+         db::CollectionCore& old = Get(db, "old")->core();
+         const std::vector<db::VectorSpace> spaces = old.spaces();
+         db::FeedWrite w;
+         old.VisitPoint(PointId::Number(1), [&](const db::PointState& st, const db::Segment& seg) {
+           sync::PointDelta d = sync::FullDelta(st, seg, spaces);
+           d.id = PointId::Number(40);
+           auto ops = sync::DeltaToOps(d);
+           if (ops.ok()) w.ops = std::move(*ops);
+         });
+         REQUIRE(!w.ops.empty());
+         w.meta.emplace_back("sync.cursor", boost::json::value(7));
+         return Get(db, "c")->core().CommitFeedWrite(std::move(w)).status();
+       }},
+      {"install a feed generation (a sync snapshot's segment images)",
+       [](DatabaseCore& db, const std::string&) {
+         db::FeedInfo info;
+         std::vector<std::shared_ptr<const std::string>> images;
+         for (const auto& image : Get(db, "old")->core().FeedSegmentImages(&info)) images.push_back(image.bytes);
+         REQUIRE(!images.empty());
+         db::FeedWrite pending;
+         pending.meta.emplace_back("sync.epoch", boost::json::value(2));
+         return Get(db, "c")->core().InstallFeedGeneration(images, {}, std::move(pending));
+       }},
   };
   return paths;
 }
@@ -323,6 +355,92 @@ TEST_CASE("faults: every operation of every write path fails once, and the datab
       std::printf("faults threads=%zu: %llu cases, %llu faults met, %llu calls failed\n", threads,
                   static_cast<unsigned long long>(tally.cases), static_cast<unsigned long long>(tally.hits),
                   static_cast<unsigned long long>(tally.failed_calls));
+    }
+  }
+}
+
+// Closing writes (the log's last sync, the manifest) and opening writes (the lock, recovery's manifest, the
+// removal of files no manifest names), after a close and after a crash: a fault at any of them loses nothing
+// acknowledged. The failed close or
+// open reports it; the next open, the disk recovered, shows the state before.
+TEST_CASE("faults: a fault while closing or opening loses nothing acknowledged", "[fault][db]") {
+#if defined(__EMSCRIPTEN__)
+  const std::vector<size_t> thread_counts = {0};
+#else
+  const std::vector<size_t> thread_counts = {0, 2};
+#endif
+  for (size_t threads : thread_counts) {
+    INFO("threads " << threads);
+#if !defined(__EMSCRIPTEN__)
+    std::unique_ptr<ThreadPool> pool = threads ? std::make_unique<ThreadPool>(threads) : nullptr;
+    Executor* executor = pool.get();
+#else
+    Executor* executor = nullptr;
+#endif
+    for (const Walk& walk : kWalks) {
+      INFO("fault " << walk.name);
+      for (const int when : {0, 1, 2}) {
+        const bool at_open = when > 0;
+        INFO((when == 0 ? "while closing" : when == 1 ? "while opening after a close" : "while opening after a crash"));
+        uint64_t count = 0;
+        for (uint64_t n = 0; n == 0 || n <= count; ++n) {
+          INFO("failing operation " << n << " of " << count);
+          storage::MemoryStorage base;
+          FaultInjectionStorage st(&base);
+          st.SetFaultKind(walk.kind);
+          st.SetOpFilter(walk.ops);
+          auto db = OpenDb(&st, executor);
+          std::string snapshot;
+          Prelude(*db, &snapshot);
+          const std::vector<PointInput> logged = {Pt(21, 4), Pt(5, 4)};  // in the log only
+          REQUIRE(Get(*db, "c")->Upsert(logged).ok());
+          WaitIdle(*db);
+          const std::string state = Visible(*db);
+          if (when == 1) {
+            REQUIRE(db->Close().ok());
+            db.reset();
+          } else if (when == 2) {
+            st.FailAt(1, /*sticky=*/true);  // the abandoned handle writes nothing more
+            db.reset();
+            base.SimulateCrash();
+            st.Disarm();
+          }
+          const uint64_t start = st.matched();
+          if (n > 0) st.FailAt(n, /*sticky=*/false);
+          if (at_open) {
+            auto opened = DatabaseCore::OpenStorage(Options(executor), &st);
+            if (opened.ok()) WaitIdle(**opened);  // work the open started in the background is part of it
+            if (n == 0) count = st.matched() - start;
+            if (n > 0) CHECK(st.failed());
+            st.Disarm();
+            if (opened.ok()) {
+              CHECK(Visible(**opened) == state);
+              const Status closed = (*opened)->Close();
+              INFO(closed.ToString());
+              CHECK(closed.ok());
+            } else {
+              INFO(opened.status().ToString());
+              CHECK(n > 0);
+              CHECK(opened.status().message().find("injected fault") != std::string_view::npos);
+            }
+          } else {
+            const Status closed = db->Close();
+            INFO(closed.ToString());
+            CHECK((closed.ok() || n > 0));
+            if (!closed.ok()) CHECK(closed.message().find("injected fault") != std::string_view::npos);
+            db.reset();
+            if (n == 0) count = st.matched() - start;
+            if (n > 0) CHECK(st.failed());
+            st.Disarm();
+          }
+          auto reopened = OpenDb(&st, executor);
+          CHECK(reopened->UnavailableCollections().empty());
+          CHECK(Visible(*reopened) == state);
+          REQUIRE(reopened->Close().ok());
+        }
+        // Opening a cleanly closed database appends and syncs nothing; it creates, renames and removes.
+        if (!at_open || walk.ops == FaultInjectionStorage::kAllOps) CHECK(count > 0);
+      }
     }
   }
 }
