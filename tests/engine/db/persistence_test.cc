@@ -246,6 +246,29 @@ TEST_CASE("persistence: the collection list, aliases and deletes survive reopeni
   CHECK((*db->GetCollection("b"))->Info().points_count == 0);
 }
 
+TEST_CASE("persistence: a database opened as another replica is refused and left as it was", "[db][storage]") {
+  storage::MemoryStorage st;
+  {
+    auto db = OpenStored(&st);
+    REQUIRE(db->CreateCollection("c", Config()).ok());
+    auto c = *db->GetCollection("c");
+    PointInput p;
+    p.id = PointId::Number(1);
+    p.vectors["v"] = {1, 2, 3, 4};
+    REQUIRE(c->Upsert(std::vector<PointInput>{p}).ok());
+  }
+  const std::vector<std::string> files = *st.List();
+  DatabaseOptions other = Options();
+  other.replica_id = 8;
+  auto refused = DatabaseCore::OpenStorage(other, &st);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.status().code() == StatusCode::kInvalidArgument);
+  CHECK(std::string(refused.status().message()).find("belongs to replica 7, not 8") != std::string::npos);
+  CHECK(*st.List() == files);
+  auto db = OpenStored(&st);
+  CHECK((*db->GetCollection("c"))->Info().points_count == 1);
+}
+
 TEST_CASE("persistence: one writer; a second gets Busy, read-only opens work", "[db][storage]") {
   testing::TempDir dir;
   DatabaseOptions o = Options();
