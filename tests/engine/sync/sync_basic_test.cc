@@ -115,6 +115,56 @@ TEST_CASE("sync: a push split into batches carries registers written before the 
 // A write whose log sync fails stays in memory (the collection turns read-only) but may be gone after a
 // crash: the feed must never hand it to a sync client, or the client's cursor would pass seqs the server
 // gives out again.
+TEST_CASE("sync: a collection deleted through the sync endpoint stays gone and replicas keep their data", "[sync]") {
+  World w;
+  REQUIRE(w.A()->Upsert(std::vector<PointInput>{P(1, {1, 2, 3}), P(2, {4, 5, 6})}).ok());
+  REQUIRE(SyncNow(*w.ca).ok());
+  REQUIRE(SyncNow(*w.cb).ok());
+  REQUIRE(w.B()->Info().points_count == 2);
+  auto uid = w.A()->core().FeedMeta("sync.uid");
+  REQUIRE(uid);
+  REQUIRE(uid->is_string());
+  sync::SyncRequest del;
+  del.method = "DELETE";
+  del.path = "/v1/collections/" + std::string(uid->get_string());
+  del.token = "alice";
+  del.replica = "0000000000000001";
+  for (int i = 0; i < 2; ++i) {  // the second DELETE finds the tombstone
+    INFO("delete " << i);
+    sync::SyncResponse r = w.service.Handle(del);
+    CHECK(r.status == 409);
+    auto body = sync::DecodeErrorBody(r.body);
+    REQUIRE(body.ok());
+    CHECK(body->error == "collection_gone");
+    CHECK(body->message == "collection " + std::string(uid->get_string()) + " was deleted");
+  }
+  CHECK(w.server_db->ListCollections().empty());
+  // A replica with a write the server never saw: its next round tells the app about that point
+  // ("collection_gone"), then drops the collection's local data (docs/sync.md), and nothing brings the collection
+  // back on the server.
+  std::vector<sync::Conflict> conflicts;
+  sync::SyncClientOptions o;
+  o.collections = {"docs"};
+  o.get_token = [](bool) -> Result<std::string> { return std::string("alice"); };
+  o.on_conflict = [&](const sync::Conflict& c) {
+    conflicts.push_back(c);
+    return sync::Resolution::kKeepServer;
+  };
+  w.cb = std::make_unique<sync::SyncClient>(&w.b->core(), &w.transport, o);
+  w.clock->ms += 10;
+  REQUIRE(w.B()->Upsert(std::vector<PointInput>{P(3, {7, 8, 9})}).ok());
+  Status s = SyncNow(*w.cb);
+  INFO(s.ToString());
+  REQUIRE(conflicts.size() == 1);
+  CHECK(conflicts[0].collection == "docs");
+  CHECK(conflicts[0].id == PointId::Number(3));
+  CHECK(conflicts[0].reason == "collection_gone");
+  REQUIRE(conflicts[0].local);
+  CHECK(conflicts[0].local->id == PointId::Number(3));
+  CHECK(w.B()->Info().points_count == 0);
+  CHECK(w.server_db->ListCollections().empty());
+}
+
 TEST_CASE("sync: the change feed serves only what is synced", "[sync]") {
   bool exercised = false;
   for (uint64_t n = 1; n <= 6; ++n) {
