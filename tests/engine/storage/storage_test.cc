@@ -84,6 +84,7 @@ void Conformance(Storage& s) {
 TEST_CASE("storage conformance: memory backend", "[storage]") {
   MemoryStorage s;
   Conformance(s);
+  CHECK(s.Create("bad/name").status().message() == "bad file name 'bad/name'");
 }
 
 TEST_CASE("storage conformance: POSIX backend", "[storage]") {
