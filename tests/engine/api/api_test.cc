@@ -196,6 +196,17 @@ TEST_CASE("api: unsupported and malformed fields are refused by path and store n
   CHECK(Run(*db, Operation::kGetPoints, "c", R"({"ids":[5,6]})") == "[]");
 }
 
+// Recommend takes raw vectors among its examples as well as point ids; they are checked as query vectors are.
+TEST_CASE("api: recommend with vector examples", "[api]") {
+  auto db = WithPoints();
+  CHECK(Run(*db, Operation::kRecommendPoints, "c", R"({"positive":[[3,4]],"limit":1})") ==
+        R"([{"id":2,"version":0,"score":0}])");
+  CHECK(Run(*db, Operation::kRecommendPoints, "c", R"({"positive":[1,[6,8]],"limit":1})") ==
+        R"([{"id":2,"version":0,"score":0}])");
+  CHECK(Run(*db, Operation::kRecommendPoints, "c", R"({"positive":[[1,2,3]],"limit":1})") ==
+        "error invalid argument: example vector has 3 dimensions, expected 2");
+}
+
 // Optimize and Verify through a collection handle, as the CLI and the bindings call them.
 TEST_CASE("api: optimize and verify run on a collection handle", "[api]") {
   auto db = WithPoints();
