@@ -165,6 +165,27 @@ TEST_CASE("sync: a collection deleted through the sync endpoint stays gone and r
   CHECK(w.server_db->ListCollections().empty());
 }
 
+TEST_CASE("sync: a replica whose collection has another configuration than the server's is refused", "[sync]") {
+  World w;
+  REQUIRE(w.A()->Upsert(std::vector<PointInput>{P(1, {1, 2, 3})}).ok());
+  REQUIRE(SyncNow(*w.ca).ok());
+  const std::string server_before = testing::Digest(*w.server_db, "docs");
+  auto c = OpenSyncDatabase(3, w.clock);
+  REQUIRE(c->CreateCollection("docs", SyncConfig(4)).ok());
+  REQUIRE((*c->GetCollection("docs"))->Upsert(std::vector<PointInput>{P(9, {1, 2, 3, 4})}).ok());
+  sync::SyncClientOptions o;
+  o.collections = {"docs"};
+  o.get_token = [](bool) -> Result<std::string> { return std::string("alice"); };
+  sync::SyncClient cc(&c->core(), &w.transport, o);
+  Status s = SyncNow(cc);
+  INFO(s.ToString());
+  CHECK(s.code() == StatusCode::kFailedPrecondition);
+  CHECK(std::string(s.message()).find("collection 'docs' exists with another configuration") != std::string::npos);
+  // Neither side lost or took anything.
+  CHECK(testing::Digest(*w.server_db, "docs") == server_before);
+  CHECK((*c->GetCollection("docs"))->Info().points_count == 1);
+}
+
 TEST_CASE("sync: the change feed serves only what is synced", "[sync]") {
   bool exercised = false;
   for (uint64_t n = 1; n <= 6; ++n) {
