@@ -186,6 +186,36 @@ TEST_CASE("sync: a replica whose collection has another configuration than the s
   CHECK((*c->GetCollection("docs"))->Info().points_count == 1);
 }
 
+TEST_CASE("sync: requests without a token, with a bad header or to no endpoint are refused by name", "[sync]") {
+  World w;
+  REQUIRE(w.A()->Upsert(std::vector<PointInput>{P(1, {1, 2, 3})}).ok());
+  REQUIRE(SyncNow(*w.ca).ok());
+  const std::string before = testing::Digest(*w.server_db, "docs");
+  auto uid = w.A()->core().FeedMeta("sync.uid");
+  REQUIRE(uid);
+  REQUIRE(uid->is_string());
+  const std::string collection = "/v1/collections/" + std::string(uid->get_string());
+  auto answer = [&](const sync::SyncRequest& r) {
+    sync::SyncResponse resp = w.service.Handle(r);
+    auto body = sync::DecodeErrorBody(resp.body);
+    if (!body.ok()) return std::to_string(resp.status) + " <" + std::string(body.status().message()) + ">";
+    return std::to_string(resp.status) + " " + body->error + ": " + body->message;
+  };
+  sync::SyncRequest r;
+  r.method = "POST";
+  r.path = collection + "/push";
+  r.replica = "0000000000000001";
+  CHECK(answer(r) == "401 unauthorized: a bearer token is required");
+  r.token = "alice";
+  r.push_cursor = "12x";
+  CHECK(answer(r) == "400 invalid: X-Push-Cursor: expected a decimal number");
+  r.push_cursor.clear();
+  r.method = "PATCH";
+  r.path = collection;
+  CHECK(answer(r) == "404 not_found: no such endpoint: PATCH " + collection);
+  CHECK(testing::Digest(*w.server_db, "docs") == before);
+}
+
 TEST_CASE("sync: the change feed serves only what is synced", "[sync]") {
   bool exercised = false;
   for (uint64_t n = 1; n <= 6; ++n) {
