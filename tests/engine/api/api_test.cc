@@ -161,31 +161,36 @@ TEST_CASE("api: unsupported and malformed fields are refused by path and store n
   };
   for (const Case& c : {
            Case{Operation::kUpdateCollection, R"({"sparse_vectors":{"s":{}}})",
-                "error not supported: update_collection.sparse_vectors: changing the sparse vectors of an existing "
-                "collection is not supported"},
+                "error not supported: update_collection.sparse_vectors: changing the sparse vectors of an "
+                "existing collection is not supported"},
            Case{Operation::kRecommendPoints, R"({"positive":[1],"limit":1,"strategy":"best_score"})",
                 "error not supported: recommend.strategy: only \"average_vector\" is supported"},
-           Case{Operation::kBatchUpdate, R"({"operations":[{"upsert":{"points":[]},"delete":{"points":[1]}}]})",
-                "error invalid argument: batch_update.operations[0]: expected one of upsert, delete, set_payload, "
-                "overwrite_payload, delete_payload, clear_payload"},
+           Case{Operation::kBatchUpdate,
+                R"({"operations":[{"upsert":{"points":[]},"delete":{"points":[1]}}]})",
+                "error invalid argument: batch_update.operations[0]: expected one of upsert, delete, "
+                "set_payload, overwrite_payload, delete_payload, clear_payload"},
            Case{Operation::kSearchPoints, R"({"vector":"north","limit":1})",
-                "error invalid argument: search.vector: expected an array of numbers or {\"name\": ..., \"vector\": [...]}"},
+                "error invalid argument: search.vector: expected an array of numbers or "
+                "{\"name\": ..., \"vector\": [...]}"},
            Case{Operation::kCreateFieldIndex, R"({"field_name":"a","field_schema":{"is_tenant":true}})",
                 "error invalid argument: create_field_index.field_schema: missing 'type'"},
            Case{Operation::kCreateFieldIndex, R"({"field_name":"a","field_schema":7})",
-                "error invalid argument: create_field_index.field_schema: expected a type name or {\"type\": ...}"},
+                "error invalid argument: create_field_index.field_schema: expected a type name or "
+                "{\"type\": ...}"},
            Case{Operation::kGetPoints, R"({"ids":[1],"with_payload":7})",
                 "error invalid argument: get_points.with_payload: expected true, false, a list of keys, "
                 "{\"include\": [...]} or {\"exclude\": [...]}"},
            Case{Operation::kUpsertPoints, R"({"points":[{"id":5,"vector":[[1,2],[3,4]]}]})",
                 "error not supported: upsert.points[0].vector: multivectors are not supported"},
            Case{Operation::kUpsertPoints, R"({"batch":{"ids":[5],"vectors":7}})",
-                "error invalid argument: upsert.batch.vectors: expected an array of vectors or an object of named "
-                "vector arrays"},
-           Case{Operation::kUpsertPoints, R"({"batch":{"ids":[5,6],"vectors":[[1,2],[3,4]],"payloads":[{}]}})",
+                "error invalid argument: upsert.batch.vectors: expected an array of vectors or an object of "
+                "named vector arrays"},
+           Case{Operation::kUpsertPoints,
+                R"({"batch":{"ids":[5,6],"vectors":[[1,2],[3,4]],"payloads":[{}]}})",
                 "error invalid argument: upsert.batch.payloads: 1 payloads for 2 ids"},
-           Case{Operation::kUpdateAliases, R"({"actions":[{"create_alias":{"collection_name":"c","alias_name":"x"}},)"
-                                           R"({"rename_alias":{"old_alias_name":"x","new_alias_name":"c"}}]})",
+           Case{Operation::kUpdateAliases,
+                R"({"actions":[{"create_alias":{"collection_name":"c","alias_name":"x"}},)"
+                R"({"rename_alias":{"old_alias_name":"x","new_alias_name":"c"}}]})",
                 "error already exists: actions[1]: 'c' is a collection name and cannot be an alias"},
        }) {
     INFO(api::Describe(c.op).name << " " << c.body);

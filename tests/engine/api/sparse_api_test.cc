@@ -174,7 +174,8 @@ TEST_CASE("sparse api: bad input names the part and stores nothing", "[api][spar
     CHECK(Run(*db, Operation::kSearchPoints, "c", body).rfind(error, 0) == 0);
   }
   CHECK(Run(*db, Operation::kRecommendPoints, "c", R"({"positive":[1],"using":"text","limit":1})") ==
-        "error invalid argument: vector 'text' of collection c is a sparse vector; this operation takes a dense vector");
+        "error invalid argument: vector 'text' of collection c is a sparse vector; this operation takes a "
+        "dense vector");
 }
 
 // ---- BM25 against a reference written here ----

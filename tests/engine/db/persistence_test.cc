@@ -247,7 +247,8 @@ TEST_CASE("persistence: the collection list, aliases and deletes survive reopeni
   CHECK((*db->GetCollection("b"))->Info().points_count == 0);
 }
 
-TEST_CASE("persistence: a database opened as another replica is refused and left as it was", "[db][storage]") {
+TEST_CASE("persistence: a database opened as another replica is refused and left as it was",
+          "[db][storage]") {
   storage::MemoryStorage st;
   {
     auto db = OpenStored(&st);
@@ -464,9 +465,9 @@ TEST_CASE("snapshots: a snapshot that cannot be restored leaves no collection be
   CHECK(OpenStored(&st)->ListCollections() == std::vector<std::string>{"restored"});
 }
 
-// Snapshots are files users carry between databases and versions: one whose header this version cannot take (a
-// newer format, or a header edited by hand, its checksums made to hold) is refused with the reason, and restores
-// nothing.
+// Snapshots are files users carry between databases and versions: one whose header this version cannot take
+// (a newer format, or a header edited by hand, its checksums made to hold) is refused with the reason, and
+// restores nothing.
 TEST_CASE("snapshots: a newer format or a damaged header is refused by name", "[db][storage]") {
   DatabaseOptions mo = Options();
   mo.path.clear();
@@ -492,7 +493,9 @@ TEST_CASE("snapshots: a newer format or a damaged header is refused by name", "[
   for (const Case& k : std::vector<Case>{
            {[](boost::json::object& m) { m["format"] = 3; }, "unsupported snapshot format"},
            {[](boost::json::object& m) { m.erase("payload_indexes"); }, "snapshot has no payload index list"},
-           {[](boost::json::object& m) { m["payload_indexes"] = boost::json::array{boost::json::array{"tag"}}; },
+           {[](boost::json::object& m) {
+              m["payload_indexes"] = boost::json::array{boost::json::array{"tag"}};
+            },
             "bad payload index entry"},
            {[](boost::json::object& m) { m["points"] = -1; }, "snapshot has no point count"},
        }) {

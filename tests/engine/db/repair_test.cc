@@ -201,10 +201,11 @@ TEST_CASE("repair reports the points of a segment whose payloads are damaged as 
   CHECK(c->Verify()->empty());
 }
 
-// A log past its size limit (4 MiB) is closed and a new one begun. Damage to a record of the older log is not a
-// torn tail (only the newest log may be torn): the collection is unavailable, naming the log, until a repair keeps
-// the older log's records before the damage and every record of the newer one.
-TEST_CASE("repair keeps the records of a damaged older log before the damage, and the newer log", "[db][repair]") {
+// A log past its size limit (4 MiB) is closed and a new one begun. Damage to a record of the older log is not
+// a torn tail (only the newest log may be torn): the collection is unavailable, naming the log, until a
+// repair keeps the older log's records before the damage and every record of the newer one.
+TEST_CASE("repair keeps the records of a damaged older log before the damage, and the newer log",
+          "[db][repair]") {
   constexpr uint32_t kBigDim = 1024;  // 4 KiB a point: 100-point batches of about 410 KB
   constexpr size_t kBatch = 100;
   constexpr size_t kBatches = 12;
@@ -249,13 +250,14 @@ TEST_CASE("repair keeps the records of a damaged older log before the damage, an
   std::string bytes = *st.ReadFile(older);
   std::vector<uint64_t> offsets;
   storage::WalTail tail;
-  REQUIRE(storage::ReadWalRecords({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()}, older,
-                                  logs[0].first, /*newest=*/false,
-                                  [&](storage::WalRecordType, std::string_view, uint64_t offset) {
-                                    offsets.push_back(offset);
-                                    return Status::OK();
-                                  },
-                                  &tail)
+  REQUIRE(storage::ReadWalRecords(
+              {reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()}, older, logs[0].first,
+              /*newest=*/false,
+              [&](storage::WalRecordType, std::string_view, uint64_t offset) {
+                offsets.push_back(offset);
+                return Status::OK();
+              },
+              &tail)
               .ok());
   REQUIRE(offsets.size() == 11);  // the newer log holds the last batch
   bytes[offsets[5] + storage::kWalRecordHeaderSize + 100] ^= 0x10;
@@ -267,22 +269,25 @@ TEST_CASE("repair keeps the records of a damaged older log before the damage, an
   REQUIRE_FALSE(a.ok());
   CHECK(a.status().IsCorruption());
   CHECK_THAT(std::string(a.status().message()),
-             Catch::Contains(older) && Catch::Contains("record checksum mismatch at offset " + std::to_string(offsets[5])));
+             Catch::Contains(older) &&
+                 Catch::Contains("record checksum mismatch at offset " + std::to_string(offsets[5])));
   auto report = (*db)->Repair("a");
   INFO(report.status().ToString());
   REQUIRE(report.ok());
   REQUIRE(report->lost.size() == 1);
   CHECK(report->lost[0] == older + ": " + std::to_string(bytes.size() - offsets[5]) + " bytes from offset " +
-                               std::to_string(offsets[5]) + " dropped, with the writes they held (record checksum " +
+                               std::to_string(offsets[5]) +
+                               " dropped, with the writes they held (record checksum " +
                                "mismatch at offset " + std::to_string(offsets[5]) + ")");
   const size_t kept = 6 * kBatch;  // batches 0-4 of the older log, the last batch of the newer one
   CHECK(report->points == kept);
   auto check = [&](DatabaseCore& d) {
     auto c = *d.GetCollection("a");
     CHECK(*c->Count("") == kept);
-    auto got = c->Get(std::vector<PointId>{PointId::Number(0), PointId::Number(499), PointId::Number(500),
-                                           PointId::Number(1099), PointId::Number(1100), PointId::Number(1199)},
-                      PayloadSelector::None(), VectorSelector::All());
+    auto got =
+        c->Get(std::vector<PointId>{PointId::Number(0), PointId::Number(499), PointId::Number(500),
+                                    PointId::Number(1099), PointId::Number(1100), PointId::Number(1199)},
+               PayloadSelector::None(), VectorSelector::All());
     REQUIRE(got.ok());
     std::vector<uint64_t> ids;
     for (const Record& r : *got) ids.push_back(r.id.number());
@@ -296,8 +301,8 @@ TEST_CASE("repair keeps the records of a damaged older log before the damage, an
   check(*again);
 }
 
-// Damage that happens while the database is open: Verify reads the files again and names the damaged one, and a
-// repair of the open collection closes it, salvages what checks out and opens it again.
+// Damage that happens while the database is open: Verify reads the files again and names the damaged one, and
+// a repair of the open collection closes it, salvages what checks out and opens it again.
 TEST_CASE("a segment damaged while open is found by verify and repaired in place", "[db][repair]") {
   storage::MemoryStorage st;
   auto db = OpenStored(&st);

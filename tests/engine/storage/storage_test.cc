@@ -105,7 +105,8 @@ TEST_CASE("storage conformance: POSIX backend", "[storage]") {
 }
 
 #if !defined(__EMSCRIPTEN__)
-TEST_CASE("POSIX storage: a lock held by another process, and a path through a file, are named", "[storage]") {
+TEST_CASE("POSIX storage: a lock held by another process, and a path through a file, are named",
+          "[storage]") {
   testing::TempDir dir;
   auto s = OpenPosixStorage(dir.path() + "/db");
   REQUIRE(s.ok());

@@ -115,7 +115,8 @@ TEST_CASE("sync: a push split into batches carries registers written before the 
 // A write whose log sync fails stays in memory (the collection turns read-only) but may be gone after a
 // crash: the feed must never hand it to a sync client, or the client's cursor would pass seqs the server
 // gives out again.
-TEST_CASE("sync: a collection deleted through the sync endpoint stays gone and replicas keep their data", "[sync]") {
+TEST_CASE("sync: a collection deleted through the sync endpoint stays gone and replicas keep their data",
+          "[sync]") {
   World w;
   REQUIRE(w.A()->Upsert(std::vector<PointInput>{P(1, {1, 2, 3}), P(2, {4, 5, 6})}).ok());
   REQUIRE(SyncNow(*w.ca).ok());
@@ -140,8 +141,8 @@ TEST_CASE("sync: a collection deleted through the sync endpoint stays gone and r
   }
   CHECK(w.server_db->ListCollections().empty());
   // A replica with a write the server never saw: its next round tells the app about that point
-  // ("collection_gone"), then drops the collection's local data (docs/sync.md), and nothing brings the collection
-  // back on the server.
+  // ("collection_gone"), then drops the collection's local data (docs/sync.md), and nothing brings the
+  // collection back on the server.
   std::vector<sync::Conflict> conflicts;
   sync::SyncClientOptions o;
   o.collections = {"docs"};
@@ -165,7 +166,8 @@ TEST_CASE("sync: a collection deleted through the sync endpoint stays gone and r
   CHECK(w.server_db->ListCollections().empty());
 }
 
-TEST_CASE("sync: a replica whose collection has another configuration than the server's is refused", "[sync]") {
+TEST_CASE("sync: a replica whose collection has another configuration than the server's is refused",
+          "[sync]") {
   World w;
   REQUIRE(w.A()->Upsert(std::vector<PointInput>{P(1, {1, 2, 3})}).ok());
   REQUIRE(SyncNow(*w.ca).ok());
@@ -180,13 +182,15 @@ TEST_CASE("sync: a replica whose collection has another configuration than the s
   Status s = SyncNow(cc);
   INFO(s.ToString());
   CHECK(s.code() == StatusCode::kFailedPrecondition);
-  CHECK(std::string(s.message()).find("collection 'docs' exists with another configuration") != std::string::npos);
+  CHECK(std::string(s.message()).find("collection 'docs' exists with another configuration") !=
+        std::string::npos);
   // Neither side lost or took anything.
   CHECK(testing::Digest(*w.server_db, "docs") == server_before);
   CHECK((*c->GetCollection("docs"))->Info().points_count == 1);
 }
 
-TEST_CASE("sync: requests without a token, with a bad header or to no endpoint are refused by name", "[sync]") {
+TEST_CASE("sync: requests without a token, with a bad header or to no endpoint are refused by name",
+          "[sync]") {
   World w;
   REQUIRE(w.A()->Upsert(std::vector<PointInput>{P(1, {1, 2, 3})}).ok());
   REQUIRE(SyncNow(*w.ca).ok());
