@@ -220,6 +220,50 @@ TEST_CASE("sync: requests without a token, with a bad header or to no endpoint a
   CHECK(testing::Digest(*w.server_db, "docs") == before);
 }
 
+TEST_CASE("sync: a server that takes smaller pushes than the client sends gets them in smaller batches",
+          "[sync]") {
+  auto clock = std::make_shared<FakeClock>();
+  auto server = OpenSyncDatabase(100, clock);
+  auto store = sync::NewLocalFeedStore(&server->core());
+  sync::SyncServiceOptions so;
+  so.max_push_bytes = 3000;
+  sync::SyncService service{store.get(), so};
+  sync::LoopbackTransport transport{&service};
+  auto a = OpenSyncDatabase(1, clock);
+  REQUIRE(a->CreateCollection("docs", SyncConfig()).ok());
+  std::vector<PointInput> points;
+  for (uint64_t i = 1; i <= 40; ++i)
+    points.push_back(P(i, {float(i), 2, 3}, R"({"t":"a few words of text"})"));
+  REQUIRE((*a->GetCollection("docs"))->Upsert(points).ok());
+  sync::SyncClientOptions o;
+  o.collections = {"docs"};
+  o.get_token = [](bool) -> Result<std::string> { return std::string("alice"); };
+  sync::SyncClient client(&a->core(), &transport, o);
+  Status s = SyncNow(client);
+  INFO(s.ToString());
+  REQUIRE(s.ok());
+  CHECK((*server->GetCollection("docs"))->Info().points_count == 40);
+  CHECK(testing::Digest(*server, "docs") == testing::Digest(*a, "docs"));
+
+  // A single point larger than the server takes cannot be split: the round fails, the server keeps what it
+  // had.
+  sync::SyncServiceOptions tiny;
+  tiny.max_push_bytes = 100;
+  sync::SyncService tiny_service{store.get(), tiny};
+  sync::LoopbackTransport tiny_transport{&tiny_service};
+  sync::SyncClient tiny_client(&a->core(), &tiny_transport, o);
+  clock->ms += 10;
+  REQUIRE((*a->GetCollection("docs"))->Upsert(std::vector<PointInput>{P(41, {4, 5, 6})}).ok());
+  const std::string before = testing::Digest(*server, "docs");
+  Status refused = SyncNow(tiny_client);
+  INFO(refused.ToString());
+  CHECK_FALSE(refused.ok());
+  CHECK(std::string(refused.message()).find("push of one point: HTTP 413 too_large: push of ") !=
+        std::string::npos);
+  CHECK(testing::Digest(*server, "docs") == before);
+  CHECK((*a->GetCollection("docs"))->Info().points_count == 41);
+}
+
 TEST_CASE("sync: the change feed serves only what is synced", "[sync]") {
   bool exercised = false;
   for (uint64_t n = 1; n <= 6; ++n) {
