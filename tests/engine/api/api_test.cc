@@ -157,6 +157,80 @@ TEST_CASE("api: bodies are checked and named by path", "[api]") {
   CHECK(Run(*db, Operation::kCountPoints, "c", "") == R"({"count":3})");
 }
 
+// The rarer refusals, each answered with its code and the path of the field, and nothing stored.
+TEST_CASE("api: unsupported and malformed fields are refused by path and store nothing", "[api]") {
+  auto db = WithPoints();
+  struct Case {
+    Operation op;
+    const char* body;
+    const char* error;
+  };
+  for (const Case& c : {
+           Case{Operation::kUpdateCollection, R"({"sparse_vectors":{"s":{}}})",
+                "error not supported: update_collection.sparse_vectors: changing the sparse vectors of an "
+                "existing collection is not supported"},
+           Case{Operation::kRecommendPoints, R"({"positive":[1],"limit":1,"strategy":"best_score"})",
+                "error not supported: recommend.strategy: only \"average_vector\" is supported"},
+           Case{Operation::kBatchUpdate,
+                R"({"operations":[{"upsert":{"points":[]},"delete":{"points":[1]}}]})",
+                "error invalid argument: batch_update.operations[0]: expected one of upsert, delete, "
+                "set_payload, overwrite_payload, delete_payload, clear_payload"},
+           Case{Operation::kSearchPoints, R"({"vector":"north","limit":1})",
+                "error invalid argument: search.vector: expected an array of numbers or "
+                "{\"name\": ..., \"vector\": [...]}"},
+           Case{Operation::kCreateFieldIndex, R"({"field_name":"a","field_schema":{"is_tenant":true}})",
+                "error invalid argument: create_field_index.field_schema: missing 'type'"},
+           Case{Operation::kCreateFieldIndex, R"({"field_name":"a","field_schema":7})",
+                "error invalid argument: create_field_index.field_schema: expected a type name or "
+                "{\"type\": ...}"},
+           Case{Operation::kGetPoints, R"({"ids":[1],"with_payload":7})",
+                "error invalid argument: get_points.with_payload: expected true, false, a list of keys, "
+                "{\"include\": [...]} or {\"exclude\": [...]}"},
+           Case{Operation::kUpsertPoints, R"({"points":[{"id":5,"vector":[[1,2],[3,4]]}]})",
+                "error not supported: upsert.points[0].vector: multivectors are not supported"},
+           Case{Operation::kUpsertPoints, R"({"batch":{"ids":[5],"vectors":7}})",
+                "error invalid argument: upsert.batch.vectors: expected an array of vectors or an object of "
+                "named vector arrays"},
+           Case{Operation::kUpsertPoints,
+                R"({"batch":{"ids":[5,6],"vectors":[[1,2],[3,4]],"payloads":[{}]}})",
+                "error invalid argument: upsert.batch.payloads: 1 payloads for 2 ids"},
+           Case{Operation::kUpdateAliases,
+                R"({"actions":[{"create_alias":{"collection_name":"c","alias_name":"x"}},)"
+                R"({"rename_alias":{"old_alias_name":"x","new_alias_name":"c"}}]})",
+                "error already exists: actions[1]: 'c' is a collection name and cannot be an alias"},
+       }) {
+    INFO(api::Describe(c.op).name << " " << c.body);
+    CHECK(Run(*db, c.op, "c", c.body) == c.error);
+  }
+  CHECK(Run(*db, Operation::kListAliases, "", "") == R"({"aliases":[]})");
+  CHECK(Run(*db, Operation::kCountPoints, "c", "") == R"({"count":3})");
+  CHECK(Run(*db, Operation::kGetPoints, "c", R"({"ids":[5,6]})") == "[]");
+}
+
+// Recommend takes raw vectors among its examples as well as point ids; they are checked as query vectors are.
+TEST_CASE("api: recommend with vector examples", "[api]") {
+  auto db = WithPoints();
+  CHECK(Run(*db, Operation::kRecommendPoints, "c", R"({"positive":[[3,4]],"limit":1})") ==
+        R"([{"id":2,"version":0,"score":0}])");
+  CHECK(Run(*db, Operation::kRecommendPoints, "c", R"({"positive":[1,[6,8]],"limit":1})") ==
+        R"([{"id":2,"version":0,"score":0}])");
+  CHECK(Run(*db, Operation::kRecommendPoints, "c", R"({"positive":[[1,2,3]],"limit":1})") ==
+        "error invalid argument: example vector has 3 dimensions, expected 2");
+}
+
+// Optimize and Verify through a collection handle, as the CLI and the bindings call them.
+TEST_CASE("api: optimize and verify run on a collection handle", "[api]") {
+  auto db = WithPoints();
+  auto c = *db->GetCollection("c");
+  auto optimized = api::Call(*c, Operation::kOptimize, {}, "");
+  REQUIRE(optimized.ok());
+  CHECK(api::Print(*optimized) == "true");
+  auto verified = api::Call(*c, Operation::kVerify, {}, "");
+  REQUIRE(verified.ok());
+  CHECK(api::Print(*verified) == R"({"problems":[]})");
+  CHECK(Run(*db, Operation::kCountPoints, "c", "") == R"({"count":3})");
+}
+
 TEST_CASE("api: points are written, read and printed in Qdrant's shapes", "[api]") {
   auto db = WithPoints();
   CHECK(Run(*db, Operation::kGetPoint, "c", "", "1") == R"({"id":1,"payload":{"a":"x","n":1},"vector":[0,0]})");

@@ -143,6 +143,14 @@ TEST_CASE("sparse api: bad input names the part and stores nothing", "[api][spar
             "error not supported: upsert.points[1].vector.text.options.tokenizer"},
            {R"({"points":[)" + ok + R"({"id":2,"vector":{"text":{"text":"hi","model":"qdrant/bm25","options":{"stemmer":{"type":"snowball","language":"latin"}}}}}]})",
             "error invalid argument: upsert.points[1].vector.text.options.stemmer.language: no Snowball stemmer for 'latin'"},
+           {R"({"points":[)" + ok + R"({"id":2,"vector":{"text":{"text":"hi","model":"qdrant/bm25","options":{"tokenizer":"letters"}}}}]})",
+            "error invalid argument: upsert.points[1].vector.text.options.tokenizer: expected \"word\", \"whitespace\", \"prefix\" or \"multilingual\""},
+           {R"({"points":[)" + ok + R"({"id":2,"vector":{"text":{"text":"hi","model":"qdrant/bm25","options":{"stemmer":{"type":"porter","language":"english"}}}}}]})",
+            "error invalid argument: upsert.points[1].vector.text.options.stemmer.type: expected \"snowball\""},
+           {R"({"points":[)" + ok + R"({"id":2,"vector":{"text":{"text":"hi","model":"qdrant/bm25","options":{"stopwords":{"languages":["english","klingon"]}}}}}]})",
+            "error invalid argument: upsert.points[1].vector.text.options: stopwords: unknown language 'klingon'"},
+           {R"({"points":[)" + ok + R"({"id":2,"vector":{"text":{"text":"hi","model":"qdrant/bm25","options":{"avg_len":0}}}}]})",
+            "error invalid argument: upsert.points[1].vector.text.options.avg_len: expected a number > 0"},
            {R"({"batch":{"ids":[1,2],"vectors":{"text":[{"indices":[1],"values":[1]},{"indices":[1,1],"values":[1,1]}]}}})",
             "error invalid argument: upsert.batch.vectors.text[1]: duplicate index 1"},
            {R"({"batch":{"ids":[1],"vectors":[{"text":"a","model":"qdrant/bm25"}]}})",
@@ -165,6 +173,9 @@ TEST_CASE("sparse api: bad input names the part and stores nothing", "[api][spar
     INFO(body);
     CHECK(Run(*db, Operation::kSearchPoints, "c", body).rfind(error, 0) == 0);
   }
+  CHECK(Run(*db, Operation::kRecommendPoints, "c", R"({"positive":[1],"using":"text","limit":1})") ==
+        "error invalid argument: vector 'text' of collection c is a sparse vector; this operation takes a "
+        "dense vector");
 }
 
 // ---- BM25 against a reference written here ----

@@ -61,6 +61,9 @@ TEST_CASE("database: configurations and names are validated", "[db][database]") 
   CollectionConfig bad_name;
   bad_name.vectors["a b"] = VectorParams{4, Distance::kCosine};
   expect("x", bad_name, "vectors.a b: vector names are 1..255 letters, digits, '-', '_' or '.'");
+  CollectionConfig mixed = SingleVector(4, Distance::kCosine);
+  mixed.vectors["image"] = VectorParams{4, Distance::kCosine};
+  expect("x", mixed, "vectors: the unnamed vector cannot be combined with named vectors");
   expect("bad name", SingleVector(4, Distance::kCosine),
          "collection name 'bad name' is not valid: use 1..255 letters, digits, '-', '_' or '.'");
   expect("", SingleVector(4, Distance::kCosine),

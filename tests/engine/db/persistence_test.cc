@@ -3,6 +3,7 @@
 // oracle: its state digest (registers, payloads, vectors) must equal the stored one's.
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
+#include <functional>
 
 #include "base/random.h"
 #include "base/section_file.h"
@@ -254,6 +255,30 @@ TEST_CASE("persistence: the collection list, aliases and deletes survive reopeni
   CHECK((*db->GetCollection("b"))->Info().points_count == 0);
 }
 
+TEST_CASE("persistence: a database opened as another replica is refused and left as it was",
+          "[db][storage]") {
+  storage::MemoryStorage st;
+  {
+    auto db = OpenStored(&st);
+    REQUIRE(db->CreateCollection("c", Config()).ok());
+    auto c = *db->GetCollection("c");
+    PointInput p;
+    p.id = PointId::Number(1);
+    p.vectors["v"] = {1, 2, 3, 4};
+    REQUIRE(c->Upsert(std::vector<PointInput>{p}).ok());
+  }
+  const std::vector<std::string> files = *st.List();
+  DatabaseOptions other = Options();
+  other.replica_id = 8;
+  auto refused = DatabaseCore::OpenStorage(other, &st);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.status().code() == StatusCode::kInvalidArgument);
+  CHECK(std::string(refused.status().message()).find("belongs to replica 7, not 8") != std::string::npos);
+  CHECK(*st.List() == files);
+  auto db = OpenStored(&st);
+  CHECK((*db->GetCollection("c"))->Info().points_count == 1);
+}
+
 TEST_CASE("persistence: one writer; a second gets Busy, read-only opens work", "[db][storage]") {
   testing::TempDir dir;
   DatabaseOptions o = Options();
@@ -446,6 +471,55 @@ TEST_CASE("snapshots: a snapshot that cannot be restored leaves no collection be
   }
   REQUIRE(stored->Close().ok());
   CHECK(OpenStored(&st)->ListCollections() == std::vector<std::string>{"restored"});
+}
+
+// Snapshots are files users carry between databases and versions: one whose header this version cannot take
+// (a newer format, or a header edited by hand, its checksums made to hold) is refused with the reason, and
+// restores nothing.
+TEST_CASE("snapshots: a newer format or a damaged header is refused by name", "[db][storage]") {
+  DatabaseOptions mo = Options();
+  mo.path.clear();
+  auto db = *DatabaseCore::Open(mo);
+  REQUIRE(db->CreateCollection("c", Config()).ok());
+  auto c = *db->GetCollection("c");
+  REQUIRE(c->CreatePayloadIndex("tag", "keyword").ok());
+  Workload w(5);
+  for (int i = 0; i < 3; ++i) REQUIRE(w.Step(*c, i).ok());
+  const std::string snap = *c->CreateSnapshot();
+  auto reader = SectionFileReader::Open({reinterpret_cast<const uint8_t*>(snap.data()), snap.size()},
+                                        FileKind::kSnapshot, "snapshot");
+  REQUIRE(reader.ok());
+  auto text = [&](const char(&tag)[5]) {
+    auto b = *reader->Get(SectionTag(tag));
+    return std::string(reinterpret_cast<const char*>(b.data()), b.size());
+  };
+  const boost::json::object meta = boost::json::parse(text("SNAP")).as_object();
+  struct Case {
+    std::function<void(boost::json::object&)> edit;
+    std::string error;
+  };
+  for (const Case& k : std::vector<Case>{
+           {[](boost::json::object& m) { m["format"] = 3; }, "unsupported snapshot format"},
+           {[](boost::json::object& m) { m.erase("payload_indexes"); }, "snapshot has no payload index list"},
+           {[](boost::json::object& m) {
+              m["payload_indexes"] = boost::json::array{boost::json::array{"tag"}};
+            },
+            "bad payload index entry"},
+           {[](boost::json::object& m) { m["points"] = -1; }, "snapshot has no point count"},
+       }) {
+    boost::json::object edited = meta;
+    k.edit(edited);
+    SectionFileWriter writer(FileKind::kSnapshot);
+    writer.Add(SectionTag("SNAP"), boost::json::serialize(edited));
+    writer.Add(SectionTag("PNTS"), text("PNTS"));
+    Status s = db->RestoreSnapshot("restored", writer.Finish());
+    INFO(s.ToString());
+    CHECK(s.IsCorruption());
+    CHECK(std::string(s.message()).find(k.error) != std::string::npos);
+    CHECK_FALSE(db->CollectionExists("restored"));
+  }
+  REQUIRE(db->RestoreSnapshot("restored", snap).ok());
+  CHECK((*db->GetCollection("restored"))->core().StateDigest() == c->core().StateDigest());
 }
 
 // Found by fuzz_database: segment files whose checksums hold but that both hold the same live point (here a

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "db/query.h"
 #include "engine/db/db_test_util.h"
 #include "quiver/api.h"
 
@@ -643,6 +644,28 @@ TEST_CASE("query: bad input is refused, naming the part", "[query]") {
         "invalid argument: query_groups: missing 'group_by'");
   CHECK(f.Error(R"({"query":{"order_by":"price"},"group_by":"grp","offset":1})", Operation::kQueryGroups) ==
         "invalid argument: query_groups: unknown field 'offset'");
+  CHECK(f.Error(R"({"query":{"image":"cat.png"},"using":"a"})") ==
+        "not supported: query.query: images (inference) are not supported");
+  CHECK(f.Error(R"({"query":{"object":{}},"using":"a"})") ==
+        "not supported: query.query: inference objects are not supported");
+  CHECK(f.Error(R"({"query":true,"using":"a"})") ==
+        "invalid argument: query.query: expected a vector (an array of numbers), a sparse vector "
+        "{\"indices\", \"values\"}, a point id or a document {\"text\", \"model\"}");
+  CHECK(f.Error(R"({"query":{"recommend":{"positive":[1],"strategy":"median"}},"using":"a"})") ==
+        "invalid argument: query.query.recommend.strategy: expected \"average_vector\", \"best_score\" or "
+        "\"sum_scores\"");
+  CHECK(f.Error(R"({"query":{"order_by":5}})") ==
+        "invalid argument: query.query.order_by: expected a payload key or {\"key\", \"direction\", "
+        "\"start_from\"}");
+  CHECK(f.Error(R"({"query":{"order_by":{"key":"price","start_from":9223372036854775808}}})") ==
+        "invalid argument: query.query.order_by.start_from: expected an integer that fits 64 signed bits");
+  CHECK(f.Error(R"({"query":{"order_by":{"key":"price","start_from":true}}})") ==
+        "invalid argument: query.query.order_by.start_from: expected a number or a datetime string");
+  std::string nested = R"({"query":)" + qa + R"(,"using":"a"})";
+  for (size_t i = 0; i <= db::kMaxPrefetchDepth; ++i) {
+    nested = R"({"prefetch":)" + nested + R"(,"query":{"fusion":"rrf"}})";
+  }
+  CHECK(f.Error(nested).find("prefetches are nested deeper than 64 levels") != std::string::npos);
   // Through a collection handle only, other collections cannot be named.
   REQUIRE(f.Call(Operation::kCreateCollection, "other", R"({"vectors":{"a":{"size":8,"distance":"Dot"}}})") == "true");
   auto c = f.db_->GetCollection("c");

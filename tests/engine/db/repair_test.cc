@@ -8,6 +8,8 @@
 #include "db/database_core.h"
 #include "db/manifest.h"
 #include "storage/storage_memory.h"
+#include "storage/wal_format.h"
+#include "storage/wal_reader.h"
 
 namespace quiver {
 namespace {
@@ -197,6 +199,135 @@ TEST_CASE("repair reports the points of a segment whose payloads are damaged as 
   auto c = *db->GetCollection("a");
   CHECK(*c->Count("") == kPoints + 40 - in_damaged);
   CHECK(c->Verify()->empty());
+}
+
+// A log past its size limit (4 MiB) is closed and a new one begun. Damage to a record of the older log is not
+// a torn tail (only the newest log may be torn): the collection is unavailable, naming the log, until a
+// repair keeps the older log's records before the damage and every record of the newer one.
+TEST_CASE("repair keeps the records of a damaged older log before the damage, and the newer log",
+          "[db][repair]") {
+  constexpr uint32_t kBigDim = 1024;  // 4 KiB a point: 100-point batches of about 410 KB
+  constexpr size_t kBatch = 100;
+  constexpr size_t kBatches = 12;
+  auto vector_of = [](size_t i) {
+    std::vector<float> v(kBigDim, float(i % 251) / 251.0f);
+    v[i % kBigDim] += 1;
+    return v;
+  };
+  DatabaseOptions o = Options();
+  o.segment_points = 100000;  // no seal: every point stays in the logs
+  storage::MemoryStorage st;
+  uint32_t id = 0;
+  {
+    auto db = DatabaseCore::OpenStorage(o, &st);
+    REQUIRE(db.ok());
+    CollectionConfig config;
+    config.vectors[""] = VectorParams{kBigDim, Distance::kEuclid};
+    REQUIRE((*db)->CreateCollection("a", config).ok());
+    auto c = *(*db)->GetCollection("a");
+    id = c->core().id();
+    for (size_t b = 0; b < kBatches; ++b) {
+      std::vector<PointInput> batch;
+      for (size_t i = b * kBatch; i < (b + 1) * kBatch; ++i) {
+        PointInput p;
+        p.id = PointId::Number(i);
+        p.vectors[""] = vector_of(i);
+        batch.push_back(std::move(p));
+      }
+      REQUIRE(c->Upsert(batch).ok());
+    }
+    REQUIRE((*db)->Close().ok());
+  }
+  std::vector<std::pair<uint64_t, std::string>> logs;
+  const std::vector<std::string> names = *st.List();
+  for (const std::string& f : names) {
+    db::ParsedFileName p = db::ParseFileName(f);
+    if (p.kind == db::ParsedFileName::Kind::kWal && p.collection == id) logs.emplace_back(p.number, f);
+  }
+  std::sort(logs.begin(), logs.end());
+  REQUIRE(logs.size() == 2);
+  const std::string older = logs[0].second;
+  std::string bytes = *st.ReadFile(older);
+  std::vector<uint64_t> offsets;
+  storage::WalTail tail;
+  REQUIRE(storage::ReadWalRecords(
+              {reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()}, older, logs[0].first,
+              /*newest=*/false,
+              [&](storage::WalRecordType, std::string_view, uint64_t offset) {
+                offsets.push_back(offset);
+                return Status::OK();
+              },
+              &tail)
+              .ok());
+  REQUIRE(offsets.size() == 11);  // the newer log holds the last batch
+  bytes[offsets[5] + storage::kWalRecordHeaderSize + 100] ^= 0x10;
+  REQUIRE(st.WriteFileAtomic(older, bytes).ok());
+
+  auto db = DatabaseCore::OpenStorage(o, &st);
+  REQUIRE(db.ok());
+  auto a = (*db)->GetCollection("a");
+  REQUIRE_FALSE(a.ok());
+  CHECK(a.status().IsCorruption());
+  CHECK_THAT(std::string(a.status().message()),
+             Catch::Contains(older) &&
+                 Catch::Contains("record checksum mismatch at offset " + std::to_string(offsets[5])));
+  auto report = (*db)->Repair("a");
+  INFO(report.status().ToString());
+  REQUIRE(report.ok());
+  REQUIRE(report->lost.size() == 1);
+  CHECK(report->lost[0] == older + ": " + std::to_string(bytes.size() - offsets[5]) + " bytes from offset " +
+                               std::to_string(offsets[5]) +
+                               " dropped, with the writes they held (record checksum " +
+                               "mismatch at offset " + std::to_string(offsets[5]) + ")");
+  const size_t kept = 6 * kBatch;  // batches 0-4 of the older log, the last batch of the newer one
+  CHECK(report->points == kept);
+  auto check = [&](DatabaseCore& d) {
+    auto c = *d.GetCollection("a");
+    CHECK(*c->Count("") == kept);
+    auto got =
+        c->Get(std::vector<PointId>{PointId::Number(0), PointId::Number(499), PointId::Number(500),
+                                    PointId::Number(1099), PointId::Number(1100), PointId::Number(1199)},
+               PayloadSelector::None(), VectorSelector::All());
+    REQUIRE(got.ok());
+    std::vector<uint64_t> ids;
+    for (const Record& r : *got) ids.push_back(r.id.number());
+    CHECK(ids == std::vector<uint64_t>{0, 499, 1100, 1199});
+    CHECK(c->Verify()->empty());
+  };
+  check(**db);
+  REQUIRE((*db)->Close().ok());
+  auto again = OpenStored(&st);
+  CHECK(again->UnavailableCollections().empty());
+  check(*again);
+}
+
+// Damage that happens while the database is open: Verify reads the files again and names the damaged one, and
+// a repair of the open collection closes it, salvages what checks out and opens it again.
+TEST_CASE("a segment damaged while open is found by verify and repaired in place", "[db][repair]") {
+  storage::MemoryStorage st;
+  auto db = OpenStored(&st);
+  Fill(*db, "a");
+  auto c = *db->GetCollection("a");
+  REQUIRE(c->Upsert(Points(kPoints, 40)).ok());
+  auto files = SegmentFiles(st, *db, "a");
+  REQUIRE(!files.empty());
+  const std::string damaged = files.front();
+  FlipInSection(st, damaged, SectionTag("SPAY"));
+
+  auto problems = c->Verify();
+  REQUIRE(problems.ok());
+  REQUIRE(problems->size() == 1);
+  CHECK_THAT((*problems)[0], Catch::Contains(damaged) && Catch::Contains("SPAY"));
+  auto report = db->Repair("a");
+  INFO(report.status().ToString());
+  REQUIRE(report.ok());
+  REQUIRE(report->lost.size() == 1);
+  CHECK_THAT(report->lost[0], Catch::Contains(damaged) && Catch::Contains("points lost"));
+  auto repaired = *db->GetCollection("a");
+  CHECK(*repaired->Count("") == report->points);
+  CHECK(report->points < kPoints + 40);
+  CHECK(repaired->Verify()->empty());
+  CHECK(db->UnavailableCollections().empty());
 }
 
 TEST_CASE("an unavailable collection can be deleted, files and all", "[db][repair]") {

@@ -134,6 +134,8 @@ TEST_CASE("filter parser: match errors", "[payload][filter][parser]") {
         "filter.must[0].match.value: integer 18446744073709551615 is out of the 64-bit signed range");
   CHECK(ErrorOf(R"({"must":[{"key":"a","match":{"any":"x"}}]})") ==
         "filter.must[0].match.any: expected a list of strings or a list of integers, got a string");
+  CHECK(ErrorOf(R"({"must":[{"key":"a","match":{"any":[1,18446744073709551615]}}]})") ==
+        "filter.must[0].match.any[1]: integer 18446744073709551615 is out of the 64-bit signed range");
   CHECK(ErrorOf(R"({"must":[{"key":"a","match":{"any":["x",1]}}]})") ==
         "filter.must[0].match.any[1]: expected a string like the first element, got a number");
   CHECK(ErrorOf(R"({"must":[{"key":"a","match":{"except":[1,"x"]}}]})") ==
@@ -186,6 +188,14 @@ TEST_CASE("filter parser: geo errors", "[payload][filter][parser]") {
         "filter.must[0].geo_radius: missing 'radius'");
   CHECK(ErrorOf(R"({"must":[{"key":"l","geo_bounding_box":{"top_left":{"lon":1,"lat":2}}}]})") ==
         "filter.must[0].geo_bounding_box: missing 'bottom_right'");
+  CHECK(ErrorOf(R"({"must":[{"key":"l","geo_bounding_box":[1,2]}]})") ==
+        "filter.must[0].geo_bounding_box: expected an object with top_left and bottom_right, got an array");
+  CHECK(ErrorOf(R"({"must":[{"key":"l","geo_polygon":"square"}]})") ==
+        "filter.must[0].geo_polygon: expected an object with exterior and interiors, got a string");
+  CHECK(
+      ErrorOf(R"({"must":[{"key":"l","geo_polygon":{"exterior":{"points":[{"lon":0,"lat":0},{"lon":1,"lat":0},
+                  {"lon":1,"lat":1},{"lon":0,"lat":0}]},"interiors":{"points":[]}}}]})") ==
+      "filter.must[0].geo_polygon.interiors: expected a list of rings, got an object");
   CHECK(
       ErrorOf(R"({"must":[{"key":"l","geo_polygon":{"exterior":{"points":[{"lon":0,"lat":0},{"lon":1,"lat":0},
                   {"lon":0,"lat":0}]}}}]})") ==

@@ -1,5 +1,9 @@
 // One conformance suite for every Storage backend, plus the durability model of MemoryStorage and the fault
 // injector.
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 #include <memory>
 
@@ -80,6 +84,7 @@ void Conformance(Storage& s) {
 TEST_CASE("storage conformance: memory backend", "[storage]") {
   MemoryStorage s;
   Conformance(s);
+  CHECK(s.Create("bad/name").status().message() == "bad file name 'bad/name'");
 }
 
 TEST_CASE("storage conformance: POSIX backend", "[storage]") {
@@ -98,6 +103,37 @@ TEST_CASE("storage conformance: POSIX backend", "[storage]") {
   for (const auto& name : names) REQUIRE((*s)->Remove(name).ok());
   l1->reset();
 }
+
+#if !defined(__EMSCRIPTEN__)
+TEST_CASE("POSIX storage: a lock held by another process, and a path through a file, are named",
+          "[storage]") {
+  testing::TempDir dir;
+  auto s = OpenPosixStorage(dir.path() + "/db");
+  REQUIRE(s.ok());
+  // flock locks belong to the open file: a second open of LOCK holding it is what another process looks like.
+  const std::string lock_path = dir.path() + "/db/LOCK";
+  const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  REQUIRE(fd >= 0);
+  REQUIRE(::flock(fd, LOCK_EX | LOCK_NB) == 0);
+  auto refused = (*s)->Lock("LOCK");
+  CHECK(refused.status().code() == StatusCode::kBusy);
+  CHECK(refused.status().message() == dir.path() + "/db is already open for writing by another process");
+  ::close(fd);
+  // The refusal left nothing behind in this process: the lock is free to take once the other holder is gone.
+  auto taken = (*s)->Lock("LOCK");
+  CHECK(taken.ok());
+  taken->reset();
+  REQUIRE((*s)->Remove("LOCK").ok());
+
+  // A database folder whose path runs through a regular file.
+  REQUIRE((*s)->WriteFileAtomic("file", "x").ok());
+  auto through = OpenPosixStorage(dir.path() + "/db/file/sub");
+  CHECK(through.status().code() == StatusCode::kIOError);
+  CHECK(through.status().message() == "create folder " + dir.path() + "/db/file/sub: Not a directory");
+  REQUIRE((*s)->Remove("file").ok());
+  ::rmdir((dir.path() + "/db").c_str());
+}
+#endif
 
 TEST_CASE("memory storage: a crash keeps exactly what was synced", "[storage]") {
   MemoryStorage s;

@@ -115,6 +115,155 @@ TEST_CASE("sync: a push split into batches carries registers written before the 
 // A write whose log sync fails stays in memory (the collection turns read-only) but may be gone after a
 // crash: the feed must never hand it to a sync client, or the client's cursor would pass seqs the server
 // gives out again.
+TEST_CASE("sync: a collection deleted through the sync endpoint stays gone and replicas keep their data",
+          "[sync]") {
+  World w;
+  REQUIRE(w.A()->Upsert(std::vector<PointInput>{P(1, {1, 2, 3}), P(2, {4, 5, 6})}).ok());
+  REQUIRE(SyncNow(*w.ca).ok());
+  REQUIRE(SyncNow(*w.cb).ok());
+  REQUIRE(w.B()->Info().points_count == 2);
+  auto uid = w.A()->core().FeedMeta("sync.uid");
+  REQUIRE(uid);
+  REQUIRE(uid->is_string());
+  sync::SyncRequest del;
+  del.method = "DELETE";
+  del.path = "/v1/collections/" + std::string(uid->get_string());
+  del.token = "alice";
+  del.replica = "0000000000000001";
+  for (int i = 0; i < 2; ++i) {  // the second DELETE finds the tombstone
+    INFO("delete " << i);
+    sync::SyncResponse r = w.service.Handle(del);
+    CHECK(r.status == 409);
+    auto body = sync::DecodeErrorBody(r.body);
+    REQUIRE(body.ok());
+    CHECK(body->error == "collection_gone");
+    CHECK(body->message == "collection " + std::string(uid->get_string()) + " was deleted");
+  }
+  CHECK(w.server_db->ListCollections().empty());
+  // A replica with a write the server never saw: its next round tells the app about that point
+  // ("collection_gone"), then drops the collection's local data (docs/sync.md), and nothing brings the
+  // collection back on the server.
+  std::vector<sync::Conflict> conflicts;
+  sync::SyncClientOptions o;
+  o.collections = {"docs"};
+  o.get_token = [](bool) -> Result<std::string> { return std::string("alice"); };
+  o.on_conflict = [&](const sync::Conflict& c) {
+    conflicts.push_back(c);
+    return sync::Resolution::kKeepServer;
+  };
+  w.cb = std::make_unique<sync::SyncClient>(&w.b->core(), &w.transport, o);
+  w.clock->ms += 10;
+  REQUIRE(w.B()->Upsert(std::vector<PointInput>{P(3, {7, 8, 9})}).ok());
+  Status s = SyncNow(*w.cb);
+  INFO(s.ToString());
+  REQUIRE(conflicts.size() == 1);
+  CHECK(conflicts[0].collection == "docs");
+  CHECK(conflicts[0].id == PointId::Number(3));
+  CHECK(conflicts[0].reason == "collection_gone");
+  REQUIRE(conflicts[0].local);
+  CHECK(conflicts[0].local->id == PointId::Number(3));
+  CHECK(w.B()->Info().points_count == 0);
+  CHECK(w.server_db->ListCollections().empty());
+}
+
+TEST_CASE("sync: a replica whose collection has another configuration than the server's is refused",
+          "[sync]") {
+  World w;
+  REQUIRE(w.A()->Upsert(std::vector<PointInput>{P(1, {1, 2, 3})}).ok());
+  REQUIRE(SyncNow(*w.ca).ok());
+  const std::string server_before = testing::Digest(*w.server_db, "docs");
+  auto c = OpenSyncDatabase(3, w.clock);
+  REQUIRE(c->CreateCollection("docs", SyncConfig(4)).ok());
+  REQUIRE((*c->GetCollection("docs"))->Upsert(std::vector<PointInput>{P(9, {1, 2, 3, 4})}).ok());
+  sync::SyncClientOptions o;
+  o.collections = {"docs"};
+  o.get_token = [](bool) -> Result<std::string> { return std::string("alice"); };
+  sync::SyncClient cc(&c->core(), &w.transport, o);
+  Status s = SyncNow(cc);
+  INFO(s.ToString());
+  CHECK(s.code() == StatusCode::kFailedPrecondition);
+  CHECK(std::string(s.message()).find("collection 'docs' exists with another configuration") !=
+        std::string::npos);
+  // Neither side lost or took anything.
+  CHECK(testing::Digest(*w.server_db, "docs") == server_before);
+  CHECK((*c->GetCollection("docs"))->Info().points_count == 1);
+}
+
+TEST_CASE("sync: requests without a token, with a bad header or to no endpoint are refused by name",
+          "[sync]") {
+  World w;
+  REQUIRE(w.A()->Upsert(std::vector<PointInput>{P(1, {1, 2, 3})}).ok());
+  REQUIRE(SyncNow(*w.ca).ok());
+  const std::string before = testing::Digest(*w.server_db, "docs");
+  auto uid = w.A()->core().FeedMeta("sync.uid");
+  REQUIRE(uid);
+  REQUIRE(uid->is_string());
+  const std::string collection = "/v1/collections/" + std::string(uid->get_string());
+  auto answer = [&](const sync::SyncRequest& r) {
+    sync::SyncResponse resp = w.service.Handle(r);
+    auto body = sync::DecodeErrorBody(resp.body);
+    if (!body.ok()) return std::to_string(resp.status) + " <" + std::string(body.status().message()) + ">";
+    return std::to_string(resp.status) + " " + body->error + ": " + body->message;
+  };
+  sync::SyncRequest r;
+  r.method = "POST";
+  r.path = collection + "/push";
+  r.replica = "0000000000000001";
+  CHECK(answer(r) == "401 unauthorized: a bearer token is required");
+  r.token = "alice";
+  r.push_cursor = "12x";
+  CHECK(answer(r) == "400 invalid: X-Push-Cursor: expected a decimal number");
+  r.push_cursor.clear();
+  r.method = "PATCH";
+  r.path = collection;
+  CHECK(answer(r) == "404 not_found: no such endpoint: PATCH " + collection);
+  CHECK(testing::Digest(*w.server_db, "docs") == before);
+}
+
+TEST_CASE("sync: a server that takes smaller pushes than the client sends gets them in smaller batches",
+          "[sync]") {
+  auto clock = std::make_shared<FakeClock>();
+  auto server = OpenSyncDatabase(100, clock);
+  auto store = sync::NewLocalFeedStore(&server->core());
+  sync::SyncServiceOptions so;
+  so.max_push_bytes = 3000;
+  sync::SyncService service{store.get(), so};
+  sync::LoopbackTransport transport{&service};
+  auto a = OpenSyncDatabase(1, clock);
+  REQUIRE(a->CreateCollection("docs", SyncConfig()).ok());
+  std::vector<PointInput> points;
+  for (uint64_t i = 1; i <= 40; ++i)
+    points.push_back(P(i, {float(i), 2, 3}, R"({"t":"a few words of text"})"));
+  REQUIRE((*a->GetCollection("docs"))->Upsert(points).ok());
+  sync::SyncClientOptions o;
+  o.collections = {"docs"};
+  o.get_token = [](bool) -> Result<std::string> { return std::string("alice"); };
+  sync::SyncClient client(&a->core(), &transport, o);
+  Status s = SyncNow(client);
+  INFO(s.ToString());
+  REQUIRE(s.ok());
+  CHECK((*server->GetCollection("docs"))->Info().points_count == 40);
+  CHECK(testing::Digest(*server, "docs") == testing::Digest(*a, "docs"));
+
+  // A single point larger than the server takes cannot be split: the round fails, the server keeps what it
+  // had.
+  sync::SyncServiceOptions tiny;
+  tiny.max_push_bytes = 100;
+  sync::SyncService tiny_service{store.get(), tiny};
+  sync::LoopbackTransport tiny_transport{&tiny_service};
+  sync::SyncClient tiny_client(&a->core(), &tiny_transport, o);
+  clock->ms += 10;
+  REQUIRE((*a->GetCollection("docs"))->Upsert(std::vector<PointInput>{P(41, {4, 5, 6})}).ok());
+  const std::string before = testing::Digest(*server, "docs");
+  Status refused = SyncNow(tiny_client);
+  INFO(refused.ToString());
+  CHECK_FALSE(refused.ok());
+  CHECK(std::string(refused.message()).find("push of one point: HTTP 413 too_large: push of ") !=
+        std::string::npos);
+  CHECK(testing::Digest(*server, "docs") == before);
+  CHECK((*a->GetCollection("docs"))->Info().points_count == 41);
+}
+
 TEST_CASE("sync: the change feed serves only what is synced", "[sync]") {
   bool exercised = false;
   for (uint64_t n = 1; n <= 6; ++n) {
