@@ -2,6 +2,9 @@
 
 namespace quiver {
 
+void* AllocateLarge(size_t) { return nullptr; }
+void FreeLarge(void*, size_t) {}
 void AdviseHugePages(void*, size_t) {}
+void ReleaseFreeHeap() {}
 
 }  // namespace quiver
