@@ -5,11 +5,16 @@
 //
 //   build/native-release/bench/soak --ops 3000000 [--keys 50000] [--dim 64] [--threads 2]
 //                                   [--segment-points 5000] [--durability batched] [--dir D] [--reports 12]
+//                                   [--trim 0]
 //
 // An operation is one point written, deleted or given a payload; they come in batches of 100 (upserts 60%,
 // payload updates 25%: set, overwrite or key deletes, deletes 15%) on ids drawn from 0..keys-1, so about
 // three quarters of the ids are live at any time. A model of which ids are live is kept and checked against the
-// database at every report and after a reopen at the end. Bounds checked (the run fails on any):
+// database at every report and after a reopen at the end. A report shows where the memory is: RSS split into
+// anonymous memory (and how much of it is in huge pages) and mapped files, glibc's view of its heap (mallinfo2:
+// obtained from the system, in use, free in its arenas; large arrays the engine maps itself are outside it), the
+// engine's own estimate, and with --trim 1 the RSS after malloc_trim(0) (which changes the rest of the run).
+// Bounds checked (the run fails on any):
 // - memory: peak RSS over the second half of the run at most 1.25x the peak of the first half (no growth);
 // - disk: the folder's size over the second half at most 1.5x the largest size of the first half;
 // - compaction: after the final optimize the folder is at most 3x the live data's raw size (vectors + payload
