@@ -7,7 +7,8 @@
 // whatever small objects land in it: a process that builds and frees graphs all the time (merges) then holds far
 // more memory than it uses (docs/reliability.md, "A soak").
 //
-// On systems without mmap (WASM) AllocateLarge returns null and the caller allocates as usual.
+// On systems without mmap (WASM), and under AddressSanitizer, AllocateLarge returns null and the caller allocates
+// as usual.
 //
 // Thread safety: every function may be called from any thread.
 #ifndef QUIVER_BASE_HUGE_PAGES_H_
@@ -25,6 +26,8 @@ inline constexpr size_t kHugePageSize = size_t{2} << 20;
 // pages; null when not available or out of memory. Free with FreeLarge and the same `bytes`.
 void* AllocateLarge(size_t bytes);
 void FreeLarge(void* p, size_t bytes);
+// Whether AllocateLarge maps memory in this build.
+bool MapsLargeArrays();
 
 // Asks the operating system to back [p, p + bytes) with huge pages where it can; a hint only.
 void AdviseHugePages(void* p, size_t bytes);

@@ -10,8 +10,20 @@
 
 namespace quiver {
 
+// Under AddressSanitizer the arrays stay with the allocator, which checks their bounds.
+#if defined(__SANITIZE_ADDRESS__)
+#define QUIVER_MAP_LARGE 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define QUIVER_MAP_LARGE 0
+#endif
+#endif
+#ifndef QUIVER_MAP_LARGE
+#define QUIVER_MAP_LARGE 1
+#endif
+
 void* AllocateLarge(size_t bytes) {
-  if (bytes == 0) return nullptr;
+  if (!QUIVER_MAP_LARGE || bytes == 0) return nullptr;
   // Map the size plus one huge page, then unmap the unaligned head and the tail beyond the rounded-up size.
   const size_t size = (bytes + kHugePageSize - 1) & ~(kHugePageSize - 1);
   const size_t span = size + kHugePageSize;
@@ -26,6 +38,8 @@ void* AllocateLarge(size_t bytes) {
   AdviseHugePages(p, size);
   return p;
 }
+
+bool MapsLargeArrays() { return QUIVER_MAP_LARGE; }
 
 void FreeLarge(void* p, size_t bytes) {
   if (!p) return;
