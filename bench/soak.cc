@@ -5,16 +5,24 @@
 //
 //   build/native-release/bench/soak --ops 3000000 [--keys 50000] [--dim 64] [--threads 2]
 //                                   [--segment-points 5000] [--durability batched] [--dir D] [--reports 12]
+//                                   [--trim 0]
 //
 // An operation is one point written, deleted or given a payload; they come in batches of 100 (upserts 60%,
 // payload updates 25%: set, overwrite or key deletes, deletes 15%) on ids drawn from 0..keys-1, so about
 // three quarters of the ids are live at any time. A model of which ids are live is kept and checked against the
-// database at every report and after a reopen at the end. Bounds checked (the run fails on any):
+// database at every report and after a reopen at the end. A report shows where the memory is: RSS split into
+// anonymous memory (and how much of it is in huge pages) and mapped files, glibc's view of its heap (mallinfo2:
+// obtained from the system, in use, free in its arenas; large arrays the engine maps itself are outside it), the
+// engine's own estimate, and with --trim 1 the RSS after malloc_trim(0) (which changes the rest of the run).
+// Bounds checked (the run fails on any):
 // - memory: peak RSS over the second half of the run at most 1.25x the peak of the first half (no growth);
 // - disk: the folder's size over the second half at most 1.5x the largest size of the first half;
 // - compaction: after the final optimize the folder is at most 3x the live data's raw size (vectors + payload
 //   text) plus 16 MB, and smaller than the largest size seen during the run.
 #include <unistd.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include <algorithm>
 #include <chrono>
@@ -42,12 +50,13 @@ struct Args {
   std::string durability = "batched";
   std::string dir;
   int reports = 12;
+  bool trim = false;  // malloc_trim(0) at each report, RSS measured before and after (glibc)
 };
 
 [[noreturn]] void Usage(const char* why) {
   std::fprintf(stderr,
                "soak: %s\nusage: soak [--ops N] [--keys N] [--dim N] [--threads T] [--segment-points N] "
-               "[--durability sync|batched|none] [--dir D] [--reports N]\n",
+               "[--durability sync|batched|none] [--dir D] [--reports N] [--trim 0|1]\n",
                why);
   std::exit(2);
 }
@@ -66,6 +75,7 @@ Args Parse(int argc, char** argv) {
     else if (k == "--durability") a.durability = v;
     else if (k == "--dir") a.dir = v;
     else if (k == "--reports") a.reports = std::atoi(v);
+    else if (k == "--trim") a.trim = std::atoi(v) != 0;
     else Usage(("unknown option " + k).c_str());
   }
   if (a.ops == 0 || a.keys < 1000 || a.dim == 0 || a.reports < 2) Usage("bad sizes");
@@ -78,14 +88,49 @@ void Check(int rc, const char* what, qv_database* db) {
   std::exit(1);
 }
 
-// kB of a /proc/self/status line ("VmRSS:", "VmHWM:").
-uint64_t StatusKb(const char* key) {
-  std::ifstream in("/proc/self/status");
+// kB of a line of /proc/self/status ("VmRSS:", "VmHWM:") or of another file of that form.
+uint64_t StatusKb(const char* key, const char* file = "/proc/self/status") {
+  std::ifstream in(file);
   std::string line;
   while (std::getline(in, line)) {
     if (line.rfind(key, 0) == 0) return std::strtoull(line.c_str() + std::strlen(key), nullptr, 10);
   }
   return 0;
+}
+
+// The allocator's view of the heap, in bytes (glibc's mallinfo2; zeros elsewhere): obtained from the system
+// (arenas plus mmapped blocks), handed out to the program, and free inside the arenas; and the number of arenas.
+struct Heap {
+  uint64_t obtained = 0, in_use = 0, free = 0, arenas = 0;
+};
+
+Heap HeapNow() {
+  Heap h;
+#if defined(__GLIBC__)
+  const struct mallinfo2 m = ::mallinfo2();
+  h.obtained = m.arena + m.hblkhd;
+  h.in_use = m.uordblks + m.hblkhd;
+  h.free = m.fordblks;
+  char* text = nullptr;
+  size_t size = 0;
+  if (FILE* f = ::open_memstream(&text, &size)) {
+    ::malloc_info(0, f);
+    std::fclose(f);
+    for (const char* at = text; (at = std::strstr(at, "<heap nr=")) != nullptr; ++at) ++h.arenas;
+    std::free(text);
+  }
+#endif
+  return h;
+}
+
+// Returns the free memory of the allocator's arenas to the system; false where the allocator is not glibc's.
+bool TrimHeap() {
+#if defined(__GLIBC__)
+  ::malloc_trim(0);
+  return true;
+#else
+  return false;
+#endif
 }
 
 uint64_t FolderBytes(const std::string& dir) {
@@ -133,6 +178,9 @@ qv_database* Open(const Args& a) {
 
 struct Sample {
   uint64_t ops, live, rss_kb, hwm_kb, disk, segments, unindexed;
+  uint64_t anon_kb, file_kb, huge_kb, engine_bytes;
+  Heap heap;
+  uint64_t trimmed_rss_kb;  // RSS after malloc_trim(0), with --trim
 };
 
 // The database's live ids equal the model's: the count, and every id of a sample present or absent as modelled.
@@ -189,8 +237,12 @@ int main(int argc, char** argv) {
   std::printf("soak: %llu operations on %llu ids, %zu-d, threads %s, segment_points %s, durability %s\n",
               static_cast<unsigned long long>(a.ops), static_cast<unsigned long long>(a.keys), a.dim,
               a.threads.c_str(), a.segment_points.c_str(), a.durability.c_str());
-  std::printf("%12s %9s %9s %9s %11s %9s %10s %8s\n", "operations", "live", "RSS MiB", "peak MiB", "disk MiB",
-              "segments", "unindexed", "ops/s");
+  // MiB. RSS = anon (the heap, mostly; "huge" of it in transparent huge pages) + file (pages of mapped files);
+  // heap: glibc's obtained / in use / free in its arenas; engine: the collection's own estimate (stats
+  // memory_bytes); trim: RSS after malloc_trim(0), with --trim 1.
+  std::printf("%10s %6s %7s %7s %6s %6s %6s %8s %7s %7s %6s %7s %7s %4s %6s %6s %6s\n", "operations", "live", "RSS",
+              "peak", "anon", "huge", "file", "obtained", "in use", "free", "arenas", "engine", "disk", "segs",
+              "flat", "ops/s", "trim");
   std::vector<Sample> samples;
   const uint64_t every = a.ops / a.reports;
   uint64_t done = 0, next_report = every;
@@ -247,15 +299,31 @@ int main(int argc, char** argv) {
       next_report += every;
       CheckModel(col, db, live, live_count, rng);
       const std::string stats = Stats(col, db);
-      const Sample s{done, live_count, StatusKb("VmRSS:"), StatusKb("VmHWM:"), FolderBytes(a.dir),
-                     StatsField(stats, "segments"), StatsField(stats, "unindexed_vectors")};
+      Sample s{done,
+               live_count,
+               StatusKb("VmRSS:"),
+               StatusKb("VmHWM:"),
+               FolderBytes(a.dir),
+               StatsField(stats, "segments"),
+               StatsField(stats, "unindexed_vectors"),
+               StatusKb("RssAnon:"),
+               StatusKb("RssFile:"),
+               StatusKb("AnonHugePages:", "/proc/self/smaps_rollup"),
+               StatsField(stats, "memory_bytes"),
+               HeapNow(),
+               0};
+      if (a.trim && TrimHeap()) s.trimmed_rss_kb = StatusKb("VmRSS:");
       samples.push_back(s);
       const auto now = std::chrono::steady_clock::now();
       const double secs = std::chrono::duration<double>(now - last).count();
-      std::printf("%12llu %9llu %9.1f %9.1f %11.1f %9llu %10llu %8.0f\n", static_cast<unsigned long long>(s.ops),
-                  static_cast<unsigned long long>(s.live), s.rss_kb / 1024.0, s.hwm_kb / 1024.0, s.disk / 1048576.0,
-                  static_cast<unsigned long long>(s.segments), static_cast<unsigned long long>(s.unindexed),
-                  (done - last_ops) / secs);
+      constexpr double kMiB = 1048576.0;
+      std::printf("%10llu %6llu %7.1f %7.1f %6.1f %6.1f %6.1f %8.1f %7.1f %7.1f %6llu %7.1f %7.1f %4llu %6llu %6.0f "
+                  "%6.1f\n",
+                  static_cast<unsigned long long>(s.ops), static_cast<unsigned long long>(s.live), s.rss_kb / 1024.0,
+                  s.hwm_kb / 1024.0, s.anon_kb / 1024.0, s.huge_kb / 1024.0, s.file_kb / 1024.0, s.heap.obtained / kMiB,
+                  s.heap.in_use / kMiB, s.heap.free / kMiB, static_cast<unsigned long long>(s.heap.arenas),
+                  s.engine_bytes / kMiB, s.disk / kMiB, static_cast<unsigned long long>(s.segments),
+                  static_cast<unsigned long long>(s.unindexed), (done - last_ops) / secs, s.trimmed_rss_kb / 1024.0);
       std::fflush(stdout);
       last = now;
       last_ops = done;

@@ -1,7 +1,7 @@
 // AlignedArray<T>: a growable array of trivially copyable T whose storage starts on a 64-byte boundary (one cache
-// line, one AVX-512 register). Vectors and graph links live in these. Large arrays are aligned to huge pages and
-// advised to use them (base/huge_pages.h). Growing copies the contents; pointers into the array are invalidated
-// by any call that grows it.
+// line, one AVX-512 register). Vectors and graph links live in these. Large arrays are mapped from the operating
+// system, aligned to huge pages and advised to use them, and unmapped when freed (base/huge_pages.h). Growing
+// copies the contents; pointers into the array are invalidated by any call that grows it.
 //
 // Thread safety: like std::vector.
 #ifndef QUIVER_BASE_ALIGNED_ARRAY_H_
@@ -50,6 +50,7 @@ class AlignedArray {
   void Swap(AlignedArray& other) noexcept {
     std::swap(data_, other.data_);
     std::swap(alignment_, other.alignment_);
+    std::swap(mapped_, other.mapped_);
     std::swap(size_, other.size_);
     std::swap(capacity_, other.capacity_);
   }
@@ -70,13 +71,18 @@ class AlignedArray {
     if (capacity_ > 0) n = std::max(n, capacity_ + capacity_ / 2);
     const size_t bytes = n * sizeof(T);
     const size_t alignment = bytes >= kHugePageThreshold ? kHugePageSize : kCacheLine;
-    T* fresh = static_cast<T*>(::operator new(bytes, std::align_val_t(alignment)));
-    if (alignment == kHugePageSize) AdviseHugePages(fresh, bytes);
+    T* fresh = alignment == kHugePageSize ? static_cast<T*>(AllocateLarge(bytes)) : nullptr;
+    const bool mapped = fresh != nullptr;
+    if (!mapped) {
+      fresh = static_cast<T*>(::operator new(bytes, std::align_val_t(alignment)));
+      if (alignment == kHugePageSize) AdviseHugePages(fresh, bytes);
+    }
     if (size_) std::memcpy(fresh, data_, size_ * sizeof(T));
     Free();
     data_ = fresh;
     capacity_ = n;
     alignment_ = alignment;
+    mapped_ = mapped;
   }
 
   // Resizes to n elements; new elements are zero bytes. Grows capacity geometrically.
@@ -100,11 +106,17 @@ class AlignedArray {
 
  private:
   void Free() {
-    if (data_) ::operator delete(data_, std::align_val_t(alignment_));
+    if (!data_) return;
+    if (mapped_) {
+      FreeLarge(data_, capacity_ * sizeof(T));
+    } else {
+      ::operator delete(data_, std::align_val_t(alignment_));
+    }
   }
 
   T* data_ = nullptr;
   size_t alignment_ = kCacheLine;
+  bool mapped_ = false;  // from AllocateLarge
   size_t size_ = 0;
   size_t capacity_ = 0;
 };

@@ -2,6 +2,10 @@
 
 namespace quiver {
 
+void* AllocateLarge(size_t) { return nullptr; }
+void FreeLarge(void*, size_t) {}
+bool MapsLargeArrays() { return false; }
 void AdviseHugePages(void*, size_t) {}
+void ReleaseFreeHeap() {}
 
 }  // namespace quiver

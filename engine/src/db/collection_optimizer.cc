@@ -18,6 +18,7 @@
 #include <cstring>
 
 #include "base/coding.h"
+#include "base/huge_pages.h"
 #include "base/section_file.h"
 #include "db/collection_core.h"
 #include "db/config_json.h"
@@ -100,7 +101,10 @@ Status CollectionCore::Optimize() {
     QUIVER_RETURN_IF_ERROR(WritableLocked());
     QUIVER_RETURN_IF_ERROR(SealLocked());
   }
-  return OptimizeNow(MergeScope::kAll);
+  bool merged = false;
+  const Status status = OptimizeNow(MergeScope::kAll, &merged);
+  if (merged) ReleaseFreeHeap();
+  return status;
 }
 
 void CollectionCore::ResumeOptimize() {
@@ -113,11 +117,17 @@ void CollectionCore::ResumeOptimize() {
   if (due) ScheduleOptimize();
 }
 
+// A merge frees its input segments (tens of megabytes for large ones) and the buffers it built the new one in, in
+// the middle of the allocator's arenas where they are not returned to the system on their own, and under
+// concurrent merges and writes the arena holding the free space is often not the one the next allocation comes
+// from. Handing it back after each merge keeps a process's memory near what its segments use
+// (docs/reliability.md, "A soak").
 Status CollectionCore::OptimizeBacklog() {
   for (;;) {
     bool merged = false;
     const Status status = OptimizeNow(MergeScope::kStep, &merged);
     pending_cv_.notify_all();  // writers waiting in AwaitBacklog look at the backlog again
+    if (merged) ReleaseFreeHeap();
     QUIVER_RETURN_IF_ERROR(status);
     if (!merged) return Status::OK();
   }
