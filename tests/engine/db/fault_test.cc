@@ -411,7 +411,9 @@ TEST_CASE("faults: a fault while closing or opening loses nothing acknowledged",
             auto opened = DatabaseCore::OpenStorage(Options(executor), &st);
             if (opened.ok()) WaitIdle(**opened);  // work the open started in the background is part of it
             if (n == 0) count = st.matched() - start;
-            if (n > 0) CHECK(st.failed());
+            // With threads, the merges an open resumes race its own writes, so their operations (and the count)
+            // vary from run to run; without, the n-th operation is always met.
+            if (n > 0 && executor == nullptr) CHECK(st.failed());
             st.Disarm();
             if (opened.ok()) {
               CHECK(Visible(**opened) == state);
