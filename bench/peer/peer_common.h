@@ -76,8 +76,9 @@ struct BuildReport {
 };
 void PrintBuild(const Dataset& ds, const BuildReport& r);
 
-// For each ef: sets it, runs one untimed warm-up pass over every query (its answers give recall@k), then
-// `passes` timed passes; prints one "search" line with the QPS of each pass and their median, by wall clock
+// For each ef: sets it, runs one warm-up pass over every query (its answers give recall@k; its rate is
+// reported apart, "warmup_qps", and never counted in the QPS), then `passes` timed passes; prints one
+// "search" line with the QPS of each pass and their median, by wall clock
 // ("qps") and by CPU time ("cpu_qps": queries per CPU second). `search` answers one query (one call into the
 // engine) with up to k row numbers, nearest first.
 using SearchFn = std::function<void(const float* query, size_t k, std::vector<uint32_t>* rows)>;
