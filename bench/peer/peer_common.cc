@@ -64,8 +64,8 @@ std::vector<T> ReadVecs(const std::string& path, uint32_t* dim) {
   return out;
 }
 
-size_t StatusField(const char* key) {
-  std::ifstream in("/proc/self/status");
+size_t StatusField(const char* key, const char* file = "/proc/self/status") {
+  std::ifstream in(file);
   std::string line;
   const size_t len = std::strlen(key);
   while (std::getline(in, line)) {
@@ -114,6 +114,7 @@ size_t DatasetBytes(const Dataset& ds) { return (ds.base.size() + ds.queries.siz
 
 size_t RssBytes() { return StatusField("VmRSS"); }
 size_t PeakRssBytes() { return StatusField("VmHWM"); }
+size_t AnonHugePageBytes() { return StatusField("AnonHugePages", "/proc/self/smaps_rollup"); }
 
 bool ResetPeakRss() {
   std::ofstream out("/proc/self/clear_refs");
@@ -171,7 +172,8 @@ void PrintBuild(const Dataset& ds, const BuildReport& r) {
       "zu,"
       "\"dim\":%u,\"dataset_bytes\":%zu,\"build_seconds\":%.3f,\"build_cpu_seconds\":%.3f,\"rss_loaded_"
       "bytes\":%zu,"
-      "\"rss_after_build_bytes\":%zu,\"peak_rss_bytes\":%zu,\"peak_reset\":%s,\"heap_bytes\":%zu,"
+      "\"rss_after_build_bytes\":%zu,\"peak_rss_bytes\":%zu,\"peak_reset\":%s,\"anon_huge_page_bytes\":%zu,"
+      "\"heap_bytes\":%zu,"
       "\"engine_memory_bytes\":%lld%s}\n",
       ds.name.c_str(), r.engine.c_str(), r.mode.c_str(), r.detail.c_str(), ds.base_count, ds.dim,
       DatasetBytes(ds), r.build_seconds, r.build_cpu_seconds, r.rss_loaded, r.rss_after_build, r.peak_rss,

@@ -38,6 +38,8 @@ size_t DatasetBytes(const Dataset& ds);
 // From /proc/self/status: resident bytes now (VmRSS) and the peak so far (VmHWM).
 size_t RssBytes();
 size_t PeakRssBytes();
+// Anonymous memory backed by transparent huge pages (AnonHugePages of /proc/self/smaps_rollup).
+size_t AnonHugePageBytes();
 // Resets the peak to the current RSS (writes "5" to /proc/self/clear_refs), so the peak measured afterwards
 // is the build's alone and not the data set loading's temporary buffers. False where the kernel does not
 // allow it.
@@ -70,7 +72,8 @@ struct BuildReport {
   size_t rss_after_build = 0;    // RSS after the build
   size_t peak_rss = 0;           // peak RSS up to the end of the build
   bool peak_reset = false;  // whether the peak was reset after loading (else it includes loading's buffers)
-  size_t heap_bytes = 0;    // malloc's count after the build less before it
+  size_t anon_huge_pages = 0;  // bytes on transparent huge pages after the build
+  size_t heap_bytes = 0;       // malloc's count after the build less before it
   int64_t engine_memory = -1;  // the engine's own count of its memory, -1 when it has none
   std::string extra_json;      // more fields, each ,"key":value
 };

@@ -80,6 +80,7 @@ int main(int argc, char** argv) {
   report.build_cpu_seconds = peer::CpuSeconds() - c0;
   report.rss_after_build = peer::RssBytes();
   report.peak_rss = peer::PeakRssBytes();
+  report.anon_huge_pages = peer::AnonHugePageBytes();
   report.heap_bytes = peer::HeapBytes() - heap_before;
 
   char* stats = nullptr;

@@ -4,6 +4,7 @@
     bench/peer/run.py [--datasets fashion-mnist,synthetic-384] [--reps 3] [--passes 3]
                       [--ef 10,20,40,80,160,320] [--variants quiver,quiver:no-thp,hnswlib,hnswlib:thp]
                       [--no-build] [--out FILE]
+    bench/peer/run.py --summarise FILE [--variants ...]   # the tables again from a run's JSON lines
 
 Builds peer_quiver, peer_hnswlib and ann_bench (build/native-release, configured by scripts/build.sh or
 `cmake --preset native-release`), prepares the data sets in .cache/bench (Fashion-MNIST from Debian's
@@ -126,10 +127,12 @@ def summarise(dataset, variants, lines):
     out.append('')
     out.append('Memory, MiB (medians over reps). Process figures are less the RSS with the data set loaded '
                '(before the build); heap: malloc\'s bytes in use after the build less before; engine: the '
-               'engine\'s own count (Quiver: `memory_bytes` of `qv_collection_stats_json`; hnswlib has none):')
+               'engine\'s own count (Quiver: `memory_bytes` of `qv_collection_stats_json`; hnswlib has none); on huge pages: '
+               'AnonHugePages of the whole process after the build:')
     out.append('')
-    out.append('| engine | RSS after build | peak RSS during build | peak RSS, end of searches | heap | engine count |')
-    out.append('|---|---|---|---|---|---|')
+    out.append('| engine | RSS after build | peak RSS during build | peak RSS, end of searches | heap | engine count | '
+               'on huge pages |')
+    out.append('|---|---|---|---|---|---|---|')
     for v in variants:
         b = builds[v]
         after = median([x['rss_after_build_bytes'] - x['rss_loaded_bytes'] for x in b]) / MIB
@@ -142,7 +145,9 @@ def summarise(dataset, variants, lines):
         heap = median([x['heap_bytes'] for x in b]) / MIB
         mem = [x['engine_memory_bytes'] for x in b if x['engine_memory_bytes'] >= 0]
         engine_mem = f'{median(mem) / MIB:.1f}' if mem else '-'
-        out.append(f'| {v} | {after:.1f} | {peak:.1f} | {peak_end:.1f} | {heap:.1f} | {engine_mem} |')
+        huge = [x['anon_huge_page_bytes'] for x in b if 'anon_huge_page_bytes' in x]
+        huge_text = f'{median(huge) / MIB:.0f}' if huge else '-'
+        out.append(f'| {v} | {after:.1f} | {peak:.1f} | {peak_end:.1f} | {heap:.1f} | {engine_mem} | {huge_text} |')
     out.append('')
     out.append('Recall@10 / QPS per CPU second at every ef (medians over reps):')
     out.append('')
@@ -167,8 +172,17 @@ def main():
     parser.add_argument('--variants', default='quiver,quiver:no-thp,hnswlib,hnswlib:thp')
     parser.add_argument('--no-build', action='store_true')
     parser.add_argument('--out', help='where the JSON lines go (default .cache/bench/peer-DATASET.jsonl)')
+    parser.add_argument('--summarise', metavar='FILE', help='print the tables of an earlier run\'s JSON lines')
     args = parser.parse_args()
     variants = args.variants.split(',')
+    if args.summarise:
+        with open(args.summarise) as f:
+            lines = [json.loads(line) for line in f if line.strip()]
+        for dataset in dict.fromkeys(l['dataset'] for l in lines):
+            rows = [l for l in lines if l['dataset'] == dataset]
+            present = [v for v in variants if any(l['variant'] == v for l in rows)]
+            print(summarise(dataset, present, rows), flush=True)
+        return
     for ref in ('hnswlib',):
         if ref not in variants:
             sys.exit('--variants must include hnswlib (the reference of the ratios)')
