@@ -168,16 +168,13 @@ std::vector<size_t> ParseList(const std::string& s) {
 
 void PrintBuild(const Dataset& ds, const BuildReport& r) {
   std::printf(
-      "{\"kind\":\"build\",\"dataset\":\"%s\",\"engine\":\"%s\",\"mode\":\"%s\",\"detail\":\"%s\",\"base\":%"
-      "zu,"
-      "\"dim\":%u,\"dataset_bytes\":%zu,\"build_seconds\":%.3f,\"build_cpu_seconds\":%.3f,\"rss_loaded_"
-      "bytes\":%zu,"
-      "\"rss_after_build_bytes\":%zu,\"peak_rss_bytes\":%zu,\"peak_reset\":%s,\"anon_huge_page_bytes\":%zu,"
-      "\"heap_bytes\":%zu,"
-      "\"engine_memory_bytes\":%lld%s}\n",
+      "{\"kind\":\"build\",\"dataset\":\"%s\",\"engine\":\"%s\",\"mode\":\"%s\",\"detail\":\"%s\","
+      "\"base\":%zu,\"dim\":%u,\"dataset_bytes\":%zu,\"build_seconds\":%.3f,\"build_cpu_seconds\":%.3f,"
+      "\"rss_loaded_bytes\":%zu,\"rss_after_build_bytes\":%zu,\"peak_rss_bytes\":%zu,\"peak_reset\":%s,"
+      "\"anon_huge_page_bytes\":%zu,\"heap_bytes\":%zu,\"engine_memory_bytes\":%lld%s}\n",
       ds.name.c_str(), r.engine.c_str(), r.mode.c_str(), r.detail.c_str(), ds.base_count, ds.dim,
       DatasetBytes(ds), r.build_seconds, r.build_cpu_seconds, r.rss_loaded, r.rss_after_build, r.peak_rss,
-      r.peak_reset ? "true" : "false", r.heap_bytes, static_cast<long long>(r.engine_memory),
+      r.peak_reset ? "true" : "false", r.anon_huge_pages, r.heap_bytes, static_cast<long long>(r.engine_memory),
       r.extra_json.c_str());
   std::fflush(stdout);
 }
