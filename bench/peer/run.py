@@ -86,7 +86,7 @@ def summarise(dataset, variants, lines):
     reps = max(len(b) for b in builds.values())
 
     def at(v, ef, key='cpu_qps'):
-        rows = [l for l in searches[v] if l['ef'] == ef]
+        rows = sorted((l for l in searches[v] if l['ef'] == ef), key=lambda l: l['run'])
         return median([l['recall'] for l in rows]), median([l[key] for l in rows]), [l[key] for l in rows]
 
     chosen = {}
@@ -109,20 +109,23 @@ def summarise(dataset, variants, lines):
                'hnswlib without huge pages (x hnswlib) and with them (x THP), each at its own such ef; build: CPU '
                'seconds, ratio over hnswlib\'s.')
     out.append('')
-    out.append('| engine | ef | recall@10 | QPS | x hnswlib | x THP | QPS per rep | wall QPS | wall x hnswlib | '
-               'build CPU s | build x hnswlib | build wall s |')
-    out.append('|---|---|---|---|---|---|---|---|---|---|---|---|')
+    out.append('| engine | ef | recall@10 | QPS | x hnswlib | x THP | QPS per rep | x hnswlib per rep | wall QPS | '
+               'wall x hnswlib | build CPU s | build x hnswlib | build wall s |')
+    out.append('|---|---|---|---|---|---|---|---|---|---|---|---|---|')
     cpu_ref = {v: c[2] for v, c in chosen.items()}
     wall_ref = {v: c[4] for v, c in chosen.items()}
     for v in variants:
         build_cells = f'{build_cpu[v]:.1f} | {ratio(build_cpu[v], "hnswlib", build_cpu)} | {build_wall[v]:.1f}'
         if v not in chosen:
-            out.append(f'| {v} | - | below {TARGET_RECALL} at every ef | | | | | | | {build_cells} |')
+            out.append(f'| {v} | - | below {TARGET_RECALL} at every ef | | | | | | | | {build_cells} |')
             continue
         ef, recall, qps, runs, wall = chosen[v]
         runs_text = ', '.join(f'{r:.0f}' for r in runs)
+        # Each rep's processes ran next to each other in time: their ratio cancels the load that changes between reps.
+        ref_runs = chosen['hnswlib'][3] if 'hnswlib' in chosen else []
+        paired = ', '.join(f'{a / b:.2f}' for a, b in zip(runs, ref_runs))
         out.append(f'| {v} | {ef} | {recall:.3f} | {qps:.0f} | {ratio(qps, "hnswlib", cpu_ref)} | '
-                   f'{ratio(qps, "hnswlib:thp", cpu_ref)} | {runs_text} | {wall:.0f} | '
+                   f'{ratio(qps, "hnswlib:thp", cpu_ref)} | {runs_text} | {paired} | {wall:.0f} | '
                    f'{ratio(wall, "hnswlib", wall_ref)} | {build_cells} |')
     out.append('')
     out.append('Memory, MiB (medians over reps). Process figures are less the RSS with the data set loaded '
