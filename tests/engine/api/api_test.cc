@@ -25,6 +25,13 @@ std::string Run(Database& db, Operation op, std::string_view collection, std::st
   return api::Print(*r);
 }
 
+// A request and the answer it must get.
+struct Case {
+  Operation op;
+  const char* body;
+  const char* error;
+};
+
 std::unique_ptr<Database> WithPoints() {
   auto db = testing::OpenTestDatabase();
   REQUIRE(Run(*db, Operation::kCreateCollection, "c", R"({"vectors":{"size":2,"distance":"Euclid"}})") == "true");
@@ -92,11 +99,6 @@ TEST_CASE("api: collections and aliases", "[api]") {
 
 TEST_CASE("api: bodies are checked and named by path", "[api]") {
   auto db = WithPoints();
-  struct Case {
-    Operation op;
-    const char* body;
-    const char* error;
-  };
   for (const Case& c : {
            Case{Operation::kSearchPoints, "{", "error invalid argument: search: malformed JSON"},
            Case{Operation::kSearchPoints, "[1]", "error invalid argument: search: expected a JSON object, got an array"},
@@ -160,11 +162,6 @@ TEST_CASE("api: bodies are checked and named by path", "[api]") {
 // The rarer refusals, each answered with its code and the path of the field, and nothing stored.
 TEST_CASE("api: unsupported and malformed fields are refused by path and store nothing", "[api]") {
   auto db = WithPoints();
-  struct Case {
-    Operation op;
-    const char* body;
-    const char* error;
-  };
   for (const Case& c : {
            Case{Operation::kUpdateCollection, R"({"sparse_vectors":{"s":{}}})",
                 "error not supported: update_collection.sparse_vectors: changing the sparse vectors of an "

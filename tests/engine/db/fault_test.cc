@@ -239,6 +239,30 @@ const Walk kWalks[] = {
     {Kind::kFailedSync, FaultInjectionStorage::kSync, "a failed fsync at any sync"},
 };
 
+// Background threads for a database: a ThreadPool of `threads` (none for 0, and none in WASM).
+class Background {
+ public:
+  explicit Background(size_t threads) {
+#if !defined(__EMSCRIPTEN__)
+    if (threads > 0) pool_ = std::make_unique<ThreadPool>(threads);
+#else
+    (void)threads;
+#endif
+  }
+  Executor* executor() {
+#if !defined(__EMSCRIPTEN__)
+    return pool_.get();
+#else
+    return nullptr;
+#endif
+  }
+
+ private:
+#if !defined(__EMSCRIPTEN__)
+  std::unique_ptr<ThreadPool> pool_;
+#endif
+};
+
 struct Tally {
   uint64_t cases = 0, hits = 0, failed_calls = 0;
 };
@@ -333,12 +357,8 @@ TEST_CASE("faults: every operation of every write path fails once, and the datab
   for (int round = 0; round < repeat; ++round) {
     for (size_t threads : thread_counts) {
       INFO("threads " << threads);
-#if !defined(__EMSCRIPTEN__)
-      std::unique_ptr<ThreadPool> pool = threads ? std::make_unique<ThreadPool>(threads) : nullptr;
-      Executor* executor = pool.get();
-#else
-      Executor* executor = nullptr;
-#endif
+      Background background(threads);
+      Executor* executor = background.executor();
       Tally tally;
       for (const Path& path : Paths()) {
         INFO("path " << path.name);
@@ -371,12 +391,8 @@ TEST_CASE("faults: a fault while closing or opening loses nothing acknowledged",
 #endif
   for (size_t threads : thread_counts) {
     INFO("threads " << threads);
-#if !defined(__EMSCRIPTEN__)
-    std::unique_ptr<ThreadPool> pool = threads ? std::make_unique<ThreadPool>(threads) : nullptr;
-    Executor* executor = pool.get();
-#else
-    Executor* executor = nullptr;
-#endif
+    Background background(threads);
+    Executor* executor = background.executor();
     for (const Walk& walk : kWalks) {
       INFO("fault " << walk.name);
       for (const int when : {0, 1, 2}) {

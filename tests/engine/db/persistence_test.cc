@@ -431,26 +431,39 @@ TEST_CASE("snapshots: restore gives the same state, in memory and stored", "[db]
   CHECK(mem->RestoreSnapshot("short", snap->substr(0, snap->size() / 2)).IsCorruption());
 }
 
+// An in-memory database with the tests' options.
+std::unique_ptr<DatabaseCore> InMemory() {
+  DatabaseOptions o = Options();
+  o.path.clear();
+  return std::move(*DatabaseCore::Open(o));
+}
+
+// A snapshot of collection "c" (created in `db` with a keyword index on "tag") after `steps` workload steps.
+std::string WorkloadSnapshot(DatabaseCore& db, uint64_t seed, int steps) {
+  REQUIRE(db.CreateCollection("c", Config()).ok());
+  auto c = *db.GetCollection("c");
+  REQUIRE(c->CreatePayloadIndex("tag", "keyword").ok());
+  Workload w(seed);
+  for (int i = 0; i < steps; ++i) REQUIRE(w.Step(*c, i).ok());
+  return *c->CreateSnapshot();
+}
+
+// A section of a section file, as text.
+std::string SectionText(const SectionFileReader& reader, const char (&tag)[5]) {
+  auto b = *reader.Get(SectionTag(tag));
+  return std::string(reinterpret_cast<const char*>(b.data()), b.size());
+}
+
 // Found by fuzz_snapshot: a snapshot naming a payload index type that does not exist (checksums intact) was
 // refused only after its collection had been created, which then stayed behind, empty.
 TEST_CASE("snapshots: a snapshot that cannot be restored leaves no collection behind", "[db][storage][fuzz]") {
-  DatabaseOptions mo = Options();
-  mo.path.clear();
-  auto mem = *DatabaseCore::Open(mo);
-  REQUIRE(mem->CreateCollection("c", Config()).ok());
-  auto c = *mem->GetCollection("c");
-  REQUIRE(c->CreatePayloadIndex("tag", "keyword").ok());
-  Workload w(3);
-  for (int i = 0; i < 5; ++i) REQUIRE(w.Step(*c, i).ok());
-  const std::string snap = *c->CreateSnapshot();
+  auto mem = InMemory();
+  const std::string snap = WorkloadSnapshot(*mem, 3, 5);
   // The same snapshot with the index type misspelt, re-packed so every checksum holds.
   auto reader = SectionFileReader::Open({reinterpret_cast<const uint8_t*>(snap.data()), snap.size()},
                                         FileKind::kSnapshot, "snapshot");
   REQUIRE(reader.ok());
-  auto text = [&](const char(&tag)[5]) {
-    auto b = *reader->Get(SectionTag(tag));
-    return std::string(reinterpret_cast<const char*>(b.data()), b.size());
-  };
+  auto text = [&](const char(&tag)[5]) { return SectionText(*reader, tag); };
   std::string meta = text("SNAP");
   const size_t at = meta.find("\"keyword\"");
   REQUIRE(at != std::string::npos);
@@ -477,22 +490,12 @@ TEST_CASE("snapshots: a snapshot that cannot be restored leaves no collection be
 // (a newer format, or a header edited by hand, its checksums made to hold) is refused with the reason, and
 // restores nothing.
 TEST_CASE("snapshots: a newer format or a damaged header is refused by name", "[db][storage]") {
-  DatabaseOptions mo = Options();
-  mo.path.clear();
-  auto db = *DatabaseCore::Open(mo);
-  REQUIRE(db->CreateCollection("c", Config()).ok());
-  auto c = *db->GetCollection("c");
-  REQUIRE(c->CreatePayloadIndex("tag", "keyword").ok());
-  Workload w(5);
-  for (int i = 0; i < 3; ++i) REQUIRE(w.Step(*c, i).ok());
-  const std::string snap = *c->CreateSnapshot();
+  auto db = InMemory();
+  const std::string snap = WorkloadSnapshot(*db, 5, 3);
   auto reader = SectionFileReader::Open({reinterpret_cast<const uint8_t*>(snap.data()), snap.size()},
                                         FileKind::kSnapshot, "snapshot");
   REQUIRE(reader.ok());
-  auto text = [&](const char(&tag)[5]) {
-    auto b = *reader->Get(SectionTag(tag));
-    return std::string(reinterpret_cast<const char*>(b.data()), b.size());
-  };
+  auto text = [&](const char(&tag)[5]) { return SectionText(*reader, tag); };
   const boost::json::object meta = boost::json::parse(text("SNAP")).as_object();
   struct Case {
     std::function<void(boost::json::object&)> edit;
@@ -519,7 +522,7 @@ TEST_CASE("snapshots: a newer format or a damaged header is refused by name", "[
     CHECK_FALSE(db->CollectionExists("restored"));
   }
   REQUIRE(db->RestoreSnapshot("restored", snap).ok());
-  CHECK((*db->GetCollection("restored"))->core().StateDigest() == c->core().StateDigest());
+  CHECK((*db->GetCollection("restored"))->core().StateDigest() == (*db->GetCollection("c"))->core().StateDigest());
 }
 
 // Found by fuzz_database: segment files whose checksums hold but that both hold the same live point (here a
