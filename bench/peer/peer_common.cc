@@ -148,11 +148,11 @@ Args ParseArgs(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string key = argv[i];
     if (key.rfind("--", 0) != 0) Die("unexpected argument '" + key + "'");
-    key = key.substr(2);
+    key.erase(0, 2);
     if (i + 1 < argc && std::strncmp(argv[i + 1], "--", 2) != 0) {
       a.opts[key] = argv[++i];
     } else {
-      a.opts[key] = "1";
+      a.opts[key].assign(1, '1');  // (= "1" draws a false -Wrestrict from g++ 12 here)
     }
   }
   return a;
@@ -164,6 +164,15 @@ std::vector<size_t> ParseList(const std::string& s) {
   std::string item;
   while (std::getline(ss, item, ',')) out.push_back(std::stoul(item));
   return out;
+}
+
+void BuildStart::Finish(BuildReport* r) const {
+  r->build_seconds = Now() - wall;
+  r->build_cpu_seconds = CpuSeconds() - cpu;
+  r->rss_after_build = RssBytes();
+  r->peak_rss = PeakRssBytes();
+  r->anon_huge_pages = AnonHugePageBytes();
+  r->heap_bytes = HeapBytes() - heap;
 }
 
 void PrintBuild(const Dataset& ds, const BuildReport& r) {

@@ -77,6 +77,15 @@ struct BuildReport {
   int64_t engine_memory = -1;  // the engine's own count of its memory, -1 when it has none
   std::string extra_json;      // more fields, each ,"key":value
 };
+// The heap, wall and CPU clocks when a build starts; Finish fills the report's build time, CPU time, RSS, peak,
+// huge pages and heap growth from them.
+struct BuildStart {
+  size_t heap = HeapBytes();
+  double wall = Now();
+  double cpu = CpuSeconds();
+  void Finish(BuildReport* r) const;
+};
+
 void PrintBuild(const Dataset& ds, const BuildReport& r);
 
 // For each ef: sets it, runs one warm-up pass over every query (its answers give recall@k; its rate is

@@ -67,8 +67,7 @@ int main(int argc, char** argv) {
 
   report.rss_loaded = peer::RssBytes();
   report.peak_reset = peer::ResetPeakRss();
-  const size_t heap_before = peer::HeapBytes();
-  const double t0 = peer::Now(), c0 = peer::CpuSeconds();
+  const peer::BuildStart build;
   hnswlib::HierarchicalNSW<float> index(space.get(), ds.base_count, /*M=*/16, /*ef_construction=*/200,
                                         /*random_seed=*/42);
   size_t advised = 0;
@@ -80,12 +79,7 @@ int main(int argc, char** argv) {
     if (ds.cosine) Normalise(v.data(), dim);
     index.addPoint(v.data(), i);
   }
-  report.build_seconds = peer::Now() - t0;
-  report.build_cpu_seconds = peer::CpuSeconds() - c0;
-  report.rss_after_build = peer::RssBytes();
-  report.peak_rss = peer::PeakRssBytes();
-  report.anon_huge_pages = peer::AnonHugePageBytes();
-  report.heap_bytes = peer::HeapBytes() - heap_before;
+  build.Finish(&report);
   report.extra_json = ",\"huge_page_advised_bytes\":" + std::to_string(advised);
   peer::PrintBuild(ds, report);
 

@@ -64,8 +64,7 @@ int main(int argc, char** argv) {
 
   report.rss_loaded = peer::RssBytes();
   report.peak_reset = peer::ResetPeakRss();
-  const size_t heap_before = peer::HeapBytes();
-  const double t0 = peer::Now(), c0 = peer::CpuSeconds();
+  const peer::BuildStart build;
   constexpr size_t kBatch = 1000;
   std::vector<uint64_t> ids(kBatch);
   for (size_t start = 0; start < ds.base_count; start += kBatch) {
@@ -76,12 +75,7 @@ int main(int argc, char** argv) {
   }
   const double t_written = peer::Now();
   Check(qv_collection_optimize(c), "optimize", qv_collection_errmsg(c));
-  report.build_seconds = peer::Now() - t0;
-  report.build_cpu_seconds = peer::CpuSeconds() - c0;
-  report.rss_after_build = peer::RssBytes();
-  report.peak_rss = peer::PeakRssBytes();
-  report.anon_huge_pages = peer::AnonHugePageBytes();
-  report.heap_bytes = peer::HeapBytes() - heap_before;
+  build.Finish(&report);
 
   char* stats = nullptr;
   Check(qv_collection_stats_json(c, &stats), "stats", qv_collection_errmsg(c));
@@ -89,7 +83,7 @@ int main(int argc, char** argv) {
   const char* simd = std::strstr(stats, "\"simd\":\"");
   report.detail =
       std::string(qv_version()) + (simd ? " " + std::string(simd + 8, std::strcspn(simd + 8, "\"")) : "");
-  report.extra_json = ",\"write_seconds\":" + std::to_string(t_written - t0) +
+  report.extra_json = ",\"write_seconds\":" + std::to_string(t_written - build.wall) +
                       ",\"segments\":" + std::to_string(NumberField(stats, "segments")) +
                       ",\"indexed_vectors\":" + std::to_string(NumberField(stats, "indexed_vectors"));
   qv_free(stats);
