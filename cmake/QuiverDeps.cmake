@@ -37,7 +37,7 @@ if(EMSCRIPTEN)
     "${QUIVER_SNOWBALL_DIR}/runtime/utilities.c"
     ${_quiver_snowball_stemmers})
   target_include_directories(quiver_stemmer SYSTEM PUBLIC "${QUIVER_SNOWBALL_DIR}/include")
-  target_compile_options(quiver_stemmer PRIVATE -O2 -w)
+  target_compile_options(quiver_stemmer PRIVATE -Oz -w)  # WASM only: size over speed (words are short)
 else()
   find_path(QUIVER_STEMMER_INCLUDE_DIR libstemmer.h)
   find_library(QUIVER_STEMMER_LIBRARY stemmer)

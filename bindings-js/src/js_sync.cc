@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <utility>
 
+#include "payload/json_parse.h"
 #include "sync/wire.h"
 
 namespace quiver::js {
@@ -69,7 +70,7 @@ int JsSync::Start(JsDatabase& db, const std::string& options_json, val host) {
   if (client_) return Fail(Status::FailedPrecondition("sync: already started"));
   if (!db.database()) return Fail(Status::FailedPrecondition("the database is closed"));
   json::error_code ec;
-  json::value parsed = json::parse(options_json, ec);
+  json::value parsed = payload::ParseJson(options_json, ec);
   if (ec || !parsed.is_object()) return Fail(Status::InvalidArgument("sync options: expected a JSON object"));
   const json::object& o = parsed.get_object();
   sync::SyncClientOptions options;
