@@ -275,8 +275,10 @@ std::unique_ptr<DatabaseCore> OpenDb(FaultInjectionStorage* st, Executor* execut
 }
 
 // Runs `path` once with the n-th operation the walk admits failing (0: none); returns the operations counted.
+// With `sticky` the disk stays failed after that operation (every later one fails too) while the handle takes
+// more writes, which must fail clearly and change nothing; then it recovers.
 uint64_t RunCase(const Path& path, const Walk& walk, Executor* executor, uint64_t n, std::string* before,
-                 std::string* after, Tally* tally) {
+                 std::string* after, Tally* tally, bool sticky = false) {
   storage::MemoryStorage base;
   FaultInjectionStorage st(&base);
   st.SetFaultKind(walk.kind);
@@ -295,13 +297,28 @@ uint64_t RunCase(const Path& path, const Walk& walk, Executor* executor, uint64_
     return count;
   }
   CHECK(Visible(*db) == *before);
-  st.FailAt(n, /*sticky=*/false);
+  st.FailAt(n, sticky);
   const Status s = path.run(*db, snapshot);
   WaitIdle(*db);
   ++tally->cases;
   const bool hit = st.failed();
   tally->hits += hit;
   CHECK(hit);  // the clean run's count holds for this one up to its n-th operation
+  if (sticky && hit) {
+    // The disk is still failing: reads answer, writes fail with the fault and change nothing.
+    const std::string during = Visible(*db);
+    CHECK((during == *before || during == *after));
+    for (const std::string& name : db->ListCollections()) {
+      INFO("collection " << name << " while the disk is failing");
+      const std::vector<PointInput> one = {Pt(101, 6)};
+      const Status w = Get(*db, name)->Upsert(one);
+      INFO(w.ToString());
+      CHECK(!w.ok());
+      CHECK(w.message().find("injected fault") != std::string_view::npos);
+    }
+    WaitIdle(*db);
+    CHECK(Visible(*db) == during);
+  }
   st.Disarm();  // a call that failed early may not have reached the n-th operation
   if (!s.ok()) {
     ++tally->failed_calls;
@@ -376,6 +393,36 @@ TEST_CASE("faults: every operation of every write path fails once, and the datab
                   static_cast<unsigned long long>(tally.cases), static_cast<unsigned long long>(tally.hits),
                   static_cast<unsigned long long>(tally.failed_calls));
     }
+  }
+}
+
+// A disk that fails and stays failed (a full disk, a device gone) while the database keeps being used, then
+// recovers later than the next write: each path with each operation N failing and every one after it, then more
+// writes while it fails, then the disk back.
+TEST_CASE("faults: a disk that stays failed for a while and then recovers loses nothing", "[fault][db]") {
+#if defined(__EMSCRIPTEN__)
+  const std::vector<size_t> thread_counts = {0};
+#else
+  const std::vector<size_t> thread_counts = {0, 2};
+#endif
+  for (size_t threads : thread_counts) {
+    INFO("threads " << threads);
+    Background background(threads);
+    Tally tally;
+    for (const Path& path : Paths()) {
+      INFO("path " << path.name);
+      for (const Walk& walk : kWalks) {
+        INFO("sticky fault " << walk.name);
+        std::string before, after;
+        const uint64_t count = RunCase(path, walk, background.executor(), 0, &before, &after, &tally, true);
+        for (uint64_t n = 1; n <= count; ++n) {
+          INFO("failing from operation " << n << " of " << count);
+          RunCase(path, walk, background.executor(), n, &before, &after, &tally, true);
+        }
+      }
+    }
+    std::printf("sticky faults threads=%zu: %llu cases, %llu calls failed\n", threads,
+                static_cast<unsigned long long>(tally.cases), static_cast<unsigned long long>(tally.failed_calls));
   }
 }
 
