@@ -139,6 +139,7 @@ Result<std::vector<ScoredPoint>> CollectionCore::SearchLocked(
   std::vector<SlotHit> found;
   for (const Segment* seg : SegmentsLocked()) {
     QUIVER_RETURN_IF_ERROR(seg->Search(space, query.data(), k, beam, exact, quantization, filter, &found, plan));
+    hits.reserve(hits.size() + found.size());  // one allocation per segment, not one per doubling
     for (const SlotHit& h : found) hits.push_back(Hit{seg, h.slot, h.distance});
   }
   std::sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) {
@@ -146,6 +147,7 @@ Result<std::vector<ScoredPoint>> CollectionCore::SearchLocked(
     return a.seg->state(a.slot).id < b.seg->state(b.slot).id;
   });
   std::vector<ScoredPoint> out;
+  out.reserve(std::min(limit, hits.size()));
   size_t skipped = 0;
   for (const Hit& h : hits) {
     const PointState& st = h.seg->state(h.slot);
