@@ -126,6 +126,8 @@ int Run(int argc, char** argv) {
         return "graph";
       case db::SearchPlan::kFilteredGraph:
         return "filtered graph walk";
+      case db::SearchPlan::kGraphThenFilter:
+        return "graph walk, then the filter";
       case db::SearchPlan::kExactAll:
         return "exact scan";
       case db::SearchPlan::kExactFiltered:

@@ -388,6 +388,9 @@ class CollectionCore {
   Result<Selection> ParseSelection(const PointsSelector& points) const;
   Result<WriteOutcome> WriteToSelected(const Selection& points, bool must_exist, const std::function<void(Op*)>& make);
   Result<std::optional<payload::Filter>> ParseOptionalFilter(std::string_view json) const;
+  // A search's filter (null for none), parsed once for a run of searches with the same filter text, as
+  // applications send them (one filter, new query vectors): the last one is kept.
+  Result<std::shared_ptr<const payload::Filter>> SearchFilter(std::string_view json) const;
   Record MakeRecord(const Segment& seg, const PointState& st, const PayloadSelector& wp,
                     const VectorSelector& wv) const;
   Result<std::vector<ScoredPoint>> SearchLocked(size_t space, const std::vector<float>& query,
@@ -488,6 +491,10 @@ class CollectionCore {
   uint64_t gc_max_seq_ = UINT64_MAX;         // guarded by mu_
   mutable std::vector<CachedImage> image_cache_;  // guarded by image_mu_
   mutable std::mutex image_mu_;
+  // SearchFilter's last filter text and its parse.
+  mutable std::mutex filter_cache_mu_;
+  mutable std::string filter_cache_text_;                      // guarded by filter_cache_mu_
+  mutable std::shared_ptr<const payload::Filter> filter_cache_;  // guarded by filter_cache_mu_
   std::function<void(uint64_t)> feed_listener_;   // set before use
   mutable std::mutex feed_wait_mu_;
   mutable std::condition_variable feed_wait_cv_;

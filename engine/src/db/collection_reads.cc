@@ -165,9 +165,23 @@ Result<std::vector<ScoredPoint>> CollectionCore::SearchLocked(
   return out;
 }
 
+Result<std::shared_ptr<const payload::Filter>> CollectionCore::SearchFilter(std::string_view json) const {
+  if (json.empty()) return std::shared_ptr<const payload::Filter>();
+  {
+    std::lock_guard<std::mutex> lock(filter_cache_mu_);
+    if (filter_cache_ && filter_cache_text_ == json) return filter_cache_;
+  }
+  QUIVER_ASSIGN_OR_RETURN(payload::Filter f, payload::ParseFilterText(json));
+  auto parsed = std::make_shared<const payload::Filter>(std::move(f));
+  std::lock_guard<std::mutex> lock(filter_cache_mu_);
+  filter_cache_text_.assign(json);
+  filter_cache_ = parsed;
+  return parsed;
+}
+
 Result<std::vector<ScoredPoint>> CollectionCore::Search(const SearchRequest& request, SearchPlan* plan) const {
-  QUIVER_ASSIGN_OR_RETURN(auto filter, ParseOptionalFilter(request.filter));
-  return Search(request, filter ? &*filter : nullptr, plan);
+  QUIVER_ASSIGN_OR_RETURN(auto filter, SearchFilter(request.filter));
+  return Search(request, filter.get(), plan);
 }
 
 Result<std::vector<ScoredPoint>> CollectionCore::Search(const SearchRequest& request, const payload::Filter* filter,
@@ -211,8 +225,8 @@ Result<std::vector<std::vector<ScoredPoint>>> CollectionCore::SearchBatch(
 }
 
 Result<std::vector<ScoredPoint>> CollectionCore::Recommend(const RecommendRequest& request) const {
-  QUIVER_ASSIGN_OR_RETURN(auto filter, ParseOptionalFilter(request.filter));
-  return Recommend(request, filter ? &*filter : nullptr);
+  QUIVER_ASSIGN_OR_RETURN(auto filter, SearchFilter(request.filter));
+  return Recommend(request, filter.get());
 }
 
 Result<std::vector<ScoredPoint>> CollectionCore::Recommend(const RecommendRequest& request,

@@ -59,10 +59,13 @@ struct SlotHit {
 };
 
 // How a search was answered, for tests and stats.
+// kGraphThenFilter: most points match, so an unfiltered walk fetches enough neighbours for k matches among them
+// (the filtered walk when it does not).
 // kSparse*: a sparse search by the postings, with or without a filter checked on the best candidates.
 enum class SearchPlan : uint8_t {
   kGraph,
   kFilteredGraph,
+  kGraphThenFilter,
   kExactAll,
   kExactFiltered,
   kExactCandidates,

@@ -1,5 +1,7 @@
 // Filtered search quality: recall@10 against brute force (filter, then exact top-k) at selectivities 50%,
-// 10%, 1% and 0.1%, with and without a payload index, and the planner's choice of graph walk or exact scan.
+// 10%, 6%, 1% and 0.1%, with and without a payload index, and the planner's choice of an unfiltered walk then
+// the filter, a filtered walk or an exact scan.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <set>
 
@@ -54,8 +56,9 @@ TEST_CASE("filtered search: recall@10 >= 0.95 at 50%, 10%, 1%, 0.1%, with and wi
     int buckets;  // of 1000
     db::SearchPlan plan_plain, plan_indexed;
   };
-  for (Level level : {Level{500, db::SearchPlan::kFilteredGraph, db::SearchPlan::kFilteredGraph},
-                      Level{100, db::SearchPlan::kFilteredGraph, db::SearchPlan::kFilteredGraph},
+  for (Level level : {Level{500, db::SearchPlan::kGraphThenFilter, db::SearchPlan::kGraphThenFilter},
+                      Level{100, db::SearchPlan::kGraphThenFilter, db::SearchPlan::kGraphThenFilter},
+                      Level{60, db::SearchPlan::kFilteredGraph, db::SearchPlan::kFilteredGraph},
                       Level{10, db::SearchPlan::kExactFiltered, db::SearchPlan::kExactCandidates},
                       Level{1, db::SearchPlan::kExactFiltered, db::SearchPlan::kExactCandidates}}) {
     const std::string filter =
@@ -111,6 +114,60 @@ TEST_CASE("filtered search: with a large ef the graph walk equals brute force", 
     equal += a == b ? 1 : 0;
   }
   CHECK(equal == kQueries);
+}
+
+TEST_CASE("filtered search: when the unfiltered walk finds too few matches the filtered walk answers",
+          "[db][filter]") {
+  // Half the points match, but for this query only the farther half: the nearest neighbours hold no match, so
+  // the plan for broad filters (an unfiltered walk, then the filter) falls back to the filtered walk.
+  constexpr size_t kN = 2000;
+  const std::vector<float> base = index::testing::Mixture(kN, kDim, 81);
+  const std::vector<float> query(base.begin(), base.begin() + kDim);
+  std::vector<std::pair<float, size_t>> by_distance;
+  for (size_t i = 0; i < kN; ++i) {
+    float d = 0;
+    for (uint32_t j = 0; j < kDim; ++j) d += (base[i * kDim + j] - query[j]) * (base[i * kDim + j] - query[j]);
+    by_distance.emplace_back(d, i);
+  }
+  std::sort(by_distance.begin(), by_distance.end());
+  std::vector<bool> far(kN);
+  for (size_t r = kN / 2; r < kN; ++r) far[by_distance[r].second] = true;
+  auto db = OpenTestDatabase();
+  CollectionConfig cfg = testing::SingleVector(kDim, Distance::kEuclid);
+  cfg.hnsw.full_scan_threshold_kb = 50;
+  auto c = MakeCollection(*db, "c", cfg);
+  REQUIRE(c->CreatePayloadIndex("far", "bool").ok());
+  std::vector<PointId> ids;
+  std::vector<std::string> payloads;
+  for (size_t i = 0; i < kN; ++i) {
+    ids.push_back(PointId::Number(i));
+    payloads.push_back(far[i] ? R"({"far":true})" : R"({"far":false})");
+  }
+  REQUIRE(c->UpsertDense(ids, "", base, payloads).ok());
+  SearchRequest req;
+  req.vector = query;
+  req.limit = 10;
+  req.filter = R"({"must":[{"key":"far","match":{"value":true}}]})";
+  db::SearchPlan plan;
+  auto found = c->core().Search(req, &plan);
+  REQUIRE(found.ok());
+  CHECK(plan == db::SearchPlan::kFilteredGraph);
+  REQUIRE(found->size() == 10);
+  std::set<uint64_t> want;
+  for (size_t r = kN / 2; r < kN / 2 + 10; ++r) want.insert(by_distance[r].second);
+  size_t hits = 0;
+  for (const auto& p : *found) {
+    CHECK(far[p.id.number()]);
+    hits += want.count(p.id.number());
+  }
+  CHECK(hits >= 9);
+  // A filter most points match near this query is answered by the unfiltered walk.
+  req.filter = R"({"must":[{"key":"far","match":{"value":false}}]})";
+  found = c->core().Search(req, &plan);
+  REQUIRE(found.ok());
+  CHECK(plan == db::SearchPlan::kGraphThenFilter);
+  REQUIRE(found->size() == 10);
+  for (const auto& p : *found) CHECK(!far[p.id.number()]);
 }
 
 }  // namespace
