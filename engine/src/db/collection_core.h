@@ -399,6 +399,21 @@ class CollectionCore {
                                                 const VectorSelector& wv, std::optional<size_t> ef, bool exact,
                                                 const QuantizationSearchParams& quantization,
                                                 const std::vector<PointId>& exclude, SearchPlan* plan) const;
+  // A hit of a search in one segment, and their merge: closest first (ties by id), `exclude` and the first
+  // `offset` skipped, at most `limit`, cut at `threshold`.
+  struct SegmentHit {
+    const Segment* seg;
+    uint32_t slot;
+    float distance;
+  };
+  std::vector<ScoredPoint> MergeHitsLocked(size_t space, std::vector<SegmentHit>& hits, size_t limit,
+                                           size_t offset, std::optional<float> threshold,
+                                           const PayloadSelector& wp, const VectorSelector& wv,
+                                           const std::vector<PointId>& exclude) const;
+  // Checks a dense search request as Search does; its space.
+  Result<size_t> CheckDenseSearch(const SearchRequest& request) const;
+  // SearchBatch of exact, unfiltered searches of one dense vector: one pass over each segment for them all.
+  Result<std::vector<std::vector<ScoredPoint>>> SearchExactBatch(std::span<const SearchRequest> requests) const;
   float Score(size_t space, float distance) const;
   bool PassesThreshold(size_t space, float score, float threshold) const;
 

@@ -130,26 +130,28 @@ Result<std::vector<ScoredPoint>> CollectionCore::SearchLocked(
     SearchPlan* plan) const {
   const size_t k = limit + offset + exclude.size();
   const size_t beam = ef.value_or(std::max<size_t>(k, spaces_[space].hnsw.ef_construct));
-  struct Hit {
-    const Segment* seg;
-    uint32_t slot;
-    float distance;
-  };
-  std::vector<Hit> hits;
+  std::vector<SegmentHit> hits;
   std::vector<SlotHit> found;
   for (const Segment* seg : SegmentsLocked()) {
     QUIVER_RETURN_IF_ERROR(seg->Search(space, query.data(), k, beam, exact, quantization, filter, &found, plan));
     hits.reserve(hits.size() + found.size());  // one allocation per segment, not one per doubling
-    for (const SlotHit& h : found) hits.push_back(Hit{seg, h.slot, h.distance});
+    for (const SlotHit& h : found) hits.push_back(SegmentHit{seg, h.slot, h.distance});
   }
-  std::sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) {
+  return MergeHitsLocked(space, hits, limit, offset, threshold, wp, wv, exclude);
+}
+
+std::vector<ScoredPoint> CollectionCore::MergeHitsLocked(size_t space, std::vector<SegmentHit>& hits, size_t limit,
+                                                         size_t offset, std::optional<float> threshold,
+                                                         const PayloadSelector& wp, const VectorSelector& wv,
+                                                         const std::vector<PointId>& exclude) const {
+  std::sort(hits.begin(), hits.end(), [](const SegmentHit& a, const SegmentHit& b) {
     if (a.distance != b.distance) return a.distance < b.distance;
     return a.seg->state(a.slot).id < b.seg->state(b.slot).id;
   });
   std::vector<ScoredPoint> out;
   out.reserve(std::min(limit, hits.size()));
   size_t skipped = 0;
-  for (const Hit& h : hits) {
+  for (const SegmentHit& h : hits) {
     const PointState& st = h.seg->state(h.slot);
     if (std::find(exclude.begin(), exclude.end(), st.id) != exclude.end()) continue;
     const float score = Score(space, h.distance);
@@ -196,6 +198,14 @@ Result<std::vector<ScoredPoint>> CollectionCore::Search(const SearchRequest& req
                                      "' is a sparse vector: search it with {\"indices\": [...], \"values\": [...]}");
     }
   }
+  QUIVER_ASSIGN_OR_RETURN(size_t space, CheckDenseSearch(request));
+  std::shared_lock lock(mu_);
+  return SearchLocked(space, request.vector, filter, request.limit, request.offset,
+                      request.score_threshold, request.with_payload, request.with_vector, request.hnsw_ef,
+                      request.exact, request.quantization, {}, plan);
+}
+
+Result<size_t> CollectionCore::CheckDenseSearch(const SearchRequest& request) const {
   QUIVER_ASSIGN_OR_RETURN(size_t space, FindSpace(request.vector_name));
   const uint32_t dim = spaces_[space].params.size;
   if (request.vector.size() != dim) {
@@ -206,14 +216,49 @@ Result<std::vector<ScoredPoint>> CollectionCore::Search(const SearchRequest& req
   QUIVER_RETURN_IF_ERROR(index::CheckFinite(request.vector.data(), dim).WithContext("query"));
   if (request.limit == 0) return Status::InvalidArgument("limit must be at least 1");
   for (const std::string& vname : request.with_vector.names) QUIVER_RETURN_IF_ERROR(CheckVectorName(vname));
+  return space;
+}
+
+Result<std::vector<std::vector<ScoredPoint>>> CollectionCore::SearchExactBatch(
+    std::span<const SearchRequest> requests) const {
+  size_t space = 0, k = 0;
+  std::vector<float> queries;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    auto checked = CheckDenseSearch(requests[i]);
+    if (!checked.ok()) return checked.status().WithContext("searches[" + std::to_string(i) + "]");
+    space = *checked;
+    queries.insert(queries.end(), requests[i].vector.begin(), requests[i].vector.end());
+    k = std::max(k, requests[i].limit + requests[i].offset);
+  }
+  const size_t nq = requests.size();
   std::shared_lock lock(mu_);
-  return SearchLocked(space, request.vector, filter, request.limit, request.offset,
-                      request.score_threshold, request.with_payload, request.with_vector, request.hnsw_ef,
-                      request.exact, request.quantization, {}, plan);
+  std::vector<std::vector<SegmentHit>> hits(nq);
+  std::vector<std::vector<SlotHit>> found(nq);
+  for (const Segment* seg : SegmentsLocked()) {
+    QUIVER_RETURN_IF_ERROR(seg->SearchExactBatch(space, queries.data(), nq, k, found.data()));
+    for (size_t q = 0; q < nq; ++q) {
+      hits[q].reserve(hits[q].size() + found[q].size());
+      for (const SlotHit& h : found[q]) hits[q].push_back(SegmentHit{seg, h.slot, h.distance});
+    }
+  }
+  std::vector<std::vector<ScoredPoint>> out;
+  out.reserve(nq);
+  for (size_t q = 0; q < nq; ++q) {
+    const SearchRequest& r = requests[q];
+    out.push_back(MergeHitsLocked(space, hits[q], r.limit, r.offset, r.score_threshold, r.with_payload,
+                                  r.with_vector, {}));
+  }
+  return out;
 }
 
 Result<std::vector<std::vector<ScoredPoint>>> CollectionCore::SearchBatch(
     std::span<const SearchRequest> requests) const {
+  // Exact, unfiltered searches of one dense vector share one pass over the vectors.
+  const bool one_pass = requests.size() > 1 && std::all_of(requests.begin(), requests.end(), [&](const auto& r) {
+    return r.exact && r.filter.empty() && !r.sparse_vector && r.vector_name == requests[0].vector_name &&
+           FindSpace(r.vector_name).ok();
+  });
+  if (one_pass) return SearchExactBatch(requests);
   std::vector<std::vector<ScoredPoint>> out;
   out.reserve(requests.size());
   for (size_t i = 0; i < requests.size(); ++i) {

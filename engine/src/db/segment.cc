@@ -445,6 +445,20 @@ Status Segment::Search(size_t space, const float* query, size_t k, size_t ef, bo
   return Status::OK();
 }
 
+Status Segment::SearchExactBatch(size_t space, const float* queries, size_t nq, size_t k,
+                                 std::vector<SlotHit>* out) const {
+  for (size_t q = 0; q < nq; ++q) out[q].clear();
+  const Space& sp = indexes_[space];
+  if (sp.index->live_size() == 0 || k == 0) return Status::OK();
+  std::vector<std::vector<index::Neighbor>> found(nq);
+  QUIVER_RETURN_IF_ERROR(sp.index->SearchExactBatch(queries, nq, k, found.data()));
+  for (size_t q = 0; q < nq; ++q) {
+    out[q].reserve(found[q].size());
+    for (const index::Neighbor& nb : found[q]) out[q].push_back(SlotHit{sp.row_slot[nb.row], nb.distance});
+  }
+  return Status::OK();
+}
+
 size_t Segment::SparseLiveRows(size_t space) const { return sparse_[space].index->live_size(); }
 
 uint32_t Segment::SparseDocumentFrequency(size_t space, uint32_t index) const {

@@ -127,6 +127,10 @@ class Segment {
   Status Search(size_t space, const float* query, size_t k, size_t ef, bool exact,
                 const QuantizationSearchParams& quantization, const payload::Filter* filter,
                 std::vector<SlotHit>* out, SearchPlan* plan = nullptr) const;
+  // Exact searches for `nq` validated queries (row-major) in one pass over the space's vectors: out[i] (nq
+  // vectors) as Search with exact and no filter would give for query i.
+  Status SearchExactBatch(size_t space, const float* queries, size_t nq, size_t k,
+                          std::vector<SlotHit>* out) const;
 
   // The `k` live points matching `filter` (null for none) with the highest scores against a sparse query of
   // sparse space `space` (normalised; weights already multiplied by any IDF), at least `threshold` when given,

@@ -22,6 +22,12 @@ void ExactSearch(const VectorStore& store, const DeletedSet& deleted, const floa
 void ExactSearchRows(const VectorStore& store, const DeletedSet& deleted, const float* prepared_query,
                      std::span<const uint32_t> rows, size_t k, std::vector<Neighbor>* out);
 
+// Exact search for several queries at once: the rows are read in blocks small enough to stay in cache while
+// every query measures them, so memory is read once per block for all the queries instead of once per query.
+// `queries` are nq raw vectors (dim floats each), prepared here; outs[i] as ExactSearch's *out for query i.
+Status ExactSearchBatch(const VectorStore& store, const DeletedSet& deleted, const float* queries, size_t nq,
+                        size_t k, std::vector<Neighbor>* outs);
+
 class FlatIndex final : public VectorIndex {
  public:
   // InvalidArgument unless 1 <= dim <= kMaxDimension.
@@ -50,6 +56,9 @@ class FlatIndex final : public VectorIndex {
                 std::vector<Neighbor>* out) const override;
   Status SearchRows(const float* query, std::span<const uint32_t> rows, size_t k,
                     std::vector<Neighbor>* out) const override;
+  Status SearchExactBatch(const float* queries, size_t nq, size_t k, std::vector<Neighbor>* outs) const override {
+    return ExactSearchBatch(store_, deleted_, queries, nq, k, outs);
+  }
   ByteChunks SerializeChunks() const override;
   size_t MemoryUsage() const override { return store_.MemoryUsage() + deleted_.MemoryUsage(); }
   const VectorStore& store() const { return store_; }

@@ -511,6 +511,10 @@ Status HnswIndex::SearchRows(const float* query, std::span<const uint32_t> rows,
   return Status::OK();
 }
 
+Status HnswIndex::SearchExactBatch(const float* queries, size_t nq, size_t k, std::vector<Neighbor>* outs) const {
+  return ExactSearchBatch(store_, deleted_, queries, nq, k, outs);
+}
+
 Status HnswIndex::CheckInvariants() const {
   const size_t rows = store_.size();
   auto bad = [](const std::string& why) { return Status::Corruption("HNSW graph: " + why); };

@@ -70,6 +70,7 @@ class HnswIndex final : public VectorIndex {
                 std::vector<Neighbor>* out) const override;
   Status SearchRows(const float* query, std::span<const uint32_t> rows, size_t k,
                     std::vector<Neighbor>* out) const override;
+  Status SearchExactBatch(const float* queries, size_t nq, size_t k, std::vector<Neighbor>* outs) const override;
   ByteChunks SerializeChunks() const override;
   size_t MemoryUsage() const override;
 

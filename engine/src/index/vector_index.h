@@ -91,6 +91,11 @@ class VectorIndex {
   virtual Status SearchRows(const float* query, std::span<const uint32_t> rows, size_t k,
                             std::vector<Neighbor>* out) const = 0;
 
+  // Exact searches for `nq` queries (row-major, dim() floats each) in one pass over the rows: outs[i] (nq
+  // vectors) as Search with exact = true and no predicate would give for query i. InvalidArgument for NaN/Inf
+  // in a query (naming it) or k == 0.
+  virtual Status SearchExactBatch(const float* queries, size_t nq, size_t k, std::vector<Neighbor>* outs) const = 0;
+
   // The index image: a section file of this index kind (docs/formats.md).
   virtual ByteChunks SerializeChunks() const = 0;
   std::string Serialize() const { return SerializeChunks().Flatten(); }

@@ -3,6 +3,7 @@
 #include <limits>
 
 #include "engine/db/db_test_util.h"
+#include "engine/index/test_data.h"
 
 namespace quiver {
 namespace {
@@ -285,6 +286,57 @@ TEST_CASE("collection: scores follow Qdrant for every distance", "[db][collectio
       CHECK(off->front().id == (*res)[1].id);
     }
   }
+}
+
+TEST_CASE("collection: a batch of exact searches answers as each search alone", "[db][collection]") {
+  // Several segments (an in-memory database seals every 300 points), deletions, cosine (queries normalised),
+  // graph and flat segments, and requests of different limits, offsets and thresholds: the batch reads each
+  // segment's vectors once for all the queries, in blocks, four rows per kernel call.
+  DatabaseOptions options;
+  options.replica_id = 1;
+  options.segment_points = 300;
+  auto opened = Database::Open(options);
+  REQUIRE(opened.ok());
+  auto db = std::move(*opened);
+  constexpr uint32_t kDim = 19;  // not a multiple of the kernels' widths
+  auto col = MakeCollection(*db, "c", SingleVector(kDim, Distance::kCosine));
+  const std::vector<float> base = index::testing::Mixture(1000, kDim, 5);
+  std::vector<PointId> ids;
+  for (uint64_t i = 0; i < 1000; ++i) ids.push_back(PointId::Number(i));
+  REQUIRE(col->UpsertDense(ids, "", base, {}).ok());
+  std::vector<PointId> gone;
+  for (uint64_t i = 0; i < 1000; i += 7) gone.push_back(PointId::Number(i));
+  REQUIRE(col->Delete(PointsSelector{gone, ""}).ok());
+  const std::vector<float> queries = index::testing::Mixture(9, kDim, 6);
+  std::vector<SearchRequest> batch;
+  for (size_t q = 0; q < 9; ++q) {
+    SearchRequest r;
+    r.vector.assign(queries.begin() + q * kDim, queries.begin() + (q + 1) * kDim);
+    r.exact = true;
+    r.limit = 3 + q * 5;
+    r.offset = q % 3;
+    if (q == 4) r.score_threshold = 0.9f;
+    if (q == 5) r.with_payload = PayloadSelector::All();
+    batch.push_back(r);
+  }
+  auto together = col->SearchBatch(batch);
+  REQUIRE(together.ok());
+  REQUIRE(together->size() == batch.size());
+  for (size_t q = 0; q < batch.size(); ++q) {
+    INFO("query " << q);
+    auto alone = col->Search(batch[q]);
+    REQUIRE(alone.ok());
+    CHECK(Ids((*together)[q]) == Ids(*alone));
+    REQUIRE((*together)[q].size() == alone->size());
+    for (size_t i = 0; i < alone->size(); ++i) CHECK((*together)[q][i].score == Approx((*alone)[i].score).epsilon(1e-5));
+    for (const ScoredPoint& p : (*together)[q]) CHECK(p.id.number() % 7 != 0);
+  }
+  CHECK((*together)[0].size() == 3);
+  // A bad request in the batch names itself, as searched one by one.
+  batch[2].vector.pop_back();
+  auto bad = col->SearchBatch(batch);
+  REQUIRE(!bad.ok());
+  CHECK(bad.status().message() == "searches[2]: query vector has 18 dimensions, expected 19");
 }
 
 TEST_CASE("collection: named vectors, batch search and recommend", "[db][collection]") {
