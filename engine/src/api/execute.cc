@@ -130,6 +130,16 @@ Result<Response> RunOnCollection(Collection& collection, Operation operation, Re
     }
     case Operation::kSearchBatch: {
       auto& r = std::get<SearchBatchRequest>(request);
+      // Exact searches without a filter go to the collection together: one pass over the vectors for them all
+      // (on an error, the loop below names the search as this layer does).
+      if (r.searches.size() > 1 && std::all_of(r.searches.begin(), r.searches.end(), [](const auto& s) {
+            return s.request.exact && !s.filter && s.request.filter.empty();
+          })) {
+        std::vector<SearchRequest> together;
+        together.reserve(r.searches.size());
+        for (const auto& s : r.searches) together.push_back(s.request);
+        if (auto all = c.SearchBatch(together); all.ok()) return Response(std::move(*all));
+      }
       std::vector<std::vector<ScoredPoint>> out;
       out.reserve(r.searches.size());
       for (size_t i = 0; i < r.searches.size(); ++i) {

@@ -241,6 +241,16 @@ TEST_CASE("api: points are written, read and printed in Qdrant's shapes", "[api]
         R"({"id":"550e8400-e29b-41d4-a716-446655440000","version":0,"score":1,"payload":{}}])");
   CHECK(Run(*db, Operation::kSearchBatch, "c", R"({"searches":[{"vector":[3,4],"limit":1},{"vector":[0,0],"limit":1}]})") ==
         R"([[{"id":2,"version":0,"score":0}],[{"id":1,"version":0,"score":0}]])");
+  // Exact searches without filters are answered in one pass (db::CollectionCore::SearchExactBatch), the same
+  // answers; a bad one among them is named by this layer.
+  CHECK(Run(*db, Operation::kSearchBatch, "c",
+            R"({"searches":[{"vector":[3,4],"limit":1,"params":{"exact":true}},)"
+            R"({"vector":[0,0],"limit":1,"params":{"exact":true},"with_payload":["n"]}]})") ==
+        R"([[{"id":2,"version":0,"score":0}],[{"id":1,"version":0,"score":0,"payload":{"n":1}}]])");
+  CHECK(Run(*db, Operation::kSearchBatch, "c",
+            R"({"searches":[{"vector":[3,4],"limit":1,"params":{"exact":true}},)"
+            R"({"vector":[0],"limit":1,"params":{"exact":true}}]})")
+            .rfind("error invalid argument: search_batch.searches[1]: query vector has 1 dimensions, expected 2", 0) == 0);
   CHECK(Run(*db, Operation::kScrollPoints, "c", R"({"limit":1,"with_payload":false})") ==
         R"({"points":[{"id":1}],"next_page_offset":2})");
   CHECK(Run(*db, Operation::kCountPoints, "c", R"({"filter":{"must":[{"key":"n","range":{"gte":2}}]}})") ==
