@@ -1,11 +1,10 @@
-// Exact search against the memory bandwidth, in one run, through the public C API: how many bytes of vectors an
-// exact scan (QV_EXACT) reads per second, one query per call and a batch of queries per call
-// (qv_collection_search_batch), against what one core reads from memory when it only sums a buffer of the same
-// size. A scan that keeps up with memory cannot go faster one query at a time; a batch can read each vector once
-// for several queries.
+// Exact search against the memory bandwidth, in one run, through the public C API: how many bytes of vectors
+// an exact scan (QV_EXACT) reads per second, one query per call and a batch of queries per call
+// (qv_collection_search_batch), against what one core reads from memory when it only sums a buffer of the
+// same size. A scan that keeps up with memory cannot go faster one query at a time; a batch can read each
+// vector once for several queries.
 //
 //   build/native-release/bench/peer/exact_bandwidth [--points 200000] [--dim 384] [--queries 64] [--reps 5]
-#include <quiver.h>
 #include <sys/mman.h>
 
 #include <algorithm>
@@ -17,16 +16,13 @@
 #include <random>
 #include <vector>
 
+#include "quiver.h"
+#include "quiver_capi.h"
+
 namespace {
 
 double Now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-void Check(int code, const char* what, const char* message) {
-  if (code == QV_OK) return;
-  std::fprintf(stderr, "exact_bandwidth: %s: %s: %s\n", what, qv_status_name(code), message ? message : "");
-  std::exit(1);
 }
 
 // One core reading `bytes` from memory: the sum of the buffer, 32 independent 64-bit lanes so the adds never
@@ -43,8 +39,8 @@ __attribute__((noinline)) uint64_t ReadAll(const uint64_t* data, size_t words) {
   return total;
 }
 
-// A buffer in transparent huge pages where the kernel allows them (as Quiver's vector arrays are), so the read
-// rate is not held back by page walks the scan does not pay.
+// A buffer in transparent huge pages where the kernel allows them (as Quiver's vector arrays are), so the
+// read rate is not held back by page walks the scan does not pay.
 uint64_t* HugeBuffer(size_t words) {
   constexpr size_t kHuge = 2u << 20;
   const size_t bytes = (words * sizeof(uint64_t) + kHuge - 1) / kHuge * kHuge;
@@ -67,24 +63,21 @@ int main(int argc, char** argv) {
   size_t points = 200000, dim = 384, queries = 64, reps = 5;
   for (int i = 1; i + 1 < argc; i += 2) {
     const size_t v = std::strtoull(argv[i + 1], nullptr, 10);
-    if (!std::strcmp(argv[i], "--points")) points = v;
-    else if (!std::strcmp(argv[i], "--dim")) dim = v;
-    else if (!std::strcmp(argv[i], "--queries")) queries = v;
-    else if (!std::strcmp(argv[i], "--reps")) reps = v;
+    if (!std::strcmp(argv[i], "--points"))
+      points = v;
+    else if (!std::strcmp(argv[i], "--dim"))
+      dim = v;
+    else if (!std::strcmp(argv[i], "--queries"))
+      queries = v;
+    else if (!std::strcmp(argv[i], "--reps"))
+      reps = v;
   }
-  qv_options* options = nullptr;
-  Check(qv_options_create(&options), "qv_options_create", "");
-  Check(qv_options_set(options, "threads", "1"), "threads", "");
-  Check(qv_options_set(options, "auto_optimize", "false"), "auto_optimize", "");
-  qv_database* db = nullptr;
-  char* err = nullptr;
-  Check(qv_open(nullptr, options, &db, &err), "qv_open", err);
-  qv_options_destroy(options);
+  qv_database* db = peer::OpenSingleThreaded();
   // Dot: the stored vectors are the ones given (no normalisation), so the scan reads points * dim floats.
   const std::string config = "{\"vectors\": {\"size\": " + std::to_string(dim) + ", \"distance\": \"Dot\"}}";
-  Check(qv_db_create_collection_json(db, "b", config.c_str()), "create", qv_db_errmsg(db));
+  peer::CheckQv(qv_db_create_collection_json(db, "b", config.c_str()), "create", qv_db_errmsg(db));
   qv_collection* c = nullptr;
-  Check(qv_db_collection(db, "b", &c), "collection", qv_db_errmsg(db));
+  peer::CheckQv(qv_db_collection(db, "b", &c), "collection", qv_db_errmsg(db));
   std::mt19937 rng(3);
   std::normal_distribution<float> normal;
   std::vector<float> batch(10000 * dim);
@@ -93,10 +86,10 @@ int main(int argc, char** argv) {
     const size_t n = std::min<size_t>(10000, points - start);
     for (float& x : batch) x = normal(rng);
     for (size_t i = 0; i < n; ++i) ids[i] = start + i;
-    Check(qv_collection_upsert(c, nullptr, ids.data(), batch.data(), n, dim, nullptr), "upsert",
-          qv_collection_errmsg(c));
+    peer::CheckQv(qv_collection_upsert(c, nullptr, ids.data(), batch.data(), n, dim, nullptr), "upsert",
+                  qv_collection_errmsg(c));
   }
-  Check(qv_collection_optimize(c), "optimize", qv_collection_errmsg(c));
+  peer::CheckQv(qv_collection_optimize(c), "optimize", qv_collection_errmsg(c));
   std::vector<float> qs(queries * dim);
   for (float& x : qs) x = normal(rng);
 
@@ -113,22 +106,23 @@ int main(int argc, char** argv) {
     t = Now();
     for (size_t q = 0; q < queries; ++q) {
       qv_result* r = nullptr;
-      Check(qv_collection_search(c, &qs[q * dim], dim, 10, 0, nullptr, QV_EXACT, &r), "search",
-            qv_collection_errmsg(c));
+      peer::CheckQv(qv_collection_search(c, &qs[q * dim], dim, 10, 0, nullptr, QV_EXACT, &r), "search",
+                    qv_collection_errmsg(c));
       qv_result_free(r);
     }
     single_rate.push_back(bytes * double(queries) / (Now() - t));
 
     std::vector<qv_result*> out(queries);
     t = Now();
-    Check(qv_collection_search_batch(c, qs.data(), queries, dim, 10, 0, nullptr, QV_EXACT, out.data()), "batch",
-          qv_collection_errmsg(c));
+    peer::CheckQv(
+        qv_collection_search_batch(c, qs.data(), queries, dim, 10, 0, nullptr, QV_EXACT, out.data()), "batch",
+        qv_collection_errmsg(c));
     batch_rate.push_back(bytes * double(queries) / (Now() - t));
     for (qv_result* r : out) qv_result_free(r);
   }
   const double gb = 1e9, read = Median(read_rate);
-  std::printf("%zu x %zu floats (%.0f MB), %zu queries, median of %zu reps\n\n", points, dim, bytes / 1e6, queries,
-              reps);
+  std::printf("%zu x %zu floats (%.0f MB), %zu queries, median of %zu reps\n\n", points, dim, bytes / 1e6,
+              queries, reps);
   std::printf("| | GB/s of vectors | of the read rate |\n|---|---|---|\n");
   std::printf("| one core summing the same bytes | %.1f | 1.00 |\n", read / gb);
   std::printf("| exact search, one query per call | %.1f | %.2f |\n", Median(single_rate) / gb,
@@ -137,7 +131,7 @@ int main(int argc, char** argv) {
               Median(batch_rate) / read);
   std::free(buffer);
   qv_collection_destroy(c);
-  Check(qv_db_close(db), "close", qv_db_errmsg(db));
+  peer::CheckQv(qv_db_close(db), "close", qv_db_errmsg(db));
   qv_db_destroy(db);
   return 0;
 }

@@ -18,6 +18,7 @@
 
 #include "peer_common.h"
 #include "quiver.h"
+#include "quiver_capi.h"
 
 namespace {
 
@@ -46,14 +47,7 @@ int main(int argc, char** argv) {
       peer::LoadDataset(args.Get("cache", ".cache/bench"), args.Get("dataset", "fashion-mnist"));
   const size_t k = std::stoul(args.Get("k", "10"));
 
-  qv_options* options = nullptr;
-  Check(qv_options_create(&options), "qv_options_create", "");
-  Check(qv_options_set(options, "threads", "1"), "threads", "");
-  Check(qv_options_set(options, "auto_optimize", "false"), "auto_optimize", "");
-  qv_database* db = nullptr;
-  char* err = nullptr;
-  Check(qv_open(nullptr, options, &db, &err), "qv_open", err ? err : "");
-  qv_options_destroy(options);
+  qv_database* db = peer::OpenSingleThreaded();
 
   const std::string config = std::string("{\"vectors\": {\"size\": ") + std::to_string(ds.dim) +
                              ", \"distance\": \"" + (ds.cosine ? "Cosine" : "Euclid") +

@@ -1,12 +1,10 @@
 // Heap allocations per qv_collection_search, through the public C API: every operator new in the process is
-// counted (this program's replacement is the one libquiver.so's calls bind to), over a run of searches with no
-// filter and one with a payload filter, on an in-memory collection the graph search serves (50,000 x 128 cosine,
-// built single-threaded, optimized). A search that allocates pays for it in the allocator and in cache misses,
-// and in WebAssembly more so.
+// counted (this program's replacement is the one libquiver.so's calls bind to), over a run of searches with
+// no filter and one with a payload filter, on an in-memory collection the graph search serves (50,000 x 128
+// cosine, built single-threaded, optimized). A search that allocates pays for it in the allocator and in
+// cache misses, and in WebAssembly more so.
 //
 //   build/native-release/bench/peer/search_allocs [--searches 5000]
-#include <quiver.h>
-
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -16,14 +14,12 @@
 #include <string>
 #include <vector>
 
+#include "quiver.h"
+#include "quiver_capi.h"
+
 namespace {
 std::atomic<unsigned long long> g_allocations{0};
 
-void Check(int code, const char* what, const char* message) {
-  if (code == QV_OK) return;
-  std::fprintf(stderr, "search_allocs: %s: %s: %s\n", what, qv_status_name(code), message ? message : "");
-  std::exit(1);
-}
 }  // namespace
 
 void* operator new(size_t n) {
@@ -39,18 +35,11 @@ int main(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--searches") == 0) searches = std::strtoull(argv[i + 1], nullptr, 10);
   }
-  qv_options* options = nullptr;
-  Check(qv_options_create(&options), "qv_options_create", "");
-  Check(qv_options_set(options, "threads", "1"), "threads", "");
-  Check(qv_options_set(options, "auto_optimize", "false"), "auto_optimize", "");
-  qv_database* db = nullptr;
-  char* err = nullptr;
-  Check(qv_open(nullptr, options, &db, &err), "qv_open", err);
-  qv_options_destroy(options);
-  Check(qv_db_create_collection_json(db, "b", R"({"vectors": {"size": 128, "distance": "Cosine"}})"), "create",
-        qv_db_errmsg(db));
+  qv_database* db = peer::OpenSingleThreaded();
+  peer::CheckQv(qv_db_create_collection_json(db, "b", R"({"vectors": {"size": 128, "distance": "Cosine"}})"),
+                "create", qv_db_errmsg(db));
   qv_collection* c = nullptr;
-  Check(qv_db_collection(db, "b", &c), "collection", qv_db_errmsg(db));
+  peer::CheckQv(qv_db_collection(db, "b", &c), "collection", qv_db_errmsg(db));
 
   constexpr size_t kPoints = 50000, kDim = 128, kBatch = 1000;
   std::mt19937 rng(7);
@@ -66,10 +55,11 @@ int main(int argc, char** argv) {
     payload_ptrs[i] = payloads[i].c_str();
   }
   for (size_t s = 0; s < kPoints; s += kBatch) {
-    Check(qv_collection_upsert(c, nullptr, &ids[s], &vectors[s * kDim], kBatch, kDim, &payload_ptrs[s]), "upsert",
-          qv_collection_errmsg(c));
+    peer::CheckQv(
+        qv_collection_upsert(c, nullptr, &ids[s], &vectors[s * kDim], kBatch, kDim, &payload_ptrs[s]),
+        "upsert", qv_collection_errmsg(c));
   }
-  Check(qv_collection_optimize(c), "optimize", qv_collection_errmsg(c));
+  peer::CheckQv(qv_collection_optimize(c), "optimize", qv_collection_errmsg(c));
 
   std::printf("| search (k=10, ef=40) | heap allocations per call |\n|---|---|\n");
   const char* const filters[] = {nullptr, R"({"must": [{"key": "half", "match": {"value": "odd"}}]})"};
@@ -78,17 +68,19 @@ int main(int argc, char** argv) {
     const unsigned long long before = g_allocations.load();
     for (size_t i = 0; i < searches; ++i) {
       qv_result* result = nullptr;
-      Check(qv_collection_search(c, &vectors[(i * 7919 % kPoints) * kDim], kDim, 10, 40, filter, 0, &result),
-            "search", qv_collection_errmsg(c));
+      peer::CheckQv(
+          qv_collection_search(c, &vectors[(i * 7919 % kPoints) * kDim], kDim, 10, 40, filter, 0, &result),
+          "search", qv_collection_errmsg(c));
       found += qv_result_count(result);
       qv_result_free(result);
     }
     const double per_call = double(g_allocations.load() - before) / double(searches);
-    if (found != searches * 10) Check(QV_INTERNAL, "search", "fewer than 10 results");
-    std::printf("| %s | %.2f |\n", filter ? "with a payload filter (half the points)" : "no filter", per_call);
+    if (found != searches * 10) peer::CheckQv(QV_INTERNAL, "search", "fewer than 10 results");
+    std::printf("| %s | %.2f |\n", filter ? "with a payload filter (half the points)" : "no filter",
+                per_call);
   }
   qv_collection_destroy(c);
-  Check(qv_db_close(db), "close", qv_db_errmsg(db));
+  peer::CheckQv(qv_db_close(db), "close", qv_db_errmsg(db));
   qv_db_destroy(db);
   return 0;
 }

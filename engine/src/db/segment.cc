@@ -422,7 +422,8 @@ Status Segment::Search(size_t space, const float* query, size_t k, size_t ef, bo
         // rows holds about m matches), checking the filter only on the rows it returns, not on every row it
         // meets; at least kGraphThenFilterMargin * k matches expected. All of the beam is kept (it is measured
         // anyway).
-        const double matches = std::max(double(ef) * std::min(1.0, selectivity * 4.0), kGraphThenFilterMargin * double(k));
+        const double matches =
+            std::max(double(ef) * std::min(1.0, selectivity * 4.0), kGraphThenFilterMargin * double(k));
         const size_t beam = static_cast<size_t>(std::ceil(matches / selectivity));
         QUIVER_RETURN_IF_ERROR(sp.index->Search(query, params(beam, beam, false), nullptr, &found));
         size_t kept = 0;

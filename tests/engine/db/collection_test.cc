@@ -328,7 +328,9 @@ TEST_CASE("collection: a batch of exact searches answers as each search alone", 
     REQUIRE(alone.ok());
     CHECK(Ids((*together)[q]) == Ids(*alone));
     REQUIRE((*together)[q].size() == alone->size());
-    for (size_t i = 0; i < alone->size(); ++i) CHECK((*together)[q][i].score == Approx((*alone)[i].score).epsilon(1e-5));
+    for (size_t i = 0; i < alone->size(); ++i) {
+      CHECK((*together)[q][i].score == Approx((*alone)[i].score).epsilon(1e-5));
+    }
     for (const ScoredPoint& p : (*together)[q]) CHECK(p.id.number() % 7 != 0);
   }
   CHECK((*together)[0].size() == 3);

@@ -363,6 +363,33 @@ uint64_t RunCase(const Path& path, const Walk& walk, Executor* executor, uint64_
   return st.matched() - start;
 }
 
+// The background threads of the walks that do not try one: none and two (none in WASM).
+std::vector<size_t> NoneAndTwoThreads() {
+#if defined(__EMSCRIPTEN__)
+  return {0};
+#else
+  return {0, 2};
+#endif
+}
+
+// Every path, fault kind and operation N: RunCase once clean to count the path's operations, then once per N.
+Tally WalkAll(Executor* executor, bool sticky) {
+  Tally tally;
+  for (const Path& path : Paths()) {
+    INFO("path " << path.name);
+    for (const Walk& walk : kWalks) {
+      INFO((sticky ? "sticky fault " : "fault ") << walk.name);
+      std::string before, after;
+      const uint64_t count = RunCase(path, walk, executor, 0, &before, &after, &tally, sticky);
+      for (uint64_t n = 1; n <= count; ++n) {
+        INFO((sticky ? "failing from operation " : "failing operation ") << n << " of " << count);
+        RunCase(path, walk, executor, n, &before, &after, &tally, sticky);
+      }
+    }
+  }
+  return tally;
+}
+
 TEST_CASE("faults: every operation of every write path fails once, and the database carries on", "[fault][db]") {
   int repeat = 1;
   if (const char* e = std::getenv("QUIVER_FAULT_REPEAT")) repeat = std::max(1, std::atoi(e));
@@ -375,20 +402,7 @@ TEST_CASE("faults: every operation of every write path fails once, and the datab
     for (size_t threads : thread_counts) {
       INFO("threads " << threads);
       Background background(threads);
-      Executor* executor = background.executor();
-      Tally tally;
-      for (const Path& path : Paths()) {
-        INFO("path " << path.name);
-        for (const Walk& walk : kWalks) {
-          INFO("fault " << walk.name);
-          std::string before, after;
-          const uint64_t count = RunCase(path, walk, executor, 0, &before, &after, &tally);
-          for (uint64_t n = 1; n <= count; ++n) {
-            INFO("failing operation " << n << " of " << count);
-            RunCase(path, walk, executor, n, &before, &after, &tally);
-          }
-        }
-      }
+      const Tally tally = WalkAll(background.executor(), /*sticky=*/false);
       std::printf("faults threads=%zu: %llu cases, %llu faults met, %llu calls failed\n", threads,
                   static_cast<unsigned long long>(tally.cases), static_cast<unsigned long long>(tally.hits),
                   static_cast<unsigned long long>(tally.failed_calls));
@@ -400,27 +414,10 @@ TEST_CASE("faults: every operation of every write path fails once, and the datab
 // recovers later than the next write: each path with each operation N failing and every one after it, then more
 // writes while it fails, then the disk back.
 TEST_CASE("faults: a disk that stays failed for a while and then recovers loses nothing", "[fault][db]") {
-#if defined(__EMSCRIPTEN__)
-  const std::vector<size_t> thread_counts = {0};
-#else
-  const std::vector<size_t> thread_counts = {0, 2};
-#endif
-  for (size_t threads : thread_counts) {
+  for (size_t threads : NoneAndTwoThreads()) {
     INFO("threads " << threads);
     Background background(threads);
-    Tally tally;
-    for (const Path& path : Paths()) {
-      INFO("path " << path.name);
-      for (const Walk& walk : kWalks) {
-        INFO("sticky fault " << walk.name);
-        std::string before, after;
-        const uint64_t count = RunCase(path, walk, background.executor(), 0, &before, &after, &tally, true);
-        for (uint64_t n = 1; n <= count; ++n) {
-          INFO("failing from operation " << n << " of " << count);
-          RunCase(path, walk, background.executor(), n, &before, &after, &tally, true);
-        }
-      }
-    }
+    const Tally tally = WalkAll(background.executor(), /*sticky=*/true);
     std::printf("sticky faults threads=%zu: %llu cases, %llu calls failed\n", threads,
                 static_cast<unsigned long long>(tally.cases), static_cast<unsigned long long>(tally.failed_calls));
   }
@@ -431,12 +428,7 @@ TEST_CASE("faults: a disk that stays failed for a while and then recovers loses 
 // acknowledged. The failed close or
 // open reports it; the next open, the disk recovered, shows the state before.
 TEST_CASE("faults: a fault while closing or opening loses nothing acknowledged", "[fault][db]") {
-#if defined(__EMSCRIPTEN__)
-  const std::vector<size_t> thread_counts = {0};
-#else
-  const std::vector<size_t> thread_counts = {0, 2};
-#endif
-  for (size_t threads : thread_counts) {
+  for (size_t threads : NoneAndTwoThreads()) {
     INFO("threads " << threads);
     Background background(threads);
     Executor* executor = background.executor();
