@@ -14,6 +14,8 @@
 
 #include "base/section_file.h"
 #include "db/database_core.h"
+#include "db/feed_record.h"
+#include "db/op_codec.h"
 #include "db/manifest.h"
 #include "fuzz_util.h"
 #include "quiver/api.h"
@@ -506,6 +508,25 @@ void SyncSeeds() {
 
 }  // namespace
 
+// Change feed records (db/feed_record.h) for fuzz_op_batch, which reads every input as one too: the ops of its
+// first op batch seeds with points to reset and sync metadata set and removed. Last, so the earlier seeds keep
+// their numbers.
+void FeedRecordSeeds() {
+  const std::vector<std::string> batches = seeds["fuzz_op_batch"];
+  for (size_t i = 0; i < batches.size() && i < 3; ++i) {
+    auto batch = db::DecodeOpBatch(batches[i], "seed", 0);
+    CHECK_OK(batch);
+    db::FeedWrite write;
+    write.ops = batch->ops;
+    if (i > 0) write.reset_points = {PointId::Number(3), PointId::Number(uint64_t(40 + i))};
+    write.meta.emplace_back("sync.client", boost::json::value("seed-" + std::to_string(i)));
+    if (i == 2) write.meta.emplace_back("sync.gone", std::nullopt);
+    std::string record;
+    db::EncodeFeedRecord(batch->sequence, write, &record);
+    Add("fuzz_op_batch", record);
+  }
+}
+
 int main(int argc, char** argv) {
   if (argc != 2) {
     std::fprintf(stderr, "usage: make_corpus <corpus folder>\n");
@@ -515,6 +536,7 @@ int main(int argc, char** argv) {
   TextSeeds();
   HttpSeeds();
   SyncSeeds();
+  FeedRecordSeeds();
   for (const auto& [target, list] : seeds) {
     const fs::path dir = fs::path(argv[1]) / target;
     fs::create_directories(dir);
