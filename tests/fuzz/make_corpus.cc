@@ -527,6 +527,29 @@ void FeedRecordSeeds() {
   }
 }
 
+// Query API bodies the first seeds left out (api/parse_query.cc): nearest with mmr, discover and context pairs,
+// a formula, sampling, dbsf and weighted rrf fusion, order_by with start_from, a lookup, sparse and named
+// vectors. Last, so the earlier seeds keep their numbers.
+void QuerySeeds() {
+  using api::Operation;
+  const std::pair<Operation, const char*> bodies[] = {
+      {Operation::kQueryPoints, R"({"query":{"nearest":[1,0,0,1,0,0,1,0],"mmr":{"diversity":0.5,"candidates_limit":10}},"using":"text","limit":3})"},
+      {Operation::kQueryPoints, R"({"query":{"discover":{"target":[1,0,0,1,0,0,1,0],"context":[{"positive":1,"negative":2}]}},"using":"text","limit":2})"},
+      {Operation::kQueryPoints, R"({"query":{"context":[{"positive":[1,1,1,1,1,1,1,1],"negative":3}]},"using":"text","limit":2,"with_vector":["text"]})"},
+      {Operation::kQueryPoints, R"({"prefetch":{"query":[1,0,0,1,0,0,1,0],"using":"text","limit":6},"query":{"formula":{"sum":["$score",{"mult":[0.5,"n"]}]},"defaults":{"n":0}},"limit":3})"},
+      {Operation::kQueryPoints, R"({"query":{"sample":"random"},"limit":2,"filter":{"must":[{"key":"n","range":{"lt":4}}]}})"},
+      {Operation::kQueryPoints, R"({"prefetch":[{"query":[1,1,0,0,1,1,0,0],"using":"text","limit":4,"score_threshold":0.1},{"query":[0,1,1,0],"using":"image","limit":4}],"query":{"fusion":"dbsf"},"limit":3,"offset":1})"},
+      {Operation::kQueryPoints, R"({"prefetch":[{"query":[1,1,0,0,1,1,0,0],"using":"text"},{"query":[0,1,1,0],"using":"image"}],"query":{"rrf":{"k":10,"weights":[2,1]}},"limit":3})"},
+      {Operation::kQueryPoints, R"({"query":{"order_by":{"key":"n","direction":"asc","start_from":2}},"limit":3,"with_payload":["n"]})"},
+      {Operation::kQueryPoints, R"({"query":{"recommend":{"positive":[[1,0,0,1,0,0,1,0]],"negative":[],"strategy":"sum_scores"}},"using":"text","limit":2})"},
+      {Operation::kQueryPoints, R"({"query":"00000000-0000-4000-8000-000000000001","using":"image","limit":2,"lookup_from":{"collection":"named","vector":"image"}})"},
+      {Operation::kQueryGroups, R"({"query":[1,0,0,1],"using":"image","group_by":"city","limit":2,"group_size":1,"with_lookup":{"collection":"named","with_payload":true}})"},
+      {Operation::kQueryBatch, R"({"searches":[{"query":{"nearest":{"indices":[1,5],"values":[0.5,1]}},"using":"text","limit":2},{"query":[1,0,0,1],"using":"image","limit":1,"params":{"exact":true}}]})"},
+  };
+  auto named = [](Operation op) { return static_cast<uint8_t>(op); };  // the collection "named"
+  for (const auto& [op, body] : bodies) Add("fuzz_request", named(op), body);
+}
+
 int main(int argc, char** argv) {
   if (argc != 2) {
     std::fprintf(stderr, "usage: make_corpus <corpus folder>\n");
@@ -537,6 +560,7 @@ int main(int argc, char** argv) {
   HttpSeeds();
   SyncSeeds();
   FeedRecordSeeds();
+  QuerySeeds();
   for (const auto& [target, list] : seeds) {
     const fs::path dir = fs::path(argv[1]) / target;
     fs::create_directories(dir);
