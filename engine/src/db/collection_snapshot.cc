@@ -203,6 +203,9 @@ Result<SnapshotContents> DecodeSnapshot(std::span<const uint8_t> bytes, const st
     boost::json::value pv = payload::ParseJson(text, ec, payload::kMaxPayloadDepth);
     if (ec || !pv.is_object())
       return r.Error("payload of point " + st.id.ToString() + " is not a JSON object");
+    if (payload::HasNonFinite(pv)) {
+      return r.Error("payload of point " + st.id.ToString() + " holds a number out of range");
+    }
     st.payload = std::move(pv.get_object());
     mp.vectors.resize(dims.size());
     st.rows.assign(dims.size(), kNoRow);

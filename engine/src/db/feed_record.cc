@@ -57,6 +57,9 @@ Result<std::pair<uint64_t, FeedWrite>> DecodeFeedRecord(std::string_view bytes, 
       boost::json::error_code ec;
       boost::json::value v = payload::ParseJson(text, ec, payload::kMaxPayloadDepth);
       if (ec) return r.Error("metadata value of '" + std::string(key) + "' is not JSON");
+      if (payload::HasNonFinite(v)) {
+        return r.Error("metadata value of '" + std::string(key) + "' holds a number out of range");
+      }
       value = std::move(v);
     }
     write.meta.emplace_back(std::string(key), std::move(value));

@@ -93,6 +93,7 @@ Result<OpBatch> DecodeOpBatch(std::string_view bytes, std::string_view what, uin
     boost::json::error_code ec;
     boost::json::value v = payload::ParseJson(text, ec, payload::kMaxPayloadDepth);
     if (ec || !v.is_object()) return r.Error("payload is not a JSON object");
+    if (payload::HasNonFinite(v)) return r.Error("payload holds a number out of range");
     *out = std::move(v.get_object());
     return Status::OK();
   };

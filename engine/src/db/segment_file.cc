@@ -256,6 +256,8 @@ Result<std::unique_ptr<Segment>> DecodeSegment(std::span<const uint8_t> bytes,
     boost::json::value v = payload::ParseJson(text, ec, payload::kMaxPayloadDepth);
     if (ec || !v.is_object())
       return payloads.Error("payload of point " + st.id.ToString() + " is not a JSON object");
+    if (payload::HasNonFinite(v))
+      return payloads.Error("payload of point " + st.id.ToString() + " holds a number out of range");
     st.payload = std::move(v.get_object());
 
     st.rows.resize(spaces.size());

@@ -297,6 +297,11 @@ std::string CanonicalJson(const boost::json::value& v) {
   return out;
 }
 
+bool HasNonFinite(const json::value& v) {
+  std::vector<std::string> steps;
+  return FindNonFinite(v, &steps);
+}
+
 Result<boost::json::object> ParsePayloadText(std::string_view text, std::string_view what) {
   QUIVER_ASSIGN_OR_RETURN(json::value value, ParseJsonText(text, what, kMaxPayloadDepth));
   json::object* o = value.if_object();

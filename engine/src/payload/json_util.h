@@ -44,6 +44,9 @@ std::string ReadableJson(const boost::json::value& v);
 // Parses a payload: must be a JSON object. InvalidArgument "payload: expected a JSON object, got <kind>", or
 // malformed JSON, or nesting deeper than kMaxPayloadDepth, or a number that does not fit a double ("1e400").
 Result<boost::json::object> ParsePayloadText(std::string_view text, std::string_view what = "payload");
+// True when `v` holds a number that is not a finite double ("1e400" reads as infinity), which no payload may
+// hold: the readers of stored payloads report it as corruption (it would print as JSON no reader accepts).
+bool HasNonFinite(const boost::json::value& v);
 // The checks ParsePayloadText makes, for a payload taken from an already parsed request body: at most
 // kMaxPayloadDepth deep, every number a finite double. InvalidArgument names the place under `what`.
 Status ValidatePayload(const boost::json::object& payload, std::string_view what);

@@ -82,6 +82,30 @@ TEST_CASE("op batch: damaged bytes are corruption, never a crash", "[db][codec]"
         "log op batch: 1 unexpected bytes after the last op at offset " + std::to_string(bytes.size()));
 }
 
+// Found by fuzz_op_batch (corpus regress-payload-number-out-of-range): a payload number beyond a double's range
+// ("2E580") read as infinity and was accepted, and the batch then encoded to text no reader accepts. Requests
+// never store such numbers, so in a log it is damage.
+TEST_CASE("op batch: a payload number out of a double's range is corruption", "[db][codec][fuzz]") {
+  auto ops = SampleOps();
+  ops.resize(1);
+  ops[0].payload = {{"only", 7}};
+  std::string bytes;
+  EncodeOpBatch(5, ops, &bytes);
+  const size_t at = bytes.find(R"({"only":7})");
+  REQUIRE(at != std::string::npos);
+  std::string bad = bytes;
+  bad.replace(at, 10, R"({"only":9})");
+  REQUIRE(DecodeOpBatch(bad, "log").ok());  // the same length, in range
+  for (const char* number : {"2E580", "-1e999", "1E+400"}) {
+    INFO(number);
+    std::string text = std::string(R"({"only":)") + number + "}";
+    std::string damaged = bytes.substr(0, at - 1) + static_cast<char>(text.size()) + text + bytes.substr(at + 10);
+    auto r = DecodeOpBatch(damaged, "log", 20);
+    REQUIRE(r.status().IsCorruption());
+    CHECK(r.status().message().find("payload holds a number out of range") != std::string::npos);
+  }
+}
+
 TEST_CASE("op batch: version 2 carries sparse vectors; batches without them stay version 1", "[db][codec]") {
   auto ops = SampleOps();
   std::string v1;
