@@ -31,7 +31,7 @@ constexpr size_t kEstimateSample = 256;
 
 // A filtered search walks the graph unfiltered and filters what it returns when at least this share of the
 // segment matches (bench/filter_bench.cc: at 10% and 50% the filtered walk was 0.6-0.8x of post-filtering, as it
-// checks the filter on every row it meets), fetching kGraphThenFilterMargin * k / selectivity neighbours.
+// checks the filter on every row it meets), fetching at least kGraphThenFilterMargin * k / selectivity neighbours.
 constexpr double kGraphThenFilterSelectivity = 0.08;
 constexpr double kGraphThenFilterMargin = 1.5;
 
