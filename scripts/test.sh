@@ -26,8 +26,8 @@ done
 echo "test: js (the npm package in Node and headless Chromium)"
 if ! "$root/tests/js/run.sh"; then failed+=(js); fi
 took "test js"
-echo "test: fuzz (each libFuzzer target for 3 s)"
-if ! "$root/scripts/fuzz.sh" 3; then failed+=(fuzz); fi
+echo "test: fuzz (each libFuzzer target for 2 s, after its seeds)"
+if ! "$root/scripts/fuzz.sh" 2; then failed+=(fuzz); fi
 took "fuzz"
 if ((${#failed[@]})); then
   echo "FAILED: tests failed in ${failed[*]}" >&2
