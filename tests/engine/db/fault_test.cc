@@ -274,18 +274,30 @@ std::unique_ptr<DatabaseCore> OpenDb(FaultInjectionStorage* st, Executor* execut
   return std::move(*db);
 }
 
+// A database on fault-injecting memory storage (faults of the walk's kind at its operations, none armed yet),
+// opened and holding the prelude's collections.
+struct FaultyDatabase {
+  FaultyDatabase(const Walk& walk, Executor* executor) : st(&base) {
+    st.SetFaultKind(walk.kind);
+    st.SetOpFilter(walk.ops);
+    db = OpenDb(&st, executor);
+    Prelude(*db, &snapshot);
+  }
+  storage::MemoryStorage base;
+  FaultInjectionStorage st;
+  std::unique_ptr<DatabaseCore> db;
+  std::string snapshot;  // an old snapshot of collection "c"
+};
+
 // Runs `path` once with the n-th operation the walk admits failing (0: none); returns the operations counted.
 // With `sticky` the disk stays failed after that operation (every later one fails too) while the handle takes
 // more writes, which must fail clearly and change nothing; then it recovers.
 uint64_t RunCase(const Path& path, const Walk& walk, Executor* executor, uint64_t n, std::string* before,
                  std::string* after, Tally* tally, bool sticky = false) {
-  storage::MemoryStorage base;
-  FaultInjectionStorage st(&base);
-  st.SetFaultKind(walk.kind);
-  st.SetOpFilter(walk.ops);
-  auto db = OpenDb(&st, executor);
-  std::string snapshot;
-  Prelude(*db, &snapshot);
+  FaultyDatabase f(walk, executor);
+  FaultInjectionStorage& st = f.st;
+  std::unique_ptr<DatabaseCore>& db = f.db;
+  const std::string& snapshot = f.snapshot;
   const uint64_t start = st.matched();
   if (n == 0) {
     *before = Visible(*db);
@@ -440,13 +452,10 @@ TEST_CASE("faults: a fault while closing or opening loses nothing acknowledged",
         uint64_t count = 0;
         for (uint64_t n = 0; n == 0 || n <= count; ++n) {
           INFO("failing operation " << n << " of " << count);
-          storage::MemoryStorage base;
-          FaultInjectionStorage st(&base);
-          st.SetFaultKind(walk.kind);
-          st.SetOpFilter(walk.ops);
-          auto db = OpenDb(&st, executor);
-          std::string snapshot;
-          Prelude(*db, &snapshot);
+          FaultyDatabase f(walk, executor);
+          storage::MemoryStorage& base = f.base;
+          FaultInjectionStorage& st = f.st;
+          std::unique_ptr<DatabaseCore>& db = f.db;
           const std::vector<PointInput> logged = {Pt(21, 4), Pt(5, 4)};  // in the log only
           REQUIRE(Get(*db, "c")->Upsert(logged).ok());
           WaitIdle(*db);
