@@ -1,7 +1,8 @@
 // AlignedArray<T>: a growable array of trivially copyable T whose storage starts on a 64-byte boundary (one cache
 // line, one AVX-512 register). Vectors and graph links live in these. Large arrays are mapped from the operating
-// system, aligned to huge pages and advised to use them, and unmapped when freed (base/huge_pages.h). Growing
-// copies the contents; pointers into the array are invalidated by any call that grows it.
+// system, aligned to huge pages and advised to use them, grown by remapping their pages where the system can
+// (no copy, so no moment with two copies held) and unmapped when freed (base/huge_pages.h). Otherwise growing
+// copies the contents. Pointers into the array are invalidated by any call that grows it.
 //
 // Thread safety: like std::vector.
 #ifndef QUIVER_BASE_ALIGNED_ARRAY_H_
@@ -71,6 +72,13 @@ class AlignedArray {
     if (capacity_ > 0) n = std::max(n, capacity_ + capacity_ / 2);
     const size_t bytes = n * sizeof(T);
     const size_t alignment = bytes >= kHugePageThreshold ? kHugePageSize : kCacheLine;
+    if (mapped_) {
+      if (void* grown = GrowLarge(data_, capacity_ * sizeof(T), bytes)) {
+        data_ = static_cast<T*>(grown);
+        capacity_ = n;
+        return;
+      }
+    }
     T* fresh = alignment == kHugePageSize ? static_cast<T*>(AllocateLarge(bytes)) : nullptr;
     const bool mapped = fresh != nullptr;
     if (!mapped) {

@@ -26,6 +26,13 @@ inline constexpr size_t kHugePageSize = size_t{2} << 20;
 // pages; null when not available or out of memory. Free with FreeLarge and the same `bytes`.
 void* AllocateLarge(size_t bytes);
 void FreeLarge(void* p, size_t bytes);
+// Grows a block from AllocateLarge of `old_bytes` to `new_bytes` (larger), keeping its contents and its alignment,
+// by remapping its pages rather than copying them: in place where the address space after it is free, else moved
+// to a fresh aligned range. Returns the block's address (free it with FreeLarge and `new_bytes`), or null when the
+// system cannot remap; the block is then unchanged. The new part reads as zero.
+// Growing by copying holds the old and the new block at once: for the vectors of a graph being built, 2x their
+// size at every growth, which is what a process's peak memory was made of.
+void* GrowLarge(void* p, size_t old_bytes, size_t new_bytes);
 // Whether AllocateLarge maps memory in this build.
 bool MapsLargeArrays();
 

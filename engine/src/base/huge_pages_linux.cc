@@ -22,10 +22,13 @@ namespace quiver {
 #define QUIVER_MAP_LARGE 1
 #endif
 
-void* AllocateLarge(size_t bytes) {
-  if (!QUIVER_MAP_LARGE || bytes == 0) return nullptr;
-  // Map the size plus one huge page, then unmap the unaligned head and the tail beyond the rounded-up size.
-  const size_t size = (bytes + kHugePageSize - 1) & ~(kHugePageSize - 1);
+namespace {
+
+size_t RoundToHugePages(size_t bytes) { return (bytes + kHugePageSize - 1) & ~(kHugePageSize - 1); }
+
+// `size` bytes (a multiple of kHugePageSize) of zeroed, writable memory starting on a huge page boundary: the
+// size plus one huge page is mapped, then the unaligned head and the tail beyond the size are unmapped.
+void* MapAligned(size_t size) {
   const size_t span = size + kHugePageSize;
   void* raw = ::mmap(nullptr, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (raw == MAP_FAILED) return nullptr;
@@ -34,17 +37,51 @@ void* AllocateLarge(size_t bytes) {
   if (aligned > start) (void)::munmap(raw, aligned - start);
   const uintptr_t end = start + span, used_end = aligned + size;
   if (end > used_end) (void)::munmap(reinterpret_cast<void*>(used_end), end - used_end);
-  void* p = reinterpret_cast<void*>(aligned);
-  AdviseHugePages(p, size);
+  return reinterpret_cast<void*>(aligned);
+}
+
+}  // namespace
+
+void* AllocateLarge(size_t bytes) {
+  if (!QUIVER_MAP_LARGE || bytes == 0) return nullptr;
+  const size_t size = RoundToHugePages(bytes);
+  void* p = MapAligned(size);
+  if (p) AdviseHugePages(p, size);
   return p;
+}
+
+void* GrowLarge(void* p, size_t old_bytes, size_t new_bytes) {
+#if defined(MREMAP_MAYMOVE) && defined(MREMAP_FIXED)
+  if (!QUIVER_MAP_LARGE || !p) return nullptr;
+  const size_t old_size = RoundToHugePages(old_bytes), size = RoundToHugePages(new_bytes);
+  if (size <= old_size) return p;
+  // In place: the mapping is extended over free address space after it (no flag lets it move).
+  if (::mremap(p, old_size, size, 0) != MAP_FAILED) {
+    AdviseHugePages(p, size);
+    return p;
+  }
+  // Elsewhere: an aligned range is reserved and the pages are moved into it (MREMAP_FIXED replaces the
+  // reservation), page tables and all, so the contents are not copied and huge pages stay huge.
+  void* target = MapAligned(size);
+  if (!target) return nullptr;
+  void* moved = ::mremap(p, old_size, size, MREMAP_MAYMOVE | MREMAP_FIXED, target);
+  if (moved == MAP_FAILED) {
+    (void)::munmap(target, size);
+    return nullptr;
+  }
+  AdviseHugePages(moved, size);
+  return moved;
+#else
+  (void)p, (void)old_bytes, (void)new_bytes;
+  return nullptr;
+#endif
 }
 
 bool MapsLargeArrays() { return QUIVER_MAP_LARGE; }
 
 void FreeLarge(void* p, size_t bytes) {
   if (!p) return;
-  const size_t size = (bytes + kHugePageSize - 1) & ~(kHugePageSize - 1);
-  (void)::munmap(p, size);
+  (void)::munmap(p, RoundToHugePages(bytes));
 }
 
 void AdviseHugePages(void* p, size_t bytes) {

@@ -10,6 +10,9 @@
 #include <errno.h>
 #include <sys/mman.h>
 #include <unistd.h>
+
+#include <fstream>
+#include <string>
 #endif
 
 namespace quiver {
@@ -65,6 +68,53 @@ TEST_CASE("AlignedArray: a large array goes back to the system when freed", "[ba
   a.Clear();
   CHECK_FALSE(Mapped(data));
   CHECK_FALSE(Mapped(data + kHugePageThreshold - 1));
+}
+
+// A field of /proc/self/status in bytes (VmRSS, VmHWM: the peak), 0 if missing.
+size_t StatusBytes(const std::string& field) {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind(field + ":", 0) == 0) return std::stoull(line.substr(field.size() + 1)) << 10;
+  }
+  return 0;
+}
+
+TEST_CASE("AlignedArray: a large array grows by moving its pages, not by copying them", "[base][aligned_array]") {
+  if (!MapsLargeArrays()) return;  // under AddressSanitizer arrays stay with its allocator
+  const size_t n = size_t{64} << 20 >> 2;  // 64 MiB of floats, every page written
+  AlignedArray<float> a(n);
+  for (size_t i = 0; i < n; i += 1024) a[i] = static_cast<float>(i);
+  float* const before = a.data();
+
+  // Something mapped right after the block: it cannot grow in place and has to move.
+  const size_t capacity_bytes = (a.capacity() * sizeof(float) + kHugePageSize - 1) & ~(kHugePageSize - 1);
+  void* blocker = ::mmap(reinterpret_cast<char*>(before) + capacity_bytes, 4096, PROT_READ,
+                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+  REQUIRE(blocker != MAP_FAILED);
+
+  std::ofstream("/proc/self/clear_refs") << "5";  // peak := current RSS
+  const size_t peak_before = StatusBytes("VmHWM"), rss_before = StatusBytes("VmRSS");
+  a.ResizeForOverwrite(n * 2);
+  const size_t peak_after = StatusBytes("VmHWM");
+  CHECK(a.data() != before);
+  CHECK(reinterpret_cast<uintptr_t>(a.data()) % kHugePageSize == 0);
+  CHECK_FALSE(Mapped(before));  // the pages left the old range
+  bool kept = true;
+  for (size_t i = 0; i < n; i += 1024) kept &= a[i] == static_cast<float>(i);
+  CHECK(kept);
+  CHECK(a[n * 2 - 1] == 0.0f);  // the new part reads as zero
+  // A copy would have held both 64 MiB blocks at once. (Skipped where /proc has no peak to reset.)
+  if (peak_before && peak_before <= rss_before + (size_t{4} << 20)) {
+    INFO("peak rose by " << (peak_after - peak_before) / 1024 << " KiB");
+    CHECK(peak_after - peak_before < (size_t{16} << 20));
+  }
+  ::munmap(blocker, 4096);
+
+  // Grown again (in place where the address space after it is free): still the same contents.
+  a.ResizeForOverwrite(n * 3);
+  CHECK(a[1024] == 1024.0f);
+  CHECK(a[n * 3 - 1] == 0.0f);
 }
 #endif
 
