@@ -323,7 +323,7 @@ Status CollectionCore::OptimizeNow(MergeScope scope, bool* replaced) {
   // Sparse vectors are copied into fresh inverted indexes, in slot order.
   std::vector<std::unique_ptr<index::SparseIndex>> sparse_indexes;
   for (size_t s = 0; s < sparse_spaces_.size(); ++s) sparse_indexes.push_back(std::make_unique<index::SparseIndex>());
-  std::vector<PointState> states;
+  PointStates states;
   // Per space: vectors to add (stored form) and the states they belong to, added to the index a block at a time
   // so that a merge holds at most one block of them beside the inputs and the index it builds.
   std::vector<std::vector<float>> pending(spaces_.size());

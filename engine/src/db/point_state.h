@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/chunked_vector.h"
 #include "db/hlc.h"
 #include "quiver/point_id.h"
 
@@ -58,6 +59,9 @@ struct PointState {
   bool ResetPayload(const Stamp& s);
   bool WriteKey(std::string_view key, const Stamp& s, const boost::json::value* value);
 };
+
+// A segment's points by slot: chunked, so a growing table never holds two copies of itself.
+using PointStates = ChunkedVector<PointState>;
 
 }  // namespace quiver::db
 

@@ -618,7 +618,7 @@ void Segment::Digest(std::vector<std::pair<PointId, std::string>>* out) const {
 
 Result<std::unique_ptr<Segment>> Segment::FromParts(std::vector<VectorSpace> spaces,
                                                     std::vector<SparseSpace> sparse_spaces,
-                                                    std::vector<PointState> states,
+                                                    PointStates states,
                                                     std::vector<std::unique_ptr<index::VectorIndex>> indexes,
                                                     std::vector<std::unique_ptr<index::SparseIndex>> sparse_indexes,
                                                     const std::string& what) {

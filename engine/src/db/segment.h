@@ -189,7 +189,7 @@ class Segment {
   // point); Corruption otherwise.
   static Result<std::unique_ptr<Segment>> FromParts(std::vector<VectorSpace> spaces,
                                                     std::vector<SparseSpace> sparse_spaces,
-                                                    std::vector<PointState> states,
+                                                    PointStates states,
                                                     std::vector<std::unique_ptr<index::VectorIndex>> indexes,
                                                     std::vector<std::unique_ptr<index::SparseIndex>> sparse_indexes,
                                                     const std::string& what);
@@ -227,7 +227,7 @@ class Segment {
   std::vector<Space> indexes_;
   std::vector<SparseSpace> sparse_spaces_;
   std::vector<Sparse> sparse_;
-  std::vector<PointState> states_;
+  PointStates states_;
   std::map<PointId, uint32_t> ids_;
   std::vector<uint8_t> removed_;  // per slot, 1 when removed
   size_t removed_count_ = 0;

@@ -209,7 +209,7 @@ Result<std::unique_ptr<Segment>> DecodeSegment(std::span<const uint8_t> bytes,
       return sparse_rows->Error("size does not match " + std::to_string(slots) + " points");
   }
 
-  std::vector<PointState> states(slots);
+  PointStates states(slots);
   for (uint32_t slot = 0; slot < slots; ++slot) {
     PointState& st = states[slot];
     std::span<const uint8_t> id;

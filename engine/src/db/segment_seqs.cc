@@ -25,7 +25,7 @@ std::string EncodeRegisterSeqs(const Segment& segment, const std::vector<uint32_
 }
 
 Status DecodeRegisterSeqs(std::span<const uint8_t> bytes, const std::string& what, size_t base_offset,
-                          std::vector<PointState>* states) {
+                          PointStates* states) {
   ByteReader r(bytes, what + " SSEQ", base_offset);
   for (PointState& st : *states) {
     QUIVER_RETURN_IF_ERROR(r.ReadVarint64(&st.life_seq, "deleted register seq"));

@@ -20,7 +20,7 @@ inline constexpr uint32_t kTagRegisterSeqs = 0x51455353;  // "SSEQ"
 std::string EncodeRegisterSeqs(const Segment& segment, const std::vector<uint32_t>& slots);
 // Sets the seqs of `states` (the file's slots, key registers already read) from the section's bytes.
 Status DecodeRegisterSeqs(std::span<const uint8_t> bytes, const std::string& what, size_t base_offset,
-                          std::vector<PointState>* states);
+                          PointStates* states);
 
 }  // namespace quiver::db
 
