@@ -13,12 +13,12 @@
 // Fashion-MNIST from Debian's dataset-fashion-mnist, the synthetic 384-d cosine mixture, cached exact ground truth).
 // Searches interleave the engines rep by rep at each ef, so they share the machine's noise; QPS is the median.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gunzipSync } from 'node:zlib';
+import { loadDataset } from './datasets.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -30,7 +30,6 @@ const queryCount = Number(args.queries ?? 1000);
 const subsetSize = Number(args.subset ?? 10000);
 const subsetQueries = Number(args['subset-queries'] ?? 200);
 const efs = (args.ef ?? '10,20,40,80,160,320').split(',').map(Number);
-const cache = join(root, '.cache', 'bench');
 const K = 10;
 const M = 16;
 const EF_CONSTRUCTION = 200;
@@ -48,66 +47,6 @@ function parseArgs(argv) {
 const log = (msg) => process.stderr.write(`[bench-js] ${msg}\n`);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const now = () => performance.now();
-
-// ---- data (the cache bench/ann.mjs and ann_bench make) ----
-
-function readVecs(path, kind) {
-  const buf = readFileSync(path);
-  const dim = buf.readInt32LE(0);
-  const rowBytes = 4 + 4 * dim;
-  const rows = buf.length / rowBytes;
-  const out = kind === 'f' ? new Float32Array(rows * dim) : new Int32Array(rows * dim);
-  const src = kind === 'f' ? new Float32Array(buf.buffer, buf.byteOffset, buf.length / 4) : new Int32Array(buf.buffer, buf.byteOffset, buf.length / 4);
-  for (let r = 0; r < rows; r++) out.set(src.subarray(r * (dim + 1) + 1, (r + 1) * (dim + 1)), r * dim);
-  return { dim, rows, data: out };
-}
-
-function readIdx(path, limit) {
-  const buf = readFileSync(path);
-  const count = Math.min(buf.readUInt32BE(4), limit ?? Infinity);
-  const dim = buf.readUInt32BE(8) * buf.readUInt32BE(12);
-  const out = new Float32Array(count * dim);
-  for (let i = 0; i < count * dim; i++) out[i] = buf[16 + i];
-  return { dim, rows: count, data: out };
-}
-
-function prepare(name) {
-  const truth = join(cache, `${name}.truth.ivecs`);
-  if (existsSync(truth)) return;
-  if (name === 'fashion-mnist') {
-    const dir = join(cache, 'fashion-mnist');
-    mkdirSync(dir, { recursive: true });
-    for (const f of ['train-images-idx3-ubyte', 't10k-images-idx3-ubyte']) {
-      const src = `/usr/share/datasets/fashion-mnist/${f}.gz`;
-      if (!existsSync(join(dir, f))) writeFileSync(join(dir, f), gunzipSync(readFileSync(src)));
-    }
-  }
-  const tool = join(root, 'build', 'native-release', 'bench', 'ann_bench');
-  if (!existsSync(tool)) throw new Error(`${truth} is missing and ${tool} is not built: scripts/build.sh native-release`);
-  log(`${name}: generating data and exact ground truth with ann_bench prepare`);
-  execFileSync(tool, ['prepare', '--dataset', name, '--cache', cache], { stdio: ['ignore', 'ignore', 'inherit'] });
-}
-
-function load(name) {
-  prepare(name);
-  let base, queries, metric;
-  if (name === 'fashion-mnist') {
-    base = readIdx(join(cache, 'fashion-mnist', 'train-images-idx3-ubyte'));
-    queries = readIdx(join(cache, 'fashion-mnist', 't10k-images-idx3-ubyte'), 1000);
-    metric = 'l2';
-  } else {
-    base = readVecs(join(cache, `${name}.base.fvecs`), 'f');
-    queries = readVecs(join(cache, `${name}.query.fvecs`), 'f');
-    metric = 'cosine';
-  }
-  const truth = readVecs(join(cache, `${name}.truth.ivecs`), 'i');
-  const q = Math.min(queryCount, queries.rows);
-  return {
-    name, metric, dim: base.dim, n: base.rows, base: base.data,
-    queries: Array.from({ length: q }, (_, i) => queries.data.subarray(i * base.dim, (i + 1) * base.dim)),
-    truth: Array.from({ length: q }, (_, i) => truth.data.subarray(i * truth.dim, i * truth.dim + K)),
-  };
-}
 
 // The first `n` base points and `q` queries, with exact ground truth computed here.
 function subset(ds, n, q) {
@@ -430,7 +369,7 @@ const report = [];
 report.push(`Node ${process.version}, ${datasets.join(' + ')}, ${queryCount} queries, k=${K}, M=${M}, ef_construction=${EF_CONSTRUCTION}, ` +
   `single-threaded builds, one query per call, QPS = median of ${reps} interleaved reps.`);
 for (const name of datasets) {
-  let ds = load(name);
+  let ds = loadDataset(name, { queryCount, k: K, log });
   // --base N: a smaller set (its ground truth computed here), for a quick check of the script.
   if (args.base) ds = subset(ds, Number(args.base), ds.queries.length);
   log(`${name}: ${ds.n} x ${ds.dim} (${ds.metric}), ${ds.queries.length} queries`);

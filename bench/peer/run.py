@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
-"""Quiver through its public C API against hnswlib, each engine built and searched in a process of its own.
+"""Quiver through its public C API and its npm package against hnswlib natively and hnswlib-wasm, each engine
+built and searched in a process of its own.
 
     bench/peer/run.py [--datasets fashion-mnist,synthetic-384] [--reps 3] [--passes 3]
                       [--ef 10,20,40,80,160,320] [--variants quiver,quiver:no-thp,hnswlib,hnswlib:thp]
                       [--no-build] [--out FILE]
+    bench/peer/run.py --variants quiver,hnswlib,quiverdb,hnswlib-wasm   # with the npm side
+
     bench/peer/run.py --summarise FILE [--variants ...]   # the tables again from a run's JSON lines
 
 Builds peer_quiver, peer_hnswlib and ann_bench (build/native-release, configured by scripts/build.sh or
@@ -15,6 +18,9 @@ all of them share the machine's noise. Each process builds its index, then for e
 .cache/bench/peer-DATASET.jsonl) and a markdown summary on stdout: per variant the smallest ef reaching
 recall@10 >= 0.95, its QPS (queries per CPU second and by the wall clock: the median over reps of each process's
 median pass), the ratios to hnswlib with and without huge pages, build time (CPU and wall), and memory.
+
+The npm variants (bench/peer/peer_npm.mjs in Node): quiverdb, the package in npm/dist (node npm/build.mjs), and
+hnswlib-wasm from bench/js (installed here with `npm ci` when missing).
 """
 import argparse
 import gzip
@@ -38,7 +44,14 @@ def log(msg):
     print(f'[peer] {msg}', file=sys.stderr, flush=True)
 
 
-def build():
+NPM_ENGINES = ('quiverdb', 'hnswlib-wasm')
+
+
+def build(variants):
+    if 'quiverdb' in variants and not os.path.exists(os.path.join(ROOT, 'npm', 'dist', 'esm', 'node.js')):
+        sys.exit('npm/dist is missing: build the package first (node npm/build.mjs)')
+    if 'hnswlib-wasm' in variants and not os.path.isdir(os.path.join(ROOT, 'bench', 'js', 'node_modules', 'hnswlib-wasm')):
+        subprocess.run(['npm', 'ci', '--silent'], cwd=os.path.join(ROOT, 'bench', 'js'), check=True)
     if not os.path.exists(os.path.join(BUILD, 'CMakeCache.txt')):
         subprocess.run(['cmake', '--preset', 'native-release'], cwd=ROOT, check=True)
     subprocess.run(['cmake', '--build', BUILD, '--target', 'peer_quiver', 'peer_hnswlib', 'ann_bench', '-j', '2'],
@@ -66,8 +79,12 @@ def prepare(dataset):
 
 def run_variant(variant, dataset, args):
     engine, _, mode = variant.partition(':')
-    argv = [os.path.join(BUILD, 'bench', 'peer', 'peer_' + engine), '--cache', CACHE, '--dataset', dataset,
-            '--ef', args.ef, '--passes', str(args.passes)]
+    if engine in NPM_ENGINES:
+        argv = ['node', os.path.join(ROOT, 'bench', 'peer', 'peer_npm.mjs'), '--engine', engine, '--dataset', dataset,
+                '--ef', args.ef, '--passes', str(args.passes)]
+    else:
+        argv = [os.path.join(BUILD, 'bench', 'peer', 'peer_' + engine), '--cache', CACHE, '--dataset', dataset,
+                '--ef', args.ef, '--passes', str(args.passes)]
     if mode:
         argv.append('--' + mode)
     out = subprocess.run(argv, check=True, stdout=subprocess.PIPE, text=True).stdout
@@ -127,10 +144,15 @@ def summarise(dataset, variants, lines):
         out.append(f'| {v} | {ef} | {recall:.3f} | {qps:.0f} | {ratio(qps, "hnswlib", cpu_ref)} | '
                    f'{ratio(qps, "hnswlib:thp", cpu_ref)} | {runs_text} | {paired} | {wall:.0f} | '
                    f'{ratio(wall, "hnswlib", wall_ref)} | {build_cells} |')
+    pairs = [('quiverdb', 'hnswlib-wasm'), ('quiverdb', 'quiver')]
+    extra = [f'{a} {cpu_ref[a] / cpu_ref[b]:.2f}x {b}' for a, b in pairs if a in cpu_ref and b in cpu_ref]
+    if extra:
+        out.append('')
+        out.append('Search, per CPU second at each one\'s smallest ef reaching the recall: ' + '; '.join(extra) + '.')
     out.append('')
     out.append('Memory, MiB (medians over reps). Process figures are less the RSS with the data set loaded '
-               '(before the build); heap: malloc\'s bytes in use after the build less before; engine: the '
-               'engine\'s own count (Quiver: `memory_bytes` of `qv_collection_stats_json`; hnswlib has none); on huge pages: '
+               '(before the build); heap: malloc\'s bytes in use after the build less before (npm: the '
+               'WebAssembly memory, which never shrinks); engine: the engine\'s own count (Quiver: `memory_bytes` of `qv_collection_stats_json`; hnswlib has none); on huge pages: '
                'AnonHugePages of the whole process after the build:')
     out.append('')
     out.append('| engine | RSS after build | peak RSS during build | peak RSS, end of searches | heap | engine count | '
@@ -191,7 +213,7 @@ def main():
             sys.exit('--variants must include hnswlib (the reference of the ratios)')
 
     if not args.no_build:
-        build()
+        build(variants)
     os.makedirs(CACHE, exist_ok=True)
     for dataset in args.datasets.split(','):
         prepare(dataset)

@@ -46,6 +46,7 @@ import type {
   PointGroup,
   GroupsResult,
   DenseBatch,
+  MemoryUsage,
   RepairReport,
 } from './types.js';
 
@@ -671,6 +672,15 @@ export class Database {
   /** The SIMD kernels the engine runs ("wasm-simd128"). */
   get simd(): string {
     return this._module.simdIsa();
+  }
+
+  /**
+   * The memory of the WebAssembly module this database runs in (shared by every database the module holds):
+   * `wasm_bytes`, the size of its linear memory, which grows with what the engine allocates and never shrinks, so
+   * it is the high-water mark a page or process keeps.
+   */
+  memoryUsage(): MemoryUsage {
+    return { wasm_bytes: this._module.HEAPU8.byteLength };
   }
 
   /** This replica's 64-bit id, as a decimal string. */

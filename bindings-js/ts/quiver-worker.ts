@@ -79,7 +79,7 @@ async function callSync(id: number, method: string, args: unknown[]): Promise<un
 // The methods the page may call: the public API of Database and Collection, nothing internal.
 const kDatabaseMethods = new Set([
   'createCollection', 'deleteCollection', 'listCollections', 'collectionExists', 'collection', 'getCollection',
-  'restoreSnapshot', 'createAlias', 'deleteAlias', 'listAliases', 'repair', 'flush', 'close',
+  'restoreSnapshot', 'createAlias', 'deleteAlias', 'listAliases', 'repair', 'flush', 'close', 'memoryUsage',
 ]);
 const kCollectionMethods = new Set([
   'info', 'stats', 'upsert', 'upsertDense', 'get', 'delete', 'setPayload', 'overwritePayload', 'deletePayloadKeys',

@@ -254,6 +254,11 @@ export interface GroupsResult {
 }
 
 /** The batch form of upsert: `ids.length` vectors packed row-major in one Float32Array. */
+/** `db.memoryUsage()`: the WebAssembly memory the engine runs in, in bytes (it grows and never shrinks). */
+export interface MemoryUsage {
+  wasm_bytes: number;
+}
+
 /** What `db.repair(name)` did. */
 export interface RepairReport {
   collection: string;

@@ -4,7 +4,7 @@
 import {
   CollectionConfig, CountRequest, CreatePayloadIndexRequest, DenseBatch, GetRequest, GroupsResult, PointId,
   PointsSelector, PointStruct, Payload, QueryGroupsRequest, QueryRequest, QueryResponse, QuiverError,
-  RecommendRequest, Record_, RepairReport, ScoredPoint, ScrollRequest, ScrollResult, SearchRequest,
+  RecommendRequest, Record_, MemoryUsage, RepairReport, ScoredPoint, ScrollRequest, ScrollResult, SearchRequest,
 } from './core.js';
 import type { OpenOptions as BrowserOpenOptions } from './browser.js';
 import type { ConflictResolution, SyncChange, SyncConflict, SyncOptions, SyncStatus } from './types.js';
@@ -256,6 +256,10 @@ export class WorkerDatabase {
   }
   flush(): Promise<void> {
     return this._call('flush', []);
+  }
+  /** The worker's WebAssembly memory (Database.memoryUsage). */
+  memoryUsage(): Promise<MemoryUsage> {
+    return this._call('memoryUsage', []);
   }
 
   /**

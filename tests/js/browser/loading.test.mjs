@@ -131,6 +131,7 @@ test('quiverdb/worker: the same API in a dedicated worker; errors, a failed load
     const wrongDim = await caught(() => c.search({ vector: [1, 2] }));
     const missing = await caught(() => db.collection('nope'));
     const count = (await c.count({ filter: { must: { key: 'even', match: { value: false } } } })).count;
+    const memory = await db.memoryUsage();
     const snapshot = await c.createSnapshot();
     await db.close();
     const again = await worker.open({ name: 'in-worker' });
@@ -142,7 +143,7 @@ test('quiverdb/worker: the same API in a dedicated worker; errors, a failed load
     const list = await restarted.listCollections();
     return { badLoad, first: hits[0].id, vector: Array.from(hits[0].vector), expected: Array.from(vectors.subarray(40, 44)), isF32: hits[0].vector instanceof Float32Array,
              wrongDim, missing, count, snapshot: snapshot instanceof Uint8Array && snapshot.length > 0, reopened, terminated,
-             list, simd: db.simd, origin: location.origin };`);
+             list, simd: db.simd, memory, origin: location.origin };`);
   assert.equal(r.badLoad.isQuiverError, true);
   assert.equal(r.badLoad.code, 'IOError');
   assert.ok(r.badLoad.message.startsWith(`could not load the WebAssembly module from ${r.origin}/missing.wasm: HTTP 404`), r.badLoad.message);
@@ -158,5 +159,6 @@ test('quiverdb/worker: the same API in a dedicated worker; errors, a failed load
   assert.equal(r.terminated.code, 'FailedPrecondition');
   assert.deepEqual(r.list, []);
   assert.equal(r.simd, 'wasm-simd128');
+  assert.ok(r.memory.wasm_bytes >= 1 << 20 && r.memory.wasm_bytes % 65536 === 0, JSON.stringify(r.memory));
   await page.close();
 });

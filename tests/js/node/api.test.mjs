@@ -49,6 +49,21 @@ test('collections: create, list, exists, get, aliases, delete', async () => {
   await db.close();
 });
 
+test('memoryUsage: the WebAssembly memory grows with the data and never shrinks', async () => {
+  const db = await open({ memory: true });
+  const before = db.memoryUsage().wasm_bytes;
+  assert.ok(before > 0 && before % 65536 === 0, String(before));  // whole WebAssembly pages
+  const c = await db.createCollection('big', { vectors: { size: 256, distance: 'Dot' } });
+  const n = 20000;  // 20 MB of floats: more than a module starts with
+  const next = rng(7);
+  await c.upsertDense({ ids: Array.from({ length: n }, (_, i) => i), vectors: Float32Array.from({ length: n * 256 }, next) });
+  const grown = db.memoryUsage().wasm_bytes;
+  assert.ok(grown > before + (n * 256 * 4) / 2, `${before} -> ${grown}`);
+  await db.deleteCollection('big');
+  assert.equal(db.memoryUsage().wasm_bytes, grown);
+  await db.close();
+});
+
 test('upsert and get: Float32Array and number[] vectors, payloads, UUID and bigint ids', async () => {
   const { db, c } = await fixture();
   const big = 2n ** 60n + 7n;
