@@ -1,17 +1,16 @@
-// ChunkedVector<T>: a sequence indexed like std::vector, held in fixed chunks of 2^kShift elements. Growing adds a
-// chunk and never moves what is stored, so a table that grows to millions of entries never holds an old and a new
-// copy of itself at once, and leaves no freed copies behind in the allocator (a std::vector of 200-byte records
-// leaves about its own size free in the heap after growing: memory the process keeps). References to elements
-// stay valid while it grows.
+// ChunkedVector<T>: a sequence indexed like std::vector, held in chunks of 2^kShift elements. Growing fills the
+// last chunk (a std::vector that grows up to the chunk size, so a small table stays small) and then starts a new
+// one: the full chunks never move, so a table that grows to millions of entries never holds an old and a new copy
+// of itself at once, and leaves no freed copies of itself behind in the allocator (a std::vector of 200-byte
+// records leaves about its own size free in the heap after growing: memory the process keeps).
 //
-// Elements of a new chunk are value-initialised when the chunk is added; size() counts only those pushed or
-// resized into. Thread safety: like std::vector.
+// Like std::vector, growing may move the elements of the last chunk: references into it do not survive a
+// push_back or resize. Thread safety: like std::vector.
 #ifndef QUIVER_BASE_CHUNKED_VECTOR_H_
 #define QUIVER_BASE_CHUNKED_VECTOR_H_
 
 #include <cstddef>
 #include <iterator>
-#include <memory>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -27,7 +26,9 @@ class ChunkedVector {
   // n value-initialised elements.
   explicit ChunkedVector(size_t n) { resize(n); }
   ChunkedVector(ChunkedVector&& other) noexcept
-      : chunks_(std::move(other.chunks_)), size_(std::exchange(other.size_, 0)) {}
+      : chunks_(std::move(other.chunks_)), size_(std::exchange(other.size_, 0)) {
+    other.chunks_.clear();
+  }
   ChunkedVector& operator=(ChunkedVector&& other) noexcept {
     chunks_ = std::move(other.chunks_);
     other.chunks_.clear();
@@ -37,27 +38,36 @@ class ChunkedVector {
 
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
-  // Elements allocated, pushed or not.
-  size_t capacity() const { return chunks_.size() * kChunk; }
+  // Elements the chunks have room for.
+  size_t capacity() const {
+    return chunks_.empty() ? 0 : (chunks_.size() - 1) * kChunk + chunks_.back().capacity();
+  }
 
   T& operator[](size_t i) { return chunks_[i >> kShift][i & (kChunk - 1)]; }
   const T& operator[](size_t i) const { return chunks_[i >> kShift][i & (kChunk - 1)]; }
   T& back() { return (*this)[size_ - 1]; }
 
   void push_back(T value) {
-    if (size_ == capacity()) chunks_.push_back(std::make_unique<T[]>(kChunk));
-    (*this)[size_++] = std::move(value);
+    if (chunks_.empty() || chunks_.back().size() == kChunk) {
+      chunks_.emplace_back();
+      if (chunks_.size() > 1) chunks_.back().reserve(kChunk);  // past the first chunk, room for a whole one
+    }
+    chunks_.back().push_back(std::move(value));
+    ++size_;
   }
 
-  // Grows with value-initialised elements or drops the last ones (their chunks are kept).
+  // Grows with value-initialised elements or drops the last ones.
   void resize(size_t n) {
-    while (capacity() < n) chunks_.push_back(std::make_unique<T[]>(kChunk));
-    for (size_t i = n; i < size_; ++i) (*this)[i] = T();
+    const size_t chunks = (n + kChunk - 1) >> kShift;
+    chunks_.resize(chunks);
+    for (size_t c = 0; c < chunks; ++c) chunks_[c].resize(c + 1 < chunks ? kChunk : n - c * kChunk);
     size_ = n;
   }
 
   template <typename V>
   class Iterator {
+    using Owner = std::conditional_t<std::is_const_v<V>, const ChunkedVector*, ChunkedVector*>;
+
    public:
     using iterator_category = std::forward_iterator_tag;
     using value_type = T;
@@ -65,8 +75,7 @@ class ChunkedVector {
     using pointer = V*;
     using reference = V&;
     Iterator() = default;
-    Iterator(std::conditional_t<std::is_const_v<V>, const ChunkedVector*, ChunkedVector*> owner, size_t i)
-        : owner_(owner), i_(i) {}
+    Iterator(Owner owner, size_t i) : owner_(owner), i_(i) {}
     V& operator*() const { return (*owner_)[i_]; }
     V* operator->() const { return &(*owner_)[i_]; }
     Iterator& operator++() {
@@ -81,7 +90,7 @@ class ChunkedVector {
     friend bool operator==(const Iterator& a, const Iterator& b) { return a.i_ == b.i_; }
 
    private:
-    std::conditional_t<std::is_const_v<V>, const ChunkedVector*, ChunkedVector*> owner_ = nullptr;
+    Owner owner_ = nullptr;
     size_t i_ = 0;
   };
   Iterator<T> begin() { return {this, 0}; }
@@ -90,7 +99,7 @@ class ChunkedVector {
   Iterator<const T> end() const { return {this, size_}; }
 
  private:
-  std::vector<std::unique_ptr<T[]>> chunks_;
+  std::vector<std::vector<T>> chunks_;
   size_t size_ = 0;
 };
 
