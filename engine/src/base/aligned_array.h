@@ -70,6 +70,12 @@ class AlignedArray {
   void Reserve(size_t n) {
     if (n <= capacity_) return;
     if (capacity_ > 0) n = std::max(n, capacity_ + capacity_ / 2);
+    ReserveExact(n);
+  }
+
+  // Ensures room for exactly n elements (no geometric step): for callers that size their own growth.
+  void ReserveExact(size_t n) {
+    if (n <= capacity_) return;
     const size_t bytes = n * sizeof(T);
     const size_t alignment = bytes >= kHugePageThreshold ? kHugePageSize : kCacheLine;
     if (mapped_) {

@@ -24,9 +24,13 @@ namespace quiver {
 
 namespace {
 
-size_t RoundToHugePages(size_t bytes) { return (bytes + kHugePageSize - 1) & ~(kHugePageSize - 1); }
+// A mapping ends at the next small page, not the next huge page: the kernel uses a huge page only where the
+// mapping covers it whole, so a last, partly used huge page is held as the small pages written, not 2 MiB (vector
+// stores keep one mapping per chunk of rows; each would otherwise hold up to 2 MiB it never uses).
+constexpr size_t kSmallPage = 4096;
+size_t RoundToPages(size_t bytes) { return (bytes + kSmallPage - 1) & ~(kSmallPage - 1); }
 
-// `size` bytes (a multiple of kHugePageSize) of zeroed, writable memory starting on a huge page boundary: the
+// `size` bytes (a multiple of kSmallPage) of zeroed, writable memory starting on a huge page boundary: the
 // size plus one huge page is mapped, then the unaligned head and the tail beyond the size are unmapped.
 void* MapAligned(size_t size) {
   const size_t span = size + kHugePageSize;
@@ -44,7 +48,7 @@ void* MapAligned(size_t size) {
 
 void* AllocateLarge(size_t bytes) {
   if (!QUIVER_MAP_LARGE || bytes == 0) return nullptr;
-  const size_t size = RoundToHugePages(bytes);
+  const size_t size = RoundToPages(bytes);
   void* p = MapAligned(size);
   if (p) AdviseHugePages(p, size);
   return p;
@@ -53,7 +57,7 @@ void* AllocateLarge(size_t bytes) {
 void* GrowLarge(void* p, size_t old_bytes, size_t new_bytes) {
 #if defined(MREMAP_MAYMOVE) && defined(MREMAP_FIXED)
   if (!QUIVER_MAP_LARGE || !p) return nullptr;
-  const size_t old_size = RoundToHugePages(old_bytes), size = RoundToHugePages(new_bytes);
+  const size_t old_size = RoundToPages(old_bytes), size = RoundToPages(new_bytes);
   if (size <= old_size) return p;
   // In place: the mapping is extended over free address space after it (no flag lets it move).
   if (::mremap(p, old_size, size, 0) != MAP_FAILED) {
@@ -81,7 +85,7 @@ bool MapsLargeArrays() { return QUIVER_MAP_LARGE; }
 
 void FreeLarge(void* p, size_t bytes) {
   if (!p) return;
-  (void)::munmap(p, RoundToHugePages(bytes));
+  (void)::munmap(p, RoundToPages(bytes));
 }
 
 void AdviseHugePages(void* p, size_t bytes) {

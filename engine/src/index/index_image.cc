@@ -71,7 +71,11 @@ Result<IndexMeta> DecodeIndexMeta(const SectionFileReader& reader, IndexKind exp
 }
 
 void WriteVectorsAndDeleted(const VectorStore& store, const DeletedSet& deleted, SectionFileWriter* w) {
-  w->AddRef(kTagVectors, store.data(), store.size() * store.stride() * sizeof(float));
+  ByteChunks vectors;
+  for (std::span<const float> run : store.Runs()) {
+    vectors.AppendRef(std::string_view(reinterpret_cast<const char*>(run.data()), run.size_bytes()));
+  }
+  w->Add(kTagVectors, std::move(vectors));
   std::vector<uint64_t> words((store.size() + 63) / 64, 0);
   std::copy_n(deleted.words().begin(), std::min(words.size(), deleted.words().size()), words.begin());
   w->Add(kTagDeleted, words.data(), words.size() * sizeof(uint64_t));
