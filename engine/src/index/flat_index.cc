@@ -14,12 +14,17 @@ void ExactSearch(const VectorStore& store, const DeletedSet& deleted, const floa
                  const RowPredicate* allow, std::vector<Neighbor>* out) {
   TopK top;
   top.Reset(k);
-  const size_t rows = store.size();
+  const size_t rows = store.size(), stride = store.stride();
   const bool any_deleted = !deleted.empty();
-  for (size_t r = 0; r < rows; ++r) {
-    const uint32_t row = static_cast<uint32_t>(r);
-    if ((any_deleted && deleted.Contains(row)) || (allow && !(*allow)(row))) continue;
-    top.Push(row, store.Distance(prepared_query, store.Row(row)));
+  // Chunk by chunk, rows one after another within each (the store's rows are consecutive within a chunk).
+  for (size_t first = 0; first < rows; first += store.chunk_rows()) {
+    const size_t end = std::min(rows, first + store.chunk_rows());
+    const float* v = store.Row(static_cast<uint32_t>(first));
+    for (size_t r = first; r < end; ++r, v += stride) {
+      const uint32_t row = static_cast<uint32_t>(r);
+      if ((any_deleted && deleted.Contains(row)) || (allow && !(*allow)(row))) continue;
+      top.Push(row, store.Distance(prepared_query, v));
+    }
   }
   top.Extract(out);
 }
@@ -52,15 +57,18 @@ Status ExactSearchBatch(const VectorStore& store, const DeletedSet& deleted, con
   const size_t block = std::max<size_t>(1, (size_t{128} << 10) / (stride * sizeof(float)));
   const size_t rows = store.size();
   const bool any_deleted = !deleted.empty();
-  for (size_t first = 0; first < rows; first += block) {
-    const size_t last = std::min(rows, first + block);
+  for (size_t first = 0, last = 0; first < rows; first = last) {
+    // A block never crosses a chunk's end, so its rows are consecutive.
+    const size_t chunk_end = (first / store.chunk_rows() + 1) * store.chunk_rows();
+    last = std::min({rows, first + block, chunk_end});
+    const float* base = store.Row(static_cast<uint32_t>(first));
+    auto at = [&](size_t r) { return base + (r - first) * stride; };
     for (size_t q = 0; q < nq; ++q) {
       const float* query = &prepared[q * stride];
       TopK& top = tops[q];
       size_t r = first;
       for (; r + 4 <= last; r += 4) {  // four rows per kernel call: the query's loads are shared
-        const float* four[4] = {store.Row(uint32_t(r)), store.Row(uint32_t(r + 1)), store.Row(uint32_t(r + 2)),
-                                store.Row(uint32_t(r + 3))};
+        const float* four[4] = {at(r), at(r + 1), at(r + 2), at(r + 3)};
         float d[4];
         store.DistanceX4(query, four, d);
         for (size_t j = 0; j < 4; ++j) {
@@ -71,7 +79,7 @@ Status ExactSearchBatch(const VectorStore& store, const DeletedSet& deleted, con
       for (; r < last; ++r) {
         const uint32_t row = static_cast<uint32_t>(r);
         if (any_deleted && deleted.Contains(row)) continue;
-        top.Push(row, store.Distance(query, store.Row(row)));
+        top.Push(row, store.Distance(query, at(r)));
       }
     }
   }
