@@ -102,7 +102,7 @@ Status FlatIndex::AddBatch(const float* vectors, size_t n, Executor*) {
     Status s = CheckFinite(vectors + i * dim(), dim());
     if (!s.ok()) return s.WithContext("batch item " + std::to_string(i));
   }
-  store_.Reserve(store_.size() + n);
+  // No Reserve: the store grows a chunk at a time by itself (see HnswIndex::AddBatch).
   for (size_t i = 0; i < n; ++i) QUIVER_RETURN_IF_ERROR(store_.Append(vectors + i * dim()).status());
   return Status::OK();
 }

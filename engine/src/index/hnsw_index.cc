@@ -398,7 +398,8 @@ Status HnswIndex::AddBatch(const float* vectors, size_t n, Executor* executor) {
   }
   if (store_.size() + n >= UINT32_MAX) return Status::ResourceExhausted("an index holds at most 2^32 - 2 vectors");
   const size_t first = store_.size();
-  store_.Reserve(first + n);
+  // No Reserve: the store grows a chunk at a time by itself, and an exact reservation per batch would copy the
+  // last chunk at every batch.
   for (size_t i = 0; i < n; ++i) QUIVER_RETURN_IF_ERROR(store_.Append(vectors + i * dim()).status());
   PrepareRows(first);
   LinkRows(first, executor);

@@ -81,8 +81,11 @@ void VectorStore::Reserve(size_t rows) {
       owned_.emplace_back();
       chunks_.push_back(nullptr);
     }
-    owned_[c].ReserveExact(std::min(chunk_rows(), rows - first) * stride_);
-    chunks_[c] = owned_[c].data();
+    // Half again what the chunk holds, at least (callers reserve a few rows more at a time), up to full size.
+    AlignedArray<float>& chunk = owned_[c];
+    const size_t want = std::min(chunk_rows(), rows - first) * stride_, full = chunk_rows() * stride_;
+    if (chunk.capacity() < want) chunk.ReserveExact(std::min(full, std::max(want, chunk.capacity() * 3 / 2)));
+    chunks_[c] = chunk.data();
   }
 }
 

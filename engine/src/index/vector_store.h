@@ -62,7 +62,8 @@ class VectorStore {
   size_t MemoryUsage() const { return external() ? 0 : rows_ * stride_ * sizeof(float); }
   bool external() const { return keepalive_ != nullptr; }
 
-  // Makes room for `rows` rows in all, without copying any row already stored.
+  // Makes room for `rows` rows in all, without copying a full chunk's rows. Growing a chunk makes room for half
+  // again what it holds at least, so reserving a row more at a time stays amortised constant.
   void Reserve(size_t rows);
 
   // Validates, normalises (cosine) and appends `v` (dim floats); returns its row.
