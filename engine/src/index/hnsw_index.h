@@ -2,8 +2,8 @@
 //
 // Layout, chosen for the search loop: vectors in aligned chunks of rows that never move (VectorStore); level-0
 // links in one array of fixed blocks [count][2m neighbours] per row, so a row's links are one contiguous read; the
-// sparse upper levels in a second array reached through a per-row offset. A search keeps its visited marks (16-bit epochs, cleared only
-// on wrap-around) and heaps in a pooled context, so steady-state searches allocate nothing.
+// sparse upper levels in a second array reached through a per-row offset. A search keeps its visited marks (16-bit
+// epochs, cleared only on wrap-around) and heaps in a pooled context, so steady-state searches allocate nothing.
 //
 // Construction follows the published algorithm with the neighbour-selection heuristic. Levels are drawn from a
 // hash of (seed, row), so a single-threaded build is fully deterministic for a given seed and insertion order. A
