@@ -1,5 +1,6 @@
 #include "db/manifest.h"
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <charconv>
 
@@ -232,6 +233,17 @@ Result<Manifest> DecodeManifest(std::span<const uint8_t> bytes, const std::strin
   for (const auto& kv : aliases->value().get_object()) {
     if (!kv.value().is_string()) return Status::Corruption(what + ": alias target is not a string");
     m.aliases[std::string(kv.key())] = std::string(kv.value().get_string());
+  }
+  // What the alias operations keep true (an alias names a collection that exists and is not itself a collection's
+  // name): a damaged manifest that breaks it would make a lookup by that name answer for the wrong collection.
+  for (const auto& [alias, target] : m.aliases) {
+    const auto named = [&](const std::string& name) {
+      return std::any_of(m.collections.begin(), m.collections.end(), [&](const auto& c) { return c.name == name; });
+    };
+    if (named(alias)) return Status::Corruption(what + ": alias '" + alias + "' is also a collection's name");
+    if (!named(target)) {
+      return Status::Corruption(what + ": alias '" + alias + "' names collection '" + target + "', which does not exist");
+    }
   }
   if (auto sync = root.find("sync"); sync != root.end()) {
     if (!sync->value().is_object()) return Status::Corruption(what + ": sync is not an object");
