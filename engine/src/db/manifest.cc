@@ -242,7 +242,8 @@ Result<Manifest> DecodeManifest(std::span<const uint8_t> bytes, const std::strin
     };
     if (named(alias)) return Status::Corruption(what + ": alias '" + alias + "' is also a collection's name");
     if (!named(target)) {
-      return Status::Corruption(what + ": alias '" + alias + "' names collection '" + target + "', which does not exist");
+      return Status::Corruption(what + ": alias '" + alias + "' names collection '" + target +
+                                "', which does not exist");
     }
   }
   if (auto sync = root.find("sync"); sync != root.end()) {
