@@ -77,7 +77,7 @@ class AlignedArray {
   void ReserveExact(size_t n) {
     if (n <= capacity_) return;
     const size_t bytes = n * sizeof(T);
-    const size_t alignment = bytes >= kHugePageThreshold ? kHugePageSize : kCacheLine;
+    const size_t alignment = kHugePagesPossible && bytes >= kHugePageThreshold ? kHugePageSize : kCacheLine;
     if (mapped_) {
       if (void* grown = GrowLarge(data_, capacity_ * sizeof(T), bytes)) {
         data_ = static_cast<T*>(grown);

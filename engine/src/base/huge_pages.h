@@ -18,9 +18,19 @@
 
 namespace quiver {
 
-// Allocations at least this large are aligned to kHugePageSize and come from AllocateLarge.
+// Allocations at least this large are aligned to kHugePageSize and come from AllocateLarge, where the system has
+// huge pages (kHugePagesPossible).
 inline constexpr size_t kHugePageThreshold = size_t{4} << 20;
 inline constexpr size_t kHugePageSize = size_t{2} << 20;
+
+// Whether the system can back memory with huge pages (Linux). Elsewhere large arrays are aligned to a cache line
+// only: an alignment of 2 MiB asked of malloc costs up to 2 MiB of slack per array, and in WebAssembly, whose
+// memory never shrinks, the slack beside every 4 MiB chunk of vectors added up to a fifth of the heap.
+#if defined(__linux__)
+inline constexpr bool kHugePagesPossible = true;
+#else
+inline constexpr bool kHugePagesPossible = false;
+#endif
 
 // `bytes` of zeroed memory aligned to kHugePageSize, mapped from the operating system and advised to use huge
 // pages; null when not available or out of memory. Free with FreeLarge and the same `bytes`.
