@@ -236,10 +236,10 @@ Result<Manifest> DecodeManifest(std::span<const uint8_t> bytes, const std::strin
   }
   // What the alias operations keep true (an alias names a collection that exists and is not itself a collection's
   // name): a damaged manifest that breaks it would make a lookup by that name answer for the wrong collection.
+  const auto named = [&](const std::string& name) {
+    return std::any_of(m.collections.begin(), m.collections.end(), [&](const auto& c) { return c.name == name; });
+  };
   for (const auto& [alias, target] : m.aliases) {
-    const auto named = [&](const std::string& name) {
-      return std::any_of(m.collections.begin(), m.collections.end(), [&](const auto& c) { return c.name == name; });
-    };
     if (named(alias)) return Status::Corruption(what + ": alias '" + alias + "' is also a collection's name");
     if (!named(target)) {
       return Status::Corruption(what + ": alias '" + alias + "' names collection '" + target +
