@@ -113,12 +113,15 @@ Result<SnapshotDescription> SnapshotStore::Create(const Collection& collection) 
   SnapshotDescription d;
   d.name = collection.name() + "-" + std::to_string(rng() % 10000000000000000ull) + "-" +
            UtcTime(t, "%Y-%m-%d-%H-%M-%S") + std::string(kSuffix);
-  d.creation_time = UtcTime(t, "%Y-%m-%dT%H:%M:%S");
   d.size = bytes.size();
   d.checksum = Hex(Sha256(bytes));
   const std::string path = dir + "/" + d.name;
   QUIVER_RETURN_IF_ERROR(WriteSynced(path + std::string(kChecksumSuffix), d.checksum));
   QUIVER_RETURN_IF_ERROR(WriteSynced(path, bytes));
+  // The listing reports the file's modification time, so the answer here does too: the write can end in
+  // the second after the one the name was stamped with.
+  struct stat st {};
+  d.creation_time = UtcTime(::stat(path.c_str(), &st) == 0 ? st.st_mtime : t, "%Y-%m-%dT%H:%M:%S");
   return d;
 }
 
