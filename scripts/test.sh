@@ -30,17 +30,18 @@ done
 failed=()
 for preset in "${presets[@]}"; do
   echo "test: $preset"
-  if ! ctest --preset "$preset" -j2; then failed+=("$preset"); fi
+  if ! ctest --preset "$preset" -j2; then failed+=("the $preset build's test suite"); fi
   took "test $preset"
 done
 echo "test: js (the npm package in Node and headless Chromium)"
-if ! QUIVERD="$root/build/fuzz/bindings-native/quiverd" "$root/tests/js/run.sh"; then failed+=(js); fi
+if ! QUIVERD="$root/build/fuzz/bindings-native/quiverd" "$root/tests/js/run.sh"; then failed+=("the npm package's tests"); fi
 took "test js"
 echo "test: fuzz (each libFuzzer target for 2 s, after its seeds)"
-if ! "$root/scripts/fuzz.sh" 2; then failed+=(fuzz); fi
+if ! "$root/scripts/fuzz.sh" 2; then failed+=("the fuzz targets"); fi
 took "fuzz"
 if ((${#failed[@]})); then
-  echo "FAILED: tests failed in ${failed[*]}" >&2
+  list=$(printf '%s; ' "${failed[@]}")
+  echo "FAILED: ${list%; } (each suite's output above names its failing tests)" >&2
   exit 1
 fi
 echo "test: all suites passed (${presets[*]} js fuzz)"
