@@ -26,8 +26,12 @@ index::Metric MetricFor(Distance d) {
   return index::Metric::kL2;
 }
 
-// How many live rows a filtered search samples to estimate its selectivity when no index bounds the filter.
-constexpr size_t kEstimateSample = 256;
+// How many live rows a filtered search samples to estimate its selectivity when no index bounds the filter
+// (a power of two: the sample's order below reverses the bits of its index), and the matches after which it
+// stops early: 32 matches estimate a broad filter as closely as the whole sample estimates one of 1 in 8.
+constexpr size_t kEstimateSampleBits = 8;
+constexpr size_t kEstimateSample = size_t{1} << kEstimateSampleBits;
+constexpr size_t kEstimateEnoughMatches = 32;
 
 // A filtered search walks the graph unfiltered and filters what it returns when at least this share of the
 // segment matches (bench/filter_bench.cc: at 10% and 50% the filtered walk was 0.6-0.8x of post-filtering, as it
@@ -309,10 +313,16 @@ size_t Segment::EstimateMatches(size_t space, const payload::Filter& filter) con
   const size_t rows = sp.row_slot.size();
   const size_t live = sp.index->live_size();
   if (live == 0) return 0;
-  // A deterministic stride sample over the rows.
+  // A deterministic sample of evenly spaced rows, taken in bit-reversed order so that every prefix of it is
+  // spread over all the rows too (payloads often follow the order of insertion: a date, a batch); it stops
+  // once it has seen enough matches, which a filter most rows match does after a quarter or less of it.
   size_t seen = 0, hits = 0;
-  const size_t step = std::max<size_t>(1, rows / kEstimateSample);
-  for (size_t r = 0; r < rows && seen < kEstimateSample; r += step) {
+  const double step = std::max(1.0, double(rows) / double(kEstimateSample));
+  for (size_t i = 0; i < kEstimateSample && hits < kEstimateEnoughMatches; ++i) {
+    size_t reversed = 0;
+    for (size_t b = 0; b < kEstimateSampleBits; ++b) reversed |= ((i >> b) & 1) << (kEstimateSampleBits - 1 - b);
+    const size_t r = static_cast<size_t>(double(reversed) * step);
+    if (r >= rows) continue;
     const uint32_t slot = sp.row_slot[r];
     if (slot == kNoRow || sp.index->IsDeleted(static_cast<uint32_t>(r))) continue;
     const PointState& st = states_[slot];
