@@ -126,11 +126,11 @@ void CollectionCore::FeedIndexRebuildLocked() {
   feed_index_.clear();
   feed_dead_ = 0;
   for (const Segment* seg : SegmentsLocked()) {
-    for (const auto& [id, slot] : seg->id_map()) {
+    for (uint32_t slot : seg->id_order()) {
       if (seg->IsRemoved(slot)) continue;
       const uint64_t seq = seg->state(slot).seq();
       if (seq == 0) continue;
-      feed_index_.push_back(FeedIndexEntry{seq, id, true});
+      feed_index_.push_back(FeedIndexEntry{seq, seg->state(slot).id, true});
       last_seq_ = std::max(last_seq_, seq);
     }
   }

@@ -28,8 +28,8 @@ Result<std::string> CollectionCore::CreateSnapshot() const {
   std::shared_lock lock(mu_);
   std::vector<std::pair<PointId, MovedPoint>> points;
   for (const Segment* seg : SegmentsLocked()) {
-    for (const auto& [id, slot] : seg->id_map()) {
-      if (!seg->IsRemoved(slot)) points.emplace_back(id, seg->Extract(slot));
+    for (uint32_t slot : seg->id_order()) {
+      if (!seg->IsRemoved(slot)) points.emplace_back(seg->state(slot).id, seg->Extract(slot));
     }
   }
   lock.unlock();

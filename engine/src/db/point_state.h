@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "base/chunked_vector.h"
+#include "base/small_u32_list.h"
 #include "db/hlc.h"
 #include "quiver/point_id.h"
 
@@ -42,8 +43,8 @@ struct PointState {
   std::vector<KeyStamp>
       key_stamps;               // sorted by key; keys written at or after payload_reset (present or absent)
   boost::json::object payload;  // the visible keys
-  std::vector<uint32_t> rows;   // per vector space: the row in that space's index, or kNoRow
-  std::vector<uint32_t> sparse_rows;   // per sparse vector space: the row in its sparse index, or kNoRow
+  SmallU32List rows;          // per vector space: the row in that space's index, or kNoRow
+  SmallU32List sparse_rows;   // per sparse vector space: the row in its sparse index, or kNoRow
   // Change feed (collection_feed.cc): the collection seq of the last change of the deleted/vectors register and
   // of payload_reset; key registers carry theirs. 0: not changed since the feed began (old files).
   uint64_t life_seq = 0;

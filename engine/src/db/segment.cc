@@ -76,26 +76,27 @@ void Segment::ReserveRows(size_t rows) {
 }
 
 uint32_t Segment::SlotFor(const PointId& id) {
-  auto [it, inserted] = ids_.try_emplace(id, static_cast<uint32_t>(states_.size()));
-  if (inserted) {
-    PointState st;
-    st.id = id;
-    st.rows.assign(spaces_.size(), kNoRow);
-    st.sparse_rows.assign(sparse_spaces_.size(), kNoRow);
-    states_.push_back(std::move(st));
-  }
-  return it->second;
+  auto it = ids_.lower_bound(id);
+  if (it != ids_.end() && states_[*it].id == id) return *it;
+  PointState st;
+  st.id = id;
+  st.rows.assign(spaces_.size(), kNoRow);
+  st.sparse_rows.assign(sparse_spaces_.size(), kNoRow);
+  const auto slot = static_cast<uint32_t>(states_.size());
+  states_.push_back(std::move(st));
+  ids_.insert(it, slot);
+  return slot;
 }
 
 const PointState* Segment::Find(const PointId& id) const {
   auto it = ids_.find(id);
-  return it == ids_.end() || IsRemoved(it->second) ? nullptr : &states_[it->second];
+  return it == ids_.end() || IsRemoved(*it) ? nullptr : &states_[*it];
 }
 
 std::optional<uint32_t> Segment::FindSlot(const PointId& id) const {
   auto it = ids_.find(id);
-  if (it == ids_.end() || IsRemoved(it->second)) return std::nullopt;
-  return it->second;
+  if (it == ids_.end() || IsRemoved(*it)) return std::nullopt;
+  return *it;
 }
 
 void Segment::Remove(uint32_t slot) {
@@ -589,9 +590,10 @@ Status Segment::CreatePayloadIndex(std::string_view field, payload::FieldIndexTy
 Status Segment::DeletePayloadIndex(std::string_view field) { return payload_index_.DropField(field); }
 
 void Segment::Digest(std::vector<std::pair<PointId, std::string>>* out) const {
-  for (const auto& [id, slot] : ids_) {
+  for (uint32_t slot : ids_) {
     if (IsRemoved(slot)) continue;
     const PointState& st = states_[slot];
+    const PointId& id = st.id;
     std::string d;
     d.append(id.ToString());
     d.push_back('|');
@@ -660,7 +662,7 @@ Result<std::unique_ptr<Segment>> Segment::FromParts(std::vector<VectorSpace> spa
   seg->states_ = std::move(states);
   for (uint32_t slot = 0; slot < seg->states_.size(); ++slot) {
     PointState& st = seg->states_[slot];
-    if (!seg->ids_.emplace(st.id, slot).second) return bad("point " + st.id.ToString() + " appears twice");
+    if (!seg->ids_.insert(slot).second) return bad("point " + st.id.ToString() + " appears twice");
     if (st.rows.size() != seg->spaces_.size())
       return bad("point " + st.id.ToString() + " has the wrong row count");
     for (size_t s = 0; s < st.rows.size(); ++s) {
@@ -757,7 +759,7 @@ Status Segment::LoadPayloadIndex(std::span<const uint8_t> bytes, const std::stri
 
 size_t Segment::MemoryUsage() const {
   size_t bytes = payload_index_.MemoryUsage() + states_.capacity() * sizeof(PointState) +
-                 ids_.size() * (sizeof(PointId) + 48);
+                 ids_.size() * 48;
   for (const Space& sp : indexes_)
     bytes += sp.index->MemoryUsage() + sp.row_slot.capacity() * sizeof(uint32_t);
   for (const Sparse& sp : sparse_) bytes += sp.index->MemoryUsage() + sp.row_slot.capacity() * sizeof(uint32_t);
@@ -767,16 +769,17 @@ size_t Segment::MemoryUsage() const {
 Status CheckSegmentsDisjoint(std::span<const Segment* const> segments, std::span<const std::string> names) {
   // A k-way merge of the segments' id maps (each in id order), smallest id on top of the heap.
   struct Cursor {
-    std::map<PointId, uint32_t>::const_iterator it, end;
+    IdOrder::const_iterator it, end;
     size_t segment;
   };
   auto skip_removed = [&](Cursor& c) {
-    while (c.it != c.end && segments[c.segment]->IsRemoved(c.it->second)) ++c.it;
+    while (c.it != c.end && segments[c.segment]->IsRemoved(*c.it)) ++c.it;
   };
-  auto after = [](const Cursor& a, const Cursor& b) { return b.it->first < a.it->first; };
+  auto id_of = [&](const Cursor& c) -> const PointId& { return segments[c.segment]->state(*c.it).id; };
+  auto after = [&](const Cursor& a, const Cursor& b) { return id_of(b) < id_of(a); };
   std::vector<Cursor> heap;
   for (size_t s = 0; s < segments.size(); ++s) {
-    Cursor c{segments[s]->id_map().begin(), segments[s]->id_map().end(), s};
+    Cursor c{segments[s]->id_order().begin(), segments[s]->id_order().end(), s};
     skip_removed(c);
     if (c.it != c.end) heap.push_back(c);
   }
@@ -786,11 +789,11 @@ Status CheckSegmentsDisjoint(std::span<const Segment* const> segments, std::span
   while (!heap.empty()) {
     std::pop_heap(heap.begin(), heap.end(), after);
     Cursor& c = heap.back();
-    if (previous != nullptr && *previous == c.it->first) {
+    if (previous != nullptr && *previous == id_of(c)) {
       return Status::Corruption(names[c.segment] + ": point " + previous->ToString() + " is also in " +
                                 names[previous_segment]);
     }
-    previous = &c.it->first;
+    previous = &id_of(c);
     previous_segment = c.segment;
     ++c.it;
     skip_removed(c);

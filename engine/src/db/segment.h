@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -73,6 +74,16 @@ enum class SearchPlan : uint8_t {
   kSparseFiltered
 };
 
+// Orders a segment's slots by their points' ids; finds a slot by id too.
+struct SlotIdLess {
+  using is_transparent = void;
+  const PointStates* states;
+  bool operator()(uint32_t a, uint32_t b) const { return (*states)[a].id < (*states)[b].id; }
+  bool operator()(uint32_t a, const PointId& b) const { return (*states)[a].id < b; }
+  bool operator()(const PointId& a, uint32_t b) const { return a < (*states)[b].id; }
+};
+using IdOrder = std::set<uint32_t, SlotIdLess>;
+
 class Segment {
  public:
   // `spaces` in the order the collection numbers them. `index_kind_override`, when set, replaces every
@@ -115,8 +126,8 @@ class Segment {
   // Change feed: turns a present slot back into a point never written (zero stamps, no payload, no vectors), so
   // ops applied next rebuild its registers from scratch (a sync client replacing a point's state).
   void ClearForFeed(uint32_t slot);
-  // Id -> slot, in id order (tombstones and removed slots included; check IsRemoved).
-  const std::map<PointId, uint32_t>& id_map() const { return ids_; }
+  // Slots in the order of their points' ids (tombstones and removed slots included; check IsRemoved).
+  const IdOrder& id_order() const { return ids_; }
   // The stored form of a live point's vector in space `space`, or null.
   const float* StoredVector(const PointState& st, size_t space) const;
   // A live point's sparse vector in sparse space `space`, or nullopt.
@@ -157,10 +168,10 @@ class Segment {
   void ScanInOrder(const std::optional<PointId>& start, const payload::Filter* filter, Fn fn) const {
     auto it = start ? ids_.lower_bound(*start) : ids_.begin();
     for (; it != ids_.end(); ++it) {
-      const PointState& st = states_[it->second];
-      if (st.deleted || IsRemoved(it->second)) continue;
+      const PointState& st = states_[*it];
+      if (st.deleted || IsRemoved(*it)) continue;
       if (filter && !payload::Matches(*filter, st.id, st.payload)) continue;
-      if (!fn(it->second)) return;
+      if (!fn(*it)) return;
     }
   }
   // Exact number of live points matching the filter (null: all), using payload indexes to narrow the scan.
@@ -216,6 +227,9 @@ class Segment {
   };
 
   Segment() = default;
+  // ids_ orders slots through a pointer to states_: a segment stays where it was made.
+  Segment(const Segment&) = delete;
+  Segment& operator=(const Segment&) = delete;
   uint32_t SlotFor(const PointId& id);
   void RemoveRows(PointState& st);
   void AddRows(uint32_t slot, PointState& st, const Op& op);
@@ -228,7 +242,9 @@ class Segment {
   std::vector<SparseSpace> sparse_spaces_;
   std::vector<Sparse> sparse_;
   PointStates states_;
-  std::map<PointId, uint32_t> ids_;
+  // Id -> slot: the slots ordered by their states' ids (a set node of 48 bytes where a map from a copy of the
+  // id took 80), so the ids are kept once.
+  IdOrder ids_{SlotIdLess{&states_}};
   std::vector<uint8_t> removed_;  // per slot, 1 when removed
   size_t removed_count_ = 0;
   payload::PayloadIndex payload_index_;
