@@ -332,10 +332,15 @@ class CollectionCore {
     std::vector<Stamp> keys;  // the op's keys' stamps before (zero when absent), payload keys then op.keys
     uint64_t seq = 0;
   };
+  // 40 bytes: the live flag is the top bit of the seq (a seq counts the collection's changes: far below 2^63).
   struct FeedIndexEntry {
-    uint64_t seq;
+    static constexpr uint64_t kDead = uint64_t{1} << 63;
+    FeedIndexEntry(uint64_t seq, const PointId& point) : seq_and_dead(seq), id(point) {}
+    uint64_t seq() const { return seq_and_dead & ~kDead; }
+    bool live() const { return (seq_and_dead & kDead) == 0; }
+    void Kill() { seq_and_dead |= kDead; }
+    uint64_t seq_and_dead;
     PointId id;
-    bool live;
   };
   struct CachedImage {
     uint64_t file = 0;

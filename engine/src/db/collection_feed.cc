@@ -107,17 +107,17 @@ void CollectionCore::FeedAfterLocked(const Op& op, const FeedBefore& before) {
     std::lock_guard<std::mutex> moved_lock(moved_mu_);
     moved_.emplace_back(current_commit_, before.seq);
   }
-  feed_index_.push_back(FeedIndexEntry{seq, op.id, true});
+  feed_index_.push_back(FeedIndexEntry(seq, op.id));
 }
 
 void CollectionCore::FeedIndexRemoveLocked(uint64_t seq, const PointId& id) {
   auto it = std::lower_bound(feed_index_.begin(), feed_index_.end(), seq,
-                             [](const FeedIndexEntry& e, uint64_t s) { return e.seq < s; });
-  if (it == feed_index_.end() || it->seq != seq || !it->live || it->id != id) return;
-  it->live = false;
+                             [](const FeedIndexEntry& e, uint64_t s) { return e.seq() < s; });
+  if (it == feed_index_.end() || it->seq() != seq || !it->live() || it->id != id) return;
+  it->Kill();
   ++feed_dead_;
   if (feed_dead_ > 1024 && feed_dead_ * 2 > feed_index_.size()) {
-    std::erase_if(feed_index_, [](const FeedIndexEntry& e) { return !e.live; });
+    std::erase_if(feed_index_, [](const FeedIndexEntry& e) { return !e.live(); });
     feed_dead_ = 0;
   }
 }
@@ -130,12 +130,12 @@ void CollectionCore::FeedIndexRebuildLocked() {
       if (seg->IsRemoved(slot)) continue;
       const uint64_t seq = seg->state(slot).seq();
       if (seq == 0) continue;
-      feed_index_.push_back(FeedIndexEntry{seq, seg->state(slot).id, true});
+      feed_index_.push_back(FeedIndexEntry(seq, seg->state(slot).id));
       last_seq_ = std::max(last_seq_, seq);
     }
   }
   std::sort(feed_index_.begin(), feed_index_.end(),
-            [](const FeedIndexEntry& a, const FeedIndexEntry& b) { return a.seq < b.seq; });
+            [](const FeedIndexEntry& a, const FeedIndexEntry& b) { return a.seq() < b.seq(); });
 }
 
 void CollectionCore::FeedCheckpointLocked(uint64_t now) {
@@ -294,15 +294,15 @@ FeedInfo CollectionCore::ScanFeed(
   std::shared_lock lock(mu_);
   const uint64_t bound = ServableSeqLocked();
   auto it = std::upper_bound(feed_index_.begin(), feed_index_.end(), after,
-                             [](uint64_t s, const FeedIndexEntry& e) { return s < e.seq; });
+                             [](uint64_t s, const FeedIndexEntry& e) { return s < e.seq(); });
   for (; it != feed_index_.end(); ++it) {
-    if (it->seq > bound) break;  // not synced yet (or never will be, after a failed sync)
-    if (!it->live) continue;
+    if (it->seq() > bound) break;  // not synced yet (or never will be, after a failed sync)
+    if (!it->live()) continue;
     auto loc = Locate(it->id);
     if (!loc) continue;
     const PointState& st = loc->segment->state(loc->slot);
-    if (st.seq() != it->seq) continue;
-    if (!fn(it->seq, st, *loc->segment)) break;
+    if (st.seq() != it->seq()) continue;
+    if (!fn(it->seq(), st, *loc->segment)) break;
   }
   return FeedInfo{bound, min_valid_cursor_, std::min(last_seq_, durable_seq_.load())};
 }
