@@ -352,7 +352,10 @@ class CollectionCore {
   FeedBefore FeedBeforeLocked(const Op& op) const;
   void FeedAfterLocked(const Op& op, const FeedBefore& before);
   void FeedIndexRemoveLocked(uint64_t seq, const PointId& id);
+  // Raises last_seq_ to the segments' largest seq and, once a reader has asked for the feed, rebuilds its index.
   void FeedIndexRebuildLocked();
+  // Fills feed_index_ from the segments' states (under an exclusive lock on mu_).
+  void FillFeedIndexLocked() const;
   // Records that every seq so far was committed by `now_ms` (at or after the true time).
   void FeedCheckpointLocked(uint64_t now_ms);
   void ApplyFeedWriteLocked(const FeedWrite& write);
@@ -505,8 +508,11 @@ class CollectionCore {
   std::vector<std::pair<uint64_t, uint64_t>> checkpoints_;  // guarded by mu_: (seq, unix ms)
   boost::json::object meta_;                 // guarded by mu_
   boost::json::object meta_at_wal_start_;    // guarded by mu_
-  std::vector<FeedIndexEntry> feed_index_;   // guarded by mu_: increasing seqs; dead entries skipped
-  size_t feed_dead_ = 0;                     // guarded by mu_
+  // The feed's index by seq is kept only from the first feed scan on (a collection never synced does without
+  // its 40 bytes a point); the first scan builds it from the segments' states under an exclusive lock.
+  mutable std::vector<FeedIndexEntry> feed_index_;   // guarded by mu_: increasing seqs; dead entries skipped
+  mutable size_t feed_dead_ = 0;                     // guarded by mu_
+  mutable bool feed_index_kept_ = false;             // guarded by mu_
   uint64_t gc_horizon_hlc_ = 0;              // guarded by mu_: 0 = by tombstone_retention_ms
   uint64_t gc_max_seq_ = UINT64_MAX;         // guarded by mu_
   mutable std::vector<CachedImage> image_cache_;  // guarded by image_mu_

@@ -107,10 +107,11 @@ void CollectionCore::FeedAfterLocked(const Op& op, const FeedBefore& before) {
     std::lock_guard<std::mutex> moved_lock(moved_mu_);
     moved_.emplace_back(current_commit_, before.seq);
   }
-  feed_index_.push_back(FeedIndexEntry(seq, op.id));
+  if (feed_index_kept_) feed_index_.push_back(FeedIndexEntry(seq, op.id));
 }
 
 void CollectionCore::FeedIndexRemoveLocked(uint64_t seq, const PointId& id) {
+  if (!feed_index_kept_) return;
   auto it = std::lower_bound(feed_index_.begin(), feed_index_.end(), seq,
                              [](const FeedIndexEntry& e, uint64_t s) { return e.seq() < s; });
   if (it == feed_index_.end() || it->seq() != seq || !it->live() || it->id != id) return;
@@ -123,19 +124,27 @@ void CollectionCore::FeedIndexRemoveLocked(uint64_t seq, const PointId& id) {
 }
 
 void CollectionCore::FeedIndexRebuildLocked() {
+  for (const Segment* seg : SegmentsLocked()) {
+    for (uint32_t slot = 0; slot < seg->slot_count(); ++slot) {
+      if (!seg->IsRemoved(slot)) last_seq_ = std::max(last_seq_, seg->state(slot).seq());
+    }
+  }
+  if (feed_index_kept_) FillFeedIndexLocked();
+}
+
+void CollectionCore::FillFeedIndexLocked() const {
   feed_index_.clear();
   feed_dead_ = 0;
   for (const Segment* seg : SegmentsLocked()) {
-    for (uint32_t slot : seg->id_order()) {
+    for (uint32_t slot = 0; slot < seg->slot_count(); ++slot) {
       if (seg->IsRemoved(slot)) continue;
       const uint64_t seq = seg->state(slot).seq();
-      if (seq == 0) continue;
-      feed_index_.push_back(FeedIndexEntry(seq, seg->state(slot).id));
-      last_seq_ = std::max(last_seq_, seq);
+      if (seq != 0) feed_index_.push_back(FeedIndexEntry(seq, seg->state(slot).id));
     }
   }
   std::sort(feed_index_.begin(), feed_index_.end(),
             [](const FeedIndexEntry& a, const FeedIndexEntry& b) { return a.seq() < b.seq(); });
+  feed_index_kept_ = true;
 }
 
 void CollectionCore::FeedCheckpointLocked(uint64_t now) {
@@ -292,6 +301,14 @@ boost::json::object CollectionCore::FeedMetaWithPrefix(std::string_view prefix) 
 FeedInfo CollectionCore::ScanFeed(
     uint64_t after, const std::function<bool(uint64_t, const PointState&, const Segment&)>& fn) const {
   std::shared_lock lock(mu_);
+  if (!feed_index_kept_) {
+    lock.unlock();
+    {
+      std::unique_lock exclusive(mu_);
+      if (!feed_index_kept_) FillFeedIndexLocked();
+    }
+    lock.lock();  // once kept, the index stays kept
+  }
   const uint64_t bound = ServableSeqLocked();
   auto it = std::upper_bound(feed_index_.begin(), feed_index_.end(), after,
                              [](uint64_t s, const FeedIndexEntry& e) { return s < e.seq(); });

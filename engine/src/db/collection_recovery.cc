@@ -265,6 +265,7 @@ Status CollectionCore::RecoverLocked() {
   meta_at_wal_start_ = std::move(f.meta_at_wal_start_);
   feed_index_ = std::move(f.feed_index_);
   feed_dead_ = f.feed_dead_;
+  feed_index_kept_ = f.feed_index_kept_;
   {
     std::lock_guard<std::mutex> moved_lock(moved_mu_);
     moved_.clear();

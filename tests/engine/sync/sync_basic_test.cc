@@ -297,6 +297,57 @@ TEST_CASE("sync: the change feed serves only what is synced", "[sync]") {
   CHECK(exercised);
 }
 
+TEST_CASE("sync: the change feed's index, built at the first scan, serves what one kept from the start does",
+          "[sync]") {
+  // A collection keeps the feed's index by seq only once something reads the feed. `lazy` is first scanned
+  // after a history of writes; `kept` is scanned before any write, so it maintained its index write by write.
+  // The same writes on both must serve the same feed at every later scan.
+  auto clock = std::make_shared<FakeClock>();
+  auto lazy_db = OpenSyncDatabase(7, clock);
+  auto kept_db = OpenSyncDatabase(7, clock);
+  REQUIRE(lazy_db->CreateCollection("docs", SyncConfig()).ok());
+  REQUIRE(kept_db->CreateCollection("docs", SyncConfig()).ok());
+  auto lazy = *lazy_db->GetCollection("docs");
+  auto kept = *kept_db->GetCollection("docs");
+  auto scan = [](Collection& c, uint64_t after) {
+    std::vector<std::pair<uint64_t, uint64_t>> served;  // (seq, id)
+    c.core().ScanFeed(after, [&](uint64_t seq, const db::PointState& st, const db::Segment&) {
+      served.emplace_back(seq, st.id.number());
+      return true;
+    });
+    return served;
+  };
+  CHECK(scan(*kept, 0).empty());
+  auto ids = [](std::initializer_list<uint64_t> l) {
+    std::vector<PointId> out;
+    for (uint64_t i : l) out.push_back(PointId::Number(i));
+    return PointsSelector::Ids(out);
+  };
+  for (Collection* c : {lazy.get(), kept.get()}) {
+    std::vector<PointInput> batch;
+    for (uint64_t i = 1; i <= 40; ++i) batch.push_back(P(i, {float(i), 1, 1}, R"({"round":1})"));
+    REQUIRE(c->Upsert(batch).ok());
+    REQUIRE(c->Upsert(std::vector<PointInput>{P(3, {0, 0, 0}), P(7, {1, 1, 1})}).ok());  // their seqs move on
+    REQUIRE(c->Delete(ids({5, 9, 11})).ok());
+    REQUIRE(c->SetPayload(ids({2, 12, 22}), R"({"tag":"x"})").ok());
+  }
+  const auto first = scan(*lazy, 0);
+  CHECK(first == scan(*kept, 0));
+  REQUIRE(first.size() == 40);  // every point once, the deleted ones as tombstones
+  for (size_t i = 1; i < first.size(); ++i) CHECK(first[i - 1].first < first[i].first);
+  const uint64_t mark = first.back().first;
+  for (Collection* c : {lazy.get(), kept.get()}) {
+    REQUIRE(c->Upsert(std::vector<PointInput>{P(2, {2, 2, 2}), P(41, {4, 1, 1})}).ok());
+    REQUIRE(c->Delete(ids({3})).ok());
+  }
+  const auto later = scan(*lazy, mark);
+  CHECK(later == scan(*kept, mark));
+  std::vector<uint64_t> later_ids;
+  for (const auto& [seq, id] : later) later_ids.push_back(id);
+  CHECK(later_ids == std::vector<uint64_t>{2, 41, 3});
+  CHECK(scan(*lazy, 0) == scan(*kept, 0));
+}
+
 }  // namespace
 }  // namespace quiver
 
