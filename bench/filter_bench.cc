@@ -72,7 +72,10 @@ int Run(int argc, char** argv) {
 
   std::vector<Level> levels = {{"50%", 500}, {"10%", 100}, {"1%", 10}, {"0.1%", 1}};
   if (const std::string only = Arg(argc, argv, "levels", ""); !only.empty()) {
-    std::erase_if(levels, [&](const Level& l) { return ("," + only + ",").find(std::string(",") + l.label + ",") == std::string::npos; });
+    const std::string listed = "," + only + ",";
+    std::erase_if(levels, [&](const Level& l) {
+      return listed.find(std::string(",") + l.label + ",") == std::string::npos;
+    });
     if (levels.empty()) {
       std::fprintf(stderr, "filter_bench: --levels takes a list of 50%%, 10%%, 1%%, 0.1%%\n");
       return 2;
