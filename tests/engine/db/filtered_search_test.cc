@@ -170,6 +170,56 @@ TEST_CASE("filtered search: when the unfiltered walk finds too few matches the f
   for (const auto& p : *found) CHECK(!far[p.id.number()]);
 }
 
+TEST_CASE("filtered search: an unfiltered walk a few matches short walks again, twice as deep", "[db][filter]") {
+  // 1,250 of 2,000 points match (62.5%), but near this query only one in four: the nearest 1,000 match when
+  // their rank is a multiple of 4, the farther 1,000 all match. The first unfiltered walk (a beam of
+  // 1.5 * 10 / 0.625 = 24 rows) holds 6 matches: at least half of the 10 wanted, so the plan walks once more
+  // with a beam of 48, which holds 12, instead of the filtered walk.
+  constexpr size_t kN = 2000;
+  const std::vector<float> base = index::testing::Mixture(kN, kDim, 83);
+  const std::vector<float> query(base.begin() + 7 * kDim, base.begin() + 8 * kDim);
+  std::vector<std::pair<float, size_t>> by_distance;
+  for (size_t i = 0; i < kN; ++i) {
+    float d = 0;
+    for (uint32_t j = 0; j < kDim; ++j) d += (base[i * kDim + j] - query[j]) * (base[i * kDim + j] - query[j]);
+    by_distance.emplace_back(d, i);
+  }
+  std::sort(by_distance.begin(), by_distance.end());
+  std::vector<bool> match(kN);
+  for (size_t r = 0; r < kN; ++r) match[by_distance[r].second] = r >= kN / 2 || r % 4 == 0;
+  auto db = OpenTestDatabase();
+  CollectionConfig cfg = testing::SingleVector(kDim, Distance::kEuclid);
+  cfg.hnsw.full_scan_threshold_kb = 50;
+  auto c = MakeCollection(*db, "c", cfg);
+  REQUIRE(c->CreatePayloadIndex("m", "bool").ok());
+  std::vector<PointId> ids;
+  std::vector<std::string> payloads;
+  for (size_t i = 0; i < kN; ++i) {
+    ids.push_back(PointId::Number(i));
+    payloads.push_back(match[i] ? R"({"m":true})" : R"({"m":false})");
+  }
+  REQUIRE(c->UpsertDense(ids, "", base, payloads).ok());
+  SearchRequest req;
+  req.vector = query;
+  req.limit = 10;
+  req.hnsw_ef = 10;
+  req.filter = R"({"must":[{"key":"m","match":{"value":true}}]})";
+  db::SearchPlan plan;
+  auto found = c->core().Search(req, &plan);
+  REQUIRE(found.ok());
+  CHECK(plan == db::SearchPlan::kGraphThenFilter);
+  REQUIRE(found->size() == 10);
+  // The 10 nearest matches: ranks 0, 4, ..., 36.
+  std::set<uint64_t> want;
+  for (size_t r = 0; r < 40; r += 4) want.insert(by_distance[r].second);
+  size_t hits = 0;
+  for (const auto& p : *found) {
+    CHECK(match[p.id.number()]);
+    hits += want.count(p.id.number());
+  }
+  CHECK(hits >= 9);
+}
+
 TEST_CASE("filtered search: the selectivity estimate holds when payloads follow the order of insertion",
           "[db][filter]") {
   // Without a payload index the planner samples rows to estimate how many match. Here the matching points are
