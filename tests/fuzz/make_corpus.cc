@@ -18,6 +18,7 @@
 #include "db/op_codec.h"
 #include "db/manifest.h"
 #include "fuzz_util.h"
+#include "index/hnsw_index.h"
 #include "quiver/api.h"
 #include "storage/storage_memory.h"
 #include "storage/wal_format.h"
@@ -137,6 +138,12 @@ void BinarySeeds() {
           const char t[5] = {tag[0], tag[1], tag[2], tag[3], 0};
           const std::string image = Section(bytes, FileKind::kSegment, t);
           for (uint8_t mode : {0, 1, 3, 5}) Add("fuzz_index_image", mode, image);
+          // The graph with int8 codes: an image of layout version 2.
+          auto graph = index::HnswIndex::Deserialize({reinterpret_cast<const uint8_t*>(image.data()), image.size()});
+          if (graph.ok()) {
+            (*graph)->Quantize(0.99f);
+            for (uint8_t mode : {0, 1, 3}) Add("fuzz_index_image", mode, (*graph)->Serialize());
+          }
           const uint32_t kind = image.size() >= 16 ? static_cast<uint8_t>(image[12]) : 2;
           Add("fuzz_section_file", 1 | (kind - 1) << 1, image);
         }

@@ -347,6 +347,26 @@ void Segment::Quantize(bool force) {
   }
 }
 
+void Segment::AdoptStoredQuantization() {
+  for (size_t s = 0; s < indexes_.size(); ++s) {
+    auto* hnsw = dynamic_cast<index::HnswIndex*>(indexes_[s].index.get());
+    if (hnsw == nullptr) continue;
+    const index::ScalarQuantizer* stored = hnsw->quantizer();
+    const auto& wanted = spaces_[s].quantization;
+    if (!wanted) {
+      // Written before the collection's quantization was turned off.
+      hnsw->ClearQuantization();
+      indexes_[s].quantized_rows = 0;
+    } else if (stored && stored->quantile() == static_cast<float>(wanted->quantile)) {
+      indexes_[s].quantized_rows = std::max<size_t>(stored->trained_rows(), 1);
+    } else {
+      // Written without codes (layout version 1, or before quantization was turned on) or with another quantile.
+      hnsw->Quantize(static_cast<float>(wanted->quantile));
+      indexes_[s].quantized_rows = std::max<size_t>(hnsw->size(), 1);
+    }
+  }
+}
+
 void Segment::UpdateSpaces(const std::vector<VectorSpace>& spaces) {
   for (size_t s = 0; s < spaces_.size() && s < spaces.size(); ++s) {
     const VectorSpace& next = spaces[s];
@@ -716,8 +736,7 @@ Result<std::unique_ptr<Segment>> Segment::FromParts(std::vector<VectorSpace> spa
       }
     }
   }
-  // Codes are not stored: they are learnt again from the vectors, deterministically.
-  seg->Quantize(/*force=*/true);
+  seg->AdoptStoredQuantization();
   return seg;
 }
 

@@ -215,6 +215,9 @@ class Segment {
   size_t MemoryUsage() const;
 
  private:
+  // After loading: keeps the codes the images hold where the space's quantization (spaces_) asks for the same
+  // quantile, drops them where it asks for none, and trains where they are missing or differ.
+  void AdoptStoredQuantization();
   struct Space {
     std::unique_ptr<index::VectorIndex> index;
     std::vector<uint32_t> row_slot;  // index row -> slot

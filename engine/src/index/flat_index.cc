@@ -159,6 +159,10 @@ Result<std::unique_ptr<FlatIndex>> FlatIndex::Deserialize(std::span<const uint8_
   QUIVER_ASSIGN_OR_RETURN(auto reader,
                           SectionFileReader::Open(bytes, FileKind::kFlatIndex, "flat index image", checks));
   QUIVER_ASSIGN_OR_RETURN(IndexMeta meta, DecodeIndexMeta(reader, IndexKind::kFlat));
+  if (meta.version != kIndexLayoutVersionPlain) {
+    return Status::Corruption(reader.name() + " META: a flat index image is of layout version 1, not " +
+                              std::to_string(meta.version));
+  }
   std::unique_ptr<FlatIndex> index(new FlatIndex(meta.dim, meta.metric));
   QUIVER_RETURN_IF_ERROR(ReadVectorsAndDeleted(reader, meta, &index->store_, &index->deleted_, std::move(keepalive)));
   return index;

@@ -21,6 +21,7 @@ ByteChunks HnswIndex::SerializeChunks() const {
   meta.max_level = max_level_;
   meta.entry_point = entry_point_;
   meta.seed = options_.seed;
+  if (quantizer_) meta.version = kIndexLayoutVersion;
   SectionFileWriter w(FileKind::kHnswIndex);
   w.Add(kTagMeta, EncodeIndexMeta(meta));
   WriteVectorsAndDeleted(store_, deleted_, &w);
@@ -34,6 +35,7 @@ ByteChunks HnswIndex::SerializeChunks() const {
                  static_cast<size_t>(levels_[r]) * (1 + m_) * sizeof(uint32_t));
   }
   w.Add(kTagLinksUpper, upper);
+  if (quantizer_) quantizer_->Write(&w);
   return w.FinishChunks();
 }
 
@@ -101,6 +103,22 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Deserialize(std::span<const uint8_
   index->max_level_ = meta.max_level;
   index->entry_point_ = meta.entry_point;
   QUIVER_RETURN_IF_ERROR(index->CheckInvariants().WithContext(reader.name()));
+  // Version 2 is version 1 with the quantizer's sections, and only with them.
+  const bool quantized = meta.version == kIndexLayoutVersion;
+  for (uint32_t tag : {kTagQuantizer, kTagCodes}) {
+    if (reader.Has(tag) != quantized) {
+      return Status::Corruption(reader.name() + ": section " + SectionTagName(tag) + " is " +
+                                (quantized ? "missing from" : "present in") + " a layout version " +
+                                std::to_string(meta.version) + " image");
+    }
+  }
+  if (!quantized && reader.Has(kTagCodeNorms)) {
+    return Status::Corruption(reader.name() + ": section SQN2 is present in a layout version 1 image");
+  }
+  if (quantized) {
+    QUIVER_ASSIGN_OR_RETURN(ScalarQuantizer q, ScalarQuantizer::Read(reader, index->store_));
+    index->quantizer_.emplace(std::move(q));
+  }
   return index;
 }
 

@@ -11,7 +11,7 @@ namespace quiver::index {
 
 std::string EncodeIndexMeta(const IndexMeta& meta) {
   std::string out;
-  PutFixed32(&out, kIndexLayoutVersion);
+  PutFixed32(&out, meta.version);
   PutFixed8(&out, static_cast<uint8_t>(meta.kind));
   PutFixed8(&out, static_cast<uint8_t>(meta.metric));
   PutFixed16(&out, 0);
@@ -42,7 +42,10 @@ Result<IndexMeta> DecodeIndexMeta(const SectionFileReader& reader, IndexKind exp
   uint8_t kind = 0, metric = 0;
   uint16_t reserved16 = 0;
   QUIVER_RETURN_IF_ERROR(r.ReadU32(&version, "layout version"));
-  if (version != kIndexLayoutVersion) return r.Error("unsupported index layout version " + std::to_string(version));
+  if (version != kIndexLayoutVersionPlain && version != kIndexLayoutVersion) {
+    return r.Error("unsupported index layout version " + std::to_string(version));
+  }
+  m.version = version;
   QUIVER_RETURN_IF_ERROR(r.ReadU8(&kind, "kind"));
   if (kind != static_cast<uint8_t>(expected_kind)) return r.Error("index kind " + std::to_string(kind) + " unexpected");
   QUIVER_RETURN_IF_ERROR(r.ReadU8(&metric, "metric"));

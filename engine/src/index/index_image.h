@@ -14,16 +14,24 @@
 
 namespace quiver::index {
 
-inline constexpr uint32_t kIndexLayoutVersion = 1;
+// Version 2 adds the scalar quantizer's sections (SQPR, SQCD, SQN2); an image without them is written as
+// version 1, which every earlier reader reads.
+inline constexpr uint32_t kIndexLayoutVersion = 2;
+inline constexpr uint32_t kIndexLayoutVersionPlain = 1;
 inline constexpr size_t kIndexMetaSize = 64;
+inline constexpr size_t kQuantizerParamsSize = 32;
 inline constexpr uint32_t kTagMeta = SectionTag("META");
 inline constexpr uint32_t kTagVectors = SectionTag("VECS");
 inline constexpr uint32_t kTagDeleted = SectionTag("DELS");
 inline constexpr uint32_t kTagLevels = SectionTag("LVLS");
 inline constexpr uint32_t kTagLinks0 = SectionTag("LNK0");
 inline constexpr uint32_t kTagLinksUpper = SectionTag("LNKU");
+inline constexpr uint32_t kTagQuantizer = SectionTag("SQPR");
+inline constexpr uint32_t kTagCodes = SectionTag("SQCD");
+inline constexpr uint32_t kTagCodeNorms = SectionTag("SQN2");
 
 struct IndexMeta {
+  uint32_t version = kIndexLayoutVersionPlain;
   IndexKind kind = IndexKind::kFlat;
   Metric metric = Metric::kL2;
   uint32_t dim = 0;
@@ -40,7 +48,7 @@ struct IndexMeta {
 };
 
 std::string EncodeIndexMeta(const IndexMeta& meta);
-// Decodes and checks the kind, metric, dim and stride. `reader` labels errors.
+// Decodes and checks the version (1 or 2), kind, metric, dim and stride. `reader` labels errors.
 Result<IndexMeta> DecodeIndexMeta(const SectionFileReader& reader, IndexKind expected_kind);
 
 // Writes the VECS and DELS sections.

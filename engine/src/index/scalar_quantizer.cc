@@ -2,7 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
+
+#include "base/coding.h"
+#include "index/index_image.h"
 
 namespace quiver::index {
 namespace {
@@ -30,6 +34,18 @@ ScalarQuantizer::ScalarQuantizer(uint32_t dim, Metric metric, float quantile, fl
       inv_step_(1.0f / step_),
       kernels_(&simd::Best()) {}
 
+ScalarQuantizer::ScalarQuantizer(uint32_t dim, Metric metric, float quantile, size_t trained_rows, float mid,
+                                 float step)
+    : dim_(dim),
+      code_stride_(CodeStrideFor(dim)),
+      metric_(metric),
+      quantile_(quantile),
+      trained_rows_(trained_rows),
+      mid_(mid),
+      step_(step),
+      inv_step_(1.0f / step),
+      kernels_(&simd::Best()) {}
+
 ScalarQuantizer ScalarQuantizer::Train(const VectorStore& store, float quantile) {
   const size_t rows = store.size();
   const uint32_t dim = store.dim();
@@ -54,6 +70,7 @@ ScalarQuantizer ScalarQuantizer::Train(const VectorStore& store, float quantile)
     hi = sample[hi_at];
   }
   ScalarQuantizer q(dim, store.metric(), quantile, lo, hi);
+  q.trained_rows_ = rows;
   q.Append(store);
   return q;
 }
@@ -113,6 +130,96 @@ void ScalarQuantizer::Append(const VectorStore& store) {
     code_sum_[r] = static_cast<float>(CodeSum(out, dim_));
     if (metric_ == Metric::kL2) norm2_[r] = Norm2(v, dim_);
   }
+}
+
+void ScalarQuantizer::Write(SectionFileWriter* w) const {
+  std::string params;
+  PutFloat(&params, quantile_);
+  PutFloat(&params, mid_);
+  PutFloat(&params, step_);
+  PutFixed32(&params, code_stride_);
+  PutFixed64(&params, trained_rows_);
+  PutFixed64(&params, 0);
+  w->Add(kTagQuantizer, params);
+  w->AddRef(kTagCodes, codes_.data(), size() * code_stride_);
+  if (metric_ == Metric::kL2) w->AddRef(kTagCodeNorms, norm2_.data(), norm2_.size() * sizeof(float));
+}
+
+Result<ScalarQuantizer> ScalarQuantizer::Read(const SectionFileReader& reader, const VectorStore& store) {
+  const size_t rows = store.size();
+  const uint32_t dim = store.dim();
+  const uint32_t stride = CodeStrideFor(dim);
+  QUIVER_ASSIGN_OR_RETURN(auto params, reader.Get(kTagQuantizer));
+  ByteReader pr(params, reader.name() + " SQPR", reader.OffsetOf(kTagQuantizer));
+  if (params.size() != kQuantizerParamsSize) {
+    return pr.Error("section is " + std::to_string(params.size()) + " bytes, expected " +
+                    std::to_string(kQuantizerParamsSize));
+  }
+  float quantile = 0, mid = 0, step = 0;
+  uint32_t code_stride = 0;
+  uint64_t trained = 0, reserved = 0;
+  QUIVER_RETURN_IF_ERROR(pr.ReadFloat(&quantile, "quantile"));
+  QUIVER_RETURN_IF_ERROR(pr.ReadFloat(&mid, "middle"));
+  QUIVER_RETURN_IF_ERROR(pr.ReadFloat(&step, "step"));
+  QUIVER_RETURN_IF_ERROR(pr.ReadU32(&code_stride, "code stride"));
+  QUIVER_RETURN_IF_ERROR(pr.ReadU64(&trained, "trained rows"));
+  QUIVER_RETURN_IF_ERROR(pr.ReadU64(&reserved, "reserved"));
+  ByteReader at_params(params, reader.name() + " SQPR", reader.OffsetOf(kTagQuantizer));
+  if (!(quantile >= 0.5f && quantile <= 1.0f)) return at_params.Error("quantile out of [0.5, 1]");
+  if (!std::isfinite(mid)) return at_params.Error("middle of the range is not finite");
+  if (!(step >= std::numeric_limits<float>::min() && step <= std::numeric_limits<float>::max())) {
+    return at_params.Error("step is not a positive finite number");
+  }
+  if (code_stride != stride) {
+    return at_params.Error("code stride " + std::to_string(code_stride) + " does not fit dim " + std::to_string(dim));
+  }
+  if (trained > rows) return at_params.Error("trained on more rows than the image holds");
+  if (reserved != 0) return at_params.Error("reserved field is not 0");
+
+  QUIVER_ASSIGN_OR_RETURN(auto codes, reader.Get(kTagCodes));
+  ByteReader cr(codes, reader.name() + " SQCD", reader.OffsetOf(kTagCodes));
+  if (codes.size() != uint64_t{rows} * stride) {
+    return cr.Error("section holds " + std::to_string(codes.size()) + " bytes, expected " + std::to_string(rows) +
+                    " rows of " + std::to_string(stride));
+  }
+  ScalarQuantizer q(dim, store.metric(), quantile, trained, mid, step);
+  q.codes_.Resize(rows * stride);
+  if (rows > 0) std::memcpy(q.codes_.data(), codes.data(), codes.size());
+  q.code_sum_.resize(rows);
+  for (size_t r = 0; r < rows; ++r) {
+    const int8_t* c = q.codes_.data() + r * stride;
+    for (uint32_t j = 0; j < stride; ++j) {
+      // -128 is never written: the kernels rely on codes in [-127, 127].
+      if (j < dim ? c[j] == -128 : c[j] != 0) {
+        (void)cr.Skip(r * stride + j, "codes");
+        return cr.Error(std::string(j < dim ? "code -128" : "non-zero padding") + " in row " + std::to_string(r));
+      }
+    }
+    q.code_sum_[r] = static_cast<float>(CodeSum(c, dim));
+  }
+
+  const bool l2 = store.metric() == Metric::kL2;
+  if (l2 != reader.Has(kTagCodeNorms)) {
+    return Status::Corruption(reader.name() + ": section SQN2 is " + (l2 ? "missing" : "present") +
+                              " for the metric");
+  }
+  if (l2) {
+    QUIVER_ASSIGN_OR_RETURN(auto norms, reader.Get(kTagCodeNorms));
+    ByteReader nr(norms, reader.name() + " SQN2", reader.OffsetOf(kTagCodeNorms));
+    if (norms.size() != uint64_t{rows} * sizeof(float)) {
+      return nr.Error("section holds " + std::to_string(norms.size()) + " bytes, expected " +
+                      std::to_string(rows) + " norms");
+    }
+    q.norm2_.resize(rows);
+    if (rows > 0) std::memcpy(q.norm2_.data(), norms.data(), norms.size());
+    for (size_t r = 0; r < rows; ++r) {
+      if (!(q.norm2_[r] >= 0.0f && q.norm2_[r] <= std::numeric_limits<float>::max())) {
+        (void)nr.Skip(r * sizeof(float), "norms");
+        return nr.Error("norm of row " + std::to_string(r) + " is not a finite number >= 0");
+      }
+    }
+  }
+  return q;
 }
 
 }  // namespace quiver::index

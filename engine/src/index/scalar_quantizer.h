@@ -14,8 +14,9 @@
 // and |q - x|_1 ~ step sum |cq - c|. Cosine vectors are normalised before encoding, so cosine is the inner
 // product here. Distances follow metric.h's convention (smaller is closer).
 //
-// Training is deterministic: the same rows give the same quantizer and codes on every platform, so codes are
-// not stored in files; an index re-encodes its rows when loaded.
+// Training is deterministic: the same rows give the same quantizer and codes on every platform. An index image
+// stores the quantizer and its codes (docs/formats.md, "Index image": SQPR, SQCD, SQN2), so loading one neither
+// trains nor encodes again, and keeps the range learnt from the rows there were at training.
 //
 // Thread safety: const methods may run concurrently; Append needs exclusive access.
 #ifndef QUIVER_INDEX_SCALAR_QUANTIZER_H_
@@ -26,6 +27,7 @@
 #include <vector>
 
 #include "base/aligned_array.h"
+#include "base/section_file.h"
 #include "index/metric.h"
 #include "index/vector_store.h"
 #include "simd/distance.h"
@@ -41,7 +43,16 @@ class ScalarQuantizer {
   // every row. `quantile` is in [0.5, 1].
   static ScalarQuantizer Train(const VectorStore& store, float quantile);
 
+  // Adds the SQPR, SQCD and (L2) SQN2 sections of an index image.
+  void Write(SectionFileWriter* w) const;
+  // The quantizer those sections hold for `store`, the image's rows (already read): Corruption naming the
+  // section and offset when a size, a parameter or a code is out of range. Each row's sum of codes is
+  // computed again from the codes.
+  static Result<ScalarQuantizer> Read(const SectionFileReader& reader, const VectorStore& store);
+
   uint32_t dim() const { return dim_; }
+  // Rows there were when the range was learnt.
+  size_t trained_rows() const { return trained_rows_; }
   uint32_t code_stride() const { return code_stride_; }
   size_t size() const { return code_sum_.size(); }
   float quantile() const { return quantile_; }
@@ -85,6 +96,8 @@ class ScalarQuantizer {
 
  private:
   ScalarQuantizer(uint32_t dim, Metric metric, float quantile, float lo, float hi);
+  // From a stored middle and step (finite, step > 0), bit for bit.
+  ScalarQuantizer(uint32_t dim, Metric metric, float quantile, size_t trained_rows, float mid, float step);
 
   void Encode(const float* v, float mid, float inv_step, int8_t* out) const;
   float Combine(int32_t dot, const QueryTerms& t, uint32_t row) const {
@@ -96,6 +109,7 @@ class ScalarQuantizer {
   uint32_t code_stride_;
   Metric metric_;
   float quantile_;
+  size_t trained_rows_ = 0;
   float mid_;
   float step_;
   float inv_step_;

@@ -3,11 +3,15 @@
 // reopened database searches exactly as before closing.
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstring>
 #include <set>
 
 #include "db/database_core.h"
 #include "engine/db/db_test_util.h"
 #include "engine/index/test_data.h"
+#include "db/segment.h"
+#include "db/segment_file.h"
+#include "index/hnsw_index.h"
 #include "quiver/api.h"
 #include "storage/storage_memory.h"
 
@@ -225,6 +229,73 @@ TEST_CASE("quantization: a stored collection reopens with the config and the sam
   auto problems = c->Verify();
   REQUIRE(problems.ok());
   CHECK(problems->empty());
+}
+
+TEST_CASE("quantization: a segment file keeps the codes, trained on the rows there were then", "[db][sq8][storage]") {
+  // In memory, the points' segment is a graph built as they arrive. 2,500 points in batches of 500: the codes
+  // are learnt at 1,500 rows (the first batch past Segment::kQuantizeMinRows) and the later, wider rows are
+  // encoded with that range, as the graph is not yet twice as large. The segment's file holds that quantizer,
+  // and loading it keeps it instead of learning one from all 2,500 rows. (Stored segments are trained when
+  // built, on all their rows; what loading saves them is the time to train and encode.)
+  DatabaseOptions o;
+  o.replica_id = 3;
+  o.segment_points = 5000;
+  constexpr size_t kStored = 2500;
+  auto base = index::testing::Mixture(kStored, kDim, 95);
+  for (size_t i = 1500 * kDim; i < base.size(); ++i) base[i] *= 3.0f;
+  auto db = *db::DatabaseCore::Open(o);
+  REQUIRE(db->CreateCollection("c", QuantizedConfig(Distance::kEuclid, true)).ok());
+  auto c = *db->GetCollection("c");
+  for (size_t first = 0; first < kStored; first += 500) {
+    std::vector<PointInput> batch;
+    for (size_t i = first; i < first + 500; ++i) {
+      batch.push_back(testing::P(i, std::vector<float>(base.begin() + i * kDim, base.begin() + (i + 1) * kDim)));
+    }
+    REQUIRE(c->Upsert(batch).ok());
+  }
+  std::set<const db::Segment*> segs;
+  c->core().VisitPoints([&](const db::PointState&, const db::Segment& seg) { segs.insert(&seg); });
+  REQUIRE(segs.size() == 1);
+  const db::Segment& seg = **segs.begin();
+  auto* hnsw = dynamic_cast<const index::HnswIndex*>(&seg.vector_index(0));
+  REQUIRE(hnsw != nullptr);
+  REQUIRE(hnsw->quantizer() != nullptr);
+  const index::ScalarQuantizer& q = *hnsw->quantizer();
+  CHECK(q.trained_rows() == 1500);
+  CHECK(q.size() == kStored);
+
+  const std::string file = db::EncodeSegment(seg).Flatten();
+  auto loaded = db::DecodeSegment({reinterpret_cast<const uint8_t*>(file.data()), file.size()}, seg.spaces(),
+                                  seg.sparse_spaces(), nullptr, "segment");
+  REQUIRE(loaded.ok());
+  auto* again = dynamic_cast<const index::HnswIndex*>(&(*loaded)->vector_index(0));
+  REQUIRE(again != nullptr);
+  REQUIRE(again->quantizer() != nullptr);
+  const index::ScalarQuantizer& r = *again->quantizer();
+  CHECK(r.trained_rows() == 1500);
+  CHECK(r.size() == kStored);
+  CHECK(r.lo() == q.lo());
+  CHECK(r.hi() == q.hi());
+  CHECK(std::memcmp(r.Codes(0), q.Codes(0), kStored * q.code_stride()) == 0);
+  // The same bytes when written again.
+  CHECK(db::EncodeSegment(**loaded).Flatten() == file);
+
+  // A collection whose quantization changed since the file was written: another quantile is learnt again,
+  // none drops the codes.
+  std::vector<db::VectorSpace> spaces = seg.spaces();
+  spaces[0].quantization->quantile = 0.9;
+  loaded = db::DecodeSegment({reinterpret_cast<const uint8_t*>(file.data()), file.size()}, spaces,
+                             seg.sparse_spaces(), nullptr, "segment");
+  REQUIRE(loaded.ok());
+  again = dynamic_cast<const index::HnswIndex*>(&(*loaded)->vector_index(0));
+  REQUIRE(again->quantizer() != nullptr);
+  CHECK(again->quantizer()->quantile() == 0.9f);
+  CHECK(again->quantizer()->trained_rows() == kStored);
+  spaces[0].quantization.reset();
+  loaded = db::DecodeSegment({reinterpret_cast<const uint8_t*>(file.data()), file.size()}, spaces,
+                             seg.sparse_spaces(), nullptr, "segment");
+  REQUIRE(loaded.ok());
+  CHECK(dynamic_cast<const index::HnswIndex*>(&(*loaded)->vector_index(0))->quantizer() == nullptr);
 }
 
 }  // namespace

@@ -18,44 +18,55 @@ std::span<const uint8_t> Bytes(const std::string& s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
 }
 
-std::string SmallHnswImage() {
+// A small graph; `quantized`: with int8 codes learnt from its first 100 rows (layout version 2).
+std::string SmallHnswImage(bool quantized = false) {
   const uint32_t dim = 6;
   auto base = testing::Mixture(120, dim, 5);
   auto index = *HnswIndex::Create(dim, Metric::kL2, {4, 20, 9});
-  REQUIRE(index->AddBatch(base.data(), 120, nullptr).ok());
+  REQUIRE(index->AddBatch(base.data(), 100, nullptr).ok());
+  if (quantized) index->Quantize(0.99f);
+  REQUIRE(index->AddBatch(base.data() + 100 * dim, 20, nullptr).ok());
   REQUIRE(index->Remove(3).ok());
   REQUIRE(index->max_level() >= 1);  // the image exercises upper levels
   return index->Serialize();
 }
 
 TEST_CASE("index image: every flipped byte is rejected as corruption", "[index][image]") {
-  const std::string image = SmallHnswImage();
-  REQUIRE(LoadIndex(Bytes(image)).ok());
-  for (size_t i = 0; i < image.size(); ++i) {
-    std::string bad = image;
-    bad[i] = static_cast<char>(bad[i] ^ 0x01);
-    auto r = LoadIndex(Bytes(bad));
-    INFO("byte " << i);
-    REQUIRE_FALSE(r.ok());
-    REQUIRE(r.status().IsCorruption());
+  for (bool quantized : {false, true}) {
+    const std::string image = SmallHnswImage(quantized);
+    REQUIRE(LoadIndex(Bytes(image)).ok());
+    for (size_t i = 0; i < image.size(); ++i) {
+      std::string bad = image;
+      bad[i] = static_cast<char>(bad[i] ^ 0x01);
+      auto r = LoadIndex(Bytes(bad));
+      INFO("quantized " << quantized << ", byte " << i);
+      REQUIRE_FALSE(r.ok());
+      REQUIRE(r.status().IsCorruption());
+    }
   }
 }
 
 TEST_CASE("index image: every truncation is rejected as corruption", "[index][image]") {
-  const std::string image = SmallHnswImage();
-  for (size_t n = 0; n < image.size(); n += (n < 256 ? 1 : 7)) {
-    auto r = LoadIndex(Bytes(image.substr(0, n)));
-    INFO("length " << n);
-    REQUIRE(r.status().IsCorruption());
+  for (bool quantized : {false, true}) {
+    const std::string image = SmallHnswImage(quantized);
+    for (size_t n = 0; n < image.size(); n += (n < 256 ? 1 : 7)) {
+      auto r = LoadIndex(Bytes(image.substr(0, n)));
+      INFO("quantized " << quantized << ", length " << n);
+      REQUIRE(r.status().IsCorruption());
+    }
   }
 }
 
-// Rebuilds an image with one section replaced, so every checksum is valid again.
-std::string Replace(const std::string& image, FileKind kind, uint32_t tag, const std::string& bytes) {
+constexpr uint32_t kAllTags[] = {kTagMeta,       kTagVectors,   kTagDeleted, kTagLevels,   kTagLinks0,
+                                 kTagLinksUpper, kTagQuantizer, kTagCodes,   kTagCodeNorms};
+
+// Rebuilds an image with one section replaced (or, with `drop`, left out), so every checksum is valid again.
+std::string Replace(const std::string& image, FileKind kind, uint32_t tag, const std::string& bytes,
+                    bool drop = false) {
   auto reader = *SectionFileReader::Open(Bytes(image), kind, "x");
   SectionFileWriter w(kind);
-  for (uint32_t t : {kTagMeta, kTagVectors, kTagDeleted, kTagLevels, kTagLinks0, kTagLinksUpper}) {
-    if (!reader.Has(t)) continue;
+  for (uint32_t t : kAllTags) {
+    if (!reader.Has(t) || (drop && t == tag)) continue;
     auto s = *reader.Get(t);
     w.Add(t, t == tag ? bytes : std::string(reinterpret_cast<const char*>(s.data()), s.size()));
   }
@@ -116,6 +127,121 @@ TEST_CASE("index image: impossible contents with valid checksums are rejected", 
   std::string d = dels;
   d.back() = static_cast<char>(0x80);  // a bit past row 119
   expect(Replace(image, kind, kTagDeleted, d), "deletion bits set past the last row");
+}
+
+TEST_CASE("index image: a quantized graph keeps its codes through an image (layout version 2)", "[index][image]") {
+  const uint32_t dim = 40;
+  auto base = testing::Mixture(1500, dim, 11);
+  auto queries = testing::Mixture(20, dim, 12);
+  for (Metric metric : {Metric::kL2, Metric::kInnerProduct, Metric::kCosine, Metric::kL1}) {
+    INFO("metric " << static_cast<int>(metric));
+    auto index = *HnswIndex::Create(dim, metric, {8, 40, 3});
+    REQUIRE(index->AddBatch(base.data(), 1000, nullptr).ok());
+    const std::string plain = index->Serialize();
+    index->Quantize(0.99f);
+    // Later rows, wider than the range learnt, are encoded with it.
+    std::vector<float> wide(base.begin() + 1000 * dim, base.end());
+    for (float& x : wide) x *= 3.0f;
+    REQUIRE(index->AddBatch(wide.data(), 500, nullptr).ok());
+    const std::string image = index->Serialize();
+    CHECK(DecodeFixed32(Section(plain, FileKind::kHnswIndex, kTagMeta).data()) == 1);
+    CHECK(DecodeFixed32(Section(image, FileKind::kHnswIndex, kTagMeta).data()) == 2);
+    auto reader = *SectionFileReader::Open(Bytes(image), FileKind::kHnswIndex, "x");
+    CHECK(reader.Has(kTagCodeNorms) == (metric == Metric::kL2));
+
+    auto loaded = HnswIndex::Deserialize(Bytes(image));
+    REQUIRE(loaded.ok());
+    const ScalarQuantizer* q = index->quantizer();
+    const ScalarQuantizer* r = (*loaded)->quantizer();
+    REQUIRE(r != nullptr);
+    CHECK(r->trained_rows() == 1000);
+    CHECK(r->size() == 1500);
+    CHECK(r->quantile() == 0.99f);
+    CHECK(r->lo() == q->lo());
+    CHECK(r->hi() == q->hi());
+    CHECK(std::memcmp(r->Codes(0), q->Codes(0), 1500 * q->code_stride()) == 0);
+    CHECK((*loaded)->Serialize() == image);
+    for (size_t i = 0; i < 20; ++i) {
+      std::vector<Neighbor> a, b;
+      REQUIRE(index->Search(&queries[i * dim], SearchParams{10, 40}, nullptr, &a).ok());
+      REQUIRE((*loaded)->Search(&queries[i * dim], SearchParams{10, 40}, nullptr, &b).ok());
+      REQUIRE(a.size() == b.size());
+      for (size_t j = 0; j < a.size(); ++j) {
+        CHECK(a[j].row == b[j].row);
+        CHECK(a[j].distance == b[j].distance);
+      }
+    }
+    // Without the codes (ClearQuantization), the image is version 1 again.
+    (*loaded)->ClearQuantization();
+    CHECK(DecodeFixed32(Section((*loaded)->Serialize(), FileKind::kHnswIndex, kTagMeta).data()) == 1);
+  }
+}
+
+TEST_CASE("index image: a quantizer's impossible contents with valid checksums are rejected", "[index][image]") {
+  const std::string image = SmallHnswImage(true);
+  const FileKind kind = FileKind::kHnswIndex;
+  auto expect = [](const std::string& bad, const std::string& fragment) {
+    auto r = LoadIndex(Bytes(bad));
+    REQUIRE(r.status().IsCorruption());
+    INFO(r.status().ToString());
+    CHECK(r.status().message().find(fragment) != std::string_view::npos);
+  };
+  const std::string params = Section(image, kind, kTagQuantizer);
+  REQUIRE(params.size() == 32);
+  auto with_float = [&](size_t at, float v) {
+    std::string p = params;
+    std::memcpy(&p[at], &v, 4);
+    return Replace(image, kind, kTagQuantizer, p);
+  };
+  expect(with_float(0, 0.3f), "quantile out of [0.5, 1]");
+  expect(with_float(4, std::numeric_limits<float>::infinity()), "middle of the range is not finite");
+  expect(with_float(8, 0.0f), "step is not a positive finite number");
+  expect(with_float(8, -1.0f), "step is not a positive finite number");
+  std::string p = params;
+  EncodeFixed32(&p[12], 32);
+  expect(Replace(image, kind, kTagQuantizer, p), "code stride 32 does not fit dim 6");
+  p = params;
+  EncodeFixed64(&p[16], 121);
+  expect(Replace(image, kind, kTagQuantizer, p), "trained on more rows than the image holds");
+  p = params;
+  p[24] = 1;
+  expect(Replace(image, kind, kTagQuantizer, p), "reserved field is not 0");
+  expect(Replace(image, kind, kTagQuantizer, params.substr(0, 28)), "section is 28 bytes, expected 32");
+
+  const std::string codes = Section(image, kind, kTagCodes);
+  REQUIRE(codes.size() == 120 * 16);
+  std::string c = codes;
+  c[16 * 7 + 2] = static_cast<char>(-128);
+  expect(Replace(image, kind, kTagCodes, c), "code -128 in row 7");
+  c = codes;
+  c[16 * 9 + 6] = 1;  // past dim 6
+  expect(Replace(image, kind, kTagCodes, c), "non-zero padding in row 9");
+  expect(Replace(image, kind, kTagCodes, codes.substr(0, codes.size() - 16)), "expected 120 rows of 16");
+
+  const std::string norms = Section(image, kind, kTagCodeNorms);
+  std::string n = norms;
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  std::memcpy(&n[4 * 5], &nan, 4);
+  expect(Replace(image, kind, kTagCodeNorms, n), "norm of row 5 is not a finite number >= 0");
+  const float negative = -1.0f;
+  n = norms;
+  std::memcpy(&n[0], &negative, 4);
+  expect(Replace(image, kind, kTagCodeNorms, n), "norm of row 0");
+  expect(Replace(image, kind, kTagCodeNorms, norms.substr(4)), "expected 120 norms");
+  expect(Replace(image, kind, kTagCodeNorms, "", true), "section SQN2 is missing for the metric");
+
+  // The version and the sections agree.
+  std::string meta = Section(image, kind, kTagMeta);
+  EncodeFixed32(&meta[0], 1);
+  expect(Replace(image, kind, kTagMeta, meta), "section SQPR is present in a layout version 1 image");
+  expect(Replace(image, kind, kTagQuantizer, "", true), "section SQPR is missing from a layout version 2 image");
+  expect(Replace(image, kind, kTagCodes, "", true), "section SQCD is missing from a layout version 2 image");
+  EncodeFixed32(&meta[0], 3);
+  expect(Replace(image, kind, kTagMeta, meta), "unsupported index layout version 3");
+  const std::string plain = SmallHnswImage(false);
+  std::string plain_meta = Section(plain, kind, kTagMeta);
+  EncodeFixed32(&plain_meta[0], 2);
+  expect(Replace(plain, kind, kTagMeta, plain_meta), "section SQPR is missing from a layout version 2 image");
 }
 
 TEST_CASE("index image: a flat image damaged anywhere is rejected", "[index][image]") {
