@@ -87,8 +87,8 @@ class HnswIndex final : public VectorIndex {
 
   // Scalar quantization (scalar_quantizer.h): learns int8 codes from the rows held now and encodes rows added
   // later with the same range. Searches then walk the codes and rescore with the floats unless their params say
-  // otherwise. Calling it again retrains on all rows. Codes are not part of the image (Serialize): a loaded index
-  // is quantized again by its owner.
+  // otherwise. Calling it again retrains on all rows. The quantizer and its codes are part of the image
+  // (Serialize, layout version 2), so a loaded index walks the same codes.
   void Quantize(float quantile) { quantizer_ = ScalarQuantizer::Train(store_, quantile); }
   void ClearQuantization() { quantizer_.reset(); }
   const ScalarQuantizer* quantizer() const { return quantizer_ ? &*quantizer_ : nullptr; }

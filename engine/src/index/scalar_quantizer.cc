@@ -188,14 +188,22 @@ Result<ScalarQuantizer> ScalarQuantizer::Read(const SectionFileReader& reader, c
   q.code_sum_.resize(rows);
   for (size_t r = 0; r < rows; ++r) {
     const int8_t* c = q.codes_.data() + r * stride;
-    for (uint32_t j = 0; j < stride; ++j) {
-      // -128 is never written: the kernels rely on codes in [-127, 127].
-      if (j < dim ? c[j] == -128 : c[j] != 0) {
-        (void)cr.Skip(r * stride + j, "codes");
-        return cr.Error(std::string(j < dim ? "code -128" : "non-zero padding") + " in row " + std::to_string(r));
-      }
+    // One branch-free pass a row (it vectorises): the sum, and whether any code is out of range. -128 is never
+    // written: the kernels rely on codes in [-127, 127].
+    int32_t sum = 0;
+    bool bad = false;
+    for (uint32_t j = 0; j < dim; ++j) {
+      sum += c[j];
+      bad |= c[j] == -128;
     }
-    q.code_sum_[r] = static_cast<float>(CodeSum(c, dim));
+    for (uint32_t j = dim; j < stride; ++j) bad |= c[j] != 0;
+    if (bad) {
+      uint32_t j = 0;
+      while (j < dim ? c[j] != -128 : c[j] == 0) ++j;
+      (void)cr.Skip(r * stride + j, "codes");
+      return cr.Error(std::string(j < dim ? "code -128" : "non-zero padding") + " in row " + std::to_string(r));
+    }
+    q.code_sum_[r] = static_cast<float>(sum);
   }
 
   const bool l2 = store.metric() == Metric::kL2;
@@ -213,9 +221,10 @@ Result<ScalarQuantizer> ScalarQuantizer::Read(const SectionFileReader& reader, c
     q.norm2_.resize(rows);
     if (rows > 0) std::memcpy(q.norm2_.data(), norms.data(), norms.size());
     for (size_t r = 0; r < rows; ++r) {
-      if (!(q.norm2_[r] >= 0.0f && q.norm2_[r] <= std::numeric_limits<float>::max())) {
+      // +inf is a norm the writer gives: the square of a row of finite values near the float maximum.
+      if (!(q.norm2_[r] >= 0.0f)) {
         (void)nr.Skip(r * sizeof(float), "norms");
-        return nr.Error("norm of row " + std::to_string(r) + " is not a finite number >= 0");
+        return nr.Error("norm of row " + std::to_string(r) + " is not a number >= 0");
       }
     }
   }
