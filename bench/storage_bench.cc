@@ -1,16 +1,16 @@
-// Storage benchmark: durable ingest at batch sizes 1, 100 and 1000; building the index of a 200,000 x 384 collection
-// (merging and indexing its segments) against opening it from its files; disk bytes per point against raw vectors
-// plus graph; compaction throughput. Prints a markdown table.
+// Storage benchmark: durable ingest at batch sizes 1, 100 and 1000; building the index of a 200,000 x 384
+// collection (merging and indexing its segments) against opening it from its files; disk bytes per point
+// against raw vectors plus graph; compaction throughput. Prints a markdown table.
 //
-//   storage_bench --cache .cache/bench [--points 200000] [--threads 2] [--dir .cache/bench/storage] [--ingest-only 1]
-//                 [--quantize 1]
+//   storage_bench --cache .cache/bench [--points 200000] [--threads 2] [--dir .cache/bench/storage]
+//                 [--ingest-only 1] [--quantize 1]
 //
-// --quantize 1 gives the collection int8 scalar quantization (quantile 0.99) and skips the ingest rows: the open
-// then loads the codes the segment files hold, and the table adds the time to learn and encode them again (a
-// change of quantile, which is what every open did before index images stored them).
+// --quantize 1 gives the collection int8 scalar quantization (quantile 0.99) and skips the ingest rows: the
+// open then loads the codes the segment files hold, and the table adds the time to learn and encode them
+// again (a change of quantile, which is what every open did before index images stored them).
 //
-// Uses the synthetic 384-d set (bench/ann.mjs or `ann_bench prepare --dataset synthetic-384` caches it); the first
-// 100,000 vectors are reused with shifted ids to reach --points.
+// Uses the synthetic 384-d set (bench/ann.mjs or `ann_bench prepare --dataset synthetic-384` caches it); the
+// first 100,000 vectors are reused with shifted ids to reach --points.
 #include <sys/stat.h>
 
 #include <algorithm>

@@ -8,15 +8,16 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <tuple>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "base/section_file.h"
+#include "crypto.h"
 #include "db/database_core.h"
 #include "db/feed_record.h"
-#include "db/op_codec.h"
 #include "db/manifest.h"
+#include "db/op_codec.h"
 #include "fuzz_util.h"
 #include "index/hnsw_index.h"
 #include "quiver/api.h"
@@ -24,7 +25,6 @@
 #include "storage/wal_format.h"
 #include "storage/wal_reader.h"
 #include "sync_world.h"
-#include "crypto.h"
 
 using namespace quiver;
 namespace fs = std::filesystem;
@@ -139,7 +139,8 @@ void BinarySeeds() {
           const std::string image = Section(bytes, FileKind::kSegment, t);
           for (uint8_t mode : {0, 1, 3, 5}) Add("fuzz_index_image", mode, image);
           // The graph with int8 codes: an image of layout version 2.
-          auto graph = index::HnswIndex::Deserialize({reinterpret_cast<const uint8_t*>(image.data()), image.size()});
+          auto graph =
+              index::HnswIndex::Deserialize({reinterpret_cast<const uint8_t*>(image.data()), image.size()});
           if (graph.ok()) {
             (*graph)->Quantize(0.99f);
             for (uint8_t mode : {0, 1, 3}) Add("fuzz_index_image", mode, (*graph)->Serialize());

@@ -360,7 +360,8 @@ void Segment::AdoptStoredQuantization() {
     } else if (stored && stored->quantile() == static_cast<float>(wanted->quantile)) {
       indexes_[s].quantized_rows = std::max<size_t>(stored->trained_rows(), 1);
     } else {
-      // Written without codes (layout version 1, or before quantization was turned on) or with another quantile.
+      // Written without codes (layout version 1, or before quantization was turned on) or with another
+      // quantile.
       hnsw->Quantize(static_cast<float>(wanted->quantile));
       indexes_[s].quantized_rows = std::max<size_t>(hnsw->size(), 1);
     }
@@ -457,11 +458,11 @@ Status Segment::Search(size_t space, const float* query, size_t k, size_t ef, bo
             std::max(double(ef) * std::min(1.0, selectivity * 4.0), kGraphThenFilterMargin * double(k));
         size_t beam = static_cast<size_t>(std::ceil(matches / selectivity));
         // The matches in a beam vary around their expected count (at 10% in bench/filter_bench.cc, about one
-        // query in twenty found 7 to 9 of its 10). A walk that found at least half of the k it needs walks once
-        // more, twice as deep: cheaper than the filtered walk, which checks the filter on every row it meets
-        // (the shortfalls cost 4.4 times an answered search that way, 0.81-0.83x of post-filtering at 10%
-        // against 0.93-0.96x). One that found fewer is where matches are far rarer than the estimate: the
-        // filtered walk answers it.
+        // query in twenty found 7 to 9 of its 10). A walk that found at least half of the k it needs walks
+        // once more, twice as deep: cheaper than the filtered walk, which checks the filter on every row it
+        // meets (the shortfalls cost about 4.4 times an answered search that way: 0.81-0.83x of
+        // post-filtering at 10% against 0.93-0.96x). One that found fewer is where matches are far rarer
+        // than the estimate: the filtered walk answers it.
         for (int walk = 0; walk < 2 && !answered; ++walk, beam *= 2) {
           QUIVER_RETURN_IF_ERROR(sp.index->Search(query, params(beam, beam, false), nullptr, &found));
           size_t kept = 0;

@@ -86,8 +86,8 @@ class HnswIndex final : public VectorIndex {
   Status CheckInvariants() const;
 
   // Scalar quantization (scalar_quantizer.h): learns int8 codes from the rows held now and encodes rows added
-  // later with the same range. Searches then walk the codes and rescore with the floats unless their params say
-  // otherwise. Calling it again retrains on all rows. The quantizer and its codes are part of the image
+  // later with the same range. Searches then walk the codes and rescore with the floats unless their params
+  // say otherwise. Calling it again retrains on all rows. The quantizer and its codes are part of the image
   // (Serialize, layout version 2), so a loaded index walks the same codes.
   void Quantize(float quantile) { quantizer_ = ScalarQuantizer::Train(store_, quantile); }
   void ClearQuantization() { quantizer_.reset(); }

@@ -171,7 +171,8 @@ Result<ScalarQuantizer> ScalarQuantizer::Read(const SectionFileReader& reader, c
     return at_params.Error("step is not a positive finite number");
   }
   if (code_stride != stride) {
-    return at_params.Error("code stride " + std::to_string(code_stride) + " does not fit dim " + std::to_string(dim));
+    return at_params.Error("code stride " + std::to_string(code_stride) + " does not fit dim " +
+                           std::to_string(dim));
   }
   if (trained > rows) return at_params.Error("trained on more rows than the image holds");
   if (reserved != 0) return at_params.Error("reserved field is not 0");
@@ -179,8 +180,8 @@ Result<ScalarQuantizer> ScalarQuantizer::Read(const SectionFileReader& reader, c
   QUIVER_ASSIGN_OR_RETURN(auto codes, reader.Get(kTagCodes));
   ByteReader cr(codes, reader.name() + " SQCD", reader.OffsetOf(kTagCodes));
   if (codes.size() != uint64_t{rows} * stride) {
-    return cr.Error("section holds " + std::to_string(codes.size()) + " bytes, expected " + std::to_string(rows) +
-                    " rows of " + std::to_string(stride));
+    return cr.Error("section holds " + std::to_string(codes.size()) + " bytes, expected " +
+                    std::to_string(rows) + " rows of " + std::to_string(stride));
   }
   ScalarQuantizer q(dim, store.metric(), quantile, trained, mid, step);
   q.codes_.Resize(rows * stride);
@@ -188,8 +189,8 @@ Result<ScalarQuantizer> ScalarQuantizer::Read(const SectionFileReader& reader, c
   q.code_sum_.resize(rows);
   for (size_t r = 0; r < rows; ++r) {
     const int8_t* c = q.codes_.data() + r * stride;
-    // One branch-free pass a row (it vectorises): the sum, and whether any code is out of range. -128 is never
-    // written: the kernels rely on codes in [-127, 127].
+    // One branch-free pass a row (it vectorises): the sum, and whether any code is out of range. -128 is
+    // never written: the kernels rely on codes in [-127, 127].
     int32_t sum = 0;
     bool bad = false;
     for (uint32_t j = 0; j < dim; ++j) {
@@ -201,7 +202,8 @@ Result<ScalarQuantizer> ScalarQuantizer::Read(const SectionFileReader& reader, c
       uint32_t j = 0;
       while (j < dim ? c[j] != -128 : c[j] == 0) ++j;
       (void)cr.Skip(r * stride + j, "codes");
-      return cr.Error(std::string(j < dim ? "code -128" : "non-zero padding") + " in row " + std::to_string(r));
+      return cr.Error(std::string(j < dim ? "code -128" : "non-zero padding") + " in row " +
+                      std::to_string(r));
     }
     q.code_sum_[r] = static_cast<float>(sum);
   }

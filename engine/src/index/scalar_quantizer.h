@@ -14,9 +14,9 @@
 // and |q - x|_1 ~ step sum |cq - c|. Cosine vectors are normalised before encoding, so cosine is the inner
 // product here. Distances follow metric.h's convention (smaller is closer).
 //
-// Training is deterministic: the same rows give the same quantizer and codes on every platform. An index image
-// stores the quantizer and its codes (docs/formats.md, "Index image": SQPR, SQCD, SQN2), so loading one neither
-// trains nor encodes again, and keeps the range learnt from the rows there were at training.
+// Training is deterministic: the same rows give the same quantizer and codes on every platform. An index
+// image stores the quantizer and its codes (docs/formats.md, "Index image": SQPR, SQCD, SQN2), so loading one
+// neither trains nor encodes again, and keeps the range learnt from the rows there were at training.
 //
 // Thread safety: const methods may run concurrently; Append needs exclusive access.
 #ifndef QUIVER_INDEX_SCALAR_QUANTIZER_H_

@@ -116,6 +116,36 @@ TEST_CASE("filtered search: with a large ef the graph walk equals brute force", 
   CHECK(equal == kQueries);
 }
 
+// The rows of `base` (n x kDim) by their squared L2 distance to `query`, nearest first: (distance, row).
+std::vector<std::pair<float, size_t>> ByDistance(const std::vector<float>& base,
+                                                 const std::vector<float>& query) {
+  std::vector<std::pair<float, size_t>> out;
+  for (size_t i = 0; i < base.size() / kDim; ++i) {
+    float d = 0;
+    for (uint32_t j = 0; j < kDim; ++j) d += (base[i * kDim + j] - query[j]) * (base[i * kDim + j] - query[j]);
+    out.emplace_back(d, i);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// A collection "c" in `db` holding `base` with the payload {"<key>": flags[i]} and a bool index on it.
+std::shared_ptr<Collection> BoolCollection(Database& db, const std::vector<float>& base,
+                                           const std::string& key, const std::vector<bool>& flags) {
+  CollectionConfig cfg = testing::SingleVector(kDim, Distance::kEuclid);
+  cfg.hnsw.full_scan_threshold_kb = 50;
+  auto c = MakeCollection(db, "c", cfg);
+  REQUIRE(c->CreatePayloadIndex(key, "bool").ok());
+  std::vector<PointId> ids;
+  std::vector<std::string> payloads;
+  for (size_t i = 0; i < flags.size(); ++i) {
+    ids.push_back(PointId::Number(i));
+    payloads.push_back("{\"" + key + "\":" + (flags[i] ? "true}" : "false}"));
+  }
+  REQUIRE(c->UpsertDense(ids, "", base, payloads).ok());
+  return c;
+}
+
 TEST_CASE("filtered search: when the unfiltered walk finds too few matches the filtered walk answers",
           "[db][filter]") {
   // Half the points match, but for this query only the farther half: the nearest neighbours hold no match, so
@@ -123,27 +153,11 @@ TEST_CASE("filtered search: when the unfiltered walk finds too few matches the f
   constexpr size_t kN = 2000;
   const std::vector<float> base = index::testing::Mixture(kN, kDim, 81);
   const std::vector<float> query(base.begin(), base.begin() + kDim);
-  std::vector<std::pair<float, size_t>> by_distance;
-  for (size_t i = 0; i < kN; ++i) {
-    float d = 0;
-    for (uint32_t j = 0; j < kDim; ++j) d += (base[i * kDim + j] - query[j]) * (base[i * kDim + j] - query[j]);
-    by_distance.emplace_back(d, i);
-  }
-  std::sort(by_distance.begin(), by_distance.end());
+  const auto by_distance = ByDistance(base, query);
   std::vector<bool> far(kN);
   for (size_t r = kN / 2; r < kN; ++r) far[by_distance[r].second] = true;
   auto db = OpenTestDatabase();
-  CollectionConfig cfg = testing::SingleVector(kDim, Distance::kEuclid);
-  cfg.hnsw.full_scan_threshold_kb = 50;
-  auto c = MakeCollection(*db, "c", cfg);
-  REQUIRE(c->CreatePayloadIndex("far", "bool").ok());
-  std::vector<PointId> ids;
-  std::vector<std::string> payloads;
-  for (size_t i = 0; i < kN; ++i) {
-    ids.push_back(PointId::Number(i));
-    payloads.push_back(far[i] ? R"({"far":true})" : R"({"far":false})");
-  }
-  REQUIRE(c->UpsertDense(ids, "", base, payloads).ok());
+  auto c = BoolCollection(*db, base, "far", far);
   SearchRequest req;
   req.vector = query;
   req.limit = 10;
@@ -170,7 +184,8 @@ TEST_CASE("filtered search: when the unfiltered walk finds too few matches the f
   for (const auto& p : *found) CHECK(!far[p.id.number()]);
 }
 
-TEST_CASE("filtered search: an unfiltered walk a few matches short walks again, twice as deep", "[db][filter]") {
+TEST_CASE("filtered search: an unfiltered walk a few matches short walks again, twice as deep",
+          "[db][filter]") {
   // 1,250 of 2,000 points match (62.5%), but near this query only one in four: the nearest 1,000 match when
   // their rank is a multiple of 4, the farther 1,000 all match. The first unfiltered walk (a beam of
   // 1.5 * 10 / 0.625 = 24 rows) holds 6 matches: at least half of the 10 wanted, so the plan walks once more
@@ -178,27 +193,11 @@ TEST_CASE("filtered search: an unfiltered walk a few matches short walks again, 
   constexpr size_t kN = 2000;
   const std::vector<float> base = index::testing::Mixture(kN, kDim, 83);
   const std::vector<float> query(base.begin() + 7 * kDim, base.begin() + 8 * kDim);
-  std::vector<std::pair<float, size_t>> by_distance;
-  for (size_t i = 0; i < kN; ++i) {
-    float d = 0;
-    for (uint32_t j = 0; j < kDim; ++j) d += (base[i * kDim + j] - query[j]) * (base[i * kDim + j] - query[j]);
-    by_distance.emplace_back(d, i);
-  }
-  std::sort(by_distance.begin(), by_distance.end());
+  const auto by_distance = ByDistance(base, query);
   std::vector<bool> match(kN);
   for (size_t r = 0; r < kN; ++r) match[by_distance[r].second] = r >= kN / 2 || r % 4 == 0;
   auto db = OpenTestDatabase();
-  CollectionConfig cfg = testing::SingleVector(kDim, Distance::kEuclid);
-  cfg.hnsw.full_scan_threshold_kb = 50;
-  auto c = MakeCollection(*db, "c", cfg);
-  REQUIRE(c->CreatePayloadIndex("m", "bool").ok());
-  std::vector<PointId> ids;
-  std::vector<std::string> payloads;
-  for (size_t i = 0; i < kN; ++i) {
-    ids.push_back(PointId::Number(i));
-    payloads.push_back(match[i] ? R"({"m":true})" : R"({"m":false})");
-  }
-  REQUIRE(c->UpsertDense(ids, "", base, payloads).ok());
+  auto c = BoolCollection(*db, base, "m", match);
   SearchRequest req;
   req.vector = query;
   req.limit = 10;

@@ -7,10 +7,10 @@
 #include <set>
 
 #include "db/database_core.h"
-#include "engine/db/db_test_util.h"
-#include "engine/index/test_data.h"
 #include "db/segment.h"
 #include "db/segment_file.h"
+#include "engine/db/db_test_util.h"
+#include "engine/index/test_data.h"
 #include "index/hnsw_index.h"
 #include "quiver/api.h"
 #include "storage/storage_memory.h"
@@ -231,7 +231,8 @@ TEST_CASE("quantization: a stored collection reopens with the config and the sam
   CHECK(problems->empty());
 }
 
-TEST_CASE("quantization: a segment file keeps the codes, trained on the rows there were then", "[db][sq8][storage]") {
+TEST_CASE("quantization: a segment file keeps the codes, trained on the rows there were then",
+          "[db][sq8][storage]") {
   // In memory, the points' segment is a graph built as they arrive. 2,500 points in batches of 500: the codes
   // are learnt at 1,500 rows (the first batch past Segment::kQuantizeMinRows) and the later, wider rows are
   // encoded with that range, as the graph is not yet twice as large. The segment's file holds that quantizer,
@@ -249,7 +250,8 @@ TEST_CASE("quantization: a segment file keeps the codes, trained on the rows the
   for (size_t first = 0; first < kStored; first += 500) {
     std::vector<PointInput> batch;
     for (size_t i = first; i < first + 500; ++i) {
-      batch.push_back(testing::P(i, std::vector<float>(base.begin() + i * kDim, base.begin() + (i + 1) * kDim)));
+      batch.push_back(
+          testing::P(i, std::vector<float>(base.begin() + i * kDim, base.begin() + (i + 1) * kDim)));
     }
     REQUIRE(c->Upsert(batch).ok());
   }

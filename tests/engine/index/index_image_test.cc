@@ -79,57 +79,60 @@ std::string Section(const std::string& image, FileKind kind, uint32_t tag) {
   return std::string(reinterpret_cast<const char*>(s.data()), s.size());
 }
 
+// Loading `bad` is Corruption with a message that contains `fragment`.
+void ExpectCorruption(const std::string& bad, const std::string& fragment) {
+  auto r = LoadIndex(Bytes(bad));
+  REQUIRE(r.status().IsCorruption());
+  INFO(r.status().ToString());
+  CHECK(r.status().message().find(fragment) != std::string_view::npos);
+}
+
 TEST_CASE("index image: impossible contents with valid checksums are rejected", "[index][image]") {
   const std::string image = SmallHnswImage();
   const FileKind kind = FileKind::kHnswIndex;
-  auto expect = [](const std::string& bad, const std::string& fragment) {
-    auto r = LoadIndex(Bytes(bad));
-    REQUIRE(r.status().IsCorruption());
-    INFO(r.status().ToString());
-    CHECK(r.status().message().find(fragment) != std::string_view::npos);
-  };
 
   std::string links0 = Section(image, kind, kTagLinks0);
   std::string l = links0;
   EncodeFixed32(&l[4], 120);  // row 0's first neighbour points past the end
-  expect(Replace(image, kind, kTagLinks0, l), "neighbour 120 out of range");
+  ExpectCorruption(Replace(image, kind, kTagLinks0, l), "neighbour 120 out of range");
   l = links0;
   EncodeFixed32(&l[0], 9);  // more links than 2 * m
-  expect(Replace(image, kind, kTagLinks0, l), "at most 8 allowed");
+  ExpectCorruption(Replace(image, kind, kTagLinks0, l), "at most 8 allowed");
   l = links0;
   EncodeFixed32(&l[4], 0);  // row 0 links to itself
-  expect(Replace(image, kind, kTagLinks0, l), "links to itself");
+  ExpectCorruption(Replace(image, kind, kTagLinks0, l), "links to itself");
 
   std::string vecs = Section(image, kind, kTagVectors);
   std::string v = vecs;
   float nan = std::numeric_limits<float>::quiet_NaN();
   std::memcpy(&v[8], &nan, 4);
-  expect(Replace(image, kind, kTagVectors, v), "non-finite value in row 0");
-  expect(Replace(image, kind, kTagVectors, vecs.substr(0, vecs.size() - 32)), "expected 120 rows");
+  ExpectCorruption(Replace(image, kind, kTagVectors, v), "non-finite value in row 0");
+  ExpectCorruption(Replace(image, kind, kTagVectors, vecs.substr(0, vecs.size() - 32)), "expected 120 rows");
 
   std::string meta = Section(image, kind, kTagMeta);
   std::string m = meta;
   m[5] = 9;  // metric
-  expect(Replace(image, kind, kTagMeta, m), "unknown metric 9");
+  ExpectCorruption(Replace(image, kind, kTagMeta, m), "unknown metric 9");
   m = meta;
   EncodeFixed32(&m[8], 9);  // dim without matching stride
-  expect(Replace(image, kind, kTagMeta, m), "stride");
+  ExpectCorruption(Replace(image, kind, kTagMeta, m), "stride");
   m = meta;
   EncodeFixed32(&m[48], 500);  // entry point
-  expect(Replace(image, kind, kTagMeta, m), "entry point 500 out of range");
+  ExpectCorruption(Replace(image, kind, kTagMeta, m), "entry point 500 out of range");
 
   std::string levels = Section(image, kind, kTagLevels);
   std::string lv = levels;
   lv[0] = 30;
-  expect(Replace(image, kind, kTagLevels, lv), "above the top level");
+  ExpectCorruption(Replace(image, kind, kTagLevels, lv), "above the top level");
 
   std::string dels = Section(image, kind, kTagDeleted);
   std::string d = dels;
   d.back() = static_cast<char>(0x80);  // a bit past row 119
-  expect(Replace(image, kind, kTagDeleted, d), "deletion bits set past the last row");
+  ExpectCorruption(Replace(image, kind, kTagDeleted, d), "deletion bits set past the last row");
 }
 
-TEST_CASE("index image: a quantized graph keeps its codes through an image (layout version 2)", "[index][image]") {
+TEST_CASE("index image: a quantized graph keeps its codes through an image (layout version 2)",
+          "[index][image]") {
   const uint32_t dim = 40;
   auto base = testing::Mixture(1500, dim, 11);
   auto queries = testing::Mixture(20, dim, 12);
@@ -177,9 +180,11 @@ TEST_CASE("index image: a quantized graph keeps its codes through an image (layo
   }
 }
 
-TEST_CASE("index image: a quantized row whose squared norm overflows a float loads again", "[index][image][fuzz]") {
-  // Found by fuzz_index_image (corpus regress-sq8-infinite-norm): a row of finite values near the float maximum
-  // has a squared norm of +inf as a float; the writer stores it, and the reader once rejected it as corrupt.
+TEST_CASE("index image: a quantized row whose squared norm overflows a float loads again",
+          "[index][image][fuzz]") {
+  // Found by fuzz_index_image (corpus regress-sq8-infinite-norm): a row of finite values near the float
+  // maximum has a squared norm of +inf as a float; the writer stores it, and the reader once rejected it as
+  // corrupt.
   const uint32_t dim = 4;
   auto index = *HnswIndex::Create(dim, Metric::kL2, {4, 20, 1});
   const float rows[3][4] = {{1, 2, 3, 4}, {3e38f, -3e38f, 1e38f, 0}, {-1, 0, 1, 2}};
@@ -191,15 +196,10 @@ TEST_CASE("index image: a quantized row whose squared norm overflows a float loa
   CHECK((*loaded)->Serialize() == image);
 }
 
-TEST_CASE("index image: a quantizer's impossible contents with valid checksums are rejected", "[index][image]") {
+TEST_CASE("index image: a quantizer's impossible contents with valid checksums are rejected",
+          "[index][image]") {
   const std::string image = SmallHnswImage(true);
   const FileKind kind = FileKind::kHnswIndex;
-  auto expect = [](const std::string& bad, const std::string& fragment) {
-    auto r = LoadIndex(Bytes(bad));
-    REQUIRE(r.status().IsCorruption());
-    INFO(r.status().ToString());
-    CHECK(r.status().message().find(fragment) != std::string_view::npos);
-  };
   const std::string params = Section(image, kind, kTagQuantizer);
   REQUIRE(params.size() == 32);
   auto with_float = [&](size_t at, float v) {
@@ -207,55 +207,62 @@ TEST_CASE("index image: a quantizer's impossible contents with valid checksums a
     std::memcpy(&p[at], &v, 4);
     return Replace(image, kind, kTagQuantizer, p);
   };
-  expect(with_float(0, 0.3f), "quantile out of [0.5, 1]");
-  expect(with_float(4, std::numeric_limits<float>::infinity()), "middle of the range is not finite");
-  expect(with_float(8, 0.0f), "step is not a positive finite number");
-  expect(with_float(8, -1.0f), "step is not a positive finite number");
+  ExpectCorruption(with_float(0, 0.3f), "quantile out of [0.5, 1]");
+  ExpectCorruption(with_float(4, std::numeric_limits<float>::infinity()),
+                   "middle of the range is not finite");
+  ExpectCorruption(with_float(8, 0.0f), "step is not a positive finite number");
+  ExpectCorruption(with_float(8, -1.0f), "step is not a positive finite number");
   std::string p = params;
   EncodeFixed32(&p[12], 32);
-  expect(Replace(image, kind, kTagQuantizer, p), "code stride 32 does not fit dim 6");
+  ExpectCorruption(Replace(image, kind, kTagQuantizer, p), "code stride 32 does not fit dim 6");
   p = params;
   EncodeFixed64(&p[16], 121);
-  expect(Replace(image, kind, kTagQuantizer, p), "trained on more rows than the image holds");
+  ExpectCorruption(Replace(image, kind, kTagQuantizer, p), "trained on more rows than the image holds");
   p = params;
   p[24] = 1;
-  expect(Replace(image, kind, kTagQuantizer, p), "reserved field is not 0");
-  expect(Replace(image, kind, kTagQuantizer, params.substr(0, 28)), "section is 28 bytes, expected 32");
+  ExpectCorruption(Replace(image, kind, kTagQuantizer, p), "reserved field is not 0");
+  ExpectCorruption(Replace(image, kind, kTagQuantizer, params.substr(0, 28)),
+                   "section is 28 bytes, expected 32");
 
   const std::string codes = Section(image, kind, kTagCodes);
   REQUIRE(codes.size() == 120 * 16);
   std::string c = codes;
   c[16 * 7 + 2] = static_cast<char>(-128);
-  expect(Replace(image, kind, kTagCodes, c), "code -128 in row 7");
+  ExpectCorruption(Replace(image, kind, kTagCodes, c), "code -128 in row 7");
   c = codes;
   c[16 * 9 + 6] = 1;  // past dim 6
-  expect(Replace(image, kind, kTagCodes, c), "non-zero padding in row 9");
-  expect(Replace(image, kind, kTagCodes, codes.substr(0, codes.size() - 16)), "expected 120 rows of 16");
+  ExpectCorruption(Replace(image, kind, kTagCodes, c), "non-zero padding in row 9");
+  ExpectCorruption(Replace(image, kind, kTagCodes, codes.substr(0, codes.size() - 16)),
+                   "expected 120 rows of 16");
 
   const std::string norms = Section(image, kind, kTagCodeNorms);
   std::string n = norms;
   const float nan = std::numeric_limits<float>::quiet_NaN();
   std::memcpy(&n[4 * 5], &nan, 4);
-  expect(Replace(image, kind, kTagCodeNorms, n), "norm of row 5 is not a number >= 0");
+  ExpectCorruption(Replace(image, kind, kTagCodeNorms, n), "norm of row 5 is not a number >= 0");
   const float negative = -1.0f;
   n = norms;
   std::memcpy(&n[0], &negative, 4);
-  expect(Replace(image, kind, kTagCodeNorms, n), "norm of row 0");
-  expect(Replace(image, kind, kTagCodeNorms, norms.substr(4)), "expected 120 norms");
-  expect(Replace(image, kind, kTagCodeNorms, "", true), "section SQN2 is missing for the metric");
+  ExpectCorruption(Replace(image, kind, kTagCodeNorms, n), "norm of row 0");
+  ExpectCorruption(Replace(image, kind, kTagCodeNorms, norms.substr(4)), "expected 120 norms");
+  ExpectCorruption(Replace(image, kind, kTagCodeNorms, "", true), "section SQN2 is missing for the metric");
 
   // The version and the sections agree.
   std::string meta = Section(image, kind, kTagMeta);
   EncodeFixed32(&meta[0], 1);
-  expect(Replace(image, kind, kTagMeta, meta), "section SQPR is present in a layout version 1 image");
-  expect(Replace(image, kind, kTagQuantizer, "", true), "section SQPR is missing from a layout version 2 image");
-  expect(Replace(image, kind, kTagCodes, "", true), "section SQCD is missing from a layout version 2 image");
+  ExpectCorruption(Replace(image, kind, kTagMeta, meta),
+                   "section SQPR is present in a layout version 1 image");
+  ExpectCorruption(Replace(image, kind, kTagQuantizer, "", true),
+                   "section SQPR is missing from a layout version 2 image");
+  ExpectCorruption(Replace(image, kind, kTagCodes, "", true),
+                   "section SQCD is missing from a layout version 2 image");
   EncodeFixed32(&meta[0], 3);
-  expect(Replace(image, kind, kTagMeta, meta), "unsupported index layout version 3");
+  ExpectCorruption(Replace(image, kind, kTagMeta, meta), "unsupported index layout version 3");
   const std::string plain = SmallHnswImage(false);
   std::string plain_meta = Section(plain, kind, kTagMeta);
   EncodeFixed32(&plain_meta[0], 2);
-  expect(Replace(plain, kind, kTagMeta, plain_meta), "section SQPR is missing from a layout version 2 image");
+  ExpectCorruption(Replace(plain, kind, kTagMeta, plain_meta),
+                   "section SQPR is missing from a layout version 2 image");
 }
 
 TEST_CASE("index image: a flat image damaged anywhere is rejected", "[index][image]") {
