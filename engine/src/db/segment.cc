@@ -37,7 +37,11 @@ constexpr size_t kEstimateEnoughMatches = 32;
 // segment matches (bench/filter_bench.cc: at 10% and 50% the filtered walk was 0.6-0.8x of post-filtering, as it
 // checks the filter on every row it meets), fetching at least kGraphThenFilterMargin * k / selectivity neighbours.
 constexpr double kGraphThenFilterSelectivity = 0.08;
-constexpr double kGraphThenFilterMargin = 1.5;
+constexpr double kGraphThenFilterMargin = 1.0;
+// A walk short of k matches widens its beam by kGraphThenFilterWiden times the share of k it lacks, at most to
+// kGraphThenFilterMaxWiden times its first beam.
+constexpr double kGraphThenFilterWiden = 1.25;
+constexpr size_t kGraphThenFilterMaxWiden = 4;
 
 }  // namespace
 
@@ -452,28 +456,55 @@ Status Segment::Search(size_t space, const float* query, size_t k, size_t ef, bo
       } else if (selectivity >= kGraphThenFilterSelectivity) {
         // Most points match: an unfiltered walk as deep as the filtered one would go (a beam of m / selectivity
         // rows holds about m matches), checking the filter only on the rows it returns, not on every row it
-        // meets; at least kGraphThenFilterMargin * k matches expected. All of the beam is kept (it is measured
-        // anyway).
+        // meets; at least kGraphThenFilterMargin * k matches expected.
         const double matches =
             std::max(double(ef) * std::min(1.0, selectivity * 4.0), kGraphThenFilterMargin * double(k));
         size_t beam = static_cast<size_t>(std::ceil(matches / selectivity));
+        const size_t max_beam = beam * kGraphThenFilterMaxWiden;
         // The matches in a beam vary around their expected count (at 10% in bench/filter_bench.cc, about one
-        // query in twenty found 7 to 9 of its 10). A walk that found at least half of the k it needs walks
-        // once more, twice as deep: cheaper than the filtered walk, which checks the filter on every row it
-        // meets (the shortfalls cost about 4.4 times an answered search that way: 0.81-0.83x of
-        // post-filtering at 10% against 0.93-0.96x). One that found fewer is where matches are far rarer
-        // than the estimate: the filtered walk answers it.
-        for (int walk = 0; walk < 2 && !answered; ++walk, beam *= 2) {
-          QUIVER_RETURN_IF_ERROR(sp.index->Search(query, params(beam, beam, false), nullptr, &found));
-          size_t kept = 0;
-          for (size_t i = 0; i < found.size() && kept < k; ++i) {
-            if (admit(found[i].row)) found[kept++] = found[i];
+        // query in twenty found 7 to 9 of its 10). A walk short of k goes on, wider by the share it lacks (the
+        // same walk: only the rows the wider beam adds are measured), up to kGraphThenFilterMaxWiden times its
+        // first beam. A first beam with fewer than half of k is where matches are far rarer than the estimate:
+        // the filtered walk answers it, as it does a walk still short at the widest beam.
+        //
+        // The filter's verdicts on the rows of the last beam shown, in its order: a wider beam holds most of
+        // them again, among rows the continued walk found, and a merge by (distance, row) finds their verdicts.
+        std::vector<std::pair<index::Neighbor, bool>> checked, next_checked;
+        auto check_beam = [&](std::span<const index::Neighbor> walked, size_t need) {
+          size_t kept = 0, j = 0;
+          next_checked.clear();
+          for (size_t i = 0; i < walked.size() && kept < need; ++i) {
+            while (j < checked.size() && checked[j].first < walked[i]) ++j;
+            const bool ok = j < checked.size() && checked[j].first == walked[i] ? checked[j].second : admit(walked[i].row);
+            next_checked.emplace_back(walked[i], ok);
+            kept += ok;
           }
-          found.resize(kept);
+          checked.swap(next_checked);
+          return kept;
+        };
+        bool first = true;
+        auto widen = [&](std::span<const index::Neighbor> walked) -> size_t {
+          const size_t kept = check_beam(walked, k);
           answered = kept == k;
-          if (2 * kept < k) break;
+          const bool rare = first && 2 * kept < k;
+          first = false;
+          if (answered || rare || walked.size() < beam) return 0;
+          const double wider = double(beam) * kGraphThenFilterWiden * double(k) / double(std::max<size_t>(kept, 1));
+          const size_t next = std::max(beam + beam / 4, static_cast<size_t>(std::ceil(wider)));
+          if (next > max_beam) return 0;
+          beam = next;
+          return next;
+        };
+        QUIVER_RETURN_IF_ERROR(sp.index->SearchWidening(query, params(k, beam, false), widen, &found));
+        if (answered) {
+          // The first k matches of the last beam (a quantized index's rescoring may have reordered it).
+          check_beam(found, k);
+          found.clear();
+          for (const auto& [nb, ok] : checked) {
+            if (ok) found.push_back(nb);
+          }
+          chosen = SearchPlan::kGraphThenFilter;
         }
-        if (answered) chosen = SearchPlan::kGraphThenFilter;
       }
       if (!answered) {
         chosen = SearchPlan::kFilteredGraph;

@@ -91,6 +91,7 @@ struct HnswIndex::SearchContext {
   std::vector<Neighbor> selected;
   std::vector<Neighbor> scratch;
   std::vector<Neighbor> kept;
+  std::vector<Neighbor> seen;  // every row a widening walk measured (SearchLevel with kKeepSeen)
 
   // Returns a fresh mark for a search over `rows` rows; marks from earlier searches never equal it.
   uint16_t NextEpoch(size_t rows) {
@@ -226,15 +227,30 @@ void HnswIndex::Descend(const Q& q, int top, int stop, uint32_t* ep, float* ep_d
   }
 }
 
-template <bool kLocked, bool kFiltered, class Q>
+template <bool kLocked, bool kFiltered, bool kKeepSeen, class Q>
 void HnswIndex::SearchLevel(const Q& q, uint32_t ep, float ep_dist, int level, size_t ef,
                             const RowPredicate* allow, SearchContext& ctx) const {
   const uint16_t mark = ctx.NextEpoch(store_.size());
+  ctx.candidates.Clear();
+  ctx.results.Reset(ef);
+  ctx.visited[ep] = mark;
+  ctx.candidates.Push(ep, ep_dist);
+  if (!kFiltered || (!(!deleted_.empty() && deleted_.Contains(ep)) && (allow == nullptr || (*allow)(ep)))) {
+    ctx.results.Push(ep, ep_dist);
+  }
+  if constexpr (kKeepSeen) {
+    ctx.seen.clear();
+    ctx.seen.push_back(Neighbor{ep, ep_dist});
+  }
+  ExpandLevel<kLocked, kFiltered, kKeepSeen>(q, level, allow, ctx);
+}
+
+template <bool kLocked, bool kFiltered, bool kKeepSeen, class Q>
+void HnswIndex::ExpandLevel(const Q& q, int level, const RowPredicate* allow, SearchContext& ctx) const {
+  const uint16_t mark = ctx.epoch;
   uint16_t* visited = ctx.visited.data();
   MinQueue& candidates = ctx.candidates;
   TopK& results = ctx.results;
-  candidates.Clear();
-  results.Reset(ef);
 
   const bool any_deleted = !deleted_.empty();
   auto admit = [&](uint32_t row) {
@@ -244,10 +260,6 @@ void HnswIndex::SearchLevel(const Q& q, uint32_t ep, float ep_dist, int level, s
       return !(any_deleted && deleted_.Contains(row)) && (allow == nullptr || (*allow)(row));
     }
   };
-
-  visited[ep] = mark;
-  candidates.Push(ep, ep_dist);
-  if (admit(ep)) results.Push(ep, ep_dist);
 
   uint32_t buf[kMaxLinks];
   uint32_t fresh[kMaxLinks];
@@ -276,6 +288,7 @@ void HnswIndex::SearchLevel(const Q& q, uint32_t ep, float ep_dist, int level, s
       }
     }
     auto consider = [&](uint32_t nb, float d) {
+      if constexpr (kKeepSeen) ctx.seen.push_back(Neighbor{nb, d});
       if (d < results.bound()) {
         candidates.Push(nb, d);
         if (admit(nb)) results.Push(nb, d);
@@ -289,6 +302,26 @@ void HnswIndex::SearchLevel(const Q& q, uint32_t ep, float ep_dist, int level, s
 #endif
     }
   }
+}
+
+template <bool kFiltered, class Q>
+void HnswIndex::WidenLevel(const Q& q, size_t ef, SearchContext& ctx) const {
+  // Every row measured closer than the narrower beam's final bound was expanded (a row is left out of the
+  // candidates only when it is no closer than the bound then, and the bound only shrinks). So the wider beam is
+  // the best `ef` rows measured, and its candidates are the rows measured at or beyond the old bound; some of
+  // those were expanded while the bound was still wider, and expanding them again measures nothing new.
+  const float old_bound = ctx.results.bound();
+  ctx.results.Reset(ef);
+  const bool any_deleted = !deleted_.empty();
+  for (const Neighbor& s : ctx.seen) {
+    if (!kFiltered || !(any_deleted && deleted_.Contains(s.row))) ctx.results.Push(s.row, s.distance);
+  }
+  const float bound = ctx.results.bound();
+  ctx.candidates.Clear();
+  for (const Neighbor& s : ctx.seen) {
+    if (s.distance >= old_bound && s.distance <= bound) ctx.candidates.Push(s.row, s.distance);
+  }
+  ExpandLevel<false, kFiltered, true>(q, 0, nullptr, ctx);
 }
 
 void HnswIndex::SelectNeighbors(const std::vector<Neighbor>& cands, uint32_t max_links,
@@ -497,6 +530,61 @@ Status HnswIndex::Search(const float* query, const SearchParams& params, const R
   }
   const size_t k = std::min(params.k, ctx.found.size());
   out->assign(ctx.found.begin(), ctx.found.begin() + k);
+  return Status::OK();
+}
+
+Status HnswIndex::SearchWidening(const float* query, const SearchParams& params, Widen widen,
+                                 std::vector<Neighbor>* out) const {
+  if (params.exact || max_level_ < 0) return VectorIndex::SearchWidening(query, params, widen, out);
+  out->clear();
+  if (params.k == 0) return Status::InvalidArgument("k must be at least 1");
+  ContextLease lease(*this);
+  SearchContext& ctx = *lease;
+  ctx.query.Resize(stride());
+  float* q = ctx.query.data();
+  QUIVER_RETURN_IF_ERROR(store_.Prepare(query, q).WithContext("query"));
+
+  size_t beam = std::max(params.k, params.ef ? params.ef : size_t{64});
+  auto walk = [&](const auto& query_space) {
+    uint32_t ep = entry_point_;
+    float ep_dist = query_space.Dist(ep);
+    Descend<false>(query_space, max_level_, 0, &ep, &ep_dist);
+    auto run = [&](auto filtered) {
+      constexpr bool kFiltered = decltype(filtered)::value;
+      SearchLevel<false, kFiltered, true>(query_space, ep, ep_dist, 0, beam, nullptr, ctx);
+      for (;;) {
+        const std::vector<Neighbor>& items = ctx.results.items();
+        ctx.found.assign(items.begin(), items.end());
+        std::sort(ctx.found.begin(), ctx.found.end());
+        const size_t next = widen(std::span<const Neighbor>(ctx.found));
+        if (next <= beam) break;
+        beam = next;
+        WidenLevel<kFiltered>(query_space, beam, ctx);
+      }
+    };
+    if (deleted_.empty()) {
+      run(std::false_type{});
+    } else {
+      run(std::true_type{});
+    }
+  };
+  if (quantizer_ && !params.ignore_quantization) {
+    const double wanted = std::ceil(double(params.k) * std::max(1.0, params.oversampling));
+    beam = std::max(beam, static_cast<size_t>(std::min(wanted, 1e9)));
+    ctx.query_codes.Resize(quantizer_->code_stride());
+    const ScalarQuantizer::QueryTerms terms = quantizer_->EncodeQuery(q, ctx.query_codes.data());
+    walk(CodeQuery{&*quantizer_, ctx.query_codes.data(), terms, LinesFor(quantizer_->code_stride())});
+    if (params.rescore) {
+      std::vector<Neighbor>& f = ctx.found;
+      MeasureRows(
+          FloatSpace(store_, q), f.size(), [&](size_t i) { return f[i].row; },
+          [&](size_t i, float d) { f[i].distance = d; });
+      std::sort(f.begin(), f.end());
+    }
+  } else {
+    walk(FloatSpace(store_, q));
+  }
+  out->assign(ctx.found.begin(), ctx.found.end());
   return Status::OK();
 }
 

@@ -68,6 +68,10 @@ class HnswIndex final : public VectorIndex {
   Status Remove(uint32_t row) override;
   Status Search(const float* query, const SearchParams& params, const RowPredicate* allow,
                 std::vector<Neighbor>* out) const override;
+  // Continues one walk: the rows a narrower beam measured are kept (their distances and visited marks), so a
+  // wider beam measures only the rows it adds.
+  Status SearchWidening(const float* query, const SearchParams& params, Widen widen,
+                        std::vector<Neighbor>* out) const override;
   Status SearchRows(const float* query, std::span<const uint32_t> rows, size_t k,
                     std::vector<Neighbor>* out) const override;
   Status SearchExactBatch(const float* queries, size_t nq, size_t k, std::vector<Neighbor>* outs) const override;
@@ -117,10 +121,17 @@ class HnswIndex final : public VectorIndex {
   // Greedy descent from `ep` on levels top .. stop + 1; returns the closest row found and its distance.
   template <bool kLocked, class Q>
   void Descend(const Q& q, int top, int stop, uint32_t* ep, float* ep_dist) const;
-  // Beam search on one level; leaves up to `ef` closest admitted rows in ctx.results.
-  template <bool kLocked, bool kFiltered, class Q>
+  // Beam search on one level; leaves up to `ef` closest admitted rows in ctx.results. With kKeepSeen, every row
+  // it measures is also listed in ctx.seen, so that WidenLevel can continue the walk.
+  template <bool kLocked, bool kFiltered, bool kKeepSeen = false, class Q>
   void SearchLevel(const Q& q, uint32_t ep, float ep_dist, int level, size_t ef, const RowPredicate* allow,
                    SearchContext& ctx) const;
+  // The loop of SearchLevel: expands candidates closer than the beam's bound.
+  template <bool kLocked, bool kFiltered, bool kKeepSeen, class Q>
+  void ExpandLevel(const Q& q, int level, const RowPredicate* allow, SearchContext& ctx) const;
+  // Continues a level-0 walk of SearchLevel<false, kFiltered, true> with a beam of `ef` (wider than before).
+  template <bool kFiltered, class Q>
+  void WidenLevel(const Q& q, size_t ef, SearchContext& ctx) const;
   // The neighbour-selection heuristic: keeps a candidate only if it is closer to the base than to every kept
   // one. `cands` is sorted closest first; at most `max_links` are kept in *out.
   void SelectNeighbors(const std::vector<Neighbor>& cands, uint32_t max_links, std::vector<Neighbor>* out) const;

@@ -30,6 +30,7 @@ namespace quiver::index {
 struct Neighbor {
   uint32_t row;
   float distance;  // smaller is closer, see metric.h
+  friend bool operator==(const Neighbor&, const Neighbor&) = default;
 };
 
 // Orders by distance, then row, so equal distances come out in a fixed order.
@@ -85,6 +86,17 @@ class VectorIndex {
   // closest first. InvalidArgument for NaN/Inf in the query or k == 0.
   virtual Status Search(const float* query, const SearchParams& params, const RowPredicate* allow,
                         std::vector<Neighbor>* out) const = 0;
+
+  // How a walk that may go deeper goes on: given the beam so far (closest first, by the distances the walk
+  // measured), the wider beam to continue with, or 0 (or a beam no wider) to stop.
+  using Widen = FunctionRef<size_t(std::span<const Neighbor> beam)>;
+
+  // An unfiltered search that keeps a beam of params.ef rows (at least params.k), shows it to `widen` and goes
+  // on, as long as `widen` asks, with the wider beam it returns; *out is the last beam, closest first (after
+  // rescoring, for a quantized index). The planner's walk that checks a filter only on the rows it returns. An
+  // HNSW index continues the same walk (what it measured stays measured); this default searches again.
+  virtual Status SearchWidening(const float* query, const SearchParams& params, Widen widen,
+                                std::vector<Neighbor>* out) const;
 
   // Exact search restricted to `rows` (any order; deleted and out-of-range rows are skipped): the planner's path
   // when a filter admits few rows. Same output contract as Search.

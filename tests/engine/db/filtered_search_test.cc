@@ -184,18 +184,17 @@ TEST_CASE("filtered search: when the unfiltered walk finds too few matches the f
   for (const auto& p : *found) CHECK(!far[p.id.number()]);
 }
 
-TEST_CASE("filtered search: an unfiltered walk a few matches short walks again, twice as deep",
-          "[db][filter]") {
-  // 1,250 of 2,000 points match (62.5%), but near this query only one in four: the nearest 1,000 match when
-  // their rank is a multiple of 4, the farther 1,000 all match. The first unfiltered walk (a beam of
-  // 1.5 * 10 / 0.625 = 24 rows) holds 6 matches: at least half of the 10 wanted, so the plan walks once more
-  // with a beam of 48, which holds 12, instead of the filtered walk.
+TEST_CASE("filtered search: an unfiltered walk a few matches short goes on with a wider beam", "[db][filter]") {
+  // 1,500 of 2,000 points match (75%), but near this query only one in two: the nearest 1,000 match when their
+  // rank is even, the farther 1,000 all match. The first unfiltered walk (a beam of 10 / 0.75 = 14 rows) holds
+  // 7 matches: at least half of the 10 wanted, so the walk goes on with a beam of 14 * 1.25 * 10 / 7 = 25 rows,
+  // which holds 13, instead of the filtered walk.
   constexpr size_t kN = 2000;
   const std::vector<float> base = index::testing::Mixture(kN, kDim, 83);
   const std::vector<float> query(base.begin() + 7 * kDim, base.begin() + 8 * kDim);
   const auto by_distance = ByDistance(base, query);
   std::vector<bool> match(kN);
-  for (size_t r = 0; r < kN; ++r) match[by_distance[r].second] = r >= kN / 2 || r % 4 == 0;
+  for (size_t r = 0; r < kN; ++r) match[by_distance[r].second] = r >= kN / 2 || r % 2 == 0;
   auto db = OpenTestDatabase();
   auto c = BoolCollection(*db, base, "m", match);
   SearchRequest req;
@@ -208,9 +207,9 @@ TEST_CASE("filtered search: an unfiltered walk a few matches short walks again, 
   REQUIRE(found.ok());
   CHECK(plan == db::SearchPlan::kGraphThenFilter);
   REQUIRE(found->size() == 10);
-  // The 10 nearest matches: ranks 0, 4, ..., 36.
+  // The 10 nearest matches: ranks 0, 2, ..., 18.
   std::set<uint64_t> want;
-  for (size_t r = 0; r < 40; r += 4) want.insert(by_distance[r].second);
+  for (size_t r = 0; r < 20; r += 2) want.insert(by_distance[r].second);
   size_t hits = 0;
   for (const auto& p : *found) {
     CHECK(match[p.id.number()]);

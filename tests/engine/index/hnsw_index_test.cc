@@ -5,6 +5,7 @@
 #include <set>
 
 #include "engine/index/test_data.h"
+#include "index/flat_index.h"
 #if !defined(__EMSCRIPTEN__)
 #include "quiver/thread_pool.h"
 #endif
@@ -135,6 +136,117 @@ TEST_CASE("hnsw: the allow-list steers the walk and results stay exact-quality",
     auto truth = GroundTruth(Metric::kL2, base, queries, dim, 10, pred);
     CHECK(Recall(found, truth) >= 0.95);
   }
+}
+
+// Runs SearchWidening with beams `schedule[0]`, then each next one in turn; records every beam shown.
+std::vector<Neighbor> Widening(const VectorIndex& index, const float* query, const std::vector<size_t>& schedule,
+                               std::vector<std::vector<Neighbor>>* shown, SearchParams params = {}) {
+  params.k = 10;
+  params.ef = schedule[0];
+  size_t step = 0;
+  auto widen = [&](std::span<const Neighbor> beam) -> size_t {
+    shown->emplace_back(beam.begin(), beam.end());
+    return ++step < schedule.size() ? schedule[step] : 0;
+  };
+  std::vector<Neighbor> out;
+  REQUIRE(index.SearchWidening(query, params, widen, &out).ok());
+  return out;
+}
+
+TEST_CASE("hnsw: a walk continued with a wider beam finds what a walk that wide finds", "[index][hnsw]") {
+  const uint32_t dim = 32;
+  const size_t n = 5000;
+  auto base = Mixture(n, dim, 51);
+  auto queries = Mixture(50, dim, 52);
+  auto index = Build(base, dim, Metric::kL2);
+  auto truth = GroundTruth(Metric::kL2, base, queries, dim, 160);
+  std::vector<std::vector<Neighbor>> widened(50), fresh(50);
+  for (size_t q = 0; q < 50; ++q) {
+    const float* query = &queries[q * dim];
+    std::vector<std::vector<Neighbor>> shown;
+    widened[q] = Widening(*index, query, {10, 40, 160}, &shown);
+    REQUIRE(shown.size() == 3);
+    CHECK(widened[q].size() == 160);
+    CHECK(widened[q] == shown[2]);
+    for (size_t b = 0; b < 3; ++b) {
+      CHECK(shown[b].size() == std::vector<size_t>{10, 40, 160}[b]);
+      CHECK(std::is_sorted(shown[b].begin(), shown[b].end()));
+      // A wider beam keeps the best rows measured: what it drops of the narrower one is no closer than its worst.
+      if (b > 0) {
+        std::set<uint32_t> kept;
+        for (const Neighbor& nb : shown[b]) kept.insert(nb.row);
+        for (const Neighbor& nb : shown[b - 1]) {
+          if (!kept.count(nb.row)) CHECK(!(nb < shown[b].back()));
+        }
+      }
+    }
+    std::set<uint32_t> rows;
+    for (const Neighbor& nb : widened[q]) {
+      rows.insert(nb.row);
+      CHECK(nb.distance == Approx(testing::RefDistance(Metric::kL2, query, &base[size_t(nb.row) * dim], dim)));
+    }
+    CHECK(rows.size() == 160);
+    // Without widening it is the walk Search makes with that beam.
+    shown.clear();
+    std::vector<Neighbor> once = Widening(*index, query, {40}, &shown);
+    std::vector<Neighbor> searched;
+    REQUIRE(index->Search(query, SearchParams{40, 40}, nullptr, &searched).ok());
+    CHECK(once == searched);
+    REQUIRE(index->Search(query, SearchParams{160, 160}, nullptr, &fresh[q]).ok());
+  }
+  const double recall = Recall(widened, truth);
+  INFO("continued " << recall << ", a fresh walk of 160 " << Recall(fresh, truth));
+  CHECK(recall >= 0.95);
+  CHECK(recall >= Recall(fresh, truth) - 0.01);
+}
+
+TEST_CASE("hnsw: a widening walk skips deleted rows and rescores a quantized beam", "[index][hnsw]") {
+  const uint32_t dim = 24;
+  auto base = Mixture(3000, dim, 61);
+  auto index = Build(base, dim, Metric::kCosine);
+  std::set<uint32_t> deleted;
+  for (uint32_t r = 0; r < 3000; r += 3) {
+    REQUIRE(index->Remove(r).ok());
+    deleted.insert(r);
+  }
+  auto normalised = [&](const float* v) {
+    std::vector<float> out(v, v + dim);
+    simd::Normalize(out.data(), dim);
+    return out;
+  };
+  for (bool quantized : {false, true}) {
+    INFO((quantized ? "quantized" : "floats"));
+    if (quantized) index->Quantize(0.99f);
+    for (uint32_t at : {1u, 500u, 2999u}) {
+      const std::vector<float> query = normalised(&base[size_t(at) * dim]);
+      std::vector<std::vector<Neighbor>> shown;
+      std::vector<Neighbor> out = Widening(*index, query.data(), {16, 64}, &shown);
+      REQUIRE(out.size() == 64);
+      CHECK(std::is_sorted(out.begin(), out.end()));
+      for (const Neighbor& nb : out) {
+        CHECK(deleted.count(nb.row) == 0);
+        // Float distances, also after a walk over the codes.
+        const std::vector<float> row = normalised(&base[size_t(nb.row) * dim]);
+        CHECK(nb.distance == Approx(testing::RefDistance(Metric::kCosine, query.data(), row.data(), dim)).margin(1e-5));
+      }
+      CHECK(out[0].row == at);
+    }
+  }
+}
+
+TEST_CASE("hnsw: an exact index widens by searching again", "[index][flat]") {
+  const uint32_t dim = 8;
+  auto base = Mixture(500, dim, 71);
+  auto flat = *FlatIndex::Create(dim, Metric::kL2);
+  REQUIRE(flat->AddBatch(base.data(), 500, nullptr).ok());
+  std::vector<std::vector<Neighbor>> shown;
+  std::vector<Neighbor> out = Widening(*flat, &base[0], {10, 30}, &shown);
+  REQUIRE(shown.size() == 2);
+  CHECK(shown[0].size() == 10);
+  CHECK(out.size() == 30);
+  std::vector<Neighbor> exact;
+  REQUIRE(flat->Search(&base[0], SearchParams{30, 0, true}, nullptr, &exact).ok());
+  CHECK(out == exact);
 }
 
 TEST_CASE("hnsw: bad input is rejected and nothing changes", "[index][hnsw]") {
