@@ -38,8 +38,8 @@ constexpr size_t kEstimateEnoughMatches = 32;
 // checks the filter on every row it meets), fetching at least kGraphThenFilterMargin * k / selectivity neighbours.
 constexpr double kGraphThenFilterSelectivity = 0.08;
 constexpr double kGraphThenFilterMargin = 1.0;
-// A walk short of k matches widens its beam by kGraphThenFilterWiden times the share of k it lacks, at most to
-// kGraphThenFilterMaxWiden times its first beam.
+// A walk short of k matches widens its beam by kGraphThenFilterWiden times the share of k it lacks, at most
+// to kGraphThenFilterMaxWiden times its first beam.
 constexpr double kGraphThenFilterWiden = 1.25;
 constexpr size_t kGraphThenFilterMaxWiden = 4;
 
@@ -454,28 +454,30 @@ Status Segment::Search(size_t space, const float* query, size_t k, size_t ef, bo
         QUIVER_RETURN_IF_ERROR(sp.index->Search(query, params(k, ef, true), &allow, &found));
         answered = true;
       } else if (selectivity >= kGraphThenFilterSelectivity) {
-        // Most points match: an unfiltered walk as deep as the filtered one would go (a beam of m / selectivity
-        // rows holds about m matches), checking the filter only on the rows it returns, not on every row it
-        // meets; at least kGraphThenFilterMargin * k matches expected.
+        // Most points match: an unfiltered walk as deep as the filtered one would go (a beam of m /
+        // selectivity rows holds about m matches), checking the filter only on the rows it returns, not on
+        // every row it meets; at least kGraphThenFilterMargin * k matches expected.
         const double matches =
             std::max(double(ef) * std::min(1.0, selectivity * 4.0), kGraphThenFilterMargin * double(k));
         size_t beam = static_cast<size_t>(std::ceil(matches / selectivity));
         const size_t max_beam = beam * kGraphThenFilterMaxWiden;
         // The matches in a beam vary around their expected count (at 10% in bench/filter_bench.cc, about one
-        // query in twenty found 7 to 9 of its 10). A walk short of k goes on, wider by the share it lacks (the
-        // same walk: only the rows the wider beam adds are measured), up to kGraphThenFilterMaxWiden times its
-        // first beam. A first beam with fewer than half of k is where matches are far rarer than the estimate:
-        // the filtered walk answers it, as it does a walk still short at the widest beam.
+        // query in twenty found 7 to 9 of its 10). A walk short of k goes on, wider by the share it lacks
+        // (the same walk: only the rows the wider beam adds are measured), up to kGraphThenFilterMaxWiden
+        // times its first beam. A first beam with fewer than half of k is where matches are far rarer than
+        // the estimate: the filtered walk answers it, as it does a walk still short at the widest beam.
         //
         // The filter's verdicts on the rows of the last beam shown, in its order: a wider beam holds most of
-        // them again, among rows the continued walk found, and a merge by (distance, row) finds their verdicts.
+        // them again, among rows the continued walk found, and a merge by (distance, row) finds their
+        // verdicts.
         std::vector<std::pair<index::Neighbor, bool>> checked, next_checked;
         auto check_beam = [&](std::span<const index::Neighbor> walked, size_t need) {
           size_t kept = 0, j = 0;
           next_checked.clear();
           for (size_t i = 0; i < walked.size() && kept < need; ++i) {
             while (j < checked.size() && checked[j].first < walked[i]) ++j;
-            const bool ok = j < checked.size() && checked[j].first == walked[i] ? checked[j].second : admit(walked[i].row);
+            const bool ok = j < checked.size() && checked[j].first == walked[i] ? checked[j].second
+                                                                                : admit(walked[i].row);
             next_checked.emplace_back(walked[i], ok);
             kept += ok;
           }
@@ -489,7 +491,8 @@ Status Segment::Search(size_t space, const float* query, size_t k, size_t ef, bo
           const bool rare = first && 2 * kept < k;
           first = false;
           if (answered || rare || walked.size() < beam) return 0;
-          const double wider = double(beam) * kGraphThenFilterWiden * double(k) / double(std::max<size_t>(kept, 1));
+          const double wider =
+              double(beam) * kGraphThenFilterWiden * double(k) / double(std::max<size_t>(kept, 1));
           const size_t next = std::max(beam + beam / 4, static_cast<size_t>(std::ceil(wider)));
           if (next > max_beam) return 0;
           beam = next;

@@ -307,9 +307,9 @@ void HnswIndex::ExpandLevel(const Q& q, int level, const RowPredicate* allow, Se
 template <bool kFiltered, class Q>
 void HnswIndex::WidenLevel(const Q& q, size_t ef, SearchContext& ctx) const {
   // Every row measured closer than the narrower beam's final bound was expanded (a row is left out of the
-  // candidates only when it is no closer than the bound then, and the bound only shrinks). So the wider beam is
-  // the best `ef` rows measured, and its candidates are the rows measured at or beyond the old bound; some of
-  // those were expanded while the bound was still wider, and expanding them again measures nothing new.
+  // candidates only when it is no closer than the bound then, and the bound only shrinks). So the wider beam
+  // is the best `ef` rows measured, and its candidates are the rows measured at or beyond the old bound; some
+  // of those were expanded while the bound was still wider, and expanding them again measures nothing new.
   const float old_bound = ctx.results.bound();
   ctx.results.Reset(ef);
   const bool any_deleted = !deleted_.empty();

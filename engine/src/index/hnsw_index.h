@@ -121,8 +121,8 @@ class HnswIndex final : public VectorIndex {
   // Greedy descent from `ep` on levels top .. stop + 1; returns the closest row found and its distance.
   template <bool kLocked, class Q>
   void Descend(const Q& q, int top, int stop, uint32_t* ep, float* ep_dist) const;
-  // Beam search on one level; leaves up to `ef` closest admitted rows in ctx.results. With kKeepSeen, every row
-  // it measures is also listed in ctx.seen, so that WidenLevel can continue the walk.
+  // Beam search on one level; leaves up to `ef` closest admitted rows in ctx.results. With kKeepSeen, every
+  // row it measures is also listed in ctx.seen, so that WidenLevel can continue the walk.
   template <bool kLocked, bool kFiltered, bool kKeepSeen = false, class Q>
   void SearchLevel(const Q& q, uint32_t ep, float ep_dist, int level, size_t ef, const RowPredicate* allow,
                    SearchContext& ctx) const;

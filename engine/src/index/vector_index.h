@@ -91,10 +91,11 @@ class VectorIndex {
   // measured), the wider beam to continue with, or 0 (or a beam no wider) to stop.
   using Widen = FunctionRef<size_t(std::span<const Neighbor> beam)>;
 
-  // An unfiltered search that keeps a beam of params.ef rows (at least params.k), shows it to `widen` and goes
-  // on, as long as `widen` asks, with the wider beam it returns; *out is the last beam, closest first (after
-  // rescoring, for a quantized index). The planner's walk that checks a filter only on the rows it returns. An
-  // HNSW index continues the same walk (what it measured stays measured); this default searches again.
+  // An unfiltered search that keeps a beam of params.ef rows (at least params.k), shows it to `widen` and
+  // goes on, as long as `widen` asks, with the wider beam it returns; *out is the last beam, closest first
+  // (after rescoring, for a quantized index). The planner's walk that checks a filter only on the rows it
+  // returns. An HNSW index continues the same walk (what it measured stays measured); this default searches
+  // again.
   virtual Status SearchWidening(const float* query, const SearchParams& params, Widen widen,
                                 std::vector<Neighbor>* out) const;
 

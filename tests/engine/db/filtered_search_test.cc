@@ -184,11 +184,12 @@ TEST_CASE("filtered search: when the unfiltered walk finds too few matches the f
   for (const auto& p : *found) CHECK(!far[p.id.number()]);
 }
 
-TEST_CASE("filtered search: an unfiltered walk a few matches short goes on with a wider beam", "[db][filter]") {
-  // 1,500 of 2,000 points match (75%), but near this query only one in two: the nearest 1,000 match when their
-  // rank is even, the farther 1,000 all match. The first unfiltered walk (a beam of 10 / 0.75 = 14 rows) holds
-  // 7 matches: at least half of the 10 wanted, so the walk goes on with a beam of 14 * 1.25 * 10 / 7 = 25 rows,
-  // which holds 13, instead of the filtered walk.
+TEST_CASE("filtered search: an unfiltered walk a few matches short goes on with a wider beam",
+          "[db][filter]") {
+  // 1,500 of 2,000 points match (75%), but near this query only one in two: the nearest 1,000 match when
+  // their rank is even, the farther 1,000 all match. The first unfiltered walk (a beam of 10 / 0.75 = 14
+  // rows) holds 7 matches: at least half of the 10 wanted, so the walk goes on with a beam of 14 * 1.25 * 10
+  // / 7 = 25 rows, which holds 13, instead of the filtered walk.
   constexpr size_t kN = 2000;
   const std::vector<float> base = index::testing::Mixture(kN, kDim, 83);
   const std::vector<float> query(base.begin() + 7 * kDim, base.begin() + 8 * kDim);

@@ -139,8 +139,9 @@ TEST_CASE("hnsw: the allow-list steers the walk and results stay exact-quality",
 }
 
 // Runs SearchWidening with beams `schedule[0]`, then each next one in turn; records every beam shown.
-std::vector<Neighbor> Widening(const VectorIndex& index, const float* query, const std::vector<size_t>& schedule,
-                               std::vector<std::vector<Neighbor>>* shown, SearchParams params = {}) {
+std::vector<Neighbor> Widening(const VectorIndex& index, const float* query,
+                               const std::vector<size_t>& schedule, std::vector<std::vector<Neighbor>>* shown,
+                               SearchParams params = {}) {
   params.k = 10;
   params.ef = schedule[0];
   size_t step = 0;
@@ -171,7 +172,8 @@ TEST_CASE("hnsw: a walk continued with a wider beam finds what a walk that wide 
     for (size_t b = 0; b < 3; ++b) {
       CHECK(shown[b].size() == std::vector<size_t>{10, 40, 160}[b]);
       CHECK(std::is_sorted(shown[b].begin(), shown[b].end()));
-      // A wider beam keeps the best rows measured: what it drops of the narrower one is no closer than its worst.
+      // A wider beam keeps the best rows measured: what it drops of the narrower one is no closer than its
+      // worst.
       if (b > 0) {
         std::set<uint32_t> kept;
         for (const Neighbor& nb : shown[b]) kept.insert(nb.row);
@@ -183,7 +185,8 @@ TEST_CASE("hnsw: a walk continued with a wider beam finds what a walk that wide 
     std::set<uint32_t> rows;
     for (const Neighbor& nb : widened[q]) {
       rows.insert(nb.row);
-      CHECK(nb.distance == Approx(testing::RefDistance(Metric::kL2, query, &base[size_t(nb.row) * dim], dim)));
+      CHECK(nb.distance ==
+            Approx(testing::RefDistance(Metric::kL2, query, &base[size_t(nb.row) * dim], dim)));
     }
     CHECK(rows.size() == 160);
     // Without widening it is the walk Search makes with that beam.
@@ -227,7 +230,8 @@ TEST_CASE("hnsw: a widening walk skips deleted rows and rescores a quantized bea
         CHECK(deleted.count(nb.row) == 0);
         // Float distances, also after a walk over the codes.
         const std::vector<float> row = normalised(&base[size_t(nb.row) * dim]);
-        CHECK(nb.distance == Approx(testing::RefDistance(Metric::kCosine, query.data(), row.data(), dim)).margin(1e-5));
+        CHECK(nb.distance ==
+              Approx(testing::RefDistance(Metric::kCosine, query.data(), row.data(), dim)).margin(1e-5));
       }
       CHECK(out[0].row == at);
     }
