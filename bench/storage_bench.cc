@@ -17,6 +17,8 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -84,6 +86,16 @@ double Ingest(Collection& c, const Dataset& ds, size_t n, size_t batch, uint64_t
     }
   }
   return double(n) / (Now() - t0);
+}
+
+// kB of a line of /proc/self/status ("RssAnon:"); 0 where there is none.
+uint64_t StatusKb(const char* key) {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(key, 0) == 0) return std::strtoull(line.c_str() + std::strlen(key), nullptr, 10);
+  }
+  return 0;
 }
 
 int Run(int argc, char** argv) {
@@ -158,10 +170,13 @@ int Run(int argc, char** argv) {
   {
     DatabaseOptions o;
     o.path = dir;
+    const uint64_t anon_before = StatusKb("RssAnon:");
     const double t0 = Now();
     auto db = Check(Database::Open(o));
     auto c = Check(db->GetCollection("c"));
     const double open_seconds = Now() - t0;
+    const uint64_t anon_after = StatusKb("RssAnon:");
+    const CollectionStats opened = c->Stats();
     SearchRequest req;
     req.vector.assign(ds->queries.begin(), ds->queries.begin() + ds->dim);
     const double t1 = Now();
@@ -170,6 +185,9 @@ int Run(int argc, char** argv) {
     std::printf("| open of the indexed collection (map files, check every checksum, load graph) | %.2f s |\n",
                 open_seconds);
     std::printf("| first query after open | %.1f ms (%zu results) |\n", first_query_ms, r.size());
+    std::printf("| memory after open: the engine's count; the process's anonymous RSS grown by the open "
+                "(mapped files are not anonymous) | %.1f MB; %.1f MB |\n",
+                double(opened.memory_bytes) / 1e6, double(anon_after - anon_before) * 1024 / 1e6);
     std::printf("| open vs rebuild | %.0fx faster |\n", build_seconds / open_seconds);
     std::printf("| compaction throughput (merge + index from scratch) | %.0f points/s |\n", compaction_pps);
     if (quantize) {

@@ -59,8 +59,7 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Deserialize(std::span<const uint8_
 
   HnswOptions options{meta.m, meta.ef_construction, meta.seed};
   std::unique_ptr<HnswIndex> index(new HnswIndex(meta.dim, meta.metric, options));
-  QUIVER_RETURN_IF_ERROR(
-      ReadVectorsAndDeleted(reader, meta, &index->store_, &index->deleted_, std::move(keepalive)));
+  QUIVER_RETURN_IF_ERROR(ReadVectorsAndDeleted(reader, meta, &index->store_, &index->deleted_, keepalive));
   const size_t rows = meta.rows;
 
   QUIVER_ASSIGN_OR_RETURN(auto levels, reader.Get(kTagLevels));
@@ -116,7 +115,7 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Deserialize(std::span<const uint8_
     return Status::Corruption(reader.name() + ": section SQN2 is present in a layout version 1 image");
   }
   if (quantized) {
-    QUIVER_ASSIGN_OR_RETURN(ScalarQuantizer q, ScalarQuantizer::Read(reader, index->store_));
+    QUIVER_ASSIGN_OR_RETURN(ScalarQuantizer q, ScalarQuantizer::Read(reader, index->store_, std::move(keepalive)));
     index->quantizer_.emplace(std::move(q));
   }
   return index;

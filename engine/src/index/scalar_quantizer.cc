@@ -120,7 +120,17 @@ void ScalarQuantizer::Append(const VectorStore& store) {
   const size_t first = code_sum_.size();
   const size_t rows = store.size();
   if (rows <= first) return;
-  codes_.Resize(rows * code_stride_);
+  if (keepalive_) {
+    // Own the image's codes before adding to them.
+    AlignedArray<int8_t> owned;
+    owned.Resize(rows * code_stride_);
+    if (first > 0) std::memcpy(owned.data(), codes_base_, first * code_stride_);
+    codes_.Swap(owned);
+    keepalive_.reset();
+  } else {
+    codes_.Resize(rows * code_stride_);
+  }
+  codes_base_ = codes_.data();
   code_sum_.resize(rows);
   if (metric_ == Metric::kL2) norm2_.resize(rows);
   for (size_t r = first; r < rows; ++r) {
@@ -141,11 +151,12 @@ void ScalarQuantizer::Write(SectionFileWriter* w) const {
   PutFixed64(&params, trained_rows_);
   PutFixed64(&params, 0);
   w->Add(kTagQuantizer, params);
-  w->AddRef(kTagCodes, codes_.data(), size() * code_stride_);
+  w->AddRef(kTagCodes, codes_base_, size() * code_stride_);
   if (metric_ == Metric::kL2) w->AddRef(kTagCodeNorms, norm2_.data(), norm2_.size() * sizeof(float));
 }
 
-Result<ScalarQuantizer> ScalarQuantizer::Read(const SectionFileReader& reader, const VectorStore& store) {
+Result<ScalarQuantizer> ScalarQuantizer::Read(const SectionFileReader& reader, const VectorStore& store,
+                                              std::shared_ptr<const void> keepalive) {
   const size_t rows = store.size();
   const uint32_t dim = store.dim();
   const uint32_t stride = CodeStrideFor(dim);
@@ -184,11 +195,19 @@ Result<ScalarQuantizer> ScalarQuantizer::Read(const SectionFileReader& reader, c
                     std::to_string(rows) + " rows of " + std::to_string(stride));
   }
   ScalarQuantizer q(dim, store.metric(), quantile, trained, mid, step);
-  q.codes_.Resize(rows * stride);
-  if (rows > 0) std::memcpy(q.codes_.data(), codes.data(), codes.size());
+  if (keepalive && reinterpret_cast<uintptr_t>(codes.data()) % kCacheLine == 0) {
+    // In place: checked where they are below (the section's checksum was checked already, or is skipped
+    // because the segment file's was).
+    q.codes_base_ = reinterpret_cast<const int8_t*>(codes.data());
+    q.keepalive_ = std::move(keepalive);
+  } else {
+    q.codes_.Resize(rows * stride);
+    if (rows > 0) std::memcpy(q.codes_.data(), codes.data(), codes.size());
+    q.codes_base_ = q.codes_.data();
+  }
   q.code_sum_.resize(rows);
   for (size_t r = 0; r < rows; ++r) {
-    const int8_t* c = q.codes_.data() + r * stride;
+    const int8_t* c = q.codes_base_ + r * stride;
     // One branch-free pass a row (it vectorises): the sum, and whether any code is out of range. -128 is
     // never written: the kernels rely on codes in [-127, 127].
     int32_t sum = 0;

@@ -24,6 +24,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "base/aligned_array.h"
@@ -47,8 +48,14 @@ class ScalarQuantizer {
   void Write(SectionFileWriter* w) const;
   // The quantizer those sections hold for `store`, the image's rows (already read): Corruption naming the
   // section and offset when a size, a parameter or a code is out of range. Each row's sum of codes is
-  // computed again from the codes.
-  static Result<ScalarQuantizer> Read(const SectionFileReader& reader, const VectorStore& store);
+  // computed again from the codes. With a `keepalive` owning the image's bytes, the codes are used where they
+  // are (as VectorStore::AdoptExternal uses the rows) and copied only when rows are appended.
+  static Result<ScalarQuantizer> Read(const SectionFileReader& reader, const VectorStore& store,
+                                      std::shared_ptr<const void> keepalive = nullptr);
+
+  // Its codes point into itself or into a kept-alive image: moved, never copied.
+  ScalarQuantizer(ScalarQuantizer&&) = default;
+  ScalarQuantizer& operator=(ScalarQuantizer&&) = default;
 
   uint32_t dim() const { return dim_; }
   // Rows there were when the range was learnt.
@@ -58,7 +65,9 @@ class ScalarQuantizer {
   float quantile() const { return quantile_; }
   float lo() const { return mid_ - 127.0f * step_; }
   float hi() const { return mid_ + 127.0f * step_; }
-  const int8_t* Codes(uint32_t row) const { return codes_.data() + static_cast<size_t>(row) * code_stride_; }
+  const int8_t* Codes(uint32_t row) const { return codes_base_ + static_cast<size_t>(row) * code_stride_; }
+  // Whether the codes are the image's, used in place.
+  bool external() const { return keepalive_ != nullptr; }
 
   // Encodes rows [size(), store.size()) of the store, which must hold every row encoded so far unchanged.
   void Append(const VectorStore& store);
@@ -90,6 +99,7 @@ class ScalarQuantizer {
     for (int j = 0; j < 4; ++j) out[j] = Combine(dots[j], t, rows[j]);
   }
 
+  // Codes used in place are not counted, as VectorStore does not count adopted rows.
   size_t MemoryUsage() const {
     return codes_.bytes() + (code_sum_.capacity() + norm2_.capacity()) * sizeof(float);
   }
@@ -114,7 +124,9 @@ class ScalarQuantizer {
   float step_;
   float inv_step_;
   const simd::Kernels* kernels_;
-  AlignedArray<int8_t> codes_;
+  AlignedArray<int8_t> codes_;            // the codes, unless used in place
+  const int8_t* codes_base_ = nullptr;    // codes_.data(), or the image's codes
+  std::shared_ptr<const void> keepalive_;  // set while the image's codes are used
   std::vector<float> code_sum_;  // per row: sum of its codes
   std::vector<float> norm2_;     // per row: its exact squared norm (L2 only)
 };

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 #include <cstring>
 
+#include "base/aligned_array.h"
 #include "base/coding.h"
 #include "base/section_file.h"
 #include "engine/index/test_data.h"
@@ -177,6 +178,51 @@ TEST_CASE("index image: a quantized graph keeps its codes through an image (layo
     // Without the codes (ClearQuantization), the image is version 1 again.
     (*loaded)->ClearQuantization();
     CHECK(DecodeFixed32(Section((*loaded)->Serialize(), FileKind::kHnswIndex, kTagMeta).data()) == 1);
+  }
+}
+
+TEST_CASE("index image: a quantized image kept alive lends its codes until rows are added", "[index][image]") {
+  const uint32_t dim = 40;
+  auto base = testing::Mixture(1200, dim, 13);
+  for (Metric metric : {Metric::kL2, Metric::kCosine}) {
+    INFO("metric " << static_cast<int>(metric));
+    auto index = *HnswIndex::Create(dim, metric, {8, 40, 3});
+    REQUIRE(index->AddBatch(base.data(), 1000, nullptr).ok());
+    index->Quantize(0.99f);
+    const std::string image = index->Serialize();
+    // The string is 64-byte aligned only by chance: the image goes into aligned memory, as a mapped file is.
+    AlignedArray<uint8_t> aligned(image.size());
+    std::memcpy(aligned.data(), image.data(), image.size());
+    auto copied = *HnswIndex::Deserialize(Bytes(image));
+    auto in_place = *HnswIndex::Deserialize({aligned.data(), aligned.size()}, std::make_shared<int>(0));
+    const ScalarQuantizer* c = copied->quantizer();
+    const ScalarQuantizer* q = in_place->quantizer();
+    REQUIRE(q != nullptr);
+    CHECK_FALSE(c->external());
+    CHECK(q->external());
+    const uintptr_t at = reinterpret_cast<uintptr_t>(q->Codes(0));
+    CHECK(at >= reinterpret_cast<uintptr_t>(aligned.data()));
+    CHECK(at < reinterpret_cast<uintptr_t>(aligned.data() + aligned.size()));
+    // The codes' bytes are not counted as memory held, as adopted vectors are not.
+    CHECK(c->MemoryUsage() - q->MemoryUsage() >= 1000 * c->code_stride());
+    CHECK(in_place->Serialize() == image);
+    auto same = [&](const HnswIndex& a, const HnswIndex& b, size_t first, size_t n) {
+      for (size_t i = first; i < first + n; ++i) {
+        std::vector<Neighbor> x, y;
+        REQUIRE(a.Search(&base[i * dim], SearchParams{10, 40}, nullptr, &x).ok());
+        REQUIRE(b.Search(&base[i * dim], SearchParams{10, 40}, nullptr, &y).ok());
+        CHECK(x == y);
+      }
+    };
+    same(*copied, *in_place, 0, 20);
+    // Adding rows copies the codes out first; the image's bytes stay as they were.
+    REQUIRE(in_place->AddBatch(&base[1000 * dim], 200, nullptr).ok());
+    REQUIRE(copied->AddBatch(&base[1000 * dim], 200, nullptr).ok());
+    CHECK_FALSE(q->external());
+    CHECK(std::memcmp(q->Codes(0), c->Codes(0), 1200 * c->code_stride()) == 0);
+    CHECK(std::memcmp(aligned.data(), image.data(), image.size()) == 0);
+    same(*copied, *in_place, 990, 20);
+    CHECK(in_place->Serialize() == copied->Serialize());
   }
 }
 
