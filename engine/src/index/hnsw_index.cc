@@ -481,6 +481,30 @@ Status HnswIndex::Remove(uint32_t row) {
   return Status::OK();
 }
 
+template <class Walk>
+void HnswIndex::WalkCodesOrFloats(const SearchParams& params, const float* q, size_t keep, size_t* beam,
+                                  SearchContext& ctx, Walk&& walk) const {
+  if (quantizer_ && !params.ignore_quantization) {
+    // Walk the codes with a beam of at least k * oversampling, then (unless told not to) measure what it found
+    // with the float vectors and order the best `keep`.
+    const double wanted = std::ceil(double(params.k) * std::max(1.0, params.oversampling));
+    *beam = std::max(*beam, static_cast<size_t>(std::min(wanted, 1e9)));
+    ctx.query_codes.Resize(quantizer_->code_stride());
+    const ScalarQuantizer::QueryTerms terms = quantizer_->EncodeQuery(q, ctx.query_codes.data());
+    walk(CodeQuery{&*quantizer_, ctx.query_codes.data(), terms, LinesFor(quantizer_->code_stride())});
+    if (params.rescore) {
+      std::vector<Neighbor>& f = ctx.found;
+      MeasureRows(
+          FloatSpace(store_, q), f.size(), [&](size_t i) { return f[i].row; },
+          [&](size_t i, float d) { f[i].distance = d; });
+      keep = std::min(keep, f.size());
+      std::partial_sort(f.begin(), f.begin() + keep, f.end());
+    }
+  } else {
+    walk(FloatSpace(store_, q));
+  }
+}
+
 Status HnswIndex::Search(const float* query, const SearchParams& params, const RowPredicate* allow,
                          std::vector<Neighbor>* out) const {
   out->clear();
@@ -509,25 +533,7 @@ Status HnswIndex::Search(const float* query, const SearchParams& params, const R
     }
     ctx.results.Extract(&ctx.found);
   };
-  if (quantizer_ && !params.ignore_quantization) {
-    // Walk the codes with a beam of at least k * oversampling, then (unless told not to) measure what it found
-    // with the float vectors and keep the best k.
-    const double wanted = std::ceil(double(params.k) * std::max(1.0, params.oversampling));
-    ef = std::max(ef, static_cast<size_t>(std::min(wanted, 1e9)));
-    ctx.query_codes.Resize(quantizer_->code_stride());
-    const ScalarQuantizer::QueryTerms terms = quantizer_->EncodeQuery(q, ctx.query_codes.data());
-    walk(CodeQuery{&*quantizer_, ctx.query_codes.data(), terms, LinesFor(quantizer_->code_stride())});
-    if (params.rescore) {
-      std::vector<Neighbor>& f = ctx.found;
-      MeasureRows(
-          FloatSpace(store_, q), f.size(), [&](size_t i) { return f[i].row; },
-          [&](size_t i, float d) { f[i].distance = d; });
-      const size_t keep = std::min(params.k, f.size());
-      std::partial_sort(f.begin(), f.begin() + keep, f.end());
-    }
-  } else {
-    walk(FloatSpace(store_, q));
-  }
+  WalkCodesOrFloats(params, q, params.k, &ef, ctx, walk);
   const size_t k = std::min(params.k, ctx.found.size());
   out->assign(ctx.found.begin(), ctx.found.begin() + k);
   return Status::OK();
@@ -568,22 +574,7 @@ Status HnswIndex::SearchWidening(const float* query, const SearchParams& params,
       run(std::true_type{});
     }
   };
-  if (quantizer_ && !params.ignore_quantization) {
-    const double wanted = std::ceil(double(params.k) * std::max(1.0, params.oversampling));
-    beam = std::max(beam, static_cast<size_t>(std::min(wanted, 1e9)));
-    ctx.query_codes.Resize(quantizer_->code_stride());
-    const ScalarQuantizer::QueryTerms terms = quantizer_->EncodeQuery(q, ctx.query_codes.data());
-    walk(CodeQuery{&*quantizer_, ctx.query_codes.data(), terms, LinesFor(quantizer_->code_stride())});
-    if (params.rescore) {
-      std::vector<Neighbor>& f = ctx.found;
-      MeasureRows(
-          FloatSpace(store_, q), f.size(), [&](size_t i) { return f[i].row; },
-          [&](size_t i, float d) { f[i].distance = d; });
-      std::sort(f.begin(), f.end());
-    }
-  } else {
-    walk(FloatSpace(store_, q));
-  }
+  WalkCodesOrFloats(params, q, SIZE_MAX, &beam, ctx, walk);
   out->assign(ctx.found.begin(), ctx.found.end());
   return Status::OK();
 }
