@@ -185,9 +185,10 @@ int Run(int argc, char** argv) {
     std::printf("| open of the indexed collection (map files, check every checksum, load graph) | %.2f s |\n",
                 open_seconds);
     std::printf("| first query after open | %.1f ms (%zu results) |\n", first_query_ms, r.size());
-    std::printf("| memory after open: the engine's count; the process's anonymous RSS grown by the open "
-                "(mapped files are not anonymous) | %.1f MB; %.1f MB |\n",
-                double(opened.memory_bytes) / 1e6, double(anon_after - anon_before) * 1024 / 1e6);
+    std::printf(
+        "| memory after open: the engine's count; the process's anonymous RSS grown by the open "
+        "(mapped files are not anonymous) | %.1f MB; %.1f MB |\n",
+        double(opened.memory_bytes) / 1e6, double(anon_after - anon_before) * 1024 / 1e6);
     std::printf("| open vs rebuild | %.0fx faster |\n", build_seconds / open_seconds);
     std::printf("| compaction throughput (merge + index from scratch) | %.0f points/s |\n", compaction_pps);
     if (quantize) {

@@ -115,7 +115,8 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Deserialize(std::span<const uint8_
     return Status::Corruption(reader.name() + ": section SQN2 is present in a layout version 1 image");
   }
   if (quantized) {
-    QUIVER_ASSIGN_OR_RETURN(ScalarQuantizer q, ScalarQuantizer::Read(reader, index->store_, std::move(keepalive)));
+    QUIVER_ASSIGN_OR_RETURN(ScalarQuantizer q,
+                            ScalarQuantizer::Read(reader, index->store_, std::move(keepalive)));
     index->quantizer_.emplace(std::move(q));
   }
   return index;

@@ -485,8 +485,8 @@ template <class Walk>
 void HnswIndex::WalkCodesOrFloats(const SearchParams& params, const float* q, size_t keep, size_t* beam,
                                   SearchContext& ctx, Walk&& walk) const {
   if (quantizer_ && !params.ignore_quantization) {
-    // Walk the codes with a beam of at least k * oversampling, then (unless told not to) measure what it found
-    // with the float vectors and order the best `keep`.
+    // Walk the codes with a beam of at least k * oversampling, then (unless told not to) measure what it
+    // found with the float vectors and order the best `keep`.
     const double wanted = std::ceil(double(params.k) * std::max(1.0, params.oversampling));
     *beam = std::max(*beam, static_cast<size_t>(std::min(wanted, 1e9)));
     ctx.query_codes.Resize(quantizer_->code_stride());

@@ -129,12 +129,12 @@ class HnswIndex final : public VectorIndex {
   // The loop of SearchLevel: expands candidates closer than the beam's bound.
   template <bool kLocked, bool kFiltered, bool kKeepSeen, class Q>
   void ExpandLevel(const Q& q, int level, const RowPredicate* allow, SearchContext& ctx) const;
-  // Runs walk(query space) over the int8 codes (a quantized index, unless params.ignore_quantization; *beam then
-  // at least k * oversampling) or the floats; walk leaves ctx.found, of which the first `keep` are ordered by
-  // float distance after rescoring (when params.rescore).
+  // Runs walk(query space) over the int8 codes (a quantized index, unless params.ignore_quantization; *beam
+  // then at least k * oversampling) or the floats; walk leaves ctx.found, of which the first `keep` are
+  // ordered by float distance after rescoring (when params.rescore).
   template <class Walk>
-  void WalkCodesOrFloats(const SearchParams& params, const float* q, size_t keep, size_t* beam, SearchContext& ctx,
-                         Walk&& walk) const;
+  void WalkCodesOrFloats(const SearchParams& params, const float* q, size_t keep, size_t* beam,
+                         SearchContext& ctx, Walk&& walk) const;
   // Continues a level-0 walk of SearchLevel<false, kFiltered, true> with a beam of `ef` (wider than before).
   template <bool kFiltered, class Q>
   void WidenLevel(const Q& q, size_t ef, SearchContext& ctx) const;

@@ -124,8 +124,8 @@ class ScalarQuantizer {
   float step_;
   float inv_step_;
   const simd::Kernels* kernels_;
-  AlignedArray<int8_t> codes_;            // the codes, unless used in place
-  const int8_t* codes_base_ = nullptr;    // codes_.data(), or the image's codes
+  AlignedArray<int8_t> codes_;             // the codes, unless used in place
+  const int8_t* codes_base_ = nullptr;     // codes_.data(), or the image's codes
   std::shared_ptr<const void> keepalive_;  // set while the image's codes are used
   std::vector<float> code_sum_;  // per row: sum of its codes
   std::vector<float> norm2_;     // per row: its exact squared norm (L2 only)

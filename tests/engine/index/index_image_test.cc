@@ -1,6 +1,8 @@
 // Index images under damage: every flipped byte and every truncation must give Corruption, never a crash (this
 // suite also runs under AddressSanitizer), and images with valid checksums but impossible contents are caught by
 // the structural checks.
+#include "index/index_image.h"
+
 #include <catch2/catch.hpp>
 #include <cstring>
 
@@ -10,7 +12,6 @@
 #include "engine/index/test_data.h"
 #include "index/flat_index.h"
 #include "index/hnsw_index.h"
-#include "index/index_image.h"
 
 namespace quiver::index {
 namespace {
@@ -181,7 +182,8 @@ TEST_CASE("index image: a quantized graph keeps its codes through an image (layo
   }
 }
 
-TEST_CASE("index image: a quantized image kept alive lends its codes until rows are added", "[index][image]") {
+TEST_CASE("index image: a quantized image kept alive lends its codes until rows are added",
+          "[index][image]") {
   const uint32_t dim = 40;
   auto base = testing::Mixture(1200, dim, 13);
   for (Metric metric : {Metric::kL2, Metric::kCosine}) {
