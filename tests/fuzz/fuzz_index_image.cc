@@ -5,7 +5,8 @@
 // buffer as a mapped file is, 4: quantize a loaded graph); the rest is the image. Checks: a graph that loads
 // satisfies every invariant; searches return distinct, live, allowed rows in distance order, and an exact
 // search finds min(k, allowed live rows); the image written again loads and is written identically; the
-// loaded index takes new rows and removals (merges reuse loaded graphs).
+// loaded index takes new rows and removals (merges reuse loaded graphs); a walk widened twice returns distinct,
+// live rows in order.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -13,6 +14,7 @@
 #include <cstring>
 #include <memory>
 #include <set>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -63,6 +65,17 @@ void Exercise(VectorIndex& index, bool quantize) {
       if (exact) FUZZ_CHECK(hits.size() == std::min(k, live_even));
     }
   }
+  // A walk continued twice with a wider beam (the planner's walk for broad filters): each beam shown and the
+  // last one hold distinct, live rows in distance order.
+  size_t widened = 0, widest = 4;
+  auto widen = [&](std::span<const Neighbor> beam) -> size_t {
+    CheckHits(index, std::vector<Neighbor>(beam.begin(), beam.end()), widest, false);
+    if (widened++ == 2) return 0;
+    widest = 3 * widest + 1;
+    return widest;
+  };
+  FUZZ_CHECK_OK(index.SearchWidening(query.data(), SearchParams{2, 4}, widen, &hits));
+  CheckHits(index, hits, widest, false);
   std::vector<uint32_t> rows;
   for (uint32_t r = 0; r < index.size() + 3; r += 2) rows.push_back(r);
   FUZZ_CHECK_OK(index.SearchRows(query.data(), rows, 4, &hits));
