@@ -5,8 +5,8 @@
 // buffer as a mapped file is, 4: quantize a loaded graph); the rest is the image. Checks: a graph that loads
 // satisfies every invariant; searches return distinct, live, allowed rows in distance order, and an exact
 // search finds min(k, allowed live rows); the image written again loads and is written identically; the
-// loaded index takes new rows and removals (merges reuse loaded graphs); a walk widened twice returns distinct,
-// live rows in order.
+// loaded index takes new rows and removals (merges reuse loaded graphs); a walk widened twice returns
+// distinct, live rows in order.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
