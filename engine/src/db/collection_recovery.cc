@@ -14,6 +14,7 @@
 #include "index/flat_index.h"
 #include "index/hnsw_index.h"
 #include "index/vector_store.h"
+#include "payload/json_path.h"
 #include "payload/json_util.h"
 #include "simd/distance.h"
 #include "storage/wal_reader.h"
@@ -74,7 +75,14 @@ Result<std::unique_ptr<CollectionCore>> CollectionCore::Open(const CollectionEnt
     if (!t.ok())
       return Status::Corruption("manifest: collection " + entry.name + ": " +
                                 std::string(t.status().message()));
-    core->payload_fields_.emplace_back(field, *t);
+    // Every segment written later indexes this path: a path that does not parse would make the collection's
+    // next open fail (found by fuzz_database).
+    auto path = payload::JsonPath::Parse(field);
+    if (!path.ok()) {
+      return Status::Corruption("manifest: collection " + entry.name + ": payload index " +
+                                std::string(path.status().message()));
+    }
+    core->payload_fields_.emplace_back(path->text(), *t);
   }
   core->write_ = core->NewWriteSegment();
   QUIVER_RETURN_IF_ERROR(core->OpenFiles(entry));

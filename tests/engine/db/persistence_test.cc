@@ -572,6 +572,62 @@ TEST_CASE("persistence: a point present in two segment files is corruption", "[d
   CHECK(*(*(*reopened)->GetCollection("c"))->Count("") == 15);
 }
 
+// Found by fuzz_database: a manifest naming a payload index on a path that does not parse opened, and the
+// segment written next indexed that path, so the database then failed to open at all. The collection is now
+// unavailable from the first open, naming the path, and the others work.
+TEST_CASE("persistence: a payload index path that does not parse makes its collection unavailable",
+          "[db][storage][fuzz]") {
+  storage::MemoryStorage st;
+  const DatabaseOptions o = HandPlaced();
+  {
+    auto db = OpenStored(&st, o);
+    for (const char* name : {"c", "d"}) {
+      REQUIRE(db->CreateCollection(name, Config()).ok());
+      auto c = *db->GetCollection(name);
+      REQUIRE(c->CreatePayloadIndex("year", "integer").ok());
+      PointInput p;
+      p.id = PointId::Number(1);
+      p.vectors["v"] = {1, 0, 0, 1};
+      p.payload = R"({"year":2001})";
+      REQUIRE(c->Upsert(std::vector<PointInput>{p}).ok());
+    }
+    REQUIRE(db->Close().ok());
+  }
+  const std::string current = *st.ReadFile("CURRENT");
+  const std::string manifest_name = current.substr(0, current.size() - 1);
+  const std::string bytes = *st.ReadFile(manifest_name);
+  auto manifest = db::DecodeManifest({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()}, "m");
+  REQUIRE(manifest.ok());
+  for (auto& entry : manifest->collections) {
+    REQUIRE(entry.payload_indexes.size() == 1);
+    if (entry.name == "c") entry.payload_indexes[0].first = "yea,";
+  }
+  st.SetContents(manifest_name, db::EncodeManifest(*manifest));
+
+  auto reopened = DatabaseCore::OpenStorage(o, &st);
+  REQUIRE(reopened.ok());
+  auto c = (*reopened)->GetCollection("c");
+  REQUIRE(c.status().IsCorruption());
+  const std::string message(c.status().message());
+  INFO(message);
+  CHECK(message.find("payload index 'yea,' is not a valid key path") != std::string::npos);
+  auto d = (*reopened)->GetCollection("d");
+  REQUIRE(d.ok());
+  CHECK(*(*d)->Count("") == 1);
+  CHECK(*(*d)->Count(R"({"must":[{"key":"year","range":{"gte":2000}}]})") == 1);
+  // The database takes writes and opens again.
+  PointInput p;
+  p.id = PointId::Number(2);
+  p.vectors["v"] = {0, 1, 0, 1};
+  REQUIRE((*d)->Upsert(std::vector<PointInput>{p}).ok());
+  REQUIRE((*reopened)->Close().ok());
+  reopened->reset();
+  auto again = DatabaseCore::OpenStorage(o, &st);
+  REQUIRE(again.ok());
+  CHECK(*(*(*again)->GetCollection("d"))->Count("") == 2);
+  CHECK((*again)->GetCollection("c").status().IsCorruption());
+}
+
 // The manifest's format step for the change feed (docs/formats.md, "Manifest and CURRENT"): written as format
 // 2 with each collection's feed; format 1 (older builds) is read; other formats are refused by name.
 TEST_CASE("persistence: manifests are format 2 with the feed; format 1 is read, others refused",
