@@ -29,6 +29,18 @@ DatabaseOptions Options(size_t segment_points = 50) { return testing::StoredOpti
 CollectionConfig Config() { return testing::SmallNamedConfig(); }
 
 // Segments of 8 points and no merges unless asked: tests that place points in segment files themselves.
+// Rewrites the current manifest of the database in `st` after `edit` changes it.
+template <typename Edit>
+void EditManifest(storage::MemoryStorage& st, Edit edit) {
+  const std::string current = *st.ReadFile("CURRENT");
+  const std::string manifest_name = current.substr(0, current.size() - 1);
+  const std::string bytes = *st.ReadFile(manifest_name);
+  auto manifest = db::DecodeManifest({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()}, "m");
+  REQUIRE(manifest.ok());
+  edit(*manifest);
+  st.SetContents(manifest_name, db::EncodeManifest(*manifest));
+}
+
 DatabaseOptions HandPlaced() {
   DatabaseOptions o = Options(8);
   o.auto_optimize = false;
@@ -548,15 +560,11 @@ TEST_CASE("persistence: a point present in two segment files is corruption", "[d
     REQUIRE(db->Close().ok());
   }
   // The manifest without the first segment's deletion file.
-  const std::string current = *st.ReadFile("CURRENT");
-  const std::string manifest_name = current.substr(0, current.size() - 1);
-  const std::string bytes = *st.ReadFile(manifest_name);
-  auto manifest = db::DecodeManifest({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()}, "m");
-  REQUIRE(manifest.ok());
-  REQUIRE(manifest->collections.at(0).segments.size() == 2);
-  REQUIRE(manifest->collections[0].segments[0].deletions != 0);
-  manifest->collections[0].segments[0].deletions = 0;
-  st.SetContents(manifest_name, db::EncodeManifest(*manifest));
+  EditManifest(st, [](db::Manifest& manifest) {
+    REQUIRE(manifest.collections.at(0).segments.size() == 2);
+    REQUIRE(manifest.collections[0].segments[0].deletions != 0);
+    manifest.collections[0].segments[0].deletions = 0;
+  });
 
   auto reopened = DatabaseCore::OpenStorage(o, &st);
   REQUIRE(reopened.ok());
@@ -593,16 +601,12 @@ TEST_CASE("persistence: a payload index path that does not parse makes its colle
     }
     REQUIRE(db->Close().ok());
   }
-  const std::string current = *st.ReadFile("CURRENT");
-  const std::string manifest_name = current.substr(0, current.size() - 1);
-  const std::string bytes = *st.ReadFile(manifest_name);
-  auto manifest = db::DecodeManifest({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()}, "m");
-  REQUIRE(manifest.ok());
-  for (auto& entry : manifest->collections) {
-    REQUIRE(entry.payload_indexes.size() == 1);
-    if (entry.name == "c") entry.payload_indexes[0].first = "yea,";
-  }
-  st.SetContents(manifest_name, db::EncodeManifest(*manifest));
+  EditManifest(st, [](db::Manifest& manifest) {
+    for (auto& entry : manifest.collections) {
+      REQUIRE(entry.payload_indexes.size() == 1);
+      if (entry.name == "c") entry.payload_indexes[0].first = "yea,";
+    }
+  });
 
   auto reopened = DatabaseCore::OpenStorage(o, &st);
   REQUIRE(reopened.ok());
